@@ -1,0 +1,72 @@
+// asyncopt: sparse binary-classification data in compressed sparse row form,
+// and the LIBSVM / SVMlight reader and writer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asyncopt {
+
+// One row of a Dataset: `nnz` (index, value) pairs, indices 0-based and
+// strictly increasing.
+struct SparseRow {
+  const std::int32_t* index = nullptr;
+  const double* value = nullptr;
+  std::int32_t nnz = 0;
+};
+
+// m x d CSR matrix (int32 column indices, double values) plus labels in
+// {-1, +1}. Explicit zeros are never stored.
+struct Dataset {
+  std::int64_t num_rows = 0;  // m
+  std::int32_t num_cols = 0;  // d: largest feature index seen (1-based in the file)
+  std::vector<std::int64_t> row_ptr{0};  // size m + 1
+  std::vector<std::int32_t> col_index;   // size nnz, 0-based
+  std::vector<double> values;            // size nnz
+  std::vector<double> labels;            // size m, each -1.0 or +1.0
+
+  // How the file spelled its classes, for model files that LIBLINEAR's
+  // predict compares against the original labels ("1"/"-1", "4"/"2", ...).
+  std::string positive_label_text = "+1";
+  std::string negative_label_text = "-1";
+  std::string source;  // path it was read from, or a generator description
+
+  std::int64_t nnz() const { return static_cast<std::int64_t>(col_index.size()); }
+  SparseRow row(std::int64_t i) const {
+    const std::int64_t b = row_ptr[static_cast<std::size_t>(i)];
+    const std::int64_t e = row_ptr[static_cast<std::size_t>(i) + 1];
+    return {col_index.data() + b, values.data() + b, static_cast<std::int32_t>(e - b)};
+  }
+};
+
+struct ReadOptions {
+  // Original label values mapped to +1; every other value maps to -1. Empty:
+  // the file must have at most two distinct label values; the larger maps to
+  // +1 ({-1,1}, {0,1}, {1,2}, {2,4}, ...). A file with more than two distinct
+  // labels and no positive set is an error.
+  std::vector<double> positive_labels;
+  // Threads used for parsing (0 = all hardware threads).
+  int threads = 0;
+};
+
+// Reads plain, gzip, bzip2 or xz LIBSVM text; the format is recognised by its
+// magic bytes, never by file name. Throws Error(kInvalidInput) naming file,
+// line and column for malformed input, Error(kIo) when the file cannot be read.
+Dataset ReadLibsvm(const std::string& path, const ReadOptions& options = {});
+
+// Parses LIBSVM text already in memory (uncompressed). `name` is used in error
+// messages in place of a file name.
+Dataset ParseLibsvm(std::string_view text, const std::string& name,
+                    const ReadOptions& options = {});
+
+// Writes LIBSVM text (labels as +1/-1, values with round-trip precision).
+void WriteLibsvm(const Dataset& data, const std::string& path);
+
+// 64-bit hash of the matrix and labels (not of the file bytes): two files
+// that parse to the same data have the same hash. Printed as 16 hex digits.
+std::uint64_t ContentHash(const Dataset& data);
+std::string HashToHex(std::uint64_t hash);
+
+}  // namespace asyncopt

@@ -1,0 +1,71 @@
+// asyncopt: the reference optimum f* = min_w F(w), computed to high accuracy
+// and cached on disk so benchmarks can report suboptimality (F - f*) / f*.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "asyncopt/dataset.hpp"
+#include "asyncopt/problem.hpp"
+
+namespace asyncopt {
+
+struct ReferenceOptions {
+  // Stop when the relative objective accuracy certificate falls below this:
+  // default 1e-12 (l2 / elastic net); pure l1 problems use 1e-10.
+  double tolerance = 0.0;      // 0 = the defaults above
+  int max_iterations = 500;    // outer (Newton / dual) iterations
+  int threads = 0;             // objective / gradient threads, 0 = all
+  const std::atomic<bool>* stop = nullptr;  // set to true to stop early
+  // Called after every outer iteration with (iteration, w, objective,
+  // rows whose gradient was computed so far). May be empty.
+  std::function<void(int, const std::vector<double>&, double, std::int64_t)> on_iteration;
+};
+
+struct ReferenceResult {
+  std::vector<double> w;
+  double objective = 0.0;     // F(w)
+  double certificate = 0.0;   // bound on (F(w) - f*) / |F(w)| (duality gap or
+                              // Newton-decrement based), as reported
+  int iterations = 0;
+  std::int64_t gradient_rows = 0;  // rows whose loss derivative was computed
+  bool converged = false;
+  bool interrupted = false;
+  std::string method;         // "newton-cg", "prox-newton-cd", "dual-cd"
+};
+
+// Minimises F with: a trust-region Newton-CG for smooth losses with l1 = 0; a
+// proximal Newton method with coordinate-descent inner solves (newGLMNET,
+// Yuan, Ho, Lin 2012) when l1 > 0; dual coordinate descent (Hsieh et al.
+// 2008) for the hinge loss with l1 = 0. Hinge with l1 > 0 throws
+// Error(kUnsupported).
+ReferenceResult SolveReference(const Dataset& data, const Problem& problem,
+                               const ReferenceOptions& options = {});
+
+// On-disk cache of f* keyed by the dataset's content hash, a preprocessing
+// description, the loss and the lambdas. Directory: `dir`, or
+// $ASYNCOPT_CACHE_DIR, or $XDG_CACHE_HOME/asyncopt, or ~/.cache/asyncopt.
+struct OptimumCacheEntry {
+  double f_star = 0.0;
+  std::vector<double> w_star;
+  std::string method;
+  double certificate = 0.0;
+};
+
+class OptimumCache {
+ public:
+  explicit OptimumCache(std::string dir = "");
+  const std::string& dir() const { return dir_; }
+  static std::string Key(std::uint64_t content_hash, const std::string& preprocessing,
+                         const Problem& problem);
+  bool Lookup(const std::string& key, OptimumCacheEntry* entry) const;
+  void Store(const std::string& key, const OptimumCacheEntry& entry) const;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace asyncopt

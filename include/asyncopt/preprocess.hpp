@@ -1,0 +1,76 @@
+// asyncopt: preprocessing, splitting, sharding and dataset statistics.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "asyncopt/dataset.hpp"
+
+namespace asyncopt {
+
+struct Preprocessing {
+  bool scale_maxabs = false;   // x_ij /= max_i |x_ij| (SODA's normalisation)
+  bool normalize_rows = false; // x_i /= ||x_i||_2 (after scaling)
+  double bias = -1.0;          // > 0: append a constant feature of this value
+                               // (LIBLINEAR's -B); <= 0: none
+  // Short description for summaries and cache keys, e.g. "maxabs+rownorm+bias=1".
+  std::string Describe() const;
+};
+
+// What Apply() did, so a model can be mapped back to the raw feature space.
+struct PreprocessingRecord {
+  std::vector<double> column_scale;  // empty when not scaled; else x_ij' = x_ij / column_scale[j]
+  bool normalized_rows = false;
+  double bias = -1.0;
+};
+
+// Applies `prep` in place (scale, then row normalisation, then bias column).
+PreprocessingRecord Apply(const Preprocessing& prep, Dataset& data);
+
+// Applies a training set's record to other data (test set): same column
+// scale (features beyond the training width are left as read), same row
+// normalisation, same bias.
+void ApplyRecord(const PreprocessingRecord& record, Dataset& data);
+
+// Random train/test split: a fraction `test_fraction` of the rows (seeded
+// shuffle) goes to `test`.
+void SplitTrainTest(const Dataset& all, double test_fraction, std::uint64_t seed,
+                    Dataset& train, Dataset& test);
+
+// Row ranges [begin, end) of M shards. skew = 0: balanced (sizes differ by at
+// most one). skew > 0: sizes proportional to (1 + skew)^(-i) like DAve's
+// unbalanced split; every shard gets at least one row. Throws if M > rows.
+std::vector<std::int64_t> ShardBoundaries(std::int64_t rows, int shards, double skew = 0.0);
+
+// Statistics printed by `asyncopt info`.
+struct DatasetStats {
+  std::int64_t rows = 0;
+  std::int32_t cols = 0;
+  std::int64_t nnz = 0;
+  double density = 0.0;                // nnz / (rows * cols)
+  std::int64_t positives = 0, negatives = 0;
+  std::int32_t min_row_nnz = 0, max_row_nnz = 0;  // Omega = max_row_nnz
+  double mean_row_nnz = 0.0;
+  std::int32_t empty_columns = 0;      // features never seen
+  // Hogwild (Niu et al. 2011) sparsity measures of the hypergraph whose
+  // edges are rows: Delta = max_j (rows touching feature j) / rows;
+  // rho = max_e |{e' : e' shares a feature with e}| / rows, estimated on
+  // `rho_sample_rows` rows (exact when that equals rows).
+  double delta = 0.0;
+  double rho = 0.0;
+  std::int64_t rho_sample_rows = 0;
+  // Feature-frequency skew: share of all nonzeros held by the most frequent
+  // 1% of (non-empty) features, Gini coefficient of column counts, and the
+  // Zipf exponent fitted by least squares to log(count) vs log(rank).
+  double top1pct_share = 0.0;
+  double gini = 0.0;
+  double zipf_exponent = 0.0;
+  double max_abs_value = 0.0;
+};
+
+// rho_samples: number of rows for the rho estimate (all rows if >= rows).
+DatasetStats ComputeStats(const Dataset& data, std::int64_t rho_samples = 2000,
+                          std::uint64_t seed = 1);
+
+}  // namespace asyncopt

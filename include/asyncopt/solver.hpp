@@ -1,0 +1,106 @@
+// asyncopt: solver options, result, trace and the Solve() entry point.
+//
+// Error policy (chosen once, for the whole API): invalid options or data throw
+// asyncopt::Error (error.hpp). Everything that happens during a run, including
+// divergence and interruption, is reported in Result::status; Result::w is
+// only filled with finite weights (IsSolutionUsable()).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "asyncopt/dataset.hpp"
+#include "asyncopt/problem.hpp"
+
+namespace asyncopt {
+
+enum class SolverKind {
+  kReference,  // high-accuracy (prox) Newton / dual CD, see optimum.hpp
+};
+
+enum class Status {
+  kConverged,      // the solver's own optimality test passed
+  kTargetReached,  // suboptimality <= Options::target_subopt
+  kMaxEpochs,
+  kTimeLimit,
+  kDiverged,       // NaN/Inf or exploding objective; w holds the last finite iterate
+  kInterrupted,    // Options::stop was set (Ctrl-C in the CLI)
+};
+
+// One enum <-> string table serves CLI, config files and reports.
+std::string_view ToString(SolverKind v);
+std::string_view ToString(Loss v);
+std::string_view ToString(Status v);
+// Return false (and leave *out untouched) for an unknown name.
+bool Parse(std::string_view s, SolverKind* out);
+bool Parse(std::string_view s, Loss* out);
+bool Parse(std::string_view s, Status* out);
+std::vector<std::string> AllNames(SolverKind);  // tag-dispatched listing
+std::vector<std::string> AllNames(Loss);
+
+// One row of the trace CSV. Fields a solver does not produce stay 0.
+struct TracePoint {
+  double seconds = 0.0;      // solver clock: excludes objective evaluation
+  double epoch = 0.0;        // passes over the data (fractional)
+  std::int64_t updates = 0;  // rows whose gradient was computed so far
+  double objective = 0.0;
+  double suboptimality = 0.0;  // (F - f*) / f*, 0 when f* unknown
+  std::int64_t nnz_w = 0;
+  std::int64_t exchanges = 0;
+  std::int64_t coords_sent = 0;
+  std::int64_t bits_sent = 0;
+  std::int64_t conflicts = 0;
+};
+
+struct Options {
+  SolverKind solver = SolverKind::kReference;
+  int threads = 1;             // worker threads, >= 1
+  std::uint64_t seed = 1;
+  double step = 0.0;           // > 0, or 0 = solver's default rule
+  int max_epochs = 100;        // >= 1
+  double max_seconds = std::numeric_limits<double>::infinity();  // > 0
+  double target_subopt = 0.0;  // stop when (F - f*)/f* <= this; 0 = off
+  double f_star = std::numeric_limits<double>::quiet_NaN();  // known optimum
+  double trace_every_epochs = 1.0;  // trace spacing (solvers may trace more often)
+  const std::atomic<bool>* stop = nullptr;  // external stop request (Ctrl-C)
+  // Called (on the calling thread, off the solver clock) for every trace
+  // point as it is produced; may be empty.
+  std::function<void(const TracePoint&)> on_trace;
+
+  // The one validation point: false and a message naming the field, value and
+  // allowed range.
+  bool IsValid(std::string* error) const;
+};
+
+struct Result {
+  Status status = Status::kMaxEpochs;
+  std::string message;
+  std::vector<double> w;  // finite final weights (empty if none usable)
+  double objective = std::numeric_limits<double>::quiet_NaN();
+  double f_star = std::numeric_limits<double>::quiet_NaN();
+  double suboptimality = std::numeric_limits<double>::quiet_NaN();
+  double epochs = 0.0;
+  double seconds = 0.0;  // solver clock (objective evaluation excluded)
+  std::int64_t updates = 0;
+  std::int64_t nnz_w = 0;
+  std::int64_t exchanges = 0;
+  std::int64_t coords_sent = 0;
+  std::int64_t bits_sent = 0;
+  std::int64_t conflicts = 0;
+  int threads_used = 0;
+  std::vector<TracePoint> trace;
+
+  bool IsSolutionUsable() const { return !w.empty(); }
+  std::string BriefReport() const;
+};
+
+// Minimises problem F on data with the chosen solver. Throws Error on invalid
+// options; everything else ends in Result::status.
+Result Solve(const Dataset& data, const Problem& problem, const Options& options);
+
+}  // namespace asyncopt

@@ -1,0 +1,4 @@
+# One file pair per algorithm.
+target_sources(asyncopt PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/reference.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/optimum_cache.cpp)

@@ -1,0 +1,6 @@
+# Readers and writers: LIBSVM text (plain/gzip/bzip2/xz), content hash.
+target_sources(asyncopt PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/decompress.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/libsvm_reader.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/libsvm_writer.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/content_hash.cpp)

@@ -1,0 +1,3 @@
+# Losses, regularisers, parallel deterministic objective and gradient.
+target_sources(asyncopt PRIVATE
+  ${CMAKE_CURRENT_LIST_DIR}/problem.cpp)
