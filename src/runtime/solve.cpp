@@ -1,1 +1,113 @@
-// placeholder: to be implemented
+// Solve(): validates options once, dispatches to the chosen algorithm.
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "asyncopt/error.hpp"
+#include "asyncopt/optimum.hpp"
+#include "asyncopt/solver.hpp"
+#include "runtime/tracer.hpp"
+
+namespace asyncopt {
+namespace {
+
+std::string FormatValue(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// The reference solver behind the run contract: one trace point per outer
+// iteration; an "epoch" is one outer (Newton / dual) iteration.
+Result RunReference(const Dataset& data, const Problem& problem, const Options& options) {
+  runtime::Tracer tracer(data, problem, options);
+  std::vector<double> w0(static_cast<std::size_t>(data.num_cols), 0.0);
+  tracer.Begin(w0);
+
+  std::atomic<bool> stop_now{false};
+  std::optional<Status> verdict;
+  runtime::Counters counters;
+  ReferenceOptions ref;
+  ref.threads = options.threads;
+  ref.max_iterations = options.max_epochs;
+  ref.stop = &stop_now;
+  ref.on_iteration = [&](int iteration, const std::vector<double>& w, double /*objective*/,
+                         std::int64_t gradient_rows) {
+    counters.epoch = iteration;
+    counters.updates = gradient_rows;
+    if (verdict) return;
+    verdict = tracer.Record(w, counters);
+    if (verdict) stop_now.store(true, std::memory_order_relaxed);
+  };
+  // Ctrl-C arriving mid-iteration is seen at the next iteration boundary.
+  if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
+    verdict = Status::kInterrupted;
+    stop_now.store(true);
+  }
+  ReferenceResult r = SolveReference(data, problem, ref);
+  counters.updates = r.gradient_rows;
+  counters.epoch = r.iterations;
+  Status status;
+  if (verdict) {
+    status = *verdict;
+  } else if (r.converged) {
+    status = Status::kConverged;
+  } else {
+    status = Status::kMaxEpochs;
+  }
+  Result result;
+  result.message = "reference (" + r.method + "), certificate " + FormatValue(r.certificate);
+  tracer.Finish(status, r.w, counters, &result);
+  return result;
+}
+
+}  // namespace
+
+bool Options::IsValid(std::string* error) const {
+  auto fail = [error](const std::string& message) {
+    if (error != nullptr) *error = message;
+    return false;
+  };
+  if (threads < 1) return fail("threads = " + std::to_string(threads) + ": must be >= 1");
+  if (!(step >= 0.0) || !std::isfinite(step)) {
+    return fail("step = " + FormatValue(step) + ": must be > 0 (or 0 for the solver's default)");
+  }
+  if (max_epochs < 1) {
+    return fail("max_epochs = " + std::to_string(max_epochs) + ": must be >= 1");
+  }
+  if (!(max_seconds > 0.0)) {
+    return fail("max_seconds = " + FormatValue(max_seconds) + ": must be > 0");
+  }
+  if (!(target_subopt >= 0.0) || !std::isfinite(target_subopt)) {
+    return fail("target_subopt = " + FormatValue(target_subopt) + ": must be >= 0 and finite");
+  }
+  if (!(trace_every_epochs > 0.0)) {
+    return fail("trace_every_epochs = " + FormatValue(trace_every_epochs) + ": must be > 0");
+  }
+  return true;
+}
+
+std::string Result::BriefReport() const {
+  std::ostringstream out;
+  out << "status " << ToString(status) << ", objective " << FormatValue(objective);
+  if (!std::isnan(f_star)) out << ", suboptimality " << FormatValue(suboptimality);
+  out << ", epochs " << epochs << ", " << seconds << " s, " << updates << " updates, nnz(w) "
+      << nnz_w;
+  if (!message.empty()) out << " [" << message << "]";
+  return out.str();
+}
+
+Result Solve(const Dataset& data, const Problem& problem, const Options& options) {
+  problem.Validate();
+  std::string error;
+  if (!options.IsValid(&error)) throw Error(ErrorKind::kInvalidOption, error);
+  if (data.num_rows <= 0) throw Error(ErrorKind::kInvalidInput, "Solve: the dataset has no rows");
+  switch (options.solver) {
+    case SolverKind::kReference:
+      return RunReference(data, problem, options);
+  }
+  throw Error(ErrorKind::kUnsupported, "Solve: unknown solver");
+}
+
+}  // namespace asyncopt

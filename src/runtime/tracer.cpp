@@ -1,0 +1,116 @@
+#include "runtime/tracer.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace asyncopt::runtime {
+
+// An objective this many times above the starting one is an exploding run.
+constexpr double kExplosionFactor = 1e6;
+
+double Suboptimality(double objective, double f_star) {
+  if (std::isnan(f_star)) return 0.0;
+  const double denom = std::abs(f_star) > 0.0 ? std::abs(f_star) : 1.0;
+  return (objective - f_star) / denom;
+}
+
+Tracer::Tracer(const Dataset& data, const Problem& problem, const Options& options)
+    : data_(data), problem_(problem), options_(options) {}
+
+TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters) {
+  TracePoint p;
+  p.seconds = clock_.Seconds();
+  p.epoch = counters.epoch;
+  p.updates = counters.updates;
+  p.objective = Objective(data_, problem_, w, options_.threads);
+  p.suboptimality = Suboptimality(p.objective, options_.f_star);
+  p.nnz_w = CountNonzeros(w);
+  p.exchanges = counters.exchanges;
+  p.coords_sent = counters.coords_sent;
+  p.bits_sent = counters.bits_sent;
+  p.conflicts = counters.conflicts;
+  return p;
+}
+
+void Tracer::Begin(std::span<const double> w0) {
+  const TracePoint p = Evaluate(w0, {});
+  initial_objective_ = p.objective;
+  last_finite_objective_ = p.objective;
+  last_finite_w_.assign(w0.begin(), w0.end());
+  trace_.push_back(p);
+  if (options_.on_trace) options_.on_trace(p);
+  clock_.Start();
+}
+
+std::optional<Status> Tracer::CheckLimits() const {
+  if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
+    return Status::kInterrupted;
+  }
+  if (clock_.Seconds() >= options_.max_seconds) return Status::kTimeLimit;
+  return std::nullopt;
+}
+
+std::optional<Status> Tracer::Record(std::span<const double> w, const Counters& counters) {
+  clock_.Pause();
+  const TracePoint p = Evaluate(w, counters);
+  trace_.push_back(p);
+  if (options_.on_trace) options_.on_trace(p);
+  std::optional<Status> verdict;
+  const bool finite = std::isfinite(p.objective) &&
+                      std::all_of(w.begin(), w.end(), [](double v) { return std::isfinite(v); });
+  if (!finite || p.objective > kExplosionFactor * std::max(1.0, std::abs(initial_objective_))) {
+    verdict = Status::kDiverged;
+  } else {
+    last_finite_w_.assign(w.begin(), w.end());
+    last_finite_objective_ = p.objective;
+    if (options_.target_subopt > 0.0 && !std::isnan(options_.f_star) &&
+        p.suboptimality <= options_.target_subopt) {
+      verdict = Status::kTargetReached;
+    }
+  }
+  if (!verdict) verdict = CheckLimits();
+  clock_.Start();
+  return verdict;
+}
+
+void Tracer::Finish(Status status, std::span<const double> w, const Counters& counters,
+                    Result* result) {
+  clock_.Pause();
+  result->status = status;
+  // The last trace point describes w if the solver recorded it; otherwise
+  // evaluate the final iterate now (off the clock).
+  TracePoint last = trace_.back();
+  const bool recorded = last.updates == counters.updates && last.epoch == counters.epoch &&
+                        trace_.size() > 1;
+  if (!recorded) {
+    last = Evaluate(w, counters);
+    last.seconds = clock_.Seconds();
+    const bool finite = std::isfinite(last.objective) &&
+                        std::all_of(w.begin(), w.end(), [](double v) { return std::isfinite(v); });
+    if (finite) {
+      trace_.push_back(last);
+      if (options_.on_trace) options_.on_trace(last);
+      last_finite_w_.assign(w.begin(), w.end());
+      last_finite_objective_ = last.objective;
+    } else if (status != Status::kInterrupted) {
+      result->status = Status::kDiverged;
+    }
+  }
+  // Never hand out non-finite weights: fall back to the last finite iterate.
+  result->w = last_finite_w_;
+  result->objective = last_finite_objective_;
+  result->f_star = options_.f_star;
+  result->suboptimality = Suboptimality(result->objective, options_.f_star);
+  result->nnz_w = CountNonzeros(result->w);
+  result->epochs = counters.epoch;
+  result->seconds = clock_.Seconds();
+  result->updates = counters.updates;
+  result->exchanges = counters.exchanges;
+  result->coords_sent = counters.coords_sent;
+  result->bits_sent = counters.bits_sent;
+  result->conflicts = counters.conflicts;
+  result->threads_used = options_.threads;
+  result->trace = trace_;
+}
+
+}  // namespace asyncopt::runtime

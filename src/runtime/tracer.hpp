@@ -1,0 +1,65 @@
+// Trace by snapshot, evaluated off the clock: a solver hands the tracer a copy
+// of w at a trace point; the tracer pauses the solver clock, evaluates F,
+// records a TracePoint, decides whether the run must stop (target reached,
+// divergence, time limit, interruption) and resumes the clock.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "asyncopt/solver.hpp"
+#include "runtime/stopwatch.hpp"
+
+namespace asyncopt::runtime {
+
+// Counters a solver reports at a trace point (those it does not produce stay 0).
+struct Counters {
+  double epoch = 0.0;
+  std::int64_t updates = 0;
+  std::int64_t exchanges = 0;
+  std::int64_t coords_sent = 0;
+  std::int64_t bits_sent = 0;
+  std::int64_t conflicts = 0;
+};
+
+class Tracer {
+ public:
+  Tracer(const Dataset& data, const Problem& problem, const Options& options);
+
+  // Starts the solver clock and records the initial point w0 (epoch 0).
+  void Begin(std::span<const double> w0);
+  // Records a trace point for snapshot `w`. Returns the status that must end
+  // the run now, if any (target reached, diverged, time limit, interrupted).
+  std::optional<Status> Record(std::span<const double> w, const Counters& counters);
+  // Cheap check without evaluating F: interruption or time limit.
+  std::optional<Status> CheckLimits() const;
+
+  double Seconds() const { return clock_.Seconds(); }
+  Stopwatch& clock() { return clock_; }
+  const std::vector<TracePoint>& trace() const { return trace_; }
+  // The last finite iterate seen and its objective.
+  const std::vector<double>& best_finite_w() const { return last_finite_w_; }
+  double last_finite_objective() const { return last_finite_objective_; }
+
+  // Fills the common Result fields from the trace and the final point.
+  void Finish(Status status, std::span<const double> w, const Counters& counters,
+              Result* result);
+
+ private:
+  TracePoint Evaluate(std::span<const double> w, const Counters& counters);
+
+  const Dataset& data_;
+  const Problem& problem_;
+  const Options& options_;
+  Stopwatch clock_;
+  std::vector<TracePoint> trace_;
+  std::vector<double> last_finite_w_;
+  double last_finite_objective_ = 0.0;
+  double initial_objective_ = 0.0;
+};
+
+// Relative suboptimality (F - f*) / |f*|; 0 when f* is unknown (NaN).
+double Suboptimality(double objective, double f_star);
+
+}  // namespace asyncopt::runtime

@@ -1,0 +1,326 @@
+"""Contract tests for the asyncopt command-line tool.
+
+They run the real binary (ASYNCOPT_BIN) and check exit codes, error messages,
+the summary JSON and trace CSV schema, config-file handling, Ctrl-C handling
+and interoperability with Debian's LIBLINEAR tools.
+"""
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("ASYNCOPT_BIN", "asyncopt")
+FIXTURES = os.environ.get("ASYNCOPT_FIXTURES", os.path.join(os.path.dirname(__file__), "..", "fixtures"))
+HEART = os.path.join(FIXTURES, "heart_scale")
+
+SUMMARY_KEYS = {
+    "status", "solver", "loss", "l1", "l2", "threads", "seed", "objective", "f_star",
+    "suboptimality", "epochs", "seconds", "updates", "nnz_w", "exchanges", "coords_sent",
+    "bits_sent", "conflicts", "config", "dataset", "git_commit", "compiler", "cpu",
+}
+TRACE_COLUMNS = ["seconds", "epoch", "updates", "objective", "suboptimality", "nnz_w",
+                 "exchanges", "coords_sent", "bits_sent", "conflicts"]
+
+
+def run(*args, timeout=300, env=None):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout, env=e)
+
+
+class Workdir(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="asyncopt_cli_")
+        # Private f* cache so tests never see each other's or the user's.
+        os.environ["ASYNCOPT_CACHE_DIR"] = os.path.join(self.dir, "cache")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as f:
+            f.write(text)
+        return self.path(name)
+
+    def assertUsageError(self, proc, *fragments):
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        for frag in fragments:
+            self.assertIn(frag, proc.stderr)
+        self.assertNotIn("internal error", proc.stderr)
+
+
+class ErrorTest(Workdir):
+    def test_no_command_is_usage_error(self):
+        self.assertUsageError(run(), "usage")
+
+    def test_unknown_command(self):
+        self.assertUsageError(run("fly"), "unknown command 'fly'")
+
+    def test_unknown_option(self):
+        self.assertUsageError(run("train", "--data", HEART, "--colour", "red"), "colour")
+
+    def test_threads_zero(self):
+        p = run("train", "--data", HEART, "--threads", "0")
+        self.assertUsageError(p, "'threads'", "'0'", "allowed: an integer >= 1", "command line")
+
+    def test_negative_lambda(self):
+        self.assertUsageError(run("train", "--data", HEART, "--l1", "-0.5"), "'l1'", "'-0.5'", ">= 0")
+
+    def test_step_must_be_positive(self):
+        self.assertUsageError(run("train", "--data", HEART, "--step", "-1"), "'step'", "'-1'")
+
+    def test_non_numeric_value(self):
+        self.assertUsageError(run("train", "--data", HEART, "--l2", "abc"), "l2")
+
+    def test_unknown_loss(self):
+        self.assertUsageError(run("train", "--data", HEART, "--loss", "cubic"), "'loss'", "'cubic'",
+                              "logistic | hinge | squared-hinge | squared")
+
+    def test_missing_data_file_names_it(self):
+        missing = self.path("nope.svm")
+        self.assertUsageError(run("info", "--data", missing), missing)
+
+    def test_malformed_data_names_file_line_column(self):
+        bad = self.write("bad.svm", "+1 1:0.5 2:1\n-1 3:abc\n")
+        self.assertUsageError(run("info", "--data", bad), bad + ":2:")
+
+    def test_multiclass_needs_positive_labels(self):
+        multi = self.write("multi.svm", "1 1:1\n2 2:1\n3 1:1 2:1\n")
+        self.assertUsageError(run("info", "--data", multi), "positive-labels")
+        ok = run("info", "--data", multi, "--positive-labels", "3")
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertRegex(ok.stdout, r"\+1 \(was [^)]*\): 1,")
+
+    def test_bad_positive_labels(self):
+        self.assertUsageError(run("info", "--data", HEART, "--positive-labels", "1,x"),
+                              "'positive-labels'")
+
+
+class ConfigTest(Workdir):
+    def test_unknown_key_names_file_and_line(self):
+        cfg = self.write("x.ini", "# comment\nloss = logistic\nlearning_rate = 3\n")
+        self.assertUsageError(run("train", "--data", HEART, "--config", cfg),
+                              cfg + ":3", "unknown key 'learning_rate'")
+
+    def test_out_of_range_value_names_file_and_line(self):
+        cfg = self.write("x.ini", "l2 = 0.1\n\nthreads = 0\n")
+        self.assertUsageError(run("train", "--data", HEART, "--config", cfg),
+                              "'threads'", "'0'", cfg + " line 3")
+
+    def test_bad_value_names_file_and_line(self):
+        cfg = self.write("x.ini", "max-epochs = many\n")
+        self.assertUsageError(run("train", "--data", HEART, "--config", cfg), cfg + ":1", "max-epochs")
+
+    def test_malformed_line(self):
+        cfg = self.write("x.ini", "l2 0.1\n")
+        self.assertUsageError(run("train", "--data", HEART, "--config", cfg), cfg + ":1", "key = value")
+
+    def test_file_values_apply_and_command_line_overrides(self):
+        cfg = self.write("x.ini", "loss = squared-hinge\nl2 = 0.05\nmax-epochs = 50\n")
+        summary = self.path("s.json")
+        p = run("train", "--data", HEART, "--config", cfg, "--l2", "0.2", "--summary", summary, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        s = json.load(open(summary))
+        self.assertEqual(s["loss"], "squared-hinge")
+        self.assertEqual(s["l2"], 0.2)
+        self.assertEqual(s["config"]["max-epochs"], "50")
+
+    def test_shipped_configs_run(self):
+        """Every configs/*.ini is accepted by its command (rows/data overridden to stay small)."""
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs")
+        names = sorted(n for n in os.listdir(root) if n.endswith(".ini"))
+        self.assertTrue(names)
+        for name in names:
+            cfg = os.path.join(root, name)
+            if "generate" in name:
+                p = run("generate", "--config", cfg, "--rows", "200", "--out", self.path("g.svm"), "--quiet")
+            else:
+                p = run("train", "--config", cfg, "--data", HEART, "--max-epochs", "3", "--quiet")
+            self.assertEqual(p.returncode, 0, name + ": " + p.stderr)
+
+
+class TrainTest(Workdir):
+    def train(self, *extra):
+        summary, trace, model = self.path("s.json"), self.path("t.csv"), self.path("m.model")
+        p = run("train", "--data", HEART, "--solver", "reference", "--loss", "logistic",
+                "--l2", "0.01", "--summary", summary, "--trace", trace, "--model", model,
+                "--quiet", *extra)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.load(open(summary)), list(csv.reader(open(trace))), model
+
+    def test_summary_has_contract_fields(self):
+        s, _, _ = self.train()
+        self.assertTrue(SUMMARY_KEYS <= set(s), SUMMARY_KEYS - set(s))
+        self.assertEqual(s["status"], "converged")
+        self.assertEqual(s["solver"], "reference")
+        self.assertEqual(s["dataset"]["rows"], 270)
+        self.assertRegex(s["dataset"]["content_hash"], r"^[0-9a-f]{16}$")
+        self.assertEqual(s["config"]["l2"], "0.01")
+        self.assertLess(abs(s["suboptimality"]), 1e-9)
+        self.assertGreater(s["updates"], 0)
+        for key in ("exchanges", "coords_sent", "bits_sent", "conflicts"):
+            self.assertEqual(s[key], 0)
+
+    def test_trace_has_contract_columns(self):
+        _, rows, _ = self.train()
+        self.assertEqual(rows[0], TRACE_COLUMNS)
+        self.assertGreaterEqual(len(rows), 3)
+        values = [[float(x) for x in r] for r in rows[1:]]
+        self.assertEqual(values[0][1], 0.0)  # epoch 0 first
+        self.assertAlmostEqual(values[0][3], math.log(2), places=12)  # F(0) for logistic
+        times = [v[0] for v in values]
+        self.assertEqual(times, sorted(times))
+        objectives = [v[3] for v in values]
+        self.assertLess(objectives[-1], objectives[0])
+        self.assertLess(abs(values[-1][4]), 1e-9)
+
+    def test_objective_matches_optimum_command(self):
+        s, _, _ = self.train()
+        p = run("optimum", "--data", HEART, "--loss", "logistic", "--l2", "0.01", "--no-cache")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertAlmostEqual(float(p.stdout), s["objective"], delta=1e-12 * abs(s["objective"]))
+
+    def test_optimum_is_cached(self):
+        summary = self.path("o.json")
+        first = run("optimum", "--data", HEART, "--loss", "squared-hinge", "--l2", "0.1", "--summary", summary)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertEqual(json.load(open(summary))["source"], "computed")
+        second = run("optimum", "--data", HEART, "--loss", "squared-hinge", "--l2", "0.1", "--summary", summary)
+        self.assertEqual(json.load(open(summary))["source"], "cache")
+        self.assertEqual(first.stdout, second.stdout)
+        other = run("optimum", "--data", HEART, "--loss", "squared-hinge", "--l2", "0.2", "--summary", summary)
+        self.assertEqual(json.load(open(summary))["source"], "computed")
+        self.assertNotEqual(first.stdout, other.stdout)
+
+    def test_test_set_metrics(self):
+        s, _, _ = self.train("--test", HEART)
+        self.assertGreater(s["test"]["accuracy"], 0.8)
+        self.assertGreater(s["test"]["auc"], 0.85)
+        self.assertGreater(s["test"]["logloss"], 0.0)
+
+    def test_preprocessing_is_recorded(self):
+        s, _, _ = self.train("--scale", "maxabs", "--bias", "1")
+        self.assertEqual(s["dataset"]["scale"], "maxabs")
+        self.assertEqual(s["dataset"]["bias"], 1.0)
+        self.assertEqual(s["dataset"]["cols"], 14)
+
+    def test_target_subopt_stops_early(self):
+        s, rows, _ = self.train("--target-subopt", "1e-3")
+        self.assertEqual(s["status"], "target_reached")
+        self.assertLessEqual(s["suboptimality"], 1e-3)
+
+
+class PredictTest(Workdir):
+    def check_against_liblinear(self, *train_args):
+        model = self.path("m.model")
+        p = run("train", "--data", HEART, "--model", model, "--quiet", *train_args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ours = run("predict", "--model", model, "--data", HEART, "--summary", self.path("p.json"))
+        self.assertEqual(ours.returncode, 0, ours.stderr)
+        acc = json.load(open(self.path("p.json")))["accuracy"]
+        ll = subprocess.run(["liblinear-predict", HEART, model, self.path("out.txt")],
+                            capture_output=True, text=True)
+        self.assertEqual(ll.returncode, 0, ll.stdout + ll.stderr)
+        m = re.search(r"Accuracy = ([0-9.]+)% \((\d+)/(\d+)\)", ll.stdout)
+        self.assertIsNotNone(m, ll.stdout)
+        self.assertEqual(int(m.group(2)) / int(m.group(3)), acc)
+        return acc
+
+    def test_liblinear_predict_agrees_logistic(self):
+        acc = self.check_against_liblinear("--loss", "logistic", "--l2", "0.01")
+        self.assertGreater(acc, 0.8)
+
+    def test_liblinear_predict_agrees_with_scaling_and_bias(self):
+        self.check_against_liblinear("--loss", "logistic", "--l1", "0.01", "--l2", "0.001",
+                                     "--scale", "maxabs", "--bias", "1")
+
+    def test_liblinear_predict_agrees_hinge(self):
+        self.check_against_liblinear("--loss", "hinge", "--l2", "0.05")
+
+    def test_predict_reports_metrics(self):
+        model = self.path("m.model")
+        run("train", "--data", HEART, "--model", model, "--quiet", "--l2", "0.01")
+        p = run("predict", "--model", model, "--data", HEART, "--predictions", self.path("z.txt"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"accuracy 0\.\d+ \(270 rows\)")
+        self.assertRegex(p.stdout, r"auc 0\.\d+")
+        self.assertEqual(len(open(self.path("z.txt")).read().split()), 270)
+
+    def test_malformed_model(self):
+        bad = self.write("bad.model", "solver_type L2R_LR\nnonsense 1\n")
+        self.assertUsageError(run("predict", "--model", bad, "--data", HEART), bad + ":2")
+
+
+class GenerateInfoTest(Workdir):
+    def test_generate_is_reproducible(self):
+        a, b, c = self.path("a.svm"), self.path("b.svm"), self.path("c.svm")
+        for out, seed in ((a, "3"), (b, "3"), (c, "4")):
+            p = run("generate", "--kind", "powerlaw", "--rows", "500", "--dim", "300",
+                    "--nnz-per-row", "10", "--seed", seed, "--out", out, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(open(a).read(), open(b).read())
+        self.assertNotEqual(open(a).read(), open(c).read())
+        self.assertEqual(len(open(a).read().splitlines()), 500)
+
+    def test_generate_wangni_svm_shape(self):
+        out = self.path("w.svm")
+        p = run("generate", "--kind", "svm-wangni", "--rows", "1000", "--out", out, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        info = run("info", "--data", out, "--summary", self.path("i.json"))
+        self.assertEqual(info.returncode, 0, info.stderr)
+        s = json.load(open(self.path("i.json")))
+        self.assertEqual(s["rows"], 1000)
+        self.assertEqual(s["cols"], 256)
+        self.assertEqual(s["positives"] + s["negatives"], 1000)
+
+    def test_generate_rejects_bad_arguments(self):
+        self.assertUsageError(run("generate", "--kind", "cubes", "--out", self.path("x")), "'kind'")
+        self.assertUsageError(run("generate", "--kind", "svm-wangni", "--c1", "2", "--out", self.path("x")),
+                              "'c1'", "[0, 1]")
+        self.assertUsageError(run("generate", "--kind", "powerlaw", "--dim", "5", "--nnz-per-row", "6",
+                                  "--out", self.path("x")), "'nnz-per-row'")
+
+    def test_info_prints_hogwild_measures(self):
+        p = run("info", "--data", HEART)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("Hogwild rho", p.stdout)
+        self.assertIn("Hogwild Delta", p.stdout)
+        self.assertIn("rows            270", p.stdout)
+
+
+class SignalTest(Workdir):
+    def test_ctrl_c_writes_results_and_exits_130(self):
+        data = self.path("big.svm")
+        p = run("generate", "--kind", "powerlaw", "--rows", "200000", "--dim", "50000",
+                "--nnz-per-row", "40", "--out", data, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        summary, trace, model = self.path("s.json"), self.path("t.csv"), self.path("m.model")
+        proc = subprocess.Popen([BIN, "train", "--data", data, "--loss", "logistic", "--l2", "1e-7",
+                                 "--max-epochs", "100000", "--summary", summary, "--trace", trace,
+                                 "--model", model, "--quiet"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        self.assertIsNone(proc.poll(), "the run finished before it could be interrupted")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 130, err)
+        s = json.load(open(summary))
+        self.assertEqual(s["status"], "interrupted")
+        self.assertIsNotNone(s["objective"])
+        self.assertEqual(next(csv.reader(open(trace))), TRACE_COLUMNS)
+        self.assertTrue(os.path.exists(model))
+
+
+if __name__ == "__main__":
+    unittest.main()

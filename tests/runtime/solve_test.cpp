@@ -1,0 +1,164 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "asyncopt/error.hpp"
+#include "asyncopt/optimum.hpp"
+#include "asyncopt/solver.hpp"
+#include "runtime/tracer.hpp"
+
+namespace asyncopt {
+namespace {
+
+// 200 x 30 sparse rows with labels from a planted model plus noise.
+Dataset RandomData(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  Dataset d;
+  d.num_rows = 200;
+  d.num_cols = 30;
+  std::vector<double> truth(30);
+  for (double& t : truth) t = normal(rng);
+  for (int i = 0; i < d.num_rows; ++i) {
+    double z = 0.0;
+    for (int j = 0; j < d.num_cols; ++j) {
+      if (unit(rng) < 0.3) {
+        const double v = normal(rng);
+        d.col_index.push_back(j);
+        d.values.push_back(v);
+        z += v * truth[static_cast<std::size_t>(j)];
+      }
+    }
+    d.row_ptr.push_back(static_cast<std::int64_t>(d.col_index.size()));
+    d.labels.push_back(z + 0.5 * normal(rng) > 0 ? 1.0 : -1.0);
+  }
+  return d;
+}
+
+TEST(Solve, ReferenceSolverConvergesAndTracesFromZero) {
+  const Dataset d = RandomData(1);
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  Options o;
+  o.max_epochs = 200;
+  const Result r = Solve(d, p, o);
+  EXPECT_EQ(r.status, Status::kConverged) << r.BriefReport();
+  ASSERT_GE(r.trace.size(), 2u);
+  EXPECT_EQ(r.trace.front().epoch, 0.0);
+  EXPECT_NEAR(r.trace.front().objective, std::log(2.0), 1e-15);  // F(0) for logistic
+  for (std::size_t k = 1; k < r.trace.size(); ++k) {
+    EXPECT_GE(r.trace[k].seconds, r.trace[k - 1].seconds);
+    EXPECT_GE(r.trace[k].updates, r.trace[k - 1].updates);
+  }
+  EXPECT_TRUE(r.IsSolutionUsable());
+  EXPECT_EQ(r.w.size(), 30u);
+  EXPECT_DOUBLE_EQ(r.objective, Objective(d, p, r.w, 1));
+  EXPECT_GT(r.updates, 0);
+}
+
+TEST(Solve, OneThreadSameSeedIsBitIdentical) {
+  const Dataset d = RandomData(2);
+  const Problem p{Loss::kLogistic, 1e-3, 1e-3};
+  Options o;
+  const Result a = Solve(d, p, o);
+  const Result b = Solve(d, p, o);
+  EXPECT_EQ(a.w, b.w);
+  EXPECT_EQ(a.objective, b.objective);
+}
+
+TEST(Solve, StopsWhenTargetSuboptimalityReached) {
+  const Dataset d = RandomData(3);
+  const Problem p{Loss::kLogistic, 0.0, 1e-3};
+  const ReferenceResult ref = SolveReference(d, p);
+  ASSERT_TRUE(ref.converged);
+  Options o;
+  o.f_star = ref.objective;
+  o.target_subopt = 1e-2;
+  const Result r = Solve(d, p, o);
+  EXPECT_EQ(r.status, Status::kTargetReached);
+  EXPECT_LE(r.suboptimality, 1e-2);
+  EXPECT_GE(r.suboptimality, 0.0);
+  EXPECT_LE(r.trace.back().suboptimality, 1e-2);
+}
+
+TEST(Solve, PresetStopFlagEndsAsInterruptedWithUsableWeights) {
+  const Dataset d = RandomData(4);
+  std::atomic<bool> stop{true};
+  Options o;
+  o.stop = &stop;
+  const Result r = Solve(d, Problem{Loss::kSquaredHinge, 0.0, 1e-2}, o);
+  EXPECT_EQ(r.status, Status::kInterrupted);
+  ASSERT_TRUE(r.IsSolutionUsable());
+  for (double v : r.w) EXPECT_TRUE(std::isfinite(v));
+}
+
+TEST(Solve, InvalidOptionsThrowNamingTheField) {
+  const Dataset d = RandomData(5);
+  Options o;
+  o.threads = 0;
+  try {
+    Solve(d, Problem{}, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidOption);
+    EXPECT_NE(std::string(e.what()).find("threads = 0"), std::string::npos) << e.what();
+  }
+  o = Options{};
+  o.max_seconds = -1;
+  EXPECT_THROW(Solve(d, Problem{}, o), Error);
+  EXPECT_THROW(Solve(d, Problem{Loss::kLogistic, -1.0, 0.0}, Options{}), Error);
+}
+
+TEST(Tracer, NonFiniteSnapshotIsDivergenceAndKeepsLastFiniteIterate) {
+  const Dataset d = RandomData(6);
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  Options o;
+  runtime::Tracer tracer(d, p, o);
+  std::vector<double> w(30, 0.0);
+  tracer.Begin(w);
+  w[3] = 0.25;
+  EXPECT_FALSE(tracer.Record(w, {1.0, 200}).has_value());
+  std::vector<double> bad = w;
+  bad[5] = std::numeric_limits<double>::quiet_NaN();
+  const auto verdict = tracer.Record(bad, {2.0, 400});
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_EQ(*verdict, Status::kDiverged);
+  Result r;
+  tracer.Finish(*verdict, bad, {2.0, 400}, &r);
+  EXPECT_EQ(r.status, Status::kDiverged);
+  EXPECT_EQ(r.w, w);
+  EXPECT_TRUE(std::isfinite(r.objective));
+}
+
+TEST(Tracer, ExplodingObjectiveIsDivergence) {
+  const Dataset d = RandomData(7);
+  const Problem p{Loss::kSquared, 0.0, 0.0};
+  Options o;
+  runtime::Tracer tracer(d, p, o);
+  std::vector<double> w(30, 0.0);
+  tracer.Begin(w);
+  std::fill(w.begin(), w.end(), 1e6);
+  const auto verdict = tracer.Record(w, {1.0, 200});
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_EQ(*verdict, Status::kDiverged);
+}
+
+TEST(Tracer, TimeLimitIsReported) {
+  const Dataset d = RandomData(8);
+  Options o;
+  o.max_seconds = 1e-9;
+  runtime::Tracer tracer(d, Problem{}, o);
+  std::vector<double> w(30, 0.0);
+  tracer.Begin(w);
+  volatile double sink = 0;
+  for (int i = 0; i < 100000; ++i) sink = sink + i;
+  const auto verdict = tracer.Record(w, {1.0, 200});
+  ASSERT_TRUE(verdict.has_value());
+  EXPECT_EQ(*verdict, Status::kTimeLimit);
+}
+
+}  // namespace
+}  // namespace asyncopt
