@@ -22,9 +22,11 @@ struct WangniSvmOptions {
 Dataset GenerateWangniSvm(const WangniSvmOptions& options);
 
 // Wangni et al. Section 4 (logistic-regression experiments): a_bar ~ N(0,1)^d,
-// B ~ U[0,1]^d, B_i <- C1 B_i where B_i <= C2, a_n = a_bar_n (.) B, labels
-// from a random w_bar as above. Defaults follow the paper (N = 1024,
-// d = 2048, C1 = 0.9, C2 = 1/4).
+// B ~ U[0,1]^d, B_i <- C1 B_i where B_i <= C2, a_n = a_bar_n (.) B, and, as
+// that section writes it, w_bar ~ N(0, I), b_n = sign(a_bar_n . w_bar + sigma)
+// (labels from the dense a_bar_n; the paper has no sigma: noise = 0 gives its
+// recipe exactly). Defaults follow the paper (N = 1024, d = 2048, C1 = 0.9,
+// C2 = 1/4). For both Wangni generators sign(0) = +1.
 struct WangniLogisticOptions {
   std::int64_t rows = 1024;
   std::int32_t dim = 2048;
@@ -44,7 +46,7 @@ struct PowerLawOptions {
   std::int64_t rows = 10000;
   std::int32_t dim = 20000;
   std::int32_t nnz_per_row = 50;
-  double zipf_exponent = 1.0;
+  double zipf_exponent = 1.0;  // in [0, 10]; 0 = uniform
   double label_noise = 0.05;   // probability of flipping a label
   std::uint64_t seed = 1;
   int threads = 0;             // generation threads (result independent of it)

@@ -23,6 +23,9 @@ struct PreprocessingRecord {
   std::vector<double> column_scale;  // empty when not scaled; else x_ij' = x_ij / column_scale[j]
   bool normalized_rows = false;
   double bias = -1.0;
+  // Training width before the bias column: where ApplyRecord puts the bias
+  // feature of other data (0: use column_scale.size(), else the data's width).
+  std::int32_t num_cols = 0;
 };
 
 // Applies `prep` in place (scale, then row normalisation, then bias column).
@@ -30,7 +33,10 @@ PreprocessingRecord Apply(const Preprocessing& prep, Dataset& data);
 
 // Applies a training set's record to other data (test set): same column
 // scale (features beyond the training width are left as read), same row
-// normalisation, same bias.
+// normalisation, same bias. With a bias, the bias feature goes to index
+// record.num_cols as in training, so features at or beyond the training width
+// (which the model has no weight for) are dropped first, like LIBLINEAR's
+// predict; the data's width becomes record.num_cols + 1.
 void ApplyRecord(const PreprocessingRecord& record, Dataset& data);
 
 // Random train/test split: a fraction `test_fraction` of the rows (seeded

@@ -1,0 +1,160 @@
+// ComputeStats on data small enough to check by hand, and the rho estimate
+// against a plain recount.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "asyncopt/error.hpp"
+#include "asyncopt/generate.hpp"
+#include "asyncopt/preprocess.hpp"
+#include "data/data_test_util.hpp"
+
+namespace asyncopt {
+namespace {
+
+using testing::MakeDataset;
+
+// 6 rows, 5 columns:
+//   r0: {0, 1}   r1: {0}   r2: {0}   r3: {1, 2}   r4: {2, 3}   r5: {}
+// Column counts: c0 = 3, c1 = 2, c2 = 2, c3 = 1, c4 = 0 (empty); nnz = 8.
+Dataset HandData() {
+  return MakeDataset({{{0, 1.0}, {1, -2.5}},
+                      {{0, 0.5}},
+                      {{0, 2.0}},
+                      {{1, 1.0}, {2, 1.0}},
+                      {{2, -1.0}, {3, 0.25}},
+                      {}},
+                     {1, -1, 1, 1, -1, -1}, 5);
+}
+
+TEST(ComputeStats, HandBuiltDataset) {
+  const DatasetStats s = ComputeStats(HandData(), 2000, 1);
+  EXPECT_EQ(s.rows, 6);
+  EXPECT_EQ(s.cols, 5);
+  EXPECT_EQ(s.nnz, 8);
+  EXPECT_DOUBLE_EQ(s.density, 8.0 / 30.0);
+  EXPECT_EQ(s.positives, 3);
+  EXPECT_EQ(s.negatives, 3);
+  EXPECT_EQ(s.min_row_nnz, 0);
+  EXPECT_EQ(s.max_row_nnz, 2);
+  EXPECT_DOUBLE_EQ(s.mean_row_nnz, 8.0 / 6.0);
+  EXPECT_EQ(s.empty_columns, 1);
+  EXPECT_EQ(s.max_abs_value, 2.5);
+  // Delta: the busiest column (c0) touches 3 of 6 rows.
+  EXPECT_DOUBLE_EQ(s.delta, 0.5);
+  // rho: rows sharing a feature with r0 (itself included): via c0 {r0, r1,
+  // r2}, via c1 {r0, r3} -> 4 rows. r1, r2: 3; r3: {r0, r3, r4} = 3;
+  // r4: {r3, r4} = 2; r5: 0. max = 4, over 6 rows.
+  EXPECT_EQ(s.rho_sample_rows, 6);
+  EXPECT_DOUBLE_EQ(s.rho, 4.0 / 6.0);
+  // top 1%: ceil(0.01 * 4 non-empty columns) = 1 column, c0 with 3 of 8.
+  EXPECT_DOUBLE_EQ(s.top1pct_share, 3.0 / 8.0);
+  // Gini over ascending counts (1, 2, 2, 3), n = 4, sum 8:
+  // sum (2i - n - 1) x_i = -3*1 - 1*2 + 1*2 + 3*3 = 6; G = 6 / (4 * 8).
+  EXPECT_DOUBLE_EQ(s.gini, 0.1875);
+  // Zipf: counts (3, 2, 2, 1) at ranks 1..4; least-squares slope of
+  // y = ln(count) on x = ln(rank): x mean 0.79451, y mean 0.62123,
+  // Sxy = -0.73237, Sxx = 1.08422, exponent = -Sxy / Sxx = 0.67548.
+  EXPECT_NEAR(s.zipf_exponent, 0.67548, 1e-4);
+}
+
+TEST(ComputeStats, ColumnInEveryRowGivesRhoAndDeltaOne) {
+  const Dataset data = MakeDataset({{{0, 1.0}}, {{0, 1.0}, {1, 1.0}}, {{0, 1.0}}, {{0, 1.0}, {2, 1.0}}},
+                                   {1, 1, 1, 1}, 3);
+  const DatasetStats s = ComputeStats(data);
+  EXPECT_DOUBLE_EQ(s.rho, 1.0);
+  EXPECT_DOUBLE_EQ(s.delta, 1.0);
+  EXPECT_EQ(s.negatives, 0);
+}
+
+TEST(ComputeStats, EqualColumnCountsHaveZeroGiniAndZipf) {
+  const Dataset data = MakeDataset({{{0, 1.0}}, {{1, 1.0}}, {{2, 1.0}}, {{3, 1.0}}}, {1, 1, -1, -1}, 4);
+  const DatasetStats s = ComputeStats(data);
+  EXPECT_DOUBLE_EQ(s.gini, 0.0);
+  EXPECT_DOUBLE_EQ(s.zipf_exponent, 0.0);
+  EXPECT_DOUBLE_EQ(s.rho, 0.25);  // every row conflicts only with itself
+  EXPECT_DOUBLE_EQ(s.top1pct_share, 0.25);
+}
+
+TEST(ComputeStats, EmptyDatasetIsAllZero) {
+  const DatasetStats s = ComputeStats(Dataset{});
+  EXPECT_EQ(s.rows, 0);
+  EXPECT_EQ(s.nnz, 0);
+  EXPECT_EQ(s.rho, 0.0);
+  EXPECT_EQ(s.density, 0.0);
+}
+
+// Plain recount of max_e |{e' sharing a feature with e}| with row lists.
+std::int64_t RecountMaxConflicts(const Dataset& data) {
+  std::vector<std::vector<std::int64_t>> rows_of(static_cast<std::size_t>(data.num_cols));
+  for (std::int64_t r = 0; r < data.num_rows; ++r) {
+    const SparseRow row = data.row(r);
+    for (std::int32_t k = 0; k < row.nnz; ++k) rows_of[static_cast<std::size_t>(row.index[k])].push_back(r);
+  }
+  std::int64_t best = 0;
+  std::vector<std::int64_t> mark(static_cast<std::size_t>(data.num_rows), -1);
+  for (std::int64_t r = 0; r < data.num_rows; ++r) {
+    const SparseRow row = data.row(r);
+    std::int64_t distinct = 0;
+    for (std::int32_t k = 0; k < row.nnz; ++k) {
+      for (const std::int64_t other : rows_of[static_cast<std::size_t>(row.index[k])]) {
+        if (mark[static_cast<std::size_t>(other)] != r) {
+          mark[static_cast<std::size_t>(other)] = r;
+          ++distinct;
+        }
+      }
+    }
+    best = std::max(best, distinct);
+  }
+  return best;
+}
+
+TEST(ComputeStats, ExactRhoMatchesRecountOnSkewedData) {
+  // Zipf 0.7 over 3000 features: a few columns are dense enough for the
+  // bitset path, the rest use row lists.
+  PowerLawOptions options;
+  options.rows = 1500;
+  options.dim = 3000;
+  options.nnz_per_row = 6;
+  options.zipf_exponent = 0.7;
+  options.seed = 3;
+  const Dataset data = GeneratePowerLaw(options);
+  const DatasetStats s = ComputeStats(data, data.num_rows, 1);
+  EXPECT_EQ(s.rho_sample_rows, data.num_rows);
+  EXPECT_DOUBLE_EQ(s.rho, static_cast<double>(RecountMaxConflicts(data)) / 1500.0);
+  EXPECT_GT(s.rho, s.delta);  // a row meets more rows than its busiest column holds
+}
+
+TEST(ComputeStats, SampledRhoNeverExceedsExactRho) {
+  PowerLawOptions options;
+  options.rows = 1000;
+  options.dim = 500;
+  options.nnz_per_row = 4;
+  options.seed = 4;
+  const Dataset data = GeneratePowerLaw(options);
+  const DatasetStats exact = ComputeStats(data, 1000, 1);
+  const DatasetStats sampled = ComputeStats(data, 50, 9);
+  EXPECT_EQ(sampled.rho_sample_rows, 50);
+  EXPECT_LE(sampled.rho, exact.rho);
+  EXPECT_GT(sampled.rho, 0.0);
+  EXPECT_EQ(ComputeStats(data, 50, 9).rho, sampled.rho);  // seeded
+  const DatasetStats skipped = ComputeStats(data, 0, 1);
+  EXPECT_EQ(skipped.rho, 0.0);
+  EXPECT_EQ(skipped.rho_sample_rows, 0);
+}
+
+TEST(ComputeStats, RejectsNegativeRhoSamples) {
+  try {
+    ComputeStats(HandData(), -1);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidOption);
+    EXPECT_NE(std::string(e.what()).find("rho_samples"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace asyncopt
