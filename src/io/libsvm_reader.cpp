@@ -1,1 +1,851 @@
-// placeholder: to be implemented
+// LIBSVM / SVMlight text reader.
+//
+// The text is cut into blocks at line boundaries. A oneTBB pipeline reads (and
+// decompresses) blocks serially, parses them in parallel into per-block CSR
+// scratch arrays, and collects them in file order into exactly sized chunks,
+// which are concatenated into the Dataset at the end (freeing each chunk as it
+// is copied), so peak memory is about twice the final CSR plus the blocks in
+// flight. Errors are recorded per block with a block-relative line number and
+// raised in file order, so the first error of the file is reported whatever
+// the number of threads.
+#include <sys/mman.h>
+
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_pipeline.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "asyncopt/dataset.hpp"
+#include "asyncopt/error.hpp"
+#include "io/decompress.hpp"
+#include "io/libsvm_reader_internal.hpp"
+
+namespace asyncopt::io {
+namespace {
+
+constexpr std::size_t kMaxBlockBytes = std::size_t{8} << 20;
+constexpr std::size_t kMinAutoBlockBytes = std::size_t{256} << 10;
+constexpr std::size_t kUnknownSizeBlockBytes = std::size_t{4} << 20;
+constexpr std::int64_t kMaxIndex = std::numeric_limits<std::int32_t>::max();
+
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                             1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+inline bool IsDigit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
+
+// Bytes that do not occur in text files: C0 controls other than tab, LF and
+// CR, and DEL.
+inline bool IsBinaryByte(unsigned char c) {
+  return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+}
+
+// Value of a number that std::from_chars found out of range (rare path):
+// +-inf for overflow, the (sub)normal or zero strtod gives for underflow.
+double OutOfRangeValue(const char* begin, const char* end) {
+  const std::string copy(begin, end);
+  return std::strtod(copy.c_str(), nullptr);
+}
+
+// Parses the decimal number starting at `p` ([+-]digits[.digits][e[+-]digits],
+// or nan/inf spellings). Returns the end of the number, or nullptr when no
+// number starts at `p`. `*out` may be non-finite. `end` is the end of the
+// buffer, which holds a '\0' sentinel at *end.
+inline const char* ParseNumber(const char* p, const char* end, double* out) {
+  const char* s = p;
+  const bool negative = (*s == '-');
+  if (*s == '-' || *s == '+') ++s;
+  const char* const digits = s;
+  std::uint64_t mantissa = 0;
+  while (IsDigit(*s)) {
+    mantissa = mantissa * 10 + static_cast<unsigned>(*s - '0');
+    ++s;
+  }
+  const std::ptrdiff_t int_digits = s - digits;
+  std::ptrdiff_t frac_digits = 0;
+  if (*s == '.') {
+    const char* const frac = s + 1;
+    s = frac;
+    while (IsDigit(*s)) {
+      mantissa = mantissa * 10 + static_cast<unsigned>(*s - '0');
+      ++s;
+    }
+    frac_digits = s - frac;
+  }
+  const std::ptrdiff_t total = int_digits + frac_digits;
+  // Clinger's fast path: an integer below 2^53 divided by an exact power of
+  // ten is correctly rounded by one IEEE division.
+  if (total > 0 && total <= 19 && frac_digits <= 22 && (*s | 0x20) != 'e' &&
+      mantissa <= (std::uint64_t{1} << 53)) {
+    double v = static_cast<double>(mantissa);
+    if (frac_digits > 0) v /= kPow10[frac_digits];
+    *out = negative ? -v : v;
+    return s;
+  }
+  if (*digits == '+' || *digits == '-') return nullptr;
+  double v = 0.0;
+  const auto [ptr, ec] = std::from_chars(digits, end, v, std::chars_format::general);
+  if (ec == std::errc::invalid_argument) return nullptr;
+  if (ec == std::errc::result_out_of_range) v = OutOfRangeValue(digits, ptr);
+  *out = negative ? -v : v;
+  return ptr;
+}
+
+// True when a token may end at `q`: blank, line end, comment or end of data.
+inline bool EndsToken(const char* q, const char* end) {
+  const char c = *q;
+  return c == ' ' || c == '\t' || c == '\n' || c == '#' || q == end ||
+         (c == '\r' && (q[1] == '\n' || q + 1 == end));
+}
+
+// End of the whitespace-delimited token starting at `p` (for messages).
+const char* TokenEnd(const char* p, const char* end) {
+  while (p < end && *p != ' ' && *p != '\t' && *p != '\n' && *p != '#' &&
+         !(*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
+    ++p;
+  }
+  return p;
+}
+
+// Token text as shown in messages: non-printable bytes escaped, long tokens
+// cut.
+std::string ShowToken(const char* begin, const char* end) {
+  constexpr std::ptrdiff_t kMaxShown = 40;
+  std::string out;
+  const char* stop = end - begin > kMaxShown ? begin + kMaxShown : end;
+  for (const char* p = begin; p < stop; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (stop != end) out += "...";
+  return out;
+}
+
+struct ParseError {
+  std::int64_t line = 0;    // 0-based, relative to the block
+  std::int64_t column = 0;  // 1-based byte column
+  std::string what;
+  bool not_text = false;
+  unsigned byte = 0;
+};
+
+// Allocator for the parsed chunks: large arrays come straight from mmap, so
+// freeing a chunk while the chunks are concatenated returns its memory to the
+// system at once (glibc would keep freed heap blocks of this size in the
+// process, and the peak would be chunks + Dataset instead of about one copy).
+template <typename T>
+struct ChunkAllocator {
+  using value_type = T;
+  static constexpr std::size_t kMmapBytes = std::size_t{64} << 10;
+
+  ChunkAllocator() = default;
+  template <typename U>
+  ChunkAllocator(const ChunkAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
+
+  T* allocate(std::size_t n) {
+    if (n > std::size_t(-1) / sizeof(T)) throw std::bad_alloc();
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < kMmapBytes) return std::allocator<T>().allocate(n);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < kMmapBytes) {
+      std::allocator<T>().deallocate(p, n);
+    } else {
+      ::munmap(p, bytes);
+    }
+  }
+  friend bool operator==(const ChunkAllocator&, const ChunkAllocator&) { return true; }
+};
+
+template <typename T>
+using ChunkVector = std::vector<T, ChunkAllocator<T>>;
+
+// A parsed block in its final, exactly sized form.
+struct Chunk {
+  ChunkVector<std::int64_t> row_end;  // exclusive end offset of each row (local)
+  ChunkVector<std::int32_t> col_index;
+  ChunkVector<double> values;
+  ChunkVector<double> labels;  // original label values
+};
+
+template <typename T>
+void EnsureCapacity(std::unique_ptr<T[]>& array, std::size_t& capacity, std::size_t needed) {
+  if (capacity >= needed) return;
+  array = std::make_unique_for_overwrite<T[]>(needed);
+  capacity = needed;
+}
+
+// Explicit happens-before edges between pipeline stages. oneTBB orders the
+// stages with its own synchronisation, which ThreadSanitizer cannot see when
+// libtbb is not instrumented (the distribution's is not); these
+// release/acquire pairs (plain moves on x86, a few per block) make the same
+// ordering visible so that TSan reports only real races.
+class StageSync {
+ public:
+  void Acquire() const { (void)count_.load(std::memory_order_acquire); }
+  void Release() { count_.fetch_add(1, std::memory_order_release); }
+
+ private:
+  std::atomic<std::uint64_t> count_{0};
+};
+
+// A block of text (with a '\0' sentinel after it) and its parse results.
+struct Block {
+  StageSync sync;
+  std::unique_ptr<char[]> text;
+  std::size_t capacity = 0;  // bytes of `text`, sentinel included
+  std::size_t size = 0;
+  std::optional<Error> io_error;  // reading failed after the text in this block
+
+  // Parse results, in scratch arrays reused across blocks. Upper bounds: a
+  // row takes at least 2 bytes ("1\n"), a stored entry at least 4 (" 1:1").
+  std::unique_ptr<std::int64_t[]> row_end;
+  std::unique_ptr<double[]> labels;
+  std::size_t row_capacity = 0;
+  std::size_t label_capacity = 0;
+  std::unique_ptr<std::int32_t[]> col_index;
+  std::unique_ptr<double[]> values;
+  std::size_t col_capacity = 0;
+  std::size_t value_capacity = 0;
+  std::int64_t rows = 0;
+  std::int64_t nnz = 0;
+  std::int64_t lines = 0;  // newlines consumed
+  std::int64_t max_col = 0;
+  bool failed = false;
+  ParseError error;
+
+  void Reset() {
+    size = 0;
+    io_error.reset();
+    rows = nnz = lines = max_col = 0;
+    failed = false;
+  }
+
+  void Reserve(std::size_t bytes) {
+    if (capacity >= bytes) return;
+    auto bigger = std::make_unique_for_overwrite<char[]>(bytes);
+    if (size > 0) std::memcpy(bigger.get(), text.get(), size);
+    text = std::move(bigger);
+    capacity = bytes;
+  }
+};
+
+enum class Problem {
+  kLabel,
+  kLabelNotFinite,
+  kMissingColon,
+  kIndex,
+  kIndexOverflow,
+  kValue,
+  kValueNotFinite,
+  kOrder,
+  kQid,
+  kBinary,
+};
+
+// Records the first problem of a block. `token` points at the offending text.
+[[gnu::noinline, gnu::cold]] void Fail(Block& b, Problem problem, const char* line_start,
+                                       const char* token, std::int64_t line,
+                                       std::int64_t previous_index = 0,
+                                       std::int64_t index = 0) {
+  const char* const end = b.text.get() + b.size;
+  b.failed = true;
+  b.error.line = line;
+  // A line holding bytes that never occur in text: report the file as binary.
+  const char* const line_end = static_cast<const char*>(
+      std::memchr(line_start, '\n', static_cast<std::size_t>(end - line_start)));
+  for (const char* p = line_start; p < (line_end ? line_end : end); ++p) {
+    if (IsBinaryByte(static_cast<unsigned char>(*p))) {
+      b.error.not_text = true;
+      b.error.byte = static_cast<unsigned char>(*p);
+      b.error.column = p - line_start + 1;
+      return;
+    }
+  }
+  if (problem == Problem::kBinary) return;  // not reached: caller saw the byte
+  b.error.column = token - line_start + 1;
+  const std::string shown = "'" + ShowToken(token, TokenEnd(token, end)) + "'";
+  const char* colon = static_cast<const char*>(
+      std::memchr(token, ':', static_cast<std::size_t>(TokenEnd(token, end) - token)));
+  switch (problem) {
+    case Problem::kLabel:
+      b.error.what = "expected label (a number), found " + shown;
+      break;
+    case Problem::kLabelNotFinite:
+      b.error.what = "expected finite label, found " + shown;
+      break;
+    case Problem::kMissingColon:
+      b.error.what = "expected index:value, found " + shown;
+      break;
+    case Problem::kIndex:
+    case Problem::kIndexOverflow: {
+      const std::string index_text =
+          "'" + ShowToken(token, colon ? colon : TokenEnd(token, end)) + "'";
+      b.error.what = problem == Problem::kIndex
+                         ? "expected feature index (integer >= 1), found " + index_text
+                         : "expected feature index <= 2147483647, found " + index_text;
+      break;
+    }
+    case Problem::kValue:
+      b.error.what = "expected feature value (a number), found " + shown;
+      break;
+    case Problem::kValueNotFinite:
+      b.error.what = "expected finite feature value, found " + shown;
+      break;
+    case Problem::kOrder:
+      b.error.what = "indices must be strictly increasing: " + std::to_string(index) +
+                     " after " + std::to_string(previous_index);
+      break;
+    case Problem::kQid:
+      b.error.what = "expected qid:<integer>, found " + shown;
+      break;
+    case Problem::kBinary:
+      break;
+  }
+}
+
+// Skips a comment starting at `p` ('#'). Returns the '\n' ending it, `end`,
+// or the first binary byte in it.
+inline const char* SkipComment(const char* p, const char* end) {
+  for (++p; p < end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '\n' || (c < 0x20 && IsBinaryByte(c)) || c == 0x7f) return p;
+  }
+  return end;
+}
+
+// Parses the text of `b` into its scratch arrays. On malformed input sets
+// b.failed and b.error and stops.
+void ParseBlock(Block& b) {
+  const char* const begin = b.text.get();
+  const char* const end = begin + b.size;  // *end == '\0'
+  EnsureCapacity(b.row_end, b.row_capacity, b.size / 2 + 2);
+  EnsureCapacity(b.labels, b.label_capacity, b.size / 2 + 2);
+  EnsureCapacity(b.col_index, b.col_capacity, b.size / 4 + 2);
+  EnsureCapacity(b.values, b.value_capacity, b.size / 4 + 2);
+  std::int64_t* const row_end = b.row_end.get();
+  double* const labels = b.labels.get();
+  std::int32_t* const col_index = b.col_index.get();
+  double* const values = b.values.get();
+
+  std::int64_t rows = 0;
+  std::int64_t nnz = 0;
+  std::int64_t lines = 0;
+  std::int64_t max_col = 0;
+  const char* p = begin;
+  while (p < end) {
+    const char* const line_start = p;
+    while (*p == ' ' || *p == '\t') ++p;
+    // Blank and comment-only lines.
+    if (*p == '\n') {
+      ++p;
+      ++lines;
+      continue;
+    }
+    if (*p == '\r' && (p[1] == '\n' || p + 1 == end)) {
+      p += (p + 1 == end) ? 1 : 2;
+      lines += (p[-1] == '\n');
+      continue;
+    }
+    if (*p == '#') {
+      p = SkipComment(p, end);
+      if (p < end && *p != '\n') return Fail(b, Problem::kBinary, line_start, p, lines);
+      if (p < end) {
+        ++p;
+        ++lines;
+      }
+      continue;
+    }
+    if (p == end) break;
+
+    double label = 0.0;
+    const char* q = ParseNumber(p, end, &label);
+    if (q == nullptr || !EndsToken(q, end)) {
+      return Fail(b, Problem::kLabel, line_start, p, lines);
+    }
+    if (!std::isfinite(label)) return Fail(b, Problem::kLabelNotFinite, line_start, p, lines);
+    p = q;
+    labels[rows] = label;
+
+    std::int64_t last_index = 0;
+    for (;;) {
+      while (*p == ' ' || *p == '\t') ++p;
+      const char c = *p;
+      if (c == '\n') {
+        ++p;
+        ++lines;
+        break;
+      }
+      if (c == '#') {
+        p = SkipComment(p, end);
+        if (p < end && *p != '\n') return Fail(b, Problem::kBinary, line_start, p, lines);
+        if (p < end) {
+          ++p;
+          ++lines;
+        }
+        break;
+      }
+      if (c == '\r' && (p[1] == '\n' || p + 1 == end)) {
+        p += (p + 1 == end) ? 1 : 2;
+        lines += (p[-1] == '\n');
+        break;
+      }
+      if (p == end) break;
+
+      const char* const token = p;
+      if (IsDigit(c)) {
+        std::uint64_t index = static_cast<unsigned>(c - '0');
+        ++p;
+        while (IsDigit(*p)) {
+          if (index <= static_cast<std::uint64_t>(kMaxIndex)) {
+            index = index * 10 + static_cast<unsigned>(*p - '0');
+          }
+          ++p;
+        }
+        if (*p != ':') {
+          const char* t_end = TokenEnd(token, end);
+          const bool has_colon = std::memchr(token, ':', t_end - token) != nullptr;
+          return Fail(b, has_colon ? Problem::kIndex : Problem::kMissingColon, line_start,
+                      token, lines);
+        }
+        if (index == 0) return Fail(b, Problem::kIndex, line_start, token, lines);
+        if (index > static_cast<std::uint64_t>(kMaxIndex)) {
+          return Fail(b, Problem::kIndexOverflow, line_start, token, lines);
+        }
+        ++p;
+        double value = 0.0;
+        q = ParseNumber(p, end, &value);
+        if (q == nullptr || !EndsToken(q, end)) {
+          return Fail(b, Problem::kValue, line_start, p, lines);
+        }
+        if (!std::isfinite(value)) return Fail(b, Problem::kValueNotFinite, line_start, p, lines);
+        const auto signed_index = static_cast<std::int64_t>(index);
+        if (signed_index <= last_index) {
+          return Fail(b, Problem::kOrder, line_start, token, lines, last_index, signed_index);
+        }
+        last_index = signed_index;
+        if (value != 0.0) {
+          col_index[nnz] = static_cast<std::int32_t>(signed_index - 1);
+          values[nnz] = value;
+          ++nnz;
+        }
+        p = q;
+        continue;
+      }
+      if (c == 'q' && last_index == 0 && std::strncmp(p, "qid:", 4) == 0) {
+        const char* r = p + 4;
+        if (*r == '-' || *r == '+') ++r;
+        const char* const qid_digits = r;
+        while (IsDigit(*r)) ++r;
+        if (r == qid_digits || !EndsToken(r, end)) {
+          return Fail(b, Problem::kQid, line_start, token, lines);
+        }
+        p = r;
+        continue;
+      }
+      const char* t_end = TokenEnd(token, end);
+      const bool has_colon = std::memchr(token, ':', t_end - token) != nullptr;
+      return Fail(b, has_colon ? Problem::kIndex : Problem::kMissingColon, line_start, token,
+                  lines);
+    }
+    max_col = std::max(max_col, last_index);
+    row_end[rows] = nnz;
+    ++rows;
+  }
+  b.rows = rows;
+  b.nnz = nnz;
+  b.lines = lines;
+  b.max_col = max_col;
+}
+
+// Blocks in flight; owns every block so that none leaks when a stage throws.
+class BlockPool {
+ public:
+  Block* Acquire() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!free_.empty()) {
+      Block* b = free_.back();
+      free_.pop_back();
+      return b;
+    }
+    all_.push_back(std::make_unique<Block>());
+    return all_.back().get();
+  }
+  void Release(Block* b) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(b);
+  }
+  // Called by the owning thread once the pipeline has ended.
+  void Join() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& b : all_) b->sync.Acquire();
+  }
+  ~BlockPool() { Join(); }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Block>> all_;
+  std::vector<Block*> free_;
+};
+
+// Serial first stage: fills blocks from the source, cut after the last
+// newline; the rest is carried into the next block.
+class BlockReader {
+ public:
+  BlockReader(ByteSource& source, BlockPool& pool, std::size_t block_bytes)
+      : source_(source), pool_(pool), block_bytes_(block_bytes) {}
+
+  Block* Next(tbb::flow_control& control) {
+    sync_.Acquire();
+    struct ReleaseOnExit {
+      StageSync& sync;
+      ~ReleaseOnExit() { sync.Release(); }
+    } release{sync_};
+    if (done_) {
+      control.stop();
+      return nullptr;
+    }
+    Block* b = pool_.Acquire();
+    b->Reset();
+    b->Reserve(std::max(block_bytes_, carry_.size()) + 1);
+    if (!carry_.empty()) std::memcpy(b->text.get(), carry_.data(), carry_.size());
+    b->size = carry_.size();
+    carry_.clear();
+    bool eof = false;
+    try {
+      while (b->size < block_bytes_) {
+        const std::size_t n = source_.Read(b->text.get() + b->size, block_bytes_ - b->size);
+        if (n == 0) {
+          eof = true;
+          break;
+        }
+        b->size += n;
+      }
+      if (!eof) {
+        std::size_t searched = 0;
+        std::size_t cut = 0;
+        for (;;) {
+          const void* nl = memrchr(b->text.get() + searched, '\n', b->size - searched);
+          if (nl != nullptr) {
+            cut = static_cast<std::size_t>(static_cast<const char*>(nl) - b->text.get()) + 1;
+            break;
+          }
+          // A line longer than the block: grow it until the line ends.
+          searched = b->size;
+          b->Reserve(2 * b->capacity);
+          const std::size_t n =
+              source_.Read(b->text.get() + b->size, b->capacity - 1 - b->size);
+          if (n == 0) {
+            eof = true;
+            cut = b->size;
+            break;
+          }
+          b->size += n;
+        }
+        carry_.assign(b->text.get() + cut, b->text.get() + b->size);
+        b->size = cut;
+      }
+    } catch (const Error& e) {
+      b->io_error.emplace(e);
+      eof = true;
+    }
+    b->text[b->size] = '\0';
+    done_ = eof;
+    b->sync.Release();
+    return b;
+  }
+
+ private:
+  ByteSource& source_;
+  BlockPool& pool_;
+  std::size_t block_bytes_;
+  std::vector<char> carry_;
+  bool done_ = false;
+  StageSync sync_;
+
+ public:
+  void Join() const { sync_.Acquire(); }
+  ~BlockReader() { Join(); }
+};
+
+// Serial last stage: raises the first error in file order, otherwise copies
+// the block's results into an exactly sized chunk.
+class ChunkCollector {
+ public:
+  ChunkCollector(const std::string& name, BlockPool& pool) : name_(name), pool_(pool) {}
+
+  void Take(Block* b) {
+    sync_.Acquire();
+    b->sync.Acquire();
+    struct ReleaseOnExit {
+      StageSync& sync;
+      ~ReleaseOnExit() { sync.Release(); }
+    } release{sync_};
+    if (b->io_error) throw *b->io_error;
+    if (b->failed) throw MakeError(*b);
+    line_base_ += b->lines;
+    max_col_ = std::max(max_col_, b->max_col);
+    Chunk chunk;
+    chunk.row_end.assign(b->row_end.get(), b->row_end.get() + b->rows);
+    chunk.labels.assign(b->labels.get(), b->labels.get() + b->rows);
+    chunk.col_index.assign(b->col_index.get(), b->col_index.get() + b->nnz);
+    chunk.values.assign(b->values.get(), b->values.get() + b->nnz);
+    rows_ += b->rows;
+    nnz_ += b->nnz;
+    chunks_.push_back(std::move(chunk));
+    b->sync.Release();
+    pool_.Release(b);
+  }
+
+  void Join() const { sync_.Acquire(); }
+  ~ChunkCollector() { Join(); }
+
+  std::vector<Chunk>& chunks() { return chunks_; }
+  std::int64_t rows() const { return rows_; }
+  std::int64_t nnz() const { return nnz_; }
+  std::int64_t max_col() const { return max_col_; }
+
+ private:
+  Error MakeError(const Block& b) const {
+    const ParseError& e = b.error;
+    const std::string line = std::to_string(line_base_ + e.line + 1);
+    const std::string column = std::to_string(e.column);
+    std::string message = name_ + ":" + line + ":" + column + ": ";
+    if (e.not_text) {
+      char byte[8];
+      std::snprintf(byte, sizeof byte, "0x%02x", e.byte);
+      message += "not a text file (byte " + std::string(byte) + " at line " + line +
+                 " column " + column + ")";
+    } else {
+      message += e.what;
+    }
+    return Error(ErrorKind::kInvalidInput, message);
+  }
+
+  const std::string& name_;
+  BlockPool& pool_;
+  std::vector<Chunk> chunks_;
+  std::int64_t line_base_ = 0;
+  std::int64_t rows_ = 0;
+  std::int64_t nnz_ = 0;
+  std::int64_t max_col_ = 0;
+  StageSync sync_;
+};
+
+bool Contains(const std::vector<double>& set, double v) {
+  return std::find(set.begin(), set.end(), v) != set.end();
+}
+
+// Maps the original labels in `labels` to -1/+1 and sets the label texts.
+void MapLabels(const std::string& name, const ReadOptions& options, Dataset& data) {
+  std::vector<double>& labels = data.labels;
+  // Up to three distinct values, in order of appearance.
+  double distinct[3] = {0, 0, 0};
+  int num_distinct = 0;
+  for (const double v : labels) {
+    bool seen = false;
+    for (int k = 0; k < num_distinct; ++k) seen = seen || distinct[k] == v;
+    if (!seen) {
+      if (num_distinct == 3) {
+        num_distinct = 4;
+        break;
+      }
+      distinct[num_distinct++] = v;
+    }
+  }
+  if (!options.positive_labels.empty()) {
+    const std::vector<double>& positive = options.positive_labels;
+    for (double& v : labels) v = Contains(positive, v) ? 1.0 : -1.0;
+    data.positive_label_text = "+1";
+    data.negative_label_text = "-1";
+    if (num_distinct == 2 && Contains(positive, distinct[0]) != Contains(positive, distinct[1])) {
+      const bool first_positive = Contains(positive, distinct[0]);
+      data.positive_label_text = LabelText(first_positive ? distinct[0] : distinct[1]);
+      data.negative_label_text = LabelText(first_positive ? distinct[1] : distinct[0]);
+    }
+    return;
+  }
+  if (num_distinct > 2) {
+    std::vector<double> sorted = labels;
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    std::string examples;
+    for (std::size_t k = 0; k < 3; ++k) examples += LabelText(sorted[k]) + ", ";
+    throw Error(ErrorKind::kInvalidInput,
+                name + ": " + std::to_string(sorted.size()) + " distinct labels (e.g. " +
+                    examples + "...): multiclass data needs --positive-labels");
+  }
+  if (num_distinct == 2) {
+    const double hi = std::max(distinct[0], distinct[1]);
+    const double lo = std::min(distinct[0], distinct[1]);
+    for (double& v : labels) v = (v == hi) ? 1.0 : -1.0;
+    data.positive_label_text = LabelText(hi);
+    data.negative_label_text = LabelText(lo);
+    return;
+  }
+  // One class only.
+  const double only = distinct[0];
+  const double mapped = only > 0 ? 1.0 : -1.0;
+  for (double& v : labels) v = mapped;
+  if (only > 0) {
+    data.positive_label_text = LabelText(only);
+    data.negative_label_text = "-1";
+  } else {
+    data.negative_label_text = LabelText(only);
+    data.positive_label_text = "+1";
+  }
+}
+
+// Concatenates the chunks into `data`, freeing each after copying it.
+void Assemble(ChunkCollector& collector, Dataset& data) {
+  std::vector<Chunk>& chunks = collector.chunks();
+  data.num_rows = collector.rows();
+  data.num_cols = static_cast<std::int32_t>(collector.max_col());
+  data.row_ptr.clear();
+  data.row_ptr.reserve(static_cast<std::size_t>(collector.rows()) + 1);
+  data.row_ptr.push_back(0);
+  data.labels.reserve(static_cast<std::size_t>(collector.rows()));
+  data.col_index.reserve(static_cast<std::size_t>(collector.nnz()));
+  data.values.reserve(static_cast<std::size_t>(collector.nnz()));
+  std::int64_t offset = 0;
+  for (Chunk& chunk : chunks) {
+    for (const std::int64_t e : chunk.row_end) data.row_ptr.push_back(offset + e);
+    data.labels.insert(data.labels.end(), chunk.labels.begin(), chunk.labels.end());
+    data.col_index.insert(data.col_index.end(), chunk.col_index.begin(), chunk.col_index.end());
+    data.values.insert(data.values.end(), chunk.values.begin(), chunk.values.end());
+    offset += static_cast<std::int64_t>(chunk.col_index.size());
+    chunk = Chunk{};
+  }
+  chunks.clear();
+}
+
+int ResolveThreads(int threads) {
+  if (threads < 0) {
+    throw Error(ErrorKind::kInvalidOption,
+                "threads must be >= 0 (0 = all), not " + std::to_string(threads));
+  }
+  // More threads than TBB may run only makes it print warnings.
+  const int available = std::max(1, tbb::info::default_concurrency());
+  return threads == 0 ? available : std::min(threads, available);
+}
+
+}  // namespace
+
+std::string LabelText(double value) {
+  char buf[64];
+  if (value == std::trunc(value) && std::fabs(value) < 9.0e18) {
+    const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(value));
+    (void)ec;
+    return std::string(buf, ptr);
+  }
+  std::snprintf(buf, sizeof buf, "%.17g", value);
+  return buf;
+}
+
+Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
+                          const ReadOptions& options, const ParseTuning& tuning,
+                          std::size_t size_hint) {
+  const int threads = ResolveThreads(options.threads);
+  std::size_t block_bytes = tuning.block_bytes;
+  if (block_bytes == 0) {
+    block_bytes = size_hint == 0
+                      ? kUnknownSizeBlockBytes
+                      : std::clamp(size_hint / (16 * static_cast<std::size_t>(threads)),
+                                   kMinAutoBlockBytes, kMaxBlockBytes);
+  }
+  BlockPool pool;
+  BlockReader reader(source, pool, block_bytes);
+  ChunkCollector collector(name, pool);
+  const std::size_t max_tokens = 2 * static_cast<std::size_t>(threads);
+
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        max_tokens,
+        tbb::make_filter<void, Block*>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& control) { return reader.Next(control); }) &
+            tbb::make_filter<Block*, Block*>(tbb::filter_mode::parallel,
+                                             [](Block* b) {
+                                               b->sync.Acquire();
+                                               if (!b->io_error) ParseBlock(*b);
+                                               b->sync.Release();
+                                               return b;
+                                             }) &
+            tbb::make_filter<Block*, void>(tbb::filter_mode::serial_in_order,
+                                           [&](Block* b) { collector.Take(b); }));
+  });
+  reader.Join();
+  collector.Join();
+  pool.Join();
+
+  if (collector.rows() == 0) {
+    throw Error(ErrorKind::kInvalidInput, name + ": no data rows");
+  }
+  Dataset data;
+  data.source = name;
+  Assemble(collector, data);
+  MapLabels(name, options, data);
+  return data;
+}
+
+Dataset ReadLibsvmTuned(const std::string& path, const ReadOptions& options,
+                        const ParseTuning& tuning) {
+  ResolveThreads(options.threads);
+  DecompressingFileSource source(path);
+  std::size_t hint = static_cast<std::size_t>(source.file_size());
+  if (source.compression() != Compression::kNone) hint *= 4;
+  return ParseLibsvmSource(source, path, options, tuning, hint);
+}
+
+Dataset ParseLibsvmTuned(std::string_view text, const std::string& name,
+                         const ReadOptions& options, const ParseTuning& tuning) {
+  MemorySource source(text);
+  return ParseLibsvmSource(source, name, options, tuning, text.size());
+}
+
+}  // namespace asyncopt::io
+
+namespace asyncopt {
+
+Dataset ReadLibsvm(const std::string& path, const ReadOptions& options) {
+  return io::ReadLibsvmTuned(path, options, io::ParseTuning{});
+}
+
+Dataset ParseLibsvm(std::string_view text, const std::string& name,
+                    const ReadOptions& options) {
+  return io::ParseLibsvmTuned(text, name, options, io::ParseTuning{});
+}
+
+}  // namespace asyncopt

@@ -1,1 +1,90 @@
-// placeholder: to be implemented
+// LIBSVM text writer: "+1 3:0.5 7:1\n", values in shortest round-trip form.
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "asyncopt/dataset.hpp"
+#include "asyncopt/error.hpp"
+
+namespace asyncopt {
+namespace {
+
+constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
+// Longest text of one entry: " " + 10-digit index + ":" + 24-char double.
+constexpr std::size_t kMaxEntryBytes = 40;
+
+struct FileCloser {
+  void operator()(std::FILE* f) const {
+    if (f != nullptr) std::fclose(f);
+  }
+};
+
+[[noreturn]] void IoFailure(const std::string& path, const char* what, int error) {
+  throw Error(ErrorKind::kIo, path + ": " + what + ": " + std::strerror(error));
+}
+
+void CheckShape(const Dataset& data, const std::string& path) {
+  const auto rows = static_cast<std::size_t>(data.num_rows);
+  const bool ok = data.num_rows >= 0 && data.row_ptr.size() == rows + 1 &&
+                  data.labels.size() == rows && data.col_index.size() == data.values.size() &&
+                  data.row_ptr.front() == 0 &&
+                  data.row_ptr.back() == static_cast<std::int64_t>(data.col_index.size());
+  if (!ok) {
+    throw Error(ErrorKind::kInvalidInput,
+                path + ": cannot write a dataset whose arrays have inconsistent sizes");
+  }
+}
+
+}  // namespace
+
+void WriteLibsvm(const Dataset& data, const std::string& path) {
+  CheckShape(data, path);
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
+  if (!file) IoFailure(path, "cannot open for writing", errno);
+
+  std::vector<char> buffer(kBufferBytes);
+  std::size_t used = 0;
+  auto flush = [&] {
+    if (used > 0 && std::fwrite(buffer.data(), 1, used, file.get()) != used) {
+      IoFailure(path, "write error", errno);
+    }
+    used = 0;
+  };
+
+  for (std::int64_t i = 0; i < data.num_rows; ++i) {
+    const SparseRow row = data.row(i);
+    const std::size_t need = 4 + kMaxEntryBytes * static_cast<std::size_t>(row.nnz);
+    if (used + need > buffer.size()) {
+      flush();
+      if (need > buffer.size()) buffer.resize(need);
+    }
+    char* out = buffer.data() + used;
+    char* const limit = buffer.data() + buffer.size();
+    const bool positive = data.labels[static_cast<std::size_t>(i)] > 0;
+    *out++ = positive ? '+' : '-';
+    *out++ = '1';
+    for (std::int32_t k = 0; k < row.nnz; ++k) {
+      *out++ = ' ';
+      out = std::to_chars(out, limit, static_cast<std::int64_t>(row.index[k]) + 1).ptr;
+      *out++ = ':';
+      out = std::to_chars(out, limit, row.value[k]).ptr;
+    }
+    *out++ = '\n';
+    used = static_cast<std::size_t>(out - buffer.data());
+  }
+  flush();
+  std::FILE* raw = file.release();
+  if (std::fflush(raw) != 0) {
+    const int error = errno;
+    std::fclose(raw);
+    IoFailure(path, "write error", error);
+  }
+  if (std::fclose(raw) != 0) IoFailure(path, "write error", errno);
+}
+
+}  // namespace asyncopt
