@@ -32,7 +32,7 @@ struct WangniLogisticOptions {
   std::int32_t dim = 2048;
   double c1 = 0.9;
   double c2 = 0.25;
-  double noise = 1.0;
+  double noise = 0.0;         // paper-exact default: no label noise
   std::uint64_t seed = 1;
 };
 Dataset GenerateWangniLogistic(const WangniLogisticOptions& options);

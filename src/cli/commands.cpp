@@ -558,7 +558,7 @@ int RunGenerate(const std::vector<std::string>& argv) {
       ("out", po::value<std::string>(), "output LIBSVM file")
       ("c1", po::value<double>(), "Wangni C1 in [0,1] (default 0.01 svm, 0.9 logistic)")
       ("c2", po::value<double>(), "Wangni C2 in [0,1] (default 0.9 svm, 0.25 logistic)")
-      ("noise", po::value<double>()->default_value(1.0), "Wangni label noise standard deviation (>= 0)")
+      ("noise", po::value<double>(), "Wangni label noise standard deviation (>= 0; default 1 svm, 0 logistic)")
       ("nnz-per-row", po::value<int>()->default_value(PowerLawOptions{}.nnz_per_row), "powerlaw: nonzeros per row")
       ("zipf", po::value<double>()->default_value(PowerLawOptions{}.zipf_exponent), "powerlaw: Zipf exponent of feature popularity (>= 0)")
       ("label-noise", po::value<double>()->default_value(PowerLawOptions{}.label_noise), "powerlaw: label flip probability in [0, 0.5]");
@@ -587,7 +587,11 @@ int RunGenerate(const std::vector<std::string>& argv) {
     CheckUnitInterval(a, key, false, true);
     return a.Get<double>(key);
   };
-  CheckNonNegative(a, "noise");
+  auto noise = [&](double dflt) {
+    if (!a.Has("noise")) return dflt;
+    CheckNonNegative(a, "noise");
+    return a.Get<double>("noise");
+  };
   const auto t0 = std::chrono::steady_clock::now();
   Dataset data;
   if (kind == "svm-wangni") {
@@ -596,7 +600,7 @@ int RunGenerate(const std::vector<std::string>& argv) {
     o.dim = dim(o.dim);
     o.c1 = unit("c1", o.c1);
     o.c2 = unit("c2", o.c2);
-    o.noise = a.Get<double>("noise");
+    o.noise = noise(o.noise);
     o.seed = a.Get<unsigned long>("seed");
     data = GenerateWangniSvm(o);
   } else if (kind == "logistic-wangni") {
@@ -605,7 +609,7 @@ int RunGenerate(const std::vector<std::string>& argv) {
     o.dim = dim(o.dim);
     o.c1 = unit("c1", o.c1);
     o.c2 = unit("c2", o.c2);
-    o.noise = a.Get<double>("noise");
+    o.noise = noise(o.noise);
     o.seed = a.Get<unsigned long>("seed");
     data = GenerateWangniLogistic(o);
   } else if (kind == "powerlaw") {

@@ -57,7 +57,7 @@ class Workdir(unittest.TestCase):
         self.assertEqual(proc.returncode, 2, proc.stderr)
         for frag in fragments:
             self.assertIn(frag, proc.stderr)
-        self.assertNotIn("internal error", proc.stderr)
+        self.assertNotRegex(proc.stderr, r": internal error:")
 
 
 class ErrorTest(Workdir):

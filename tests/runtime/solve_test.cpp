@@ -48,7 +48,7 @@ TEST(Solve, ReferenceSolverConvergesAndTracesFromZero) {
   EXPECT_EQ(r.status, Status::kConverged) << r.BriefReport();
   ASSERT_GE(r.trace.size(), 2u);
   EXPECT_EQ(r.trace.front().epoch, 0.0);
-  EXPECT_NEAR(r.trace.front().objective, std::log(2.0), 1e-15);  // F(0) for logistic
+  EXPECT_NEAR(r.trace.front().objective, std::log(2.0), 1e-13);  // F(0) = mean of ln 2
   for (std::size_t k = 1; k < r.trace.size(); ++k) {
     EXPECT_GE(r.trace[k].seconds, r.trace[k - 1].seconds);
     EXPECT_GE(r.trace[k].updates, r.trace[k - 1].updates);
