@@ -21,6 +21,44 @@ namespace asyncopt {
 
 enum class SolverKind {
   kReference,  // high-accuracy (prox) Newton / dual CD, see optimum.hpp
+  kHogwild,    // asynchronous SGD, lock-free shared model (Niu et al. 2011)
+  kSvrg,       // asynchronous sparse proximal SVRG (ProxASAGA-style reweighting)
+};
+
+// How worker threads write the shared model (see src/kernels/shared_vector.hpp).
+enum class WritePolicy {
+  kWild,    // relaxed load + relaxed store: Hogwild's lost updates allowed
+  kAtomic,  // lock-free add by compare-and-swap; failed CASes count as conflicts
+  kLocked,  // striped locks over coordinate blocks, held while a row is read and written
+};
+
+// Gradient sparsifiers of Wangni et al. (NeurIPS 2018) and their baselines.
+enum class SparsifierKind {
+  kNone,
+  kUniform,     // UniSp: every coordinate kept with probability rho
+  kGSpar,       // greedy Algorithm 3
+  kGSparExact,  // closed-form Algorithm 2 (linear-time selection)
+  kTopK,        // biased: the ceil(rho n) largest, optional error feedback
+  kQsgd,        // QSGD stochastic quantisation with s levels
+};
+
+struct SparsifyOptions {
+  SparsifierKind kind = SparsifierKind::kNone;
+  double rho = 0.1;            // target kept fraction, in (0, 1]
+  int gspar_iterations = 2;    // Algorithm 3 iterations (paper: 2)
+  bool constant_trick = true;  // send sign(g)/lambda for unsaturated coordinates (no division)
+  bool random_table = true;    // read uniforms from a precomputed cyclic table
+  bool error_feedback = false; // topk: keep the unsent residual per worker
+  int qsgd_levels = 4;         // qsgd: s >= 1
+};
+
+// Options of the asynchronous solvers (hogwild, svrg).
+struct AsyncOptions {
+  WritePolicy write = WritePolicy::kWild;
+  int batch_size = 1;            // rows per stochastic gradient (hogwild), >= 1
+  double step_decay = 1.0;       // hogwild: step *= step_decay after every epoch, in (0, 1]
+  bool with_replacement = false; // sample rows with replacement instead of per-epoch permutations
+  double svrg_inner_epochs = 1.0;  // svrg: inner-loop length in epochs (> 0)
 };
 
 enum class Status {
@@ -36,12 +74,18 @@ enum class Status {
 std::string_view ToString(SolverKind v);
 std::string_view ToString(Loss v);
 std::string_view ToString(Status v);
+std::string_view ToString(WritePolicy v);
+std::string_view ToString(SparsifierKind v);
 // Return false (and leave *out untouched) for an unknown name.
 bool Parse(std::string_view s, SolverKind* out);
 bool Parse(std::string_view s, Loss* out);
 bool Parse(std::string_view s, Status* out);
+bool Parse(std::string_view s, WritePolicy* out);
+bool Parse(std::string_view s, SparsifierKind* out);
 std::vector<std::string> AllNames(SolverKind);  // tag-dispatched listing
 std::vector<std::string> AllNames(Loss);
+std::vector<std::string> AllNames(WritePolicy);
+std::vector<std::string> AllNames(SparsifierKind);
 
 // One row of the trace CSV. Fields a solver does not produce stay 0.
 struct TracePoint {
@@ -67,6 +111,8 @@ struct Options {
   double target_subopt = 0.0;  // stop when (F - f*)/f* <= this; 0 = off
   double f_star = std::numeric_limits<double>::quiet_NaN();  // known optimum
   double trace_every_epochs = 1.0;  // trace spacing (solvers may trace more often)
+  AsyncOptions async;
+  SparsifyOptions sparsify;
   const std::atomic<bool>* stop = nullptr;  // external stop request (Ctrl-C)
   // Called (on the calling thread, off the solver clock) for every trace
   // point as it is produced; may be empty.

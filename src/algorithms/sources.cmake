@@ -1,4 +1,6 @@
 # One file pair per algorithm.
 target_sources(asyncopt PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/reference.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/optimum_cache.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/optimum_cache.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/hogwild.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/svrg.cpp)

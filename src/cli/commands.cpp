@@ -71,13 +71,32 @@ void AddSolver(po::options_description& all) {
   const Options d;
   po::options_description g("Solver and stopping");
   g.add_options()
-      ("solver", po::value<std::string>()->default_value(std::string(ToString(d.solver))), "reference")
+      ("solver", po::value<std::string>()->default_value(std::string(ToString(d.solver))), "reference | hogwild | svrg")
       ("seed", po::value<unsigned long>()->default_value(d.seed), "random seed (one thread + a seed = bit-identical runs)")
       ("step", po::value<double>()->default_value(d.step), "step size (> 0; 0 = the solver's default rule)")
       ("max-epochs", po::value<int>()->default_value(d.max_epochs), "stop after this many epochs (>= 1); for reference: outer iterations")
       ("max-seconds", po::value<double>()->default_value(d.max_seconds, "inf"), "stop after this many solver seconds (> 0)")
-      ("target-subopt", po::value<double>()->default_value(d.target_subopt), "stop when (F - f*)/f* <= this (> 0; 0 = off); f* from the cache or the reference solver");
+      ("target-subopt", po::value<double>()->default_value(d.target_subopt), "stop when (F - f*)/f* <= this (> 0; 0 = off); f* from the cache or the reference solver")
+      ("trace-every", po::value<double>()->default_value(d.trace_every_epochs), "epochs between trace points (> 0; < 1 traces within an epoch)");
   all.add(g);
+  po::options_description a("Asynchronous solvers (hogwild, svrg)");
+  a.add_options()
+      ("write", po::value<std::string>()->default_value(std::string(ToString(d.async.write))), "shared-model write policy: wild | atomic | locked")
+      ("batch-size", po::value<int>()->default_value(d.async.batch_size), "hogwild: rows per stochastic gradient (>= 1)")
+      ("step-decay", po::value<double>()->default_value(d.async.step_decay), "hogwild: step *= this after every epoch, in (0, 1]")
+      ("with-replacement", po::value<bool>()->default_value(d.async.with_replacement)->implicit_value(true), "sample rows with replacement instead of per-epoch permutations")
+      ("svrg-inner-epochs", po::value<double>()->default_value(d.async.svrg_inner_epochs), "svrg: inner-loop length in epochs (> 0)");
+  all.add(a);
+  po::options_description sp("Gradient sparsification (Wangni et al. 2018)");
+  sp.add_options()
+      ("sparsifier", po::value<std::string>()->default_value(std::string(ToString(d.sparsify.kind))), "none | uniform | gspar | gspar-exact | topk | qsgd")
+      ("rho", po::value<double>()->default_value(d.sparsify.rho), "target kept fraction in (0, 1]")
+      ("gspar-iterations", po::value<int>()->default_value(d.sparsify.gspar_iterations), "gspar: greedy iterations of Algorithm 3 (>= 1)")
+      ("constant-trick", po::value<bool>()->default_value(d.sparsify.constant_trick)->implicit_value(true), "send sign(g)/lambda for unsaturated coordinates (no division)")
+      ("random-table", po::value<bool>()->default_value(d.sparsify.random_table)->implicit_value(true), "read uniforms from a precomputed cyclic table")
+      ("error-feedback", po::value<bool>()->default_value(d.sparsify.error_feedback)->implicit_value(true), "topk: accumulate the unsent residual")
+      ("qsgd-levels", po::value<int>()->default_value(d.sparsify.qsgd_levels), "qsgd: quantisation levels s (>= 1)");
+  all.add(sp);
 }
 
 void AddOutput(po::options_description& all, bool train) {
@@ -326,6 +345,28 @@ int RunTrain(const std::vector<std::string>& argv) {
   options.max_seconds = a.Get<double>("max-seconds");
   CheckNonNegative(a, "target-subopt");
   options.target_subopt = a.Get<double>("target-subopt");
+  CheckPositive(a, "trace-every");
+  options.trace_every_epochs = a.Get<double>("trace-every");
+  if (!Parse(a.Get<std::string>("write"), &options.async.write)) a.Invalid("write", "wild | atomic | locked");
+  CheckPositiveInt(a, "batch-size");
+  options.async.batch_size = a.Get<int>("batch-size");
+  CheckUnitInterval(a, "step-decay", true, true);
+  options.async.step_decay = a.Get<double>("step-decay");
+  options.async.with_replacement = a.Flag("with-replacement");
+  CheckPositive(a, "svrg-inner-epochs");
+  options.async.svrg_inner_epochs = a.Get<double>("svrg-inner-epochs");
+  if (!Parse(a.Get<std::string>("sparsifier"), &options.sparsify.kind)) {
+    a.Invalid("sparsifier", "none | uniform | gspar | gspar-exact | topk | qsgd");
+  }
+  CheckUnitInterval(a, "rho", true, true);
+  options.sparsify.rho = a.Get<double>("rho");
+  CheckPositiveInt(a, "gspar-iterations");
+  options.sparsify.gspar_iterations = a.Get<int>("gspar-iterations");
+  options.sparsify.constant_trick = a.Flag("constant-trick");
+  options.sparsify.random_table = a.Flag("random-table");
+  options.sparsify.error_feedback = a.Flag("error-feedback");
+  CheckPositiveInt(a, "qsgd-levels");
+  options.sparsify.qsgd_levels = a.Get<int>("qsgd-levels");
   options.stop = &g_stop_requested;
   const Problem problem = ReadProblem(a);
   std::string why;
@@ -391,6 +432,8 @@ int RunTrain(const std::vector<std::string>& argv) {
         .Field("status", ToString(result.status))
         .Field("message", result.message)
         .Field("solver", ToString(options.solver))
+        .Field("write", ToString(options.async.write))
+        .Field("sparsifier", ToString(options.sparsify.kind))
         .Field("loss", ToString(problem.loss))
         .Field("l1", problem.l1)
         .Field("l2", problem.l2)

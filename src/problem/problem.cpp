@@ -11,6 +11,7 @@
 #include "asyncopt/error.hpp"
 #include "kernels/losses.hpp"
 #include "kernels/sparse_ops.hpp"
+#include "problem/gradient.hpp"
 #include "problem/parallel.hpp"
 
 namespace asyncopt {
@@ -104,27 +105,23 @@ double Objective(const Dataset& data, const Problem& problem, std::span<const do
   return loss_sum / static_cast<double>(data.num_rows) + Regulariser(problem, w);
 }
 
-double ObjectiveAndGradient(const Dataset& data, const Problem& problem,
-                            std::span<const double> w, std::span<double> grad, int threads) {
-  CheckArguments(data, problem, w.size(), threads);
-  if (grad.size() != w.size()) {
-    throw Error(ErrorKind::kInvalidOption,
-                "gradient has " + std::to_string(grad.size()) + " entries, expected " +
-                    std::to_string(w.size()));
-  }
+namespace internal {
+
+double LossDerivativesAndGradient(const Dataset& data, Loss loss, std::span<const double> w,
+                                  std::span<double> derivative, std::span<double> grad,
+                                  int threads) {
   const std::int64_t m = data.num_rows;
   const std::int64_t d = data.num_cols;
   if (m == 0) {
-    for (std::int64_t j = 0; j < d; ++j) grad[j] = problem.l2 * w[j];
-    return Regulariser(problem, w);
+    std::fill(grad.begin(), grad.end(), 0.0);
+    return 0.0;
   }
   detail::Parallel par(threads);
   const double inv_m = 1.0 / static_cast<double>(m);
 
-  // 1. Per-row loss derivatives r_i = loss'(y_i, x_i.w) / m and the loss sum,
-  //    in the same fixed row blocks as Objective() (same bits).
-  std::vector<double> r(static_cast<std::size_t>(m));
-  const double loss_sum = kernels::DispatchLoss(problem.loss, [&](auto l) {
+  // 1. Per-row loss derivatives and the loss sum, in the same fixed row blocks
+  //    as Objective() (same bits).
+  const double loss_sum = kernels::DispatchLoss(loss, [&](auto l) {
     using L = decltype(l);
     return par.Sum(m, detail::kRowBlock, [&](std::int64_t b, std::int64_t e) {
       double s = 0.0;
@@ -132,15 +129,16 @@ double ObjectiveAndGradient(const Dataset& data, const Problem& problem,
         const double y = data.labels[static_cast<std::size_t>(i)];
         const double z = kernels::Dot(data.row(i), w.data());
         s += L::Value(y, z);
-        r[static_cast<std::size_t>(i)] = L::Derivative(y, z) * inv_m;
+        derivative[static_cast<std::size_t>(i)] = L::Derivative(y, z);
       }
       return s;
     });
   });
 
-  // 2. X^T r: a number of row blocks fixed by (m, d) only, each accumulating
-  //    its rows in order into its own partial vector; partials are then added
-  //    in block order per column. Memory: blocks * d <= kPartialBudget.
+  // 2. X^T r / m: a number of row blocks fixed by (m, d) only, each
+  //    accumulating its rows in order into its own partial vector; partials
+  //    are then added in block order per column. Memory: blocks * d <=
+  //    kPartialBudget.
   const std::int64_t blocks = std::max<std::int64_t>(
       1, std::min({kMaxGradientBlocks, m / kGradientRowsPerBlock,
                    kPartialBudget / std::max<std::int64_t>(d, 1)}));
@@ -150,7 +148,7 @@ double ObjectiveAndGradient(const Dataset& data, const Problem& problem,
       double* acc = partial.data() + b * d;
       const std::int64_t e = (b + 1) * m / blocks;
       for (std::int64_t i = b * m / blocks; i < e; ++i) {
-        kernels::Axpy(r[static_cast<std::size_t>(i)], data.row(i), acc);
+        kernels::Axpy(derivative[static_cast<std::size_t>(i)] * inv_m, data.row(i), acc);
       }
     }
   });
@@ -158,10 +156,27 @@ double ObjectiveAndGradient(const Dataset& data, const Problem& problem,
     for (std::int64_t j = j0; j < j1; ++j) {
       double s = 0.0;
       for (std::int64_t b = 0; b < blocks; ++b) s += partial[static_cast<std::size_t>(b * d + j)];
-      grad[j] = s + problem.l2 * w[j];
+      grad[j] = s;
     }
   });
-  return loss_sum / static_cast<double>(m) + Regulariser(problem, w);
+  return loss_sum / static_cast<double>(m);
+}
+
+}  // namespace internal
+
+double ObjectiveAndGradient(const Dataset& data, const Problem& problem,
+                            std::span<const double> w, std::span<double> grad, int threads) {
+  CheckArguments(data, problem, w.size(), threads);
+  if (grad.size() != w.size()) {
+    throw Error(ErrorKind::kInvalidOption,
+                "gradient has " + std::to_string(grad.size()) + " entries, expected " +
+                    std::to_string(w.size()));
+  }
+  std::vector<double> derivative(static_cast<std::size_t>(data.num_rows));
+  const double loss_mean =
+      internal::LossDerivativesAndGradient(data, problem.loss, w, derivative, grad, threads);
+  for (std::size_t j = 0; j < w.size(); ++j) grad[j] += problem.l2 * w[j];
+  return loss_mean + Regulariser(problem, w);
 }
 
 std::int64_t CountNonzeros(std::span<const double> w) {

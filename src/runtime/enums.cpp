@@ -13,7 +13,20 @@ namespace {
 template <class E, std::size_t N>
 using Table = std::array<std::pair<E, std::string_view>, N>;
 
-constexpr Table<SolverKind, 1> kSolverNames{{{SolverKind::kReference, "reference"}}};
+constexpr Table<SolverKind, 3> kSolverNames{{{SolverKind::kReference, "reference"},
+                                             {SolverKind::kHogwild, "hogwild"},
+                                             {SolverKind::kSvrg, "svrg"}}};
+
+constexpr Table<WritePolicy, 3> kWriteNames{{{WritePolicy::kWild, "wild"},
+                                             {WritePolicy::kAtomic, "atomic"},
+                                             {WritePolicy::kLocked, "locked"}}};
+
+constexpr Table<SparsifierKind, 6> kSparsifierNames{{{SparsifierKind::kNone, "none"},
+                                                     {SparsifierKind::kUniform, "uniform"},
+                                                     {SparsifierKind::kGSpar, "gspar"},
+                                                     {SparsifierKind::kGSparExact, "gspar-exact"},
+                                                     {SparsifierKind::kTopK, "topk"},
+                                                     {SparsifierKind::kQsgd, "qsgd"}}};
 
 constexpr Table<Loss, 4> kLossNames{{{Loss::kLogistic, "logistic"},
                                      {Loss::kHinge, "hinge"},
@@ -58,10 +71,16 @@ std::vector<std::string> Names(const Table<E, N>& table) {
 std::string_view ToString(SolverKind v) { return Name(kSolverNames, v); }
 std::string_view ToString(Loss v) { return Name(kLossNames, v); }
 std::string_view ToString(Status v) { return Name(kStatusNames, v); }
+std::string_view ToString(WritePolicy v) { return Name(kWriteNames, v); }
+std::string_view ToString(SparsifierKind v) { return Name(kSparsifierNames, v); }
 bool Parse(std::string_view s, SolverKind* out) { return Lookup(kSolverNames, s, out); }
 bool Parse(std::string_view s, Loss* out) { return Lookup(kLossNames, s, out); }
 bool Parse(std::string_view s, Status* out) { return Lookup(kStatusNames, s, out); }
+bool Parse(std::string_view s, WritePolicy* out) { return Lookup(kWriteNames, s, out); }
+bool Parse(std::string_view s, SparsifierKind* out) { return Lookup(kSparsifierNames, s, out); }
 std::vector<std::string> AllNames(SolverKind) { return Names(kSolverNames); }
 std::vector<std::string> AllNames(Loss) { return Names(kLossNames); }
+std::vector<std::string> AllNames(WritePolicy) { return Names(kWriteNames); }
+std::vector<std::string> AllNames(SparsifierKind) { return Names(kSparsifierNames); }
 
 }  // namespace asyncopt

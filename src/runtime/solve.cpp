@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "algorithms/hogwild.hpp"
+#include "algorithms/svrg.hpp"
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
@@ -82,8 +84,27 @@ bool Options::IsValid(std::string* error) const {
   if (!(target_subopt >= 0.0) || !std::isfinite(target_subopt)) {
     return fail("target_subopt = " + FormatValue(target_subopt) + ": must be >= 0 and finite");
   }
-  if (!(trace_every_epochs > 0.0)) {
+  if (!(trace_every_epochs > 0.0) || !std::isfinite(trace_every_epochs)) {
     return fail("trace_every_epochs = " + FormatValue(trace_every_epochs) + ": must be > 0");
+  }
+  if (async.batch_size < 1) {
+    return fail("batch_size = " + std::to_string(async.batch_size) + ": must be >= 1");
+  }
+  if (!(async.step_decay > 0.0 && async.step_decay <= 1.0)) {
+    return fail("step_decay = " + FormatValue(async.step_decay) + ": must be in (0, 1]");
+  }
+  if (!(async.svrg_inner_epochs > 0.0) || !std::isfinite(async.svrg_inner_epochs)) {
+    return fail("svrg_inner_epochs = " + FormatValue(async.svrg_inner_epochs) + ": must be > 0");
+  }
+  if (!(sparsify.rho > 0.0 && sparsify.rho <= 1.0)) {
+    return fail("rho = " + FormatValue(sparsify.rho) + ": must be in (0, 1]");
+  }
+  if (sparsify.gspar_iterations < 1) {
+    return fail("gspar_iterations = " + std::to_string(sparsify.gspar_iterations) +
+                ": must be >= 1");
+  }
+  if (sparsify.qsgd_levels < 1) {
+    return fail("qsgd_levels = " + std::to_string(sparsify.qsgd_levels) + ": must be >= 1");
   }
   return true;
 }
@@ -106,6 +127,10 @@ Result Solve(const Dataset& data, const Problem& problem, const Options& options
   switch (options.solver) {
     case SolverKind::kReference:
       return RunReference(data, problem, options);
+    case SolverKind::kHogwild:
+      return algorithms::RunHogwild(data, problem, options);
+    case SolverKind::kSvrg:
+      return algorithms::RunSvrg(data, problem, options);
   }
   throw Error(ErrorKind::kUnsupported, "Solve: unknown solver");
 }

@@ -1,0 +1,191 @@
+// asyncopt internal: what the asynchronous solvers (hogwild, svrg) share.
+//
+//  * SegmentRunner: `threads` real concurrent workers (the calling thread is
+//    worker 0, the others std::jthread) run a sequence of segments (an epoch
+//    or a fraction of one). Between segments every worker waits at a
+//    std::barrier (blocking, not spinning) while one thread runs the
+//    `between` step: trace snapshot off the clock, stop decision, new
+//    permutation, SVRG reference point.
+//  * DataGeometry: per-feature inverse frequencies for the sparse
+//    reweighting of dense terms (l2, SVRG's full gradient), row norms and the
+//    default step sizes.
+//  * RowSchedule: which rows a worker processes in a segment (its slice of a
+//    per-epoch permutation, or draws with replacement).
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+#include "asyncopt/dataset.hpp"
+#include "asyncopt/problem.hpp"
+#include "data/random.hpp"
+
+namespace asyncopt::algorithms {
+
+// Domain tags for independent random streams derived from the seed.
+inline constexpr std::uint64_t kPermutationStream = 0x7065726d;  // "perm"
+inline constexpr std::uint64_t kWorkerStream = 0x776f726b;       // "work"
+
+class SegmentRunner {
+ public:
+  // work(worker, segment) runs on every worker; between(segment) runs on one
+  // thread after all workers finished `segment` and returns false to stop.
+  // Exceptions thrown by either are rethrown on the calling thread.
+  static void Run(int threads, const std::function<void(int, std::int64_t)>& work,
+                  const std::function<bool(std::int64_t)>& between) {
+    std::atomic<bool> stop{false};
+    std::int64_t segment = 0;  // written only in the completion step
+    std::exception_ptr error;
+    auto completion = [&]() noexcept {
+      if (error) {
+        stop.store(true, std::memory_order_relaxed);
+        return;
+      }
+      try {
+        if (!between(segment)) stop.store(true, std::memory_order_relaxed);
+      } catch (...) {
+        error = std::current_exception();
+        stop.store(true, std::memory_order_relaxed);
+      }
+      ++segment;
+    };
+    std::barrier sync(threads, completion);
+    std::mutex error_mutex;
+    auto body = [&](int worker) {
+      while (!stop.load(std::memory_order_relaxed)) {
+        try {
+          work(worker, segment);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (!error) error = std::current_exception();
+        }
+        sync.arrive_and_wait();
+      }
+    };
+    {
+      std::vector<std::jthread> helpers;
+      helpers.reserve(static_cast<std::size_t>(threads - 1));
+      for (int t = 1; t < threads; ++t) helpers.emplace_back(body, t);
+      body(0);
+    }  // jthreads join here
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+// Curvature bound c with |loss''| <= c (hinge: used as a scale only).
+inline double CurvatureBound(Loss loss) {
+  switch (loss) {
+    case Loss::kLogistic:
+      return 0.25;
+    case Loss::kSquaredHinge:
+      return 2.0;
+    case Loss::kSquared:
+    case Loss::kHinge:
+      return 1.0;
+  }
+  return 1.0;
+}
+
+struct DataGeometry {
+  // inv_freq[j] = m / (rows containing feature j); 0 for unused features.
+  std::vector<double> inv_freq;
+  double max_row_sq_norm = 0.0;
+  double mean_row_sq_norm = 0.0;
+  double mean_row_nnz = 0.0;
+
+  explicit DataGeometry(const Dataset& data) {
+    const std::size_t d = static_cast<std::size_t>(data.num_cols);
+    std::vector<std::int64_t> count(d, 0);
+    double sum_sq = 0.0;
+    for (std::int64_t i = 0; i < data.num_rows; ++i) {
+      const SparseRow row = data.row(i);
+      double sq = 0.0;
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        ++count[static_cast<std::size_t>(row.index[k])];
+        sq += row.value[k] * row.value[k];
+      }
+      sum_sq += sq;
+      max_row_sq_norm = std::max(max_row_sq_norm, sq);
+    }
+    const double m = static_cast<double>(std::max<std::int64_t>(1, data.num_rows));
+    inv_freq.resize(d);
+    for (std::size_t j = 0; j < d; ++j) {
+      inv_freq[j] = count[j] > 0 ? m / static_cast<double>(count[j]) : 0.0;
+    }
+    mean_row_sq_norm = sum_sq / m;
+    mean_row_nnz = static_cast<double>(data.nnz()) / m;
+  }
+
+  // Smoothness of one row's loss term: c * max ||x_i||^2.
+  double RowLipschitz(Loss loss) const { return CurvatureBound(loss) * max_row_sq_norm; }
+};
+
+// The rows of one segment for one worker.
+class RowSchedule {
+ public:
+  RowSchedule(std::int64_t rows, int threads, std::int64_t segments_per_epoch,
+              bool with_replacement, std::uint64_t seed)
+      : m_(rows),
+        threads_(threads),
+        segments_per_epoch_(segments_per_epoch),
+        with_replacement_(with_replacement),
+        seed_(seed),
+        perm_(static_cast<std::size_t>(rows)) {
+    Reshuffle(0);
+  }
+
+  std::int64_t segments_per_epoch() const { return segments_per_epoch_; }
+  std::int64_t EpochOf(std::int64_t segment) const { return segment / segments_per_epoch_; }
+
+  // Called (serially) before the first segment of every epoch.
+  void Reshuffle(std::int64_t epoch) {
+    if (with_replacement_) return;
+    std::iota(perm_.begin(), perm_.end(), std::int64_t{0});
+    data::Rng rng = data::Rng::ForStream(seed_, kPermutationStream, static_cast<std::uint64_t>(epoch));
+    for (std::int64_t i = m_ - 1; i > 0; --i) {
+      const auto j = static_cast<std::int64_t>(rng.Below(static_cast<std::uint64_t>(i + 1)));
+      std::swap(perm_[static_cast<std::size_t>(i)], perm_[static_cast<std::size_t>(j)]);
+    }
+  }
+
+  // Positions [begin, end) of this worker in `segment` (of the epoch's order).
+  void Slice(std::int64_t segment, int worker, std::int64_t* begin, std::int64_t* end) const {
+    const std::int64_t s = segment % segments_per_epoch_;
+    const std::int64_t a = s * m_ / segments_per_epoch_;
+    const std::int64_t b = (s + 1) * m_ / segments_per_epoch_;
+    *begin = a + (b - a) * worker / threads_;
+    *end = a + (b - a) * (worker + 1) / threads_;
+  }
+
+  // Row at position p (permutation), or a uniform draw (with replacement).
+  std::int64_t Row(std::int64_t p, data::Rng& rng) const {
+    if (with_replacement_) return static_cast<std::int64_t>(rng.Below(static_cast<std::uint64_t>(m_)));
+    return perm_[static_cast<std::size_t>(p)];
+  }
+
+ private:
+  std::int64_t m_;
+  int threads_;
+  std::int64_t segments_per_epoch_;
+  bool with_replacement_;
+  std::uint64_t seed_;
+  std::vector<std::int64_t> perm_;
+};
+
+// Segments per epoch for a trace spacing in epochs: whole epochs when >= 1.
+inline std::int64_t SegmentsPerEpoch(double trace_every_epochs, std::int64_t rows) {
+  if (trace_every_epochs >= 1.0) return 1;
+  const auto k = static_cast<std::int64_t>(std::llround(1.0 / trace_every_epochs));
+  return std::clamp<std::int64_t>(k, 1, std::max<std::int64_t>(1, rows));
+}
+
+}  // namespace asyncopt::algorithms

@@ -1,0 +1,224 @@
+#include "algorithms/svrg.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "algorithms/async_common.hpp"
+#include "asyncopt/error.hpp"
+#include "kernels/losses.hpp"
+#include "kernels/prox.hpp"
+#include "kernels/shared_vector.hpp"
+#include "problem/gradient.hpp"
+#include "runtime/tracer.hpp"
+
+namespace asyncopt::algorithms {
+namespace {
+
+using kernels::SharedVector;
+using kernels::WorkerCounters;
+using kernels::WritePolicy;
+
+constexpr std::int64_t kStopCheckEvery = 256;
+
+struct SvrgWorker {
+  SvrgWorker(std::uint64_t seed, int id)
+      : rng(data::Rng::ForStream(seed, kWorkerStream, static_cast<std::uint64_t>(id))) {}
+  data::Rng rng;
+  WorkerCounters counters;
+};
+
+// Reference point of one outer iteration.
+struct Anchor {
+  std::vector<double> derivative;  // a_i = loss'(y_i, x_i . w~)
+  std::vector<double> mu;          // (1/m) X^T a
+  std::vector<double> scaled_mu;   // D_j mu_j
+};
+
+template <class L, WritePolicy P>
+inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double step,
+                   const Problem& problem, const std::vector<double>& inv_freq,
+                   const Anchor& anchor, SvrgWorker& wk) {
+  const SparseRow row = data.row(i);
+  const double y = data.labels[static_cast<std::size_t>(i)];
+  kernels::RowLock<P> lock(w, row.index, row.nnz, wk.counters);
+  double z = 0.0;
+  for (std::int32_t k = 0; k < row.nnz; ++k) {
+    z += w.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
+  }
+  const double coef = L::Derivative(y, z) - anchor.derivative[static_cast<std::size_t>(i)];
+  const double l1 = problem.l1, l2 = problem.l2;
+  for (std::int32_t k = 0; k < row.nnz; ++k) {
+    const auto j = static_cast<std::size_t>(row.index[k]);
+    const double v = coef * row.value[k] + anchor.scaled_mu[j];
+    const double t = step * inv_freq[j];
+    auto prox = [&](double old) { return kernels::ElasticNetProx(old - step * v, t, l1, l2) ; };
+    if constexpr (P == WritePolicy::kAtomic) {
+      wk.counters.conflicts += w.AtomicUpdate(j, prox);
+    } else {
+      w.Store(j, prox(w.Load(j)));
+    }
+  }
+  wk.counters.coords_written += row.nnz;
+  ++wk.counters.updates;
+}
+
+template <class L, WritePolicy P>
+Result Run(const Dataset& data, const Problem& problem, const Options& options) {
+  const int threads = options.threads;
+  const std::int64_t m = data.num_rows;
+  const std::size_t d = static_cast<std::size_t>(data.num_cols);
+  const DataGeometry geometry(data);
+  const double step = options.step > 0.0 ? options.step : SvrgDefaultStep(data, problem);
+
+  SharedVector w(d);
+  std::vector<SvrgWorker> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
+  for (int t = 0; t < threads; ++t) workers.emplace_back(options.seed, t);
+
+  // Segments: the inner loop of one outer iteration, cut into whole
+  // "epochs" of m updates (svrg_inner_epochs may be fractional: the last
+  // segment is shorter).
+  const double inner = options.async.svrg_inner_epochs;
+  const auto inner_updates = std::max<std::int64_t>(1, std::llround(inner * static_cast<double>(m)));
+  RowSchedule schedule(m, threads, 1, options.async.with_replacement, options.seed);
+
+  runtime::Tracer tracer(data, problem, options);
+  std::vector<double> snapshot(d, 0.0);
+  tracer.Begin(snapshot);
+  std::atomic<bool> stop{false};
+  std::optional<Status> verdict;
+  std::int64_t full_gradient_rows = 0;
+  std::int64_t outer = 0;
+  std::int64_t epoch_index = 0;  // permutations drawn so far
+  std::int64_t position = 0;     // next position in the current permutation
+
+  Anchor anchor;
+  anchor.derivative.assign(static_cast<std::size_t>(m), 0.0);
+  anchor.mu.assign(d, 0.0);
+  anchor.scaled_mu.assign(d, 0.0);
+  auto refresh_anchor = [&]() {
+    w.Snapshot(snapshot);
+    internal::LossDerivativesAndGradient(data, problem.loss, snapshot, anchor.derivative,
+                                         anchor.mu, threads);
+    for (std::size_t j = 0; j < d; ++j) anchor.scaled_mu[j] = geometry.inv_freq[j] * anchor.mu[j];
+    full_gradient_rows += m;
+  };
+
+  auto collect = [&]() {
+    runtime::Counters c;
+    for (const SvrgWorker& wk : workers) {
+      c.updates += wk.counters.updates;
+      c.coords_sent += wk.counters.coords_written;
+      c.conflicts += wk.counters.conflicts;
+    }
+    c.updates += full_gradient_rows;  // every row of a full-gradient pass counts
+    c.epoch = static_cast<double>(c.updates) / static_cast<double>(m);
+    return c;
+  };
+
+  // Positions of this outer iteration's inner loop, worker t's share; the
+  // permutation is consumed in order across outer iterations.
+  std::int64_t segment_begin = 0, segment_len = 0;
+  auto work = [&](int t, std::int64_t /*segment*/) {
+    SvrgWorker& wk = workers[static_cast<std::size_t>(t)];
+    const std::int64_t a = segment_begin + segment_len * t / threads;
+    const std::int64_t b = segment_begin + segment_len * (t + 1) / threads;
+    for (std::int64_t q = a; q < b; ++q) {
+      if ((q - a) % kStopCheckEvery == 0) {
+        if (stop.load(std::memory_order_relaxed)) return;
+        if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
+        if (t == 0 && tracer.Seconds() >= options.max_seconds) {
+          stop.store(true, std::memory_order_relaxed);
+          return;
+        }
+      }
+      Update<L, P>(data, schedule.Row(q, wk.rng), w, step, problem, geometry.inv_freq,
+                   anchor, wk);
+    }
+  };
+
+  // Plans the next inner loop: it must not cross a permutation boundary, so
+  // a loop longer than what is left of the permutation is split at it.
+  std::int64_t remaining_inner = 0;
+  auto plan = [&]() {
+    if (remaining_inner == 0) {
+      refresh_anchor();
+      remaining_inner = inner_updates;
+    }
+    if (position == m) {
+      ++epoch_index;
+      schedule.Reshuffle(epoch_index);
+      position = 0;
+    }
+    segment_begin = position;
+    segment_len = std::min(remaining_inner, m - position);
+    position += segment_len;
+    remaining_inner -= segment_len;
+  };
+
+  auto between = [&](std::int64_t /*segment*/) {
+    const runtime::Counters c = collect();
+    if (remaining_inner == 0 || stop.load(std::memory_order_relaxed)) {
+      ++outer;
+      w.Snapshot(snapshot);
+      verdict = tracer.Record(snapshot, c);
+      if (verdict) return false;
+      if (stop.load(std::memory_order_relaxed)) {
+        verdict = Status::kTimeLimit;
+        return false;
+      }
+    }
+    if (auto limit = tracer.CheckLimits()) {
+      verdict = limit;
+      return false;
+    }
+    if (c.epoch >= static_cast<double>(options.max_epochs)) return false;
+    plan();
+    return true;
+  };
+
+  plan();
+  SegmentRunner::Run(threads, work, between);
+  w.Snapshot(snapshot);
+  Result result;
+  result.message = "svrg, write " + std::string(ToString(options.async.write)) + ", step " +
+                   std::to_string(step) + ", " + std::to_string(outer) + " outer iterations";
+  tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, collect(), &result);
+  return result;
+}
+
+template <class L>
+Result DispatchPolicy(const Dataset& data, const Problem& problem, const Options& options) {
+  switch (options.async.write) {
+    case asyncopt::WritePolicy::kWild:
+      return Run<L, WritePolicy::kWild>(data, problem, options);
+    case asyncopt::WritePolicy::kAtomic:
+      return Run<L, WritePolicy::kAtomic>(data, problem, options);
+    case asyncopt::WritePolicy::kLocked:
+      return Run<L, WritePolicy::kLocked>(data, problem, options);
+  }
+  return {};
+}
+
+}  // namespace
+
+double SvrgDefaultStep(const Dataset& data, const Problem& problem) {
+  const DataGeometry g(data);
+  const double lipschitz = g.RowLipschitz(problem.loss);
+  return lipschitz > 0.0 ? 1.0 / (3.0 * lipschitz) : 1.0;
+}
+
+Result RunSvrg(const Dataset& data, const Problem& problem, const Options& options) {
+  if (problem.loss == Loss::kHinge) {
+    throw Error(ErrorKind::kUnsupported,
+                "solver svrg needs a smooth loss (logistic, squared-hinge, squared); "
+                "use hogwild or reference for hinge");
+  }
+  return kernels::DispatchLoss(problem.loss, [&](auto loss) {
+    return DispatchPolicy<decltype(loss)>(data, problem, options);
+  });
+}
+
+}  // namespace asyncopt::algorithms

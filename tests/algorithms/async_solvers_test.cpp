@@ -1,0 +1,236 @@
+// Hogwild and SVRG: the three oracles of the style guide.
+//  * exact: on a problem whose rows have disjoint supports no two updates
+//    interact, so the asynchronous answer equals the serial one bit for bit;
+//  * reference: suboptimality against the reference solver;
+//  * determinism: one thread and a seed give identical bits.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <random>
+#include <string>
+#include <tuple>
+
+#include "asyncopt/error.hpp"
+#include "asyncopt/optimum.hpp"
+#include "asyncopt/solver.hpp"
+
+namespace asyncopt {
+namespace {
+
+// Row i holds features [k*i, k*i + k): every feature is in exactly one row.
+Dataset DisjointSupportData(int rows, int k, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  Dataset d;
+  d.num_rows = rows;
+  d.num_cols = rows * k;
+  for (int i = 0; i < rows; ++i) {
+    for (int j = 0; j < k; ++j) {
+      d.col_index.push_back(i * k + j);
+      d.values.push_back(normal(rng));
+    }
+    d.row_ptr.push_back(static_cast<std::int64_t>(d.col_index.size()));
+    d.labels.push_back(i % 3 == 0 ? -1.0 : 1.0);
+  }
+  return d;
+}
+
+// Overlapping sparse rows with a planted model.
+Dataset OverlappingData(int rows, int cols, double density, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<double> truth(static_cast<std::size_t>(cols));
+  for (double& t : truth) t = normal(rng);
+  Dataset d;
+  d.num_rows = rows;
+  d.num_cols = cols;
+  for (int i = 0; i < rows; ++i) {
+    double z = 0.0;
+    for (int j = 0; j < cols; ++j) {
+      if (unit(rng) < density) {
+        const double v = normal(rng);
+        d.col_index.push_back(j);
+        d.values.push_back(v);
+        z += v * truth[static_cast<std::size_t>(j)];
+      }
+    }
+    d.row_ptr.push_back(static_cast<std::int64_t>(d.col_index.size()));
+    d.labels.push_back(z + 0.7 * normal(rng) > 0 ? 1.0 : -1.0);
+  }
+  return d;
+}
+
+using PolicyAndThreads = std::tuple<WritePolicy, int>;
+
+class HogwildDisjoint : public ::testing::TestWithParam<PolicyAndThreads> {};
+
+TEST_P(HogwildDisjoint, MatchesSerialSolutionOnDisjointSupportProblem) {
+  const auto [policy, threads] = GetParam();
+  const Dataset d = DisjointSupportData(64, 5, 3);
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  Options serial;
+  serial.solver = SolverKind::kHogwild;
+  serial.max_epochs = 20;
+  serial.step = 0.1;
+  Options parallel = serial;
+  parallel.threads = threads;
+  parallel.async.write = policy;
+  const Result a = Solve(d, p, serial);
+  const Result b = Solve(d, p, parallel);
+  ASSERT_EQ(a.status, Status::kMaxEpochs) << a.BriefReport();
+  ASSERT_EQ(b.status, Status::kMaxEpochs) << b.BriefReport();
+  EXPECT_EQ(a.w, b.w);
+  EXPECT_EQ(a.updates, b.updates);
+  EXPECT_EQ(b.updates, 20 * 64);
+  if (policy != WritePolicy::kLocked) {
+    EXPECT_EQ(b.conflicts, 0);  // disjoint rows never touch the same coordinate
+  }                             // (stripe locks may still be shared)
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PoliciesAndThreads, HogwildDisjoint,
+    ::testing::Combine(::testing::Values(WritePolicy::kWild, WritePolicy::kAtomic,
+                                         WritePolicy::kLocked),
+                       ::testing::Values(1, 2, 4)),
+    [](const auto& info) {
+      return std::string(ToString(std::get<0>(info.param))) + "_" +
+             std::to_string(std::get<1>(info.param)) + "threads";
+    });
+
+class AsyncReference : public ::testing::TestWithParam<PolicyAndThreads> {};
+
+TEST_P(AsyncReference, SvrgReachesReferenceOptimumL2) {
+  const auto [policy, threads] = GetParam();
+  const Dataset d = OverlappingData(400, 40, 0.2, 5);
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  const ReferenceResult ref = SolveReference(d, p);
+  ASSERT_TRUE(ref.converged);
+  Options o;
+  o.solver = SolverKind::kSvrg;
+  o.threads = threads;
+  o.async.write = policy;
+  o.f_star = ref.objective;
+  o.target_subopt = 1e-9;
+  o.max_epochs = 400;
+  const Result r = Solve(d, p, o);
+  EXPECT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
+  EXPECT_LE(r.suboptimality, 1e-9);
+}
+
+TEST_P(AsyncReference, SvrgReachesReferenceOptimumElasticNetAndSupport) {
+  const auto [policy, threads] = GetParam();
+  const Dataset d = OverlappingData(400, 60, 0.15, 6);
+  const Problem p{Loss::kLogistic, 2e-2, 1e-3};
+  const ReferenceResult ref = SolveReference(d, p);
+  ASSERT_TRUE(ref.converged);
+  Options o;
+  o.solver = SolverKind::kSvrg;
+  o.threads = threads;
+  o.async.write = policy;
+  o.f_star = ref.objective;
+  o.target_subopt = 1e-10;
+  o.max_epochs = 600;
+  const Result r = Solve(d, p, o);
+  EXPECT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
+  // The prox step makes exact zeros: the support matches the reference's.
+  for (std::size_t j = 0; j < r.w.size(); ++j) {
+    if (std::abs(ref.w[j]) > 1e-6) {
+      EXPECT_NE(r.w[j], 0.0) << "feature " << j;
+    }
+  }
+  EXPECT_LT(r.nnz_w, static_cast<std::int64_t>(r.w.size()));
+}
+
+TEST_P(AsyncReference, HogwildWithDecayApproachesOptimum) {
+  const auto [policy, threads] = GetParam();
+  const Dataset d = OverlappingData(400, 40, 0.2, 7);
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  const ReferenceResult ref = SolveReference(d, p);
+  Options o;
+  o.solver = SolverKind::kHogwild;
+  o.threads = threads;
+  o.async.write = policy;
+  o.async.step_decay = 0.9;
+  o.f_star = ref.objective;
+  o.max_epochs = 60;
+  const Result r = Solve(d, p, o);
+  EXPECT_LT(r.suboptimality, 1e-3) << r.BriefReport();
+  EXPECT_GT(r.suboptimality, -1e-12);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    PoliciesAndThreads, AsyncReference,
+    ::testing::Combine(::testing::Values(WritePolicy::kWild, WritePolicy::kAtomic,
+                                         WritePolicy::kLocked),
+                       ::testing::Values(1, 2, 4)),
+    [](const auto& info) {
+      return std::string(ToString(std::get<0>(info.param))) + "_" +
+             std::to_string(std::get<1>(info.param)) + "threads";
+    });
+
+TEST(AsyncSolvers, OneThreadSameSeedIsBitIdenticalAndSeedMatters) {
+  const Dataset d = OverlappingData(300, 30, 0.3, 8);
+  const Problem p{Loss::kSquaredHinge, 1e-3, 1e-2};
+  for (SolverKind s : {SolverKind::kHogwild, SolverKind::kSvrg}) {
+    Options o;
+    o.solver = s;
+    o.max_epochs = 5;
+    o.seed = 11;
+    const Result a = Solve(d, p, o);
+    const Result b = Solve(d, p, o);
+    EXPECT_EQ(a.w, b.w) << ToString(s);
+    o.seed = 12;
+    const Result c = Solve(d, p, o);
+    EXPECT_NE(a.w, c.w) << ToString(s);
+  }
+}
+
+TEST(AsyncSolvers, StopFlagEndsRunAsInterrupted) {
+  const Dataset d = OverlappingData(200, 20, 0.3, 9);
+  std::atomic<bool> stop{true};
+  for (SolverKind s : {SolverKind::kHogwild, SolverKind::kSvrg}) {
+    Options o;
+    o.solver = s;
+    o.threads = 2;
+    o.stop = &stop;
+    const Result r = Solve(d, Problem{Loss::kLogistic, 0.0, 1e-2}, o);
+    EXPECT_EQ(r.status, Status::kInterrupted) << ToString(s);
+    EXPECT_TRUE(r.IsSolutionUsable());
+  }
+}
+
+TEST(AsyncSolvers, HugeStepDivergesWithoutNanWeights) {
+  const Dataset d = OverlappingData(200, 20, 0.5, 10);
+  Options o;
+  o.solver = SolverKind::kHogwild;
+  o.step = 1e6;
+  o.max_epochs = 50;
+  o.trace_every_epochs = 0.25;
+  const Result r = Solve(d, Problem{Loss::kSquared, 0.0, 0.0}, o);
+  EXPECT_EQ(r.status, Status::kDiverged) << r.BriefReport();
+  for (double v : r.w) EXPECT_TRUE(std::isfinite(v));
+}
+
+TEST(AsyncSolvers, TraceWithinAnEpochWhenAsked) {
+  const Dataset d = OverlappingData(200, 20, 0.3, 11);
+  Options o;
+  o.solver = SolverKind::kHogwild;
+  o.max_epochs = 2;
+  o.trace_every_epochs = 0.25;
+  const Result r = Solve(d, Problem{Loss::kLogistic, 0.0, 1e-2}, o);
+  ASSERT_EQ(r.trace.size(), 1u + 8u);  // initial point + 4 per epoch
+  EXPECT_DOUBLE_EQ(r.trace[1].epoch, 0.25);
+  EXPECT_DOUBLE_EQ(r.trace.back().epoch, 2.0);
+}
+
+TEST(AsyncSolvers, SvrgRejectsHinge) {
+  const Dataset d = OverlappingData(50, 10, 0.3, 12);
+  Options o;
+  o.solver = SolverKind::kSvrg;
+  EXPECT_THROW(Solve(d, Problem{Loss::kHinge, 0.0, 1e-2}, o), Error);
+}
+
+}  // namespace
+}  // namespace asyncopt
