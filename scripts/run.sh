@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh run
-cmake --preset release -DASYNCOPT_BUILD_TESTS=OFF -DASYNCOPT_BUILD_BENCH=OFF >/dev/null
+cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)" --target asyncopt_cli
 bin=build/release/src/cli/asyncopt
 out=out/default
