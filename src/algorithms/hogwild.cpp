@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "algorithms/async_common.hpp"
+#include "asyncopt/error.hpp"
 #include "kernels/losses.hpp"
 #include "kernels/prox.hpp"
 #include "kernels/shared_vector.hpp"
@@ -19,17 +21,26 @@ using kernels::WorkerCounters;
 using kernels::WritePolicy;
 
 constexpr std::int64_t kStopCheckEvery = 256;
+constexpr int kMaxBatchOnStack = 4096;  // largest mini-batch (validated in RunHogwild)
 
 // Worker-private state: RNG, sparsifier, scratch buffers, padded counters.
 struct Worker {
-  Worker(const Dataset& data, const Options& options, int id, std::int32_t max_nnz)
+  // `capacity`: the longest message (max row nnz, or for mini-batches the
+  // largest possible union of supports, at most d).
+  Worker(const Dataset& data, const Options& options, int id, std::int32_t capacity)
       : rng(data::Rng::ForStream(options.seed, kWorkerStream, static_cast<std::uint64_t>(id))),
-        sparsifier(ToKernelConfig(options.sparsify), data.num_cols, max_nnz, options.seed,
+        sparsifier(ToKernelConfig(options.sparsify), data.num_cols, capacity, options.seed,
                    static_cast<std::uint64_t>(id)),
-        seen(static_cast<std::size_t>(max_nnz)),
-        grad(static_cast<std::size_t>(max_nnz)),
-        kept_index(static_cast<std::size_t>(max_nnz)),
-        kept_value(static_cast<std::size_t>(max_nnz)) {}
+        seen(static_cast<std::size_t>(capacity)),
+        grad(static_cast<std::size_t>(capacity)),
+        kept_index(static_cast<std::size_t>(capacity)),
+        kept_value(static_cast<std::size_t>(capacity)) {
+    if (options.async.batch_size > 1) {
+      accumulator.assign(static_cast<std::size_t>(data.num_cols), 0.0);
+      in_batch.assign(static_cast<std::size_t>(data.num_cols), 0);
+      touched.reserve(static_cast<std::size_t>(capacity));
+    }
+  }
 
   static kernels::SparsifierConfig ToKernelConfig(const SparsifyOptions& o) {
     kernels::SparsifierConfig c;
@@ -49,8 +60,15 @@ struct Worker {
   std::vector<double> grad;
   std::vector<std::int32_t> kept_index;
   std::vector<double> kept_value;
+  std::vector<double> accumulator;     // mini-batch gradient, dense, zero between batches
+  std::vector<std::int32_t> touched;   // its support
+  std::vector<std::uint8_t> in_batch;  // 1 for coordinates in `touched`
   WorkerCounters counters;
 };
+
+template <WritePolicy P, bool kAligned>
+inline void Write(SharedVector& w, const std::int32_t* index, const double* q, std::int32_t n,
+                  double step, double l1, const std::vector<double>& inv_freq, Worker& wk);
 
 // One stochastic update on row i: the body of Hogwild's Algorithm 1.
 template <class L, WritePolicy P, bool kSparsify>
@@ -81,10 +99,19 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
     out_index = wk.kept_index.data();
     out_value = wk.kept_value.data();
   }
-  const double l1 = problem.l1;
-  for (std::int32_t k = 0; k < kept; ++k) {
-    const auto j = static_cast<std::size_t>(out_index[k]);
-    const double delta = -step * out_value[k];
+  Write<P, !kSparsify>(w, out_index, out_value, kept, step, problem.l1, inv_freq, wk);
+  ++wk.counters.updates;
+}
+
+// w_j <- w_j - step q_j for the message (index, q) under policy P, with the
+// reweighted soft-threshold when l1 > 0. `aligned`: seen[k] holds the value
+// of w at index[k] as read for the margin (conflict detection for kWild).
+template <WritePolicy P, bool kAligned>
+inline void Write(SharedVector& w, const std::int32_t* index, const double* q, std::int32_t n,
+                  double step, double l1, const std::vector<double>& inv_freq, Worker& wk) {
+  for (std::int32_t k = 0; k < n; ++k) {
+    const auto j = static_cast<std::size_t>(index[k]);
+    const double delta = -step * q[k];
     if constexpr (P == WritePolicy::kAtomic) {
       if (l1 > 0.0) {
         const double t = step * l1 * inv_freq[j];
@@ -95,17 +122,66 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
       }
     } else {
       const double now = w.Load(j);
-      if constexpr (P == WritePolicy::kWild) {
-        // Another thread wrote j between our read and this write: a conflict
-        // (without kSparsify, k indexes the row and `seen` lines up).
-        if (!kSparsify && now != wk.seen[static_cast<std::size_t>(k)]) ++wk.counters.conflicts;
+      if constexpr (P == WritePolicy::kWild && kAligned) {
+        // Another thread wrote j between our read and this write: a conflict.
+        if (now != wk.seen[static_cast<std::size_t>(k)]) ++wk.counters.conflicts;
       }
       const double next = now + delta;
       w.Store(j, l1 > 0.0 ? kernels::SoftThreshold(next, step * l1 * inv_freq[j]) : next);
     }
   }
-  wk.counters.coords_written += kept;
-  ++wk.counters.updates;
+  wk.counters.coords_written += n;
+}
+
+// Mini-batch update: the mean gradient of `batch` rows (margins read from
+// the shared w row by row), sparsified and written once.
+template <class L, WritePolicy P, bool kSparsify>
+inline void UpdateBatch(const Dataset& data, const std::int64_t* rows, int batch, SharedVector& w,
+                        double step, const Problem& problem, const std::vector<double>& inv_freq,
+                        Worker& wk) {
+  const double scale = 1.0 / static_cast<double>(batch);
+  wk.touched.clear();
+  for (int b = 0; b < batch; ++b) {
+    const SparseRow row = data.row(rows[b]);
+    const double y = data.labels[static_cast<std::size_t>(rows[b])];
+    double z = 0.0;
+    {
+      kernels::RowLock<P> lock(w, row.index, row.nnz, wk.counters);
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        z += w.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
+      }
+    }
+    const double dloss = L::Derivative(y, z) * scale;
+    for (std::int32_t k = 0; k < row.nnz; ++k) {
+      const auto j = static_cast<std::size_t>(row.index[k]);
+      if (!wk.in_batch[j]) {
+        wk.in_batch[j] = 1;
+        wk.touched.push_back(row.index[k]);
+      }
+      const double l2_term = problem.l2 * w.Load(j) * inv_freq[j] * scale;
+      wk.accumulator[j] += dloss * row.value[k] + l2_term;
+    }
+    ++wk.counters.updates;
+  }
+  std::sort(wk.touched.begin(), wk.touched.end());  // locked policy needs increasing order
+  const auto n = static_cast<std::int32_t>(wk.touched.size());
+  for (std::int32_t k = 0; k < n; ++k) {
+    const auto j = static_cast<std::size_t>(wk.touched[static_cast<std::size_t>(k)]);
+    wk.grad[static_cast<std::size_t>(k)] = wk.accumulator[j];
+    wk.accumulator[j] = 0.0;
+    wk.in_batch[j] = 0;
+  }
+  const std::int32_t* out_index = wk.touched.data();
+  const double* out_value = wk.grad.data();
+  std::int32_t kept = n;
+  if constexpr (kSparsify) {
+    kept = wk.sparsifier.Apply(wk.touched.data(), wk.grad.data(), n, wk.kept_index.data(),
+                               wk.kept_value.data(), &wk.counters.bits_sent);
+    out_index = wk.kept_index.data();
+    out_value = wk.kept_value.data();
+  }
+  kernels::RowLock<P> lock(w, out_index, kept, wk.counters);
+  Write<P, false>(w, out_index, out_value, kept, step, problem.l1, inv_freq, wk);
 }
 
 template <class L, WritePolicy P, bool kSparsify>
@@ -116,11 +192,15 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   const double step0 = options.step > 0.0 ? options.step : HogwildDefaultStep(data, problem);
   std::int32_t max_nnz = 1;
   for (std::int64_t i = 0; i < m; ++i) max_nnz = std::max(max_nnz, data.row(i).nnz);
+  const int batch = options.async.batch_size;
+  const auto capacity = static_cast<std::int32_t>(std::min<std::int64_t>(
+      std::max<std::int64_t>(1, data.num_cols), static_cast<std::int64_t>(batch) * max_nnz));
+  const std::int32_t message_capacity = std::max(max_nnz, capacity);
 
   SharedVector w(static_cast<std::size_t>(data.num_cols));
   std::vector<Worker> workers;
   workers.reserve(static_cast<std::size_t>(threads));
-  for (int t = 0; t < threads; ++t) workers.emplace_back(data, options, t, max_nnz);
+  for (int t = 0; t < threads; ++t) workers.emplace_back(data, options, t, message_capacity);
 
   const std::int64_t per_epoch = SegmentsPerEpoch(options.trace_every_epochs, m);
   const auto trace_period = static_cast<std::int64_t>(
@@ -152,8 +232,11 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     const double step = step0 * std::pow(options.async.step_decay, static_cast<double>(epoch));
     std::int64_t begin = 0, end = 0;
     schedule.Slice(segment, t, &begin, &end);
-    for (std::int64_t p = begin; p < end; ++p) {
-      if ((p - begin) % kStopCheckEvery == 0) {
+    std::int64_t rows[kMaxBatchOnStack];
+    std::int64_t next_check = begin;
+    for (std::int64_t p = begin; p < end;) {
+      if (p >= next_check) {
+        next_check = p + kStopCheckEvery;
         if (stop.load(std::memory_order_relaxed)) return;
         if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
         if (t == 0 && tracer.Seconds() >= options.max_seconds) {
@@ -161,8 +244,16 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
           return;
         }
       }
-      Update<L, P, kSparsify>(data, schedule.Row(p, wk.rng), w, step, problem, geometry.inv_freq,
-                              wk);
+      if (batch == 1) {
+        Update<L, P, kSparsify>(data, schedule.Row(p, wk.rng), w, step, problem,
+                                geometry.inv_freq, wk);
+        ++p;
+      } else {
+        const int b = static_cast<int>(std::min<std::int64_t>(batch, end - p));
+        for (int r = 0; r < b; ++r) rows[r] = schedule.Row(p + r, wk.rng);
+        UpdateBatch<L, P, kSparsify>(data, rows, b, w, step, problem, geometry.inv_freq, wk);
+        p += b;
+      }
     }
   };
 
@@ -228,6 +319,11 @@ double HogwildDefaultStep(const Dataset& data, const Problem& problem) {
 }
 
 Result RunHogwild(const Dataset& data, const Problem& problem, const Options& options) {
+  if (options.async.batch_size > kMaxBatchOnStack) {
+    throw Error(ErrorKind::kInvalidOption, "batch_size = " + std::to_string(options.async.batch_size) +
+                                               ": hogwild allows at most " +
+                                               std::to_string(kMaxBatchOnStack));
+  }
   return kernels::DispatchLoss(problem.loss, [&](auto loss) {
     return DispatchPolicy<decltype(loss)>(data, problem, options);
   });

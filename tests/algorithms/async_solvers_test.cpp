@@ -225,6 +225,54 @@ TEST(AsyncSolvers, TraceWithinAnEpochWhenAsked) {
   EXPECT_DOUBLE_EQ(r.trace.back().epoch, 2.0);
 }
 
+TEST(AsyncSolvers, MiniBatchesConvergeAndCountRows) {
+  const Dataset d = OverlappingData(300, 30, 0.3, 13);
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  const ReferenceResult ref = SolveReference(d, p);
+  Options o;
+  o.solver = SolverKind::kHogwild;
+  o.max_epochs = 40;
+  o.step = 0.5;
+  o.async.step_decay = 0.9;
+  o.f_star = ref.objective;
+  for (int batch : {4, 16}) {
+    for (WritePolicy policy : {WritePolicy::kWild, WritePolicy::kLocked}) {
+      o.async.batch_size = batch;
+      o.async.write = policy;
+      o.threads = 2;
+      const Result r = Solve(d, p, o);
+      // Larger batches take fewer, averaged steps in the same 40 epochs.
+      EXPECT_LT(r.suboptimality, batch == 4 ? 1e-3 : 1e-2) << "batch " << batch << " " << r.BriefReport();
+      EXPECT_EQ(r.updates, 40 * 300);  // rows, not batches
+    }
+  }
+}
+
+TEST(AsyncSolvers, SparsifiedHogwildConvergesAndCountsBits) {
+  const Dataset d = OverlappingData(400, 40, 0.5, 14);
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  const ReferenceResult ref = SolveReference(d, p);
+  for (SparsifierKind kind : {SparsifierKind::kUniform, SparsifierKind::kGSpar,
+                              SparsifierKind::kGSparExact, SparsifierKind::kQsgd}) {
+    Options o;
+    o.solver = SolverKind::kHogwild;
+    o.threads = 2;
+    o.max_epochs = 60;
+    o.async.step_decay = 0.9;
+    o.sparsify.kind = kind;
+    o.sparsify.rho = 0.3;
+    o.f_star = ref.objective;
+    const Result r = Solve(d, p, o);
+    EXPECT_LT(r.suboptimality, 2e-2) << ToString(kind) << " " << r.BriefReport();
+    EXPECT_GT(r.bits_sent, 0) << ToString(kind);
+    // Fewer coordinates written than a dense run would (updates * mean nnz).
+    if (kind != SparsifierKind::kQsgd) {
+      EXPECT_LT(static_cast<double>(r.coords_sent),
+                0.6 * static_cast<double>(d.nnz()) * r.epochs) << ToString(kind);
+    }
+  }
+}
+
 TEST(AsyncSolvers, SvrgRejectsHinge) {
   const Dataset d = OverlappingData(50, 10, 0.3, 12);
   Options o;
