@@ -18,6 +18,7 @@ namespace {
 
 using kernels::SharedVector;
 using kernels::WorkerCounters;
+using kernels::SparsifierConfig;
 using kernels::WritePolicy;
 
 constexpr std::int64_t kStopCheckEvery = 256;
@@ -34,7 +35,9 @@ struct Worker {
         seen(static_cast<std::size_t>(capacity)),
         grad(static_cast<std::size_t>(capacity)),
         kept_index(static_cast<std::size_t>(capacity)),
-        kept_value(static_cast<std::size_t>(capacity)) {
+        kept_value(static_cast<std::size_t>(capacity)),
+        dim(data.num_cols),
+        index_bits(kernels::IndexBits(data.num_cols)) {
     if (options.async.batch_size > 1) {
       accumulator.assign(static_cast<std::size_t>(data.num_cols), 0.0);
       in_batch.assign(static_cast<std::size_t>(data.num_cols), 0);
@@ -63,6 +66,13 @@ struct Worker {
   std::vector<double> accumulator;     // mini-batch gradient, dense, zero between batches
   std::vector<std::int32_t> touched;   // its support
   std::vector<std::uint8_t> in_batch;  // 1 for coordinates in `touched`
+  std::int64_t dim;
+  std::int64_t index_bits;
+  // Coding length of an unsparsified message of n coordinates (Section 2.3's
+  // baseline: (index, float) pairs or a dense float vector, the smaller).
+  std::int64_t DenseBits(std::int64_t n) const {
+    return kernels::IdentityBits(n, dim, index_bits, SparsifierConfig{}.value_bits);
+  }
   WorkerCounters counters;
 };
 
@@ -85,6 +95,27 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   }
   const double dloss = L::Derivative(y, z);
   const double l2 = problem.l2;
+  if constexpr (!kSparsify) {
+    if (problem.l1 == 0.0 && P != WritePolicy::kLocked) {
+      // The hot path: gradient and write fused in one pass over the row.
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        const auto j = static_cast<std::size_t>(row.index[k]);
+        const double seen = wk.seen[static_cast<std::size_t>(k)];
+        const double delta = -step * (dloss * row.value[k] + l2 * seen * inv_freq[j]);
+        if constexpr (P == WritePolicy::kAtomic) {
+          w.Add<P>(j, delta, wk.counters);
+        } else {
+          const double now = w.Load(j);
+          wk.counters.conflicts += now != seen;  // written by another thread since our read
+          w.Store(j, now + delta);
+        }
+      }
+      wk.counters.coords_written += row.nnz;
+      wk.counters.bits_sent += wk.DenseBits(row.nnz);
+      ++wk.counters.updates;
+      return;
+    }
+  }
   for (std::int32_t k = 0; k < row.nnz; ++k) {
     const auto j = static_cast<std::size_t>(row.index[k]);
     wk.grad[static_cast<std::size_t>(k)] =
@@ -98,6 +129,8 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
                                wk.kept_value.data(), &wk.counters.bits_sent);
     out_index = wk.kept_index.data();
     out_value = wk.kept_value.data();
+  } else {
+    wk.counters.bits_sent += wk.DenseBits(row.nnz);
   }
   Write<P, !kSparsify>(w, out_index, out_value, kept, step, problem.l1, inv_freq, wk);
   ++wk.counters.updates;
@@ -179,6 +212,8 @@ inline void UpdateBatch(const Dataset& data, const std::int64_t* rows, int batch
                                wk.kept_value.data(), &wk.counters.bits_sent);
     out_index = wk.kept_index.data();
     out_value = wk.kept_value.data();
+  } else {
+    wk.counters.bits_sent += wk.DenseBits(n);
   }
   kernels::RowLock<P> lock(w, out_index, kept, wk.counters);
   Write<P, false>(w, out_index, out_value, kept, step, problem.l1, inv_freq, wk);
