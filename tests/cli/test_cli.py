@@ -221,6 +221,39 @@ class TrainTest(Workdir):
         self.assertLessEqual(s["suboptimality"], 1e-3)
 
 
+    def test_diverging_run_exits_3_without_nan(self):
+        summary, trace, model = self.path("s.json"), self.path("t.csv"), self.path("m.model")
+        p = run("train", "--data", HEART, "--solver", "hogwild", "--loss", "squared", "--step", "1e4",
+                "--max-epochs", "50", "--trace-every", "0.5", "--summary", summary, "--trace", trace,
+                "--model", model, "--quiet")
+        self.assertEqual(p.returncode, 3, p.stderr)
+        text = open(summary).read()
+        self.assertNotIn("NaN", text)
+        self.assertNotIn("nan", open(trace).read().lower())
+        s = json.loads(text)
+        self.assertEqual(s["status"], "diverged")
+        weights = open(model).read().split("\nw\n")[1].split()
+        self.assertTrue(all(math.isfinite(float(x)) for x in weights))
+
+    def test_async_solvers_follow_the_contract(self):
+        for solver in ("hogwild", "svrg"):
+            summary, trace = self.path(solver + ".json"), self.path(solver + ".csv")
+            p = run("train", "--data", HEART, "--solver", solver, "--loss", "logistic", "--l2", "0.01",
+                    "--threads", "2", "--max-epochs", "30", "--summary", summary, "--trace", trace,
+                    "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            s = json.load(open(summary))
+            self.assertTrue(SUMMARY_KEYS <= set(s), SUMMARY_KEYS - set(s))
+            self.assertEqual(s["solver"], solver)
+            self.assertEqual(s["threads"], 2)
+            self.assertGreater(s["updates"], 0)
+            self.assertIsNotNone(s["f_star"])  # a trace asks for suboptimality
+            rows = list(csv.reader(open(trace)))
+            self.assertEqual(rows[0], TRACE_COLUMNS)
+            self.assertGreater(int(rows[-1][2]), 0)  # updates
+        self.assertLess(json.load(open(self.path("svrg.json")))["suboptimality"], 1e-8)
+
+
 class PredictTest(Workdir):
     def check_against_liblinear(self, *train_args):
         model = self.path("m.model")
