@@ -1,5 +1,6 @@
-// Test-only LIBSVM text helpers and a LIBLINEAR runner, so the reference
-// solver can be compared with LIBLINEAR run as an external program.
+// Test-only helpers to compare the reference solver with LIBLINEAR run as an
+// external program (data files are written and read with the library's own
+// WriteLibsvm / ReadLibsvm).
 #pragma once
 
 #include <unistd.h>
@@ -9,58 +10,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "asyncopt/dataset.hpp"
 
 namespace asyncopt::testing {
-
-// Writes +1/-1 labels and 1-based index:value pairs with %.17g values.
-inline void WriteLibsvmText(const Dataset& d, const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  if (f == nullptr) throw std::runtime_error("cannot write " + path);
-  for (std::int64_t i = 0; i < d.num_rows; ++i) {
-    std::fprintf(f, "%s", d.labels[i] > 0 ? "+1" : "-1");
-    for (auto k = d.row_ptr[i]; k < d.row_ptr[i + 1]; ++k) {
-      std::fprintf(f, " %d:%.17g", d.col_index[k] + 1, d.values[k]);
-    }
-    std::fprintf(f, "\n");
-  }
-  std::fclose(f);
-}
-
-// Minimal reader for well-formed LIBSVM text with labels +1/-1 (or any
-// label > 0 mapped to +1). No error reporting beyond an exception.
-inline Dataset ReadLibsvmText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  Dataset d;
-  d.source = path;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::istringstream ls(line);
-    double label = 0.0;
-    ls >> label;
-    d.labels.push_back(label > 0 ? 1.0 : -1.0);
-    std::string item;
-    while (ls >> item) {
-      const auto colon = item.find(':');
-      const int j = std::stoi(item.substr(0, colon)) - 1;
-      const double v = std::stod(item.substr(colon + 1));
-      if (v == 0.0) continue;
-      d.col_index.push_back(j);
-      d.values.push_back(v);
-      d.num_cols = std::max(d.num_cols, j + 1);
-    }
-    d.row_ptr.push_back(static_cast<std::int64_t>(d.col_index.size()));
-  }
-  d.num_rows = static_cast<std::int64_t>(d.labels.size());
-  return d;
-}
 
 // A fresh, empty directory removed when the object dies.
 class TempDir {
