@@ -76,9 +76,10 @@ struct Worker {
   WorkerCounters counters;
 };
 
-template <WritePolicy P, bool kAligned>
+template <WritePolicy P>
 inline void Write(SharedVector& w, const std::int32_t* index, const double* q, std::int32_t n,
-                  double step, double l1, const std::vector<double>& inv_freq, Worker& wk);
+                  double step, double l1, const std::vector<double>& inv_freq,
+                  const std::int32_t* read_index, std::int32_t read_n, Worker& wk);
 
 // One stochastic update on row i: the body of Hogwild's Algorithm 1.
 template <class L, WritePolicy P, bool kSparsify>
@@ -132,16 +133,20 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   } else {
     wk.counters.bits_sent += wk.DenseBits(row.nnz);
   }
-  Write<P, !kSparsify>(w, out_index, out_value, kept, step, problem.l1, inv_freq, wk);
+  Write<P>(w, out_index, out_value, kept, step, problem.l1, inv_freq, row.index, row.nnz, wk);
   ++wk.counters.updates;
 }
 
 // w_j <- w_j - step q_j for the message (index, q) under policy P, with the
-// reweighted soft-threshold when l1 > 0. `aligned`: seen[k] holds the value
-// of w at index[k] as read for the margin (conflict detection for kWild).
-template <WritePolicy P, bool kAligned>
+// reweighted soft-threshold when l1 > 0. `read_index` (or nullptr): the row
+// whose values wk.seen holds as read for the margin; the message is a
+// subsequence of it, so a forward walk finds each coordinate's read value
+// and kWild counts the coordinates another thread wrote since that read.
+template <WritePolicy P>
 inline void Write(SharedVector& w, const std::int32_t* index, const double* q, std::int32_t n,
-                  double step, double l1, const std::vector<double>& inv_freq, Worker& wk) {
+                  double step, double l1, const std::vector<double>& inv_freq,
+                  const std::int32_t* read_index, std::int32_t read_n, Worker& wk) {
+  std::int32_t r = 0;
   for (std::int32_t k = 0; k < n; ++k) {
     const auto j = static_cast<std::size_t>(index[k]);
     const double delta = -step * q[k];
@@ -155,9 +160,11 @@ inline void Write(SharedVector& w, const std::int32_t* index, const double* q, s
       }
     } else {
       const double now = w.Load(j);
-      if constexpr (P == WritePolicy::kWild && kAligned) {
-        // Another thread wrote j between our read and this write: a conflict.
-        if (now != wk.seen[static_cast<std::size_t>(k)]) ++wk.counters.conflicts;
+      if constexpr (P == WritePolicy::kWild) {
+        if (read_index != nullptr) {
+          while (r < read_n && read_index[r] != index[k]) ++r;
+          if (r < read_n) wk.counters.conflicts += now != wk.seen[static_cast<std::size_t>(r)];
+        }
       }
       const double next = now + delta;
       w.Store(j, l1 > 0.0 ? kernels::SoftThreshold(next, step * l1 * inv_freq[j]) : next);
@@ -216,7 +223,7 @@ inline void UpdateBatch(const Dataset& data, const std::int64_t* rows, int batch
     wk.counters.bits_sent += wk.DenseBits(n);
   }
   kernels::RowLock<P> lock(w, out_index, kept, wk.counters);
-  Write<P, false>(w, out_index, out_value, kept, step, problem.l1, inv_freq, wk);
+  Write<P>(w, out_index, out_value, kept, step, problem.l1, inv_freq, nullptr, 0, wk);
 }
 
 template <class L, WritePolicy P, bool kSparsify>
