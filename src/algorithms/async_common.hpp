@@ -23,11 +23,14 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/problem.hpp"
+#include "asyncopt/solver.hpp"
 #include "data/random.hpp"
+#include "kernels/shared_vector.hpp"
 
 namespace asyncopt::algorithms {
 
@@ -80,6 +83,21 @@ class SegmentRunner {
     if (error) std::rethrow_exception(error);
   }
 };
+
+// Turns the run's write policy into a compile-time constant: f(integral_constant).
+template <class F>
+auto DispatchWritePolicy(asyncopt::WritePolicy policy, F&& f) {
+  using kernels::WritePolicy;
+  switch (policy) {
+    case asyncopt::WritePolicy::kAtomic:
+      return f(std::integral_constant<WritePolicy, WritePolicy::kAtomic>{});
+    case asyncopt::WritePolicy::kLocked:
+      return f(std::integral_constant<WritePolicy, WritePolicy::kLocked>{});
+    case asyncopt::WritePolicy::kWild:
+      break;
+  }
+  return f(std::integral_constant<WritePolicy, WritePolicy::kWild>{});
+}
 
 // Curvature bound c with |loss''| <= c (hinge: used as a scale only).
 inline double CurvatureBound(Loss loss) {

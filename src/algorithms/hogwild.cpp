@@ -337,18 +337,11 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
 template <class L>
 Result DispatchPolicy(const Dataset& data, const Problem& problem, const Options& options) {
   const bool sparsify = options.sparsify.kind != SparsifierKind::kNone;
-  switch (options.async.write) {
-    case asyncopt::WritePolicy::kWild:
-      return sparsify ? Run<L, WritePolicy::kWild, true>(data, problem, options)
-                      : Run<L, WritePolicy::kWild, false>(data, problem, options);
-    case asyncopt::WritePolicy::kAtomic:
-      return sparsify ? Run<L, WritePolicy::kAtomic, true>(data, problem, options)
-                      : Run<L, WritePolicy::kAtomic, false>(data, problem, options);
-    case asyncopt::WritePolicy::kLocked:
-      return sparsify ? Run<L, WritePolicy::kLocked, true>(data, problem, options)
-                      : Run<L, WritePolicy::kLocked, false>(data, problem, options);
-  }
-  return {};
+  return DispatchWritePolicy(options.async.write, [&](auto policy) {
+    constexpr WritePolicy P = decltype(policy)::value;
+    return sparsify ? Run<L, P, true>(data, problem, options)
+                    : Run<L, P, false>(data, problem, options);
+  });
 }
 
 }  // namespace

@@ -191,15 +191,9 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
 
 template <class L>
 Result DispatchPolicy(const Dataset& data, const Problem& problem, const Options& options) {
-  switch (options.async.write) {
-    case asyncopt::WritePolicy::kWild:
-      return Run<L, WritePolicy::kWild>(data, problem, options);
-    case asyncopt::WritePolicy::kAtomic:
-      return Run<L, WritePolicy::kAtomic>(data, problem, options);
-    case asyncopt::WritePolicy::kLocked:
-      return Run<L, WritePolicy::kLocked>(data, problem, options);
-  }
-  return {};
+  return DispatchWritePolicy(options.async.write, [&](auto policy) {
+    return Run<L, decltype(policy)::value>(data, problem, options);
+  });
 }
 
 }  // namespace

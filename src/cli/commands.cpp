@@ -637,24 +637,20 @@ int RunGenerate(const std::vector<std::string>& argv) {
   };
   const auto t0 = std::chrono::steady_clock::now();
   Dataset data;
+  // Both Wangni generators take the same options, with kind-specific defaults.
+  auto wangni = [&](auto o) {
+    o.rows = rows(o.rows);
+    o.dim = dim(o.dim);
+    o.c1 = unit("c1", o.c1);
+    o.c2 = unit("c2", o.c2);
+    o.noise = noise(o.noise);
+    o.seed = a.Get<unsigned long>("seed");
+    return o;
+  };
   if (kind == "svm-wangni") {
-    WangniSvmOptions o;
-    o.rows = rows(o.rows);
-    o.dim = dim(o.dim);
-    o.c1 = unit("c1", o.c1);
-    o.c2 = unit("c2", o.c2);
-    o.noise = noise(o.noise);
-    o.seed = a.Get<unsigned long>("seed");
-    data = GenerateWangniSvm(o);
+    data = GenerateWangniSvm(wangni(WangniSvmOptions{}));
   } else if (kind == "logistic-wangni") {
-    WangniLogisticOptions o;
-    o.rows = rows(o.rows);
-    o.dim = dim(o.dim);
-    o.c1 = unit("c1", o.c1);
-    o.c2 = unit("c2", o.c2);
-    o.noise = noise(o.noise);
-    o.seed = a.Get<unsigned long>("seed");
-    data = GenerateWangniLogistic(o);
+    data = GenerateWangniLogistic(wangni(WangniLogisticOptions{}));
   } else if (kind == "powerlaw") {
     PowerLawOptions o;
     o.rows = rows(o.rows);
