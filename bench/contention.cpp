@@ -1,0 +1,725 @@
+// bench_contention: the thread-contention benchmark of the hogwild solver.
+//
+// Loads ONE dataset once (a LIBSVM file, or generated in-process), applies the
+// requested preprocessing, computes f* (reference solver, on-disk cache), then
+// sweeps threads x write policy x sparsifier with asyncopt::Solve (solver
+// hogwild, constant step). Every cell is run twice per repeat:
+//
+//   throughput run   a fixed number of epochs, target off (f* given, so the
+//                    final suboptimality is reported);
+//   time-to-target   target suboptimality on, objective traced every
+//                    --ttt-trace-every epochs (off the clock), capped by
+//                    --ttt-max-seconds / --ttt-max-epochs.
+//
+// The CEILING (bench/plain_sgd.hpp: plain single-thread non-atomic SGD, same
+// update rule and permutations) is measured the same way in the same run.
+// Repeats are done in rounds (round r runs the ceiling then every cell once),
+// so load drift on a shared machine spreads over all cells; per cell the
+// median run (by seconds) of the k repeats is reported, plus min/max;
+// conflicts per 1000 updates are pooled over all k runs (sum / sum).
+//
+// nnz processed = updates x mean row nnz. Throughput runs stop only at epoch
+// ends and every epoch is a permutation of all rows, so this equals the exact
+// sum of the processed rows' nnz.
+//
+// Output: OUT_DIR/contention_NAME.csv and .json, one row per cell (the
+// ceiling is the row with solver "plain-sgd"), with the machine context.
+//
+// Usage: bench_contention (--data FILE | --generate svm-wangni|powerlaw) [options]
+//        bench_contention --help
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "algorithms/hogwild.hpp"
+#include "asyncopt/asyncopt.hpp"
+#include "plain_sgd.hpp"
+
+namespace {
+
+using asyncopt::Dataset;
+using asyncopt::Problem;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+const char* kUsage = R"(bench_contention: thread-contention benchmark of asyncopt's hogwild solver.
+
+Data (one of):
+  --data FILE                LIBSVM file (plain/gz/bz2/xz)
+  --positive-labels L,L,...  labels mapped to +1 (multiclass files)
+  --generate KIND            svm-wangni | powerlaw (generated in-process)
+  --rows N --dim D           generator size (svm-wangni: 51200 x 256; powerlaw: 100000 x 20000)
+  --nnz-per-row K            powerlaw nonzeros per row (40)
+  --zipf X                   powerlaw Zipf exponent (1.1)
+  --gen-seed N               generator seed (1)
+Preprocessing: --scale maxabs  --normalize-rows  --bias X
+Problem:       --loss logistic|hinge|squared-hinge|squared (logistic)  --l1 X (0)  --l2 X (1e-4)
+Sweep:
+  --threads LIST             1,2,4,8,16,32
+  --policies LIST            wild,atomic,locked
+  --sparsifiers LIST         none,gspar,uniform,topk (also gspar-exact, qsgd)
+  --rho X                    sparsifier kept fraction (0.1)
+  --epochs N                 epochs of a throughput run (5)
+  --repeats K                runs per cell; the median is reported (3)
+  --step X                   constant step (0 = hogwild's default rule)
+  --seed N                   solver seed (1)
+Time to target:
+  --target X                 target suboptimality (F - f*)/|f*| (1e-2); 0 = skip TTT runs
+  --ttt-max-seconds S        cap per TTT run (5)
+  --ttt-max-epochs N         cap per TTT run (200)
+  --ttt-trace-every X        objective every X epochs in TTT runs (0.25)
+  --ttt-repeats K            TTT runs per cell, in the first K rounds (= --repeats)
+Output:
+  --name NAME                dataset name in the output files (from the file or generator)
+  --out-dir DIR              (bench/results)
+  --quiet                    no per-run progress on stderr
+)";
+
+// ---------------------------------------------------------------- arguments
+
+struct Args {
+  std::map<std::string, std::string> values;
+  bool Has(const std::string& k) const { return values.count(k) != 0; }
+  std::string Str(const std::string& k, const std::string& def) const {
+    auto it = values.find(k);
+    return it == values.end() ? def : it->second;
+  }
+  double Num(const std::string& k, double def) const {
+    auto it = values.find(k);
+    if (it == values.end()) return def;
+    std::size_t used = 0;
+    double v = 0.0;
+    try {
+      v = std::stod(it->second, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != it->second.size()) {
+      throw std::runtime_error("--" + k + " " + it->second + ": expected a number");
+    }
+    return v;
+  }
+  std::int64_t Int(const std::string& k, std::int64_t def) const {
+    const double v = Num(k, static_cast<double>(def));
+    if (v != std::floor(v)) throw std::runtime_error("--" + k + ": expected an integer");
+    return static_cast<std::int64_t>(v);
+  }
+};
+
+Args ParseArgs(int argc, char** argv) {
+  static const char* kFlags[] = {"normalize-rows", "quiet", "help"};
+  static const char* kKeys[] = {
+      "data", "positive-labels", "generate", "rows", "dim", "nnz-per-row", "zipf", "gen-seed",
+      "scale", "bias", "loss", "l1", "l2", "threads", "policies", "sparsifiers", "rho", "epochs",
+      "repeats", "step", "seed", "target", "ttt-max-seconds", "ttt-max-epochs", "ttt-trace-every", "ttt-repeats",
+      "name", "out-dir"};
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) != 0) throw std::runtime_error("unexpected argument '" + s + "'");
+    s = s.substr(2);
+    std::string value;
+    const auto eq = s.find('=');
+    if (eq != std::string::npos) {
+      value = s.substr(eq + 1);
+      s = s.substr(0, eq);
+    }
+    if (std::find(std::begin(kFlags), std::end(kFlags), s) != std::end(kFlags)) {
+      a.values[s] = "1";
+      continue;
+    }
+    if (std::find(std::begin(kKeys), std::end(kKeys), s) == std::end(kKeys)) {
+      throw std::runtime_error("unknown option --" + s + " (see --help)");
+    }
+    if (eq == std::string::npos) {
+      if (i + 1 >= argc) throw std::runtime_error("--" + s + " needs a value");
+      value = argv[++i];
+    }
+    a.values[s] = value;
+  }
+  return a;
+}
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- context
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) {
+        const auto start = line.find_first_not_of(" \t", colon + 1);
+        return start == std::string::npos ? "" : line.substr(start);
+      }
+    }
+  }
+  return "unknown";
+}
+
+std::vector<double> LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::vector<double> v(3, kNaN);
+  in >> v[0] >> v[1] >> v[2];
+  return v;
+}
+
+std::string UtcNow() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string Num(double v) {  // JSON / CSV number; empty for NaN / Inf
+  if (!std::isfinite(v)) return "";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+std::string JsonNum(double v) { return std::isfinite(v) ? Num(v) : "null"; }
+std::string JsonStr(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+std::string CsvStr(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+double Median(std::vector<double> v) {  // NaN (not reached) sorts last: +inf
+  if (v.empty()) return kNaN;
+  for (double& x : v) {
+    if (std::isnan(x)) x = std::numeric_limits<double>::infinity();
+  }
+  std::sort(v.begin(), v.end());
+  const double mid = v.size() % 2 == 1 ? v[v.size() / 2]
+                                       : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  return std::isfinite(mid) ? mid : kNaN;
+}
+
+// ---------------------------------------------------------------- cells
+
+struct Run {  // one throughput run
+  double seconds = 0.0;
+  std::int64_t updates = 0;
+  std::int64_t coords = 0;
+  std::int64_t conflicts = 0;
+  double subopt = kNaN;
+  std::string status;
+};
+
+struct Cell {
+  std::string solver;  // "hogwild" or "plain-sgd" (the ceiling)
+  int threads = 1;
+  std::string policy;      // wild/atomic/locked; "plain" for the ceiling
+  std::string sparsifier;  // none/...
+  asyncopt::WritePolicy write = asyncopt::WritePolicy::kWild;
+  asyncopt::SparsifierKind kind = asyncopt::SparsifierKind::kNone;
+  std::vector<Run> runs;
+  std::vector<double> ttt;         // seconds, NaN when not reached
+  std::vector<double> ttt_epochs;  // epochs at the target, NaN when not reached
+  std::vector<std::string> ttt_status;
+  // Filled by Summarise().
+  Run median;
+  double nnz_per_s = kNaN, nnz_per_s_min = kNaN, nnz_per_s_max = kNaN;
+  double ratio_ceiling = kNaN, ratio_1thread = kNaN;
+  double ttt_median = kNaN, ttt_epochs_median = kNaN;
+  double conflicts_per_1000 = kNaN;  // pooled over all repeats: sum conflicts / sum updates
+  int ttt_reached = 0;
+};
+
+// ---------------------------------------------------------------- main
+
+int Main(int argc, char** argv) {
+  const Args args = ParseArgs(argc, argv);
+  if (args.Has("help")) {
+    std::cout << kUsage;
+    return 0;
+  }
+  const bool quiet = args.Has("quiet");
+  auto log = [&](const std::string& s) {
+    if (!quiet) std::cerr << s << std::flush;
+  };
+  const std::vector<double> load_before = LoadAverage();
+  const auto wall0 = std::chrono::steady_clock::now();
+
+  // ---- data, loaded once
+  Dataset data;
+  std::string name = args.Str("name", "");
+  std::string data_desc;
+  if (args.Has("data") == args.Has("generate")) {
+    throw std::runtime_error("give exactly one of --data FILE and --generate KIND (see --help)");
+  }
+  if (args.Has("data")) {
+    const std::string path = args.Str("data", "");
+    asyncopt::ReadOptions ro;
+    for (const std::string& l : SplitList(args.Str("positive-labels", ""))) {
+      ro.positive_labels.push_back(std::stod(l));
+    }
+    log("reading " + path + " ...\n");
+    data = asyncopt::ReadLibsvm(path, ro);
+    data_desc = path;
+    if (ro.positive_labels.size() > 0) data_desc += " (positive labels " + args.Str("positive-labels", "") + ")";
+    if (name.empty()) {
+      name = path.substr(path.find_last_of('/') + 1);
+      for (const char* ext : {".xz", ".gz", ".bz2", ".svm", ".txt", ".libsvm"}) {
+        const std::string e = ext;
+        if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0) {
+          name.resize(name.size() - e.size());
+        }
+      }
+    }
+  } else {
+    const std::string kind = args.Str("generate", "");
+    const std::uint64_t gseed = static_cast<std::uint64_t>(args.Int("gen-seed", 1));
+    if (kind == "svm-wangni") {
+      asyncopt::WangniSvmOptions g;
+      g.rows = args.Int("rows", 51200);
+      g.dim = static_cast<std::int32_t>(args.Int("dim", 256));
+      g.seed = gseed;
+      data = asyncopt::GenerateWangniSvm(g);
+      data_desc = "generated svm-wangni rows=" + std::to_string(g.rows) + " dim=" +
+                  std::to_string(g.dim) + " c1=0.01 c2=0.9 noise=1 seed=" + std::to_string(gseed);
+    } else if (kind == "powerlaw") {
+      asyncopt::PowerLawOptions g;
+      g.rows = args.Int("rows", 100000);
+      g.dim = static_cast<std::int32_t>(args.Int("dim", 20000));
+      g.nnz_per_row = static_cast<std::int32_t>(args.Int("nnz-per-row", 40));
+      g.zipf_exponent = args.Num("zipf", 1.1);
+      g.seed = gseed;
+      data = asyncopt::GeneratePowerLaw(g);
+      data_desc = "generated powerlaw rows=" + std::to_string(g.rows) + " dim=" +
+                  std::to_string(g.dim) + " nnz_per_row=" + std::to_string(g.nnz_per_row) +
+                  " zipf=" + Num(g.zipf_exponent) + " seed=" + std::to_string(gseed);
+    } else {
+      throw std::runtime_error("--generate " + kind + ": expected svm-wangni or powerlaw");
+    }
+    if (name.empty()) name = kind;
+  }
+  asyncopt::Preprocessing prep;
+  if (args.Has("scale")) {
+    if (args.Str("scale", "") != "maxabs") throw std::runtime_error("--scale: only maxabs");
+    prep.scale_maxabs = true;
+  }
+  prep.normalize_rows = args.Has("normalize-rows");
+  prep.bias = args.Num("bias", -1.0);
+  asyncopt::Apply(prep, data);
+  const asyncopt::DatasetStats stats = asyncopt::ComputeStats(data, 500);
+  const double mean_nnz = static_cast<double>(data.nnz()) / static_cast<double>(data.num_rows);
+  log("data " + name + ": " + std::to_string(data.num_rows) + " x " +
+      std::to_string(data.num_cols) + ", nnz " + std::to_string(data.nnz()) + " (" +
+      Num(mean_nnz) + "/row), preprocessing '" + prep.Describe() + "'\n");
+
+  // ---- problem and f*
+  Problem problem;
+  if (!asyncopt::Parse(args.Str("loss", "logistic"), &problem.loss)) {
+    throw std::runtime_error("--loss " + args.Str("loss", "") + ": unknown loss");
+  }
+  problem.l1 = args.Num("l1", 0.0);
+  problem.l2 = args.Num("l2", 1e-4);
+  problem.Validate();
+  const double target = args.Num("target", 1e-2);
+  asyncopt::OptimumCache cache;
+  const std::string key =
+      asyncopt::OptimumCache::Key(asyncopt::ContentHash(data), prep.Describe(), problem);
+  asyncopt::OptimumCacheEntry entry;
+  std::string f_star_source = "cache";
+  double f_star_seconds = 0.0;
+  if (!cache.Lookup(key, &entry)) {
+    log("computing f* with the reference solver ...\n");
+    const auto t0 = std::chrono::steady_clock::now();
+    asyncopt::ReferenceResult ref = asyncopt::SolveReference(data, problem);
+    f_star_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    entry.f_star = ref.objective;
+    entry.w_star = ref.w;
+    entry.method = ref.method;
+    entry.certificate = ref.certificate;
+    f_star_source = "computed";
+    try {
+      cache.Store(key, entry);
+    } catch (const std::exception& e) {
+      log(std::string("warning: f* cache not written: ") + e.what() + "\n");
+    }
+  }
+  const double f_star = entry.f_star;
+  log("f* = " + Num(f_star) + " (" + f_star_source + ", " + entry.method + ")\n");
+
+  // ---- sweep definition
+  const double step_arg = args.Num("step", 0.0);
+  const double step = step_arg > 0.0 ? step_arg
+                                     : asyncopt::algorithms::HogwildDefaultStep(data, problem);
+  const int epochs = static_cast<int>(args.Int("epochs", 5));
+  const int repeats = static_cast<int>(args.Int("repeats", 3));
+  const std::uint64_t seed = static_cast<std::uint64_t>(args.Int("seed", 1));
+  const double rho = args.Num("rho", 0.1);
+  const double ttt_max_seconds = args.Num("ttt-max-seconds", 5.0);
+  const int ttt_max_epochs = static_cast<int>(args.Int("ttt-max-epochs", 200));
+  const double ttt_every = args.Num("ttt-trace-every", 0.25);
+  const int ttt_repeats = static_cast<int>(args.Int("ttt-repeats", repeats));
+  if (epochs < 1 || repeats < 1 || ttt_max_epochs < 1 || !(ttt_every > 0.0) ||
+      !(ttt_max_seconds > 0.0)) {
+    throw std::runtime_error("--epochs, --repeats, --ttt-* must be positive");
+  }
+  std::vector<int> thread_list;
+  for (const std::string& t : SplitList(args.Str("threads", "1,2,4,8,16,32"))) {
+    const int n = std::stoi(t);
+    if (n < 1) throw std::runtime_error("--threads: every entry must be >= 1");
+    thread_list.push_back(n);
+  }
+  std::vector<Cell> cells;
+  Cell ceiling;
+  ceiling.solver = "plain-sgd";
+  ceiling.policy = "plain";
+  ceiling.sparsifier = "none";
+  for (const std::string& sp : SplitList(args.Str("sparsifiers", "none,gspar,uniform,topk"))) {
+    asyncopt::SparsifierKind kind;
+    if (!asyncopt::Parse(sp, &kind)) throw std::runtime_error("--sparsifiers: unknown '" + sp + "'");
+    for (const std::string& po : SplitList(args.Str("policies", "wild,atomic,locked"))) {
+      asyncopt::WritePolicy write;
+      if (!asyncopt::Parse(po, &write)) throw std::runtime_error("--policies: unknown '" + po + "'");
+      for (int t : thread_list) {
+        Cell c;
+        c.solver = "hogwild";
+        c.threads = t;
+        c.policy = po;
+        c.sparsifier = sp;
+        c.write = write;
+        c.kind = kind;
+        cells.push_back(c);
+      }
+    }
+  }
+  log("step " + Num(step) + ", " + std::to_string(cells.size()) + " cells x " +
+      std::to_string(repeats) + " repeats, " + std::to_string(epochs) + " epochs" +
+      (target > 0.0 ? ", TTT target " + Num(target) : std::string()) + "\n");
+
+  // ---- runs, in rounds
+  std::vector<double> ceiling_w, hogwild_1t_w;  // bit-for-bit check of the ceiling
+  auto options_for = [&](const Cell& c) {
+    asyncopt::Options o;
+    o.solver = asyncopt::SolverKind::kHogwild;
+    o.threads = c.threads;
+    o.seed = seed;
+    o.step = step;
+    o.max_epochs = epochs;
+    o.f_star = f_star;
+    o.trace_every_epochs = 1.0;
+    o.async.write = c.write;
+    o.sparsify.kind = c.kind;
+    o.sparsify.rho = rho;
+    return o;
+  };
+  auto first_at_target = [&](const std::vector<asyncopt::TracePoint>& trace, double* secs,
+                             double* ep) {
+    for (const auto& p : trace) {
+      if (p.epoch > 0.0 && p.suboptimality <= target) {
+        *secs = p.seconds;
+        *ep = p.epoch;
+        return true;
+      }
+    }
+    return false;
+  };
+
+  for (int round = 0; round < repeats; ++round) {
+    log("round " + std::to_string(round + 1) + "/" + std::to_string(repeats) + "\n");
+    {  // the ceiling
+      asyncopt::bench::PlainSgdOptions po;
+      po.step = step;
+      po.max_epochs = epochs;
+      po.seed = seed;
+      po.f_star = f_star;
+      po.eval_threads = 1;
+      asyncopt::bench::PlainSgdResult r = asyncopt::bench::RunPlainSgd(data, problem, po);
+      Run run;
+      run.seconds = r.seconds;
+      run.updates = r.updates;
+      run.coords = r.updates > 0 ? static_cast<std::int64_t>(std::llround(
+                                       static_cast<double>(r.updates) * mean_nnz))
+                                 : 0;
+      run.subopt = r.suboptimality;
+      run.status = std::isfinite(r.objective) ? "max_epochs" : "diverged";
+      ceiling.runs.push_back(run);
+      if (round == 0) ceiling_w = r.w;
+      if (target > 0.0 && round < ttt_repeats) {
+        po.max_epochs = ttt_max_epochs;
+        po.max_seconds = ttt_max_seconds;
+        po.eval_every_epochs = ttt_every;
+        po.target_subopt = target;
+        r = asyncopt::bench::RunPlainSgd(data, problem, po);
+        ceiling.ttt.push_back(r.reached ? r.time_to_target : kNaN);
+        ceiling.ttt_epochs.push_back(r.reached ? r.epochs : kNaN);
+        ceiling.ttt_status.push_back(r.reached ? "target_reached" : "not_reached");
+      }
+      log("  ceiling: " + Num(run.seconds) + " s, subopt " + Num(run.subopt) +
+          (target > 0.0 && round < ttt_repeats
+               ? ", ttt " + (r.reached ? Num(r.time_to_target) + " s" : std::string("-"))
+               : std::string()) +
+          "\n");
+    }
+    for (Cell& c : cells) {
+      asyncopt::Options o = options_for(c);
+      asyncopt::Result r = asyncopt::Solve(data, problem, o);
+      Run run;
+      run.seconds = r.seconds;
+      run.updates = r.updates;
+      run.coords = r.coords_sent;
+      run.conflicts = r.conflicts;
+      run.subopt = r.suboptimality;
+      run.status = std::string(asyncopt::ToString(r.status));
+      c.runs.push_back(run);
+      if (round == 0 && c.threads == 1 && c.policy == "wild" && c.sparsifier == "none") {
+        hogwild_1t_w = r.w;
+      }
+      std::string line = "  " + c.policy + " " + c.sparsifier + " T=" + std::to_string(c.threads) +
+                         ": " + Num(r.seconds) + " s, subopt " + Num(r.suboptimality);
+      if (target > 0.0 && round < ttt_repeats) {
+        o.max_epochs = ttt_max_epochs;
+        o.max_seconds = ttt_max_seconds;
+        o.trace_every_epochs = ttt_every;
+        o.target_subopt = target;
+        asyncopt::Result t = asyncopt::Solve(data, problem, o);
+        double secs = kNaN, ep = kNaN;
+        const bool hit = first_at_target(t.trace, &secs, &ep);
+        c.ttt.push_back(hit ? secs : kNaN);
+        c.ttt_epochs.push_back(hit ? ep : kNaN);
+        c.ttt_status.push_back(std::string(asyncopt::ToString(t.status)));
+        line += ", ttt " + (hit ? Num(secs) + " s" : std::string("-"));
+      }
+      log(line + "\n");
+    }
+  }
+
+  // ---- summaries
+  auto summarise = [&](Cell& c) {
+    std::vector<std::size_t> order(c.runs.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return c.runs[a].seconds < c.runs[b].seconds; });
+    c.median = c.runs[order[order.size() / 2]];  // median run (upper middle for even k)
+    auto rate = [&](const Run& r) {
+      return r.seconds > 0.0 ? static_cast<double>(r.updates) * mean_nnz / r.seconds : kNaN;
+    };
+    c.nnz_per_s = rate(c.median);
+    c.nnz_per_s_min = rate(c.runs[order.back()]);
+    c.nnz_per_s_max = rate(c.runs[order.front()]);
+    double conflicts = 0.0, updates = 0.0;
+    for (const Run& r : c.runs) {
+      conflicts += static_cast<double>(r.conflicts);
+      updates += static_cast<double>(r.updates);
+    }
+    c.conflicts_per_1000 = updates > 0.0 ? 1000.0 * conflicts / updates : kNaN;
+    c.ttt_median = Median(c.ttt);
+    c.ttt_epochs_median = Median(c.ttt_epochs);
+    c.ttt_reached = static_cast<int>(
+        std::count_if(c.ttt.begin(), c.ttt.end(), [](double v) { return !std::isnan(v); }));
+  };
+  summarise(ceiling);
+  ceiling.ratio_ceiling = 1.0;
+  for (Cell& c : cells) summarise(c);
+  for (Cell& c : cells) {
+    c.ratio_ceiling = c.nnz_per_s / ceiling.nnz_per_s;
+    for (const Cell& one : cells) {
+      if (one.threads == 1 && one.policy == c.policy && one.sparsifier == c.sparsifier) {
+        c.ratio_1thread = c.nnz_per_s / one.nnz_per_s;
+      }
+    }
+  }
+  double ceiling_max_diff = kNaN;
+  if (!ceiling_w.empty() && ceiling_w.size() == hogwild_1t_w.size()) {
+    ceiling_max_diff = 0.0;
+    for (std::size_t j = 0; j < ceiling_w.size(); ++j) {
+      ceiling_max_diff = std::max(ceiling_max_diff, std::abs(ceiling_w[j] - hogwild_1t_w[j]));
+    }
+  }
+  const std::vector<double> load_after = LoadAverage();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+
+  // ---- output
+  const asyncopt::BuildInfo build = asyncopt::GetBuildInfo();
+  const std::string cpu = CpuModel();
+  const unsigned cores = std::thread::hardware_concurrency();
+  const std::string date = UtcNow();
+  std::string command;
+  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
+  std::string problem_desc = std::string(asyncopt::ToString(problem.loss)) + " l1=" +
+                             Num(problem.l1) + " l2=" + Num(problem.l2);
+  const std::string out_dir = args.Str("out-dir", "bench/results");
+  const std::string base = out_dir + "/contention_" + name;
+
+  std::vector<const Cell*> all{&ceiling};
+  for (const Cell& c : cells) all.push_back(&c);
+
+  std::ofstream csv(base + ".csv");
+  if (!csv) throw std::runtime_error("cannot write " + base + ".csv");
+  csv << "dataset,rows,cols,nnz,problem,solver,threads,policy,sparsifier,rho,epochs,repeats,step,"
+         "seconds,seconds_min,seconds_max,updates,nnz_processed,updates_per_s,nnz_per_s,"
+         "nnz_per_s_min,nnz_per_s_max,coords_written_per_s,conflicts_per_1000_updates,"
+         "ratio_to_ceiling,ratio_to_1thread,final_subopt,status,time_to_target_s,"
+         "ttt_epochs,ttt_reached,target_subopt,cpu,cores,compiler,build_type,git_commit,date\n";
+  auto seconds_minmax = [](const Cell& c) {
+    double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
+    for (const Run& r : c.runs) {
+      lo = std::min(lo, r.seconds);
+      hi = std::max(hi, r.seconds);
+    }
+    return std::pair<double, double>(lo, hi);
+  };
+  // hogwild.cpp counts wild conflicts only without a sparsifier (the kept
+  // coordinates no longer line up with the margin reads): report "not measured".
+  auto conflicts_measured = [](const Cell& c) {
+    return c.solver != "plain-sgd" && !(c.policy == "wild" && c.sparsifier != "none");
+  };
+  for (const Cell* c : all) {
+    const Run& m = c->median;
+    const auto [lo, hi] = seconds_minmax(*c);
+    const double nnz_proc = static_cast<double>(m.updates) * mean_nnz;
+    csv << CsvStr(name) << ',' << data.num_rows << ',' << data.num_cols << ',' << data.nnz() << ','
+        << CsvStr(problem_desc) << ',' << c->solver << ',' << c->threads << ',' << c->policy << ','
+        << c->sparsifier << ',' << (c->sparsifier == "none" ? "" : Num(rho)) << ',' << epochs
+        << ',' << repeats << ',' << Num(step) << ',' << Num(m.seconds) << ',' << Num(lo) << ','
+        << Num(hi) << ',' << m.updates << ',' << Num(nnz_proc) << ','
+        << Num(static_cast<double>(m.updates) / m.seconds) << ',' << Num(c->nnz_per_s) << ','
+        << Num(c->nnz_per_s_min) << ',' << Num(c->nnz_per_s_max) << ','
+        << Num(static_cast<double>(m.coords) / m.seconds) << ','
+        << (!conflicts_measured(*c) ? "" : Num(c->conflicts_per_1000))
+        << ',' << Num(c->ratio_ceiling) << ',' << Num(c->ratio_1thread) << ',' << Num(m.subopt)
+        << ',' << m.status << ',' << Num(c->ttt_median) << ',' << Num(c->ttt_epochs_median) << ','
+        << (target > 0.0 ? std::to_string(c->ttt_reached) + "/" + std::to_string(c->ttt.size())
+                         : std::string())
+        << ',' << Num(target) << ',' << CsvStr(cpu) << ',' << cores << ',' << build.compiler << ','
+        << build.build_type << ',' << build.git_commit << ',' << date << '\n';
+  }
+  csv.close();
+
+  std::ofstream js(base + ".json");
+  if (!js) throw std::runtime_error("cannot write " + base + ".json");
+  js << "{\n  \"benchmark\": \"contention\",\n  \"context\": {"
+     << "\"cpu\": " << JsonStr(cpu) << ", \"cores\": " << cores
+     << ", \"compiler\": " << JsonStr(build.compiler)
+     << ", \"build_type\": " << JsonStr(build.build_type)
+     << ", \"git_commit\": " << JsonStr(build.git_commit)
+     << ", \"version\": " << JsonStr(build.version) << ", \"date\": " << JsonStr(date)
+     << ", \"load_before\": [" << JsonNum(load_before[0]) << ", " << JsonNum(load_before[1])
+     << ", " << JsonNum(load_before[2]) << "], \"load_after\": [" << JsonNum(load_after[0])
+     << ", " << JsonNum(load_after[1]) << ", " << JsonNum(load_after[2])
+     << "], \"wall_seconds\": " << JsonNum(wall) << ", \"command\": " << JsonStr(command) << "},\n";
+  js << "  \"dataset\": {\"name\": " << JsonStr(name) << ", \"source\": " << JsonStr(data_desc)
+     << ", \"rows\": " << data.num_rows << ", \"cols\": " << data.num_cols
+     << ", \"nnz\": " << data.nnz() << ", \"mean_row_nnz\": " << JsonNum(mean_nnz)
+     << ", \"density\": " << JsonNum(stats.density) << ", \"preprocessing\": "
+     << JsonStr(prep.Describe()) << ", \"hogwild_delta\": " << JsonNum(stats.delta)
+     << ", \"hogwild_rho\": " << JsonNum(stats.rho)
+     << ", \"top1pct_feature_share\": " << JsonNum(stats.top1pct_share) << "},\n";
+  js << "  \"problem\": {\"loss\": " << JsonStr(std::string(asyncopt::ToString(problem.loss)))
+     << ", \"l1\": " << JsonNum(problem.l1) << ", \"l2\": " << JsonNum(problem.l2)
+     << ", \"f_star\": " << JsonNum(f_star) << ", \"f_star_source\": " << JsonStr(f_star_source)
+     << ", \"f_star_method\": " << JsonStr(entry.method)
+     << ", \"f_star_seconds\": " << JsonNum(f_star_seconds) << "},\n";
+  js << "  \"settings\": {\"solver\": \"hogwild\", \"step\": " << JsonNum(step)
+     << ", \"step_rule\": " << JsonStr(step_arg > 0.0 ? "given" : "hogwild default")
+     << ", \"epochs\": " << epochs << ", \"repeats\": " << repeats << ", \"seed\": " << seed
+     << ", \"rho\": " << JsonNum(rho) << ", \"target_subopt\": " << JsonNum(target)
+     << ", \"ttt_max_seconds\": " << JsonNum(ttt_max_seconds)
+     << ", \"ttt_max_epochs\": " << ttt_max_epochs
+     << ", \"ttt_trace_every_epochs\": " << JsonNum(ttt_every)
+     << ", \"ttt_repeats\": " << std::min(ttt_repeats, repeats)
+     << ", \"conflicts\": \"wild: coordinates changed between the margin read and the write "
+        "(not counted by hogwild with a sparsifier: null); atomic: failed CAS; locked: "
+        "contended stripe acquisitions; per 1000 updates pooled over all repeats\""
+     << ", \"aggregate\": \"median run of the repeats (by seconds); repeats in rounds\""
+     << ", \"nnz_processed\": \"updates x mean row nnz (exact: throughput runs are whole "
+        "permutation epochs)\""
+     << ", \"ceiling_vs_hogwild_1t_wild_max_abs_diff\": " << JsonNum(ceiling_max_diff)
+     << "},\n  \"cells\": [\n";
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Cell& c = *all[i];
+    const Run& m = c.median;
+    const bool plain = c.solver == "plain-sgd";
+    js << "    {\"solver\": " << JsonStr(c.solver) << ", \"threads\": " << c.threads
+       << ", \"policy\": " << JsonStr(c.policy) << ", \"sparsifier\": " << JsonStr(c.sparsifier)
+       << ", \"seconds\": " << JsonNum(m.seconds) << ", \"updates\": " << m.updates
+       << ", \"coords_written\": " << m.coords << ", \"conflicts\": "
+       << (plain ? "null" : std::to_string(m.conflicts))
+       << ", \"updates_per_s\": " << JsonNum(static_cast<double>(m.updates) / m.seconds)
+       << ", \"nnz_per_s\": " << JsonNum(c.nnz_per_s)
+       << ", \"nnz_per_s_min\": " << JsonNum(c.nnz_per_s_min)
+       << ", \"nnz_per_s_max\": " << JsonNum(c.nnz_per_s_max)
+       << ", \"coords_written_per_s\": " << JsonNum(static_cast<double>(m.coords) / m.seconds)
+       << ", \"conflicts_per_1000_updates\": "
+       << (!conflicts_measured(c) ? "null" : JsonNum(c.conflicts_per_1000))
+       << ", \"ratio_to_ceiling\": " << JsonNum(c.ratio_ceiling)
+       << ", \"ratio_to_1thread\": " << JsonNum(c.ratio_1thread)
+       << ", \"final_subopt\": " << JsonNum(m.subopt) << ", \"status\": " << JsonStr(m.status)
+       << ", \"time_to_target_s\": " << JsonNum(c.ttt_median)
+       << ", \"ttt_epochs\": " << JsonNum(c.ttt_epochs_median)
+       << ", \"ttt_reached\": " << c.ttt_reached << ", \"ttt_runs\": " << c.ttt.size()
+       << ", \"runs_seconds\": [";
+    for (std::size_t k = 0; k < c.runs.size(); ++k) js << (k ? ", " : "") << JsonNum(c.runs[k].seconds);
+    js << "], \"runs_ttt_s\": [";
+    for (std::size_t k = 0; k < c.ttt.size(); ++k) js << (k ? ", " : "") << JsonNum(c.ttt[k]);
+    js << "]}" << (i + 1 < all.size() ? "," : "") << "\n";
+  }
+  js << "  ]\n}\n";
+  js.close();
+  log("wrote " + base + ".csv and .json (" + Num(wall) + " s wall)\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const asyncopt::Error& e) {
+    std::cerr << "bench_contention: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "bench_contention: " << e.what() << "\n";
+    return 2;
+  }
+}

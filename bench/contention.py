@@ -1,0 +1,412 @@
+#!/usr/bin/python3
+"""Thread-contention benchmark of asyncopt's hogwild solver: driver, plots, summary.
+
+Runs bench_contention (C++; bench/contention.cpp) once per dataset. Each run
+loads the data once, computes f* (reference solver, cached on disk), measures
+the CEILING (bench/plain_sgd.hpp: plain single-thread non-atomic SGD, same
+update rule and permutations) and sweeps threads x write policy x sparsifier,
+writing RESULTS/contention_<dataset>.{csv,json}. This script then draws
+RESULTS/contention_<dataset>.png and writes RESULTS/contention.md with the
+machine, the commands, the ratios vs the ceiling and vs 1 thread, and a
+PASS/FAIL line per goal of the issue.
+
+Usage (always /usr/bin/python3; the script builds nothing):
+  bench/contention.py                      # the three default datasets (~10 min)
+  bench/contention.py --quick              # small smoke sweep (~1-2 min)
+  bench/contention.py --data my.svm --loss logistic --l2 1e-4 [--step X]
+  bench/contention.py --report-only        # redraw plots/markdown from existing JSON
+Options: --bin PATH (default: build/release/bench/bench_contention, then
+build/bench/bench/bench_contention), --out DIR (bench/results), --threads,
+--policies, --sparsifiers, --rho, --repeats, --epochs, --target, and any
+other bench_contention option after `--`.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA_DIR = "/work/shared/data"
+
+# The default datasets: (name, bench_contention arguments). Steps and epoch
+# counts are chosen so a throughput run lasts ~0.2-0.5 s and constant-step SGD
+# can reach the target (hogwild's default step has a 5-15% suboptimality floor
+# on the hinge SVM problem; see bench/README.md).
+DEFAULTS = [
+    ("svm-wangni", ["--generate", "svm-wangni", "--rows", "51200", "--dim", "256",
+                    "--loss", "hinge", "--l2", "0.1", "--step", "1e-3", "--epochs", "3",
+                    "--target", "1e-2", "--ttt-trace-every", "0.05"]),
+    ("sector.scale", ["--data", os.path.join(DATA_DIR, "sector.scale.xz"),
+                      "--positive-labels", "1", "--loss", "logistic", "--l2", "1e-4",
+                      "--epochs", "40", "--target", "1e-3"]),
+    ("powerlaw", ["--generate", "powerlaw", "--rows", "100000", "--dim", "20000",
+                  "--nnz-per-row", "40", "--zipf", "1.1", "--loss", "logistic",
+                  "--l2", "1e-4", "--step", "0.1", "--epochs", "3", "--target", "1e-2"]),
+]
+QUICK_SIZE = {"svm-wangni": ["--rows", "12800"], "powerlaw": ["--rows", "20000"],
+              "sector.scale": ["--epochs", "10"]}
+FULL_SWEEP = {"threads": "1,2,4,8,16,32", "policies": "wild,atomic,locked",
+              "sparsifiers": "none,gspar,uniform", "repeats": "3", "ttt-repeats": "1",
+              "ttt-max-seconds": "2"}
+QUICK_SWEEP = {"threads": "1,2,4", "policies": "wild,atomic", "sparsifiers": "none,gspar",
+               "repeats": "1", "ttt-repeats": "1", "ttt-max-seconds": "1"}
+
+
+def find_bin(given):
+    if given:
+        return given
+    for rel in ("build/release/bench/bench_contention", "build/bench/bench/bench_contention"):
+        path = os.path.join(ROOT, rel)
+        if os.path.exists(path):
+            return path
+    sys.exit("bench_contention not found: build it (cmake --build --preset release "
+             "--target bench_contention) or pass --bin PATH")
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return [float(x) for x in f.read().split()[:3]]
+    except OSError:
+        return [float("nan")] * 3
+
+
+# ------------------------------------------------------------------ report
+
+def fmt(v, digits=3):
+    if v is None:
+        return "-"
+    if abs(v) >= 1e6:
+        return "%.1fM" % (v / 1e6)
+    return ("%%.%dg" % digits) % v
+
+
+def cells_of(d, **kw):
+    return [c for c in d["cells"] if all(c.get(k) == v for k, v in kw.items())]
+
+
+def cell(d, **kw):
+    found = cells_of(d, **kw)
+    return found[0] if found else None
+
+
+def plot(d, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+    ceiling = cell(d, solver="plain-sgd")
+    hog = cells_of(d, solver="hogwild")
+    threads = sorted({c["threads"] for c in hog})
+    policies = list(dict.fromkeys(c["policy"] for c in hog))
+    sparsifiers = list(dict.fromkeys(c["sparsifier"] for c in hog))
+    fig, ax = plt.subplots(1, 3, figsize=(17, 4.8))
+    colors = {"wild": "tab:blue", "atomic": "tab:orange", "locked": "tab:green"}
+    styles = ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 3))]
+    marks = ["o", "s", "^", "v", "D", "x"]
+
+    def style(p, s):
+        i = sparsifiers.index(s) % len(styles)
+        return dict(color=colors.get(p), linestyle=styles[i], marker=marks[i],
+                    label="%s / %s" % (p, s))
+
+    # nnz/s vs threads per policy (and sparsifier), ceiling line
+    for p in policies:
+        for s in sparsifiers:
+            ys = [cell(d, solver="hogwild", policy=p, sparsifier=s, threads=t) for t in threads]
+            ax[0].plot(threads, [c["nnz_per_s"] / 1e6 if c else None for c in ys], **style(p, s))
+    ax[0].axhline(ceiling["nnz_per_s"] / 1e6, color="k", linewidth=2,
+                  label="ceiling: plain 1-thread SGD")
+    ax[0].set(xlabel="threads", ylabel="nnz processed / s (millions)",
+              title="throughput (median of repeats)")
+    for a in ax:
+        a.set_xscale("log")
+        a.set_xticks(threads, [str(t) for t in threads])
+        a.minorticks_off()
+        a.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax[0].legend(fontsize=7, ncol=2)
+    # conflicts / 1000 updates vs threads per sparsifier
+    for p in policies:
+        for s in sparsifiers:
+            ys = [cell(d, solver="hogwild", policy=p, sparsifier=s, threads=t) for t in threads]
+            vals = [c["conflicts_per_1000_updates"] if c else None for c in ys]
+            if all(v is None for v in vals):
+                continue
+            ax[1].plot(threads, vals, **style(p, s))
+    ax[1].set_yscale("symlog", linthresh=0.01)
+    ax[1].set(xlabel="threads", ylabel="conflicts per 1000 updates",
+              title="conflicts (wild+sparsifier: not counted by hogwild)")
+    ax[1].legend(fontsize=7, ncol=2)
+    # time to target
+    for p in policies:
+        for s in sparsifiers:
+            ys = [cell(d, solver="hogwild", policy=p, sparsifier=s, threads=t) for t in threads]
+            ax[2].plot(threads, [c["time_to_target_s"] if c else None for c in ys], **style(p, s))
+    if ceiling.get("time_to_target_s"):
+        ax[2].axhline(ceiling["time_to_target_s"], color="k", linewidth=2, label="ceiling")
+    ax[2].set(yscale="log", xlabel="threads", ylabel="seconds",
+              title="time to suboptimality %g (missing = not reached)"
+              % d["settings"]["target_subopt"])
+    ax[2].legend(fontsize=7, ncol=2)
+    ds = d["dataset"]
+    fig.suptitle("%s (%d x %d, nnz %d), %s l2=%g; %s" % (
+        ds["name"], ds["rows"], ds["cols"], ds["nnz"], d["problem"]["loss"], d["problem"]["l2"],
+        d["context"]["cpu"]), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def goals(d):
+    """[(goal, verdict, detail)] for one dataset."""
+    out = []
+    ceiling = cell(d, solver="plain-sgd")
+    name = d["dataset"]["name"]
+    # Verdicts use best-of-k (max nnz/s: the run least disturbed by other
+    # load on a shared machine); the median ratio is shown next to it.
+    for pol, need in (("wild", 0.95), ("atomic", 0.8)):
+        c = cell(d, solver="hogwild", policy=pol, sparsifier="none", threads=1)
+        if c:
+            best = c["nnz_per_s_max"] / ceiling["nnz_per_s_max"]
+            out.append(("1 thread `%s` >= %.2fx ceiling nnz/s" % (pol, need),
+                        "PASS" if best >= need else "FAIL",
+                        "%s: best-of %.2fx (%s vs %s nnz/s); median %.2fx" % (
+                            name, best, fmt(c["nnz_per_s_max"]), fmt(ceiling["nnz_per_s_max"]),
+                            c["ratio_to_ceiling"])))
+    if d["dataset"]["density"] is not None and d["dataset"]["density"] < 0.05:
+        for pol in ("wild", "atomic"):
+            c = cell(d, solver="hogwild", policy=pol, sparsifier="none", threads=2)
+            one = cell(d, solver="hogwild", policy=pol, sparsifier="none", threads=1)
+            if c and one:
+                best = c["nnz_per_s_max"] / one["nnz_per_s_max"]
+                out.append(("2 threads >= 1.7x 1-thread nnz/s (sparse data, `%s`)" % pol,
+                            "PASS" if best >= 1.7 else "FAIL",
+                            "%s: best-of %.2fx, median %.2fx; %s conflicts/1000 updates" % (
+                                name, best, c["ratio_to_1thread"],
+                                fmt(c["conflicts_per_1000_updates"]))))
+    if name.startswith("svm"):
+        for t in (2, 16):
+            for pol in ("atomic", "locked", "wild"):
+                dense = cell(d, solver="hogwild", policy=pol, sparsifier="none", threads=t)
+                gs = cell(d, solver="hogwild", policy=pol, sparsifier="gspar", threads=t)
+                if not dense or not gs:
+                    continue
+                cd, cg = dense["conflicts_per_1000_updates"], gs["conflicts_per_1000_updates"]
+                if cd is None or cg is None:
+                    verdict, detail = "n/a", "conflicts not counted for wild with a sparsifier"
+                else:
+                    red = cd / cg if cg > 0 else float("inf")
+                    verdict = "PASS" if red >= 5 else "FAIL"
+                    detail = "%s -> %s per 1000 updates (%sx)" % (fmt(cd), fmt(cg), fmt(red))
+                out.append(("SVM, %d threads, `%s`: gspar cuts conflicts/update >= 5x" % (t, pol),
+                            verdict, detail))
+                td, tg = dense["time_to_target_s"], gs["time_to_target_s"]
+                if tg is not None and (td is None or tg < td):
+                    verdict = "PASS"
+                else:
+                    verdict = "FAIL"
+                out.append(("SVM, %d threads, `%s`: gspar reaches the target faster" % (t, pol),
+                            verdict, "none %s s, gspar %s s" % (fmt(td), fmt(tg))))
+    return out
+
+
+def table(d, sparsifier):
+    hog = cells_of(d, solver="hogwild", sparsifier=sparsifier)
+    threads = sorted({c["threads"] for c in hog})
+    policies = list(dict.fromkeys(c["policy"] for c in hog))
+    lines = ["| threads | " + " | ".join(
+        "%s nnz/s | x ceil | x 1T | confl/1k | TTT s | subopt" % p for p in policies) + " |",
+        "|---:|" + "---:|---:|---:|---:|---:|---:|" * len(policies)]
+    for t in threads:
+        row = ["%d%s" % (t, "*" if t > d["context"]["cores"] else "")]
+        for p in policies:
+            c = cell(d, solver="hogwild", policy=p, sparsifier=sparsifier, threads=t)
+            if not c:
+                row += ["-"] * 6
+                continue
+            row += [fmt(c["nnz_per_s"]), fmt(c["ratio_to_ceiling"], 2), fmt(c["ratio_to_1thread"], 2),
+                    fmt(c["conflicts_per_1000_updates"]), fmt(c["time_to_target_s"]),
+                    fmt(c["final_subopt"], 2)]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def write_markdown(results, out_dir, commands, note):
+    md = ["# Thread contention: hogwild vs a plain single-thread SGD ceiling", ""]
+    first = results[0]
+    ctx = first["context"]
+    md += ["Machine: %s, %d hardware threads; %s, %s build, asyncopt %s (commit %s); %s." % (
+        ctx["cpu"], ctx["cores"], ctx["compiler"], ctx["build_type"], ctx["version"],
+        ctx["git_commit"], ctx["date"]), ""]
+    loads = ["%s: %s -> %s" % (r["dataset"]["name"], r["context"]["load_before"],
+                                r["context"]["load_after"]) for r in results]
+    md += ["Load average (1/5/15 min) before -> after each dataset's run: " + "; ".join(loads) +
+           ". " + note, ""]
+    md += ["**Oversubscription:** this machine has %d hardware threads; rows marked `*` "
+           "(more threads than cores) are oversubscribed, so they measure the cost of "
+           "time-slicing and lock holders being descheduled, not parallel speedup." % ctx["cores"], ""]
+    md += ["Driver command(s):", ""] + ["    " + c for c in commands] + [""]
+    md += ["which ran, per dataset:", ""] + ["    " + r["context"]["command"] for r in results] + [""]
+    md += ["Goal verdicts on throughput use best-of-k nnz/s (the run least disturbed by "
+           "other load; the median is shown too); the tables show medians. "
+           "Definitions: nnz/s = updates x mean row nnz / solver seconds (exact for the "
+           "whole-epoch throughput runs); solver seconds exclude objective evaluation. Each "
+           "cell is the median of the repeats (run in rounds, so load drift hits all cells "
+           "alike); `x ceil` = nnz/s over the plain loop's, `x 1T` = over the same policy "
+           "and sparsifier at 1 thread. Conflicts: `wild` = coordinates changed by another "
+           "thread between the margin read and the write (hogwild does not count them when "
+           "a sparsifier is on: `-`), `atomic` = failed CAS, `locked` = contended stripe "
+           "acquisitions: the three are different measures. TTT = solver seconds to reach "
+           "the target suboptimality (F - f*)/f*, objective checked every "
+           "`ttt_trace_every_epochs` epochs; `-` = not reached within the cap. `subopt` = "
+           "final suboptimality of the fixed-epoch run.", ""]
+    notes = os.path.join(out_dir, "contention_notes.md")  # hand-written observations, if any
+    if os.path.exists(notes):
+        with open(notes) as f:
+            md += [f.read().rstrip(), ""]
+    md += ["## Goals", "", "| goal | verdict | detail |", "|---|---|---|"]
+    for r in results:
+        for g, v, detail in goals(r):
+            md.append("| %s | **%s** | %s |" % (g, v, detail))
+    md.append("")
+    for r in results:
+        ds, pb, st = r["dataset"], r["problem"], r["settings"]
+        ceiling = cell(r, solver="plain-sgd")
+        md += ["## %s" % ds["name"], "",
+               "%s: %d rows x %d cols, nnz %d (%.1f/row, density %.3g), preprocessing `%s`; "
+               "Hogwild Delta %.3g, top 1%% of features hold %.0f%% of nonzeros." % (
+                   ds["source"], ds["rows"], ds["cols"], ds["nnz"], ds["mean_row_nnz"],
+                   ds["density"], ds["preprocessing"], ds["hogwild_delta"] or 0,
+                   100 * (ds["top1pct_feature_share"] or 0)),
+               "Problem: %s, l1 = %g, l2 = %g, f* = %.10g (%s, %s). Step %g (%s), %d epochs per "
+               "throughput run, %d repeats; rho = %g; TTT target %g, cap %g s / %d epochs, "
+               "%d TTT run(s) per cell." % (
+                   pb["loss"], pb["l1"], pb["l2"], pb["f_star"], pb["f_star_method"],
+                   pb["f_star_source"], st["step"], st["step_rule"], st["epochs"], st["repeats"],
+                   st["rho"], st["target_subopt"], st["ttt_max_seconds"], st["ttt_max_epochs"],
+                   st["ttt_repeats"]),
+               "",
+               "**Ceiling** (plain single-thread SGD): %s nnz/s (runs %s s), final subopt %s, "
+               "TTT %s s. Its iterates equal hogwild 1-thread `wild` bit for bit: max |dw| = %s." % (
+                   fmt(ceiling["nnz_per_s"]), ", ".join(fmt(x) for x in ceiling["runs_seconds"]),
+                   fmt(ceiling["final_subopt"], 2), fmt(ceiling["time_to_target_s"]),
+                   st["ceiling_vs_hogwild_1t_wild_max_abs_diff"]), "",
+               "![%s](contention_%s.png)" % (ds["name"], ds["name"]), ""]
+        for s in dict.fromkeys(c["sparsifier"] for c in cells_of(r, solver="hogwild")):
+            md += ["Sparsifier `%s`:" % s, "", table(r, s), ""]
+    path = os.path.join(out_dir, "contention.md")
+    with open(path, "w") as f:
+        f.write("\n".join(md) + "\n")
+    return path
+
+
+# ------------------------------------------------------------------ main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog="\n".join(__doc__.split("\n")[1:]))
+    ap.add_argument("--bin")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
+    ap.add_argument("--data", help="your LIBSVM file (else: the three default datasets)")
+    ap.add_argument("--positive-labels")
+    ap.add_argument("--scale")
+    ap.add_argument("--loss")
+    ap.add_argument("--l1")
+    ap.add_argument("--l2")
+    ap.add_argument("--step")
+    ap.add_argument("--name")
+    for k in ("threads", "policies", "sparsifiers", "rho", "repeats", "ttt-repeats", "epochs",
+              "target", "ttt-max-seconds"):
+        ap.add_argument("--" + k)
+    ap.add_argument("--quick", action="store_true", help="small smoke sweep")
+    ap.add_argument("--datasets", help="subset of the defaults: svm-wangni,sector.scale,powerlaw")
+    ap.add_argument("--report-only", action="store_true",
+                    help="only redraw plots and markdown from RESULTS/contention_*.json")
+    ap.add_argument("extra", nargs="*", help="after --: more bench_contention options")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+
+    sweep = dict(QUICK_SWEEP if a.quick else FULL_SWEEP)
+    for k in ("threads", "policies", "sparsifiers", "rho", "repeats", "ttt-repeats", "epochs",
+              "target", "ttt-max-seconds"):
+        v = getattr(a, k.replace("-", "_"))
+        if v is not None:
+            sweep[k] = v
+    if a.data:
+        user = ["--data", a.data]
+        for k in ("positive_labels", "scale", "loss", "l1", "l2", "step", "name"):
+            v = getattr(a, k)
+            if v is not None:
+                user += ["--" + k.replace("_", "-"), v]
+        name = a.name or os.path.basename(a.data).split(".")[0]
+        if not a.name:
+            user += ["--name", name]
+        runs = [(name, user)]
+    else:
+        wanted = a.datasets.split(",") if a.datasets else [n for n, _ in DEFAULTS]
+        runs = [(n, list(args) + (QUICK_SIZE.get(n, []) if a.quick else []))
+                for n, args in DEFAULTS if n in wanted]
+        for n, args in runs:
+            for k in ("loss", "l1", "l2", "step"):
+                if getattr(a, k) is not None:
+                    args += ["--" + k, getattr(a, k)]
+
+    # The driver command that produced each dataset's JSON (kept across
+    # --report-only and partial re-runs in RESULTS/contention_driver.json).
+    command = " ".join(shlex.quote(x) for x in [os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)] +
+                       sys.argv[1:])
+    driver_path = os.path.join(a.out, "contention_driver.json")
+    try:
+        with open(driver_path) as f:
+            driver = json.load(f)
+    except (OSError, ValueError):
+        driver = {}
+    if not a.report_only:
+        binary = find_bin(a.bin)
+        for name, args in runs:
+            for k in ("epochs", "target"):  # the sweep's value replaces the dataset's
+                if k in sweep and "--" + k in args:
+                    args[args.index("--" + k) + 1] = sweep[k]
+            cmd = [binary] + args + [x for k, v in sweep.items()
+                                     if not (k in ("epochs", "target") and "--" + k in args)
+                                     for x in ("--" + k, v)]
+            cmd += ["--out-dir", a.out] + a.extra
+            print("+ " + " ".join(shlex.quote(x) for x in cmd), flush=True)
+            t0 = time.time()
+            subprocess.run(cmd, check=True)
+            print("  %s done in %.0f s" % (name, time.time() - t0), flush=True)
+            driver[name] = command
+            with open(driver_path, "w") as f:
+                json.dump(driver, f, indent=1)
+
+    # Report every default dataset that has results (a partial re-run keeps the others).
+    names = [n for n, _ in runs] if a.data else [n for n, _ in DEFAULTS]
+    results = []
+    for name in names:
+        path = os.path.join(a.out, "contention_%s.json" % name)
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            d = json.load(f)
+        plot(d, os.path.join(a.out, "contention_%s.png" % name))
+        results.append(d)
+    if not results:
+        sys.exit("no results")
+    worst = max(max(r["context"]["load_before"] + r["context"]["load_after"]) for r in results)
+    note = ("The machine was busy (load above 1.5 on %d cores, other engineers' builds): "
+            "timings, ratios and scaling are depressed and noisy; treat FAILs near the "
+            "threshold as inconclusive." % results[0]["context"]["cores"]
+            if worst > 1.5 else "The machine was quiet (load <= 1.5).")
+    commands = list(dict.fromkeys(driver.get(r["dataset"]["name"], "(unknown)") for r in results))
+    md = write_markdown(results, a.out, commands, note)
+    print("wrote %s and %d plot(s)" % (md, len(results)))
+
+
+if __name__ == "__main__":
+    main()

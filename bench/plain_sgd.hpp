@@ -1,0 +1,188 @@
+// bench-only: the CEILING of the thread-contention benchmark.
+//
+// A plain single-thread SGD loop with ordinary `double*` loads and stores (no
+// atomic_ref, no conflict bookkeeping, no stop checks, no barrier): what one
+// core can do with hogwild's update rule when nothing is shared. Same rule as
+// src/algorithms/hogwild.cpp, row by row:
+//
+//   z   = x_i . w
+//   g_j = loss'(y_i, z) x_ij + l2 w_j inv_freq_j        for j in supp(x_i)
+//   w_j = w_j - step g_j         (then soft-threshold by step l1 inv_freq_j if l1 > 0)
+//
+// with inv_freq_j = m / (rows containing j), over the same per-epoch
+// permutations as hogwild (Fisher-Yates driven by the same seeded stream), so
+// for a fixed seed the iterates equal hogwild's 1-thread `wild` run without a
+// sparsifier bit for bit (bench_contention checks it).
+//
+// Timing mirrors asyncopt::Solve: a steady clock that runs during the passes
+// and the per-epoch reshuffles and is paused while the objective is evaluated.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "algorithms/async_common.hpp"  // DataGeometry, kPermutationStream
+#include "asyncopt/dataset.hpp"
+#include "asyncopt/problem.hpp"
+#include "data/random.hpp"
+#include "kernels/losses.hpp"
+
+namespace asyncopt::bench {
+
+struct PlainSgdOptions {
+  double step = 0.0;        // > 0 (the caller passes hogwild's step)
+  int max_epochs = 5;
+  std::uint64_t seed = 1;   // permutation stream, as Options::seed
+  // Evaluate F (off the clock) every this many epochs (<= 1: fraction of an
+  // epoch; 0 = only at the end). Needed for time-to-target.
+  double eval_every_epochs = 0.0;
+  double f_star = std::numeric_limits<double>::quiet_NaN();
+  double target_subopt = 0.0;  // > 0: stop once (F - f*)/|f*| <= target
+  double max_seconds = std::numeric_limits<double>::infinity();
+  int eval_threads = 0;
+};
+
+struct PlainSgdResult {
+  std::vector<double> w;
+  double seconds = 0.0;  // clock excluding objective evaluation
+  std::int64_t updates = 0;
+  double epochs = 0.0;
+  double objective = std::numeric_limits<double>::quiet_NaN();
+  double suboptimality = std::numeric_limits<double>::quiet_NaN();
+  double time_to_target = std::numeric_limits<double>::quiet_NaN();  // NaN: not reached
+  bool reached = false;
+};
+
+namespace plain_detail {
+
+// Same shuffle as algorithms::RowSchedule::Reshuffle.
+inline void Permutation(std::int64_t m, std::uint64_t seed, std::int64_t epoch,
+                        std::vector<std::int64_t>& perm) {
+  perm.resize(static_cast<std::size_t>(m));
+  std::iota(perm.begin(), perm.end(), std::int64_t{0});
+  data::Rng rng = data::Rng::ForStream(seed, algorithms::kPermutationStream,
+                                       static_cast<std::uint64_t>(epoch));
+  for (std::int64_t i = m - 1; i > 0; --i) {
+    const auto j = static_cast<std::int64_t>(rng.Below(static_cast<std::uint64_t>(i + 1)));
+    std::swap(perm[static_cast<std::size_t>(i)], perm[static_cast<std::size_t>(j)]);
+  }
+}
+
+inline double Shrink(double v, double t) {
+  if (v > t) return v - t;
+  if (v < -t) return v + t;
+  return 0.0;
+}
+
+// The hot loop: rows perm[begin..end).
+template <class L, bool kL1>
+void Pass(const Dataset& data, const std::int64_t* perm, std::int64_t begin, std::int64_t end,
+          double* w, const double* inv_freq, double step, double l1, double l2) {
+  const std::int64_t* row_ptr = data.row_ptr.data();
+  const std::int32_t* col = data.col_index.data();
+  const double* val = data.values.data();
+  const double* y = data.labels.data();
+  for (std::int64_t p = begin; p < end; ++p) {
+    const std::int64_t i = perm[p];
+    const std::int64_t b = row_ptr[i];
+    const std::int64_t e = row_ptr[i + 1];
+    double z = 0.0;
+    for (std::int64_t k = b; k < e; ++k) z += w[col[k]] * val[k];
+    const double dloss = L::Derivative(y[i], z);
+    for (std::int64_t k = b; k < e; ++k) {
+      const std::int32_t j = col[k];
+      const double g = dloss * val[k] + l2 * w[j] * inv_freq[j];
+      const double next = w[j] - step * g;
+      if constexpr (kL1) {
+        w[j] = Shrink(next, step * l1 * inv_freq[j]);
+      } else {
+        w[j] = next;
+      }
+    }
+  }
+}
+
+}  // namespace plain_detail
+
+inline PlainSgdResult RunPlainSgd(const Dataset& data, const Problem& problem,
+                                  const PlainSgdOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  const std::int64_t m = data.num_rows;
+  const algorithms::DataGeometry geometry(data);
+  const std::int64_t segments =
+      options.eval_every_epochs > 0.0
+          ? algorithms::SegmentsPerEpoch(options.eval_every_epochs, m)
+          : 1;
+  const std::int64_t eval_period =  // epochs between evaluations when >= 1
+      options.eval_every_epochs >= 1.0
+          ? static_cast<std::int64_t>(std::llround(options.eval_every_epochs))
+          : 1;
+  const bool evaluate = options.eval_every_epochs > 0.0;
+
+  PlainSgdResult r;
+  r.w.assign(static_cast<std::size_t>(data.num_cols), 0.0);
+  std::vector<std::int64_t> perm;
+  Clock::duration elapsed{0};
+  auto seconds = [&]() { return std::chrono::duration<double>(elapsed).count(); };
+  auto eval = [&]() {  // off the clock
+    r.objective = Objective(data, problem, r.w, options.eval_threads);
+    r.suboptimality = std::isnan(options.f_star)
+                          ? 0.0
+                          : (r.objective - options.f_star) /
+                                (std::abs(options.f_star) > 0.0 ? std::abs(options.f_star) : 1.0);
+  };
+
+  auto run = [&](auto pass) {
+    for (std::int64_t epoch = 0; epoch < options.max_epochs; ++epoch) {
+      for (std::int64_t s = 0; s < segments; ++s) {
+        const Clock::time_point t0 = Clock::now();
+        if (s == 0) plain_detail::Permutation(m, options.seed, epoch, perm);
+        const std::int64_t begin = s * m / segments;
+        const std::int64_t end = (s + 1) * m / segments;
+        pass(perm.data(), begin, end);
+        elapsed += Clock::now() - t0;
+        r.updates += end - begin;
+        r.epochs = static_cast<double>(r.updates) / static_cast<double>(m);
+        const bool epoch_end = s + 1 == segments;
+        if (evaluate && (!epoch_end || (epoch + 1) % eval_period == 0)) {
+          eval();
+          if (options.target_subopt > 0.0 && !std::isnan(options.f_star) &&
+              r.suboptimality <= options.target_subopt) {
+            r.reached = true;
+            r.time_to_target = seconds();
+            return;
+          }
+          if (!std::isfinite(r.objective)) return;
+        }
+        if (seconds() >= options.max_seconds) return;
+      }
+    }
+  };
+
+  kernels::DispatchLoss(problem.loss, [&](auto loss) {
+    using L = decltype(loss);
+    double* w = r.w.data();
+    const double* inv_freq = geometry.inv_freq.data();
+    const double step = options.step, l1 = problem.l1, l2 = problem.l2;
+    if (l1 > 0.0) {
+      run([&](const std::int64_t* p, std::int64_t b, std::int64_t e) {
+        plain_detail::Pass<L, true>(data, p, b, e, w, inv_freq, step, l1, l2);
+      });
+    } else {
+      run([&](const std::int64_t* p, std::int64_t b, std::int64_t e) {
+        plain_detail::Pass<L, false>(data, p, b, e, w, inv_freq, step, l1, l2);
+      });
+    }
+    return 0;
+  });
+  r.seconds = seconds();
+  if (!r.reached) eval();
+  return r;
+}
+
+}  // namespace asyncopt::bench
