@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ using kernels::WorkerCounters;
 using kernels::WritePolicy;
 
 constexpr std::int64_t kStopCheckEvery = 256;
+constexpr int kMaxStepHalvings = 40;
 
 struct SvrgWorker {
   SvrgWorker(std::uint64_t seed, int id)
@@ -70,7 +72,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   const std::int64_t m = data.num_rows;
   const std::size_t d = static_cast<std::size_t>(data.num_cols);
   const DataGeometry geometry(data);
-  const double step = options.step > 0.0 ? options.step : SvrgDefaultStep(data, problem);
+  double step = options.step > 0.0 ? options.step : SvrgDefaultStep(data, problem);
+  int step_halvings = 0;
 
   SharedVector w(d);
   std::vector<SvrgWorker> workers;
@@ -98,12 +101,34 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   anchor.derivative.assign(static_cast<std::size_t>(m), 0.0);
   anchor.mu.assign(d, 0.0);
   anchor.scaled_mu.assign(d, 0.0);
+  // Safeguard (the default step uses the MEAN row norm, bolder than theory's
+  // max): F at consecutive reference points must not increase. If it does,
+  // the step was too long: return to the previous reference point, keep its
+  // anchor and halve the step. F(w~) costs nothing extra: the full-gradient
+  // pass yields the loss.
+  std::vector<double> anchor_w(d, 0.0), candidate_derivative(static_cast<std::size_t>(m));
+  std::vector<double> candidate_mu(d);
+  double anchor_objective = std::numeric_limits<double>::infinity();
   auto refresh_anchor = [&]() {
     w.Snapshot(snapshot);
-    internal::LossDerivativesAndGradient(data, problem.loss, snapshot, anchor.derivative,
-                                         anchor.mu, threads);
-    for (std::size_t j = 0; j < d; ++j) anchor.scaled_mu[j] = geometry.inv_freq[j] * anchor.mu[j];
     full_gradient_rows += m;
+    const double loss_mean = internal::LossDerivativesAndGradient(
+        data, problem.loss, snapshot, candidate_derivative, candidate_mu, threads);
+    double reg = 0.0;
+    for (double v : snapshot) reg += 0.5 * problem.l2 * v * v + problem.l1 * std::abs(v);
+    const double objective = loss_mean + reg;
+    const bool worse = !(objective <= anchor_objective + 1e-10 * std::abs(anchor_objective));
+    if (worse && std::isfinite(anchor_objective) && step_halvings < kMaxStepHalvings) {
+      ++step_halvings;
+      step *= 0.5;
+      for (std::size_t j = 0; j < d; ++j) w.Store(j, anchor_w[j]);
+      return;
+    }
+    anchor_objective = objective;
+    anchor_w = snapshot;
+    anchor.derivative.swap(candidate_derivative);
+    anchor.mu.swap(candidate_mu);
+    for (std::size_t j = 0; j < d; ++j) anchor.scaled_mu[j] = geometry.inv_freq[j] * anchor.mu[j];
   };
 
   auto collect = [&]() {
@@ -184,7 +209,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   w.Snapshot(snapshot);
   Result result;
   result.message = "svrg, write " + std::string(ToString(options.async.write)) + ", step " +
-                   std::to_string(step) + ", " + std::to_string(outer) + " outer iterations";
+                   std::to_string(step) + " (halved " + std::to_string(step_halvings) +
+                   " times), " + std::to_string(outer) + " outer iterations";
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, collect(), &result);
   return result;
 }
@@ -200,7 +226,7 @@ Result DispatchPolicy(const Dataset& data, const Problem& problem, const Options
 
 double SvrgDefaultStep(const Dataset& data, const Problem& problem) {
   const DataGeometry g(data);
-  const double lipschitz = g.RowLipschitz(problem.loss);
+  const double lipschitz = CurvatureBound(problem.loss) * g.mean_row_sq_norm;
   return lipschitz > 0.0 ? 1.0 / (3.0 * lipschitz) : 1.0;
 }
 

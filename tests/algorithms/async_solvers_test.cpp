@@ -273,6 +273,22 @@ TEST(AsyncSolvers, SparsifiedHogwildConvergesAndCountsBits) {
   }
 }
 
+TEST(AsyncSolvers, SvrgHalvesATooLongStepAndStillConverges) {
+  const Dataset d = OverlappingData(400, 40, 0.2, 15);
+  const Problem p{Loss::kLogistic, 1e-3, 1e-2};
+  const ReferenceResult ref = SolveReference(d, p);
+  Options o;
+  o.solver = SolverKind::kSvrg;
+  o.threads = 2;
+  o.step = 50.0;  // far beyond 1 / L: F rises and the safeguard must step back
+  o.f_star = ref.objective;
+  o.target_subopt = 1e-9;
+  o.max_epochs = 800;
+  const Result r = Solve(d, p, o);
+  EXPECT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
+  EXPECT_EQ(r.message.find("(halved 0 times)"), std::string::npos) << r.message;
+}
+
 TEST(AsyncSolvers, SvrgRejectsHinge) {
   const Dataset d = OverlappingData(50, 10, 0.3, 12);
   Options o;
