@@ -1,0 +1,706 @@
+#!/usr/bin/python3
+"""asyncopt against the tools users would pick instead.
+
+Problems (F(w) = (1/m) sum loss + l2/2 ||w||^2 + l1 ||w||_1, no intercept):
+
+  a9a-logistic     l2 = 1/m (LIBLINEAR C = 1), l1 = 0
+  w8a-logistic     l2 = 1/m (LIBLINEAR C = 1), l1 = 0
+  rcv1-enet        rcv1-vw-small, logistic, l1 = 1e-4, l2 = 1e-3
+  powerlaw-enet    asyncopt generate --kind powerlaw (seeded), logistic, l1 = 1e-4, l2 = 1e-3
+  a9a-hinge        l2 = 1/m (LIBLINEAR C = 1), hinge
+
+f* is asyncopt's reference optimum (`asyncopt optimum`, relative accuracy
+1e-12). Every tool runs at a sweep of settings from loose to tight; for each
+setting we record the time and the objective of the weights it returns,
+evaluated by OUR formula in numpy on the same in-memory data. "Time to reach
+subopt eps" of a tool = the fastest setting whose (F - f*)/f* <= eps.
+
+Tools and parameter mapping (m rows):
+  sklearn LogisticRegression(fit_intercept=False): C = 1/(m (l1 + l2)); l1 > 0
+      uses penalty='elasticnet' with l1_ratio = l1/(l1 + l2) (saga only).
+      Solvers lbfgs, newton-cg, liblinear, saga; tol swept.
+  sklearn SGDClassifier(loss='log_loss'|'hinge', fit_intercept=False,
+      alpha = l1 + l2, penalty 'l2' or 'elasticnet' with l1_ratio as above,
+      tol=None): learning-rate schedule tuned on a short run, then epochs swept.
+  sklearn LinearSVC(loss='hinge', dual=True, fit_intercept=False, C = 1/(m l2)).
+  liblinear-train (the program, wall time incl. parsing): -s 0 / -s 7
+      (logistic primal / dual) and -s 3 (hinge dual), -c 1/(m l2), -e swept.
+  asyncopt train --solver svrg --threads 1 and 2 --target-subopt eps: the
+      summary's `seconds` (in-memory solve; f* from cache, objective checks
+      off the clock) and the whole CLI wall time (parse + solve + checks).
+      For the hinge problem svrg is not applicable in theory (non-smooth);
+      it is run anyway, plus hogwild, and reported as information.
+
+Timing: each measurement is repeated (--repeats, default 3) when it takes
+under 2 s and the median is kept. The machine has 2 cores shared with other
+users; the load average is recorded.
+
+Usage (always /usr/bin/python3):
+  /usr/bin/python3 bench/compare_tools.py [--bin build/cmp/src/cli/asyncopt]
+      [--work DIR] [--out bench/results] [--problems a9a-logistic,...]
+      [--repeats 3] [--smoke]
+Outputs: OUT/compare_tools.{csv,json,png,md}
+"""
+
+import argparse
+import datetime
+import json
+import lzma
+import math
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA_DIR = "/work/shared/data"
+TARGETS = [1e-3, 1e-6]
+
+PROBLEMS = {
+    "a9a-logistic": dict(file="a9a", loss="logistic", l1=0.0, l2="1/m"),
+    "w8a-logistic": dict(file="w8a", loss="logistic", l1=0.0, l2="1/m"),
+    "rcv1-enet": dict(file="rcv1-vw-small", loss="logistic", l1=1e-4, l2=1e-3),
+    "powerlaw-enet": dict(file="@powerlaw", loss="logistic", l1=1e-4, l2=1e-3),
+    "a9a-hinge": dict(file="a9a", loss="hinge", l1=0.0, l2="1/m"),
+}
+POWERLAW = dict(rows=20000, dim=20000, seed=1)
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def loadavg():
+    return os.getloadavg()
+
+
+def machine():
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    import sklearn
+    return dict(cpu=cpu, cores=os.cpu_count(), kernel=platform.release(),
+                python=platform.python_version(), numpy=np.__version__,
+                sklearn=sklearn.__version__, date=datetime.datetime.now().isoformat(timespec="seconds"))
+
+
+# --------------------------------------------------------------------------- data
+def read_libsvm(path, n_features):
+    """Plain LIBSVM text -> CSR (float64), labels mapped to {-1,+1} (larger -> +1)."""
+    from sklearn.datasets import load_svmlight_file
+    X, y = load_svmlight_file(path, n_features=n_features, dtype=np.float64)
+    hi = y.max()
+    y = np.where(y == hi, 1.0, -1.0)
+    X = sp.csr_matrix(X)
+    X.sort_indices()
+    return X, y
+
+
+def max_index(path):
+    d = 0
+    with open(path) as f:
+        for line in f:
+            parts = line.split("#", 1)[0].split()
+            if len(parts) > 1:
+                d = max(d, int(parts[-1].split(":")[0]))
+    return d
+
+
+class Problem:
+    def __init__(self, name, spec, work, binary):
+        self.name = name
+        self.loss = spec["loss"]
+        self.l1 = spec["l1"]
+        if spec["file"] == "@powerlaw":
+            self.path = os.path.join(work, "powerlaw.svm")
+            if not os.path.exists(self.path):
+                run([binary, "generate", "--kind", "powerlaw", "--rows", str(POWERLAW["rows"]),
+                     "--dim", str(POWERLAW["dim"]), "--seed", str(POWERLAW["seed"]), "--out", self.path])
+            self.source = "asyncopt generate --kind powerlaw --rows %d --dim %d --seed %d" % (
+                POWERLAW["rows"], POWERLAW["dim"], POWERLAW["seed"])
+        else:
+            src = os.path.join(DATA_DIR, spec["file"] + ".xz")
+            self.path = os.path.join(work, spec["file"] + ".svm")
+            if not os.path.exists(self.path):
+                # Blank lines dropped: liblinear-train rejects w8a's trailing
+                # empty line ("Wrong input format at line 49750").
+                with lzma.open(src, "rb") as fi, open(self.path + ".tmp", "wb") as fo:
+                    for line in fi:
+                        if line.strip():
+                            fo.write(line)
+                os.replace(self.path + ".tmp", self.path)
+            self.source = src
+        self.d = max_index(self.path)
+        self.X, self.y = read_libsvm(self.path, self.d)
+        self.m = self.X.shape[0]
+        self.l2 = 1.0 / self.m if spec["l2"] == "1/m" else spec["l2"]
+        self.l2_text = "1/m = %.6g" % self.l2 if spec["l2"] == "1/m" else "%g" % self.l2
+
+    def objective(self, w):
+        w = np.asarray(w, dtype=np.float64).ravel()
+        if w.shape[0] < self.d:
+            w = np.concatenate([w, np.zeros(self.d - w.shape[0])])
+        w = w[: self.d]
+        yz = self.y * (self.X @ w)
+        if self.loss == "logistic":
+            data = np.mean(np.logaddexp(0.0, -yz))
+        elif self.loss == "hinge":
+            data = np.mean(np.maximum(0.0, 1.0 - yz))
+        else:
+            raise ValueError(self.loss)
+        return float(data + 0.5 * self.l2 * w.dot(w) + self.l1 * np.abs(w).sum())
+
+
+def run(cmd, env=None, check=True):
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    wall = time.perf_counter() - t0
+    if check and p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), p.returncode, p.stderr[-2000:]))
+    return p, wall
+
+
+def median_timed(fn, repeats):
+    """fn() -> (seconds, payload). Repeats when fast; median seconds, last payload."""
+    secs, payload = fn()
+    times = [secs]
+    if secs < 2.0:
+        for _ in range(repeats - 1):
+            s, payload = fn()
+            times.append(s)
+    return statistics.median(times), payload, times
+
+
+# --------------------------------------------------------------------------- tools
+def sklearn_settings(prob, smoke):
+    """(tool, setting-label, factory) for every sklearn run of this problem."""
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.svm import LinearSVC
+    m, l1, l2 = prob.m, prob.l1, prob.l2
+    tols = [1e-2, 1e-4, 1e-6, 1e-8, 1e-10] if smoke else [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10]
+    out = []
+    if prob.loss == "logistic":
+        C = 1.0 / (m * (l1 + l2))
+        solvers = ["lbfgs", "newton-cg", "liblinear", "saga"] if l1 == 0 else ["saga"]
+        iters = [2, 5, 10, 20, 40] if smoke else [2, 3, 5, 8, 12, 20, 30, 50]
+        for s in solvers:
+            if l1 == 0:
+                kw = dict(penalty="l2", C=C)
+            else:
+                kw = dict(penalty="elasticnet", C=C, l1_ratio=l1 / (l1 + l2))
+            # Loose solutions: an iteration cap is how a user stops lbfgs /
+            # newton-cg early (their tol barely moves the result); for
+            # liblinear and saga it is the same knob in different units.
+            for it in iters:
+                out.append(("sklearn-" + s, "max_iter=%d" % it,
+                            lambda s=s, it=it, kw=kw: LogisticRegression(
+                                solver=s, tol=1e-12, max_iter=it, fit_intercept=False, **kw)))
+            for t in tols:
+                out.append(("sklearn-" + s, "tol=%g" % t,
+                            lambda s=s, t=t, kw=kw: LogisticRegression(
+                                solver=s, tol=t, max_iter=100000, fit_intercept=False, **kw)))
+    else:
+        C = 1.0 / (m * l2)
+        for it in ([5, 20, 100] if smoke else [3, 10, 30, 100, 300]):
+            out.append(("sklearn-LinearSVC", "max_iter=%d" % it,
+                        lambda it=it: LinearSVC(loss="hinge", dual=True, C=C, tol=1e-12, max_iter=it,
+                                                fit_intercept=False)))
+        for t in tols:
+            out.append(("sklearn-LinearSVC", "tol=%g" % t,
+                        lambda t=t: LinearSVC(loss="hinge", dual=True, C=C, tol=t, max_iter=1000000,
+                                              fit_intercept=False)))
+    return out
+
+
+def sgd_factory(prob, schedule, epochs):
+    from sklearn.linear_model import SGDClassifier
+    l1, l2 = prob.l1, prob.l2
+    kw = dict(loss="log_loss" if prob.loss == "logistic" else "hinge", fit_intercept=False,
+              tol=None, max_iter=epochs, alpha=l1 + l2, random_state=1, shuffle=True)
+    kw["penalty"] = "l2" if l1 == 0 else "elasticnet"
+    if l1 > 0:
+        kw["l1_ratio"] = l1 / (l1 + l2)
+    kw.update(schedule)
+    return lambda: SGDClassifier(**kw)
+
+
+SGD_SCHEDULES = [
+    dict(learning_rate="optimal"),
+    dict(learning_rate="optimal", average=True),
+    dict(learning_rate="invscaling", eta0=1.0, power_t=0.5),
+    dict(learning_rate="invscaling", eta0=0.1, power_t=0.5),
+    dict(learning_rate="constant", eta0=0.1),
+    dict(learning_rate="constant", eta0=0.01),
+    dict(learning_rate="adaptive", eta0=0.1),
+]
+
+
+def fit_sklearn(prob, factory):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = factory()
+        t0 = time.perf_counter()
+        est.fit(prob.X, prob.y)
+        secs = time.perf_counter() - t0
+    return secs, est.coef_.ravel().copy()
+
+
+def liblinear_model_w(path):
+    labels, w, in_w = None, [], False
+    with open(path) as f:
+        for line in f:
+            if in_w:
+                if line.strip():
+                    w.append(float(line.split()[0]))
+            elif line.startswith("label"):
+                labels = [float(v) for v in line.split()[1:]]
+            elif line.strip() == "w":
+                in_w = True
+    w = np.array(w)
+    # LIBLINEAR's w scores the FIRST label; ours scores the larger label.
+    if labels is not None and len(labels) == 2 and labels[0] < labels[1]:
+        w = -w
+    return w
+
+
+# --------------------------------------------------------------------------- main
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build/cmp/src/cli/asyncopt"))
+    ap.add_argument("--work", default=os.path.join(ROOT, "build/bench-work/compare"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
+    ap.add_argument("--problems", default=",".join(PROBLEMS))
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--max-seconds", type=float, default=60.0, help="asyncopt per-run limit")
+    ap.add_argument("--sweep-budget", type=float, default=25.0,
+                    help="stop a tool's tolerance sweep after a fit slower than this (s)")
+    ap.add_argument("--smoke", action="store_true", help="short sweeps, 1 repeat")
+    ap.add_argument("--prefix", default="compare_tools")
+    args = ap.parse_args()
+    if args.smoke:
+        args.repeats = 1
+    os.makedirs(args.work, exist_ok=True)
+    os.makedirs(args.out, exist_ok=True)
+    env = dict(os.environ, ASYNCOPT_CACHE_DIR=os.path.join(args.work, "cache"))
+    command = "/usr/bin/python3 bench/compare_tools.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    load_start = loadavg()
+    t_start = time.time()
+    rows = []
+    fstars = {}
+
+    for pname in args.problems.split(","):
+        spec = PROBLEMS[pname]
+        prob = Problem(pname, spec, args.work, args.bin)
+        log("== %s: m=%d d=%d nnz=%d l1=%g l2=%g" % (pname, prob.m, prob.d, prob.X.nnz, prob.l1, prob.l2))
+        p, wall = run([args.bin, "optimum", "--data", prob.path, "--loss", prob.loss, "--l1", repr(prob.l1),
+                       "--l2", repr(prob.l2), "--summary", os.path.join(args.work, pname + "-optimum.json")],
+                      env=env)
+        with open(os.path.join(args.work, pname + "-optimum.json")) as f:
+            opt = json.load(f)
+        fstar = opt.get("f_star", opt.get("objective"))
+        fstars[pname] = dict(f_star=fstar, seconds=wall, m=prob.m, d=prob.d, nnz=int(prob.X.nnz),
+                             l1=prob.l1, l2=prob.l2, l2_text=prob.l2_text, loss=prob.loss, source=prob.source)
+        log("   f* = %.15g (optimum took %.2f s wall)" % (fstar, wall))
+
+        def record(tool, setting, secs, obj, kind, times, extra=None):
+            sub = (obj - fstar) / fstar
+            r = dict(problem=pname, tool=tool, setting=setting, seconds=secs, time_kind=kind,
+                     objective=obj, subopt=sub, f_star=fstar, times=times)
+            if extra:
+                r.update(extra)
+            rows.append(r)
+            log("   %-22s %-40s %9.4f s  subopt %.3e" % (tool, setting, secs, sub))
+            return r
+
+        # ---- sklearn (in-memory fit time)
+        last_tool, skip, phase = None, False, None
+        for tool, setting, factory in sklearn_settings(prob, args.smoke):
+            if tool != last_tool:
+                last_tool, skip, phase = tool, False, None
+            if setting.startswith("tol=") and phase != "tol":
+                phase, skip = "tol", False
+            elif setting.startswith("max_iter") and phase != "iter":
+                phase, skip = "iter", False
+            if skip:
+                continue
+            secs, w, times = median_timed(lambda: fit_sklearn(prob, factory), args.repeats)
+            r = record(tool, setting, secs, prob.objective(w), "fit", times)
+            if secs > args.sweep_budget or r["subopt"] < 1e-8:
+                skip = True  # tighter settings only cost more
+        # SGDClassifier: tune the schedule on a short run, then sweep epochs.
+        tune_epochs = 5
+        best = None
+        for sch in SGD_SCHEDULES:
+            secs, w = fit_sklearn(prob, sgd_factory(prob, sch, tune_epochs))
+            obj = prob.objective(w)
+            log("   sgd tune %-60s subopt %.3e" % (sch, (obj - fstar) / fstar))
+            if np.isfinite(obj) and (best is None or obj < best[0]):
+                best = (obj, sch)
+        sch = best[1]
+        for ep in ([5, 20] if args.smoke else [1, 3, 10, 30, 100, 300]):
+            secs, w, times = median_timed(lambda: fit_sklearn(prob, sgd_factory(prob, sch, ep)), args.repeats)
+            record("sklearn-SGDClassifier", "%s epochs=%d" % (json.dumps(sch, sort_keys=True), ep), secs,
+                   prob.objective(w), "fit", times)
+            if secs > args.sweep_budget:
+                break
+
+        # ---- liblinear-train (whole program wall time, includes parsing)
+        if prob.l1 == 0:
+            C = 1.0 / (prob.m * prob.l2)
+            solvers = [0, 7] if prob.loss == "logistic" else [3]
+            eps = [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8] if not args.smoke else [1e-1, 1e-3, 1e-6]
+            for s in solvers:
+                for e in eps:
+                    model = os.path.join(args.work, "%s-ll-s%d.model" % (pname, s))
+
+                    def once():
+                        _, wall = run(["liblinear-train", "-q", "-s", str(s), "-c", repr(C), "-e", repr(e),
+                                       prob.path, model])
+                        return wall, liblinear_model_w(model)
+
+                    secs, w, times = median_timed(once, args.repeats)
+                    r = record("liblinear-train -s %d" % s, "-e %g" % e, secs, prob.objective(w), "wall", times)
+                    if secs > args.sweep_budget or r["subopt"] < 1e-8:
+                        break
+
+        # ---- asyncopt
+        # svrg refuses the non-smooth hinge loss (exit 2, "needs a smooth loss"):
+        # hinge gets hogwild (step decay 0.9/epoch) and the reference solver
+        # (dual coordinate descent), both capped at 10 s.
+        solvers = ["svrg"] if prob.loss == "logistic" else ["hogwild", "reference"]
+        cap = args.max_seconds if prob.loss == "logistic" else min(args.max_seconds, 10.0)
+        for solver in solvers:
+            for threads in [1, 2]:
+                for tgt in TARGETS:
+                    summ = os.path.join(args.work, "%s-%s-t%d-%g.json" % (pname, solver, threads, tgt))
+                    cmd = [args.bin, "train", "--data", prob.path, "--solver", solver, "--loss", prob.loss,
+                           "--l1", repr(prob.l1), "--l2", repr(prob.l2), "--threads", str(threads),
+                           "--target-subopt", repr(tgt), "--max-seconds", repr(cap),
+                           "--max-epochs", "100000" if solver != "reference" else "1000", "--seed", "1", "--summary", summ, "--quiet"]
+                    if solver == "hogwild":
+                        cmd += ["--step-decay", "0.9"]
+
+                    def once():
+                        p, wall = run(cmd, env=env, check=False)
+                        if p.returncode not in (0, 3):
+                            raise RuntimeError("asyncopt failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
+                        with open(summ) as f:
+                            s = json.load(f)
+                        return s["seconds"], (s, wall)
+
+                    secs, (s, wall), times = median_timed(once, args.repeats)
+                    walls = []
+                    # the wall of each repeat is not kept by median_timed; re-read the last one
+                    obj = s["objective"] if s["objective"] is not None else float("inf")
+                    extra = dict(status=s["status"], epochs=s["epochs"], cli_wall=wall,
+                                 summary_objective=s["objective"], summary_subopt=s["suboptimality"],
+                                 target=tgt, command=" ".join(cmd))
+                    record("asyncopt-%s-%dt" % (solver, threads), "target %g" % tgt, secs, obj, "solve", times,
+                           extra)
+                    record("asyncopt-%s-%dt-cli" % (solver, threads), "target %g" % tgt, wall, obj, "wall", [wall],
+                           dict(status=s["status"], target=tgt))
+            # Informative, not used by the goals: svrg with a hand-tuned step,
+            # factor x the default rule 1/(3 L_max), L_max = 0.25 max_i ||x_i||^2
+            # (the densest row sets it; w8a: max row nnz 114, mean 11.7).
+            if solver == "svrg":
+                rownorm = np.asarray(prob.X.multiply(prob.X).sum(axis=1)).ravel()
+                default_step = 1.0 / (3.0 * 0.25 * rownorm.max())
+                for factor in ([10] if args.smoke else [3, 10, 30]):
+                    for threads in [1, 2]:
+                        for tgt in TARGETS:
+                            summ = os.path.join(args.work, "%s-svrg-x%d-t%d-%g.json" % (pname, factor, threads, tgt))
+                            cmd = [args.bin, "train", "--data", prob.path, "--solver", "svrg", "--loss", prob.loss,
+                                   "--l1", repr(prob.l1), "--l2", repr(prob.l2), "--threads", str(threads),
+                                   "--step", repr(factor * default_step), "--target-subopt", repr(tgt),
+                                   "--max-seconds", "10", "--max-epochs", "100000", "--seed", "1",
+                                   "--summary", summ, "--quiet"]
+                            p, wall = run(cmd, env=env, check=False)
+                            if p.returncode not in (0, 3):
+                                raise RuntimeError("asyncopt failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
+                            with open(summ) as f:
+                                sj = json.load(f)
+                            obj = sj["objective"] if sj["objective"] is not None else float("inf")
+                            record("asyncopt-svrg-%dt-tuned-step" % threads,
+                                   "step=%.4g (%dx default) target %g" % (factor * default_step, factor, tgt),
+                                   sj["seconds"], obj, "solve", [sj["seconds"]],
+                                   dict(status=sj["status"], epochs=sj["epochs"], cli_wall=wall, target=tgt))
+            # One traced run per thread count for the time/suboptimality curve.
+            for threads in ([1, 2] if solver != "reference" else []):
+                trace = os.path.join(args.work, "%s-%s-t%d-trace.csv" % (pname, solver, threads))
+                cmd = [args.bin, "train", "--data", prob.path, "--solver", solver, "--loss", prob.loss,
+                       "--l1", repr(prob.l1), "--l2", repr(prob.l2), "--threads", str(threads),
+                       "--target-subopt", "1e-7", "--max-seconds", repr(min(cap, 20.0)),
+                       "--max-epochs", "100000" if solver != "reference" else "1000", "--trace-every", "0.5", "--seed", "1", "--trace", trace,
+                       "--quiet"]
+                if solver == "hogwild":
+                    cmd += ["--step-decay", "0.9"]
+                run(cmd, env=env, check=False)
+                fstars[pname].setdefault("traces", {})["%s-%dt" % (solver, threads)] = trace
+
+    # ------------------------------------------------------------------ summaries
+    load_end = loadavg()
+    elapsed = time.time() - t_start
+    summary = summarize(rows, fstars)
+    meta = dict(machine=machine(), command=command, load_start=load_start, load_end=load_end,
+                elapsed_seconds=elapsed, binary=args.bin, git_commit=git_commit())
+    write_outputs(args, rows, fstars, summary, meta)
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip() + " (+ uncommitted working tree)"
+    except OSError:
+        return "unknown"
+
+
+def best_time(rows, problem, tool_pred, eps):
+    cands = [r for r in rows if r["problem"] == problem and tool_pred(r["tool"]) and r["subopt"] <= eps]
+    if not cands:
+        return None
+    return min(cands, key=lambda r: r["seconds"])
+
+
+def summarize(rows, fstars):
+    """Per problem and target: best time of every tool, ratios, goals."""
+    out = {}
+    for pname in fstars:
+        tools = sorted({r["tool"] for r in rows if r["problem"] == pname})
+        per = {}
+        for eps in TARGETS:
+            per[str(eps)] = {}
+            for t in tools:
+                b = best_time(rows, pname, lambda x, t=t: x == t, eps)
+                per[str(eps)][t] = None if b is None else dict(seconds=b["seconds"], setting=b["setting"],
+                                                               subopt=b["subopt"])
+        out[pname] = per
+    return out
+
+
+def fmt_s(x):
+    if x is None:
+        return "not reached"
+    return "%.4f" % x if x < 10 else "%.2f" % x
+
+
+def goal_lines(summary, fstars):
+    lines = []
+    # (1) l2 logistic on a9a and w8a
+    for pname in ["a9a-logistic", "w8a-logistic"]:
+        if pname not in summary:
+            continue
+        for eps in TARGETS:
+            per = summary[pname][str(eps)]
+            sk = {t: v for t, v in per.items() if t.startswith("sklearn-") and v is not None}
+            ao = per.get("asyncopt-svrg-2t")
+            if sk:
+                fastest = min(sk, key=lambda t: sk[t]["seconds"])
+                skt = sk[fastest]["seconds"]
+            else:
+                fastest, skt = None, None
+            if ao is None:
+                lines.append("FAIL (1a) %s eps=%g: asyncopt svrg 2 threads did not reach the target" % (pname, eps))
+            elif skt is None:
+                lines.append("PASS (1a) %s eps=%g: asyncopt 2t %.4f s; no sklearn solver reached the target" % (
+                    pname, eps, ao["seconds"]))
+            else:
+                ratio = skt / ao["seconds"]
+                lines.append("%s (1a) %s eps=%g: asyncopt svrg 2t %.4f s vs fastest sklearn (%s, %s) %.4f s: %.2fx" % (
+                    "PASS" if ratio >= 2 else "FAIL", pname, eps, ao["seconds"], fastest, sk[fastest]["setting"],
+                    skt, ratio))
+            ll = {t: v for t, v in per.items() if t.startswith("liblinear-train") and v is not None}
+            cli = [per.get("asyncopt-svrg-%dt-cli" % k) for k in (1, 2)]
+            cli = [c for c in cli if c is not None]
+            if not cli:
+                lines.append("FAIL (1b) %s eps=%g: asyncopt CLI did not reach the target" % (pname, eps))
+            elif not ll:
+                lines.append("PASS (1b) %s eps=%g: liblinear-train did not reach the target at any -e" % (pname, eps))
+            else:
+                lt = min(ll, key=lambda t: ll[t]["seconds"])
+                c2 = per.get("asyncopt-svrg-2t-cli")
+                cbest = min(c["seconds"] for c in cli)
+                ratio = ll[lt]["seconds"] / (c2["seconds"] if c2 else float("inf"))
+                lines.append("%s (1b) %s eps=%g: asyncopt CLI 2t wall %s s (best of 1/2t %.4f s) vs %s %s wall %.4f s: %.2fx" % (
+                    "PASS" if ratio >= 2 else "FAIL", pname, eps, fmt_s(c2["seconds"] if c2 else None), cbest,
+                    lt, ll[lt]["setting"], ll[lt]["seconds"], ratio))
+    # (2) l1-l2 logistic: svrg to 1e-6 vs saga
+    for pname in ["rcv1-enet", "powerlaw-enet"]:
+        if pname not in summary:
+            continue
+        per = summary[pname]["1e-06"]
+        saga = per.get("sklearn-saga")
+        for k in (1, 2):
+            ao = per.get("asyncopt-svrg-%dt" % k)
+            if ao is None:
+                lines.append("FAIL (2) %s eps=1e-6: asyncopt svrg %dt did not reach the target" % (pname, k))
+            elif saga is None:
+                lines.append("PASS (2) %s eps=1e-6: asyncopt svrg %dt %.4f s; saga never reached 1e-6" % (
+                    pname, k, ao["seconds"]))
+            else:
+                ratio = saga["seconds"] / ao["seconds"]
+                lines.append("%s (2) %s eps=1e-6: asyncopt svrg %dt %.4f s vs sklearn saga (%s) %.4f s: %.2fx" % (
+                    "PASS" if ratio >= 5 else "FAIL", pname, k, ao["seconds"], saga["setting"], saga["seconds"], ratio))
+    return lines
+
+
+def write_outputs(args, rows, fstars, summary, meta):
+    import csv
+    prefix = os.path.join(args.out, args.prefix)
+    cols = ["problem", "tool", "setting", "time_kind", "seconds", "objective", "subopt", "f_star", "status",
+            "epochs", "cli_wall", "times"]
+    with open(prefix + ".csv", "w", newline="") as f:
+        wr = csv.writer(f)
+        wr.writerow(cols)
+        for r in rows:
+            wr.writerow([(";".join("%.6g" % t for t in r[c]) if c == "times" else
+                          ("%.17g" % r[c] if isinstance(r.get(c), float) else r.get(c, ""))) for c in cols])
+    goals = goal_lines(summary, fstars)
+    with open(prefix + ".json", "w") as f:
+        json.dump(dict(meta=meta, problems=fstars, summary=summary, goals=goals, rows=rows), f, indent=1,
+                  default=str)
+    plot(args, rows, fstars, prefix + ".png")
+    with open(prefix + ".md", "w") as f:
+        f.write(markdown(args, rows, fstars, summary, meta, goals))
+    log("\n".join(goals))
+    log("wrote %s.{csv,json,png,md}" % prefix)
+
+
+def plot(args, rows, fstars, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = list(fstars)
+    n = len(names)
+    ncol = min(n, 3)
+    nrow = (n + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 4.3 * nrow), squeeze=False)
+    flat = [a for row in axes for a in row]
+    for ax in flat[n:]:
+        ax.axis("off")
+    for ax, pname in zip(flat, names):
+        tools = []
+        for r in rows:
+            if r["problem"] == pname and r["tool"] not in tools and not r["tool"].endswith("-cli"):
+                tools.append(r["tool"])
+        for t in tools:
+            pts = sorted([(r["seconds"], max(r["subopt"], 1e-12)) for r in rows
+                          if r["problem"] == pname and r["tool"] == t])
+            if t.startswith("asyncopt"):
+                continue
+            # markers: every setting; line: the best subopt reachable within t seconds
+            xs = [p[0] for p in pts]
+            front = np.minimum.accumulate([p[1] for p in pts])
+            line, = ax.step(xs, front, where="post", lw=1.2,
+                            label=t.replace("sklearn-", "sk-").replace("liblinear-train", "ll-train"))
+            ax.plot(xs, [p[1] for p in pts], "o", ms=2.5, color=line.get_color(), alpha=0.6)
+        fstar = fstars[pname]["f_star"]
+        for key, path_tr in sorted(fstars[pname].get("traces", {}).items()):
+            try:
+                data = np.genfromtxt(path_tr, delimiter=",", names=True)
+                s = np.atleast_1d(data["seconds"])
+                sub = np.maximum((np.atleast_1d(data["objective"]) - fstar) / fstar, 1e-12)
+                keep = s > 0
+                ax.plot(s[keep], sub[keep], "-", lw=2.2, label="asyncopt " + key)
+            except (OSError, ValueError):
+                pass
+        for eps in TARGETS:
+            ax.axhline(eps, color="grey", ls=":", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("seconds (sklearn fit / liblinear-train wall / asyncopt solve)")
+        ax.set_ylabel("(F - f*)/f*")
+        ax.set_title(pname, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def markdown(args, rows, fstars, summary, meta, goals):
+    mc = meta["machine"]
+    L = []
+    L.append("# asyncopt vs scikit-learn and LIBLINEAR\n")
+    L.append("Generated by `bench/compare_tools.py`. Command: `%s`.\n" % meta["command"])
+    L.append("Machine: %s, %s cores, Linux %s, Python %s, numpy %s, scikit-learn %s; %s; asyncopt `%s` built "
+             "Release (g++ 12), commit %s.\n" % (mc["cpu"], mc["cores"], mc["kernel"], mc["python"], mc["numpy"],
+                                                 mc["sklearn"], mc["date"], meta["binary"], meta["git_commit"]))
+    la, lb = meta["load_start"], meta["load_end"]
+    high = max(la[0], lb[0]) > 1.5
+    L.append("Load average at start %.2f / %.2f / %.2f, at end %.2f / %.2f / %.2f%s. Whole run %.0f s.\n" % (
+        *la, *lb, " -- **HIGH: the 2 cores were shared with other builds, all timings are noisy "
+                  "(typically inflated); ratios between tools run minutes apart carry that noise**" if high else "",
+        meta["elapsed_seconds"]))
+    L.append("## Problems\n")
+    L.append("F(w) = (1/m) sum loss(y, x.w) + l2/2 ||w||^2 + l1 ||w||_1, no intercept, same data in memory for "
+             "every tool; f* = `asyncopt optimum` (reference solver, 1e-12 relative).\n")
+    L.append("| problem | data | m | d | nnz | loss | l1 | l2 | f* |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    for p, v in fstars.items():
+        L.append("| %s | %s | %d | %d | %d | %s | %g | %s | %.12g |" % (
+            p, os.path.basename(v["source"]) if v["source"].startswith("/") else v["source"], v["m"], v["d"],
+            v["nnz"], v["loss"], v["l1"], v["l2_text"], v["f_star"]))
+    L.append("\nl2 for a9a/w8a: l2 = 1/m, i.e. LIBLINEAR / sklearn C = 1. l1-l2: sklearn C = 1/(m(l1+l2)), "
+             "l1_ratio = l1/(l1+l2); SGDClassifier alpha = l1+l2 with the same l1_ratio.\n")
+    L.append("## Goals\n")
+    L.append("```")
+    L.extend(goals)
+    L.append("```\n")
+    L.append("(1a) compares in-memory times: asyncopt's summary `seconds` vs sklearn's `fit()`. (1b) compares "
+             "whole-program wall times: `asyncopt train` (parse, f* from cache, solve, off-clock objective "
+             "checks, summary) vs `liblinear-train` (parse, solve, model file), each at the loosest setting that "
+             "reaches the target.\n")
+    L.append("## Time to reach (F - f*)/f* <= eps (best setting of each tool; seconds)\n")
+    for pname, per in summary.items():
+        L.append("### %s\n" % pname)
+        L.append("| tool | time kind | 1e-3: s | setting | 1e-6: s | setting |")
+        L.append("|---|---|---|---|---|---|")
+        tools = list(per["0.001"].keys())
+        kinds = {r["tool"]: r["time_kind"] for r in rows if r["problem"] == pname}
+
+        def key(t):
+            b, a = per["1e-06"].get(t), per["0.001"].get(t)
+            return (0, b["seconds"]) if b else ((1, a["seconds"]) if a else (2, 0))
+        for t in sorted(tools, key=key):
+            a, b = per["0.001"][t], per["1e-06"][t]
+            L.append("| %s | %s | %s | %s | %s | %s |" % (
+                t, kinds.get(t, ""), fmt_s(a["seconds"]) if a else "not reached", a["setting"] if a else "",
+                fmt_s(b["seconds"]) if b else "not reached", b["setting"] if b else ""))
+        L.append("")
+    L.append("Tools marked `-tuned-step` are informative only (svrg with --step = 3x/10x/30x the default rule "
+             "1/(3 L_max), single run each, not used by the goals); `-cli` rows are whole-program wall times.\n")
+    L.append("## Notes\n")
+    L.append("* The svrg default step 1/(3 L_max), L_max = 0.25 max_i ||x_i||^2, is set by the densest row: on "
+             "w8a (row nnz mean 11.7, max 114) it is ~10x smaller than typical rows allow; compare the "
+             "`-tuned-step` rows.\n"
+             "* `asyncopt train --solver svrg --loss hinge` is refused (exit 2, 'needs a smooth loss'); the hinge "
+             "problem uses hogwild (default step, --step-decay 0.9) and the reference solver (dual coordinate "
+             "descent), capped at 10 s.\n"
+             "* liblinear-train -s 3 (LIBLINEAR 2.3) stops at its iteration cap (1000) before reaching 1e-6 on "
+             "a9a-hinge whatever -e is.\n"
+             "* 2 threads on 2 cores that other jobs are also using (see the load above) cannot run in parallel "
+             "most of the time: 2-thread figures here are pessimistic.\n")
+    L.append("## Every run\n")
+    L.append("Full sweep in `%s.csv` (tool, setting, seconds, objective by our formula, subopt). "
+             "Plot: `%s.png` (subopt vs seconds; asyncopt curves from `--trace`, objective evaluation off "
+             "the clock).\n" % (args.prefix, args.prefix))
+    L.append("![](%s.png)\n" % args.prefix)
+    return "\n".join(L) + "\n"
+
+
+if __name__ == "__main__":
+    main()
