@@ -412,6 +412,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   };
 
   Result result = Solve(d.data, problem, options);
+  progress.Done();
 
   int exit_code = kExitOk;
   if (result.status == Status::kInterrupted) exit_code = kExitInterrupted;

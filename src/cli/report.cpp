@@ -58,8 +58,11 @@ void TraceWriter::Write(const TracePoint& p) {
 
 Progress::Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) == 1) {}
 
-Progress::~Progress() {
+Progress::~Progress() { Done(); }
+
+void Progress::Done() {
   if (printed_) std::fputc('\n', stderr);
+  printed_ = false;
 }
 
 void Progress::Update(const TracePoint& p, bool have_f_star) {

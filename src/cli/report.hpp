@@ -34,6 +34,8 @@ class Progress {
   explicit Progress(bool enabled);
   ~Progress();
   void Update(const TracePoint& p, bool have_f_star);
+  // Ends the progress line so later output starts on a fresh line.
+  void Done();
   bool enabled() const { return enabled_; }
 
  private:
