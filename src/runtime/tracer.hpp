@@ -25,7 +25,11 @@ struct Counters {
 
 class Tracer {
  public:
+  // Keeps references to `data` and `options` (they must outlive the tracer;
+  // temporaries are rejected) and a copy of the small `problem`.
   Tracer(const Dataset& data, const Problem& problem, const Options& options);
+  Tracer(const Dataset&&, const Problem&, const Options&) = delete;
+  Tracer(const Dataset&, const Problem&, const Options&&) = delete;
 
   // Starts the solver clock and records the initial point w0 (epoch 0).
   void Begin(std::span<const double> w0);
@@ -50,7 +54,7 @@ class Tracer {
   TracePoint Evaluate(std::span<const double> w, const Counters& counters);
 
   const Dataset& data_;
-  const Problem& problem_;
+  const Problem problem_;
   const Options& options_;
   Stopwatch clock_;
   std::vector<TracePoint> trace_;
