@@ -399,7 +399,7 @@ def main():
     if not results:
         sys.exit("no results")
     worst = max(max(r["context"]["load_before"] + r["context"]["load_after"]) for r in results)
-    note = ("The machine was busy (load above 1.5 on %d cores, other engineers' builds): "
+    note = ("The machine was busy (load above 1.5 on %d cores, from other jobs or from this benchmark's own oversubscribed cells of up to 32 threads): "
             "timings, ratios and scaling are depressed and noisy; treat FAILs near the "
             "threshold as inconclusive." % results[0]["context"]["cores"]
             if worst > 1.5 else "The machine was quiet (load <= 1.5).")
