@@ -42,6 +42,7 @@
 #include "asyncopt/optimum.hpp"
 #include "kernels/losses.hpp"
 #include "kernels/sparse_ops.hpp"
+#include "problem/gradient.hpp"
 #include "problem/parallel.hpp"
 
 namespace asyncopt {
@@ -168,14 +169,8 @@ struct Context {
     return s / static_cast<double>(m);
   }
 
-  // (l2/2)||w||^2 + l1||w||_1, serial in index order (as Objective()).
   double Regulariser(const std::vector<double>& w) const {
-    double sq = 0.0, abs = 0.0;
-    for (double v : w) {
-      sq += v * v;
-      abs += std::fabs(v);
-    }
-    return 0.5 * problem.l2 * sq + problem.l1 * abs;
+    return internal::Regulariser(problem, w);
   }
 
   // Absolute bound on F(w) - f* (see the file comment); g is the gradient of

@@ -114,9 +114,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     full_gradient_rows += m;
     const double loss_mean = internal::LossDerivativesAndGradient(
         data, problem.loss, snapshot, candidate_derivative, candidate_mu, threads);
-    double reg = 0.0;
-    for (double v : snapshot) reg += 0.5 * problem.l2 * v * v + problem.l1 * std::abs(v);
-    const double objective = loss_mean + reg;
+    const double objective = loss_mean + internal::Regulariser(problem, snapshot);
     const bool worse = !(objective <= anchor_objective + 1e-10 * std::abs(anchor_objective));
     if (worse && std::isfinite(anchor_objective) && step_halvings < kMaxStepHalvings) {
       ++step_halvings;
@@ -185,20 +183,14 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
 
   auto between = [&](std::int64_t /*segment*/) {
     const runtime::Counters c = collect();
-    if (remaining_inner == 0 || stop.load(std::memory_order_relaxed)) {
+    const bool time_stopped = stop.load(std::memory_order_relaxed);
+    const bool outer_done = remaining_inner == 0;
+    if (outer_done || time_stopped) {
       ++outer;
       w.Snapshot(snapshot);
-      verdict = tracer.Record(snapshot, c);
-      if (verdict) return false;
-      if (stop.load(std::memory_order_relaxed)) {
-        verdict = Status::kTimeLimit;
-        return false;
-      }
     }
-    if (auto limit = tracer.CheckLimits()) {
-      verdict = limit;
-      return false;
-    }
+    verdict = tracer.EndSegment(outer_done, time_stopped, snapshot, c);
+    if (verdict) return false;
     if (c.epoch >= static_cast<double>(options.max_epochs)) return false;
     plan();
     return true;

@@ -9,6 +9,10 @@
 
 namespace asyncopt::internal {
 
+// (l2/2)||w||^2 + l1||w||_1, summed serially in index order: the regulariser
+// every objective value in asyncopt uses (same bits everywhere).
+double Regulariser(const Problem& problem, std::span<const double> w);
+
 // derivative[i] = loss'(y_i, x_i . w) (size m); grad = (1/m) X^T derivative
 // (size d, no regulariser). Returns (1/m) sum_i loss(y_i, x_i . w).
 // Deterministic for any thread count, like ObjectiveAndGradient().

@@ -41,16 +41,6 @@ void CheckArguments(const Dataset& data, const Problem& problem, std::size_t w_s
   }
 }
 
-// (l2/2)||w||^2 + l1||w||_1, summed serially in index order.
-double Regulariser(const Problem& problem, std::span<const double> w) {
-  double sq = 0.0, abs = 0.0;
-  for (double v : w) {
-    sq += v * v;
-    abs += std::fabs(v);
-  }
-  return 0.5 * problem.l2 * sq + problem.l1 * abs;
-}
-
 // Sum of the losses of all rows, in fixed blocks of kRowBlock rows.
 template <class L>
 double LossSum(const Dataset& data, std::span<const double> w, detail::Parallel& par) {
@@ -98,14 +88,23 @@ double LossDerivative(Loss loss, double y, double z) {
 double Objective(const Dataset& data, const Problem& problem, std::span<const double> w,
                  int threads) {
   CheckArguments(data, problem, w.size(), threads);
-  if (data.num_rows == 0) return Regulariser(problem, w);
+  if (data.num_rows == 0) return internal::Regulariser(problem, w);
   detail::Parallel par(threads);
   const double loss_sum = kernels::DispatchLoss(
       problem.loss, [&](auto l) { return LossSum<decltype(l)>(data, w, par); });
-  return loss_sum / static_cast<double>(data.num_rows) + Regulariser(problem, w);
+  return loss_sum / static_cast<double>(data.num_rows) + internal::Regulariser(problem, w);
 }
 
 namespace internal {
+
+double Regulariser(const Problem& problem, std::span<const double> w) {
+  double sq = 0.0, abs = 0.0;
+  for (double v : w) {
+    sq += v * v;
+    abs += std::fabs(v);
+  }
+  return 0.5 * problem.l2 * sq + problem.l1 * abs;
+}
 
 double LossDerivativesAndGradient(const Dataset& data, Loss loss, std::span<const double> w,
                                   std::span<double> derivative, std::span<double> grad,
@@ -176,7 +175,7 @@ double ObjectiveAndGradient(const Dataset& data, const Problem& problem,
   const double loss_mean =
       internal::LossDerivativesAndGradient(data, problem.loss, w, derivative, grad, threads);
   for (std::size_t j = 0; j < w.size(); ++j) grad[j] += problem.l2 * w[j];
-  return loss_mean + Regulariser(problem, w);
+  return loss_mean + internal::Regulariser(problem, w);
 }
 
 std::int64_t CountNonzeros(std::span<const double> w) {
