@@ -305,19 +305,10 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     const std::int64_t epochs_done = (segment + 1) / per_epoch;
     const bool trace_now = !epoch_end || epochs_done % trace_period == 0 ||
                            epochs_done >= options.max_epochs;
-    if (trace_now || stop.load(std::memory_order_relaxed)) {
-      w.Snapshot(snapshot);
-      verdict = tracer.Record(snapshot, totals);
-      if (verdict) return false;
-    }
-    if (stop.load(std::memory_order_relaxed)) {
-      verdict = Status::kTimeLimit;
-      return false;
-    }
-    if (auto limit = tracer.CheckLimits()) {
-      verdict = limit;
-      return false;
-    }
+    const bool time_stopped = stop.load(std::memory_order_relaxed);
+    if (trace_now || time_stopped) w.Snapshot(snapshot);
+    verdict = tracer.EndSegment(trace_now, time_stopped, snapshot, totals);
+    if (verdict) return false;
     if (epoch_end && epochs_done >= options.max_epochs) return false;
     if (epoch_end) schedule.Reshuffle(epochs_done);
     return true;

@@ -73,6 +73,15 @@ std::optional<Status> Tracer::Record(std::span<const double> w, const Counters& 
   return verdict;
 }
 
+std::optional<Status> Tracer::EndSegment(bool record, bool time_stopped,
+                                         std::span<const double> w, const Counters& counters) {
+  if (record || time_stopped) {
+    if (auto verdict = Record(w, counters)) return verdict;
+    if (time_stopped) return Status::kTimeLimit;
+  }
+  return CheckLimits();
+}
+
 void Tracer::Finish(Status status, std::span<const double> w, const Counters& counters,
                     Result* result) {
   clock_.Pause();

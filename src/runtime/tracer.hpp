@@ -38,6 +38,12 @@ class Tracer {
   std::optional<Status> Record(std::span<const double> w, const Counters& counters);
   // Cheap check without evaluating F: interruption or time limit.
   std::optional<Status> CheckLimits() const;
+  // The stop rules at the end of an asynchronous segment: records `w` when
+  // `record`, or when a worker stopped the segment early on the time limit
+  // (`time_stopped`), then checks the limits. Returns the status that ends
+  // the run, if any.
+  std::optional<Status> EndSegment(bool record, bool time_stopped, std::span<const double> w,
+                                   const Counters& counters);
 
   double Seconds() const { return clock_.Seconds(); }
   Stopwatch& clock() { return clock_; }
