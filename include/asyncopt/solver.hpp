@@ -23,6 +23,8 @@ enum class SolverKind {
   kReference,  // high-accuracy (prox) Newton / dual CD, see optimum.hpp
   kHogwild,    // asynchronous SGD, lock-free shared model (Niu et al. 2011)
   kSvrg,       // asynchronous sparse proximal SVRG (ProxASAGA-style reweighting)
+  kSoda,       // master/worker proximal gradient with sparsity masks (Grishchenko et al.)
+  kDavePg,     // the same engine with p = 1: DAve-PG (Mishchenko et al. 2018)
 };
 
 // How worker threads write the shared model (see src/kernels/shared_vector.hpp).
@@ -59,6 +61,20 @@ struct AsyncOptions {
   double step_decay = 1.0;       // hogwild: step *= step_decay after every epoch, in (0, 1]
   bool with_replacement = false; // sample rows with replacement instead of per-epoch permutations
   double svrg_inner_epochs = 1.0;  // svrg: inner-loop length in epochs (> 0)
+};
+
+// Options of the master/worker solvers (soda, dave-pg): M = Options::threads
+// workers, each owning a shard of the rows, plus one master thread.
+struct DistributedOptions {
+  double mask_p = 0.1;     // soda: probability that a zero coordinate joins the mask, (0, 1]
+  int local_steps = 1;     // K proximal-gradient steps per exchange (DAve-RPG), >= 1
+  // Per-worker slow-down factors >= 1 (worker i sleeps (f-1) x its compute
+  // time after each step). Empty = no delay; shorter than M = repeated cyclically.
+  std::vector<double> worker_delay;
+  double master_delay = 1.0;  // the master's slow-down factor >= 1 (same rule, per batch)
+  double shard_skew = 0.0;   // 0 = balanced shards; > 0: sizes in proportion to (1 + skew)^-i
+  bool shuffle_rows = true;  // assign rows to shards through a seeded permutation
+  int max_restarts = 5;      // restarts from the last good point before status diverged, >= 0
 };
 
 enum class Status {
@@ -99,6 +115,8 @@ struct TracePoint {
   std::int64_t coords_sent = 0;
   std::int64_t bits_sent = 0;
   std::int64_t conflicts = 0;
+  std::int64_t coords_returned = 0;  // master -> workers (soda, dave-pg)
+  std::int64_t bits_returned = 0;
 };
 
 struct Options {
@@ -113,6 +131,10 @@ struct Options {
   double trace_every_epochs = 1.0;  // trace spacing (solvers may trace more often)
   AsyncOptions async;
   SparsifyOptions sparsify;
+  DistributedOptions distributed;
+  // A known minimiser (optional, size num_cols). Its support defines the
+  // identification epoch reported by soda and dave-pg.
+  std::vector<double> reference_w;
   const std::atomic<bool>* stop = nullptr;  // external stop request (Ctrl-C)
   // Called (on the calling thread, off the solver clock) for every trace
   // point as it is produced; may be empty.
@@ -138,6 +160,17 @@ struct Result {
   std::int64_t coords_sent = 0;
   std::int64_t bits_sent = 0;
   std::int64_t conflicts = 0;
+  // Master/worker solvers (soda, dave-pg); NaN or 0 for the others.
+  std::int64_t coords_returned = 0;  // coordinates sent master -> workers
+  std::int64_t bits_returned = 0;
+  std::int64_t max_delay = 0;        // master updates between a worker's copy and its reply
+  std::int64_t dropped_messages = 0; // messages discarded by a restart (computed on a reset point)
+  double master_busy = std::numeric_limits<double>::quiet_NaN();  // fraction of wall time
+  double step_used = std::numeric_limits<double>::quiet_NaN();
+  int restarts = 0;
+  // Epoch after which supp(w) equals supp(reference_w) and stays so (NaN if
+  // never, or no reference_w).
+  double identification_epoch = std::numeric_limits<double>::quiet_NaN();
   int threads_used = 0;
   std::vector<TracePoint> trace;
 

@@ -3,4 +3,5 @@ target_sources(asyncopt PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/reference.cpp
   ${CMAKE_CURRENT_LIST_DIR}/optimum_cache.cpp
   ${CMAKE_CURRENT_LIST_DIR}/hogwild.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/svrg.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/svrg.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/soda.cpp)

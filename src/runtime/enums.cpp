@@ -13,9 +13,11 @@ namespace {
 template <class E, std::size_t N>
 using Table = std::array<std::pair<E, std::string_view>, N>;
 
-constexpr Table<SolverKind, 3> kSolverNames{{{SolverKind::kReference, "reference"},
+constexpr Table<SolverKind, 5> kSolverNames{{{SolverKind::kReference, "reference"},
                                              {SolverKind::kHogwild, "hogwild"},
-                                             {SolverKind::kSvrg, "svrg"}}};
+                                             {SolverKind::kSvrg, "svrg"},
+                                             {SolverKind::kSoda, "soda"},
+                                             {SolverKind::kDavePg, "dave-pg"}}};
 
 constexpr Table<WritePolicy, 3> kWriteNames{{{WritePolicy::kWild, "wild"},
                                              {WritePolicy::kAtomic, "atomic"},

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "algorithms/hogwild.hpp"
+#include "algorithms/soda.hpp"
 #include "algorithms/svrg.hpp"
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
@@ -106,6 +107,35 @@ bool Options::IsValid(std::string* error) const {
   if (sparsify.qsgd_levels < 1) {
     return fail("qsgd_levels = " + std::to_string(sparsify.qsgd_levels) + ": must be >= 1");
   }
+  const DistributedOptions& dist = distributed;
+  if (!(dist.mask_p > 0.0 && dist.mask_p <= 1.0)) {
+    return fail("mask_p = " + FormatValue(dist.mask_p) + ": must be in (0, 1]");
+  }
+  if (dist.local_steps < 1) {
+    return fail("local_steps = " + std::to_string(dist.local_steps) + ": must be >= 1");
+  }
+  for (std::size_t i = 0; i < dist.worker_delay.size(); ++i) {
+    const double f = dist.worker_delay[i];
+    if (!(f >= 1.0) || !std::isfinite(f)) {
+      return fail("worker_delay[" + std::to_string(i) + "] = " + FormatValue(f) +
+                  ": must be a finite factor >= 1");
+    }
+  }
+  if (!(dist.master_delay >= 1.0) || !std::isfinite(dist.master_delay)) {
+    return fail("master_delay = " + FormatValue(dist.master_delay) +
+                ": must be a finite factor >= 1");
+  }
+  if (!(dist.shard_skew >= 0.0) || !std::isfinite(dist.shard_skew)) {
+    return fail("shard_skew = " + FormatValue(dist.shard_skew) + ": must be >= 0 and finite");
+  }
+  if (dist.max_restarts < 0) {
+    return fail("max_restarts = " + std::to_string(dist.max_restarts) + ": must be >= 0");
+  }
+  for (std::size_t j = 0; j < reference_w.size(); ++j) {
+    if (!std::isfinite(reference_w[j])) {
+      return fail("reference_w[" + std::to_string(j) + "] is not finite");
+    }
+  }
   return true;
 }
 
@@ -131,6 +161,9 @@ Result Solve(const Dataset& data, const Problem& problem, const Options& options
       return algorithms::RunHogwild(data, problem, options);
     case SolverKind::kSvrg:
       return algorithms::RunSvrg(data, problem, options);
+    case SolverKind::kSoda:
+    case SolverKind::kDavePg:
+      return algorithms::RunSoda(data, problem, options);
   }
   throw Error(ErrorKind::kUnsupported, "Solve: unknown solver");
 }

@@ -29,6 +29,8 @@ TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters)
   p.coords_sent = counters.coords_sent;
   p.bits_sent = counters.bits_sent;
   p.conflicts = counters.conflicts;
+  p.coords_returned = counters.coords_returned;
+  p.bits_returned = counters.bits_returned;
   return p;
 }
 
@@ -118,6 +120,8 @@ void Tracer::Finish(Status status, std::span<const double> w, const Counters& co
   result->coords_sent = counters.coords_sent;
   result->bits_sent = counters.bits_sent;
   result->conflicts = counters.conflicts;
+  result->coords_returned = counters.coords_returned;
+  result->bits_returned = counters.bits_returned;
   result->threads_used = options_.threads;
   result->trace = trace_;
 }

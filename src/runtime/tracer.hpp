@@ -21,6 +21,8 @@ struct Counters {
   std::int64_t coords_sent = 0;
   std::int64_t bits_sent = 0;
   std::int64_t conflicts = 0;
+  std::int64_t coords_returned = 0;
+  std::int64_t bits_returned = 0;
 };
 
 class Tracer {

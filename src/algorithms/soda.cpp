@@ -1,0 +1,931 @@
+#include "algorithms/soda.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "algorithms/async_common.hpp"
+#include "asyncopt/error.hpp"
+#include "asyncopt/preprocess.hpp"
+#include "data/random.hpp"
+#include "kernels/losses.hpp"
+#include "kernels/mailbox.hpp"
+#include "kernels/mask.hpp"
+#include "kernels/prox.hpp"
+#include "runtime/tracer.hpp"
+
+namespace asyncopt::algorithms {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Domain tags for independent random streams derived from the seed.
+constexpr std::uint64_t kShardStream = 0x7368617264;  // "shard"
+constexpr std::uint64_t kMaskStream = 0x6d61736b;     // "mask"
+constexpr std::uint64_t kPowerStream = 0x706f776572;  // "power"
+
+// A worker recomputes its margins X_i w exactly from the rows every this many
+// exchanges (they are otherwise kept up to date incrementally, which lets
+// rounding accumulate).
+constexpr int kRefreshEvery = 64;
+// A round's objective estimate this far above the best one triggers a
+// restart, relative to max(|best|, first round - best): with masks and
+// stale copies the estimate is not monotone (rises of 1e-5 relative are
+// common on runs that converge), while a diverging run rises without bound.
+constexpr double kRiseTolerance = 1e-2;
+
+// Coding length of a message of n (index, value) pairs over d coordinates:
+// sparse 32-bit index + 64-bit value, or dense 64-bit values, whichever is
+// shorter.
+std::int64_t MessageBits(std::int64_t n, std::int64_t d) { return std::min(96 * n, 64 * d); }
+
+struct Shard {
+  std::vector<std::int64_t> rows;  // global row ids
+  std::vector<double> labels;
+  double pi = 0.0;  // |S_i| / m
+  // Column-major copy of the shard: column j holds (local row, value) pairs
+  // at [col_start[j], col_start[j + 1]).
+  std::vector<std::int64_t> col_start;
+  std::vector<std::int32_t> col_row;
+  std::vector<double> col_value;
+
+  Shard(const Dataset& data, std::vector<std::int64_t> shard_rows)
+      : rows(std::move(shard_rows)) {
+    const auto d = static_cast<std::size_t>(data.num_cols);
+    labels.reserve(rows.size());
+    col_start.assign(d + 1, 0);
+    for (const std::int64_t r : rows) {
+      labels.push_back(data.labels[static_cast<std::size_t>(r)]);
+      const SparseRow row = data.row(r);
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        ++col_start[static_cast<std::size_t>(row.index[k]) + 1];
+      }
+    }
+    std::partial_sum(col_start.begin(), col_start.end(), col_start.begin());
+    col_row.resize(static_cast<std::size_t>(col_start[d]));
+    col_value.resize(static_cast<std::size_t>(col_start[d]));
+    std::vector<std::int64_t> fill(col_start.begin(), col_start.end() - 1);
+    for (std::size_t local = 0; local < rows.size(); ++local) {
+      const SparseRow row = data.row(rows[local]);
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        const auto q = static_cast<std::size_t>(fill[static_cast<std::size_t>(row.index[k])]++);
+        col_row[q] = static_cast<std::int32_t>(local);
+        col_value[q] = row.value[k];
+      }
+    }
+    pi = static_cast<double>(rows.size()) / static_cast<double>(data.num_rows);
+  }
+};
+
+// One worker's mailbox slot: the worker fills the request, pushes it, and
+// blocks until the master has written the reply and bumped `replied`.
+struct alignas(64) Message {
+  Message* next = nullptr;
+  int worker = 0;
+  // worker -> master
+  std::vector<std::int32_t> index;
+  std::vector<double> delta;
+  double local_objective = 0.0;   // f_i + l1 |.|_1 at the copy used
+  std::int64_t copy_exchange = 0; // master's exchange count when the copy was sent
+  std::int64_t rows = 0;          // rows whose local gradient this step computed
+  bool failed = false;            // the worker hit an error and only waits for stop
+  // master -> worker
+  enum class Reply { kChanges, kDense, kReset };
+  Reply kind = Reply::kChanges;
+  std::vector<std::int32_t> reply_index;  // kChanges
+  std::vector<double> reply_value;        // kChanges: new w_j; kDense/kReset: all of w
+  std::vector<double> reset_local;        // kReset: the worker's new w_i
+  std::int64_t reply_exchange = 0;
+  bool stop = false;
+  kernels::Signal replied;
+};
+
+// What workers and master share besides the messages.
+struct Shared {
+  kernels::Mailbox<Message> mailbox;
+  std::atomic<bool> stopping{false};     // set by the master: finish up
+  std::atomic<std::uint32_t> gate{0};    // 1 while the master traces (workers park)
+  std::atomic<int> parked{0};            // workers blocked on a reply or on the gate
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+};
+
+template <class L>
+class Worker {
+ public:
+  Worker(const Dataset& data, const Shard& shard, const Problem& problem, double gamma,
+         const DistributedOptions& dist, double delay_factor, std::uint64_t seed, int id)
+      : data_(data),
+        shard_(shard),
+        d_(data.num_cols),
+        n_(static_cast<std::int64_t>(shard.rows.size())),
+        gamma_(gamma),
+        l1_(problem.l1),
+        l2_(problem.l2),
+        p_(dist.mask_p),
+        pi_(shard.pi),
+        local_steps_(dist.local_steps),
+        delay_factor_(delay_factor),
+        rng_(data::Rng::ForStream(seed, kMaskStream, static_cast<std::uint64_t>(id))),
+        w_copy_(static_cast<std::size_t>(d_), 0.0),
+        w_local_(static_cast<std::size_t>(d_), 0.0),
+        support_(static_cast<std::size_t>(d_)),
+        z_(static_cast<std::size_t>(n_), 0.0),
+        row_loss_(static_cast<std::size_t>(n_), 0.0),
+        dirty_mark_(static_cast<std::size_t>(n_), 0),
+        deriv_(static_cast<std::size_t>(n_), 0.0),
+        deriv_stamp_(static_cast<std::size_t>(n_), 0) {
+    RefreshMargins();
+  }
+
+  std::int64_t messages_sent() const { return messages_sent_; }
+  const std::vector<double>& w_local() const { return w_local_; }
+
+  void Run(Message& msg, Shared& shared) {
+    std::uint32_t seen = msg.replied.Value();
+    bool dead = false;  // after an error: only send empty messages until stop
+    for (;;) {
+      WaitAtGate(shared);
+      msg.index.clear();
+      msg.delta.clear();
+      msg.rows = 0;
+      msg.failed = dead;
+      if (!dead && !shared.stopping.load(std::memory_order_relaxed)) {
+        try {
+          const Clock::time_point t0 = Clock::now();
+          Step(msg);
+          if (delay_factor_ > 1.0) {
+            std::this_thread::sleep_for((Clock::now() - t0) * (delay_factor_ - 1.0));
+          }
+        } catch (...) {
+          Fail(shared, std::current_exception());
+          dead = true;
+          msg.index.clear();
+          msg.delta.clear();
+          msg.rows = 0;
+          msg.failed = true;
+        }
+      }
+      shared.parked.fetch_add(1, std::memory_order_acq_rel);
+      shared.parked.notify_all();
+      ++messages_sent_;
+      shared.mailbox.Push(&msg);
+      seen = msg.replied.WaitChange(seen);
+      shared.parked.fetch_sub(1, std::memory_order_acq_rel);
+      if (msg.stop) return;
+      if (dead) continue;
+      try {
+        ApplyReply(msg);
+      } catch (...) {
+        Fail(shared, std::current_exception());
+        dead = true;
+      }
+    }
+  }
+
+ private:
+  static void Fail(Shared& shared, std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(shared.error_mutex);
+    if (!shared.error) shared.error = e;
+    shared.failed.store(true, std::memory_order_relaxed);
+  }
+
+  static void WaitAtGate(Shared& shared) {
+    if (shared.gate.load(std::memory_order_acquire) == 0) return;
+    shared.parked.fetch_add(1, std::memory_order_acq_rel);
+    shared.parked.notify_all();
+    shared.gate.wait(1, std::memory_order_acquire);
+    shared.parked.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  // Exact margins, losses and loss sum from the rows (O(nnz of the shard)).
+  void RefreshMargins() {
+    loss_sum_ = 0.0;
+    reg_sq_ = 0.0;
+    reg_abs_ = 0.0;
+    for (const double v : w_copy_) {
+      reg_sq_ += v * v;
+      reg_abs_ += std::fabs(v);
+    }
+    for (std::int64_t r = 0; r < n_; ++r) {
+      const SparseRow row = data_.row(shard_.rows[static_cast<std::size_t>(r)]);
+      double z = 0.0;
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        z += w_copy_[static_cast<std::size_t>(row.index[k])] * row.value[k];
+      }
+      z_[static_cast<std::size_t>(r)] = z;
+      const double loss = L::Value(shard_.labels[static_cast<std::size_t>(r)], z);
+      row_loss_[static_cast<std::size_t>(r)] = loss;
+      loss_sum_ += loss;
+    }
+    ++stamp_;
+    since_refresh_ = 0;
+  }
+
+  // w_copy_[j] := v, keeping margins, the support and the dirty rows current.
+  void SetCopy(std::int32_t j, double v) {
+    const auto ju = static_cast<std::size_t>(j);
+    const double delta = v - w_copy_[ju];
+    if (delta == 0.0) return;
+    reg_sq_ += v * v - w_copy_[ju] * w_copy_[ju];
+    reg_abs_ += std::fabs(v) - std::fabs(w_copy_[ju]);
+    w_copy_[ju] = v;
+    support_.Set(j, v != 0.0);
+    for (std::int64_t q = shard_.col_start[ju]; q < shard_.col_start[ju + 1]; ++q) {
+      const auto r = static_cast<std::size_t>(shard_.col_row[static_cast<std::size_t>(q)]);
+      z_[r] += delta * shard_.col_value[static_cast<std::size_t>(q)];
+      if (dirty_mark_[r] != apply_id_) {
+        dirty_mark_[r] = apply_id_;
+        dirty_.push_back(static_cast<std::int32_t>(r));
+      }
+    }
+  }
+
+  void ApplyReply(const Message& msg) {
+    ++apply_id_;
+    dirty_.clear();
+    switch (msg.kind) {
+      case Message::Reply::kChanges:
+        for (std::size_t k = 0; k < msg.reply_index.size(); ++k) {
+          SetCopy(msg.reply_index[k], msg.reply_value[k]);
+        }
+        break;
+      case Message::Reply::kDense:
+        for (std::int32_t j = 0; j < d_; ++j) SetCopy(j, msg.reply_value[static_cast<std::size_t>(j)]);
+        break;
+      case Message::Reply::kReset:
+        w_local_ = msg.reset_local;
+        for (std::int32_t j = 0; j < d_; ++j) SetCopy(j, msg.reply_value[static_cast<std::size_t>(j)]);
+        since_refresh_ = kRefreshEvery;  // recompute everything before the next step
+        break;
+    }
+    copy_exchange_ = msg.reply_exchange;
+    for (const std::int32_t r : dirty_) {
+      const auto ru = static_cast<std::size_t>(r);
+      const double loss = L::Value(shard_.labels[ru], z_[ru]);
+      loss_sum_ += loss - row_loss_[ru];
+      row_loss_[ru] = loss;
+    }
+    ++stamp_;  // cached derivatives are stale
+  }
+
+  // Loss derivative of local row r at margins z (cached per stamp).
+  double Derivative(std::int32_t r, const std::vector<double>& z) {
+    const auto ru = static_cast<std::size_t>(r);
+    if (deriv_stamp_[ru] != stamp_) {
+      deriv_stamp_[ru] = stamp_;
+      deriv_[ru] = L::Derivative(shard_.labels[ru], z[ru]);
+    }
+    return deriv_[ru];
+  }
+
+  // grad f_i on coordinate j at margins z and coordinate value wj.
+  double Gradient(std::int32_t j, double wj, const std::vector<double>& z) {
+    const auto ju = static_cast<std::size_t>(j);
+    double g = 0.0;
+    for (std::int64_t q = shard_.col_start[ju]; q < shard_.col_start[ju + 1]; ++q) {
+      g += Derivative(shard_.col_row[static_cast<std::size_t>(q)], z) *
+           shard_.col_value[static_cast<std::size_t>(q)];
+    }
+    return g * inv_n_ + l2_ * wj;
+  }
+
+  void Step(Message& msg) {
+    if (since_refresh_ >= kRefreshEvery) RefreshMargins();
+    ++since_refresh_;
+    msg.local_objective = loss_sum_ * inv_n_ + 0.5 * l2_ * reg_sq_ + l1_ * reg_abs_;
+    msg.copy_exchange = copy_exchange_;
+    msg.rows = n_ * local_steps_;
+
+    // The mask: supp(w) plus each zero coordinate with probability p.
+    mask_.assign(support_.members().begin(), support_.members().end());
+    kernels::GeometricSkips(d_, p_, rng_, [&](std::int32_t j) {
+      if (!support_.Contains(j)) mask_.push_back(j);
+    });
+
+    u_.resize(mask_.size());
+    for (std::size_t k = 0; k < mask_.size(); ++k) u_[k] = w_copy_[static_cast<std::size_t>(mask_[k])];
+    const std::vector<double>* z = &z_;
+    if (local_steps_ > 1) {
+      // K - 1 local proximal-gradient steps over the mask, on a private copy
+      // of the margins, each through the master's model with the other
+      // workers' contributions frozen: z <- prox(w_bar + pi_i (z - gamma
+      // grad f_i(z) - w_i)). At the optimum z stays w*, so the fixed point is
+      // exact (plain local steps on f_i alone would drift). w_bar is known
+      // exactly where w != 0 (w_bar_j = w_j + gamma l1 sign(w_j)) and taken
+      // as 0 where w = 0.
+      z_local_ = z_;
+      z = &z_local_;
+      step_.resize(mask_.size());
+      const double threshold = gamma_ * l1_;
+      for (int t = 0; t + 1 < local_steps_; ++t) {
+        for (std::size_t k = 0; k < mask_.size(); ++k) {
+          const auto ju = static_cast<std::size_t>(mask_[k]);
+          const double wj = w_copy_[ju];
+          const double w_bar = wj > 0.0 ? wj + threshold : (wj < 0.0 ? wj - threshold : 0.0);
+          const double u = u_[k] - gamma_ * Gradient(mask_[k], u_[k], z_local_);
+          step_[k] = kernels::SoftThreshold(w_bar + pi_ * (u - w_local_[ju]), threshold);
+        }
+        for (std::size_t k = 0; k < mask_.size(); ++k) {
+          const double delta = step_[k] - u_[k];
+          if (delta == 0.0) continue;
+          u_[k] = step_[k];
+          const auto ju = static_cast<std::size_t>(mask_[k]);
+          for (std::int64_t q = shard_.col_start[ju]; q < shard_.col_start[ju + 1]; ++q) {
+            z_local_[static_cast<std::size_t>(shard_.col_row[static_cast<std::size_t>(q)])] +=
+                delta * shard_.col_value[static_cast<std::size_t>(q)];
+          }
+        }
+        ++stamp_;
+      }
+    }
+    // The gradient step whose prox the master applies: w_i+ on the mask.
+    for (std::size_t k = 0; k < mask_.size(); ++k) {
+      const std::int32_t j = mask_[k];
+      const auto ju = static_cast<std::size_t>(j);
+      const double next = u_[k] - gamma_ * Gradient(j, u_[k], *z);
+      const double delta = next - w_local_[ju];
+      w_local_[ju] = next;
+      if (delta != 0.0) {
+        msg.index.push_back(j);
+        msg.delta.push_back(delta);
+      }
+    }
+    if (local_steps_ > 1) ++stamp_;  // derivatives cached at z_local_ are not z_'s
+  }
+
+  const Dataset& data_;
+  const Shard& shard_;
+  const std::int32_t d_;
+  const std::int64_t n_;
+  const double inv_n_ = 1.0 / static_cast<double>(n_);
+  const double gamma_, l1_, l2_, p_;
+  const double pi_;
+  const int local_steps_;
+  const double delay_factor_;
+  data::Rng rng_;
+  std::vector<double> w_copy_;   // the last w received from the master
+  std::vector<double> w_local_;  // w_i
+  kernels::SupportSet support_;  // supp(w_copy_)
+  std::vector<double> z_;        // margins X_i w_copy_
+  std::vector<double> row_loss_;
+  double loss_sum_ = 0.0;
+  double reg_sq_ = 0.0, reg_abs_ = 0.0;  // |w_copy_|^2, |w_copy_|_1
+  std::vector<std::uint32_t> dirty_mark_;
+  std::vector<std::int32_t> dirty_;
+  std::uint32_t apply_id_ = 0;
+  std::vector<double> deriv_;
+  std::vector<std::uint64_t> deriv_stamp_;
+  std::uint64_t stamp_ = 1;
+  int since_refresh_ = 0;
+  std::int64_t copy_exchange_ = 0;
+  std::vector<std::int32_t> mask_;
+  std::vector<double> u_, step_, z_local_;
+  std::int64_t messages_sent_ = 0;
+};
+
+// The master's state: w_bar, w = prox(w_bar), the change log behind the
+// incremental replies, counters and the restart safeguard.
+class Master {
+ public:
+  Master(const Dataset& data, const Problem& problem, const Options& options,
+         const std::vector<Shard>& shards, double gamma)
+      : d_(data.num_cols),
+        m_(data.num_rows),
+        problem_(problem),
+        options_(options),
+        shards_(shards),
+        workers_(static_cast<int>(shards.size())),
+        gamma_(gamma),
+        threshold_(gamma * problem.l1),
+        w_bar_(static_cast<std::size_t>(d_), 0.0),
+        w_(static_cast<std::size_t>(d_), 0.0),
+        good_w_bar_(static_cast<std::size_t>(d_), 0.0),
+        last_pos_(static_cast<std::size_t>(d_), -1),
+        sync_pos_(static_cast<std::size_t>(workers_), 0),
+        needs_reset_(static_cast<std::size_t>(workers_), false),
+        last_objective_(static_cast<std::size_t>(workers_), std::numeric_limits<double>::quiet_NaN()),
+        in_round_(static_cast<std::size_t>(workers_), false) {
+    if (!options.reference_w.empty()) {
+      if (options.reference_w.size() != static_cast<std::size_t>(d_)) {
+        throw Error(ErrorKind::kInvalidOption,
+                    "reference_w has " + std::to_string(options.reference_w.size()) +
+                        " coordinates, the data has " + std::to_string(d_));
+      }
+      reference_support_.resize(static_cast<std::size_t>(d_));
+      for (std::size_t j = 0; j < reference_support_.size(); ++j) {
+        reference_support_[j] = options.reference_w[j] != 0.0;
+      }
+    }
+    round_start_w_bar_.assign(static_cast<std::size_t>(d_), 0.0);
+    RecountSupport();
+  }
+
+  const std::vector<double>& w() const { return w_; }
+  const std::vector<double>& w_bar() const { return w_bar_; }
+  std::int64_t messages_received() const { return exchanges_; }
+  std::int64_t rows() const { return rows_; }
+  int restarts() const { return restarts_; }
+  bool restarts_exhausted() const { return restarts_exhausted_; }
+
+  runtime::Counters counters() const {
+    runtime::Counters c;
+    c.updates = rows_;
+    c.epoch = static_cast<double>(rows_) / static_cast<double>(m_);
+    c.exchanges = exchanges_;
+    c.coords_sent = coords_sent_;
+    c.bits_sent = bits_sent_;
+    c.coords_returned = coords_returned_;
+    c.bits_returned = bits_returned_;
+    return c;
+  }
+
+  // Applies a worker's message (unless it was computed before a restart) and
+  // updates the round safeguard. Returns false when a restart was needed but
+  // none are left.
+  bool Apply(const Message& msg) {
+    const auto i = static_cast<std::size_t>(msg.worker);
+    const auto n = static_cast<std::int64_t>(msg.index.size());
+    ++exchanges_;
+    coords_sent_ += n;
+    bits_sent_ += MessageBits(n, d_);
+    if (needs_reset_[i]) {
+      ++dropped_;
+      return true;
+    }
+    if (msg.rows > 0) max_delay_ = std::max(max_delay_, exchanges_done_ - msg.copy_exchange);
+    ++exchanges_done_;
+    const double pi = shards_[i].pi;
+    for (std::size_t k = 0; k < msg.index.size(); ++k) {
+      const std::int32_t j = msg.index[k];
+      const auto ju = static_cast<std::size_t>(j);
+      w_bar_[ju] += pi * msg.delta[k];
+      SetW(j, kernels::SoftThreshold(w_bar_[ju], threshold_));
+    }
+    rows_ += msg.rows;
+    if (msg.rows == 0) return true;  // an empty closing message
+    last_objective_[i] = msg.local_objective;
+    if (!in_round_[i]) {
+      in_round_[i] = true;
+      if (++round_count_ == workers_) return EndRound();
+    }
+    return true;
+  }
+
+  // Writes the reply into `msg` (w's changes since the worker's last copy,
+  // all of w, or a reset) and wakes the worker.
+  void Reply(Message& msg, bool stop) {
+    const auto i = static_cast<std::size_t>(msg.worker);
+    msg.stop = stop;
+    msg.reply_exchange = exchanges_done_;
+    const std::int64_t end = log_base_ + static_cast<std::int64_t>(log_.size());
+    if (stop) {
+      msg.kind = Message::Reply::kChanges;
+      msg.reply_index.clear();
+      msg.reply_value.clear();
+    } else if (needs_reset_[i]) {
+      needs_reset_[i] = false;
+      msg.kind = Message::Reply::kReset;
+      msg.reply_value = w_;
+      msg.reset_local = good_w_bar_;
+      Count(d_, true);
+    } else if (end - sync_pos_[i] >= d_) {
+      SendDense(msg);
+    } else {
+      msg.kind = Message::Reply::kChanges;
+      msg.reply_index.clear();
+      msg.reply_value.clear();
+      for (std::int64_t q = sync_pos_[i]; q < end; ++q) {
+        const std::int32_t j = log_[static_cast<std::size_t>(q - log_base_)];
+        if (last_pos_[static_cast<std::size_t>(j)] != q) continue;  // changed again later
+        msg.reply_index.push_back(j);
+        msg.reply_value.push_back(w_[static_cast<std::size_t>(j)]);
+      }
+      const auto n = static_cast<std::int64_t>(msg.reply_index.size());
+      if (96 * n > 64 * static_cast<std::int64_t>(d_)) {
+        SendDense(msg);
+      } else {
+        Count(n, false);
+      }
+    }
+    sync_pos_[i] = end;
+    CompactLog();
+    msg.replied.Bump();
+  }
+
+  // Puts w back to prox(good w_bar) and makes every worker restart from it.
+  // Returns false if no restarts are left.
+  bool Restart() {
+    if (restarts_ >= options_.distributed.max_restarts) {
+      restarts_exhausted_ = true;
+      return false;
+    }
+    ++restarts_;
+    w_bar_ = good_w_bar_;
+    for (std::int32_t j = 0; j < d_; ++j) {
+      w_[static_cast<std::size_t>(j)] =
+          kernels::SoftThreshold(w_bar_[static_cast<std::size_t>(j)], threshold_);
+    }
+    std::fill(needs_reset_.begin(), needs_reset_.end(), true);
+    RecountSupport();
+    round_count_ = 0;
+    std::fill(in_round_.begin(), in_round_.end(), false);
+    std::fill(last_objective_.begin(), last_objective_.end(), std::numeric_limits<double>::quiet_NaN());
+    best_estimate_ = std::numeric_limits<double>::infinity();
+    round_start_w_bar_ = w_bar_;
+    return true;
+  }
+
+  // Puts w to the best round's point (after restarts ran out).
+  void ReturnToGoodPoint() {
+    w_bar_ = good_w_bar_;
+    for (std::int32_t j = 0; j < d_; ++j) {
+      w_[static_cast<std::size_t>(j)] =
+          kernels::SoftThreshold(w_bar_[static_cast<std::size_t>(j)], threshold_);
+    }
+  }
+
+  void FillResult(Result* result) const {
+    result->max_delay = max_delay_;
+    result->dropped_messages = dropped_;
+    result->restarts = restarts_;
+    result->identification_epoch =
+        (!reference_support_.empty() && mismatch_ == 0) ? identified_epoch_
+                                                        : std::numeric_limits<double>::quiet_NaN();
+  }
+
+ private:
+  void SetW(std::int32_t j, double v) {
+    const auto ju = static_cast<std::size_t>(j);
+    const double old = w_[ju];
+    if (v == old) return;
+    w_[ju] = v;
+    if (!reference_support_.empty() && (old != 0.0) != (v != 0.0)) {
+      const bool was_ok = (old != 0.0) == reference_support_[ju];
+      mismatch_ += was_ok ? 1 : -1;
+      if (mismatch_ == 0) {
+        identified_epoch_ = static_cast<double>(rows_) / static_cast<double>(m_);
+      }
+    }
+    last_pos_[ju] = log_base_ + static_cast<std::int64_t>(log_.size());
+    log_.push_back(j);
+  }
+
+  // After w was replaced wholesale (start, restart).
+  void RecountSupport() {
+    if (reference_support_.empty()) return;
+    const bool was_identified = mismatch_ == 0 && !std::isnan(identified_epoch_);
+    mismatch_ = 0;
+    for (std::size_t j = 0; j < w_.size(); ++j) {
+      if ((w_[j] != 0.0) != reference_support_[j]) ++mismatch_;
+    }
+    if (mismatch_ == 0 && !was_identified) {
+      identified_epoch_ = static_cast<double>(rows_) / static_cast<double>(m_);
+    }
+  }
+
+  void SendDense(Message& msg) {
+    msg.kind = Message::Reply::kDense;
+    msg.reply_index.clear();
+    msg.reply_value = w_;
+    Count(d_, true);
+  }
+
+  void Count(std::int64_t n, bool dense) {
+    coords_returned_ += n;
+    bits_returned_ += dense ? 64 * static_cast<std::int64_t>(d_) : MessageBits(n, d_);
+  }
+
+  // Drops the log prefix no worker needs any more (amortised O(1)).
+  void CompactLog() {
+    const std::int64_t oldest = *std::min_element(sync_pos_.begin(), sync_pos_.end());
+    const std::int64_t dead = oldest - log_base_;
+    if (dead < 4096 || 2 * dead < static_cast<std::int64_t>(log_.size())) return;
+    log_.erase(log_.begin(), log_.begin() + dead);
+    log_base_ = oldest;
+  }
+
+  // Every worker has reported since the last check: the objective estimate
+  // must not rise (paper 000, Section 4: stop and restart when it does).
+  bool EndRound() {
+    round_count_ = 0;
+    std::fill(in_round_.begin(), in_round_.end(), false);
+    // sum_i pi_i (f_i + l1 |.|_1) at each worker's latest copy of w.
+    double estimate = 0.0;
+    for (std::size_t i = 0; i < last_objective_.size(); ++i) {
+      estimate += shards_[i].pi * last_objective_[i];
+    }
+    bool keep = std::isfinite(estimate);
+    if (keep && !std::isfinite(best_estimate_)) {  // first round (after a start or restart)
+      first_estimate_ = estimate;
+    } else if (keep) {
+      const double scale = std::max(std::fabs(best_estimate_), first_estimate_ - best_estimate_);
+      keep = estimate <= best_estimate_ + kRiseTolerance * scale;
+    }
+    if (!keep) return Restart();
+    if (!(estimate >= best_estimate_)) {
+      // The estimate describes the copies the workers used during the round,
+      // all taken at or after its start: the round's starting w_bar is the
+      // point to come back to.
+      best_estimate_ = estimate;
+      good_w_bar_.swap(round_start_w_bar_);
+    }
+    round_start_w_bar_ = w_bar_;
+    return true;
+  }
+
+  const std::int32_t d_;
+  const std::int64_t m_;
+  const Problem problem_;
+  const Options& options_;
+  const std::vector<Shard>& shards_;
+  const int workers_;
+  const double gamma_, threshold_;
+  std::vector<double> w_bar_, w_, good_w_bar_;
+  // Change log: log_[q - log_base_] is the coordinate changed at position q;
+  // last_pos_[j] the last position of j; sync_pos_[i] the log end at worker
+  // i's last reply.
+  std::vector<std::int32_t> log_;
+  std::int64_t log_base_ = 0;
+  std::vector<std::int64_t> last_pos_;
+  std::vector<std::int64_t> sync_pos_;
+  std::vector<bool> needs_reset_;
+  std::vector<double> last_objective_;
+  std::vector<bool> in_round_;
+  int round_count_ = 0;
+  double best_estimate_ = std::numeric_limits<double>::infinity();
+  double first_estimate_ = 0.0;
+  std::vector<double> round_start_w_bar_;  // w_bar when the current round began
+  std::vector<bool> reference_support_;
+  std::int64_t mismatch_ = 0;
+  double identified_epoch_ = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t exchanges_ = 0;       // messages received (dropped ones included)
+  std::int64_t exchanges_done_ = 0;  // messages applied
+  std::int64_t rows_ = 0, coords_sent_ = 0, bits_sent_ = 0;
+  std::int64_t coords_returned_ = 0, bits_returned_ = 0;
+  std::int64_t max_delay_ = 0, dropped_ = 0;
+  int restarts_ = 0;
+  bool restarts_exhausted_ = false;
+};
+
+template <class L>
+Result Run(const Dataset& data, const Problem& problem, const Options& options,
+           SodaAudit* audit) {
+  const int workers = options.threads;
+  if (workers > data.num_rows) {
+    throw Error(ErrorKind::kInvalidOption,
+                "threads = " + std::to_string(workers) + ": soda needs at most one worker per row (" +
+                    std::to_string(data.num_rows) + " rows)");
+  }
+  DistributedOptions dist = options.distributed;
+  if (options.solver == SolverKind::kDavePg) dist.mask_p = 1.0;
+
+  std::vector<Shard> shards;
+  shards.reserve(static_cast<std::size_t>(workers));
+  for (auto& rows : MakeShards(data.num_rows, workers, dist.shard_skew, dist.shuffle_rows,
+                               options.seed)) {
+    shards.emplace_back(data, std::move(rows));
+  }
+  double gamma = options.step;
+  double smoothness = 0.0;
+  if (!(gamma > 0.0)) {
+    for (const Shard& s : shards) {
+      smoothness = std::max(smoothness, ShardSmoothness(data, problem, s.rows, options.seed));
+    }
+    gamma = smoothness > 0.0 ? 2.0 / (problem.l2 + smoothness) : 1.0;
+  }
+
+  Shared shared;
+  std::vector<std::unique_ptr<Message>> messages;
+  std::vector<std::unique_ptr<Worker<L>>> worker_state;
+  for (int i = 0; i < workers; ++i) {
+    messages.push_back(std::make_unique<Message>());
+    messages.back()->worker = i;
+    const double factor =
+        dist.worker_delay.empty()
+            ? 1.0
+            : dist.worker_delay[static_cast<std::size_t>(i) % dist.worker_delay.size()];
+    worker_state.push_back(std::make_unique<Worker<L>>(
+        data, shards[static_cast<std::size_t>(i)], problem, gamma, dist, factor, options.seed, i));
+  }
+  Master master(data, problem, options, shards, gamma);
+
+  runtime::Tracer tracer(data, problem, options);
+  tracer.Begin(master.w());
+  std::optional<Status> verdict;
+  double next_trace = options.trace_every_epochs;
+  double busy_seconds = 0.0;
+  std::exception_ptr master_error;
+
+  // Pauses the workers (each finishes its step and parks), records a trace
+  // point off the clock, and reopens the gate.
+  auto trace_point = [&]() {
+    shared.gate.store(1, std::memory_order_release);
+    for (int v = shared.parked.load(std::memory_order_acquire); v < workers;
+         v = shared.parked.load(std::memory_order_acquire)) {
+      shared.parked.wait(v, std::memory_order_acquire);
+    }
+    std::optional<Status> v = tracer.Record(master.w(), master.counters());
+    if (v == Status::kDiverged) {
+      v = master.Restart() ? std::nullopt : std::optional<Status>(Status::kDiverged);
+    }
+    if (v && !verdict) verdict = v;
+    shared.gate.store(0, std::memory_order_release);
+    shared.gate.notify_all();
+  };
+
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(static_cast<std::size_t>(workers));
+    for (int i = 0; i < workers; ++i) {
+      threads.emplace_back([&, i] {
+        worker_state[static_cast<std::size_t>(i)]->Run(*messages[static_cast<std::size_t>(i)],
+                                                       shared);
+      });
+    }
+    int stopped = 0;
+    auto begin_stop = [&](Status status) {
+      if (!verdict) verdict = status;
+      shared.stopping.store(true, std::memory_order_relaxed);
+    };
+    while (stopped < workers) {
+      Message* list = shared.mailbox.TakeAll();
+      if (list == nullptr) {
+        shared.mailbox.WaitNonEmpty();
+        continue;
+      }
+      // Apply the whole batch, decide whether the run goes on, then reply:
+      // a worker learns of a stop in the reply to its own message, so one
+      // worker and a seed give the same final w whatever the timing.
+      const Clock::time_point t0 = Clock::now();
+      for (Message* msg = list; msg != nullptr; msg = msg->next) {
+        if (master_error) continue;  // after a master error: no more updates
+        try {
+          const bool stopping = shared.stopping.load(std::memory_order_relaxed);
+          if (!master.Apply(*msg) && !stopping) begin_stop(Status::kDiverged);
+        } catch (...) {
+          master_error = std::current_exception();
+          begin_stop(Status::kInterrupted);
+        }
+      }
+      Clock::duration busy = Clock::now() - t0;
+      if (!shared.stopping.load(std::memory_order_relaxed)) {
+        if (shared.failed.load(std::memory_order_relaxed)) {
+          begin_stop(Status::kInterrupted);
+        } else {
+          const runtime::Counters c = master.counters();
+          if (c.epoch >= next_trace) {
+            while (next_trace <= c.epoch) next_trace += options.trace_every_epochs;
+            trace_point();  // off the master's busy time
+          } else if (auto limit = tracer.CheckLimits()) {
+            verdict = limit;
+          }
+          if (!verdict && c.epoch >= static_cast<double>(options.max_epochs)) {
+            verdict = Status::kMaxEpochs;
+          }
+          if (verdict) begin_stop(*verdict);
+        }
+      }
+      const Clock::time_point t1 = Clock::now();
+      for (Message* msg = list; msg != nullptr;) {
+        Message* next = msg->next;  // the reply hands msg back to its worker
+        bool stop_now = shared.stopping.load(std::memory_order_relaxed);
+        try {
+          master.Reply(*msg, stop_now);
+        } catch (...) {  // e.g. out of memory: stop this worker with an empty reply
+          if (!master_error) master_error = std::current_exception();
+          begin_stop(Status::kInterrupted);
+          stop_now = true;
+          msg->kind = Message::Reply::kChanges;
+          msg->reply_index.clear();
+          msg->reply_value.clear();
+          msg->stop = true;
+          msg->replied.Bump();
+        }
+        if (stop_now) ++stopped;
+        msg = next;
+      }
+      busy += Clock::now() - t1;
+      busy_seconds += std::chrono::duration<double>(busy).count();
+      if (dist.master_delay > 1.0) std::this_thread::sleep_for(busy * (dist.master_delay - 1.0));
+    }
+  }  // workers join here
+  if (audit != nullptr) {
+    *audit = SodaAudit{};
+    audit->messages_received = master.messages_received();
+    std::vector<double> mean(static_cast<std::size_t>(data.num_cols), 0.0);
+    for (std::size_t i = 0; i < worker_state.size(); ++i) {
+      audit->messages_sent += worker_state[i]->messages_sent();
+      const std::vector<double>& wi = worker_state[i]->w_local();
+      for (std::size_t j = 0; j < mean.size(); ++j) mean[j] += shards[i].pi * wi[j];
+    }
+    for (std::size_t j = 0; j < mean.size(); ++j) {
+      audit->invariant_gap = std::max(audit->invariant_gap, std::fabs(master.w_bar()[j] - mean[j]));
+      audit->w_bar_scale = std::max(audit->w_bar_scale, std::fabs(master.w_bar()[j]));
+    }
+  }
+  if (master_error) std::rethrow_exception(master_error);
+  if (shared.error) std::rethrow_exception(shared.error);
+
+  if (master.restarts_exhausted()) {
+    verdict = Status::kDiverged;
+    master.ReturnToGoodPoint();
+  }
+  Result result;
+  result.step_used = gamma;
+  result.master_busy = tracer.Seconds() > 0.0 ? std::min(1.0, busy_seconds / tracer.Seconds())
+                                              : std::numeric_limits<double>::quiet_NaN();
+  master.FillResult(&result);
+  result.message = std::string(ToString(options.solver)) + ", " + std::to_string(workers) +
+                   " workers, mask p " + std::to_string(dist.mask_p) + ", local steps " +
+                   std::to_string(dist.local_steps) + ", gamma " + std::to_string(gamma) +
+                   (smoothness > 0.0 ? " = 2/(mu+L), L " + std::to_string(smoothness) : "") +
+                   ", restarts " + std::to_string(master.restarts());
+  tracer.Finish(verdict.value_or(Status::kMaxEpochs), master.w(), master.counters(), &result);
+  return result;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::int64_t>> MakeShards(std::int64_t rows, int workers, double skew,
+                                                  bool shuffle, std::uint64_t seed) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(rows));
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  if (shuffle) {
+    data::Rng rng = data::Rng::ForStream(seed, kShardStream, 0);
+    for (std::int64_t i = rows - 1; i > 0; --i) {
+      const auto j = static_cast<std::int64_t>(rng.Below(static_cast<std::uint64_t>(i + 1)));
+      std::swap(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(j)]);
+    }
+  }
+  const std::vector<std::int64_t> bounds = ShardBoundaries(rows, workers, skew);
+  std::vector<std::vector<std::int64_t>> shards(static_cast<std::size_t>(workers));
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    shards[i].assign(order.begin() + bounds[i], order.begin() + bounds[i + 1]);
+  }
+  return shards;
+}
+
+double ShardSmoothness(const Dataset& data, const Problem& problem,
+                       std::span<const std::int64_t> rows, std::uint64_t seed) {
+  const auto d = static_cast<std::size_t>(data.num_cols);
+  if (rows.empty() || d == 0) return problem.l2;
+  data::Rng rng = data::Rng::ForStream(seed, kPowerStream, static_cast<std::uint64_t>(rows[0]));
+  std::vector<double> v(d), next(d);
+  for (double& x : v) x = rng.Uniform() + 0.5;  // positive start: not orthogonal to a
+                                                // nonnegative top eigenvector
+  std::vector<double> u(rows.size());
+  double lambda = 0.0;
+  constexpr int kMaxIterations = 200;
+  for (int it = 0; it < kMaxIterations; ++it) {
+    double norm = 0.0;
+    for (const double x : v) norm += x * x;
+    norm = std::sqrt(norm);
+    if (!(norm > 0.0)) break;
+    for (double& x : v) x /= norm;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const SparseRow row = data.row(rows[r]);
+      double z = 0.0;
+      for (std::int32_t k = 0; k < row.nnz; ++k) z += v[static_cast<std::size_t>(row.index[k])] * row.value[k];
+      u[r] = z;
+    }
+    std::fill(next.begin(), next.end(), 0.0);
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      const SparseRow row = data.row(rows[r]);
+      for (std::int32_t k = 0; k < row.nnz; ++k) next[static_cast<std::size_t>(row.index[k])] += u[r] * row.value[k];
+    }
+    double rayleigh = 0.0;  // v^T (X^T X) v with |v| = 1
+    for (const double z : u) rayleigh += z * z;
+    rayleigh /= static_cast<double>(rows.size());
+    v.swap(next);
+    const bool settled = std::fabs(rayleigh - lambda) <= 1e-6 * rayleigh;
+    lambda = rayleigh;
+    if (settled) break;
+  }
+  return CurvatureBound(problem.loss) * lambda * 1.01 + problem.l2;
+}
+
+Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,
+               SodaAudit* audit) {
+  if (problem.loss == Loss::kHinge) {
+    throw Error(ErrorKind::kUnsupported,
+                "solver " + std::string(ToString(options.solver)) +
+                    " needs a smooth loss (logistic, squared-hinge, squared); use hogwild or "
+                    "reference for hinge");
+  }
+  return kernels::DispatchLoss(problem.loss,
+                               [&](auto loss) { return Run<decltype(loss)>(data, problem, options, audit); });
+}
+
+}  // namespace asyncopt::algorithms

@@ -1,0 +1,71 @@
+// SODA and DAve-PG: asynchronous master/worker proximal gradient with
+// sparsity masks, on shared memory.
+//
+// Grishchenko, Iutzeler, Amini, "Sparse Asynchronous Distributed Learning"
+// (paper 000), Algorithm 1; DAve-PG (Mishchenko, Iutzeler, Malick, Amini,
+// ICML 2018) is its p = 1 case. Problem: min sum_i pi_i f_i(w) + l1 |w|_1 with
+// f_i the mean loss over worker i's shard S_i plus (l2/2)|w|^2, pi_i = |S_i|/m.
+//
+//   worker i (M = Options::threads of them, one std::jthread each):
+//     w_i = 0; repeat: receive w; mask = supp(w) + each zero coordinate with
+//     probability p (geometric skipping); u = [w - gamma grad f_i(w)]_mask;
+//     Delta = u - [w_i]_mask (sparse); w_i = u on the mask; send Delta.
+//   master (the calling thread):
+//     w_bar = 0; repeat: receive Delta from worker i; w_bar += pi_i Delta;
+//     w = prox_{gamma l1}(w_bar) on the coordinates of Delta; reply to worker i
+//     with the coordinates of w that changed since its last copy (or all of
+//     w when that is smaller).
+//
+// Messages travel through a lock-free mailbox (src/kernels/mailbox.hpp);
+// every wait blocks in std::atomic::wait. The master's work per message is
+// O(message size). A worker keeps its shard column-major and its margins
+// X_i w up to date from the changed coordinates, so a step costs the nonzeros
+// of the mask's columns, not of the whole shard.
+//
+// --local-steps K > 1 (as DAve-RPG, Mishchenko et al. 2018, reference [13] of
+// paper 000): K-1 local proximal-gradient steps on f_i + l1 |.|_1 over the
+// mask, then the final gradient step whose prox the master applies. K = 1 is
+// Algorithm 1.
+//
+// Divergence (small p, Section 4 of paper 000): after every round in which
+// each worker sent at least one message, the master estimates F from the
+// workers' reported local losses plus the regulariser at w; if it rose above
+// the best round's value (or is not finite) the run restarts from the best
+// round's w_bar (every w_i := w_bar), up to max_restarts times.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "asyncopt/dataset.hpp"
+#include "asyncopt/problem.hpp"
+#include "asyncopt/solver.hpp"
+
+namespace asyncopt::algorithms {
+
+// What the protocol tests check after a run (all workers joined).
+struct SodaAudit {
+  std::int64_t messages_sent = 0;      // by all workers
+  std::int64_t messages_received = 0;  // by the master
+  // max_j |w_bar_j - sum_i pi_i w_i,j|: zero up to rounding when no message
+  // was lost or applied twice.
+  double invariant_gap = 0.0;
+  double w_bar_scale = 0.0;  // max_j |w_bar_j|, to make the gap relative
+};
+
+Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,
+               SodaAudit* audit = nullptr);
+
+// Smoothness of the shard loss f_i(w) = (1/|S|) sum_{r in S} loss(x_r.w):
+// c * lambda_max(X_S^T X_S) / |S| by power iteration (an estimate from below,
+// returned with a 1% margin), plus l2.
+double ShardSmoothness(const Dataset& data, const Problem& problem,
+                       std::span<const std::int64_t> rows, std::uint64_t seed);
+
+// The rows of each worker's shard: a seeded permutation (or the identity) cut
+// by ShardBoundaries(m, M, skew).
+std::vector<std::vector<std::int64_t>> MakeShards(std::int64_t rows, int workers, double skew,
+                                                  bool shuffle, std::uint64_t seed);
+
+}  // namespace asyncopt::algorithms

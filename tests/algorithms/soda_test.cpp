@@ -1,0 +1,352 @@
+// SODA / DAve-PG (paper 000, Algorithm 1): convergence to the reference
+// optimum and its support, the master/worker protocol under injected delays
+// and early stops, restarts, determinism and option errors.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <string>
+#include <thread>
+#include <tuple>
+
+#include "algorithms/soda.hpp"
+#include "asyncopt/error.hpp"
+#include "asyncopt/optimum.hpp"
+#include "asyncopt/solver.hpp"
+
+namespace asyncopt {
+namespace {
+
+// Sparse rows with a planted sparse model: an l1 problem whose optimum has a
+// clear support.
+Dataset PlantedData(int rows, int cols, double density, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<double> truth(static_cast<std::size_t>(cols), 0.0);
+  for (int j = 0; j < cols; j += 3) truth[static_cast<std::size_t>(j)] = normal(rng);
+  Dataset d;
+  d.num_rows = rows;
+  d.num_cols = cols;
+  for (int i = 0; i < rows; ++i) {
+    double z = 0.0;
+    for (int j = 0; j < cols; ++j) {
+      if (unit(rng) < density) {
+        const double v = normal(rng);
+        d.col_index.push_back(j);
+        d.values.push_back(v);
+        z += v * truth[static_cast<std::size_t>(j)];
+      }
+    }
+    d.row_ptr.push_back(static_cast<std::int64_t>(d.col_index.size()));
+    d.labels.push_back(z + 0.5 * normal(rng) > 0 ? 1.0 : -1.0);
+  }
+  return d;
+}
+
+struct Fixture {
+  Dataset data = PlantedData(600, 60, 0.2, 7);
+  Problem problem{Loss::kLogistic, 0.03, 0.05};  // |w*_j| >= 0.07 on the support
+  ReferenceResult reference = SolveReference(data, problem);
+};
+
+const Fixture& Shared() {
+  static const Fixture f;
+  return f;
+}
+
+std::int64_t SupportMismatch(const std::vector<double>& a, const std::vector<double>& b) {
+  std::int64_t n = 0;
+  for (std::size_t j = 0; j < a.size(); ++j) n += (a[j] != 0.0) != (b[j] != 0.0);
+  return n;
+}
+
+Options SodaOptions(SolverKind solver, int workers, double p) {
+  const Fixture& f = Shared();
+  Options o;
+  o.solver = solver;
+  o.threads = workers;
+  o.distributed.mask_p = p;
+  o.max_epochs = 4000;
+  o.f_star = f.reference.objective;
+  o.target_subopt = 1e-8;
+  o.reference_w = f.reference.w;
+  o.trace_every_epochs = 5.0;
+  return o;
+}
+
+TEST(SodaFixture, ReferenceIsAccurateAndSparse) {
+  const Fixture& f = Shared();
+  ASSERT_TRUE(f.reference.converged);
+  const std::int64_t nnz = CountNonzeros(f.reference.w);
+  EXPECT_GT(nnz, 3);
+  EXPECT_LT(nnz, 60);  // l1 zeroes part of the model
+}
+
+using SolverWorkersP = std::tuple<SolverKind, int, double>;
+class SodaConvergence : public ::testing::TestWithParam<SolverWorkersP> {};
+
+TEST_P(SodaConvergence, ReachesOneEMinusEightAndIdentifiesTheSupport) {
+  const auto [solver, workers, p] = GetParam();
+  const Fixture& f = Shared();
+  const Options o = SodaOptions(solver, workers, p);
+  algorithms::SodaAudit audit;
+  const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
+  ASSERT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
+  EXPECT_LE(r.suboptimality, 1e-8);
+  EXPECT_EQ(SupportMismatch(r.w, f.reference.w), 0);
+  EXPECT_FALSE(std::isnan(r.identification_epoch));
+  EXPECT_LE(r.identification_epoch, r.epochs);
+  EXPECT_EQ(r.restarts, 0);
+  EXPECT_GT(r.exchanges, 0);
+  EXPECT_GT(r.coords_sent, 0);
+  EXPECT_GT(r.coords_returned, 0);
+  EXPECT_GT(r.bits_sent, 0);
+  EXPECT_GE(r.max_delay, 0);
+  if (workers == 1) EXPECT_EQ(r.max_delay, 0);  // a lone worker always has the latest w
+  EXPECT_GT(r.step_used, 0.0);
+  // No message lost or applied twice: w_bar = sum_i pi_i w_i.
+  EXPECT_EQ(audit.messages_sent, audit.messages_received);
+  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    WorkersAndMasks, SodaConvergence,
+    ::testing::Values(SolverWorkersP{SolverKind::kSoda, 1, 0.1}, SolverWorkersP{SolverKind::kSoda, 2, 0.1},
+                      SolverWorkersP{SolverKind::kSoda, 8, 0.1}, SolverWorkersP{SolverKind::kSoda, 1, 1.0},
+                      SolverWorkersP{SolverKind::kSoda, 2, 1.0}, SolverWorkersP{SolverKind::kSoda, 8, 1.0},
+                      SolverWorkersP{SolverKind::kDavePg, 2, 0.1}));
+
+TEST(Soda, DavePgIsTheFullMask) {
+  // dave-pg ignores mask_p: it must send exactly what soda with p = 1 sends
+  // on one worker (same seed, same deterministic protocol).
+  const Fixture& f = Shared();
+  Options a = SodaOptions(SolverKind::kDavePg, 1, 0.01);
+  Options b = SodaOptions(SolverKind::kSoda, 1, 1.0);
+  const Result ra = Solve(f.data, f.problem, a);
+  const Result rb = Solve(f.data, f.problem, b);
+  EXPECT_EQ(ra.w, rb.w);
+  EXPECT_EQ(ra.coords_sent, rb.coords_sent);
+}
+
+TEST(Soda, MaskSendsFewerCoordinatesThanTheFullVector) {
+  const Fixture& f = Shared();
+  const Result full = Solve(f.data, f.problem, SodaOptions(SolverKind::kDavePg, 2, 1.0));
+  const Result masked = Solve(f.data, f.problem, SodaOptions(SolverKind::kSoda, 2, 0.1));
+  ASSERT_EQ(full.status, Status::kTargetReached);
+  ASSERT_EQ(masked.status, Status::kTargetReached);
+  const double per_exchange_full = static_cast<double>(full.coords_sent) / full.exchanges;
+  const double per_exchange_masked = static_cast<double>(masked.coords_sent) / masked.exchanges;
+  EXPECT_LT(per_exchange_masked, 0.8 * per_exchange_full);
+}
+
+TEST(Soda, OneWorkerAndASeedAreBitReproducible) {
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 1, 0.1);
+  o.target_subopt = 0.0;
+  o.max_epochs = 60;
+  const Result a = Solve(f.data, f.problem, o);
+  const Result b = Solve(f.data, f.problem, o);
+  EXPECT_EQ(a.w, b.w);
+  EXPECT_EQ(a.coords_sent, b.coords_sent);
+  ASSERT_EQ(a.trace.size(), b.trace.size());
+  for (std::size_t k = 0; k < a.trace.size(); ++k) {
+    EXPECT_EQ(a.trace[k].objective, b.trace[k].objective);
+  }
+  o.seed = 2;  // another seed draws other masks
+  const Result c = Solve(f.data, f.problem, o);
+  EXPECT_NE(a.coords_sent, c.coords_sent);
+}
+
+TEST(Soda, LocalStepsKeepTheExactOptimum) {
+  // K - 1 local steps through the master's model keep the optimum a fixed
+  // point (plain local steps on f_i would drift away from it).
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 2, 0.1);
+  o.distributed.local_steps = 3;
+  const Result r = Solve(f.data, f.problem, o);
+  ASSERT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
+  EXPECT_EQ(SupportMismatch(r.w, f.reference.w), 0);
+}
+
+TEST(Soda, LocalStepsCutExchangesOfALoneWorker) {
+  // With one worker (pi = 1) each local step is a full proximal-gradient
+  // step, so K = 3 needs far fewer exchanges than K = 1.
+  const Fixture& f = Shared();
+  Options one = SodaOptions(SolverKind::kDavePg, 1, 1.0);
+  one.trace_every_epochs = 1.0;
+  Options three = one;
+  three.distributed.local_steps = 3;
+  const Result r1 = Solve(f.data, f.problem, one);
+  const Result r3 = Solve(f.data, f.problem, three);
+  ASSERT_EQ(r1.status, Status::kTargetReached) << r1.BriefReport();
+  ASSERT_EQ(r3.status, Status::kTargetReached) << r3.BriefReport();
+  EXPECT_LT(static_cast<double>(r3.exchanges), 0.6 * static_cast<double>(r1.exchanges))
+      << r3.exchanges << " vs " << r1.exchanges;
+}
+
+// ---------------------------------------------------------------- protocol --
+
+struct DelayCase {
+  const char* name;
+  std::vector<double> worker_delay;
+  double master_delay;
+  double skew;
+};
+
+class SodaDelays : public ::testing::TestWithParam<DelayCase> {};
+
+TEST_P(SodaDelays, ConvergesWithoutLosingMessages) {
+  const DelayCase& c = GetParam();
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 4, 0.2);
+  o.target_subopt = 1e-6;
+  o.distributed.worker_delay = c.worker_delay;
+  o.distributed.master_delay = c.master_delay;
+  o.distributed.shard_skew = c.skew;
+  algorithms::SodaAudit audit;
+  const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
+  ASSERT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
+  EXPECT_EQ(audit.messages_sent, audit.messages_received);
+  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+  EXPECT_EQ(r.dropped_messages, 0);
+  EXPECT_GE(r.master_busy, 0.0);
+  EXPECT_LE(r.master_busy, 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Injected, SodaDelays,
+    ::testing::Values(DelayCase{"SlowWorkers", {1.0, 6.0, 1.0, 12.0}, 1.0, 0.0},
+                      DelayCase{"SlowMaster", {}, 20.0, 0.0},
+                      DelayCase{"SkewedShardsAndSlowWorker", {3.0, 1.0}, 1.0, 0.5}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(SodaProtocol, TimeLimitStopsSlowWorkersAndKeepsEveryMessage) {
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 4, 0.5);
+  o.target_subopt = 0.0;
+  o.max_epochs = 1000000;
+  o.max_seconds = 0.2;
+  o.distributed.worker_delay = {1.0, 30.0};
+  algorithms::SodaAudit audit;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, Status::kTimeLimit);
+  EXPECT_LT(wall, 30.0);  // stops promptly: no hang
+  EXPECT_TRUE(r.IsSolutionUsable());
+  EXPECT_EQ(audit.messages_sent, audit.messages_received);
+  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+}
+
+TEST(SodaProtocol, StopRequestEndsTheRunWithEveryMessageApplied) {
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kDavePg, 8, 1.0);
+  o.target_subopt = 0.0;
+  o.max_epochs = 1000000;
+  o.distributed.master_delay = 3.0;
+  std::atomic<bool> stop{false};
+  o.stop = &stop;
+  std::jthread stopper([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    stop.store(true);
+  });
+  algorithms::SodaAudit audit;
+  const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
+  EXPECT_EQ(r.status, Status::kInterrupted);
+  EXPECT_TRUE(r.IsSolutionUsable());
+  EXPECT_GT(r.exchanges, 0);
+  EXPECT_EQ(audit.messages_sent, audit.messages_received);
+  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+}
+
+TEST(SodaProtocol, StopRequestedBeforeTheStartStillReturns) {
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 3, 0.1);
+  std::atomic<bool> stop{true};
+  o.stop = &stop;
+  const Result r = Solve(f.data, f.problem, o);
+  EXPECT_EQ(r.status, Status::kInterrupted);
+  EXPECT_TRUE(r.IsSolutionUsable());
+}
+
+// ----------------------------------------------------------------- restarts --
+
+TEST(SodaRestart, DivergingStepRestartsThenReportsDivergedWithAFinitePoint) {
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 2, 0.5);
+  o.step = 50.0;  // far beyond 2 / (mu + L): every round rises
+  o.target_subopt = 0.0;
+  o.max_epochs = 500;
+  o.distributed.max_restarts = 2;
+  const Result r = Solve(f.data, f.problem, o);
+  EXPECT_EQ(r.status, Status::kDiverged) << r.BriefReport();
+  EXPECT_EQ(r.restarts, 2);
+  ASSERT_TRUE(r.IsSolutionUsable());
+  for (const double v : r.w) ASSERT_TRUE(std::isfinite(v));
+  // The point handed back is the best round's, no worse than the start.
+  EXPECT_LE(r.objective, std::log(2.0) + 1e-12);
+}
+
+TEST(SodaRestart, ConvergingRunNeverRestarts) {
+  const Fixture& f = Shared();
+  const Result r = Solve(f.data, f.problem, SodaOptions(SolverKind::kDavePg, 4, 1.0));
+  ASSERT_EQ(r.status, Status::kTargetReached);
+  EXPECT_EQ(r.restarts, 0);
+  EXPECT_EQ(r.dropped_messages, 0);
+}
+
+// ------------------------------------------------------------------- setup --
+
+TEST(SodaSetup, ShardsPartitionTheRows) {
+  const auto shards = algorithms::MakeShards(103, 5, 0.5, true, 9);
+  ASSERT_EQ(shards.size(), 5u);
+  std::vector<int> seen(103, 0);
+  for (const auto& s : shards) {
+    EXPECT_GE(s.size(), 1u);
+    for (const std::int64_t r : s) ++seen[static_cast<std::size_t>(r)];
+  }
+  for (const int c : seen) EXPECT_EQ(c, 1);
+  EXPECT_GT(shards[0].size(), shards[4].size());  // skewed
+  const auto plain = algorithms::MakeShards(10, 2, 0.0, false, 9);
+  EXPECT_EQ(plain[0], (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
+}
+
+TEST(SodaSetup, PowerIterationMatchesTheLargestEigenvalue) {
+  // Rows e1 * 3 and e2 * 1: X^T X / n = diag(9, 1) / 2, lambda_max = 4.5.
+  Dataset d;
+  d.num_rows = 2;
+  d.num_cols = 2;
+  d.col_index = {0, 1};
+  d.values = {3.0, 1.0};
+  d.row_ptr = {0, 1, 2};
+  d.labels = {1.0, -1.0};
+  const Problem squared{Loss::kSquared, 0.0, 0.5};
+  const double l = algorithms::ShardSmoothness(d, squared, std::vector<std::int64_t>{0, 1}, 3);
+  EXPECT_NEAR(l, 1.0 * 4.5 * 1.01 + 0.5, 1e-6);
+}
+
+TEST(SodaSetup, RejectsBadOptions) {
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 2, 0.0);
+  EXPECT_THROW(Solve(f.data, f.problem, o), Error);
+  o.distributed.mask_p = 0.5;
+  o.distributed.local_steps = 0;
+  EXPECT_THROW(Solve(f.data, f.problem, o), Error);
+  o.distributed.local_steps = 1;
+  o.distributed.worker_delay = {1.0, 0.5};
+  EXPECT_THROW(Solve(f.data, f.problem, o), Error);
+  o.distributed.worker_delay = {};
+  o.reference_w = {1.0, 2.0};  // wrong size
+  EXPECT_THROW(Solve(f.data, f.problem, o), Error);
+  o.reference_w = {};
+  o.threads = 10000;  // more workers than rows
+  EXPECT_THROW(Solve(f.data, f.problem, o), Error);
+  o.threads = 2;
+  EXPECT_THROW(Solve(f.data, Problem{Loss::kHinge, 0.0, 1.0}, o), Error);
+}
+
+}  // namespace
+}  // namespace asyncopt
