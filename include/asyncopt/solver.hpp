@@ -163,6 +163,9 @@ struct Result {
   // Master/worker solvers (soda, dave-pg); NaN or 0 for the others.
   std::int64_t coords_returned = 0;  // coordinates sent master -> workers
   std::int64_t bits_returned = 0;
+  // Coordinates in the workers' masks, summed over exchanges (the paper's
+  // message size |M_p|; coords_sent counts only the nonzero deltas of it).
+  std::int64_t mask_coords = 0;
   std::int64_t max_delay = 0;        // master updates between a worker's copy and its reply
   std::int64_t dropped_messages = 0; // messages discarded by a restart (computed on a reset point)
   double master_busy = std::numeric_limits<double>::quiet_NaN();  // fraction of wall time

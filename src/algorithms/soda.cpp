@@ -98,6 +98,7 @@ struct alignas(64) Message {
   double local_objective = 0.0;   // f_i + l1 |.|_1 at the copy used
   std::int64_t copy_exchange = 0; // master's exchange count when the copy was sent
   std::int64_t rows = 0;          // rows whose local gradient this step computed
+  std::int64_t mask_size = 0;     // |M_p| of this step
   bool failed = false;            // the worker hit an error and only waits for stop
   // master -> worker
   enum class Reply { kChanges, kDense, kReset };
@@ -160,6 +161,7 @@ class Worker {
       msg.index.clear();
       msg.delta.clear();
       msg.rows = 0;
+      msg.mask_size = 0;
       msg.failed = dead;
       if (!dead && !shared.stopping.load(std::memory_order_relaxed)) {
         try {
@@ -314,6 +316,7 @@ class Worker {
       if (!support_.Contains(j)) mask_.push_back(j);
     });
 
+    msg.mask_size = static_cast<std::int64_t>(mask_.size());
     u_.resize(mask_.size());
     for (std::size_t k = 0; k < mask_.size(); ++k) u_[k] = w_copy_[static_cast<std::size_t>(mask_[k])];
     const std::vector<double>* z = &z_;
@@ -474,6 +477,7 @@ class Master {
       SetW(j, kernels::SoftThreshold(w_bar_[ju], threshold_));
     }
     rows_ += msg.rows;
+    mask_coords_ += msg.mask_size;
     if (msg.rows == 0) return true;  // an empty closing message
     last_objective_[i] = msg.local_objective;
     if (!in_round_[i]) {
@@ -558,6 +562,7 @@ class Master {
 
   void FillResult(Result* result) const {
     result->max_delay = max_delay_;
+    result->mask_coords = mask_coords_;
     result->dropped_messages = dropped_;
     result->restarts = restarts_;
     result->identification_epoch =
@@ -674,7 +679,7 @@ class Master {
   std::int64_t exchanges_done_ = 0;  // messages applied
   std::int64_t rows_ = 0, coords_sent_ = 0, bits_sent_ = 0;
   std::int64_t coords_returned_ = 0, bits_returned_ = 0;
-  std::int64_t max_delay_ = 0, dropped_ = 0;
+  std::int64_t max_delay_ = 0, dropped_ = 0, mask_coords_ = 0;
   int restarts_ = 0;
   bool restarts_exhausted_ = false;
 };

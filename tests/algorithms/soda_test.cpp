@@ -104,6 +104,12 @@ TEST_P(SodaConvergence, ReachesOneEMinusEightAndIdentifiesTheSupport) {
   EXPECT_GT(r.coords_sent, 0);
   EXPECT_GT(r.coords_returned, 0);
   EXPECT_GT(r.bits_sent, 0);
+  EXPECT_GE(r.mask_coords, r.coords_sent);  // only nonzero deltas of the mask travel
+  if (p == 1.0 || solver == SolverKind::kDavePg) {  // full masks (closing messages are empty)
+    EXPECT_EQ(r.mask_coords % f.data.num_cols, 0);
+    EXPECT_LE(r.mask_coords, r.exchanges * f.data.num_cols);
+    EXPECT_GE(r.mask_coords, (r.exchanges - workers) * f.data.num_cols);
+  }
   EXPECT_GE(r.max_delay, 0);
   if (workers == 1) EXPECT_EQ(r.max_delay, 0);  // a lone worker always has the latest w
   EXPECT_GT(r.step_used, 0.0);
