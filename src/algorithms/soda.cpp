@@ -431,7 +431,9 @@ class Master {
         reference_support_[j] = options.reference_w[j] != 0.0;
       }
     }
-    round_start_w_bar_.assign(static_cast<std::size_t>(d_), 0.0);
+    round_start_.assign(static_cast<std::size_t>(d_), 0.0);
+    round_mark_.assign(static_cast<std::size_t>(d_), 0);
+    good_mark_.assign(static_cast<std::size_t>(d_), 0);
     RecountSupport();
   }
 
@@ -473,6 +475,7 @@ class Master {
     for (std::size_t k = 0; k < msg.index.size(); ++k) {
       const std::int32_t j = msg.index[k];
       const auto ju = static_cast<std::size_t>(j);
+      TrackWBar(j);
       w_bar_[ju] += pi * msg.delta[k];
       SetW(j, kernels::SoftThreshold(w_bar_[ju], threshold_));
     }
@@ -547,7 +550,10 @@ class Master {
     std::fill(in_round_.begin(), in_round_.end(), false);
     std::fill(last_objective_.begin(), last_objective_.end(), std::numeric_limits<double>::quiet_NaN());
     best_estimate_ = std::numeric_limits<double>::infinity();
-    round_start_w_bar_ = w_bar_;
+    for (const std::int32_t j : good_dirty_) good_mark_[static_cast<std::size_t>(j)] = 0;
+    good_dirty_.clear();
+    ++round_id_;
+    round_dirty_.clear();
     return true;
   }
 
@@ -642,12 +648,39 @@ class Master {
     if (!(estimate >= best_estimate_)) {
       // The estimate describes the copies the workers used during the round,
       // all taken at or after its start: the round's starting w_bar is the
-      // point to come back to.
+      // point to come back to. good := start of this round, on the
+      // coordinates changed since the previous good point only.
       best_estimate_ = estimate;
-      good_w_bar_.swap(round_start_w_bar_);
+      for (const std::int32_t j : good_dirty_) {
+        const auto ju = static_cast<std::size_t>(j);
+        good_w_bar_[ju] = round_mark_[ju] == round_id_ ? round_start_[ju] : w_bar_[ju];
+        good_mark_[ju] = false;
+      }
+      good_dirty_.clear();
+      for (const std::int32_t j : round_dirty_) {  // changed since this round began
+        good_mark_[static_cast<std::size_t>(j)] = true;
+        good_dirty_.push_back(j);
+      }
     }
-    round_start_w_bar_ = w_bar_;
+    ++round_id_;
+    round_dirty_.clear();
     return true;
+  }
+
+  // Copy-on-write bookkeeping before w_bar_j changes: its value at the start
+  // of the round, and that it differs from the good point. O(1), so the
+  // restart safeguard never costs O(d) per round.
+  void TrackWBar(std::int32_t j) {
+    const auto ju = static_cast<std::size_t>(j);
+    if (round_mark_[ju] != round_id_) {
+      round_mark_[ju] = round_id_;
+      round_start_[ju] = w_bar_[ju];
+      round_dirty_.push_back(j);
+    }
+    if (!good_mark_[ju]) {
+      good_mark_[ju] = true;
+      good_dirty_.push_back(j);
+    }
   }
 
   const std::int32_t d_;
@@ -671,7 +704,15 @@ class Master {
   int round_count_ = 0;
   double best_estimate_ = std::numeric_limits<double>::infinity();
   double first_estimate_ = 0.0;
-  std::vector<double> round_start_w_bar_;  // w_bar when the current round began
+  // w_bar at the start of the current round, on the coordinates changed in
+  // it (round_mark_[j] == round_id_), and the coordinates where w_bar may
+  // differ from good_w_bar_.
+  std::vector<double> round_start_;
+  std::vector<std::uint64_t> round_mark_;
+  std::uint64_t round_id_ = 1;
+  std::vector<std::int32_t> round_dirty_;
+  std::vector<char> good_mark_;
+  std::vector<std::int32_t> good_dirty_;
   std::vector<bool> reference_support_;
   std::int64_t mismatch_ = 0;
   double identified_epoch_ = std::numeric_limits<double>::quiet_NaN();
