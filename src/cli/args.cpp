@@ -1,6 +1,7 @@
 #include "cli/args.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -25,9 +26,10 @@ std::string Render(const po::variable_value& v) {
   if (auto p = boost::any_cast<unsigned long>(&a)) return std::to_string(*p);
   if (auto p = boost::any_cast<bool>(&a)) return *p ? "true" : "false";
   if (auto p = boost::any_cast<double>(&a)) {
+    // Shortest text that reads back to the same double: 0.1, not 0.10000000000000001.
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", *p);
-    return buf;
+    const auto r = std::to_chars(buf, buf + sizeof buf, *p);
+    return std::string(buf, r.ptr);
   }
   return "?";
 }
@@ -137,6 +139,10 @@ std::map<std::string, std::string> Args::Resolved() const {
 
 void CheckPositiveInt(const Args& a, const std::string& key) {
   if (a.Get<int>(key) < 1) a.Invalid(key, "an integer >= 1");
+}
+
+void CheckNonNegativeInt(const Args& a, const std::string& key) {
+  if (a.Get<int>(key) < 0) a.Invalid(key, "an integer >= 0");
 }
 
 void CheckNonNegative(const Args& a, const std::string& key) {

@@ -58,9 +58,10 @@ class Args {
 };
 
 // Range checks used by the commands.
-void CheckPositiveInt(const Args& a, const std::string& key);    // >= 1
-void CheckNonNegative(const Args& a, const std::string& key);    // >= 0, finite
-void CheckPositive(const Args& a, const std::string& key);       // > 0
+void CheckPositiveInt(const Args& a, const std::string& key);     // >= 1
+void CheckNonNegativeInt(const Args& a, const std::string& key);  // >= 0
+void CheckNonNegative(const Args& a, const std::string& key);     // >= 0, finite
+void CheckPositive(const Args& a, const std::string& key);        // > 0
 void CheckUnitInterval(const Args& a, const std::string& key, bool open_left, bool closed_right);
 
 }  // namespace asyncopt::cli

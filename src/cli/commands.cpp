@@ -23,15 +23,37 @@ namespace {
 
 // ---------------------------------------------------------------- options --
 
-void AddGeneral(po::options_description& all, bool threads) {
+// A default value as --help shows it: 0.1, not 0.10000000000000001.
+std::string HelpText(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
+
+// A default --worker-delay list as text: "1,1,4", or "none" when empty.
+std::string DelayListText(const std::vector<double>& factors) {
+  std::string out;
+  char buf[40];
+  for (double f : factors) {
+    std::snprintf(buf, sizeof buf, "%.17g", f);
+    if (!out.empty()) out += ',';
+    out += buf;
+  }
+  return out.empty() ? "none" : out;
+}
+
+void AddGeneral(po::options_description& all, bool threads, bool train = false) {
   po::options_description g("General");
   g.add_options()
       ("help,h", "print this help and exit")
       ("config", po::value<std::string>(), "INI file of 'key = value' lines with these option names; the command line overrides it")
       ("quiet", po::value<bool>()->default_value(false)->implicit_value(true), "no progress line on stderr");
   if (threads) {
-    g.add_options()("threads", po::value<int>()->default_value(Options{}.threads),
-                    "worker threads (also used to parse the data and evaluate the objective)");
+    g.add_options()(
+        "threads", po::value<int>()->default_value(Options{}.threads),
+        train ? "worker threads (also used to parse the data and evaluate the objective); "
+                "soda, dave-pg: M = threads workers plus one master thread"
+              : "worker threads (also used to parse the data and evaluate the objective)");
   }
   all.add(g);
 }
@@ -71,7 +93,7 @@ void AddSolver(po::options_description& all) {
   const Options d;
   po::options_description g("Solver and stopping");
   g.add_options()
-      ("solver", po::value<std::string>()->default_value(std::string(ToString(d.solver))), "reference | hogwild | svrg")
+      ("solver", po::value<std::string>()->default_value(std::string(ToString(d.solver))), "reference | hogwild | svrg | soda | dave-pg")
       ("seed", po::value<unsigned long>()->default_value(d.seed), "random seed (one thread + a seed = bit-identical runs)")
       ("step", po::value<double>()->default_value(d.step), "step size (> 0; 0 = the solver's default rule)")
       ("max-epochs", po::value<int>()->default_value(d.max_epochs), "stop after this many epochs (>= 1); for reference: outer iterations")
@@ -90,13 +112,24 @@ void AddSolver(po::options_description& all) {
   po::options_description sp("Gradient sparsification (Wangni et al. 2018)");
   sp.add_options()
       ("sparsifier", po::value<std::string>()->default_value(std::string(ToString(d.sparsify.kind))), "none | uniform | gspar | gspar-exact | topk | qsgd")
-      ("rho", po::value<double>()->default_value(d.sparsify.rho), "target kept fraction in (0, 1]")
+      ("rho", po::value<double>()->default_value(d.sparsify.rho, HelpText(d.sparsify.rho)), "target kept fraction in (0, 1]")
       ("gspar-iterations", po::value<int>()->default_value(d.sparsify.gspar_iterations), "gspar: greedy iterations of Algorithm 3 (>= 1)")
       ("constant-trick", po::value<bool>()->default_value(d.sparsify.constant_trick)->implicit_value(true), "send sign(g)/lambda for unsaturated coordinates (no division)")
       ("random-table", po::value<bool>()->default_value(d.sparsify.random_table)->implicit_value(true), "read uniforms from a precomputed cyclic table")
       ("error-feedback", po::value<bool>()->default_value(d.sparsify.error_feedback)->implicit_value(true), "topk: accumulate the unsent residual")
       ("qsgd-levels", po::value<int>()->default_value(d.sparsify.qsgd_levels), "qsgd: quantisation levels s (>= 1)");
   all.add(sp);
+  po::options_description md(
+      "Master/worker solvers (soda, dave-pg; Grishchenko et al., Algorithm 1)");
+  md.add_options()
+      ("mask-p", po::value<double>()->default_value(d.distributed.mask_p, HelpText(d.distributed.mask_p)), "soda: probability that a zero coordinate joins the mask, in (0, 1] (dave-pg: 1)")
+      ("local-steps", po::value<int>()->default_value(d.distributed.local_steps), "proximal-gradient steps per worker per exchange (>= 1; > 1: DAve-RPG)")
+      ("worker-delay", po::value<std::string>()->default_value(DelayListText(d.distributed.worker_delay)), "comma-separated slow-down factors >= 1, one per worker (repeated cyclically), e.g. 1,1,4; none = no delay")
+      ("master-delay", po::value<double>()->default_value(d.distributed.master_delay), "the master's slow-down factor (>= 1): it sleeps (f - 1) x its busy time after each batch of messages")
+      ("shard-skew", po::value<double>()->default_value(d.distributed.shard_skew), "0 = balanced shards; > 0: shard i holds rows in proportion to (1 + skew)^-i")
+      ("shuffle-shards", po::value<bool>()->default_value(d.distributed.shuffle_rows)->implicit_value(true), "assign rows to shards through a seeded permutation")
+      ("max-restarts", po::value<int>()->default_value(d.distributed.max_restarts), "restarts from the last good point before the run is declared diverged (>= 0)");
+  all.add(md);
 }
 
 void AddOutput(po::options_description& all, bool train) {
@@ -104,7 +137,7 @@ void AddOutput(po::options_description& all, bool train) {
   g.add_options()("summary", po::value<std::string>(), "write a JSON summary here");
   if (train) {
     g.add_options()
-        ("trace", po::value<std::string>(), "write the trace CSV here (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts)")
+        ("trace", po::value<std::string>(), "write the trace CSV here (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts, coords_returned, bits_returned)")
         ("model", po::value<std::string>(), "write the model here (LIBLINEAR text format, raw feature space)");
   }
   all.add(g);
@@ -137,6 +170,37 @@ std::vector<double> ParseLabelList(const Args& a, const std::string& key) {
     out.push_back(v);
   }
   if (out.empty()) a.Invalid(key, "comma-separated numbers such as 3,5");
+  return out;
+}
+
+// --worker-delay: comma-separated factors >= 1; "none" (or "") = no delay. Every
+// item must be a number as a whole ("1,x", "1,,2" and "2s" are errors).
+std::vector<double> ParseDelayList(const Args& a, const std::string& key) {
+  const std::string allowed = "comma-separated factors >= 1 such as 1,1,4, or none";
+  const std::string text = a.Get<std::string>(key);
+  std::vector<double> out;
+  if (text.find_first_not_of(" \t") == std::string::npos || text == "none") return out;
+  auto fail = [&](const std::string& item, const char* what) {
+    throw UsageError("--" + key + ": \"" + item + "\" " + what + " (allowed: " + allowed + ") [" +
+                     a.Origin(key) + "]");
+  };
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const auto b = item.find_first_not_of(" \t");
+    const auto e = item.find_last_not_of(" \t");
+    const std::string t = b == std::string::npos ? "" : item.substr(b, e - b + 1);
+    double v = 0.0;
+    const char* first = t.data();
+    const char* last = first + t.size();
+    if (first < last && *first == '+') ++first;
+    auto [p, ec] = std::from_chars(first, last, v);
+    if (t.empty() || ec != std::errc() || p != last) fail(t, "is not a number");
+    if (!std::isfinite(v)) fail(t, "is not a finite number");
+    if (!(v >= 1.0)) fail(t, "is out of range");
+    out.push_back(v);
+  }
+  if (!text.empty() && text.back() == ',') fail("", "is not a number");  // "1,2,"
   return out;
 }
 
@@ -202,7 +266,7 @@ struct OptimumInfo {
   double seconds = 0.0;
   bool converged = false;
   int iterations = 0;
-  std::vector<double> w;
+  std::vector<double> w_star;  // the minimiser (preprocessed feature space); empty if unknown
 };
 
 OptimumInfo ObtainOptimum(const Args& a, const LoadedData& d, const Problem& problem, int threads,
@@ -218,7 +282,7 @@ OptimumInfo ObtainOptimum(const Args& a, const LoadedData& d, const Problem& pro
     info.method = entry.method;
     info.certificate = entry.certificate;
     info.converged = true;
-    info.w = std::move(entry.w_star);
+    info.w_star = std::move(entry.w_star);
     return info;
   }
   if (!quiet) std::fprintf(stderr, "computing the reference optimum f* ...\n");
@@ -235,7 +299,7 @@ OptimumInfo ObtainOptimum(const Args& a, const LoadedData& d, const Problem& pro
   if (r.converged && std::isfinite(r.objective)) {
     info.f_star = r.objective;
     info.source = "computed";
-    info.w = r.w;
+    info.w_star = r.w;
     if (use_cache) {
       entry.f_star = r.objective;
       entry.w_star = r.w;
@@ -316,7 +380,7 @@ std::optional<double> LabelValue(const std::string& text) {
 
 int RunTrain(const std::vector<std::string>& argv) {
   po::options_description desc("asyncopt train: minimise F(w) on a LIBSVM file");
-  AddGeneral(desc, true);
+  AddGeneral(desc, true, true);
   AddData(desc, true);
   AddProblem(desc);
   AddSolver(desc);
@@ -367,6 +431,21 @@ int RunTrain(const std::vector<std::string>& argv) {
   options.sparsify.error_feedback = a.Flag("error-feedback");
   CheckPositiveInt(a, "qsgd-levels");
   options.sparsify.qsgd_levels = a.Get<int>("qsgd-levels");
+  CheckUnitInterval(a, "mask-p", true, true);
+  options.distributed.mask_p = a.Get<double>("mask-p");
+  CheckPositiveInt(a, "local-steps");
+  options.distributed.local_steps = a.Get<int>("local-steps");
+  options.distributed.worker_delay = ParseDelayList(a, "worker-delay");
+  {
+    const double f = a.Get<double>("master-delay");
+    if (!(f >= 1.0) || !std::isfinite(f)) a.Invalid("master-delay", "a finite factor >= 1");
+    options.distributed.master_delay = f;
+  }
+  CheckNonNegative(a, "shard-skew");
+  options.distributed.shard_skew = a.Get<double>("shard-skew");
+  options.distributed.shuffle_rows = a.Flag("shuffle-shards");
+  CheckNonNegativeInt(a, "max-restarts");
+  options.distributed.max_restarts = a.Get<int>("max-restarts");
   options.stop = &g_stop_requested;
   const Problem problem = ReadProblem(a);
   std::string why;
@@ -398,9 +477,16 @@ int RunTrain(const std::vector<std::string>& argv) {
       opt.f_star = entry.f_star;
       opt.source = "cache";
       opt.method = entry.method;
+      opt.w_star = std::move(entry.w_star);
     }
   }
   options.f_star = opt.f_star;
+  // The master/worker solvers report when they identify the optimum's support.
+  const bool master_worker =
+      options.solver == SolverKind::kSoda || options.solver == SolverKind::kDavePg;
+  if (master_worker && opt.w_star.size() == static_cast<std::size_t>(d.data.num_cols)) {
+    options.reference_w = opt.w_star;
+  }
 
   std::optional<TraceWriter> trace;
   if (a.Has("trace")) trace.emplace(a.Get<std::string>("trace"));
@@ -454,7 +540,21 @@ int RunTrain(const std::vector<std::string>& argv) {
         .Field("coords_sent", result.coords_sent)
         .Field("bits_sent", result.bits_sent)
         .Field("conflicts", result.conflicts)
-        .Field("trace_points", static_cast<std::int64_t>(result.trace.size()));
+        .Field("coords_returned", result.coords_returned)
+        .Field("bits_returned", result.bits_returned)
+        .Field("max_delay", result.max_delay)
+        .Field("dropped_messages", result.dropped_messages)
+        .Field("mask_coords", result.mask_coords)
+        .Field("master_busy", result.master_busy)
+        .Field("step_used", result.step_used)
+        .Field("restarts", result.restarts)
+        .Field("identification_epoch", result.identification_epoch);
+    if (options.reference_w.empty()) {
+      j.Null("reference_nnz");
+    } else {
+      j.Field("reference_nnz", CountNonzeros(options.reference_w));
+    }
+    j.Field("trace_points", static_cast<std::int64_t>(result.trace.size()));
     if (test) {
       j.BeginObject("test")
           .Field("path", a.Get<std::string>("test"))
@@ -502,7 +602,7 @@ int RunOptimum(const std::vector<std::string>& argv) {
         .Field("certificate", opt.certificate)
         .Field("iterations", opt.iterations)
         .Field("seconds", opt.seconds)
-        .Field("nnz_w", CountNonzeros(opt.w))
+        .Field("nnz_w", CountNonzeros(opt.w_star))
         .Field("loss", ToString(problem.loss))
         .Field("l1", problem.l1)
         .Field("l2", problem.l2);

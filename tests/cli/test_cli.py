@@ -24,9 +24,13 @@ SUMMARY_KEYS = {
     "status", "solver", "loss", "l1", "l2", "threads", "seed", "objective", "f_star",
     "suboptimality", "epochs", "seconds", "updates", "nnz_w", "exchanges", "coords_sent",
     "bits_sent", "conflicts", "config", "dataset", "git_commit", "compiler", "cpu",
+    # master/worker solvers (0 or null for the others)
+    "coords_returned", "bits_returned", "max_delay", "dropped_messages", "master_busy",
+    "step_used", "restarts", "identification_epoch", "reference_nnz", "mask_coords",
 }
 TRACE_COLUMNS = ["seconds", "epoch", "updates", "objective", "suboptimality", "nnz_w",
-                 "exchanges", "coords_sent", "bits_sent", "conflicts"]
+                 "exchanges", "coords_sent", "bits_sent", "conflicts", "coords_returned",
+                 "bits_returned"]
 
 
 def run(*args, timeout=300, env=None):
@@ -171,8 +175,11 @@ class TrainTest(Workdir):
         self.assertEqual(s["config"]["l2"], "0.01")
         self.assertLess(abs(s["suboptimality"]), 1e-9)
         self.assertGreater(s["updates"], 0)
-        for key in ("exchanges", "coords_sent", "bits_sent", "conflicts"):
+        for key in ("exchanges", "coords_sent", "bits_sent", "conflicts", "coords_returned",
+                    "bits_returned", "max_delay", "dropped_messages", "restarts", "mask_coords"):
             self.assertEqual(s[key], 0)
+        for key in ("master_busy", "identification_epoch", "reference_nnz"):
+            self.assertIsNone(s[key])
 
     def test_trace_has_contract_columns(self):
         _, rows, _ = self.train()
@@ -354,6 +361,125 @@ class SignalTest(Workdir):
         self.assertEqual(s["status"], "interrupted")
         self.assertIsNotNone(s["objective"])
         self.assertEqual(next(csv.reader(open(trace))), TRACE_COLUMNS)
+        self.assertTrue(os.path.exists(model))
+
+
+class SodaTest(Workdir):
+    """The master/worker solvers (soda, dave-pg) through the CLI."""
+
+    PROBLEM = ("--loss", "logistic", "--scale", "maxabs", "--l1", "1e-3", "--l2", "1e-2")
+
+    def train(self, *args, name="s"):
+        summary, trace = self.path(name + ".json"), self.path(name + ".csv")
+        p = run("train", "--summary", summary, "--trace", trace, "--quiet", *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.load(open(summary)), list(csv.reader(open(trace)))
+
+    def sparse_data(self):
+        """Synthetic logistic data whose l1 = 1e-2 optimum is sparse (87 of 2000 features)."""
+        data = self.path("lw.svm")
+        p = run("generate", "--kind", "logistic-wangni", "--rows", "1000", "--dim", "2000",
+                "--seed", "1", "--out", data, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return data
+
+    def test_soda_reaches_target_and_reports_counters(self):
+        s, rows = self.train("--data", HEART, *self.PROBLEM, "--solver", "soda", "--mask-p", "0.1",
+                             "--threads", "2", "--target-subopt", "1e-6", "--max-epochs", "10000")
+        self.assertTrue(SUMMARY_KEYS <= set(s), SUMMARY_KEYS - set(s))
+        self.assertEqual(s["solver"], "soda")
+        self.assertEqual(s["status"], "target_reached", s["message"])
+        self.assertLessEqual(s["suboptimality"], 1e-6)
+        self.assertGreater(s["exchanges"], 0)
+        self.assertGreater(s["coords_sent"], 0)
+        self.assertGreater(s["coords_returned"], 0)
+        self.assertGreaterEqual(s["max_delay"], 0)
+        self.assertGreaterEqual(s["restarts"], 0)
+        self.assertGreaterEqual(s["dropped_messages"], 0)
+        self.assertGreaterEqual(s["mask_coords"], s["coords_sent"])
+        self.assertEqual(s["reference_nnz"], s["dataset"]["cols"])  # l1 = 1e-3 keeps all 13
+        self.assertIsNotNone(s["identification_epoch"])
+        self.assertGreaterEqual(s["identification_epoch"], 0.0)
+        self.assertEqual(s["config"]["mask-p"], "0.1")
+        self.assertEqual(rows[0], TRACE_COLUMNS)
+        last = dict(zip(rows[0], rows[-1]))
+        self.assertGreater(int(last["coords_returned"]), 0)
+        self.assertGreater(int(last["bits_returned"]), 0)
+        self.assertNotIn("nan", open(self.path("s.json")).read().lower())
+
+    def test_dave_pg_sends_more_coordinates_than_soda(self):
+        data = self.sparse_data()
+        common = ("--data", data, "--loss", "logistic", "--scale", "maxabs", "--l1", "1e-2",
+                  "--l2", "1e-2", "--threads", "2", "--target-subopt", "1e-6",
+                  "--max-epochs", "10000")
+        soda, _ = self.train(*common, "--solver", "soda", "--mask-p", "0.1", name="soda")
+        dave, _ = self.train(*common, "--solver", "dave-pg", name="dave")
+        for s in (soda, dave):
+            self.assertEqual(s["status"], "target_reached", s["solver"] + ": " + s["message"])
+            self.assertGreater(s["exchanges"], 0)
+            self.assertLess(s["reference_nnz"], s["dataset"]["cols"])  # a sparse optimum
+        self.assertEqual(dave["solver"], "dave-pg")
+        self.assertGreater(dave["coords_sent"], soda["coords_sent"])
+
+    def test_bad_values_name_the_key(self):
+        base = ("train", "--data", HEART, "--solver", "soda")
+        self.assertUsageError(run(*base, "--mask-p", "0"), "'mask-p'", "'0'", "(0, 1]")
+        self.assertUsageError(run(*base, "--mask-p", "1.5"), "'mask-p'", "'1.5'", "(0, 1]")
+        self.assertUsageError(run(*base, "--local-steps", "0"), "'local-steps'", ">= 1")
+        self.assertUsageError(run(*base, "--worker-delay", "1,x"), "--worker-delay", '"x"',
+                              "not a number")
+        self.assertUsageError(run(*base, "--worker-delay", "0.5"), "--worker-delay", '"0.5"', ">= 1")
+        self.assertUsageError(run(*base, "--worker-delay", "1,,2"), "--worker-delay", '""')
+        self.assertUsageError(run(*base, "--max-restarts", "-1"), "'max-restarts'", "'-1'", ">= 0")
+        self.assertUsageError(run(*base, "--shard-skew", "-0.5"), "'shard-skew'", ">= 0")
+        self.assertUsageError(run(*base, "--master-delay", "0.9"), "'master-delay'", "'0.9'", ">= 1")
+        self.assertUsageError(run(*base, "--mask-p", "often"), "mask-p")
+
+    def test_config_file_keys(self):
+        cfg = self.write("soda.ini", "solver = soda\nmask-p = 0.5\nlocal-steps = 2\n"
+                                     "worker-delay = 1,2\nshard-skew = 0.5\n"
+                                     "shuffle-shards = false\nmax-restarts = 3\n")
+        s, _ = self.train("--data", HEART, "--config", cfg, "--threads", "2", "--max-epochs", "3")
+        self.assertEqual(s["solver"], "soda")
+        self.assertEqual(s["config"]["mask-p"], "0.5")
+        self.assertEqual(s["config"]["local-steps"], "2")
+        self.assertEqual(s["config"]["worker-delay"], "1,2")
+        self.assertEqual(s["config"]["shard-skew"], "0.5")
+        self.assertEqual(s["config"]["shuffle-shards"], "false")
+        self.assertEqual(s["config"]["max-restarts"], "3")
+        self.assertIn(s["status"], ("max_epochs", "converged", "target_reached"), s["message"])
+        bad = self.write("bad.ini", "solver = soda\n# p\nmask-p = 0\n")
+        self.assertUsageError(run("train", "--data", HEART, "--config", bad), "'mask-p'",
+                              bad + " line 3")
+        bad = self.write("bad2.ini", "worker-delay = 1,x\n")
+        self.assertUsageError(run("train", "--data", HEART, "--config", bad), "--worker-delay",
+                              '"x"', bad + " line 1")
+        bad = self.write("bad3.ini", "local-steps = two\n")
+        self.assertUsageError(run("train", "--data", HEART, "--config", bad), bad + ":1",
+                              "local-steps")
+
+    def test_ctrl_c_writes_results_and_exits_130(self):
+        data = self.path("big.svm")
+        p = run("generate", "--kind", "powerlaw", "--rows", "50000", "--dim", "20000",
+                "--nnz-per-row", "40", "--out", data, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        summary, model = self.path("s.json"), self.path("m.model")
+        # No --trace or --target-subopt: no f* first, so the signal reaches the soda run itself.
+        proc = subprocess.Popen([BIN, "train", "--data", data, "--solver", "soda", "--loss",
+                                 "logistic", "--l1", "1e-6", "--l2", "1e-7", "--threads", "2",
+                                 "--worker-delay", "1,4", "--max-epochs", "100000",
+                                 "--summary", summary, "--model", model, "--quiet"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        self.assertIsNone(proc.poll(), "the run finished before it could be interrupted")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 130, err)
+        s = json.load(open(summary))
+        self.assertEqual(s["status"], "interrupted")
+        self.assertEqual(s["solver"], "soda")
+        self.assertEqual(s["config"]["worker-delay"], "1,4")
+        self.assertIsNotNone(s["objective"])
         self.assertTrue(os.path.exists(model))
 
 
