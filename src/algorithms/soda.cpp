@@ -213,7 +213,6 @@ class Worker {
 
   // Exact margins, losses and loss sum from the rows (O(nnz of the shard)).
   void RefreshMargins() {
-    loss_sum_ = 0.0;
     reg_sq_ = 0.0;
     reg_abs_ = 0.0;
     for (const double v : w_copy_) {
@@ -227,16 +226,14 @@ class Worker {
         z += w_copy_[static_cast<std::size_t>(row.index[k])] * row.value[k];
       }
       z_[static_cast<std::size_t>(r)] = z;
-      const double loss = L::Value(shard_.labels[static_cast<std::size_t>(r)], z);
-      row_loss_[static_cast<std::size_t>(r)] = loss;
-      loss_sum_ += loss;
     }
+    RecomputeLosses();
     ++stamp_;
     since_refresh_ = 0;
   }
 
-  // w_copy_[j] := v, keeping margins, the support and the dirty rows current.
-  void SetCopy(std::int32_t j, double v) {
+  // w_copy_[j] := v; records the change for the margin update.
+  void Collect(std::int32_t j, double v) {
     const auto ju = static_cast<std::size_t>(j);
     const double delta = v - w_copy_[ju];
     if (delta == 0.0) return;
@@ -244,46 +241,94 @@ class Worker {
     reg_abs_ += std::fabs(v) - std::fabs(w_copy_[ju]);
     w_copy_[ju] = v;
     support_.Set(j, v != 0.0);
-    for (std::int64_t q = shard_.col_start[ju]; q < shard_.col_start[ju + 1]; ++q) {
-      const auto r = static_cast<std::size_t>(shard_.col_row[static_cast<std::size_t>(q)]);
-      z_[r] += delta * shard_.col_value[static_cast<std::size_t>(q)];
-      if (dirty_mark_[r] != apply_id_) {
-        dirty_mark_[r] = apply_id_;
-        dirty_.push_back(static_cast<std::int32_t>(r));
-      }
+    changed_.push_back(j);
+    changed_delta_.push_back(delta);
+    changed_nnz_ += shard_.col_start[ju + 1] - shard_.col_start[ju];
+  }
+
+  // Every row's loss and their sum from the current margins (O(rows)).
+  void RecomputeLosses() {
+    loss_sum_ = 0.0;
+    for (std::int64_t r = 0; r < n_; ++r) {
+      const auto ru = static_cast<std::size_t>(r);
+      const double loss = L::Value(shard_.labels[ru], z_[ru]);
+      row_loss_[ru] = loss;
+      loss_sum_ += loss;
     }
   }
 
   void ApplyReply(const Message& msg) {
-    ++apply_id_;
-    dirty_.clear();
+    changed_.clear();
+    changed_delta_.clear();
+    changed_nnz_ = 0;
     switch (msg.kind) {
       case Message::Reply::kChanges:
         for (std::size_t k = 0; k < msg.reply_index.size(); ++k) {
-          SetCopy(msg.reply_index[k], msg.reply_value[k]);
+          Collect(msg.reply_index[k], msg.reply_value[k]);
         }
         break;
       case Message::Reply::kDense:
-        for (std::int32_t j = 0; j < d_; ++j) SetCopy(j, msg.reply_value[static_cast<std::size_t>(j)]);
+        for (std::int32_t j = 0; j < d_; ++j) Collect(j, msg.reply_value[static_cast<std::size_t>(j)]);
         break;
       case Message::Reply::kReset:
         w_local_ = msg.reset_local;
-        for (std::int32_t j = 0; j < d_; ++j) SetCopy(j, msg.reply_value[static_cast<std::size_t>(j)]);
+        for (std::int32_t j = 0; j < d_; ++j) Collect(j, msg.reply_value[static_cast<std::size_t>(j)]);
         since_refresh_ = kRefreshEvery;  // recompute everything before the next step
         break;
     }
     copy_exchange_ = msg.reply_exchange;
-    for (const std::int32_t r : dirty_) {
-      const auto ru = static_cast<std::size_t>(r);
-      const double loss = L::Value(shard_.labels[ru], z_[ru]);
-      loss_sum_ += loss - row_loss_[ru];
-      row_loss_[ru] = loss;
+    const std::int64_t* col_start = shard_.col_start.data();
+    const std::int32_t* col_row = shard_.col_row.data();
+    const double* col_value = shard_.col_value.data();
+    double* z = z_.data();
+    if (changed_nnz_ >= n_) {
+      // Most rows move: update the margins without bookkeeping, then every loss.
+      for (std::size_t k = 0; k < changed_.size(); ++k) {
+        const auto ju = static_cast<std::size_t>(changed_[k]);
+        const double delta = changed_delta_[k];
+        for (std::int64_t q = col_start[ju]; q < col_start[ju + 1]; ++q) z[col_row[q]] += delta * col_value[q];
+      }
+      RecomputeLosses();
+    } else {
+      // Few rows move: update the losses of those rows only.
+      ++apply_id_;
+      dirty_.clear();
+      std::uint32_t* mark = dirty_mark_.data();
+      for (std::size_t k = 0; k < changed_.size(); ++k) {
+        const auto ju = static_cast<std::size_t>(changed_[k]);
+        const double delta = changed_delta_[k];
+        for (std::int64_t q = col_start[ju]; q < col_start[ju + 1]; ++q) {
+          const std::int32_t r = col_row[q];
+          z[r] += delta * col_value[q];
+          if (mark[r] != apply_id_) {
+            mark[r] = apply_id_;
+            dirty_.push_back(r);
+          }
+        }
+      }
+      for (const std::int32_t r : dirty_) {
+        const auto ru = static_cast<std::size_t>(r);
+        const double loss = L::Value(shard_.labels[ru], z_[ru]);
+        loss_sum_ += loss - row_loss_[ru];
+        row_loss_[ru] = loss;
+      }
     }
     ++stamp_;  // cached derivatives are stale
   }
 
-  // Loss derivative of local row r at margins z (cached per stamp).
-  double Derivative(std::int32_t r, const std::vector<double>& z) {
+  // Loss derivatives at margins z for the coming gradient pass: every row at
+  // once when the mask's columns hold at least as many nonzeros as the shard
+  // has rows, else lazily per row (cached per stamp).
+  void PrepareDerivatives(const std::vector<double>& z) {
+    eager_ = mask_nnz_ >= n_;
+    if (!eager_) return;
+    for (std::int64_t r = 0; r < n_; ++r) {
+      const auto ru = static_cast<std::size_t>(r);
+      deriv_[ru] = L::Derivative(shard_.labels[ru], z[ru]);
+    }
+  }
+
+  double LazyDerivative(std::int32_t r, const std::vector<double>& z) {
     const auto ru = static_cast<std::size_t>(r);
     if (deriv_stamp_[ru] != stamp_) {
       deriv_stamp_[ru] = stamp_;
@@ -292,13 +337,19 @@ class Worker {
     return deriv_[ru];
   }
 
-  // grad f_i on coordinate j at margins z and coordinate value wj.
+  // grad f_i on coordinate j at margins z and coordinate value wj (after
+  // PrepareDerivatives(z)).
   double Gradient(std::int32_t j, double wj, const std::vector<double>& z) {
     const auto ju = static_cast<std::size_t>(j);
+    const std::int64_t begin = shard_.col_start[ju], end = shard_.col_start[ju + 1];
+    const std::int32_t* col_row = shard_.col_row.data();
+    const double* col_value = shard_.col_value.data();
     double g = 0.0;
-    for (std::int64_t q = shard_.col_start[ju]; q < shard_.col_start[ju + 1]; ++q) {
-      g += Derivative(shard_.col_row[static_cast<std::size_t>(q)], z) *
-           shard_.col_value[static_cast<std::size_t>(q)];
+    if (eager_) {
+      const double* deriv = deriv_.data();
+      for (std::int64_t q = begin; q < end; ++q) g += deriv[col_row[q]] * col_value[q];
+    } else {
+      for (std::int64_t q = begin; q < end; ++q) g += LazyDerivative(col_row[q], z) * col_value[q];
     }
     return g * inv_n_ + l2_ * wj;
   }
@@ -317,6 +368,11 @@ class Worker {
     });
 
     msg.mask_size = static_cast<std::int64_t>(mask_.size());
+    mask_nnz_ = 0;
+    for (const std::int32_t j : mask_) {
+      mask_nnz_ += shard_.col_start[static_cast<std::size_t>(j) + 1] -
+                   shard_.col_start[static_cast<std::size_t>(j)];
+    }
     u_.resize(mask_.size());
     for (std::size_t k = 0; k < mask_.size(); ++k) u_[k] = w_copy_[static_cast<std::size_t>(mask_[k])];
     const std::vector<double>* z = &z_;
@@ -333,6 +389,7 @@ class Worker {
       step_.resize(mask_.size());
       const double threshold = gamma_ * l1_;
       for (int t = 0; t + 1 < local_steps_; ++t) {
+        PrepareDerivatives(z_local_);
         for (std::size_t k = 0; k < mask_.size(); ++k) {
           const auto ju = static_cast<std::size_t>(mask_[k]);
           const double wj = w_copy_[ju];
@@ -354,6 +411,7 @@ class Worker {
       }
     }
     // The gradient step whose prox the master applies: w_i+ on the mask.
+    PrepareDerivatives(*z);
     for (std::size_t k = 0; k < mask_.size(); ++k) {
       const std::int32_t j = mask_[k];
       const auto ju = static_cast<std::size_t>(j);
@@ -394,6 +452,11 @@ class Worker {
   int since_refresh_ = 0;
   std::int64_t copy_exchange_ = 0;
   std::vector<std::int32_t> mask_;
+  std::int64_t mask_nnz_ = 0;  // nonzeros of the shard in the mask's columns
+  bool eager_ = false;         // derivatives of every row are current
+  std::vector<std::int32_t> changed_;  // the last reply's changed coordinates
+  std::vector<double> changed_delta_;
+  std::int64_t changed_nnz_ = 0;
   std::vector<double> u_, step_, z_local_;
   std::int64_t messages_sent_ = 0;
 };
