@@ -461,7 +461,7 @@ class Worker {
   std::int64_t messages_sent_ = 0;
 };
 
-// The master's state: w_bar, w = prox(w_bar), the change log behind the
+// The master's state: w_bar, w = prox(w_bar), the recency list behind the
 // incremental replies, counters and the restart safeguard.
 class Master {
  public:
@@ -478,8 +478,10 @@ class Master {
         w_bar_(static_cast<std::size_t>(d_), 0.0),
         w_(static_cast<std::size_t>(d_), 0.0),
         good_w_bar_(static_cast<std::size_t>(d_), 0.0),
-        last_pos_(static_cast<std::size_t>(d_), -1),
-        sync_pos_(static_cast<std::size_t>(workers_), 0),
+        changed_at_(static_cast<std::size_t>(d_), 0),
+        older_(static_cast<std::size_t>(d_), -1),
+        newer_(static_cast<std::size_t>(d_), -1),
+        sync_tick_(static_cast<std::size_t>(workers_), 0),
         needs_reset_(static_cast<std::size_t>(workers_), false),
         last_objective_(static_cast<std::size_t>(workers_), std::numeric_limits<double>::quiet_NaN()),
         in_round_(static_cast<std::size_t>(workers_), false) {
@@ -559,7 +561,6 @@ class Master {
     const auto i = static_cast<std::size_t>(msg.worker);
     msg.stop = stop;
     msg.reply_exchange = exchanges_done_;
-    const std::int64_t end = log_base_ + static_cast<std::int64_t>(log_.size());
     if (stop) {
       msg.kind = Message::Reply::kChanges;
       msg.reply_index.clear();
@@ -570,27 +571,31 @@ class Master {
       msg.reply_value = w_;
       msg.reset_local = good_w_bar_;
       Count(d_, true);
-    } else if (end - sync_pos_[i] >= d_) {
-      SendDense(msg);
     } else {
+      // The coordinates changed since the worker's copy are a suffix of the
+      // recency list: walk it back until the first older one, or until the
+      // sparse message would be longer than the dense one.
       msg.kind = Message::Reply::kChanges;
       msg.reply_index.clear();
       msg.reply_value.clear();
-      for (std::int64_t q = sync_pos_[i]; q < end; ++q) {
-        const std::int32_t j = log_[static_cast<std::size_t>(q - log_base_)];
-        if (last_pos_[static_cast<std::size_t>(j)] != q) continue;  // changed again later
+      const std::int64_t dense_limit = 2 * static_cast<std::int64_t>(d_) / 3;  // 96 n > 64 d
+      bool dense = false;
+      for (std::int32_t j = newest_; j >= 0 && changed_at_[static_cast<std::size_t>(j)] > sync_tick_[i];
+           j = older_[static_cast<std::size_t>(j)]) {
+        if (static_cast<std::int64_t>(msg.reply_index.size()) >= dense_limit) {
+          dense = true;
+          break;
+        }
         msg.reply_index.push_back(j);
         msg.reply_value.push_back(w_[static_cast<std::size_t>(j)]);
       }
-      const auto n = static_cast<std::int64_t>(msg.reply_index.size());
-      if (96 * n > 64 * static_cast<std::int64_t>(d_)) {
+      if (dense) {
         SendDense(msg);
       } else {
-        Count(n, false);
+        Count(static_cast<std::int64_t>(msg.reply_index.size()), false);
       }
     }
-    sync_pos_[i] = end;
-    CompactLog();
+    sync_tick_[i] = tick_;
     msg.replied.Bump();
   }
 
@@ -652,8 +657,24 @@ class Master {
         identified_epoch_ = static_cast<double>(rows_) / static_cast<double>(m_);
       }
     }
-    last_pos_[ju] = log_base_ + static_cast<std::int64_t>(log_.size());
-    log_.push_back(j);
+    Touch(j);
+  }
+
+  // Moves j to the newest end of the recency list (O(1)).
+  void Touch(std::int32_t j) {
+    const auto ju = static_cast<std::size_t>(j);
+    const bool listed = changed_at_[ju] != 0;
+    changed_at_[ju] = ++tick_;
+    if (newest_ == j) return;
+    if (listed) {  // unlink (j is not the newest, so it has a newer neighbour)
+      const std::int32_t o = older_[ju], n = newer_[ju];
+      if (o >= 0) newer_[static_cast<std::size_t>(o)] = n;
+      older_[static_cast<std::size_t>(n)] = o;
+    }
+    older_[ju] = newest_;
+    newer_[ju] = -1;
+    if (newest_ >= 0) newer_[static_cast<std::size_t>(newest_)] = j;
+    newest_ = j;
   }
 
   // After w was replaced wholesale (start, restart).
@@ -679,15 +700,6 @@ class Master {
   void Count(std::int64_t n, bool dense) {
     coords_returned_ += n;
     bits_returned_ += dense ? 64 * static_cast<std::int64_t>(d_) : MessageBits(n, d_);
-  }
-
-  // Drops the log prefix no worker needs any more (amortised O(1)).
-  void CompactLog() {
-    const std::int64_t oldest = *std::min_element(sync_pos_.begin(), sync_pos_.end());
-    const std::int64_t dead = oldest - log_base_;
-    if (dead < 4096 || 2 * dead < static_cast<std::int64_t>(log_.size())) return;
-    log_.erase(log_.begin(), log_.begin() + dead);
-    log_base_ = oldest;
   }
 
   // Every worker has reported since the last check: the objective estimate
@@ -754,13 +766,14 @@ class Master {
   const int workers_;
   const double gamma_, threshold_;
   std::vector<double> w_bar_, w_, good_w_bar_;
-  // Change log: log_[q - log_base_] is the coordinate changed at position q;
-  // last_pos_[j] the last position of j; sync_pos_[i] the log end at worker
-  // i's last reply.
-  std::vector<std::int32_t> log_;
-  std::int64_t log_base_ = 0;
-  std::vector<std::int64_t> last_pos_;
-  std::vector<std::int64_t> sync_pos_;
+  // Recency list of the coordinates of w by their last change: a doubly
+  // linked list (older_/newer_, -1 = none) with tick stamps changed_at_;
+  // sync_tick_[i] is the tick of worker i's last reply.
+  std::uint64_t tick_ = 0;
+  std::vector<std::uint64_t> changed_at_;
+  std::vector<std::int32_t> older_, newer_;
+  std::int32_t newest_ = -1;
+  std::vector<std::uint64_t> sync_tick_;
   std::vector<bool> needs_reset_;
   std::vector<double> last_objective_;
   std::vector<bool> in_round_;

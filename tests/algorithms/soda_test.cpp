@@ -105,6 +105,9 @@ TEST_P(SodaConvergence, ReachesOneEMinusEightAndIdentifiesTheSupport) {
   EXPECT_GT(r.coords_returned, 0);
   EXPECT_GT(r.bits_sent, 0);
   EXPECT_GE(r.mask_coords, r.coords_sent);  // only nonzero deltas of the mask travel
+  // Replies carry each changed coordinate once: never more than w's support
+  // could change plus the zeros the mask touched, far below d per exchange.
+  EXPECT_LT(r.coords_returned, r.exchanges * f.data.num_cols / 2);
   if (p == 1.0 || solver == SolverKind::kDavePg) {  // full masks (closing messages are empty)
     EXPECT_EQ(r.mask_coords % f.data.num_cols, 0);
     EXPECT_LE(r.mask_coords, r.exchanges * f.data.num_cols);
