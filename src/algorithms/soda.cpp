@@ -1,8 +1,10 @@
 #include "algorithms/soda.hpp"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -120,6 +122,21 @@ struct Shared {
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::exception_ptr error;
+  // Injected worker delays sleep here, so a stop wakes them at once.
+  std::mutex sleep_mutex;
+  std::condition_variable sleep_cv;
+
+  void BeginStop() {
+    {
+      std::lock_guard<std::mutex> lock(sleep_mutex);
+      stopping.store(true, std::memory_order_relaxed);
+    }
+    sleep_cv.notify_all();
+  }
+  void OpenGate() {
+    gate.store(0, std::memory_order_release);
+    gate.notify_all();
+  }
 };
 
 template <class L>
@@ -168,7 +185,9 @@ class Worker {
           const Clock::time_point t0 = Clock::now();
           Step(msg);
           if (delay_factor_ > 1.0) {
-            std::this_thread::sleep_for((Clock::now() - t0) * (delay_factor_ - 1.0));
+            SleepInjected(std::chrono::duration_cast<Clock::duration>((Clock::now() - t0) *
+                                                                      (delay_factor_ - 1.0)),
+                          shared);
           }
         } catch (...) {
           Fail(shared, std::current_exception());
@@ -201,6 +220,19 @@ class Worker {
     std::lock_guard<std::mutex> lock(shared.error_mutex);
     if (!shared.error) shared.error = e;
     shared.failed.store(true, std::memory_order_relaxed);
+  }
+
+  // The injected slow-down: counts as parked (a trace point need not wait
+  // for it) and ends early when the run stops.
+  static void SleepInjected(Clock::duration duration, Shared& shared) {
+    shared.parked.fetch_add(1, std::memory_order_acq_rel);
+    shared.parked.notify_all();
+    {
+      std::unique_lock<std::mutex> lock(shared.sleep_mutex);
+      shared.sleep_cv.wait_for(lock, duration,
+                               [&] { return shared.stopping.load(std::memory_order_relaxed); });
+    }
+    shared.parked.fetch_sub(1, std::memory_order_acq_rel);
   }
 
   static void WaitAtGate(Shared& shared) {
@@ -496,8 +528,10 @@ class Master {
         reference_support_[j] = options.reference_w[j] != 0.0;
       }
     }
-    round_start_.assign(static_cast<std::size_t>(d_), 0.0);
-    round_mark_.assign(static_cast<std::size_t>(d_), 0);
+    for (std::size_t slot = 0; slot < 2; ++slot) {
+      start_[slot].assign(static_cast<std::size_t>(d_), 0.0);
+      mark_[slot].assign(static_cast<std::size_t>(d_), 0);
+    }
     good_mark_.assign(static_cast<std::size_t>(d_), 0);
     RecountSupport();
   }
@@ -524,7 +558,9 @@ class Master {
   // Applies a worker's message (unless it was computed before a restart) and
   // updates the round safeguard. Returns false when a restart was needed but
   // none are left.
-  bool Apply(const Message& msg) {
+  // Once the run is stopping no round is judged and nothing restarts: the
+  // result was fixed when the stop was decided.
+  bool Apply(const Message& msg, bool stopping) {
     const auto i = static_cast<std::size_t>(msg.worker);
     const auto n = static_cast<std::int64_t>(msg.index.size());
     ++exchanges_;
@@ -536,16 +572,21 @@ class Master {
     }
     if (msg.rows > 0) max_delay_ = std::max(max_delay_, exchanges_done_ - msg.copy_exchange);
     ++exchanges_done_;
+    rows_ += msg.rows;
+    mask_coords_ += msg.mask_size;
     const double pi = shards_[i].pi;
+    bool finite = true;
     for (std::size_t k = 0; k < msg.index.size(); ++k) {
       const std::int32_t j = msg.index[k];
       const auto ju = static_cast<std::size_t>(j);
       TrackWBar(j);
       w_bar_[ju] += pi * msg.delta[k];
+      // prox(NaN) would be 0 and hide a blow-up: check w_bar itself.
+      finite = finite && std::isfinite(w_bar_[ju]);
       SetW(j, kernels::SoftThreshold(w_bar_[ju], threshold_));
     }
-    rows_ += msg.rows;
-    mask_coords_ += msg.mask_size;
+    if (stopping) return true;
+    if (!finite) return Restart();
     if (msg.rows == 0) return true;  // an empty closing message
     last_objective_[i] = msg.local_objective;
     if (!in_round_[i]) {
@@ -570,6 +611,7 @@ class Master {
       msg.kind = Message::Reply::kReset;
       msg.reply_value = w_;
       msg.reset_local = good_w_bar_;
+      Count(d_, true);  // w and w_i: two dense vectors
       Count(d_, true);
     } else {
       // The coordinates changed since the worker's copy are a suffix of the
@@ -618,20 +660,19 @@ class Master {
     std::fill(in_round_.begin(), in_round_.end(), false);
     std::fill(last_objective_.begin(), last_objective_.end(), std::numeric_limits<double>::quiet_NaN());
     best_estimate_ = std::numeric_limits<double>::infinity();
-    for (const std::int32_t j : good_dirty_) good_mark_[static_cast<std::size_t>(j)] = 0;
-    good_dirty_.clear();
-    ++round_id_;
-    round_dirty_.clear();
+    ResetHistory();
     return true;
   }
 
-  // Puts w to the best round's point (after restarts ran out).
+  // Puts w to the best round's point (after the run).
   void ReturnToGoodPoint() {
     w_bar_ = good_w_bar_;
     for (std::int32_t j = 0; j < d_; ++j) {
       w_[static_cast<std::size_t>(j)] =
           kernels::SoftThreshold(w_bar_[static_cast<std::size_t>(j)], threshold_);
     }
+    ResetHistory();
+    RecountSupport();
   }
 
   void FillResult(Result* result) const {
@@ -721,41 +762,69 @@ class Master {
     }
     if (!keep) return Restart();
     if (!(estimate >= best_estimate_)) {
-      // The estimate describes the copies the workers used during the round,
-      // all taken at or after its start: the round's starting w_bar is the
-      // point to come back to. good := start of this round, on the
-      // coordinates changed since the previous good point only.
+      // The estimate describes the copies the workers used in this round.
+      // A worker's copy came with the reply to its previous message, sent
+      // in this round or the one before (every worker reports once per
+      // round), so the previous round's starting w_bar precedes them all:
+      // that is the point to come back to. good := start of the previous
+      // round, on the coordinates changed since the last good point only.
       best_estimate_ = estimate;
       for (const std::int32_t j : good_dirty_) {
         const auto ju = static_cast<std::size_t>(j);
-        good_w_bar_[ju] = round_mark_[ju] == round_id_ ? round_start_[ju] : w_bar_[ju];
-        good_mark_[ju] = false;
+        good_w_bar_[ju] = ValueAtPreviousStart(ju);
+        good_mark_[ju] = 0;
       }
       good_dirty_.clear();
-      for (const std::int32_t j : round_dirty_) {  // changed since this round began
-        good_mark_[static_cast<std::size_t>(j)] = true;
-        good_dirty_.push_back(j);
+      for (const auto& list : dirty_) {
+        for (const std::int32_t j : list) MarkGood(j);
       }
     }
-    ++round_id_;
-    round_dirty_.clear();
+    // Rotate: the current round becomes the previous one.
+    cur_ = 1 - cur_;
+    prev_id_ = cur_id_;
+    cur_id_ = next_id_++;
+    dirty_[static_cast<std::size_t>(cur_)].clear();
     return true;
   }
 
-  // Copy-on-write bookkeeping before w_bar_j changes: its value at the start
-  // of the round, and that it differs from the good point. O(1), so the
-  // restart safeguard never costs O(d) per round.
-  void TrackWBar(std::int32_t j) {
+  // w_bar_j at the start of the previous round.
+  double ValueAtPreviousStart(std::size_t j) const {
+    const auto c = static_cast<std::size_t>(cur_), p = 1 - c;
+    if (mark_[p][j] == prev_id_) return start_[p][j];
+    if (mark_[c][j] == cur_id_) return start_[c][j];
+    return w_bar_[j];
+  }
+
+  void MarkGood(std::int32_t j) {
     const auto ju = static_cast<std::size_t>(j);
-    if (round_mark_[ju] != round_id_) {
-      round_mark_[ju] = round_id_;
-      round_start_[ju] = w_bar_[ju];
-      round_dirty_.push_back(j);
-    }
     if (!good_mark_[ju]) {
-      good_mark_[ju] = true;
+      good_mark_[ju] = 1;
       good_dirty_.push_back(j);
     }
+  }
+
+  // Copy-on-write bookkeeping before w_bar_j changes: its value at the start
+  // of the current round, and that it may differ from the good point. O(1),
+  // so the restart safeguard never costs O(d) per round.
+  void TrackWBar(std::int32_t j) {
+    const auto ju = static_cast<std::size_t>(j);
+    const auto c = static_cast<std::size_t>(cur_);
+    if (mark_[c][ju] != cur_id_) {
+      mark_[c][ju] = cur_id_;
+      start_[c][ju] = w_bar_[ju];
+      dirty_[c].push_back(j);
+    }
+    MarkGood(j);
+  }
+
+  // After w_bar was set to the good point: no history, nothing differs.
+  void ResetHistory() {
+    for (const std::int32_t j : good_dirty_) good_mark_[static_cast<std::size_t>(j)] = 0;
+    good_dirty_.clear();
+    prev_id_ = next_id_++;  // matches no mark: the previous start is the current one
+    cur_id_ = next_id_++;
+    dirty_[0].clear();
+    dirty_[1].clear();
   }
 
   const std::int32_t d_;
@@ -780,13 +849,18 @@ class Master {
   int round_count_ = 0;
   double best_estimate_ = std::numeric_limits<double>::infinity();
   double first_estimate_ = 0.0;
-  // w_bar at the start of the current round, on the coordinates changed in
-  // it (round_mark_[j] == round_id_), and the coordinates where w_bar may
-  // differ from good_w_bar_.
-  std::vector<double> round_start_;
-  std::vector<std::uint64_t> round_mark_;
-  std::uint64_t round_id_ = 1;
-  std::vector<std::int32_t> round_dirty_;
+  // Copy-on-write history of w_bar for the restart point. Two slots, the
+  // current round's (cur_) and the previous one's: start_[s][j] is w_bar_j at
+  // the round's start for every j changed since (mark_[s][j] == the round's
+  // id), dirty_[s] lists them. good_dirty_: where w_bar may differ from
+  // good_w_bar_.
+  std::array<std::vector<double>, 2> start_;
+  std::array<std::vector<std::uint64_t>, 2> mark_;
+  std::array<std::vector<std::int32_t>, 2> dirty_;
+  int cur_ = 0;
+  std::uint64_t prev_id_ = 0;  // all marks start at 0: the first "previous start" is w_bar = 0
+  std::uint64_t cur_id_ = 1;
+  std::uint64_t next_id_ = 2;
   std::vector<char> good_mark_;
   std::vector<std::int32_t> good_dirty_;
   std::vector<bool> reference_support_;
@@ -846,101 +920,132 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   runtime::Tracer tracer(data, problem, options);
   tracer.Begin(master.w());
   std::optional<Status> verdict;
-  double next_trace = options.trace_every_epochs;
   double busy_seconds = 0.0;
   std::exception_ptr master_error;
+  // The result is the point where the stop was decided: messages still in
+  // flight are applied afterwards (the protocol loses none) and counted in
+  // the communication totals, but do not change the returned w.
+  std::vector<double> final_w;
+  auto begin_stop = [&](Status status) noexcept {
+    if (!verdict) verdict = status;
+    if (shared.stopping.load(std::memory_order_relaxed)) return;
+    try {
+      final_w = master.w();
+    } catch (...) {  // out of memory: fall back to the state at the end
+      final_w.clear();
+    }
+    shared.BeginStop();
+  };
+  // The next epoch count at which to trace (closed form: no loop that a tiny
+  // spacing could stall).
+  auto next_trace_after = [&](double epoch) {
+    return options.trace_every_epochs * (std::floor(epoch / options.trace_every_epochs) + 1.0);
+  };
+  double next_trace = next_trace_after(0.0);
 
-  // Pauses the workers (each finishes its step and parks), records a trace
-  // point off the clock, and reopens the gate.
+  // Pauses the workers (each finishes its step and parks; the clock is
+  // stopped meanwhile), records a trace point, decides, reopens the gate.
   auto trace_point = [&]() {
+    tracer.clock().Pause();
     shared.gate.store(1, std::memory_order_release);
     for (int v = shared.parked.load(std::memory_order_acquire); v < workers;
          v = shared.parked.load(std::memory_order_acquire)) {
       shared.parked.wait(v, std::memory_order_acquire);
     }
+    tracer.clock().Start();
     std::optional<Status> v = tracer.Record(master.w(), master.counters());
     if (v == Status::kDiverged) {
       v = master.Restart() ? std::nullopt : std::optional<Status>(Status::kDiverged);
     }
-    if (v && !verdict) verdict = v;
-    shared.gate.store(0, std::memory_order_release);
-    shared.gate.notify_all();
+    if (v) begin_stop(*v);  // before the gate opens: no step after the verdict
+    shared.OpenGate();
+  };
+
+  // Stops one worker with an empty reply (cannot throw).
+  auto stop_reply = [](Message& msg) noexcept {
+    msg.kind = Message::Reply::kChanges;
+    msg.reply_index.clear();
+    msg.reply_value.clear();
+    msg.stop = true;
+    msg.replied.Bump();
   };
 
   {
     std::vector<std::jthread> threads;
     threads.reserve(static_cast<std::size_t>(workers));
-    for (int i = 0; i < workers; ++i) {
-      threads.emplace_back([&, i] {
-        worker_state[static_cast<std::size_t>(i)]->Run(*messages[static_cast<std::size_t>(i)],
-                                                       shared);
-      });
+    int started = 0;
+    try {
+      for (int i = 0; i < workers; ++i) {
+        threads.emplace_back([&, i] {
+          worker_state[static_cast<std::size_t>(i)]->Run(*messages[static_cast<std::size_t>(i)],
+                                                         shared);
+        });
+        ++started;
+      }
+    } catch (...) {  // could not start every worker: stop those that run
+      master_error = std::current_exception();
+      begin_stop(Status::kInterrupted);
     }
     int stopped = 0;
-    auto begin_stop = [&](Status status) {
-      if (!verdict) verdict = status;
-      shared.stopping.store(true, std::memory_order_relaxed);
-    };
-    while (stopped < workers) {
-      Message* list = shared.mailbox.TakeAll();
-      if (list == nullptr) {
-        shared.mailbox.WaitNonEmpty();
-        continue;
-      }
-      // Apply the whole batch, decide whether the run goes on, then reply:
-      // a worker learns of a stop in the reply to its own message, so one
-      // worker and a seed give the same final w whatever the timing.
-      const Clock::time_point t0 = Clock::now();
-      for (Message* msg = list; msg != nullptr; msg = msg->next) {
-        if (master_error) continue;  // after a master error: no more updates
-        try {
-          const bool stopping = shared.stopping.load(std::memory_order_relaxed);
-          if (!master.Apply(*msg) && !stopping) begin_stop(Status::kDiverged);
-        } catch (...) {
-          master_error = std::current_exception();
-          begin_stop(Status::kInterrupted);
+    Message* pending = nullptr;  // taken from the mailbox, not yet replied to
+    while (stopped < started) {
+      try {
+        pending = shared.mailbox.TakeAll();
+        if (pending == nullptr) {
+          shared.mailbox.WaitNonEmpty();
+          continue;
         }
-      }
-      Clock::duration busy = Clock::now() - t0;
-      if (!shared.stopping.load(std::memory_order_relaxed)) {
-        if (shared.failed.load(std::memory_order_relaxed)) {
-          begin_stop(Status::kInterrupted);
-        } else {
+        // Apply the whole batch, decide whether the run goes on, then reply:
+        // a worker learns of a stop in the reply to its own message, so one
+        // worker and a seed give the same final w whatever the timing.
+        const Clock::time_point t0 = Clock::now();
+        for (Message* msg = pending; msg != nullptr; msg = msg->next) {
+          if (master_error) break;  // after a master error: no more updates
+          const bool stopping = shared.stopping.load(std::memory_order_relaxed);
+          if (!master.Apply(*msg, stopping) && !stopping) begin_stop(Status::kDiverged);
+        }
+        Clock::duration busy = Clock::now() - t0;
+        if (!shared.stopping.load(std::memory_order_relaxed)) {
           const runtime::Counters c = master.counters();
-          if (c.epoch >= next_trace) {
-            while (next_trace <= c.epoch) next_trace += options.trace_every_epochs;
+          if (shared.failed.load(std::memory_order_relaxed)) {
+            begin_stop(Status::kInterrupted);
+          } else if (c.epoch >= next_trace) {
+            next_trace = next_trace_after(c.epoch);
             trace_point();  // off the master's busy time
           } else if (auto limit = tracer.CheckLimits()) {
-            verdict = limit;
+            begin_stop(*limit);
           }
-          if (!verdict && c.epoch >= static_cast<double>(options.max_epochs)) {
-            verdict = Status::kMaxEpochs;
+          if (!shared.stopping.load(std::memory_order_relaxed) &&
+              c.epoch >= static_cast<double>(options.max_epochs)) {
+            begin_stop(Status::kMaxEpochs);
           }
-          if (verdict) begin_stop(*verdict);
+        }
+        const Clock::time_point t1 = Clock::now();
+        while (pending != nullptr) {
+          Message* next = pending->next;  // the reply hands the message back to its worker
+          const bool stop_now = shared.stopping.load(std::memory_order_relaxed);
+          master.Reply(*pending, stop_now);
+          if (stop_now) ++stopped;
+          pending = next;
+        }
+        busy += Clock::now() - t1;
+        busy_seconds += std::chrono::duration<double>(busy).count();
+        if (dist.master_delay > 1.0) {
+          std::this_thread::sleep_for(busy * (dist.master_delay - 1.0));
+        }
+      } catch (...) {
+        // Any error on the master (out of memory, a throwing trace callback):
+        // stop everyone, answer what is pending, rethrow after the join.
+        if (!master_error) master_error = std::current_exception();
+        begin_stop(Status::kInterrupted);
+        shared.OpenGate();
+        while (pending != nullptr) {
+          Message* next = pending->next;
+          stop_reply(*pending);
+          ++stopped;
+          pending = next;
         }
       }
-      const Clock::time_point t1 = Clock::now();
-      for (Message* msg = list; msg != nullptr;) {
-        Message* next = msg->next;  // the reply hands msg back to its worker
-        bool stop_now = shared.stopping.load(std::memory_order_relaxed);
-        try {
-          master.Reply(*msg, stop_now);
-        } catch (...) {  // e.g. out of memory: stop this worker with an empty reply
-          if (!master_error) master_error = std::current_exception();
-          begin_stop(Status::kInterrupted);
-          stop_now = true;
-          msg->kind = Message::Reply::kChanges;
-          msg->reply_index.clear();
-          msg->reply_value.clear();
-          msg->stop = true;
-          msg->replied.Bump();
-        }
-        if (stop_now) ++stopped;
-        msg = next;
-      }
-      busy += Clock::now() - t1;
-      busy_seconds += std::chrono::duration<double>(busy).count();
-      if (dist.master_delay > 1.0) std::this_thread::sleep_for(busy * (dist.master_delay - 1.0));
     }
   }  // workers join here
   if (audit != nullptr) {
@@ -953,16 +1058,24 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
       for (std::size_t j = 0; j < mean.size(); ++j) mean[j] += shards[i].pi * wi[j];
     }
     for (std::size_t j = 0; j < mean.size(); ++j) {
-      audit->invariant_gap = std::max(audit->invariant_gap, std::fabs(master.w_bar()[j] - mean[j]));
+      const double gap = std::fabs(master.w_bar()[j] - mean[j]);
+      audit->invariant_gap = std::isnan(gap) ? gap : std::max(audit->invariant_gap, gap);
+      if (std::isnan(audit->invariant_gap)) break;
       audit->w_bar_scale = std::max(audit->w_bar_scale, std::fabs(master.w_bar()[j]));
     }
   }
   if (master_error) std::rethrow_exception(master_error);
   if (shared.error) std::rethrow_exception(shared.error);
 
-  if (master.restarts_exhausted()) {
-    verdict = Status::kDiverged;
+  if (final_w.empty()) final_w = master.w();
+  const bool finite = std::all_of(final_w.begin(), final_w.end(),
+                                  [](double v) { return std::isfinite(v); });
+  if (master.restarts_exhausted() || !finite) {
+    // Back to the best round's point: diverged when restarts ran out;
+    // otherwise (stopped while w was not finite) the verdict stands.
+    if (master.restarts_exhausted()) verdict = Status::kDiverged;
     master.ReturnToGoodPoint();
+    final_w = master.w();
   }
   Result result;
   result.step_used = gamma;
@@ -974,7 +1087,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
                    std::to_string(dist.local_steps) + ", gamma " + std::to_string(gamma) +
                    (smoothness > 0.0 ? " = 2/(mu+L), L " + std::to_string(smoothness) : "") +
                    ", restarts " + std::to_string(master.restarts());
-  tracer.Finish(verdict.value_or(Status::kMaxEpochs), master.w(), master.counters(), &result);
+  tracer.Finish(verdict.value_or(Status::kMaxEpochs), final_w, master.counters(), &result);
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -269,6 +270,44 @@ TEST(SodaProtocol, StopRequestEndsTheRunWithEveryMessageApplied) {
   EXPECT_GT(r.exchanges, 0);
   EXPECT_EQ(audit.messages_sent, audit.messages_received);
   EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+}
+
+TEST(SodaProtocol, StopDuringTracePointsWithSlowWorkersIsPrompt) {
+  // Trace points park every worker; a slow worker's injected sleep must
+  // neither hold the trace barrier nor delay a stop.
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 3, 0.5);
+  o.target_subopt = 0.0;
+  o.max_epochs = 1000000;
+  o.trace_every_epochs = 0.05;
+  o.distributed.worker_delay = {1.0, 1.0, 2000.0};
+  std::atomic<bool> stop{false};
+  o.stop = &stop;
+  std::jthread stopper([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop.store(true);
+  });
+  algorithms::SodaAudit audit;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, Status::kInterrupted);
+  EXPECT_LT(wall, 20.0);
+  EXPECT_GT(r.trace.size(), 2u);
+  EXPECT_EQ(audit.messages_sent, audit.messages_received);
+  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+}
+
+TEST(SodaProtocol, ErrorInTheTraceCallbackStopsEveryWorkerAndPropagates) {
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 4, 0.1);
+  o.target_subopt = 0.0;
+  o.trace_every_epochs = 1.0;
+  int calls = 0;
+  o.on_trace = [&calls](const TracePoint&) {
+    if (++calls == 3) throw std::runtime_error("trace sink failed");
+  };
+  EXPECT_THROW(Solve(f.data, f.problem, o), std::runtime_error);  // returns: no hang
 }
 
 TEST(SodaProtocol, StopRequestedBeforeTheStartStillReturns) {
