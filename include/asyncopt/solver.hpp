@@ -117,6 +117,8 @@ struct TracePoint {
   std::int64_t conflicts = 0;
   std::int64_t coords_returned = 0;  // master -> workers (soda, dave-pg)
   std::int64_t bits_returned = 0;
+  std::int64_t max_delay = 0;  // soda, dave-pg: largest delay so far
+  double master_busy = 0.0;    // soda, dave-pg: master's busy fraction of solver time so far
 };
 
 struct Options {

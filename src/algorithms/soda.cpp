@@ -552,6 +552,7 @@ class Master {
     c.bits_sent = bits_sent_;
     c.coords_returned = coords_returned_;
     c.bits_returned = bits_returned_;
+    c.max_delay = max_delay_;
     return c;
   }
 
@@ -942,6 +943,12 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
     return options.trace_every_epochs * (std::floor(epoch / options.trace_every_epochs) + 1.0);
   };
   double next_trace = next_trace_after(0.0);
+  auto counters = [&]() {
+    runtime::Counters c = master.counters();
+    const double seconds = tracer.Seconds();
+    c.master_busy = seconds > 0.0 ? std::min(1.0, busy_seconds / seconds) : 0.0;
+    return c;
+  };
 
   // Pauses the workers (each finishes its step and parks; the clock is
   // stopped meanwhile), records a trace point, decides, reopens the gate.
@@ -953,7 +960,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
       shared.parked.wait(v, std::memory_order_acquire);
     }
     tracer.clock().Start();
-    std::optional<Status> v = tracer.Record(master.w(), master.counters());
+    std::optional<Status> v = tracer.Record(master.w(), counters());
     if (v == Status::kDiverged) {
       v = master.Restart() ? std::nullopt : std::optional<Status>(Status::kDiverged);
     }
@@ -1087,7 +1094,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
                    std::to_string(dist.local_steps) + ", gamma " + std::to_string(gamma) +
                    (smoothness > 0.0 ? " = 2/(mu+L), L " + std::to_string(smoothness) : "") +
                    ", restarts " + std::to_string(master.restarts());
-  tracer.Finish(verdict.value_or(Status::kMaxEpochs), final_w, master.counters(), &result);
+  tracer.Finish(verdict.value_or(Status::kMaxEpochs), final_w, counters(), &result);
   return result;
 }
 

@@ -137,7 +137,7 @@ void AddOutput(po::options_description& all, bool train) {
   g.add_options()("summary", po::value<std::string>(), "write a JSON summary here");
   if (train) {
     g.add_options()
-        ("trace", po::value<std::string>(), "write the trace CSV here (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts, coords_returned, bits_returned)")
+        ("trace", po::value<std::string>(), "write the trace CSV here (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts, coords_returned, bits_returned, max_delay, master_busy)")
         ("model", po::value<std::string>(), "write the model here (LIBLINEAR text format, raw feature space)");
   }
   all.add(g);

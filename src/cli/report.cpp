@@ -32,7 +32,7 @@ TraceWriter::TraceWriter(const std::string& path) : path_(path) {
   }
   std::fprintf(file_,
                "seconds,epoch,updates,objective,suboptimality,nnz_w,exchanges,coords_sent,"
-               "bits_sent,conflicts,coords_returned,bits_returned\n");
+               "bits_sent,conflicts,coords_returned,bits_returned,max_delay,master_busy\n");
   std::fflush(file_);
 }
 
@@ -48,12 +48,13 @@ void TraceWriter::Write(const TracePoint& p) {
   if (std::isfinite(p.suboptimality)) {
     std::snprintf(subopt, sizeof subopt, "%.17g", p.suboptimality);
   }
-  std::fprintf(file_, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld\n", p.seconds,
+  std::fprintf(file_, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.4f\n", p.seconds,
                p.epoch, static_cast<long long>(p.updates), objective, subopt,
                static_cast<long long>(p.nnz_w), static_cast<long long>(p.exchanges),
                static_cast<long long>(p.coords_sent), static_cast<long long>(p.bits_sent),
                static_cast<long long>(p.conflicts), static_cast<long long>(p.coords_returned),
-               static_cast<long long>(p.bits_returned));
+               static_cast<long long>(p.bits_returned), static_cast<long long>(p.max_delay),
+               p.master_busy);
   std::fflush(file_);
 }
 

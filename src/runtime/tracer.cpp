@@ -31,6 +31,8 @@ TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters)
   p.conflicts = counters.conflicts;
   p.coords_returned = counters.coords_returned;
   p.bits_returned = counters.bits_returned;
+  p.max_delay = counters.max_delay;
+  p.master_busy = counters.master_busy;
   return p;
 }
 

@@ -23,6 +23,8 @@ struct Counters {
   std::int64_t conflicts = 0;
   std::int64_t coords_returned = 0;
   std::int64_t bits_returned = 0;
+  std::int64_t max_delay = 0;
+  double master_busy = 0.0;
 };
 
 class Tracer {

@@ -30,7 +30,7 @@ SUMMARY_KEYS = {
 }
 TRACE_COLUMNS = ["seconds", "epoch", "updates", "objective", "suboptimality", "nnz_w",
                  "exchanges", "coords_sent", "bits_sent", "conflicts", "coords_returned",
-                 "bits_returned"]
+                 "bits_returned", "max_delay", "master_busy"]
 
 
 def run(*args, timeout=300, env=None):
@@ -405,6 +405,9 @@ class SodaTest(Workdir):
         last = dict(zip(rows[0], rows[-1]))
         self.assertGreater(int(last["coords_returned"]), 0)
         self.assertGreater(int(last["bits_returned"]), 0)
+        self.assertGreaterEqual(int(last["max_delay"]), 0)
+        self.assertGreater(float(last["master_busy"]), 0.0)
+        self.assertLessEqual(float(last["master_busy"]), 1.0)
         self.assertNotIn("nan", open(self.path("s.json")).read().lower())
 
     def test_dave_pg_sends_more_coordinates_than_soda(self):
