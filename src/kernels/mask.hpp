@@ -65,7 +65,7 @@ void GeometricSkips(std::int32_t d, double p, data::Rng& rng, F&& f) {
   std::int64_t j = -1;
   for (;;) {
     const double u = 1.0 - rng.Uniform();  // (0, 1]
-    const double gap = std::floor(data::DetLog(u) * inv_log_q);
+    const double gap = std::floor(std::log(u) * inv_log_q);
     if (!(gap < static_cast<double>(d))) return;  // also catches inf
     j += 1 + static_cast<std::int64_t>(gap);
     if (j >= d) return;
