@@ -70,7 +70,11 @@ Options SodaOptions(SolverKind solver, int workers, double p) {
   o.solver = solver;
   o.threads = workers;
   o.distributed.mask_p = p;
-  o.max_epochs = 4000;
+  // ~50-400 epochs on a quiet machine; under load (TSan, parallel ctest) a
+  // descheduled worker's copy can stay stale for hundreds of exchanges and
+  // the run needs far more. The caps only stop a run that is stuck.
+  o.max_epochs = 200000;
+  o.max_seconds = 120.0;
   o.f_star = f.reference.objective;
   o.target_subopt = 1e-8;
   o.reference_w = f.reference.w;
