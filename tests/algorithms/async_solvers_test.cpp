@@ -14,6 +14,7 @@
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
+#include "support/planted_data.hpp"
 
 namespace asyncopt {
 namespace {
@@ -36,30 +37,9 @@ Dataset DisjointSupportData(int rows, int k, unsigned seed) {
   return d;
 }
 
-// Overlapping sparse rows with a planted model.
+// Overlapping sparse rows with a planted (dense) model.
 Dataset OverlappingData(int rows, int cols, double density, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  std::vector<double> truth(static_cast<std::size_t>(cols));
-  for (double& t : truth) t = normal(rng);
-  Dataset d;
-  d.num_rows = rows;
-  d.num_cols = cols;
-  for (int i = 0; i < rows; ++i) {
-    double z = 0.0;
-    for (int j = 0; j < cols; ++j) {
-      if (unit(rng) < density) {
-        const double v = normal(rng);
-        d.col_index.push_back(j);
-        d.values.push_back(v);
-        z += v * truth[static_cast<std::size_t>(j)];
-      }
-    }
-    d.row_ptr.push_back(static_cast<std::int64_t>(d.col_index.size()));
-    d.labels.push_back(z + 0.7 * normal(rng) > 0 ? 1.0 : -1.0);
-  }
-  return d;
+  return testing::PlantedData(rows, cols, density, seed, 1, 0.7);
 }
 
 using PolicyAndThreads = std::tuple<WritePolicy, int>;

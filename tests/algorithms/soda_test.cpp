@@ -16,39 +16,16 @@
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
+#include "support/planted_data.hpp"
 
 namespace asyncopt {
 namespace {
 
-// Sparse rows with a planted sparse model: an l1 problem whose optimum has a
-// clear support.
-Dataset PlantedData(int rows, int cols, double density, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  std::vector<double> truth(static_cast<std::size_t>(cols), 0.0);
-  for (int j = 0; j < cols; j += 3) truth[static_cast<std::size_t>(j)] = normal(rng);
-  Dataset d;
-  d.num_rows = rows;
-  d.num_cols = cols;
-  for (int i = 0; i < rows; ++i) {
-    double z = 0.0;
-    for (int j = 0; j < cols; ++j) {
-      if (unit(rng) < density) {
-        const double v = normal(rng);
-        d.col_index.push_back(j);
-        d.values.push_back(v);
-        z += v * truth[static_cast<std::size_t>(j)];
-      }
-    }
-    d.row_ptr.push_back(static_cast<std::int64_t>(d.col_index.size()));
-    d.labels.push_back(z + 0.5 * normal(rng) > 0 ? 1.0 : -1.0);
-  }
-  return d;
-}
 
 struct Fixture {
-  Dataset data = PlantedData(600, 60, 0.2, 7);
+  // A planted sparse model (every third feature): an l1 problem whose
+  // optimum has a clear support.
+  Dataset data = testing::PlantedData(600, 60, 0.2, 7, 3, 0.5);
   Problem problem{Loss::kLogistic, 0.03, 0.05};  // |w*_j| >= 0.07 on the support
   ReferenceResult reference = SolveReference(data, problem);
 };

@@ -9,35 +9,13 @@
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
 #include "runtime/tracer.hpp"
+#include "support/planted_data.hpp"
 
 namespace asyncopt {
 namespace {
 
 // 200 x 30 sparse rows with labels from a planted model plus noise.
-Dataset RandomData(unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  Dataset d;
-  d.num_rows = 200;
-  d.num_cols = 30;
-  std::vector<double> truth(30);
-  for (double& t : truth) t = normal(rng);
-  for (int i = 0; i < d.num_rows; ++i) {
-    double z = 0.0;
-    for (int j = 0; j < d.num_cols; ++j) {
-      if (unit(rng) < 0.3) {
-        const double v = normal(rng);
-        d.col_index.push_back(j);
-        d.values.push_back(v);
-        z += v * truth[static_cast<std::size_t>(j)];
-      }
-    }
-    d.row_ptr.push_back(static_cast<std::int64_t>(d.col_index.size()));
-    d.labels.push_back(z + 0.5 * normal(rng) > 0 ? 1.0 : -1.0);
-  }
-  return d;
-}
+Dataset RandomData(unsigned seed) { return testing::PlantedData(200, 30, 0.3, seed); }
 
 TEST(Solve, ReferenceSolverConvergesAndTracesFromZero) {
   const Dataset d = RandomData(1);
