@@ -63,6 +63,21 @@ class Workdir(unittest.TestCase):
             self.assertIn(frag, proc.stderr)
         self.assertNotRegex(proc.stderr, r": internal error:")
 
+    def interrupted_train(self, *args):
+        """Starts `asyncopt train ARGS`, sends SIGINT after 1.5 s, expects exit
+        130 and returns the summary it still wrote (ARGS must set --summary)."""
+        proc = subprocess.Popen([BIN, "train", *args, "--quiet"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        self.assertIsNone(proc.poll(), "the run finished before it could be interrupted")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+        self.assertEqual(proc.returncode, 130, err)
+        s = json.load(open(args[args.index("--summary") + 1]))
+        self.assertEqual(s["status"], "interrupted")
+        self.assertIsNotNone(s["objective"])
+        return s
+
 
 class ErrorTest(Workdir):
     def test_no_command_is_usage_error(self):
@@ -348,18 +363,9 @@ class SignalTest(Workdir):
                 "--nnz-per-row", "40", "--out", data, "--quiet")
         self.assertEqual(p.returncode, 0, p.stderr)
         summary, trace, model = self.path("s.json"), self.path("t.csv"), self.path("m.model")
-        proc = subprocess.Popen([BIN, "train", "--data", data, "--loss", "logistic", "--l2", "1e-7",
-                                 "--max-epochs", "100000", "--summary", summary, "--trace", trace,
-                                 "--model", model, "--quiet"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
-        self.assertIsNone(proc.poll(), "the run finished before it could be interrupted")
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-        self.assertEqual(proc.returncode, 130, err)
-        s = json.load(open(summary))
-        self.assertEqual(s["status"], "interrupted")
-        self.assertIsNotNone(s["objective"])
+        self.interrupted_train("--data", data, "--loss", "logistic", "--l2", "1e-7",
+                               "--max-epochs", "100000", "--summary", summary, "--trace", trace,
+                               "--model", model)
         self.assertEqual(next(csv.reader(open(trace))), TRACE_COLUMNS)
         self.assertTrue(os.path.exists(model))
 
@@ -480,21 +486,12 @@ class SodaTest(Workdir):
         self.assertEqual(p.returncode, 0, p.stderr)
         summary, model = self.path("s.json"), self.path("m.model")
         # No --trace or --target-subopt: no f* first, so the signal reaches the soda run itself.
-        proc = subprocess.Popen([BIN, "train", "--data", data, "--solver", "soda", "--loss",
-                                 "logistic", "--l1", "1e-6", "--l2", "1e-7", "--threads", "2",
-                                 "--worker-delay", "1,4", "--max-epochs", "100000",
-                                 "--summary", summary, "--model", model, "--quiet"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
-        self.assertIsNone(proc.poll(), "the run finished before it could be interrupted")
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-        self.assertEqual(proc.returncode, 130, err)
-        s = json.load(open(summary))
-        self.assertEqual(s["status"], "interrupted")
+        s = self.interrupted_train("--data", data, "--solver", "soda", "--loss", "logistic",
+                                   "--l1", "1e-6", "--l2", "1e-7", "--threads", "2",
+                                   "--worker-delay", "1,4", "--max-epochs", "100000",
+                                   "--summary", summary, "--model", model)
         self.assertEqual(s["solver"], "soda")
         self.assertEqual(s["config"]["worker-delay"], "1,4")
-        self.assertIsNotNone(s["objective"])
         self.assertTrue(os.path.exists(model))
 
 
