@@ -650,22 +650,16 @@ class Master {
       return false;
     }
     ++restarts_;
-    w_bar_ = good_w_bar_;
-    for (std::int32_t j = 0; j < d_; ++j) {
-      w_[static_cast<std::size_t>(j)] =
-          kernels::SoftThreshold(w_bar_[static_cast<std::size_t>(j)], threshold_);
-    }
+    ReturnToGoodPoint();
     std::fill(needs_reset_.begin(), needs_reset_.end(), true);
-    RecountSupport();
     round_count_ = 0;
     std::fill(in_round_.begin(), in_round_.end(), false);
     std::fill(last_objective_.begin(), last_objective_.end(), std::numeric_limits<double>::quiet_NaN());
     best_estimate_ = std::numeric_limits<double>::infinity();
-    ResetHistory();
     return true;
   }
 
-  // Puts w to the best round's point (after the run).
+  // w_bar := the good point, w := its prox (O(d); restarts and the end only).
   void ReturnToGoodPoint() {
     w_bar_ = good_w_bar_;
     for (std::int32_t j = 0; j < d_; ++j) {

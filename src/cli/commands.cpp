@@ -152,22 +152,28 @@ bool WantsHelp(const std::vector<std::string>& argv) {
 
 // ------------------------------------------------------------------- data --
 
+// The number spelled by all of [b, e) (an optional leading '+' allowed), or
+// nothing if any character is left over.
+std::optional<double> ParseWholeNumber(const char* b, const char* e) {
+  if (b < e && *b == '+') ++b;
+  double v = 0.0;
+  auto [p, ec] = std::from_chars(b, e, v);
+  if (ec != std::errc() || p != e) return std::nullopt;
+  return v;
+}
+
 std::vector<double> ParseLabelList(const Args& a, const std::string& key) {
   std::vector<double> out;
   const std::string text = a.Get<std::string>(key);
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    double v = 0.0;
     const char* b = item.data();
     const char* e = b + item.size();
     while (b < e && *b == ' ') ++b;
-    if (b < e && *b == '+') ++b;
-    auto [p, ec] = std::from_chars(b, e, v);
-    if (ec != std::errc() || p != e || !std::isfinite(v)) {
-      a.Invalid(key, "comma-separated numbers such as 3,5");
-    }
-    out.push_back(v);
+    const std::optional<double> v = ParseWholeNumber(b, e);
+    if (!v || !std::isfinite(*v)) a.Invalid(key, "comma-separated numbers such as 3,5");
+    out.push_back(*v);
   }
   if (out.empty()) a.Invalid(key, "comma-separated numbers such as 3,5");
   return out;
@@ -190,15 +196,11 @@ std::vector<double> ParseDelayList(const Args& a, const std::string& key) {
     const auto b = item.find_first_not_of(" \t");
     const auto e = item.find_last_not_of(" \t");
     const std::string t = b == std::string::npos ? "" : item.substr(b, e - b + 1);
-    double v = 0.0;
-    const char* first = t.data();
-    const char* last = first + t.size();
-    if (first < last && *first == '+') ++first;
-    auto [p, ec] = std::from_chars(first, last, v);
-    if (t.empty() || ec != std::errc() || p != last) fail(t, "is not a number");
-    if (!std::isfinite(v)) fail(t, "is not a finite number");
-    if (!(v >= 1.0)) fail(t, "is out of range");
-    out.push_back(v);
+    const std::optional<double> v = ParseWholeNumber(t.data(), t.data() + t.size());
+    if (t.empty() || !v) fail(t, "is not a number");
+    if (!std::isfinite(*v)) fail(t, "is not a finite number");
+    if (!(*v >= 1.0)) fail(t, "is out of range");
+    out.push_back(*v);
   }
   if (!text.empty() && text.back() == ',') fail("", "is not a number");  // "1,2,"
   return out;

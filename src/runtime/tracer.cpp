@@ -14,6 +14,22 @@ double Suboptimality(double objective, double f_star) {
   return (objective - f_star) / denom;
 }
 
+namespace {
+
+// The counters a TracePoint and a Result share, copied in one place.
+template <class T>
+void CopyCounters(const Counters& c, T* out) {
+  out->updates = c.updates;
+  out->exchanges = c.exchanges;
+  out->coords_sent = c.coords_sent;
+  out->bits_sent = c.bits_sent;
+  out->conflicts = c.conflicts;
+  out->coords_returned = c.coords_returned;
+  out->bits_returned = c.bits_returned;
+}
+
+}  // namespace
+
 Tracer::Tracer(const Dataset& data, const Problem& problem, const Options& options)
     : data_(data), problem_(problem), options_(options) {}
 
@@ -21,16 +37,10 @@ TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters)
   TracePoint p;
   p.seconds = clock_.Seconds();
   p.epoch = counters.epoch;
-  p.updates = counters.updates;
+  CopyCounters(counters, &p);
   p.objective = Objective(data_, problem_, w, options_.threads);
   p.suboptimality = Suboptimality(p.objective, options_.f_star);
   p.nnz_w = CountNonzeros(w);
-  p.exchanges = counters.exchanges;
-  p.coords_sent = counters.coords_sent;
-  p.bits_sent = counters.bits_sent;
-  p.conflicts = counters.conflicts;
-  p.coords_returned = counters.coords_returned;
-  p.bits_returned = counters.bits_returned;
   p.max_delay = counters.max_delay;
   p.master_busy = counters.master_busy;
   return p;
@@ -117,13 +127,7 @@ void Tracer::Finish(Status status, std::span<const double> w, const Counters& co
   result->nnz_w = CountNonzeros(result->w);
   result->epochs = counters.epoch;
   result->seconds = clock_.Seconds();
-  result->updates = counters.updates;
-  result->exchanges = counters.exchanges;
-  result->coords_sent = counters.coords_sent;
-  result->bits_sent = counters.bits_sent;
-  result->conflicts = counters.conflicts;
-  result->coords_returned = counters.coords_returned;
-  result->bits_returned = counters.bits_returned;
+  CopyCounters(counters, result);
   result->threads_used = options_.threads;
   result->trace = trace_;
 }

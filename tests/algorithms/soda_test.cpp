@@ -41,6 +41,13 @@ std::int64_t SupportMismatch(const std::vector<double>& a, const std::vector<dou
   return n;
 }
 
+// No message lost or applied twice: every one sent was received, and the
+// master's average equals the workers' iterates, w_bar = sum_i pi_i w_i.
+void ExpectNoMessageLost(const algorithms::SodaAudit& audit) {
+  EXPECT_EQ(audit.messages_sent, audit.messages_received);
+  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+}
+
 Options SodaOptions(SolverKind solver, int workers, double p) {
   const Fixture& f = Shared();
   Options o;
@@ -98,9 +105,7 @@ TEST_P(SodaConvergence, ReachesOneEMinusEightAndIdentifiesTheSupport) {
   EXPECT_GE(r.max_delay, 0);
   if (workers == 1) EXPECT_EQ(r.max_delay, 0);  // a lone worker always has the latest w
   EXPECT_GT(r.step_used, 0.0);
-  // No message lost or applied twice: w_bar = sum_i pi_i w_i.
-  EXPECT_EQ(audit.messages_sent, audit.messages_received);
-  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+  ExpectNoMessageLost(audit);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -200,8 +205,7 @@ TEST_P(SodaDelays, ConvergesWithoutLosingMessages) {
   algorithms::SodaAudit audit;
   const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
   ASSERT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
-  EXPECT_EQ(audit.messages_sent, audit.messages_received);
-  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+  ExpectNoMessageLost(audit);
   EXPECT_EQ(r.dropped_messages, 0);
   EXPECT_GE(r.master_busy, 0.0);
   EXPECT_LE(r.master_busy, 1.0);
@@ -228,8 +232,7 @@ TEST(SodaProtocol, TimeLimitStopsSlowWorkersAndKeepsEveryMessage) {
   EXPECT_EQ(r.status, Status::kTimeLimit);
   EXPECT_LT(wall, 30.0);  // stops promptly: no hang
   EXPECT_TRUE(r.IsSolutionUsable());
-  EXPECT_EQ(audit.messages_sent, audit.messages_received);
-  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+  ExpectNoMessageLost(audit);
 }
 
 TEST(SodaProtocol, StopRequestEndsTheRunWithEveryMessageApplied) {
@@ -249,8 +252,7 @@ TEST(SodaProtocol, StopRequestEndsTheRunWithEveryMessageApplied) {
   EXPECT_EQ(r.status, Status::kInterrupted);
   EXPECT_TRUE(r.IsSolutionUsable());
   EXPECT_GT(r.exchanges, 0);
-  EXPECT_EQ(audit.messages_sent, audit.messages_received);
-  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+  ExpectNoMessageLost(audit);
 }
 
 TEST(SodaProtocol, StopDuringTracePointsWithSlowWorkersIsPrompt) {
@@ -278,8 +280,7 @@ TEST(SodaProtocol, StopDuringTracePointsWithSlowWorkersIsPrompt) {
   EXPECT_EQ(r.status, Status::kInterrupted);
   EXPECT_LT(wall, 10.0);
   EXPECT_GT(r.trace.size(), 3u);
-  EXPECT_EQ(audit.messages_sent, audit.messages_received);
-  EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
+  ExpectNoMessageLost(audit);
 }
 
 TEST(SodaProtocol, ErrorInTheTraceCallbackStopsEveryWorkerAndPropagates) {
