@@ -46,6 +46,12 @@ TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters)
   return p;
 }
 
+bool Tracer::Acceptable(double objective, std::span<const double> w) const {
+  const bool finite =
+      std::isfinite(objective) && std::all_of(w.begin(), w.end(), [](double v) { return std::isfinite(v); });
+  return finite && objective <= kExplosionFactor * std::max(1.0, std::abs(initial_objective_));
+}
+
 void Tracer::Begin(std::span<const double> w0) {
   const TracePoint p = Evaluate(w0, {});
   initial_objective_ = p.objective;
@@ -70,9 +76,7 @@ std::optional<Status> Tracer::Record(std::span<const double> w, const Counters& 
   trace_.push_back(p);
   if (options_.on_trace) options_.on_trace(p);
   std::optional<Status> verdict;
-  const bool finite = std::isfinite(p.objective) &&
-                      std::all_of(w.begin(), w.end(), [](double v) { return std::isfinite(v); });
-  if (!finite || p.objective > kExplosionFactor * std::max(1.0, std::abs(initial_objective_))) {
+  if (!Acceptable(p.objective, w)) {
     verdict = Status::kDiverged;
   } else {
     last_finite_w_.assign(w.begin(), w.end());
@@ -100,17 +104,17 @@ void Tracer::Finish(Status status, std::span<const double> w, const Counters& co
                     Result* result) {
   clock_.Pause();
   result->status = status;
-  // The last trace point describes w if the solver recorded it; otherwise
-  // evaluate the final iterate now (off the clock).
+  // The last trace point describes w if the solver recorded this very w;
+  // otherwise (a solver may hand back another point, e.g. SODA's restart
+  // point) evaluate the final iterate now (off the clock).
   TracePoint last = trace_.back();
   const bool recorded = last.updates == counters.updates && last.epoch == counters.epoch &&
-                        trace_.size() > 1;
+                        trace_.size() > 1 &&
+                        std::equal(w.begin(), w.end(), last_finite_w_.begin(), last_finite_w_.end());
   if (!recorded) {
     last = Evaluate(w, counters);
     last.seconds = clock_.Seconds();
-    const bool finite = std::isfinite(last.objective) &&
-                        std::all_of(w.begin(), w.end(), [](double v) { return std::isfinite(v); });
-    if (finite) {
+    if (Acceptable(last.objective, w)) {
       trace_.push_back(last);
       if (options_.on_trace) options_.on_trace(last);
       last_finite_w_.assign(w.begin(), w.end());

@@ -61,6 +61,9 @@ class Tracer {
               Result* result);
 
  private:
+  // Finite and not exploding (F at most 1e6 x the starting F): a point the
+  // run may hand back.
+  bool Acceptable(double objective, std::span<const double> w) const;
   TracePoint Evaluate(std::span<const double> w, const Counters& counters);
 
   const Dataset& data_;

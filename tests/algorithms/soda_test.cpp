@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -133,8 +134,12 @@ TEST(Soda, MaskSendsFewerCoordinatesThanTheFullVector) {
   const Result masked = Solve(f.data, f.problem, SodaOptions(SolverKind::kSoda, 2, 0.1));
   ASSERT_EQ(full.status, Status::kTargetReached);
   ASSERT_EQ(masked.status, Status::kTargetReached);
-  const double per_exchange_full = static_cast<double>(full.coords_sent) / full.exchanges;
-  const double per_exchange_masked = static_cast<double>(masked.coords_sent) / masked.exchanges;
+  // Compare the masks (supp(w) + ~10% of the zeros vs all d coordinates),
+  // not the nonzero deltas: on a loaded machine a worker left alone reaches
+  // its local fixed point and then sends all-zero deltas under DAve-PG,
+  // which made the nonzero count per exchange depend on the scheduling.
+  const double per_exchange_full = static_cast<double>(full.mask_coords) / full.exchanges;
+  const double per_exchange_masked = static_cast<double>(masked.mask_coords) / masked.exchanges;
   EXPECT_LT(per_exchange_masked, 0.8 * per_exchange_full);
 }
 
@@ -308,19 +313,26 @@ TEST(SodaProtocol, StopRequestedBeforeTheStartStillReturns) {
 // ----------------------------------------------------------------- restarts --
 
 TEST(SodaRestart, DivergingStepRestartsThenReportsDivergedWithAFinitePoint) {
+  // Squared loss: its curvature is the same everywhere, so a step far beyond
+  // 2 / (mu + L) diverges whatever the scheduling (logistic runs could settle
+  // where the loss saturates when one worker ran alone on a loaded machine).
   const Fixture& f = Shared();
+  const Problem squared{Loss::kSquared, f.problem.l1, f.problem.l2};
   Options o = SodaOptions(SolverKind::kSoda, 2, 0.5);
+  o.f_star = std::numeric_limits<double>::quiet_NaN();
+  o.reference_w.clear();
   o.step = 50.0;  // far beyond 2 / (mu + L): every round rises
   o.target_subopt = 0.0;
   o.max_epochs = 500;
   o.distributed.max_restarts = 2;
-  const Result r = Solve(f.data, f.problem, o);
+  const Result r = Solve(f.data, squared, o);
   EXPECT_EQ(r.status, Status::kDiverged) << r.BriefReport();
   EXPECT_EQ(r.restarts, 2);
   ASSERT_TRUE(r.IsSolutionUsable());
   for (const double v : r.w) ASSERT_TRUE(std::isfinite(v));
   // The point handed back is the best round's, no worse than the start.
-  EXPECT_LE(r.objective, std::log(2.0) + 1e-12);
+  const std::vector<double> zero(static_cast<std::size_t>(f.data.num_cols), 0.0);
+  EXPECT_LE(r.objective, Objective(f.data, squared, zero) + 1e-12);
 }
 
 TEST(SodaRestart, ConvergingRunNeverRestarts) {
