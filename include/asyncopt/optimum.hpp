@@ -32,6 +32,8 @@ struct ReferenceResult {
                               // Newton-decrement based), as reported
   int iterations = 0;
   std::int64_t gradient_rows = 0;  // rows whose loss derivative was computed
+  std::int64_t hessian_products = 0;  // newton-cg: CG iterations (Hessian-vector products)
+  int dense_newton_steps = 0;         // newton-cg: steps solved with a dense Hessian (small d)
   bool converged = false;
   bool interrupted = false;
   std::string method;         // "newton-cg", "prox-newton-cd", "dual-cd"

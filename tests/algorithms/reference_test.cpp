@@ -152,6 +152,47 @@ TEST(Reference, BitIdenticalForOneTwoAndFourThreads) {
   }
 }
 
+// Newton-CG has three ways to apply the Hessian: a dense Cholesky solve
+// (d <= 1024, once CG gets expensive), Hessian-vector products by rows
+// (d <= 4096) and by columns over the CSC copy. Empty columns leave the
+// optimum unchanged (their weights are 0 with l2 > 0), so padding the same
+// data pushes the solver down each path in turn: all three must reach the
+// same optimum, and the dense path must give the same bits for any thread
+// count.
+TEST(Reference, NewtonPathsAgreeOnTheSameProblem) {
+  // Few columns, many correlated-looking rows and a tiny l2: badly
+  // conditioned, so CG needs many iterations and the dense solve kicks in.
+  Dataset d = testing::RandomDataset(
+      {.rows = 6000, .cols = 40, .density = 0.3, .label_noise = 0.2, .separation = 3.0, .seed = 5});
+  const Problem p{Loss::kLogistic, 0.0, 1e-6};
+  const ReferenceResult dense = SolveReference(d, p, {.threads = 1});
+  ASSERT_TRUE(dense.converged);
+  EXPECT_GT(dense.dense_newton_steps, 0);
+  const ReferenceResult dense2 = SolveReference(d, p, {.threads = 2});
+  EXPECT_EQ(std::memcmp(dense.w.data(), dense2.w.data(), dense.w.size() * sizeof(double)), 0);
+  EXPECT_EQ(dense.objective, dense2.objective);
+
+  for (const std::int32_t padded_cols : {1100, 5000}) {
+    SCOPED_TRACE("padded to " + std::to_string(padded_cols) + " columns");
+    Dataset wide = d;
+    wide.num_cols = padded_cols;
+    const ReferenceResult r = SolveReference(wide, p, {.threads = 2});
+    ASSERT_TRUE(r.converged);
+    EXPECT_EQ(r.dense_newton_steps, 0);
+    EXPECT_GT(r.hessian_products, 0);
+    // Exact Newton steps converge at least as fast as inexact ones.
+    EXPECT_LE(dense.iterations, r.iterations);
+    EXPECT_NEAR(r.objective, dense.objective, 1e-11 * dense.objective);
+    for (std::int32_t j = 0; j < d.num_cols; ++j) {
+      EXPECT_NEAR(r.w[static_cast<std::size_t>(j)], dense.w[static_cast<std::size_t>(j)],
+                  1e-5 * (1.0 + std::fabs(dense.w[static_cast<std::size_t>(j)])));
+    }
+    for (std::int32_t j = d.num_cols; j < padded_cols; ++j) {
+      ASSERT_EQ(r.w[static_cast<std::size_t>(j)], 0.0) << "empty column " << j;
+    }
+  }
+}
+
 TEST(Reference, RejectsUnsupportedAndInvalidRequests) {
   const Dataset d = testing::RandomDataset({.rows = 20, .cols = 5, .seed = 1});
   try {
