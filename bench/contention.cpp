@@ -203,6 +203,11 @@ std::string Num(double v) {  // JSON / CSV number; empty for NaN / Inf
   return buf;
 }
 std::string JsonNum(double v) { return std::isfinite(v) ? Num(v) : "null"; }
+std::string JsonArray(const std::vector<double>& v) {
+  std::string out = "[";
+  for (std::size_t k = 0; k < v.size(); ++k) out += (k ? ", " : "") + JsonNum(v[k]);
+  return out + "]";
+}
 std::string JsonStr(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -270,6 +275,12 @@ struct Cell {
   double conflicts_per_1000 = kNaN;  // pooled over all repeats: sum conflicts / sum updates
   int ttt_reached = 0;
 };
+
+std::vector<double> RunSeconds(const Cell& c) {
+  std::vector<double> out;
+  for (const Run& r : c.runs) out.push_back(r.seconds);
+  return out;
+}
 
 // ---------------------------------------------------------------- main
 
@@ -438,6 +449,7 @@ int Main(int argc, char** argv) {
 
   // ---- runs, in rounds
   std::vector<double> ceiling_w, hogwild_1t_w;  // bit-for-bit check of the ceiling
+  std::vector<double> cas_floor_seconds;        // one per round
   auto options_for = [&](const Cell& c) {
     asyncopt::Options o;
     o.solver = asyncopt::SolverKind::kHogwild;
@@ -499,6 +511,18 @@ int Main(int argc, char** argv) {
                ? ", ttt " + (r.reached ? Num(r.time_to_target) + " s" : std::string("-"))
                : std::string()) +
           "\n");
+    }
+    {  // the CAS floor: the plain loop with every store a compare-and-swap
+      asyncopt::bench::PlainSgdOptions po;
+      po.step = step;
+      po.max_epochs = epochs;
+      po.seed = seed;
+      po.f_star = f_star;
+      po.eval_threads = 1;
+      po.cas_writes = true;
+      const asyncopt::bench::PlainSgdResult r = asyncopt::bench::RunPlainSgd(data, problem, po);
+      cas_floor_seconds.push_back(r.seconds);
+      log("  CAS floor: " + Num(r.seconds) + " s\n");
     }
     for (Cell& c : cells) {
       asyncopt::Options o = options_for(c);
@@ -568,6 +592,21 @@ int Main(int argc, char** argv) {
       }
     }
   }
+  // CAS floor over the ceiling, best run against best run and median
+  // against median: the highest nnz/s ratio `atomic` could reach at 1 thread.
+  auto sorted_copy = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const std::vector<double> floor_sorted = sorted_copy(cas_floor_seconds);
+  const std::vector<double> ceiling_sorted = sorted_copy(RunSeconds(ceiling));
+  const double cas_floor_best_ratio =
+      floor_sorted.empty() ? kNaN : ceiling_sorted.front() / floor_sorted.front();
+  const double cas_floor_median_ratio =
+      floor_sorted.empty() ? kNaN
+                           : ceiling_sorted[ceiling_sorted.size() / 2] / floor_sorted[floor_sorted.size() / 2];
+  log("CAS floor / ceiling nnz/s: best " + Num(cas_floor_best_ratio) + ", median " +
+      Num(cas_floor_median_ratio) + "\n");
   double ceiling_max_diff = kNaN;
   if (!ceiling_w.empty() && ceiling_w.size() == hogwild_1t_w.size()) {
     ceiling_max_diff = 0.0;
@@ -609,11 +648,9 @@ int Main(int argc, char** argv) {
     }
     return std::pair<double, double>(lo, hi);
   };
-  // hogwild.cpp counts wild conflicts only without a sparsifier (the kept
-  // coordinates no longer line up with the margin reads): report "not measured".
-  auto conflicts_measured = [](const Cell& c) {
-    return c.solver != "plain-sgd" && !(c.policy == "wild" && c.sparsifier != "none");
-  };
+  // The plain loop has no conflicts to count; every hogwild cell does
+  // (wild with a sparsifier compares each kept coordinate with its margin read).
+  auto conflicts_measured = [](const Cell& c) { return c.solver != "plain-sgd"; };
   for (const Cell* c : all) {
     const Run& m = c->median;
     const auto [lo, hi] = seconds_minmax(*c);
@@ -668,13 +705,16 @@ int Main(int argc, char** argv) {
      << ", \"ttt_max_epochs\": " << ttt_max_epochs
      << ", \"ttt_trace_every_epochs\": " << JsonNum(ttt_every)
      << ", \"ttt_repeats\": " << std::min(ttt_repeats, repeats)
-     << ", \"conflicts\": \"wild: coordinates changed between the margin read and the write "
-        "(not counted by hogwild with a sparsifier: null); atomic: failed CAS; locked: "
+     << ", \"conflicts\": \"wild: written coordinates that another thread changed between "
+        "the margin read and the write; atomic: failed CAS; locked: "
         "contended stripe acquisitions; per 1000 updates pooled over all repeats\""
      << ", \"aggregate\": \"median run of the repeats (by seconds); repeats in rounds\""
      << ", \"nnz_processed\": \"updates x mean row nnz (exact: throughput runs are whole "
         "permutation epochs)\""
      << ", \"ceiling_vs_hogwild_1t_wild_max_abs_diff\": " << JsonNum(ceiling_max_diff)
+     << ", \"cas_floor_seconds\": " << JsonArray(cas_floor_seconds)
+     << ", \"cas_floor_ratio_best\": " << JsonNum(cas_floor_best_ratio)
+     << ", \"cas_floor_ratio_median\": " << JsonNum(cas_floor_median_ratio)
      << "},\n  \"cells\": [\n";
   for (std::size_t i = 0; i < all.size(); ++i) {
     const Cell& c = *all[i];
@@ -698,11 +738,9 @@ int Main(int argc, char** argv) {
        << ", \"time_to_target_s\": " << JsonNum(c.ttt_median)
        << ", \"ttt_epochs\": " << JsonNum(c.ttt_epochs_median)
        << ", \"ttt_reached\": " << c.ttt_reached << ", \"ttt_runs\": " << c.ttt.size()
-       << ", \"runs_seconds\": [";
-    for (std::size_t k = 0; k < c.runs.size(); ++k) js << (k ? ", " : "") << JsonNum(c.runs[k].seconds);
-    js << "], \"runs_ttt_s\": [";
-    for (std::size_t k = 0; k < c.ttt.size(); ++k) js << (k ? ", " : "") << JsonNum(c.ttt[k]);
-    js << "]}" << (i + 1 < all.size() ? "," : "") << "\n";
+       << ", \"runs_seconds\": " << JsonArray(RunSeconds(c))
+       << ", \"runs_ttt_s\": " << JsonArray(c.ttt) << "}" << (i + 1 < all.size() ? "," : "")
+       << "\n";
   }
   js << "  ]\n}\n";
   js.close();

@@ -19,11 +19,13 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "algorithms/async_common.hpp"  // DataGeometry, kPermutationStream
@@ -45,6 +47,11 @@ struct PlainSgdOptions {
   double target_subopt = 0.0;  // > 0: stop once (F - f*)/|f*| <= target
   double max_seconds = std::numeric_limits<double>::infinity();
   int eval_threads = 0;
+  // Write every coordinate with a compare-and-swap (std::atomic_ref, relaxed)
+  // instead of a plain store: the same loop with `atomic`'s one CAS per
+  // coordinate and nothing else, i.e. the fastest a CAS-per-coordinate
+  // policy can be on this machine (the "CAS floor" of the benchmark).
+  bool cas_writes = false;
 };
 
 struct PlainSgdResult {
@@ -79,8 +86,15 @@ inline double Shrink(double v, double t) {
   return 0.0;
 }
 
+// w = v by compare-and-swap from the value just read (single thread: it
+// never fails, but costs what a lock-prefixed instruction costs).
+inline void CasStore(double& x, double expected, double v) {
+  std::atomic_ref<double>(x).compare_exchange_strong(expected, v, std::memory_order_relaxed,
+                                                     std::memory_order_relaxed);
+}
+
 // The hot loop: rows perm[begin..end).
-template <class L, bool kL1>
+template <class L, bool kL1, bool kCas>
 void Pass(const Dataset& data, const std::int64_t* perm, std::int64_t begin, std::int64_t end,
           double* w, const double* inv_freq, double step, double l1, double l2) {
   const std::int64_t* row_ptr = data.row_ptr.data();
@@ -96,10 +110,12 @@ void Pass(const Dataset& data, const std::int64_t* perm, std::int64_t begin, std
     const double dloss = L::Derivative(y[i], z);
     for (std::int64_t k = b; k < e; ++k) {
       const std::int32_t j = col[k];
-      const double g = dloss * val[k] + l2 * w[j] * inv_freq[j];
-      const double next = w[j] - step * g;
-      if constexpr (kL1) {
-        w[j] = Shrink(next, step * l1 * inv_freq[j]);
+      const double old = w[j];
+      const double g = dloss * val[k] + l2 * old * inv_freq[j];
+      double next = old - step * g;
+      if constexpr (kL1) next = Shrink(next, step * l1 * inv_freq[j]);
+      if constexpr (kCas) {
+        CasStore(w[j], old, next);
       } else {
         w[j] = next;
       }
@@ -169,14 +185,18 @@ inline PlainSgdResult RunPlainSgd(const Dataset& data, const Problem& problem,
     double* w = r.w.data();
     const double* inv_freq = geometry.inv_freq.data();
     const double step = options.step, l1 = problem.l1, l2 = problem.l2;
+    auto with = [&](auto l1_on, auto cas) {
+      run([&](const std::int64_t* p, std::int64_t b, std::int64_t e) {
+        plain_detail::Pass<L, decltype(l1_on)::value, decltype(cas)::value>(data, p, b, e, w,
+                                                                            inv_freq, step, l1, l2);
+      });
+    };
+    using On = std::true_type;
+    using Off = std::false_type;
     if (l1 > 0.0) {
-      run([&](const std::int64_t* p, std::int64_t b, std::int64_t e) {
-        plain_detail::Pass<L, true>(data, p, b, e, w, inv_freq, step, l1, l2);
-      });
+      options.cas_writes ? with(On{}, On{}) : with(On{}, Off{});
     } else {
-      run([&](const std::int64_t* p, std::int64_t b, std::int64_t e) {
-        plain_detail::Pass<L, false>(data, p, b, e, w, inv_freq, step, l1, l2);
-      });
+      options.cas_writes ? with(Off{}, On{}) : with(Off{}, Off{});
     }
     return 0;
   });

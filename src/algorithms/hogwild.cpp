@@ -37,7 +37,8 @@ struct Worker {
         kept_index(static_cast<std::size_t>(capacity)),
         kept_value(static_cast<std::size_t>(capacity)),
         dim(data.num_cols),
-        index_bits(kernels::IndexBits(data.num_cols)) {
+        index_bits(kernels::IndexBits(data.num_cols)),
+        detect_conflicts(options.threads > 1) {
     if (options.async.batch_size > 1) {
       accumulator.assign(static_cast<std::size_t>(data.num_cols), 0.0);
       in_batch.assign(static_cast<std::size_t>(data.num_cols), 0);
@@ -68,6 +69,7 @@ struct Worker {
   std::vector<std::uint8_t> in_batch;  // 1 for coordinates in `touched`
   std::int64_t dim;
   std::int64_t index_bits;
+  bool detect_conflicts;  // false with one thread: nobody else writes
   // Coding length of an unsparsified message of n coordinates (Section 2.3's
   // baseline: (index, float) pairs or a dense float vector, the smaller).
   std::int64_t DenseBits(std::int64_t n) const {
@@ -88,6 +90,28 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   const SparseRow row = data.row(i);
   const double y = data.labels[static_cast<std::size_t>(i)];
   kernels::RowLock<P> lock(w, row.index, row.nnz, wk.counters);
+  const double l2 = problem.l2;
+  if constexpr (!kSparsify && P == WritePolicy::kWild) {
+    if (problem.l1 == 0.0 && !wk.detect_conflicts) {
+      // A lone worker: nobody else writes, so there are no conflicts to
+      // detect and no need to keep the values read for the margin. The
+      // plain loop's two passes, with the same bits.
+      double z = 0.0;
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        z += w.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
+      }
+      const double dloss = L::Derivative(y, z);
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        const auto j = static_cast<std::size_t>(row.index[k]);
+        const double now = w.Load(j);
+        w.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv_freq[j]));
+      }
+      wk.counters.coords_written += row.nnz;
+      wk.counters.bits_sent += wk.DenseBits(row.nnz);
+      ++wk.counters.updates;
+      return;
+    }
+  }
   double z = 0.0;
   for (std::int32_t k = 0; k < row.nnz; ++k) {
     const double v = w.Load(static_cast<std::size_t>(row.index[k]));
@@ -95,22 +119,23 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
     z += v * row.value[k];
   }
   const double dloss = L::Derivative(y, z);
-  const double l2 = problem.l2;
   if constexpr (!kSparsify) {
     if (problem.l1 == 0.0 && P != WritePolicy::kLocked) {
       // The hot path: gradient and write fused in one pass over the row.
+      std::int64_t conflicts = 0;  // in a register, not the counters' line
       for (std::int32_t k = 0; k < row.nnz; ++k) {
         const auto j = static_cast<std::size_t>(row.index[k]);
         const double seen = wk.seen[static_cast<std::size_t>(k)];
         const double delta = -step * (dloss * row.value[k] + l2 * seen * inv_freq[j]);
         if constexpr (P == WritePolicy::kAtomic) {
-          w.Add<P>(j, delta, wk.counters);
+          conflicts += w.AtomicUpdate(j, [delta](double old) { return old + delta; });
         } else {
           const double now = w.Load(j);
-          wk.counters.conflicts += now != seen;  // written by another thread since our read
+          conflicts += now != seen;  // written by another thread since our read
           w.Store(j, now + delta);
         }
       }
+      wk.counters.conflicts += conflicts;
       wk.counters.coords_written += row.nnz;
       wk.counters.bits_sent += wk.DenseBits(row.nnz);
       ++wk.counters.updates;
