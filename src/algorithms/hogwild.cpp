@@ -10,6 +10,7 @@
 #include "kernels/losses.hpp"
 #include "kernels/prox.hpp"
 #include "kernels/shared_vector.hpp"
+#include "kernels/sparse_ops.hpp"
 #include "kernels/sparsify.hpp"
 #include "runtime/tracer.hpp"
 
@@ -96,15 +97,16 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
       // A lone worker: nobody else writes, so there are no conflicts to
       // detect and no need to keep the values read for the margin. The
       // plain loop's two passes, with the same bits.
-      double z = 0.0;
-      for (std::int32_t k = 0; k < row.nnz; ++k) {
-        z += w.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
-      }
+      const SharedVector::Ref wr = w.ref();
+      const double* inv = inv_freq.data();
+      const double z = kernels::Dot4Read(
+          row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
+          [](std::int32_t, double) {});
       const double dloss = L::Derivative(y, z);
       for (std::int32_t k = 0; k < row.nnz; ++k) {
         const auto j = static_cast<std::size_t>(row.index[k]);
-        const double now = w.Load(j);
-        w.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv_freq[j]));
+        const double now = wr.Load(j);
+        wr.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv[j]));
       }
       wk.counters.coords_written += row.nnz;
       wk.counters.bits_sent += wk.DenseBits(row.nnz);
@@ -112,27 +114,27 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
       return;
     }
   }
-  double z = 0.0;
-  for (std::int32_t k = 0; k < row.nnz; ++k) {
-    const double v = w.Load(static_cast<std::size_t>(row.index[k]));
-    wk.seen[static_cast<std::size_t>(k)] = v;
-    z += v * row.value[k];
-  }
+  double* seen = wk.seen.data();
+  const double z = kernels::Dot4Read(
+      row, [&w](std::int32_t j) { return w.Load(static_cast<std::size_t>(j)); },
+      [seen](std::int32_t k, double v) { seen[k] = v; });
   const double dloss = L::Derivative(y, z);
   if constexpr (!kSparsify) {
     if (problem.l1 == 0.0 && P != WritePolicy::kLocked) {
       // The hot path: gradient and write fused in one pass over the row.
       std::int64_t conflicts = 0;  // in a register, not the counters' line
+      const SharedVector::Ref wr = w.ref();
+      const double* inv = inv_freq.data();
       for (std::int32_t k = 0; k < row.nnz; ++k) {
         const auto j = static_cast<std::size_t>(row.index[k]);
-        const double seen = wk.seen[static_cast<std::size_t>(k)];
-        const double delta = -step * (dloss * row.value[k] + l2 * seen * inv_freq[j]);
+        const double read = seen[k];
+        const double delta = -step * (dloss * row.value[k] + l2 * read * inv[j]);
         if constexpr (P == WritePolicy::kAtomic) {
-          conflicts += w.AtomicUpdate(j, [delta](double old) { return old + delta; });
+          conflicts += wr.AtomicUpdate(j, [delta](double old) { return old + delta; });
         } else {
-          const double now = w.Load(j);
-          conflicts += now != seen;  // written by another thread since our read
-          w.Store(j, now + delta);
+          const double now = wr.Load(j);
+          conflicts += now != read;  // written by another thread since our read
+          wr.Store(j, now + delta);
         }
       }
       wk.counters.conflicts += conflicts;

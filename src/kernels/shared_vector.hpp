@@ -25,6 +25,7 @@
 #include <memory>
 #include <span>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace asyncopt::kernels {
@@ -105,6 +106,34 @@ class SharedVector {
   double Load(std::size_t j) const { return RelaxedLoad(values_[j]); }
   void Store(std::size_t j, double v) { RelaxedStore(values_[j], v); }
 
+  // The same relaxed accessors on a copy of the base pointer. A hot loop
+  // holds one in a local: the compiler must assume an atomic store may
+  // write any memory, so through `this` it reloads the vector's data
+  // pointer (and every other pointer it reaches through memory) after each
+  // store; a local copy stays in a register.
+  class Ref {
+   public:
+    explicit Ref(double* p) : p_(p) {}
+    double Load(std::size_t j) const { return RelaxedLoad(p_[j]); }
+    void Store(std::size_t j, double v) const { RelaxedStore(p_[j], v); }
+    // w_j <- f(w_j) by compare-and-swap; returns the failed attempts.
+    template <class F>
+    std::int64_t AtomicUpdate(std::size_t j, F&& f) const {
+      std::atomic_ref<double> ref(p_[j]);
+      double old = ref.load(std::memory_order_relaxed);
+      std::int64_t retries = 0;
+      while (!ref.compare_exchange_strong(old, f(old), std::memory_order_relaxed,
+                                          std::memory_order_relaxed)) {
+        ++retries;
+      }
+      return retries;
+    }
+
+   private:
+    double* p_;
+  };
+  Ref ref() { return Ref(values_.data()); }
+
   // w_j += delta under the chosen policy (kLocked: caller holds the stripe).
   template <WritePolicy P>
   void Add(std::size_t j, double delta, WorkerCounters& c) {
@@ -118,14 +147,7 @@ class SharedVector {
   // w_j <- f(w_j) by compare-and-swap; returns the failed attempts.
   template <class F>
   std::int64_t AtomicUpdate(std::size_t j, F&& f) {
-    std::atomic_ref<double> ref(values_[j]);
-    double old = ref.load(std::memory_order_relaxed);
-    std::int64_t retries = 0;
-    while (!ref.compare_exchange_strong(old, f(old), std::memory_order_relaxed,
-                                        std::memory_order_relaxed)) {
-      ++retries;
-    }
-    return retries;
+    return ref().AtomicUpdate(j, std::forward<F>(f));
   }
 
   StripedLocks& locks() { return locks_; }

@@ -173,6 +173,62 @@ TEST(SparseOps, MatchDenseComputation) {
   EXPECT_EQ(kernels::SquaredNorm(empty), 0.0);
 }
 
+// Dot4 sums in four interleaved partial sums: for every row length (the
+// tails 0-3 included) it must equal that order of summation exactly, agree
+// with the dense dot to rounding, and hand every value it reads to `keep`.
+TEST(SparseOps, Dot4SumsFourInterleavedPartialsAndReportsEveryRead) {
+  std::mt19937_64 gen(11);
+  std::normal_distribution<double> normal;
+  std::vector<double> w(40);
+  for (double& v : w) v = normal(gen);
+  for (std::int32_t n = 0; n <= 11; ++n) {
+    std::vector<std::int32_t> index;
+    std::vector<double> value;
+    for (std::int32_t k = 0; k < n; ++k) {
+      index.push_back(3 * k + 1);
+      value.push_back(normal(gen));
+    }
+    const SparseRow row{index.data(), value.data(), n};
+    double part[4] = {0.0, 0.0, 0.0, 0.0};
+    const std::int32_t body = n - n % 4;
+    for (std::int32_t k = 0; k < body; ++k) part[k % 4] += value[k] * w[index[k]];
+    for (std::int32_t k = body; k < n; ++k) part[0] += value[k] * w[index[k]];
+    const double expected = (part[0] + part[1]) + (part[2] + part[3]);
+    EXPECT_EQ(kernels::Dot4(row, w), expected) << "n = " << n;
+    EXPECT_NEAR(kernels::Dot4(row, w), kernels::Dot(row, w), 1e-13) << "n = " << n;
+    std::vector<double> kept(static_cast<std::size_t>(n), -1.0);
+    const double z = kernels::Dot4Read(
+        row, [&](std::int32_t j) { return w[j]; },
+        [&](std::int32_t k, double v) { kept[static_cast<std::size_t>(k)] = v; });
+    EXPECT_EQ(z, expected);
+    for (std::int32_t k = 0; k < n; ++k) EXPECT_EQ(kept[k], w[index[k]]) << "k = " << k;
+  }
+}
+
+// The fused evaluation must give the bits of the three separate calls (the
+// reference solver relies on it: its results are unchanged by the fusion).
+TEST(Losses, EvaluateLossEqualsTheSeparateMembersBitForBit) {
+  std::vector<double> margins = {0.0, -0.0, 1e-300, -1e-300, 1e-8, -1e-8, 0.5, -0.5, 1.0, -1.0,
+                                 30.0, -30.0, 700.0, -700.0, 1e6, -1e6};
+  std::mt19937_64 gen(3);
+  std::normal_distribution<double> normal(0.0, 5.0);
+  for (int k = 0; k < 200; ++k) margins.push_back(normal(gen));
+  auto check = [&](auto loss) {
+    using L = decltype(loss);
+    for (const double y : {-1.0, 1.0}) {
+      for (const double z : margins) {
+        const kernels::LossAtMargin at = kernels::EvaluateLoss<L>(y, z);
+        EXPECT_EQ(at.value, L::Value(y, z)) << "y " << y << " z " << z;
+        EXPECT_EQ(at.derivative, L::Derivative(y, z)) << "y " << y << " z " << z;
+        EXPECT_EQ(at.curvature, L::Curvature(y, z)) << "y " << y << " z " << z;
+      }
+    }
+  };
+  check(kernels::LogisticLoss{});
+  check(kernels::SquaredHingeLoss{});
+  check(kernels::SquaredLoss{});
+}
+
 TEST(Prox, SoftThresholdSolvesItsProblem) {
   for (double v = -3.0; v <= 3.0; v += 0.013) {
     for (const double t : {0.0, 0.1, 1.0, 2.5}) {

@@ -1,0 +1,260 @@
+#!/usr/bin/python3
+"""One-thread SGD throughput: asyncopt hogwild against scikit-learn's SGDClassifier.
+
+The question: does one hogwild thread process nonzeros at least as fast as
+scikit-learn's SGDClassifier, the single-thread SGD a user would otherwise
+run? SGDClassifier keeps the l2 term as a global scale factor of w, so an
+update costs O(nnz of the row) on sparse input; hogwild reweights l2 by
+feature frequency for the same O(nnz) cost.
+
+Per dataset, in one run:
+  * asyncopt: bench_contention (bench/contention.cpp) with --threads 1,
+    policies wild and atomic, no sparsifier, and the plain single-thread loop
+    (the ceiling); each repeated --repeats times in interleaved rounds.
+  * scikit-learn: SGDClassifier(loss='log_loss', penalty='l2', alpha=l2,
+    fit_intercept=False, learning_rate='constant', eta0=<hogwild's step>,
+    max_iter=epochs, tol=None, shuffle=True) on the same CSR matrix (rows with
+    sorted indices, float64), fit() timed, --repeats times.
+  nnz/s = epochs x nnz / seconds for both; the verdict uses best-of-k (the
+  run least disturbed by the machine) and shows the median next to it.
+  Both also report their final objective F(w) (our formula, numpy), so the two
+  are seen to do comparable work.
+
+Datasets (from ../shared/data):
+  rcv1-vw-small   1000 x 47117, 78k nnz, logistic l2 = 1e-4, 300 epochs
+  fashion-mnist   60000 x 784, 23.4M nnz, classes 0-4 -> +1, --scale maxabs,
+                  logistic l2 = 1e-4, 3 epochs
+
+Usage (always /usr/bin/python3):
+  /usr/bin/python3 bench/throughput_sklearn.py [--bin build/release/bench/bench_contention]
+      [--out bench/results] [--repeats 5] [--datasets rcv1-vw-small,fashion-mnist]
+Outputs: OUT/throughput_sklearn.{csv,json,md,png}
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import lzma
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA_DIR = "/work/shared/data"
+
+DATASETS = {
+    "rcv1-vw-small": dict(file="rcv1-vw-small", positive=None, scale=None, l2=1e-4, epochs=300),
+    "fashion-mnist": dict(file="fashion-mnist", positive=[0, 1, 2, 3, 4], scale="maxabs", l2=1e-4,
+                          epochs=3),
+}
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def machine():
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    import sklearn
+    return dict(cpu=cpu, cores=os.cpu_count(), kernel=platform.release(),
+                python=platform.python_version(), numpy=np.__version__,
+                sklearn=sklearn.__version__,
+                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+
+
+def load(spec, work):
+    """The same matrix asyncopt sees: labels binarised, optional max-abs scaling."""
+    from sklearn.datasets import load_svmlight_file
+    path = os.path.join(work, spec["file"] + ".svm")
+    if not os.path.exists(path):
+        with lzma.open(os.path.join(DATA_DIR, spec["file"] + ".xz"), "rb") as fi, open(path, "wb") as fo:
+            for line in fi:
+                if line.strip():
+                    fo.write(line)
+    X, y = load_svmlight_file(path, dtype=np.float64)
+    if spec["positive"] is None:
+        y = np.where(y == y.max(), 1.0, -1.0)
+    else:
+        y = np.where(np.isin(y, spec["positive"]), 1.0, -1.0)
+    X = sp.csr_matrix(X)
+    if spec["scale"] == "maxabs":
+        col_max = np.asarray(abs(X).max(axis=0).todense()).ravel()
+        col_max[col_max == 0] = 1.0
+        X = sp.csr_matrix(X @ sp.diags(1.0 / col_max))
+    X.sort_indices()
+    return path, X, y
+
+
+def objective(X, y, w, l2):
+    yz = y * (X @ w)
+    return float(np.mean(np.logaddexp(0.0, -yz)) + 0.5 * l2 * w.dot(w))
+
+
+def run_asyncopt(binary, name, spec, path, repeats, work):
+    out = os.path.join(work, "asyncopt-" + name)
+    os.makedirs(out, exist_ok=True)
+    cmd = [binary, "--data", path, "--name", name, "--loss", "logistic", "--l2", repr(spec["l2"]),
+           "--threads", "1", "--policies", "wild,atomic", "--sparsifiers", "none",
+           "--epochs", str(spec["epochs"]), "--repeats", str(repeats), "--target", "0",
+           "--out-dir", out, "--quiet"]
+    if spec["positive"] is not None:
+        cmd += ["--positive-labels", ",".join(str(c) for c in spec["positive"])]
+    if spec["scale"]:
+        cmd += ["--scale", spec["scale"]]
+    log("+ " + " ".join(cmd))
+    subprocess.run(cmd, check=True)
+    with open(os.path.join(out, "contention_%s.json" % name)) as f:
+        return cmd, json.load(f)
+
+
+def run_sklearn(X, y, spec, step, repeats):
+    from sklearn.linear_model import SGDClassifier
+    times, objs = [], []
+    for r in range(repeats):
+        clf = SGDClassifier(loss="log_loss", penalty="l2", alpha=spec["l2"], fit_intercept=False,
+                            learning_rate="constant", eta0=step, max_iter=spec["epochs"], tol=None,
+                            shuffle=True, random_state=r + 1, average=False)
+        t0 = time.perf_counter()
+        clf.fit(X, y)
+        times.append(time.perf_counter() - t0)
+        objs.append(objective(X, y, clf.coef_.ravel(), spec["l2"]))
+    return times, objs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build/release/bench/bench_contention"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--datasets", default=",".join(DATASETS))
+    a = ap.parse_args()
+    if not os.path.exists(a.bin):
+        sys.exit("bench_contention not found at %s: build it (cmake --build --preset release) "
+                 "or pass --bin" % a.bin)
+    os.makedirs(a.out, exist_ok=True)
+    work = tempfile.mkdtemp(prefix="asyncopt-throughput-")
+    load_start = os.getloadavg()
+    rows = []
+    for name in a.datasets.split(","):
+        if name not in DATASETS:
+            sys.exit("unknown dataset %r (known: %s)" % (name, ", ".join(DATASETS)))
+        spec = DATASETS[name]
+        path, X, y = load(spec, work)
+        nnz = X.nnz
+        cmd, res = run_asyncopt(a.bin, name, spec, path, a.repeats, work)
+        step = res["settings"]["step"]
+        cells = {(c["solver"], c["policy"]): c for c in res["cells"] if c["threads"] == 1}
+        epochs = spec["epochs"]
+        for (solver, policy), c in sorted(cells.items()):
+            secs = c["runs_seconds"]
+            label = "plain loop (ceiling)" if solver == "plain-sgd" else "asyncopt hogwild %s" % policy
+            rows.append(dict(dataset=name, tool=label, epochs=epochs, nnz=nnz, runs_seconds=secs,
+                             best_nnz_per_s=epochs * nnz / min(secs),
+                             median_nnz_per_s=epochs * nnz / statistics.median(secs),
+                             final_subopt=c["final_subopt"], step=step, command=" ".join(cmd)))
+        times, objs = run_sklearn(X, y, spec, step, a.repeats)
+        f_star = res["problem"]["f_star"]
+        rows.append(dict(dataset=name, tool="sklearn SGDClassifier", epochs=epochs, nnz=nnz,
+                         runs_seconds=times, best_nnz_per_s=epochs * nnz / min(times),
+                         median_nnz_per_s=epochs * nnz / statistics.median(times),
+                         final_subopt=(statistics.median(objs) - f_star) / abs(f_star), step=step,
+                         command="SGDClassifier(loss='log_loss', penalty='l2', alpha=%g, "
+                                 "fit_intercept=False, learning_rate='constant', eta0=%g, "
+                                 "max_iter=%d, tol=None, shuffle=True)" % (spec["l2"], step, epochs)))
+        for r in rows[-len(cells) - 1:]:
+            log("  %-28s best %.3g nnz/s, median %.3g nnz/s" % (r["tool"], r["best_nnz_per_s"],
+                                                              r["median_nnz_per_s"]))
+    meta = dict(machine=machine(), load_start=list(load_start), load_end=list(os.getloadavg()),
+                command="bench/throughput_sklearn.py " + " ".join(sys.argv[1:]),
+                git_commit=subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                          capture_output=True, text=True).stdout.strip())
+    write(a.out, rows, meta)
+
+
+def verdicts(rows):
+    out = []
+    for name in dict.fromkeys(r["dataset"] for r in rows):
+        by = {r["tool"]: r for r in rows if r["dataset"] == name}
+        sk = by.get("sklearn SGDClassifier")
+        wild = by.get("asyncopt hogwild wild")
+        if sk and wild:
+            ratio = wild["best_nnz_per_s"] / sk["best_nnz_per_s"]
+            out.append("%s 1 thread `wild` >= SGDClassifier nnz/s on %s: best-of %.2fx (%.3g vs %.3g nnz/s), "
+                       "median %.2fx" % ("PASS" if ratio >= 1.0 else "FAIL", name, ratio,
+                                         wild["best_nnz_per_s"], sk["best_nnz_per_s"],
+                                         wild["median_nnz_per_s"] / sk["median_nnz_per_s"]))
+    return out
+
+
+def write(out, rows, meta):
+    base = os.path.join(out, "throughput_sklearn")
+    with open(base + ".csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["dataset", "tool", "epochs", "nnz", "best_nnz_per_s", "median_nnz_per_s",
+                    "final_subopt", "step", "runs_seconds"])
+        for r in rows:
+            w.writerow([r["dataset"], r["tool"], r["epochs"], r["nnz"], "%.6g" % r["best_nnz_per_s"],
+                        "%.6g" % r["median_nnz_per_s"], "%.4g" % r["final_subopt"], r["step"],
+                        " ".join("%.6g" % s for s in r["runs_seconds"])])
+    goals = verdicts(rows)
+    with open(base + ".json", "w") as f:
+        json.dump(dict(meta=meta, rows=rows, goals=goals), f, indent=1)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    names = list(dict.fromkeys(r["dataset"] for r in rows))
+    tools = list(dict.fromkeys(r["tool"] for r in rows))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / len(tools)
+    for k, t in enumerate(tools):
+        vals = [next((r["best_nnz_per_s"] for r in rows if r["dataset"] == n and r["tool"] == t), 0)
+                for n in names]
+        ax.bar([i + k * width for i in range(len(names))], [v / 1e6 for v in vals], width, label=t)
+    ax.set_xticks([i + width * (len(tools) - 1) / 2 for i in range(len(names))])
+    ax.set_xticklabels(names)
+    ax.set_ylabel("M nonzeros / s (best of k, 1 thread)")
+    ax.set_title("1-thread SGD throughput, %s" % meta["machine"]["cpu"])
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(base + ".png", dpi=90)
+    m = meta["machine"]
+    md = ["# One-thread SGD throughput: asyncopt hogwild vs scikit-learn SGDClassifier", "",
+          "Generated by `%s` (commit %s) on %s." % (meta["command"], meta["git_commit"], m["date"]), "",
+          "Machine: %s, %d cores, Linux %s; Python %s, numpy %s, scikit-learn %s. Load average at start "
+          "%s, at end %s." % (m["cpu"], m["cores"], m["kernel"], m["python"], m["numpy"], m["sklearn"],
+                              " / ".join("%.2f" % x for x in meta["load_start"]),
+                              " / ".join("%.2f" % x for x in meta["load_end"])), "",
+          "Same CSR data, same loss (logistic), same l2 and the same constant step for both; "
+          "nnz/s = epochs x nnz / seconds (asyncopt: solver clock, objective evaluation excluded; "
+          "sklearn: `fit()`). Best-of-k decides, the median is shown next to it.", "",
+          "## Goals", "", "```"] + goals + ["```", "",
+          "| dataset | tool | epochs | best nnz/s | median nnz/s | final subopt | runs (s) |",
+          "|---|---|---:|---:|---:|---:|---|"]
+    for r in rows:
+        md.append("| %s | %s | %d | %.3g | %.3g | %.3g | %s |" % (
+            r["dataset"], r["tool"], r["epochs"], r["best_nnz_per_s"], r["median_nnz_per_s"],
+            r["final_subopt"], ", ".join("%.4g" % s for s in r["runs_seconds"])))
+    md += ["", "![](throughput_sklearn.png)", "", "Commands:", ""]
+    for r in rows:
+        md.append("* %s, %s: `%s`" % (r["dataset"], r["tool"], r["command"]))
+    with open(base + ".md", "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(goals))
+    print("wrote %s.{csv,json,md,png}" % base)
+
+
+if __name__ == "__main__":
+    main()
