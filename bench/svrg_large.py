@@ -1,0 +1,211 @@
+#!/usr/bin/python3
+"""svrg on a large power-law l1-l2 logistic problem, against the ProxASAGA figures.
+
+The issue quotes the ProxASAGA authors' code (Pedregosa, Leblond &
+Lacoste-Julien 2017, built with -O3) on this machine: on a power-law set of
+200,000 x 47,236 with 75 nonzeros per row and Zipf feature popularity,
+logistic loss with l1 = 3e-6 and l2 = 1e-5, it reached 1e-6 relative
+suboptimality in 2.86 s on one thread and 3.6 s on two. Their code cannot be
+fetched here, so those two figures are the comparison; asyncopt's side is
+measured in this run on data of that shape from `asyncopt generate --kind
+powerlaw` (Zipf exponent 1, seeded).
+
+Per thread count (1, 2) and write policy (wild; atomic as information):
+`asyncopt train --solver svrg --target-subopt 1e-6`, --repeats times; the
+summary's `seconds` (solver clock; objective checks off the clock) and the
+whole-program wall time. One traced run per thread count draws the curve.
+
+Usage (always /usr/bin/python3):
+  /usr/bin/python3 bench/svrg_large.py [--bin build/release/src/cli/asyncopt]
+      [--out bench/results] [--work /tmp/asyncopt-svrg-large] [--repeats 3]
+Outputs: OUT/svrg_large.{csv,json,md,png}
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHAPE = dict(rows=200000, dim=47236, nnz_per_row=75, zipf=1.0, seed=1)
+L1, L2 = 3e-6, 1e-5
+PROXASAGA = {1: 2.86, 2: 3.6}  # seconds to 1e-6, quoted in the issue (same machine)
+TARGETS = [1e-3, 1e-6]
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def machine():
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return dict(cpu=cpu, cores=os.cpu_count(), kernel=platform.release(),
+                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+
+
+def run(cmd):
+    log("+ " + " ".join(cmd))
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode != 0:
+        sys.exit("failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr[-2000:]))
+    return wall
+
+
+def read_trace(path):
+    with open(path) as f:
+        return [dict((k, float(v) if v not in ("", "null") else None) for k, v in r.items())
+                for r in csv.DictReader(f)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build/release/src/cli/asyncopt"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
+    ap.add_argument("--work", default="/tmp/asyncopt-svrg-large")
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    if not os.path.exists(a.bin):
+        sys.exit("asyncopt not found at %s: build it (cmake --build --preset release) or pass --bin" % a.bin)
+    os.makedirs(a.work, exist_ok=True)
+    os.makedirs(a.out, exist_ok=True)
+    env_cache = ["--cache-dir", os.path.join(a.work, "cache")]
+    data = os.path.join(a.work, "powerlaw-large.svm")
+    gen = [a.bin, "generate", "--kind", "powerlaw", "--rows", str(SHAPE["rows"]), "--dim", str(SHAPE["dim"]),
+           "--nnz-per-row", str(SHAPE["nnz_per_row"]), "--zipf", str(SHAPE["zipf"]), "--seed", str(SHAPE["seed"]),
+           "--out", data, "--quiet"]
+    if not os.path.exists(data):
+        run(gen)
+    load_start = os.getloadavg()
+    # f* once (cached), outside every timed run.
+    opt_wall = run([a.bin, "optimum", "--data", data, "--l1", repr(L1), "--l2", repr(L2), "--threads", "2",
+                    "--quiet"] + env_cache)
+    rows, traces = [], {}
+    for threads in (1, 2):
+        for write in ("wild", "atomic"):
+            for r in range(a.repeats):
+                summ = os.path.join(a.work, "svrg-%s-t%d-r%d.json" % (write, threads, r))
+                cmd = [a.bin, "train", "--data", data, "--solver", "svrg", "--write", write, "--l1", repr(L1),
+                       "--l2", repr(L2), "--threads", str(threads), "--target-subopt", "1e-6",
+                       "--max-seconds", "60", "--seed", str(r + 1), "--summary", summ, "--quiet"] + env_cache
+                wall = run(cmd)
+                with open(summ) as f:
+                    s = json.load(f)
+                rows.append(dict(threads=threads, write=write, repeat=r, seconds=s["seconds"], wall=wall,
+                                 status=s["status"], epochs=s["epochs"], subopt=s["suboptimality"],
+                                 command=" ".join(cmd)))
+                log("  svrg %s %dT: %.3f s (%s, %s epochs), wall %.2f s" % (write, threads, s["seconds"],
+                                                                          s["status"], s["epochs"], wall))
+        trace = os.path.join(a.work, "svrg-wild-t%d-trace.csv" % threads)
+        run([a.bin, "train", "--data", data, "--solver", "svrg", "--l1", repr(L1), "--l2", repr(L2),
+             "--threads", str(threads), "--target-subopt", "1e-7", "--max-seconds", "60", "--trace-every", "0.5",
+             "--trace", trace, "--quiet"] + env_cache)
+        traces[threads] = read_trace(trace)
+    load_end = os.getloadavg()
+
+    summary = {}
+    for threads in (1, 2):
+        for write in ("wild", "atomic"):
+            sel = [r for r in rows if r["threads"] == threads and r["write"] == write]
+            ok = [r for r in sel if r["status"] == "target_reached"]
+            summary["%s-%dT" % (write, threads)] = dict(
+                threads=threads, write=write, reached=len(ok), runs=len(sel),
+                best=min(r["seconds"] for r in ok) if ok else None,
+                median=statistics.median(r["seconds"] for r in ok) if ok else None,
+                median_wall=statistics.median(r["wall"] for r in ok) if ok else None)
+    t_first = {}
+    for threads, tr in traces.items():
+        for eps in TARGETS:
+            hit = next((p["seconds"] for p in tr if p["suboptimality"] is not None and p["epoch"] > 0
+                        and p["suboptimality"] <= eps), None)
+            t_first["%dT %g" % (threads, eps)] = hit
+    goals = []
+    for threads in (1, 2):
+        s = summary["wild-%dT" % threads]
+        if s["median"] is None:
+            goals.append("FAIL svrg %dT did not reach 1e-6" % threads)
+            continue
+        goals.append("%s svrg %d thread(s), median %.3f s (best %.3f s) vs ProxASAGA %d thread(s) %.2f s: %.2fx" % (
+            "PASS" if s["median"] < PROXASAGA[threads] else "FAIL", threads, s["median"], s["best"], threads,
+            PROXASAGA[threads], PROXASAGA[threads] / s["median"]))
+    s2, s1 = summary["wild-2T"], summary["wild-1T"]
+    if s2["median"] is not None:
+        goals.append("%s svrg 2 threads clearly under ProxASAGA's 1-thread 2.86 s (<= 0.8x): %.3f s = %.2fx of it" % (
+            "PASS" if s2["median"] <= 0.8 * PROXASAGA[1] else "FAIL", s2["median"], s2["median"] / PROXASAGA[1]))
+    if s1["median"] is not None and s2["median"] is not None:
+        goals.append("%s svrg 2 threads faster than 1 thread (ProxASAGA was not): %.2fx" % (
+            "PASS" if s2["median"] < s1["median"] else "FAIL", s1["median"] / s2["median"]))
+
+    meta = dict(machine=machine(), load_start=list(load_start), load_end=list(load_end), shape=SHAPE, l1=L1,
+                l2=L2, generate=" ".join(gen), optimum_wall_s=opt_wall,
+                git_commit=subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                                          capture_output=True, text=True).stdout.strip(),
+                command="bench/svrg_large.py " + " ".join(sys.argv[1:]))
+    base = os.path.join(a.out, "svrg_large")
+    with open(base + ".csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        w.writerows(rows)
+    with open(base + ".json", "w") as f:
+        json.dump(dict(meta=meta, runs=rows, summary=summary, time_to=t_first, goals=goals,
+                       proxasaga_quoted=PROXASAGA), f, indent=1)
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for threads, tr in traces.items():
+        pts = [(p["seconds"], p["suboptimality"]) for p in tr if p["suboptimality"] and p["suboptimality"] > 0]
+        ax.plot([x for x, _ in pts], [y for _, y in pts], marker=".", label="asyncopt svrg, %d thread(s)" % threads)
+    for threads, secs in PROXASAGA.items():
+        ax.axvline(secs, linestyle="--", color="grey" if threads == 1 else "black",
+                   label="ProxASAGA to 1e-6, %d thread(s) (quoted)" % threads)
+    ax.axhline(1e-6, color="red", linewidth=0.6)
+    ax.set_yscale("log")
+    ax.set_xlabel("solver seconds (objective checks off the clock)")
+    ax.set_ylabel("(F - f*) / f*")
+    ax.set_title("power-law 200000 x 47236, l1 = 3e-6, l2 = 1e-5; %s" % meta["machine"]["cpu"], fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(base + ".png", dpi=90)
+    m = meta["machine"]
+    md = ["# svrg on a large power-law l1-l2 problem vs the quoted ProxASAGA figures", "",
+          "Generated by `%s` (commit %s) on %s. Machine: %s, %d cores, Linux %s. Load average at start %s, "
+          "at end %s." % (meta["command"], meta["git_commit"], m["date"], m["cpu"], m["cores"], m["kernel"],
+                          " / ".join("%.2f" % x for x in load_start), " / ".join("%.2f" % x for x in load_end)), "",
+          "Data: `%s` (%d x %d, %d nonzeros per row, Zipf %g). Problem: logistic, l1 = %g, l2 = %g; f* from "
+          "`asyncopt optimum` (cached; %.1f s wall including parsing when computed in this run)." % (
+              meta["generate"], SHAPE["rows"], SHAPE["dim"], SHAPE["nnz_per_row"], SHAPE["zipf"], L1, L2, opt_wall), "",
+          "ProxASAGA's times (2.86 s on 1 thread, 3.6 s on 2, to 1e-6) are the issue's figures for the authors' "
+          "code on this machine; their code is not available here, so it was not re-run.", "",
+          "## Goals", "", "```"] + goals + ["```", "",
+          "| run | reached 1e-6 | best s | median s | median wall s (parse included) |",
+          "|---|---|---:|---:|---:|"]
+    for k, s in summary.items():
+        md.append("| svrg `--write %s`, %d thread(s) | %d/%d | %s | %s | %s |" % (
+            s["write"], s["threads"], s["reached"], s["runs"],
+            "%.3f" % s["best"] if s["best"] is not None else "-",
+            "%.3f" % s["median"] if s["median"] is not None else "-",
+            "%.2f" % s["median_wall"] if s["median_wall"] is not None else "-"))
+    md += ["", "First trace point at or below the target (traced run, objective every 0.5 epoch): " +
+           ", ".join("%s: %s s" % (k, "%.3f" % v if v is not None else "-") for k, v in t_first.items()) + ".",
+           "", "![](svrg_large.png)", ""]
+    with open(base + ".md", "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(goals))
+    print("wrote %s.{csv,json,md,png}" % base)
+
+
+if __name__ == "__main__":
+    main()
