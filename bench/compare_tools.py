@@ -44,14 +44,10 @@ Outputs: OUT/compare_tools.{csv,json,png,md}
 """
 
 import argparse
-import datetime
 import json
 import lzma
-import math
 import os
-import platform
 import shlex
-import shutil
 import statistics
 import subprocess
 import sys
@@ -60,6 +56,8 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+
+from bench_common import git_commit, machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = "/work/shared/data"
@@ -81,22 +79,6 @@ def log(*a):
 
 def loadavg():
     return os.getloadavg()
-
-
-def machine():
-    cpu = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    import sklearn
-    return dict(cpu=cpu, cores=os.cpu_count(), kernel=platform.release(),
-                python=platform.python_version(), numpy=np.__version__,
-                sklearn=sklearn.__version__, date=datetime.datetime.now().isoformat(timespec="seconds"))
 
 
 # --------------------------------------------------------------------------- data
@@ -189,7 +171,7 @@ def median_timed(fn, repeats):
 # --------------------------------------------------------------------------- tools
 def sklearn_settings(prob, smoke):
     """(tool, setting-label, factory) for every sklearn run of this problem."""
-    from sklearn.linear_model import LogisticRegression, SGDClassifier
+    from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
     m, l1, l2 = prob.m, prob.l1, prob.l2
     tols = [1e-2, 1e-4, 1e-6, 1e-8, 1e-10] if smoke else [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10]
@@ -397,24 +379,26 @@ def main():
                     if solver == "hogwild":
                         cmd += ["--step-decay", "0.9"]
 
+                    walls = []  # whole-program time of every repeat
+
                     def once():
                         p, wall = run(cmd, env=env, check=False)
                         if p.returncode not in (0, 3):
                             raise RuntimeError("asyncopt failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
+                        walls.append(wall)
                         with open(summ) as f:
                             s = json.load(f)
-                        return s["seconds"], (s, wall)
+                        return s["seconds"], s
 
-                    secs, (s, wall), times = median_timed(once, args.repeats)
-                    walls = []
-                    # the wall of each repeat is not kept by median_timed; re-read the last one
+                    secs, s, times = median_timed(once, args.repeats)
+                    wall = statistics.median(walls)
                     obj = s["objective"] if s["objective"] is not None else float("inf")
                     extra = dict(status=s["status"], epochs=s["epochs"], cli_wall=wall,
                                  summary_objective=s["objective"], summary_subopt=s["suboptimality"],
                                  target=tgt, command=" ".join(cmd))
                     record("asyncopt-%s-%dt" % (solver, threads), "target %g" % tgt, secs, obj, "solve", times,
                            extra)
-                    record("asyncopt-%s-%dt-cli" % (solver, threads), "target %g" % tgt, wall, obj, "wall", [wall],
+                    record("asyncopt-%s-%dt-cli" % (solver, threads), "target %g" % tgt, wall, obj, "wall", walls,
                            dict(status=s["status"], target=tgt))
             # Informative, not used by the goals: svrg with a hand-tuned step,
             # factor x the default rule 1/(3 L_max), L_max = 0.25 max_i ||x_i||^2
@@ -458,17 +442,9 @@ def main():
     load_end = loadavg()
     elapsed = time.time() - t_start
     summary = summarize(rows, fstars)
-    meta = dict(machine=machine(), command=command, load_start=load_start, load_end=load_end,
+    meta = dict(machine=machine(with_sklearn=True), command=command, load_start=load_start, load_end=load_end,
                 elapsed_seconds=elapsed, binary=args.bin, git_commit=git_commit())
     write_outputs(args, rows, fstars, summary, meta)
-
-
-def git_commit():
-    try:
-        return subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True).stdout.strip() + " (+ uncommitted working tree)"
-    except OSError:
-        return "unknown"
 
 
 def best_time(rows, problem, tool_pred, eps):

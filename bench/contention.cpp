@@ -478,15 +478,20 @@ int Main(int argc, char** argv) {
     return false;
   };
 
+  auto plain_options = [&](bool cas_writes) {
+    asyncopt::bench::PlainSgdOptions po;
+    po.step = step;
+    po.max_epochs = epochs;
+    po.seed = seed;
+    po.f_star = f_star;
+    po.eval_threads = 1;
+    po.cas_writes = cas_writes;
+    return po;
+  };
   for (int round = 0; round < repeats; ++round) {
     log("round " + std::to_string(round + 1) + "/" + std::to_string(repeats) + "\n");
     {  // the ceiling
-      asyncopt::bench::PlainSgdOptions po;
-      po.step = step;
-      po.max_epochs = epochs;
-      po.seed = seed;
-      po.f_star = f_star;
-      po.eval_threads = 1;
+      asyncopt::bench::PlainSgdOptions po = plain_options(false);
       asyncopt::bench::PlainSgdResult r = asyncopt::bench::RunPlainSgd(data, problem, po);
       Run run;
       run.seconds = r.seconds;
@@ -515,14 +520,8 @@ int Main(int argc, char** argv) {
           "\n");
     }
     {  // the CAS floor: the plain loop with every store a compare-and-swap
-      asyncopt::bench::PlainSgdOptions po;
-      po.step = step;
-      po.max_epochs = epochs;
-      po.seed = seed;
-      po.f_star = f_star;
-      po.eval_threads = 1;
-      po.cas_writes = true;
-      const asyncopt::bench::PlainSgdResult r = asyncopt::bench::RunPlainSgd(data, problem, po);
+      const asyncopt::bench::PlainSgdResult r =
+          asyncopt::bench::RunPlainSgd(data, problem, plain_options(true));
       cas_floor_seconds.push_back(r.seconds);
       log("  CAS floor: " + Num(r.seconds) + " s\n");
     }

@@ -22,7 +22,6 @@ other bench_contention option after `--`.
 """
 
 import argparse
-import datetime
 import json
 import os
 import shlex

@@ -24,14 +24,14 @@ Outputs: OUT/svrg_large.{csv,json,md,png}
 
 import argparse
 import csv
-import datetime
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+
+from bench_common import git_commit, machine, write_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHAPE = dict(rows=200000, dim=47236, nnz_per_row=75, zipf=1.0, seed=1)
@@ -42,17 +42,6 @@ TARGETS = [1e-3, 1e-6]
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
-
-
-def machine():
-    cpu = ""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return dict(cpu=cpu, cores=os.cpu_count(), kernel=platform.release(),
-                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
 
 
 def run(cmd):
@@ -198,8 +187,7 @@ def main():
 
     meta = dict(machine=machine(), load_start=list(load_start), load_end=list(load_end), shape=SHAPE, l1=L1,
                 l2=L2, generate=" ".join(gen), optimum_wall_s=opt_wall,
-                git_commit=subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                                          capture_output=True, text=True).stdout.strip(),
+                git_commit=git_commit(),
                 command="bench/svrg_large.py " + " ".join(sys.argv[1:]))
     base = os.path.join(a.out, "svrg_large")
     with open(base + ".csv", "w", newline="") as f:
@@ -258,10 +246,7 @@ def main():
         md.append("| %d | %g | %.2f | %.2f | %s |" % (c["threads"], c["target"], c["best"] * 1e3,
                                                       c["median"] * 1e3, c["epochs"]))
     md += ["", "Command: `%s`" % small["command"], ""]
-    with open(base + ".md", "w") as f:
-        f.write("\n".join(md) + "\n")
-    print("\n".join(goals))
-    print("wrote %s.{csv,json,md,png}" % base)
+    write_report(base, md, goals)
 
 
 if __name__ == "__main__":

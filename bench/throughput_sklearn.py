@@ -33,11 +33,9 @@ Outputs: OUT/throughput_sklearn.{csv,json,md,png}
 
 import argparse
 import csv
-import datetime
 import json
 import lzma
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -46,6 +44,8 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
+
+from bench_common import git_commit, machine, write_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = "/work/shared/data"
@@ -59,20 +59,6 @@ DATASETS = {
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
-
-
-def machine():
-    cpu = ""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    import sklearn
-    return dict(cpu=cpu, cores=os.cpu_count(), kernel=platform.release(),
-                python=platform.python_version(), numpy=np.__version__,
-                sklearn=sklearn.__version__,
-                date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
 
 
 def load(spec, work):
@@ -177,10 +163,9 @@ def main():
         for r in rows[-len(cells) - 1:]:
             log("  %-28s best %.3g nnz/s, median %.3g nnz/s" % (r["tool"], r["best_nnz_per_s"],
                                                               r["median_nnz_per_s"]))
-    meta = dict(machine=machine(), load_start=list(load_start), load_end=list(os.getloadavg()),
+    meta = dict(machine=machine(with_sklearn=True), load_start=list(load_start), load_end=list(os.getloadavg()),
                 command="bench/throughput_sklearn.py " + " ".join(sys.argv[1:]),
-                git_commit=subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                                          capture_output=True, text=True).stdout.strip())
+                git_commit=git_commit())
     write(a.out, rows, meta)
 
 
@@ -250,10 +235,7 @@ def write(out, rows, meta):
     md += ["", "![](throughput_sklearn.png)", "", "Commands:", ""]
     for r in rows:
         md.append("* %s, %s: `%s`" % (r["dataset"], r["tool"], r["command"]))
-    with open(base + ".md", "w") as f:
-        f.write("\n".join(md) + "\n")
-    print("\n".join(goals))
-    print("wrote %s.{csv,json,md,png}" % base)
+    write_report(base, md, goals)
 
 
 if __name__ == "__main__":
