@@ -27,8 +27,9 @@
 // (exact for the squared loss, an estimate otherwise).
 //
 // Determinism: every reduction goes through detail::Parallel::Sum (fixed
-// blocks, fixed order), products X v are per row and X^T r per column (CSC),
-// and the coordinate orders come from a fixed-seed splitmix64 generator, so
+// blocks, fixed order), products X v are per row, X^T r per column (CSC) or,
+// with few columns, per fixed block of rows with the blocks' partials added in
+// order, a dense Hessian per column, and the coordinate orders come from a fixed-seed splitmix64 generator, so
 // the result has the same bits for any thread count.
 #include "algorithms/reference.hpp"
 
@@ -412,9 +413,12 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
   double g0_norm = 0.0;
   DenseNewtonSystem dense(c.data, c.cols);
   std::int64_t last_cg_iterations = 0;  // 0: the first step always uses CG
+  bool z_exact = true;                    // z was computed as X w, not updated
 
   for (int iter = 0;; ++iter) {
-    if (iter == 0) c.Times(w, z);  // later: z += step X s from the line search
+    // z = X w: by a pass at the start and before convergence is declared,
+    // in between updated from the line search (z += step X s).
+    if (iter == 0) c.Times(w, z);
     const double loss = c.Derivatives<L>(z, r, &curv);
     res.gradient_rows += c.m;
     c.Gradient(r, g);
@@ -426,6 +430,14 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
     res.certificate = l2 > 0.0 ? Relative(c.GapBound<L>(w, z, g, F), F) : kInf;
     if (g_norm == 0.0) res.certificate = 0.0;
     if (res.certificate <= tol) {
+      if (!z_exact) {
+        // The certificate used the updated z: confirm it at z = X w computed
+        // afresh (the same w; not a new iteration).
+        c.Times(w, z);
+        z_exact = true;
+        --iter;
+        continue;
+      }
       res.converged = true;
       return;
     }
@@ -438,7 +450,12 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
     // H s = -g, H = X^T diag(curv) X + l2 I: exactly when that is cheaper
     // than the CG iterations of the previous Newton step, else CG with the
     // forcing term eta.
-    const bool dense_solved = dense.CheaperThan(last_cg_iterations, c.RowwiseTranspose() ? 1 : 2) &&
+    // Only with l2 > 0: then H is positive definite; with l2 = 0 and a
+    // singular X^T D X, Cholesky could accept rounding-level pivots and
+    // return a huge step along the null space, where CG from 0 stays
+    // minimum-norm.
+    const bool dense_solved = l2 > 0.0 &&
+                              dense.CheaperThan(last_cg_iterations, c.RowwiseTranspose() ? 1 : 2) &&
                               dense.Solve(curv, l2, g, s, c.par);
     const double eta = std::min(0.1, std::sqrt(g_norm / g0_norm));
     if (!dense_solved) {
@@ -505,6 +522,7 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
     }
     const double taken = accepted ? step : 1.0;
     for (std::size_t i = 0; i < m; ++i) z[i] += taken * xs[i];  // z = X w without a pass
+    z_exact = false;
     w.swap(w_trial);
     res.iterations = iter + 1;
     Report(c, res, res.iterations, w, F_new);

@@ -178,6 +178,9 @@ TEST(Reference, NewtonPathsAgreeOnTheSameProblem) {
     wide.num_cols = padded_cols;
     const ReferenceResult r = SolveReference(wide, p, {.threads = 2});
     ASSERT_TRUE(r.converged);
+    const ReferenceResult r1 = SolveReference(wide, p, {.threads = 1});
+    EXPECT_EQ(std::memcmp(r.w.data(), r1.w.data(), r.w.size() * sizeof(double)), 0);
+    EXPECT_EQ(r.objective, r1.objective);
     EXPECT_EQ(r.dense_newton_steps, 0);
     EXPECT_GT(r.hessian_products, 0);
     // Exact Newton steps converge at least as fast as inexact ones.
@@ -191,6 +194,41 @@ TEST(Reference, NewtonPathsAgreeOnTheSameProblem) {
       ASSERT_EQ(r.w[static_cast<std::size_t>(j)], 0.0) << "empty column " << j;
     }
   }
+}
+
+// With l2 = 0 and a duplicated column the Hessian is singular. Newton-CG
+// must still converge, and its minimum-norm steps split the weight evenly
+// between the twins. (The dense step is reserved for l2 > 0; with exact
+// twins its Cholesky would fail and fall back to CG anyway, so this test
+// checks the outcome, not that rule.)
+TEST(Reference, RankDeficientWithoutL2SplitsTheWeightBetweenTwinColumns) {
+  Dataset d = testing::RandomDataset(
+      {.rows = 3000, .cols = 2, .density = 1.0, .label_noise = 2.0, .seed = 8});
+  // Column 2 duplicates column 0.
+  Dataset twin;
+  twin.num_rows = d.num_rows;
+  twin.num_cols = d.num_cols + 1;
+  twin.labels = d.labels;
+  for (std::int64_t i = 0; i < d.num_rows; ++i) {
+    const SparseRow row = d.row(i);
+    for (std::int32_t k = 0; k < row.nnz; ++k) {
+      twin.col_index.push_back(row.index[k]);
+      twin.values.push_back(row.value[k]);
+    }
+    if (row.nnz > 0 && row.index[0] == 0) {
+      twin.col_index.push_back(d.num_cols);
+      twin.values.push_back(row.value[0]);
+    }
+    twin.row_ptr.push_back(static_cast<std::int64_t>(twin.col_index.size()));
+  }
+  const ReferenceResult r = SolveReference(twin, Problem{Loss::kLogistic, 0.0, 0.0}, {.threads = 2});
+  EXPECT_EQ(r.dense_newton_steps, 0);
+  EXPECT_GT(r.hessian_products, 0);
+  ASSERT_TRUE(std::isfinite(r.objective));
+  const ReferenceResult base = SolveReference(d, Problem{Loss::kLogistic, 0.0, 0.0}, {.threads = 2});
+  EXPECT_NEAR(r.objective, base.objective, 1e-9 * base.objective);
+  EXPECT_NEAR(r.w[0] + r.w[static_cast<std::size_t>(d.num_cols)], base.w[0], 1e-4 * (1.0 + std::fabs(base.w[0])));
+  EXPECT_NEAR(r.w[0], r.w[static_cast<std::size_t>(d.num_cols)], 1e-6 * (1.0 + std::fabs(r.w[0])));
 }
 
 TEST(Reference, RejectsUnsupportedAndInvalidRequests) {
