@@ -20,6 +20,14 @@ struct ReferenceOptions {
   int max_iterations = 500;    // outer (Newton / dual) iterations
   int threads = 0;             // objective / gradient threads, 0 = all
   const std::atomic<bool>* stop = nullptr;  // set to true to stop early
+  // newton-cg with the logistic or squared hinge loss: passes of plain SGD
+  // from w = 0 before the first Newton step (one thread, a fixed order, so
+  // the result keeps the same bits for any thread count). Newton's first
+  // steps from w = 0 make slow progress on such losses; one pass costs about
+  // two Hessian-vector products and replaces several Newton steps. The
+  // SGD point is kept only if it lowers F. 0 = start Newton at w = 0 (as
+  // does max_iterations = 0).
+  int warm_start_passes = 1;
   // Called after every outer iteration with (iteration, w, objective,
   // rows whose gradient was computed so far). May be empty.
   std::function<void(int, const std::vector<double>&, double, std::int64_t)> on_iteration;
@@ -34,6 +42,7 @@ struct ReferenceResult {
   std::int64_t gradient_rows = 0;  // rows whose loss derivative was computed
   std::int64_t hessian_products = 0;  // newton-cg: CG iterations (Hessian-vector products)
   int dense_newton_steps = 0;         // newton-cg: steps solved with a dense Hessian (small d)
+  bool warm_start_kept = false;       // newton-cg: started from the SGD warm start (else w = 0)
   bool converged = false;
   bool interrupted = false;
   std::string method;         // "newton-cg", "prox-newton-cd", "dual-cd"

@@ -7,7 +7,9 @@
 //    eta_k = min(0.1, sqrt(||g_k|| / ||g_0||))). With few columns the
 //    products run in one pass over the rows (TransposeTimesRows), and once
 //    CG needs more iterations than a dense Hessian costs, the Newton system
-//    is formed and solved by Cholesky (DenseNewtonSystem).
+//    is formed and solved by Cholesky (DenseNewtonSystem). Logistic and
+//    squared hinge start from one pass of plain SGD (SgdWarmStart), kept
+//    only if it lowers F: Newton's first steps from w = 0 are short.
 //  * smooth loss, l1 > 0:  proximal Newton with coordinate-descent inner
 //    solves ("prox-newton-cd"): newGLMNET, Yuan, Ho & Lin, "An Improved GLMNET
 //    for L1-regularized Logistic Regression", JMLR 13 (2012), Algorithm 3,
@@ -37,6 +39,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -97,17 +100,29 @@ inline double MinNormSubgradient(double g, double w, double l1) {
 // Everything a solver needs: data in both layouts, options, thread arena.
 struct Context {
   Context(const Dataset& d, const Problem& p, const ReferenceOptions& o)
-      : data(d), cols(ToColumns(d)), problem(p), options(o), par(o.threads),
-        m(d.num_rows), n(d.num_cols) {}
+      : data(d), problem(p), options(o), par(o.threads), m(d.num_rows), n(d.num_cols) {
+    if (m >= (std::int64_t{1} << 31)) ToColumns(d);  // throws kUnsupported now, not later
+  }
 
   const Dataset& data;
-  ColumnMatrix cols;
   Problem problem;
   const ReferenceOptions& options;
   Parallel par;
   std::int64_t m;
   std::int64_t n;
   std::vector<double> partials;  // TransposeTimesRows' per-block sums
+
+ private:
+  std::unique_ptr<ColumnMatrix> cols_;
+
+ public:
+
+  // The CSC copy, built on first use (call it outside parallel regions):
+  // with few columns Newton-CG's products run by rows and may never need it.
+  const ColumnMatrix& Cols() {
+    if (!cols_) cols_ = std::make_unique<ColumnMatrix>(ToColumns(data));
+    return *cols_;
+  }
 
   bool StopRequested() const {
     return options.stop != nullptr && options.stop->load(std::memory_order_relaxed);
@@ -124,6 +139,7 @@ struct Context {
 
   // out = X^T r (per column over the CSC copy: deterministic).
   void TransposeTimes(const std::vector<double>& r, std::vector<double>& out) {
+    const ColumnMatrix& cols = Cols();
     par.For(n, 64, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t j = b; j < e; ++j) {
         double s = 0.0;
@@ -322,12 +338,12 @@ class DenseNewtonSystem {
   // Largest d for which the dense system is considered (an 8 MB matrix).
   static constexpr std::int64_t kMaxDim = 1024;
 
-  DenseNewtonSystem(const Dataset& data, const ColumnMatrix& cols) : data_(data), cols_(cols) {
-    const std::int64_t n = cols.num_cols;
+  explicit DenseNewtonSystem(Context& c) : c_(c), nnz_(static_cast<double>(c.data.nnz())) {
+    const std::int64_t n = c.n;
     if (n > kMaxDim || n == 0) return;
     double build = 0.0;
-    for (std::int64_t i = 0; i < data.num_rows; ++i) {
-      const double k = data.row(i).nnz;
+    for (std::int64_t i = 0; i < c.m; ++i) {
+      const double k = c.data.row(i).nnz;
       build += 0.5 * k * (k + 1.0);
     }
     const double dn = static_cast<double>(n);
@@ -339,29 +355,29 @@ class DenseNewtonSystem {
   // the CSC copy). Measured on a9a: a build costs about 8 one-pass
   // products, as this count predicts.
   bool CheaperThan(std::int64_t cg_iterations, int passes) const {
-    const double nnz = static_cast<double>(cols_.values.size());
-    return cost_ > 0.0 && cost_ <= static_cast<double>(cg_iterations * passes) * nnz;
+    return cost_ > 0.0 && cost_ <= static_cast<double>(cg_iterations * passes) * nnz_;
   }
 
   // s = -H^{-1} g; false when H is not positive definite (l2 = 0 and a
   // singular X^T D X): the caller falls back to CG.
   bool Solve(const std::vector<double>& curv, double l2, const std::vector<double>& g,
-             std::vector<double>& s, Parallel& par) {
-    const auto n = static_cast<Eigen::Index>(cols_.num_cols);
+             std::vector<double>& s) {
+    const ColumnMatrix& cols = c_.Cols();
+    const auto n = static_cast<Eigen::Index>(cols.num_cols);
     if (h_.rows() != n) {
       h_.resize(n, n);
       BuildPositions();
     }
-    par.For(n, 4, [&](std::int64_t j0, std::int64_t j1) {
+    c_.par.For(n, 4, [&](std::int64_t j0, std::int64_t j1) {
       for (std::int64_t j = j0; j < j1; ++j) {
         double* col = h_.col(static_cast<Eigen::Index>(j)).data();
         std::fill(col + j, col + n, 0.0);
-        const auto e1 = cols_.col_ptr[static_cast<std::size_t>(j) + 1];
-        for (auto e = cols_.col_ptr[static_cast<std::size_t>(j)]; e < e1; ++e) {
+        const auto e1 = cols.col_ptr[static_cast<std::size_t>(j) + 1];
+        for (auto e = cols.col_ptr[static_cast<std::size_t>(j)]; e < e1; ++e) {
           const auto ee = static_cast<std::size_t>(e);
-          const auto i = static_cast<std::int64_t>(cols_.row_index[ee]);
-          const SparseRow row = data_.row(i);
-          const double v = curv[static_cast<std::size_t>(i)] * cols_.values[ee];
+          const auto i = static_cast<std::int64_t>(cols.row_index[ee]);
+          const SparseRow row = c_.data.row(i);
+          const double v = curv[static_cast<std::size_t>(i)] * cols.values[ee];
           for (std::int32_t k = position_[ee]; k < row.nnz; ++k) {
             col[row.index[k]] += v * row.value[k];
           }
@@ -381,23 +397,70 @@ class DenseNewtonSystem {
   // position_[e]: where the CSC entry e sits in its row (rows are sorted, so
   // the entries after it are the columns k > j).
   void BuildPositions() {
-    position_.assign(cols_.values.size(), 0);
-    std::vector<std::int64_t> cursor(cols_.col_ptr.begin(), cols_.col_ptr.end() - 1);
-    for (std::int64_t i = 0; i < data_.num_rows; ++i) {
-      const SparseRow row = data_.row(i);
+    const ColumnMatrix& cols = c_.Cols();
+    position_.assign(cols.values.size(), 0);
+    std::vector<std::int64_t> cursor(cols.col_ptr.begin(), cols.col_ptr.end() - 1);
+    for (std::int64_t i = 0; i < c_.m; ++i) {
+      const SparseRow row = c_.data.row(i);
       for (std::int32_t k = 0; k < row.nnz; ++k) {
         position_[static_cast<std::size_t>(cursor[static_cast<std::size_t>(row.index[k])]++)] = k;
       }
     }
   }
 
-  const Dataset& data_;
-  const ColumnMatrix& cols_;
+  Context& c_;
+  double nnz_;
   double cost_ = 0.0;
   std::vector<std::int32_t> position_;
   Eigen::MatrixXd h_;
   Eigen::LLT<Eigen::MatrixXd, Eigen::Lower> llt_;
 };
+
+// Newton-CG's warm start (ReferenceOptions::warm_start_passes): `passes`
+// epochs of plain SGD on F from w = 0, rows in a fixed-seed shuffled order,
+// step 1 / (3 c mean ||x_i||^2 + l2) (c bounds loss''; svrg's mean-norm
+// default step), l2 applied on the touched coordinates only. Leaves z = X w.
+// Keeps the point only if F(w) < F(0); otherwise w = 0, z = 0.
+template <class L>
+void SgdWarmStart(Context& c, int passes, std::vector<double>& w, std::vector<double>& z,
+                  ReferenceResult& res) {
+  const auto m = static_cast<std::size_t>(c.m);
+  const double curvature_bound = L::kLoss == Loss::kLogistic ? 0.25 : 2.0;
+  double mean_sq = 0.0;
+  for (std::int64_t i = 0; i < c.m; ++i) mean_sq += kernels::SquaredNorm(c.data.row(i));
+  mean_sq /= static_cast<double>(c.m);
+  if (!(mean_sq > 0.0) || !std::isfinite(mean_sq)) return;
+  const double l2 = c.problem.l2;
+  const double step = 1.0 / (3.0 * curvature_bound * mean_sq + l2);
+  std::vector<std::int64_t> order(m);
+  for (std::size_t i = 0; i < m; ++i) order[i] = static_cast<std::int64_t>(i);
+  SplitMix64 rng(0x77617274);  // "wart"
+  for (int pass = 0; pass < passes; ++pass) {
+    rng.Shuffle(order);
+    for (const std::int64_t i : order) {
+      const SparseRow row = c.data.row(i);
+      const double dloss = L::Derivative(c.data.labels[static_cast<std::size_t>(i)],
+                                         kernels::Dot4(row, w.data()));
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        double& wj = w[static_cast<std::size_t>(row.index[k])];
+        wj -= step * (dloss * row.value[k] + l2 * wj);
+      }
+    }
+  }
+  res.gradient_rows += static_cast<std::int64_t>(passes) * c.m;
+  c.Times(w, z);
+  const double F = c.LossMean<L>(z, nullptr, 0.0) + c.Regulariser(w);
+  const double F0 = c.par.Sum(c.m, kRowBlock, [&](std::int64_t b, std::int64_t e) {
+    double acc = 0.0;
+    for (std::int64_t i = b; i < e; ++i) acc += L::Value(c.data.labels[static_cast<std::size_t>(i)], 0.0);
+    return acc;
+  }) / static_cast<double>(c.m);
+  res.warm_start_kept = F < F0;
+  if (!res.warm_start_kept) {  // no better than the origin (or not finite): start there
+    std::fill(w.begin(), w.end(), 0.0);
+    std::fill(z.begin(), z.end(), 0.0);
+  }
+}
 
 // Line-search Newton-CG for smooth losses and l1 = 0.
 template <class L>
@@ -411,14 +474,19 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
   std::vector<double> g(n), s(n), res_cg(n), p(n), hp(n), w_trial(n);
   const std::int64_t max_cg = std::max<std::int64_t>(50, std::min<std::int64_t>(2 * c.n + 10, 10000));
   double g0_norm = 0.0;
-  DenseNewtonSystem dense(c.data, c.cols);
+  DenseNewtonSystem dense(c);
   std::int64_t last_cg_iterations = 0;  // 0: the first step always uses CG
   bool z_exact = true;                    // z was computed as X w, not updated
 
+  // z = X w: by a pass at the start and before convergence is declared, in
+  // between updated from the line search (z += step X s).
+  if (c.options.warm_start_passes > 0 && c.options.max_iterations > 0 &&
+      (L::kLoss == Loss::kLogistic || L::kLoss == Loss::kSquaredHinge)) {
+    SgdWarmStart<L>(c, c.options.warm_start_passes, w, z, res);
+  } else {
+    c.Times(w, z);
+  }
   for (int iter = 0;; ++iter) {
-    // z = X w: by a pass at the start and before convergence is declared,
-    // in between updated from the line search (z += step X s).
-    if (iter == 0) c.Times(w, z);
     const double loss = c.Derivatives<L>(z, r, &curv);
     res.gradient_rows += c.m;
     c.Gradient(r, g);
@@ -456,7 +524,7 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
     // minimum-norm.
     const bool dense_solved = l2 > 0.0 &&
                               dense.CheaperThan(last_cg_iterations, c.RowwiseTranspose() ? 1 : 2) &&
-                              dense.Solve(curv, l2, g, s, c.par);
+                              dense.Solve(curv, l2, g, s);
     const double eta = std::min(0.1, std::sqrt(g_norm / g0_norm));
     if (!dense_solved) {
       std::fill(s.begin(), s.end(), 0.0);
@@ -739,7 +807,7 @@ void ProxNewtonCd(Context& c, double tol, ReferenceResult& res) {
   const double nu = l2 > 0.0 ? 0.0 : 1e-12;
   const auto m = static_cast<std::size_t>(c.m);
   const auto n = static_cast<std::size_t>(c.n);
-  const ColumnMatrix& cols = c.cols;
+  const ColumnMatrix& cols = c.Cols();
   std::vector<double>& w = res.w;
   std::vector<double> z(m, 0.0), r(m), curv(m), xd(m);
   std::vector<double> g(n), d(n, 0.0), hdiag(n, 0.0);
@@ -1403,6 +1471,9 @@ ReferenceResult SolveReference(const Dataset& data, const Problem& problem,
   }
   if (options.max_iterations < 0) {
     throw Error(ErrorKind::kInvalidOption, "reference max_iterations must be >= 0");
+  }
+  if (options.warm_start_passes < 0) {
+    throw Error(ErrorKind::kInvalidOption, "reference warm_start_passes must be >= 0");
   }
   if (!(options.tolerance >= 0.0)) {
     throw Error(ErrorKind::kInvalidOption, "reference tolerance must be >= 0");

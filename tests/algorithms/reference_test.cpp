@@ -196,6 +196,39 @@ TEST(Reference, NewtonPathsAgreeOnTheSameProblem) {
   }
 }
 
+// Newton-CG starts from one pass of SGD (ReferenceOptions::warm_start_passes).
+// On a separable-ish logistic problem with a small l2, Newton from w = 0
+// spends its first steps far from the optimum; the warm start must reach the
+// same optimum in fewer Newton steps, keep the same bits for any thread
+// count, and be dropped (w = 0 kept) when it does not lower F.
+TEST(Reference, SgdWarmStartSavesNewtonStepsAndReachesTheSameOptimum) {
+  const Dataset d = testing::RandomDataset(
+      {.rows = 20000, .cols = 100, .density = 0.1, .label_noise = 0.3, .separation = 3.0, .seed = 31});
+  const Problem p{Loss::kLogistic, 0.0, 1.0 / 20000.0};
+  const ReferenceResult cold = SolveReference(d, p, {.threads = 1, .warm_start_passes = 0});
+  const ReferenceResult warm = SolveReference(d, p, {.threads = 1});
+  ASSERT_TRUE(cold.converged);
+  ASSERT_TRUE(warm.converged);
+  EXPECT_FALSE(cold.warm_start_kept);
+  EXPECT_TRUE(warm.warm_start_kept);
+  EXPECT_LT(warm.iterations, cold.iterations) << warm.iterations << " vs " << cold.iterations;
+  EXPECT_NEAR(warm.objective, cold.objective, 1e-11 * cold.objective);
+  for (std::size_t j = 0; j < warm.w.size(); ++j) {
+    EXPECT_NEAR(warm.w[j], cold.w[j], 1e-5 * (1.0 + std::fabs(cold.w[j])));
+  }
+  const ReferenceResult warm2 = SolveReference(d, p, {.threads = 2});
+  EXPECT_EQ(std::memcmp(warm.w.data(), warm2.w.data(), warm.w.size() * sizeof(double)), 0);
+  EXPECT_EQ(warm.objective, warm2.objective);
+
+  // Labels that carry no signal and a strong l2: w = 0 is all but optimal,
+  // so an SGD pass only adds noise and must be dropped.
+  const Dataset noise = testing::RandomDataset(
+      {.rows = 2000, .cols = 20, .density = 0.5, .label_noise = 1e6, .seed = 32});
+  const ReferenceResult dropped = SolveReference(noise, Problem{Loss::kLogistic, 0.0, 1.0}, {});
+  ASSERT_TRUE(dropped.converged);
+  EXPECT_FALSE(dropped.warm_start_kept);
+}
+
 // With l2 = 0 and a duplicated column the Hessian is singular. Newton-CG
 // must still converge, and its minimum-norm steps split the weight evenly
 // between the twins. (The dense step is reserved for l2 > 0; with exact
@@ -243,6 +276,13 @@ TEST(Reference, RejectsUnsupportedAndInvalidRequests) {
   EXPECT_THROW(SolveReference(d, Problem{Loss::kHinge, 0.0, 0.0}), Error);
   EXPECT_THROW(SolveReference(d, Problem{Loss::kLogistic, -1.0, 0.0}), Error);
   EXPECT_THROW(SolveReference(d, Problem{Loss::kLogistic, 0.0, 1.0}, {.threads = -1}), Error);
+  try {
+    SolveReference(d, Problem{Loss::kLogistic, 0.0, 1.0}, {.warm_start_passes = -1});
+    FAIL() << "expected Error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidOption);
+    EXPECT_NE(std::string(e.what()).find("warm_start_passes"), std::string::npos);
+  }
 }
 
 TEST(Reference, HonoursStopFlagAndReportsIterations) {
