@@ -21,6 +21,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <numeric>
 #include <thread>
 #include <type_traits>
@@ -84,10 +85,13 @@ class SegmentRunner {
   }
 };
 
-// Turns the run's write policy into a compile-time constant: f(integral_constant).
+// Turns the run's write policy into a compile-time constant:
+// f(integral_constant). With one worker every policy runs as kExclusive
+// (see kernels/shared_vector.hpp): nobody else writes while it works.
 template <class F>
-auto DispatchWritePolicy(asyncopt::WritePolicy policy, F&& f) {
+auto DispatchWritePolicy(asyncopt::WritePolicy policy, int threads, F&& f) {
   using kernels::WritePolicy;
+  if (threads == 1) return f(std::integral_constant<WritePolicy, WritePolicy::kExclusive>{});
   switch (policy) {
     case asyncopt::WritePolicy::kAtomic:
       return f(std::integral_constant<WritePolicy, WritePolicy::kAtomic>{});
@@ -97,6 +101,14 @@ auto DispatchWritePolicy(asyncopt::WritePolicy policy, F&& f) {
       break;
   }
   return f(std::integral_constant<WritePolicy, WritePolicy::kWild>{});
+}
+
+// "write P" for result messages; with one worker the policy had nothing to
+// guard (kExclusive), and the message says so.
+inline std::string WriteLabel(asyncopt::WritePolicy policy, int threads) {
+  std::string label = "write " + std::string(ToString(policy));
+  if (threads == 1) label += " (one worker: plain loads and stores)";
+  return label;
 }
 
 // Curvature bound c with |loss''| <= c (hinge: used as a scale only).

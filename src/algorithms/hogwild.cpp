@@ -38,8 +38,7 @@ struct Worker {
         kept_index(static_cast<std::size_t>(capacity)),
         kept_value(static_cast<std::size_t>(capacity)),
         dim(data.num_cols),
-        index_bits(kernels::IndexBits(data.num_cols)),
-        detect_conflicts(options.threads > 1) {
+        index_bits(kernels::IndexBits(data.num_cols)) {
     if (options.async.batch_size > 1) {
       accumulator.assign(static_cast<std::size_t>(data.num_cols), 0.0);
       in_batch.assign(static_cast<std::size_t>(data.num_cols), 0);
@@ -70,7 +69,6 @@ struct Worker {
   std::vector<std::uint8_t> in_batch;  // 1 for coordinates in `touched`
   std::int64_t dim;
   std::int64_t index_bits;
-  bool detect_conflicts;  // false with one thread: nobody else writes
   // Coding length of an unsparsified message of n coordinates (Section 2.3's
   // baseline: (index, float) pairs or a dense float vector, the smaller).
   std::int64_t DenseBits(std::int64_t n) const {
@@ -92,12 +90,12 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   const double y = data.labels[static_cast<std::size_t>(i)];
   kernels::RowLock<P> lock(w, row.index, row.nnz, wk.counters);
   const double l2 = problem.l2;
-  if constexpr (!kSparsify && P == WritePolicy::kWild) {
-    if (problem.l1 == 0.0 && !wk.detect_conflicts) {
+  const auto wr = w.access<P>();
+  if constexpr (!kSparsify && P == WritePolicy::kExclusive) {
+    if (problem.l1 == 0.0) {
       // A lone worker: nobody else writes, so there are no conflicts to
       // detect and no need to keep the values read for the margin. The
       // plain loop's two passes, with the same bits.
-      const SharedVector::Ref wr = w.ref();
       const double* inv = inv_freq.data();
       const double z = kernels::Dot4Read(
           row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
@@ -116,14 +114,13 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   }
   double* seen = wk.seen.data();
   const double z = kernels::Dot4Read(
-      row, [&w](std::int32_t j) { return w.Load(static_cast<std::size_t>(j)); },
+      row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
       [seen](std::int32_t k, double v) { seen[k] = v; });
   const double dloss = L::Derivative(y, z);
   if constexpr (!kSparsify) {
-    if (problem.l1 == 0.0 && P != WritePolicy::kLocked) {
+    if (problem.l1 == 0.0 && (P == WritePolicy::kWild || P == WritePolicy::kAtomic)) {
       // The hot path: gradient and write fused in one pass over the row.
       std::int64_t conflicts = 0;  // in a register, not the counters' line
-      const SharedVector::Ref wr = w.ref();
       const double* inv = inv_freq.data();
       for (std::int32_t k = 0; k < row.nnz; ++k) {
         const auto j = static_cast<std::size_t>(row.index[k]);
@@ -173,6 +170,7 @@ template <WritePolicy P>
 inline void Write(SharedVector& w, const std::int32_t* index, const double* q, std::int32_t n,
                   double step, double l1, const std::vector<double>& inv_freq,
                   const std::int32_t* read_index, std::int32_t read_n, Worker& wk) {
+  const auto wr = w.access<P>();
   std::int32_t r = 0;
   for (std::int32_t k = 0; k < n; ++k) {
     const auto j = static_cast<std::size_t>(index[k]);
@@ -181,12 +179,12 @@ inline void Write(SharedVector& w, const std::int32_t* index, const double* q, s
       if (l1 > 0.0) {
         const double t = step * l1 * inv_freq[j];
         wk.counters.conflicts +=
-            w.AtomicUpdate(j, [&](double old) { return kernels::SoftThreshold(old + delta, t); });
+            wr.AtomicUpdate(j, [&](double old) { return kernels::SoftThreshold(old + delta, t); });
       } else {
-        w.Add<P>(j, delta, wk.counters);
+        wk.counters.conflicts += wr.AtomicUpdate(j, [delta](double old) { return old + delta; });
       }
     } else {
-      const double now = w.Load(j);
+      const double now = wr.Load(j);
       if constexpr (P == WritePolicy::kWild) {
         if (read_index != nullptr) {
           while (r < read_n && read_index[r] != index[k]) ++r;
@@ -194,7 +192,7 @@ inline void Write(SharedVector& w, const std::int32_t* index, const double* q, s
         }
       }
       const double next = now + delta;
-      w.Store(j, l1 > 0.0 ? kernels::SoftThreshold(next, step * l1 * inv_freq[j]) : next);
+      wr.Store(j, l1 > 0.0 ? kernels::SoftThreshold(next, step * l1 * inv_freq[j]) : next);
     }
   }
   wk.counters.coords_written += n;
@@ -207,6 +205,7 @@ inline void UpdateBatch(const Dataset& data, const std::int64_t* rows, int batch
                         double step, const Problem& problem, const std::vector<double>& inv_freq,
                         Worker& wk) {
   const double scale = 1.0 / static_cast<double>(batch);
+  const auto wr = w.access<P>();
   wk.touched.clear();
   for (int b = 0; b < batch; ++b) {
     const SparseRow row = data.row(rows[b]);
@@ -215,7 +214,7 @@ inline void UpdateBatch(const Dataset& data, const std::int64_t* rows, int batch
     {
       kernels::RowLock<P> lock(w, row.index, row.nnz, wk.counters);
       for (std::int32_t k = 0; k < row.nnz; ++k) {
-        z += w.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
+        z += wr.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
       }
     }
     const double dloss = L::Derivative(y, z) * scale;
@@ -225,7 +224,7 @@ inline void UpdateBatch(const Dataset& data, const std::int64_t* rows, int batch
         wk.in_batch[j] = 1;
         wk.touched.push_back(row.index[k]);
       }
-      const double l2_term = problem.l2 * w.Load(j) * inv_freq[j] * scale;
+      const double l2_term = problem.l2 * wr.Load(j) * inv_freq[j] * scale;
       wk.accumulator[j] += dloss * row.value[k] + l2_term;
     }
     ++wk.counters.updates;
@@ -345,7 +344,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   totals = collect();
   w.Snapshot(snapshot);
   Result result;
-  result.message = "hogwild, write " + std::string(ToString(options.async.write)) +
+  result.message = "hogwild, " + WriteLabel(options.async.write, options.threads) +
                    ", sparsifier " + std::string(ToString(options.sparsify.kind)) + ", step " +
                    std::to_string(step0);
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, totals, &result);
@@ -355,7 +354,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
 template <class L>
 Result DispatchPolicy(const Dataset& data, const Problem& problem, const Options& options) {
   const bool sparsify = options.sparsify.kind != SparsifierKind::kNone;
-  return DispatchWritePolicy(options.async.write, [&](auto policy) {
+  return DispatchWritePolicy(options.async.write, options.threads, [&](auto policy) {
     constexpr WritePolicy P = decltype(policy)::value;
     return sparsify ? Run<L, P, true>(data, problem, options)
                     : Run<L, P, false>(data, problem, options);

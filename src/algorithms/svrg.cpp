@@ -45,9 +45,10 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   const SparseRow row = data.row(i);
   const double y = data.labels[static_cast<std::size_t>(i)];
   kernels::RowLock<P> lock(w, row.index, row.nnz, wk.counters);
+  const auto wr = w.access<P>();
   double z = 0.0;
   for (std::int32_t k = 0; k < row.nnz; ++k) {
-    z += w.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
+    z += wr.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
   }
   const double coef = L::Derivative(y, z) - anchor.derivative[static_cast<std::size_t>(i)];
   const double l1 = problem.l1, l2 = problem.l2;
@@ -57,9 +58,9 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
     const double t = step * inv_freq[j];
     auto prox = [&](double old) { return kernels::ElasticNetProx(old - step * v, t, l1, l2) ; };
     if constexpr (P == WritePolicy::kAtomic) {
-      wk.counters.conflicts += w.AtomicUpdate(j, prox);
+      wk.counters.conflicts += wr.AtomicUpdate(j, prox);
     } else {
-      w.Store(j, prox(w.Load(j)));
+      wr.Store(j, prox(wr.Load(j)));
     }
   }
   wk.counters.coords_written += row.nnz;
@@ -200,7 +201,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   SegmentRunner::Run(threads, work, between);
   w.Snapshot(snapshot);
   Result result;
-  result.message = "svrg, write " + std::string(ToString(options.async.write)) + ", step " +
+  result.message = "svrg, " + WriteLabel(options.async.write, options.threads) + ", step " +
                    std::to_string(step) + " (halved " + std::to_string(step_halvings) +
                    " times), " + std::to_string(outer) + " outer iterations";
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, collect(), &result);
@@ -209,7 +210,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
 
 template <class L>
 Result DispatchPolicy(const Dataset& data, const Problem& problem, const Options& options) {
-  return DispatchWritePolicy(options.async.write, [&](auto policy) {
+  return DispatchWritePolicy(options.async.write, options.threads, [&](auto policy) {
     return Run<L, decltype(policy)::value>(data, problem, options);
   });
 }

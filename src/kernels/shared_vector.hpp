@@ -17,6 +17,13 @@
 //            increasing order (no deadlock), readers take them too. Waiting
 //            spins briefly, then blocks in the kernel (std::atomic::wait),
 //            so a waiting thread never burns a core.
+//   kExclusive not a user choice: what every policy becomes with ONE worker.
+//            While workers run, the model is then touched by that thread
+//            alone (tracing and the other between-segment steps run behind
+//            the segment runner's barrier), so there is no race to define
+//            and nothing to guard: plain loads and stores (PlainRef), no
+//            CAS, no locks. Same bits as kWild at one thread: a CAS of
+//            w_j + delta on a value nobody else writes is that store.
 #pragma once
 
 #include <atomic>
@@ -30,7 +37,7 @@
 
 namespace asyncopt::kernels {
 
-enum class WritePolicy { kWild, kAtomic, kLocked };
+enum class WritePolicy { kWild, kAtomic, kLocked, kExclusive };
 
 // Per-thread counters, alone on their cache line so workers never share one.
 struct alignas(64) WorkerCounters {
@@ -132,22 +139,32 @@ class SharedVector {
    private:
     double* p_;
   };
-  Ref ref() { return Ref(values_.data()); }
 
-  // w_j += delta under the chosen policy (kLocked: caller holds the stripe).
-  template <WritePolicy P>
-  void Add(std::size_t j, double delta, WorkerCounters& c) {
-    if constexpr (P == WritePolicy::kAtomic) {
-      c.conflicts += AtomicUpdate(j, [delta](double old) { return old + delta; });
-    } else {
-      Store(j, Load(j) + delta);
+  // Plain access, for kExclusive only (one thread touches the model while
+  // workers run): the same interface as Ref without the atomics.
+  class PlainRef {
+   public:
+    explicit PlainRef(double* p) : p_(p) {}
+    double Load(std::size_t j) const { return p_[j]; }
+    void Store(std::size_t j, double v) const { p_[j] = v; }
+    template <class F>
+    std::int64_t AtomicUpdate(std::size_t j, F&& f) const {
+      p_[j] = f(p_[j]);
+      return 0;
     }
-  }
 
-  // w_j <- f(w_j) by compare-and-swap; returns the failed attempts.
-  template <class F>
-  std::int64_t AtomicUpdate(std::size_t j, F&& f) {
-    return ref().AtomicUpdate(j, std::forward<F>(f));
+   private:
+    double* p_;
+  };
+
+  // The accessor of policy P: Ref (relaxed atomics), or PlainRef for kExclusive.
+  template <WritePolicy P>
+  auto access() {
+    if constexpr (P == WritePolicy::kExclusive) {
+      return PlainRef(values_.data());
+    } else {
+      return Ref(values_.data());
+    }
   }
 
   StripedLocks& locks() { return locks_; }

@@ -167,6 +167,45 @@ TEST(AsyncSolvers, OneThreadSameSeedIsBitIdenticalAndSeedMatters) {
   }
 }
 
+// With one worker nobody else writes while it works, so every write policy
+// runs as plain loads and stores (kernels::WritePolicy::kExclusive): the
+// same bits under wild, atomic and locked, with and without a sparsifier or
+// l1, for hogwild and svrg, and the result message says so. Two workers on
+// overlapping rows do use the policy (a sanity check of the message).
+TEST(AsyncSolvers, OneWorkerGivesTheSameBitsUnderEveryWritePolicy) {
+  const Dataset d = OverlappingData(300, 30, 0.3, 9);
+  for (const Problem p : {Problem{Loss::kLogistic, 0.0, 1e-2}, Problem{Loss::kLogistic, 1e-3, 1e-2}}) {
+    for (SolverKind s : {SolverKind::kHogwild, SolverKind::kSvrg}) {
+      for (SparsifierKind sp : {SparsifierKind::kNone, SparsifierKind::kGSpar}) {
+        if (s == SolverKind::kSvrg && sp != SparsifierKind::kNone) continue;
+        Options o;
+        o.solver = s;
+        o.max_epochs = 4;
+        o.seed = 5;
+        o.sparsify.kind = sp;
+        o.async.write = WritePolicy::kWild;
+        const Result wild = Solve(d, p, o);
+        EXPECT_NE(wild.message.find("one worker: plain loads and stores"), std::string::npos)
+            << wild.message;
+        for (WritePolicy policy : {WritePolicy::kAtomic, WritePolicy::kLocked}) {
+          o.async.write = policy;
+          const Result r = Solve(d, p, o);
+          EXPECT_EQ(r.w, wild.w) << ToString(s) << " " << ToString(policy) << " l1 " << p.l1;
+          EXPECT_EQ(r.conflicts, 0);
+        }
+      }
+    }
+  }
+  Options two;
+  two.solver = SolverKind::kHogwild;
+  two.threads = 2;
+  two.max_epochs = 1;
+  two.async.write = WritePolicy::kAtomic;
+  const Result r = Solve(d, Problem{Loss::kLogistic, 0.0, 1e-2}, two);
+  EXPECT_EQ(r.message.find("one worker"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("write atomic"), std::string::npos) << r.message;
+}
+
 TEST(AsyncSolvers, StopFlagEndsRunAsInterrupted) {
   const Dataset d = OverlappingData(200, 20, 0.3, 9);
   std::atomic<bool> stop{true};
