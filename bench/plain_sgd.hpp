@@ -98,12 +98,16 @@ inline void CasStore(double& x, double expected, double v) {
 template <class L, bool kL1, bool kCas>
 void Pass(const Dataset& data, const std::int64_t* perm, std::int64_t begin, std::int64_t end,
           double* w, const double* inv_freq, double step, double l1, double l2) {
+  const bool prefetch = kernels::WorthPrefetching(data);
   const std::int64_t* row_ptr = data.row_ptr.data();
   const std::int32_t* col = data.col_index.data();
   const double* val = data.values.data();
   const double* y = data.labels.data();
   for (std::int64_t p = begin; p < end; ++p) {
     const std::int64_t i = perm[p];
+    if (prefetch && p + kernels::kPrefetchRowsAhead < end) {  // as hogwild does
+      kernels::PrefetchRow(data.row(perm[p + kernels::kPrefetchRowsAhead]));
+    }
     const std::int64_t b = row_ptr[i];
     const std::int64_t e = row_ptr[i + 1];
     // The margin as hogwild sums it (four partial sums, kernels::Dot4).

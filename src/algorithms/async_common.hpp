@@ -196,6 +196,12 @@ class RowSchedule {
     *end = a + (b - a) * (worker + 1) / threads_;
   }
 
+  // The row at position p if it is known in advance (permutation order), for
+  // prefetching; -1 when rows are drawn with replacement.
+  std::int64_t Peek(std::int64_t p) const {
+    return with_replacement_ ? -1 : perm_[static_cast<std::size_t>(p)];
+  }
+
   // Row at position p (permutation), or a uniform draw (with replacement).
   std::int64_t Row(std::int64_t p, data::Rng& rng) const {
     if (with_replacement_) return static_cast<std::int64_t>(rng.Below(static_cast<std::uint64_t>(m_)));

@@ -270,6 +270,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) workers.emplace_back(data, options, t, message_capacity);
 
+  const bool prefetch = kernels::WorthPrefetching(data);
   const std::int64_t per_epoch = SegmentsPerEpoch(options.trace_every_epochs, m);
   const auto trace_period = static_cast<std::int64_t>(
       std::max(1.0, std::round(options.trace_every_epochs)));
@@ -313,8 +314,12 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
         }
       }
       if (batch == 1) {
-        Update<L, P, kSparsify>(data, schedule.Row(p, wk.rng), w, step, problem,
-                                geometry.inv_freq, wk);
+        const std::int64_t i = schedule.Row(p, wk.rng);
+        if (prefetch && p + kernels::kPrefetchRowsAhead < end) {
+          const std::int64_t next = schedule.Peek(p + kernels::kPrefetchRowsAhead);
+          if (next >= 0) kernels::PrefetchRow(data.row(next));
+        }
+        Update<L, P, kSparsify>(data, i, w, step, problem, geometry.inv_freq, wk);
         ++p;
       } else {
         const int b = static_cast<int>(std::min<std::int64_t>(batch, end - p));

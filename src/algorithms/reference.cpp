@@ -435,9 +435,13 @@ void SgdWarmStart(Context& c, int passes, std::vector<double>& w, std::vector<do
   std::vector<std::int64_t> order(m);
   for (std::size_t i = 0; i < m; ++i) order[i] = static_cast<std::int64_t>(i);
   SplitMix64 rng(0x77617274);  // "wart"
+  const bool prefetch = kernels::WorthPrefetching(c.data);
   for (int pass = 0; pass < passes; ++pass) {
     rng.Shuffle(order);
-    for (const std::int64_t i : order) {
+    for (std::size_t q = 0; q < m; ++q) {
+      const std::int64_t i = order[q];
+      const std::size_t ahead = q + kernels::kPrefetchRowsAhead;
+      if (prefetch && ahead < m) kernels::PrefetchRow(c.data.row(order[ahead]));
       const SparseRow row = c.data.row(i);
       const double dloss = L::Derivative(c.data.labels[static_cast<std::size_t>(i)],
                                          kernels::Dot4(row, w.data()));

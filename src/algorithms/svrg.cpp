@@ -11,6 +11,7 @@
 #include "kernels/losses.hpp"
 #include "kernels/prox.hpp"
 #include "kernels/shared_vector.hpp"
+#include "kernels/sparse_ops.hpp"
 #include "problem/gradient.hpp"
 #include "runtime/tracer.hpp"
 
@@ -73,6 +74,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   const std::int64_t m = data.num_rows;
   const std::size_t d = static_cast<std::size_t>(data.num_cols);
   const DataGeometry geometry(data);
+  const bool prefetch = kernels::WorthPrefetching(data);
   double step = options.step > 0.0 ? options.step : SvrgDefaultStep(data, problem);
   int step_halvings = 0;
 
@@ -158,8 +160,12 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
           return;
         }
       }
-      Update<L, P>(data, schedule.Row(q, wk.rng), w, step, problem, geometry.inv_freq,
-                   anchor, wk);
+      const std::int64_t i = schedule.Row(q, wk.rng);
+      if (prefetch && q + kernels::kPrefetchRowsAhead < b) {
+        const std::int64_t next = schedule.Peek(q + kernels::kPrefetchRowsAhead);
+        if (next >= 0) kernels::PrefetchRow(data.row(next));
+      }
+      Update<L, P>(data, i, w, step, problem, geometry.inv_freq, anchor, wk);
     }
   };
 

@@ -5,6 +5,7 @@
 // callers guarantee the indices are < the vector size.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "asyncopt/dataset.hpp"
@@ -59,6 +60,31 @@ inline double Dot4(const SparseRow& row, const Vec& w) {
 template <class Vec>
 inline void Axpy(double a, const SparseRow& row, Vec&& w) {
   for (std::int32_t k = 0; k < row.nnz; ++k) w[row.index[k]] += a * row.value[k];
+}
+
+// Asks the caches to start loading a row's indices and values: a hint with
+// no effect on results. SGD loops visit rows in a random order, so each row
+// starts with cache misses the hardware prefetcher cannot foresee; issued
+// kPrefetchRowsAhead rows ahead, the loads overlap the work in between. On
+// fashion-mnist (390 nnz per row) this raised one thread's SGD from 2.9e8 to
+// about 3.7e8 nnz/s; one row ahead gained less for hogwild than for the plain
+// loop. Data that fits in the caches gains nothing and pays the
+// instructions (rcv1-vw-small, 0.9 MB: about 8% slower), so the loops
+// prefetch only when the rows take more than kPrefetchMinBytes.
+inline constexpr std::int64_t kPrefetchRowsAhead = 2;
+inline constexpr std::size_t kPrefetchMinBytes = std::size_t{4} << 20;
+
+inline bool WorthPrefetching(const Dataset& data) {
+  return data.col_index.size() * (sizeof(std::int32_t) + sizeof(double)) > kPrefetchMinBytes;
+}
+
+inline void PrefetchRow(const SparseRow& row) {
+  constexpr std::size_t kLine = 64;
+  const auto* index = reinterpret_cast<const char*>(row.index);
+  const auto* value = reinterpret_cast<const char*>(row.value);
+  const auto n = static_cast<std::size_t>(row.nnz);
+  for (std::size_t b = 0; b < n * sizeof(std::int32_t); b += kLine) __builtin_prefetch(index + b);
+  for (std::size_t b = 0; b < n * sizeof(double); b += kLine) __builtin_prefetch(value + b);
 }
 
 // ||row||^2

@@ -205,6 +205,28 @@ TEST(SparseOps, Dot4SumsFourInterleavedPartialsAndReportsEveryRead) {
   }
 }
 
+// SGD loops prefetch rows ahead only when the rows outgrow the caches
+// (kPrefetchMinBytes of indices and values); PrefetchRow is a hint and must
+// accept any row, the empty one included.
+TEST(SparseOps, PrefetchOnlyRowsThatOutgrowTheCaches) {
+  const std::size_t per_nnz = sizeof(std::int32_t) + sizeof(double);
+  const std::size_t fits = kernels::kPrefetchMinBytes / per_nnz;
+  Dataset d;
+  d.num_rows = 1;
+  d.num_cols = 1;
+  d.col_index.assign(fits, 0);
+  d.values.assign(fits, 1.0);
+  d.row_ptr = {0, static_cast<std::int64_t>(fits)};
+  d.labels = {1.0};
+  EXPECT_FALSE(kernels::WorthPrefetching(d));
+  d.col_index.push_back(0);
+  d.values.push_back(1.0);
+  d.row_ptr.back() += 1;
+  EXPECT_TRUE(kernels::WorthPrefetching(d));
+  kernels::PrefetchRow(d.row(0));
+  kernels::PrefetchRow(SparseRow{nullptr, nullptr, 0});
+}
+
 // The fused evaluation must give the bits of the three separate calls (the
 // reference solver relies on it: its results are unchanged by the fusion).
 TEST(Losses, EvaluateLossEqualsTheSeparateMembersBitForBit) {
