@@ -59,6 +59,12 @@ QUICK_SIZE = {"svm-wangni": ["--rows", "12800"], "powerlaw": ["--rows", "20000"]
 FULL_SWEEP = {"threads": "1,2,4,8,16,32", "policies": "wild,atomic,locked",
               "sparsifiers": "none,gspar,uniform", "repeats": "3", "ttt-repeats": "1",
               "ttt-max-seconds": "2"}
+# Per-dataset changes to the full sweep (unless given on the command line).
+# The SVM's time-to-target runs last ~10 ms, so one run per cell is noise-
+# bound (the same cell measured 0.0086 s and 0.0139 s in two sweeps): take the
+# median of 5; `uniform` never reaches its target, so a 0.5 s cap keeps that
+# affordable.
+DATASET_SWEEP = {"svm-wangni": {"ttt-repeats": "5", "ttt-max-seconds": "0.5"}}
 QUICK_SWEEP = {"threads": "1,2,4", "policies": "wild,atomic", "sparsifiers": "none,gspar",
                "repeats": "1", "ttt-repeats": "1", "ttt-max-seconds": "1"}
 
@@ -198,11 +204,17 @@ def goals(d):
             one = cell(d, solver="hogwild", policy=pol, sparsifier="none", threads=1)
             if c and one:
                 best = c["nnz_per_s_max"] / one["nnz_per_s_max"]
+                detail = "%s: best-of %.2fx, median %.2fx; %s conflicts/1000 updates" % (
+                    name, best, c["ratio_to_1thread"], fmt(c["conflicts_per_1000_updates"]))
+                pair = d["settings"].get("independent_pair_ratio_best")
+                if pair is not None:
+                    # Two plain loops at once, nothing shared: what two
+                    # threads of this machine give this data at most.
+                    detail += ("; two independent plain loops at once reach best-of %.2fx, "
+                               "median %.2fx the ceiling") % (
+                        pair, d["settings"]["independent_pair_ratio_median"])
                 out.append(("2 threads >= 1.7x 1-thread nnz/s (sparse data, `%s`)" % pol,
-                            "PASS" if best >= 1.7 else "FAIL",
-                            "%s: best-of %.2fx, median %.2fx; %s conflicts/1000 updates" % (
-                                name, best, c["ratio_to_1thread"],
-                                fmt(c["conflicts_per_1000_updates"]))))
+                            "PASS" if best >= 1.7 else "FAIL", detail))
     if name.startswith("svm"):
         for t in (2, 16):
             for pol in ("atomic", "locked", "wild"):
@@ -316,6 +328,12 @@ def write_markdown(results, out_dir, commands, note):
                "runs %s s, %s x the ceiling's nnz/s best-of (median %s)." % (
                    ", ".join(fmt(x) for x in st.get("cas_floor_seconds") or []),
                    fmt(st.get("cas_floor_ratio_best")), fmt(st.get("cas_floor_ratio_median"))), "",
+               "**Independent pair** (two ceiling loops at once on two threads, each on its own "
+               "copy of w, nothing shared: what two threads of this machine give this data at "
+               "most): %s x the ceiling's nnz/s best-of (median %s; per round %s)." % (
+                   fmt(st.get("independent_pair_ratio_best")),
+                   fmt(st.get("independent_pair_ratio_median")),
+                   ", ".join(fmt(x) for x in st.get("independent_pair_ratios") or [])), "",
                "![%s](contention_%s.png)" % (ds["name"], ds["name"]), ""]
         for s in dict.fromkeys(c["sparsifier"] for c in cells_of(r, solver="hogwild")):
             md += ["Sparsifier `%s`:" % s, "", table(r, s), ""]
@@ -391,10 +409,15 @@ def main():
     if not a.report_only:
         binary = find_bin(a.bin)
         for name, args in runs:
+            run_sweep = dict(sweep)
+            if not a.quick and not a.data:
+                for k, v in DATASET_SWEEP.get(name, {}).items():
+                    if getattr(a, k.replace("-", "_")) is None:
+                        run_sweep[k] = v
             for k in ("epochs", "target"):  # the sweep's value replaces the dataset's
-                if k in sweep and "--" + k in args:
-                    args[args.index("--" + k) + 1] = sweep[k]
-            cmd = [binary] + args + [x for k, v in sweep.items()
+                if k in run_sweep and "--" + k in args:
+                    args[args.index("--" + k) + 1] = run_sweep[k]
+            cmd = [binary] + args + [x for k, v in run_sweep.items()
                                      if not (k in ("epochs", "target") and "--" + k in args)
                                      for x in ("--" + k, v)]
             cmd += ["--out-dir", a.out] + a.extra

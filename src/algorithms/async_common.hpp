@@ -21,8 +21,8 @@
 #include <exception>
 #include <functional>
 #include <mutex>
-#include <string>
 #include <numeric>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <vector>

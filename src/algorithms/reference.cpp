@@ -111,11 +111,7 @@ struct Context {
   std::int64_t m;
   std::int64_t n;
   std::vector<double> partials;  // TransposeTimesRows' per-block sums
-
- private:
-  std::unique_ptr<ColumnMatrix> cols_;
-
- public:
+  std::unique_ptr<ColumnMatrix> cols_;  // Cols()' cache
 
   // The CSC copy, built on first use (call it outside parallel regions):
   // with few columns Newton-CG's products run by rows and may never need it.
