@@ -594,6 +594,11 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
     w.swap(w_trial);
     res.iterations = iter + 1;
     Report(c, res, res.iterations, w, F_new);
+    if (c.StopRequested()) {  // e.g. a caller's target reached at this iterate:
+      res.objective = F_new;  // return it without a further gradient pass
+      res.interrupted = true;
+      return;
+    }
   }
 }
 
@@ -960,6 +965,11 @@ void ProxNewtonCd(Context& c, double tol, ReferenceResult& res) {
     }
     res.iterations = iter + 1;
     Report(c, res, res.iterations, w, F_new);
+    if (c.StopRequested()) {  // as in NewtonCg: return the iterate just reported
+      res.objective = F_new;
+      res.interrupted = true;
+      return;
+    }
   }
 }
 

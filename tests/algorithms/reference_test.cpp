@@ -313,6 +313,25 @@ TEST(Reference, HonoursStopFlagAndReportsIterations) {
   EXPECT_TRUE(r.interrupted);
   EXPECT_EQ(seen, (std::vector<int>{1, 2}));
   EXPECT_LT(objectives[1], objectives[0]);
+  // A stop requested from the callback returns the iterate just reported,
+  // with no further gradient pass (the CLI's target check relies on it).
+  EXPECT_EQ(r.iterations, 2);
+  EXPECT_EQ(r.gradient_rows, last_rows);
+
+  // The same for Newton-CG (l1 = 0).
+  stop = false;
+  std::vector<double> reported;
+  last_rows = 0;
+  o.on_iteration = [&](int it, const std::vector<double>& w, double, std::int64_t rows) {
+    last_rows = rows;
+    reported = w;
+    if (it == 2) stop = true;
+  };
+  const ReferenceResult newton = SolveReference(d, Problem{Loss::kLogistic, 0.0, 1e-3}, o);
+  EXPECT_TRUE(newton.interrupted);
+  EXPECT_EQ(newton.iterations, 2);
+  EXPECT_EQ(newton.gradient_rows, last_rows);
+  EXPECT_EQ(newton.w, reported);
 
   // Without interruption: callbacks for every iteration, F decreasing.
   stop = false;
