@@ -42,6 +42,16 @@ def git_commit():
         return "unknown"
 
 
+def binary_version(binary):
+    """What an asyncopt binary says it was built from (`asyncopt version`):
+    the repository's HEAD can differ from the commit of a binary built earlier."""
+    try:
+        out = subprocess.run([binary, "version"], capture_output=True, text=True, timeout=30)
+        return out.stdout.strip().splitlines()[0] if out.returncode == 0 and out.stdout.strip() else "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def write_report(base, md_lines, goals):
     """Writes BASE.md and prints the goal lines and what was written."""
     with open(base + ".md", "w") as f:
