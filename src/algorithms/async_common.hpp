@@ -31,7 +31,9 @@
 #include "asyncopt/problem.hpp"
 #include "asyncopt/solver.hpp"
 #include "data/random.hpp"
+#include "kernels/losses.hpp"
 #include "kernels/shared_vector.hpp"
+#include "kernels/sparse_ops.hpp"
 
 namespace asyncopt::algorithms {
 
@@ -111,19 +113,8 @@ inline std::string WriteLabel(asyncopt::WritePolicy policy, int threads) {
   return label;
 }
 
-// Curvature bound c with |loss''| <= c (hinge: used as a scale only).
-inline double CurvatureBound(Loss loss) {
-  switch (loss) {
-    case Loss::kLogistic:
-      return 0.25;
-    case Loss::kSquaredHinge:
-      return 2.0;
-    case Loss::kSquared:
-    case Loss::kHinge:
-      return 1.0;
-  }
-  return 1.0;
-}
+// Curvature bound c with |loss''| <= c: kernels::CurvatureBound.
+using kernels::CurvatureBound;
 
 struct DataGeometry {
   // inv_freq[j] = m / (rows containing feature j); 0 for unused features.
@@ -196,10 +187,11 @@ class RowSchedule {
     *end = a + (b - a) * (worker + 1) / threads_;
   }
 
-  // The row at position p if it is known in advance (permutation order), for
-  // prefetching; -1 when rows are drawn with replacement.
-  std::int64_t Peek(std::int64_t p) const {
-    return with_replacement_ ? -1 : perm_[static_cast<std::size_t>(p)];
+  // Prefetches the row kernels::kPrefetchRowsAhead positions after p when
+  // it lies before `end` and is known in advance (permutation order).
+  void PrefetchAhead(const Dataset& data, std::int64_t p, std::int64_t end) const {
+    const std::int64_t q = p + kernels::kPrefetchRowsAhead;
+    if (q < end && !with_replacement_) kernels::PrefetchRow(data.row(perm_[static_cast<std::size_t>(q)]));
   }
 
   // Row at position p (permutation), or a uniform draw (with replacement).

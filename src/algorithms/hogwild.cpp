@@ -315,10 +315,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
       }
       if (batch == 1) {
         const std::int64_t i = schedule.Row(p, wk.rng);
-        if (prefetch && p + kernels::kPrefetchRowsAhead < end) {
-          const std::int64_t next = schedule.Peek(p + kernels::kPrefetchRowsAhead);
-          if (next >= 0) kernels::PrefetchRow(data.row(next));
-        }
+        if (prefetch) schedule.PrefetchAhead(data, p, end);
         Update<L, P, kSparsify>(data, i, w, step, problem, geometry.inv_freq, wk);
         ++p;
       } else {

@@ -421,7 +421,7 @@ template <class L>
 void SgdWarmStart(Context& c, int passes, std::vector<double>& w, std::vector<double>& z,
                   ReferenceResult& res) {
   const auto m = static_cast<std::size_t>(c.m);
-  const double curvature_bound = L::kLoss == Loss::kLogistic ? 0.25 : 2.0;
+  const double curvature_bound = kernels::CurvatureBound(L::kLoss);
   double mean_sq = 0.0;
   for (std::int64_t i = 0; i < c.m; ++i) mean_sq += kernels::SquaredNorm(c.data.row(i));
   mean_sq /= static_cast<double>(c.m);

@@ -161,10 +161,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
         }
       }
       const std::int64_t i = schedule.Row(q, wk.rng);
-      if (prefetch && q + kernels::kPrefetchRowsAhead < b) {
-        const std::int64_t next = schedule.Peek(q + kernels::kPrefetchRowsAhead);
-        if (next >= 0) kernels::PrefetchRow(data.row(next));
-      }
+      if (prefetch) schedule.PrefetchAhead(data, q, b);
       Update<L, P>(data, i, w, step, problem, geometry.inv_freq, anchor, wk);
     }
   };

@@ -109,6 +109,20 @@ struct SquaredLoss {
   static inline double Conjugate(double y, double u) { return 0.5 * u * u + u * y; }
 };
 
+// Curvature bound c with |loss''| <= c (hinge: used as a scale only).
+inline double CurvatureBound(Loss loss) {
+  switch (loss) {
+    case Loss::kLogistic:
+      return 0.25;
+    case Loss::kSquaredHinge:
+      return 2.0;
+    case Loss::kSquared:
+    case Loss::kHinge:
+      return 1.0;
+  }
+  return 1.0;
+}
+
 // Value, derivative and curvature at one margin. The generic version calls
 // the three members; the logistic one shares a single exp(-|y z|) among
 // them (one exp and one log1p instead of three exps and a log1p), with the

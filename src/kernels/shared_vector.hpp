@@ -32,7 +32,6 @@
 #include <memory>
 #include <span>
 #include <thread>
-#include <utility>
 #include <vector>
 
 namespace asyncopt::kernels {

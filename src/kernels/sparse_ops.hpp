@@ -67,9 +67,9 @@ inline void Axpy(double a, const SparseRow& row, Vec&& w) {
 // starts with cache misses the hardware prefetcher cannot foresee; issued
 // kPrefetchRowsAhead rows ahead, the loads overlap the work in between. On
 // fashion-mnist (390 nnz per row) this raised one thread's SGD from 2.9e8 to
-// about 3.7e8 nnz/s; one row ahead gained less for hogwild than for the plain
+// about 3.9e8 nnz/s; one row ahead gained less for hogwild than for the plain
 // loop. Data that fits in the caches gains nothing and pays the
-// instructions (rcv1-vw-small, 0.9 MB: about 8% slower), so the loops
+// instructions (rcv1-vw-small, 0.9 MB: 4-8% slower), so the loops
 // prefetch only when the rows take more than kPrefetchMinBytes.
 inline constexpr std::int64_t kPrefetchRowsAhead = 2;
 inline constexpr std::size_t kPrefetchMinBytes = std::size_t{4} << 20;
