@@ -5,8 +5,14 @@ import datetime
 import os
 import platform
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def log(*a):
+    """Progress on stderr, flushed (the drivers' stdout may be a file)."""
+    print(*a, file=sys.stderr, flush=True)
 
 
 def machine(with_sklearn=False):

@@ -57,7 +57,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from bench_common import binary_version, git_commit, machine
+from bench_common import binary_version, git_commit, log, machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = "/work/shared/data"
@@ -71,10 +71,6 @@ PROBLEMS = {
     "a9a-hinge": dict(file="a9a", loss="hinge", l1=0.0, l2="1/m"),
 }
 POWERLAW = dict(rows=20000, dim=20000, seed=1)
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
 
 
 def loadavg():

@@ -31,17 +31,13 @@ import subprocess
 import sys
 import time
 
-from bench_common import binary_version, git_commit, machine, write_report
+from bench_common import binary_version, git_commit, log, machine, write_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHAPE = dict(rows=200000, dim=47236, nnz_per_row=75, zipf=1.0, seed=1)
 L1, L2 = 3e-6, 1e-5
 PROXASAGA = {1: 2.86, 2: 3.6}  # seconds to 1e-6, quoted in the issue (same machine)
 TARGETS = [1e-3, 1e-6]
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
 
 
 def run(cmd):

@@ -50,7 +50,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from bench_common import git_commit, machine, write_report
+from bench_common import git_commit, log, machine, write_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = "/work/shared/data"
@@ -60,10 +60,6 @@ DATASETS = {
     "fashion-mnist": dict(file="fashion-mnist", positive=[0, 1, 2, 3, 4], scale="maxabs", l2=1e-4,
                           epochs=3),
 }
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
 
 
 def load(spec, work):
