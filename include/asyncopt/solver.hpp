@@ -31,7 +31,8 @@ enum class SolverKind {
 enum class WritePolicy {
   kWild,    // relaxed load + relaxed store: Hogwild's lost updates allowed
   kAtomic,  // lock-free add by compare-and-swap; failed CASes count as conflicts
-  kLocked,  // striped locks over coordinate blocks, held while a row is read and written
+  kLocked,  // reader-writer stripe locks: the row's stripes shared while its margin is
+            // read, the written coordinates' stripes exclusive while they are written
 };
 
 // Gradient sparsifiers of Wangni et al. (NeurIPS 2018) and their baselines.
@@ -58,6 +59,7 @@ struct SparsifyOptions {
 struct AsyncOptions {
   WritePolicy write = WritePolicy::kWild;
   int batch_size = 1;            // rows per stochastic gradient (hogwild), >= 1
+  int lock_stripe = 1;           // kLocked: coordinates per lock, a power of two (1 = one per coordinate)
   double step_decay = 1.0;       // hogwild: step *= step_decay after every epoch, in (0, 1]
   bool with_replacement = false; // sample rows with replacement instead of per-epoch permutations
   double svrg_inner_epochs = 1.0;  // svrg: inner-loop length in epochs (> 0)

@@ -82,13 +82,34 @@ inline void Write(SharedVector& w, const std::int32_t* index, const double* q, s
                   double step, double l1, const std::vector<double>& inv_freq,
                   const std::int32_t* read_index, std::int32_t read_n, Worker& wk);
 
+// x_i . w, keeping each value read in seen[k]. Under kLocked each stripe
+// is held shared while its coordinates are read (the paper's locked read).
+template <WritePolicy P>
+inline double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
+                         WorkerCounters& counters) {
+  const auto wr = w.access<P>();
+  if constexpr (P == WritePolicy::kLocked) {
+    kernels::ForEachLockedRun<kernels::LockMode::kRead>(
+        w.locks(), row.index, row.nnz, counters, [&](std::int32_t k0, std::int32_t k1) {
+          for (std::int32_t k = k0; k < k1; ++k) {
+            seen[k] = wr.Load(static_cast<std::size_t>(row.index[k]));
+          }
+        });
+    // Summed as the other policies sum (the same bits on the same values).
+    return kernels::Dot4At(row, [seen](std::int32_t k) { return seen[k]; });
+  } else {
+    return kernels::Dot4Read(
+        row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
+        [seen](std::int32_t k, double v) { seen[k] = v; });
+  }
+}
+
 // One stochastic update on row i: the body of Hogwild's Algorithm 1.
 template <class L, WritePolicy P, bool kSparsify>
 inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double step,
                    const Problem& problem, const std::vector<double>& inv_freq, Worker& wk) {
   const SparseRow row = data.row(i);
   const double y = data.labels[static_cast<std::size_t>(i)];
-  kernels::RowLock<P> lock(w, row.index, row.nnz, wk.counters);
   const double l2 = problem.l2;
   const auto wr = w.access<P>();
   if constexpr (!kSparsify && P == WritePolicy::kExclusive) {
@@ -113,9 +134,7 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
     }
   }
   double* seen = wk.seen.data();
-  const double z = kernels::Dot4Read(
-      row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
-      [seen](std::int32_t k, double v) { seen[k] = v; });
+  const double z = ReadMargin<P>(w, row, seen, wk.counters);
   const double dloss = L::Derivative(y, z);
   if constexpr (!kSparsify) {
     if (problem.l1 == 0.0 && (P == WritePolicy::kWild || P == WritePolicy::kAtomic)) {
@@ -171,6 +190,19 @@ inline void Write(SharedVector& w, const std::int32_t* index, const double* q, s
                   double step, double l1, const std::vector<double>& inv_freq,
                   const std::int32_t* read_index, std::int32_t read_n, Worker& wk) {
   const auto wr = w.access<P>();
+  if constexpr (P == WritePolicy::kLocked) {
+    // Each stripe exclusive while the message's coordinates in it are written.
+    kernels::ForEachLockedRun<kernels::LockMode::kWrite>(
+        w.locks(), index, n, wk.counters, [&](std::int32_t k0, std::int32_t k1) {
+          for (std::int32_t k = k0; k < k1; ++k) {
+            const auto j = static_cast<std::size_t>(index[k]);
+            const double next = wr.Load(j) - step * q[k];
+            wr.Store(j, l1 > 0.0 ? kernels::SoftThreshold(next, step * l1 * inv_freq[j]) : next);
+          }
+        });
+    wk.counters.coords_written += n;
+    return;
+  }
   std::int32_t r = 0;
   for (std::int32_t k = 0; k < n; ++k) {
     const auto j = static_cast<std::size_t>(index[k]);
@@ -205,18 +237,11 @@ inline void UpdateBatch(const Dataset& data, const std::int64_t* rows, int batch
                         double step, const Problem& problem, const std::vector<double>& inv_freq,
                         Worker& wk) {
   const double scale = 1.0 / static_cast<double>(batch);
-  const auto wr = w.access<P>();
   wk.touched.clear();
   for (int b = 0; b < batch; ++b) {
     const SparseRow row = data.row(rows[b]);
     const double y = data.labels[static_cast<std::size_t>(rows[b])];
-    double z = 0.0;
-    {
-      kernels::RowLock<P> lock(w, row.index, row.nnz, wk.counters);
-      for (std::int32_t k = 0; k < row.nnz; ++k) {
-        z += wr.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
-      }
-    }
+    const double z = ReadMargin<P>(w, row, wk.seen.data(), wk.counters);
     const double dloss = L::Derivative(y, z) * scale;
     for (std::int32_t k = 0; k < row.nnz; ++k) {
       const auto j = static_cast<std::size_t>(row.index[k]);
@@ -224,12 +249,12 @@ inline void UpdateBatch(const Dataset& data, const std::int64_t* rows, int batch
         wk.in_batch[j] = 1;
         wk.touched.push_back(row.index[k]);
       }
-      const double l2_term = problem.l2 * wr.Load(j) * inv_freq[j] * scale;
+      const double l2_term = problem.l2 * wk.seen[static_cast<std::size_t>(k)] * inv_freq[j] * scale;
       wk.accumulator[j] += dloss * row.value[k] + l2_term;
     }
     ++wk.counters.updates;
   }
-  std::sort(wk.touched.begin(), wk.touched.end());  // locked policy needs increasing order
+  std::sort(wk.touched.begin(), wk.touched.end());  // kLocked: stripe runs are contiguous
   const auto n = static_cast<std::int32_t>(wk.touched.size());
   for (std::int32_t k = 0; k < n; ++k) {
     const auto j = static_cast<std::size_t>(wk.touched[static_cast<std::size_t>(k)]);
@@ -248,7 +273,6 @@ inline void UpdateBatch(const Dataset& data, const std::int64_t* rows, int batch
   } else {
     wk.counters.bits_sent += wk.DenseBits(n);
   }
-  kernels::RowLock<P> lock(w, out_index, kept, wk.counters);
   Write<P>(w, out_index, out_value, kept, step, problem.l1, inv_freq, nullptr, 0, wk);
 }
 
@@ -265,7 +289,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
       std::max<std::int64_t>(1, data.num_cols), static_cast<std::int64_t>(batch) * max_nnz));
   const std::int32_t message_capacity = std::max(max_nnz, capacity);
 
-  SharedVector w(static_cast<std::size_t>(data.num_cols));
+  SharedVector w(static_cast<std::size_t>(data.num_cols),
+                 static_cast<std::size_t>(options.async.lock_stripe));
   std::vector<Worker> workers;
   workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) workers.emplace_back(data, options, t, message_capacity);

@@ -45,24 +45,41 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
                    const Anchor& anchor, SvrgWorker& wk) {
   const SparseRow row = data.row(i);
   const double y = data.labels[static_cast<std::size_t>(i)];
-  kernels::RowLock<P> lock(w, row.index, row.nnz, wk.counters);
   const auto wr = w.access<P>();
   double z = 0.0;
-  for (std::int32_t k = 0; k < row.nnz; ++k) {
-    z += wr.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
-  }
-  const double coef = L::Derivative(y, z) - anchor.derivative[static_cast<std::size_t>(i)];
-  const double l1 = problem.l1, l2 = problem.l2;
-  for (std::int32_t k = 0; k < row.nnz; ++k) {
-    const auto j = static_cast<std::size_t>(row.index[k]);
-    const double v = coef * row.value[k] + anchor.scaled_mu[j];
-    const double t = step * inv_freq[j];
-    auto prox = [&](double old) { return kernels::ElasticNetProx(old - step * v, t, l1, l2) ; };
-    if constexpr (P == WritePolicy::kAtomic) {
-      wk.counters.conflicts += wr.AtomicUpdate(j, prox);
-    } else {
-      wr.Store(j, prox(wr.Load(j)));
+  auto read = [&](std::int32_t k0, std::int32_t k1) {
+    for (std::int32_t k = k0; k < k1; ++k) {
+      z += wr.Load(static_cast<std::size_t>(row.index[k])) * row.value[k];
     }
+  };
+  const double l1 = problem.l1, l2 = problem.l2;
+  double coef = 0.0;
+  auto write = [&](std::int32_t k0, std::int32_t k1) {
+    for (std::int32_t k = k0; k < k1; ++k) {
+      const auto j = static_cast<std::size_t>(row.index[k]);
+      const double v = coef * row.value[k] + anchor.scaled_mu[j];
+      const double t = step * inv_freq[j];
+      auto prox = [&](double old) { return kernels::ElasticNetProx(old - step * v, t, l1, l2); };
+      if constexpr (P == WritePolicy::kAtomic) {
+        wk.counters.conflicts += wr.AtomicUpdate(j, prox);
+      } else {
+        wr.Store(j, prox(wr.Load(j)));
+      }
+    }
+  };
+  // kLocked: each stripe shared while read, exclusive while written.
+  if constexpr (P == WritePolicy::kLocked) {
+    kernels::ForEachLockedRun<kernels::LockMode::kRead>(w.locks(), row.index, row.nnz,
+                                                        wk.counters, read);
+  } else {
+    read(0, row.nnz);
+  }
+  coef = L::Derivative(y, z) - anchor.derivative[static_cast<std::size_t>(i)];
+  if constexpr (P == WritePolicy::kLocked) {
+    kernels::ForEachLockedRun<kernels::LockMode::kWrite>(w.locks(), row.index, row.nnz,
+                                                         wk.counters, write);
+  } else {
+    write(0, row.nnz);
   }
   wk.counters.coords_written += row.nnz;
   ++wk.counters.updates;
@@ -78,7 +95,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   double step = options.step > 0.0 ? options.step : SvrgDefaultStep(data, problem);
   int step_halvings = 0;
 
-  SharedVector w(d);
+  SharedVector w(d, static_cast<std::size_t>(options.async.lock_stripe));
   std::vector<SvrgWorker> workers;
   workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) workers.emplace_back(options.seed, t);

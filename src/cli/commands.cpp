@@ -105,6 +105,7 @@ void AddSolver(po::options_description& all) {
   a.add_options()
       ("write", po::value<std::string>()->default_value(std::string(ToString(d.async.write))), "shared-model write policy: wild | atomic | locked")
       ("batch-size", po::value<int>()->default_value(d.async.batch_size), "hogwild: rows per stochastic gradient (>= 1)")
+      ("lock-stripe", po::value<int>()->default_value(d.async.lock_stripe), "--write locked: coordinates per lock, a power of two (1 = a lock per coordinate)")
       ("step-decay", po::value<double>()->default_value(d.async.step_decay), "hogwild: step *= this after every epoch, in (0, 1]")
       ("with-replacement", po::value<bool>()->default_value(d.async.with_replacement)->implicit_value(true), "sample rows with replacement instead of per-epoch permutations")
       ("svrg-inner-epochs", po::value<double>()->default_value(d.async.svrg_inner_epochs), "svrg: inner-loop length in epochs (> 0)");
@@ -416,6 +417,11 @@ int RunTrain(const std::vector<std::string>& argv) {
   if (!Parse(a.Get<std::string>("write"), &options.async.write)) a.Invalid("write", "wild | atomic | locked");
   CheckPositiveInt(a, "batch-size");
   options.async.batch_size = a.Get<int>("batch-size");
+  options.async.lock_stripe = a.Get<int>("lock-stripe");
+  if (const int stripe = options.async.lock_stripe;
+      stripe < 1 || (stripe & (stripe - 1)) != 0 || stripe > (1 << 20)) {
+    a.Invalid("lock-stripe", "a power of two in [1, 1048576]");
+  }
   CheckUnitInterval(a, "step-decay", true, true);
   options.async.step_decay = a.Get<double>("step-decay");
   options.async.with_replacement = a.Flag("with-replacement");

@@ -12,11 +12,16 @@
 //   kWild    relaxed load + relaxed store: lost updates allowed (Hogwild).
 //   kAtomic  lock-free add by compare-and-swap; failed CASes are counted as
 //            conflicts.
-//   kLocked  striped locks guarding blocks of coordinates (Wangni et al.'s
-//            "locked read"): a writer holds the stripes its row touches, in
-//            increasing order (no deadlock), readers take them too. Waiting
-//            spins briefly, then blocks in the kernel (std::atomic::wait),
-//            so a waiting thread never burns a core.
+//   kLocked  reader-writer locks on stripes of coordinates (one per
+//            coordinate by default), Wangni et al.'s "locked read, which may
+//            block other threads' writing to the same coordinate" (NeurIPS
+//            2018, Section 4.2): a stripe is held shared while the margin
+//            reads its coordinates, and exclusive while the message (after
+//            sparsification) writes its coordinates; one stripe at a time.
+//            So a sparsified message takes fewer exclusive locks, and
+//            conflicts fall with its density. Waiting spins briefly, then
+//            blocks in the kernel (std::atomic::wait), so a waiting thread
+//            never burns a core.
 //   kExclusive not a user choice: what every policy becomes with ONE worker.
 //            While workers run, the model is then touched by that thread
 //            alone (tracing and the other between-segment steps run behind
@@ -55,58 +60,126 @@ inline void RelaxedStore(double& x, double v) {
   std::atomic_ref<double>(x).store(v, std::memory_order_relaxed);
 }
 
-// Striped locks: coordinate j is guarded by stripe j >> shift.
+// Reader-writer stripe locks (kLocked). Coordinate j is guarded by stripe
+// j / coords_per_stripe (a power of two; 1 = a lock per coordinate, as in
+// Wangni et al.'s experiment). One 32-bit word per stripe: bit 31 = held
+// exclusive, bit 30 = someone sleeps on the word, bits 0-29 = shared holders.
+// Waiting spins briefly (with a pause), then blocks in the kernel
+// (std::atomic::wait) so a waiting thread never burns a core.
 class StripedLocks {
  public:
-  explicit StripedLocks(std::size_t n, int coords_per_stripe_log2 = 6)
-      : shift_(coords_per_stripe_log2),
-        stripes_((n >> coords_per_stripe_log2) + 1),
-        locks_(std::make_unique<Lock[]>(stripes_)) {}
+  static constexpr std::uint32_t kWriter = 1u << 31;
+  static constexpr std::uint32_t kSleeper = 1u << 30;
+  static constexpr std::uint32_t kReaders = kSleeper - 1;
+
+  explicit StripedLocks(std::size_t n, std::size_t coords_per_stripe = 1)
+      : shift_(Log2(coords_per_stripe)),
+        stripes_((n >> shift_) + 1),
+        locks_(std::make_unique<std::atomic<std::uint32_t>[]>(stripes_)) {}
   std::size_t StripeOf(std::size_t j) const { return j >> shift_; }
   std::size_t num_stripes() const { return stripes_; }
+  std::size_t coords_per_stripe() const { return std::size_t{1} << shift_; }
 
-  // Returns true if the lock was contended.
-  bool Acquire(std::size_t stripe, WorkerCounters& c) {
-    std::atomic<std::uint32_t>& s = locks_[stripe].state;
-    std::uint32_t expected = 0;
-    if (s.compare_exchange_strong(expected, 1, std::memory_order_acquire,
+  // Shared: blocks only while a writer holds the stripe. Counts a conflict
+  // when it had to wait for one (another reader is no conflict).
+  void AcquireShared(std::size_t stripe, WorkerCounters& c) {
+    std::atomic<std::uint32_t>& s = locks_[stripe];
+    std::uint32_t v = s.load(std::memory_order_relaxed);
+    while (!(v & kWriter)) {
+      if (s.compare_exchange_weak(v, v + 1, std::memory_order_acquire,
                                   std::memory_order_relaxed)) {
-      return false;
-    }
-    ++c.conflicts;
-    for (int spin = 0; spin < 64; ++spin) {
-      expected = 0;
-      if (s.load(std::memory_order_relaxed) == 0 &&
-          s.compare_exchange_weak(expected, 1, std::memory_order_acquire,
-                                  std::memory_order_relaxed)) {
-        return true;
+        return;
       }
     }
-    // Block: state 2 means "locked, someone waits"; the owner notifies.
-    ++c.lock_waits;
-    while (s.exchange(2, std::memory_order_acquire) != 0) s.wait(2, std::memory_order_relaxed);
-    return true;
+    ++c.conflicts;
+    Wait(s, c, [](std::uint32_t x) { return (x & kWriter) == 0; },
+         [](std::uint32_t x) { return x + 1; });
   }
-  void Release(std::size_t stripe) {
-    std::atomic<std::uint32_t>& s = locks_[stripe].state;
-    if (s.exchange(0, std::memory_order_release) == 2) s.notify_one();
+  void ReleaseShared(std::size_t stripe) {
+    std::atomic<std::uint32_t>& s = locks_[stripe];
+    const std::uint32_t v = s.fetch_sub(1, std::memory_order_release);
+    if ((v & kReaders) == 1 && (v & kSleeper)) {  // the last reader, and a writer sleeps
+      s.fetch_and(~kSleeper, std::memory_order_relaxed);
+      s.notify_all();
+    }
+  }
+  // Exclusive: waits for the writer and every reader to leave.
+  void AcquireExclusive(std::size_t stripe, WorkerCounters& c) {
+    std::atomic<std::uint32_t>& s = locks_[stripe];
+    std::uint32_t v = 0;
+    if (s.compare_exchange_strong(v, kWriter, std::memory_order_acquire,
+                                  std::memory_order_relaxed)) {
+      return;
+    }
+    ++c.conflicts;
+    Wait(s, c, [](std::uint32_t x) { return (x & (kWriter | kReaders)) == 0; },
+         [](std::uint32_t x) { return x | kWriter; });
+  }
+  void ReleaseExclusive(std::size_t stripe) {
+    std::atomic<std::uint32_t>& s = locks_[stripe];
+    if (s.fetch_and(~(kWriter | kSleeper), std::memory_order_release) & kSleeper) {
+      s.notify_all();
+    }
+  }
+  // The word of a stripe (tests).
+  std::uint32_t State(std::size_t stripe) const {
+    return locks_[stripe].load(std::memory_order_relaxed);
   }
 
  private:
-  struct alignas(64) Lock {
-    std::atomic<std::uint32_t> state{0};
-  };
+  static int Log2(std::size_t n) {
+    int k = 0;
+    while ((std::size_t{1} << (k + 1)) <= n) ++k;
+    return k;
+  }
+  static void Pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  // Slow path: retry while `can` fails, spinning 64 rounds, then sleep on
+  // the word with the sleeper bit set; the releasing thread wakes sleepers.
+  template <class Can, class Next>
+  static void Wait(std::atomic<std::uint32_t>& s, WorkerCounters& c, Can can, Next next) {
+    int spins = 0;
+    for (;;) {
+      std::uint32_t v = s.load(std::memory_order_relaxed);
+      if (can(v)) {
+        if (s.compare_exchange_weak(v, next(v), std::memory_order_acquire,
+                                    std::memory_order_relaxed)) {
+          return;
+        }
+        continue;
+      }
+      if (spins < 64) {
+        ++spins;
+        Pause();
+        continue;
+      }
+      if (!(v & kSleeper)) {
+        if (!s.compare_exchange_weak(v, v | kSleeper, std::memory_order_relaxed,
+                                     std::memory_order_relaxed)) {
+          continue;
+        }
+        v |= kSleeper;
+      }
+      ++c.lock_waits;
+      s.wait(v, std::memory_order_relaxed);
+    }
+  }
+
   int shift_;
   std::size_t stripes_;
-  std::unique_ptr<Lock[]> locks_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> locks_;
 };
 
 // The shared model: n doubles, read and written by many threads.
 class SharedVector {
  public:
-  explicit SharedVector(std::size_t n) : values_(n, 0.0), locks_(n) {}
-  explicit SharedVector(std::span<const double> init)
-      : values_(init.begin(), init.end()), locks_(init.size()) {}
+  explicit SharedVector(std::size_t n, std::size_t coords_per_stripe = 1)
+      : values_(n, 0.0), locks_(n, coords_per_stripe) {}
+  explicit SharedVector(std::span<const double> init, std::size_t coords_per_stripe = 1)
+      : values_(init.begin(), init.end()), locks_(init.size(), coords_per_stripe) {}
 
   std::size_t size() const { return values_.size(); }
   double Load(std::size_t j) const { return RelaxedLoad(values_[j]); }
@@ -180,47 +253,34 @@ class SharedVector {
   StripedLocks locks_;
 };
 
-// Holds the stripes of a sorted index list for the duration of a scope
-// (kLocked only; a no-op type for the lock-free policies).
-template <WritePolicy P>
-class RowLock {
- public:
-  RowLock(SharedVector&, const std::int32_t*, std::int32_t, WorkerCounters&) {}
-};
+// kLocked's access pattern: for each run of consecutive positions [k, e) of
+// an index list whose coordinates share a stripe, take that stripe (shared
+// for kRead, exclusive for kWrite), call body(k, e), release it. A worker
+// holds one stripe at a time, so there is no lock order to keep and no
+// deadlock; a stripe is held only while its coordinates are read or written,
+// so a sparsified message (fewer coordinates written) holds stripes for less
+// time and meets fewer readers.
+enum class LockMode { kRead, kWrite };
 
-template <>
-class RowLock<WritePolicy::kLocked> {
- public:
-  RowLock(SharedVector& w, const std::int32_t* index, std::int32_t nnz, WorkerCounters& c)
-      : locks_(w.locks()), index_(index), nnz_(nnz) {
-    // Indices are strictly increasing, so stripes come in increasing order:
-    // every thread acquires in the same global order, which rules out deadlock.
-    std::size_t last = static_cast<std::size_t>(-1);
-    for (std::int32_t k = 0; k < nnz; ++k) {
-      const std::size_t s = locks_.StripeOf(static_cast<std::size_t>(index[k]));
-      if (s != last) {
-        locks_.Acquire(s, c);
-        last = s;
-      }
+template <LockMode M, class Body>
+inline void ForEachLockedRun(StripedLocks& locks, const std::int32_t* index, std::int32_t n,
+                             WorkerCounters& c, Body&& body) {
+  std::int32_t k = 0;
+  while (k < n) {
+    const std::size_t s = locks.StripeOf(static_cast<std::size_t>(index[k]));
+    std::int32_t e = k + 1;
+    while (e < n && locks.StripeOf(static_cast<std::size_t>(index[e])) == s) ++e;
+    if constexpr (M == LockMode::kRead) {
+      locks.AcquireShared(s, c);
+      body(k, e);
+      locks.ReleaseShared(s);
+    } else {
+      locks.AcquireExclusive(s, c);
+      body(k, e);
+      locks.ReleaseExclusive(s);
     }
+    k = e;
   }
-  ~RowLock() {  // the same stripes again (no allocation to remember them)
-    std::size_t last = static_cast<std::size_t>(-1);
-    for (std::int32_t k = 0; k < nnz_; ++k) {
-      const std::size_t s = locks_.StripeOf(static_cast<std::size_t>(index_[k]));
-      if (s != last) {
-        locks_.Release(s);
-        last = s;
-      }
-    }
-  }
-  RowLock(const RowLock&) = delete;
-  RowLock& operator=(const RowLock&) = delete;
-
- private:
-  StripedLocks& locks_;
-  const std::int32_t* index_;
-  std::int32_t nnz_;
-};
+}
 
 }  // namespace asyncopt::kernels

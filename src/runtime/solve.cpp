@@ -91,6 +91,11 @@ bool Options::IsValid(std::string* error) const {
   if (async.batch_size < 1) {
     return fail("batch_size = " + std::to_string(async.batch_size) + ": must be >= 1");
   }
+  if (async.lock_stripe < 1 || (async.lock_stripe & (async.lock_stripe - 1)) != 0 ||
+      async.lock_stripe > (1 << 20)) {
+    return fail("lock_stripe = " + std::to_string(async.lock_stripe) +
+                ": must be a power of two in [1, 1048576]");
+  }
   if (!(async.step_decay > 0.0 && async.step_decay <= 1.0)) {
     return fail("step_decay = " + FormatValue(async.step_decay) + ": must be in (0, 1]");
   }

@@ -99,6 +99,10 @@ class ErrorTest(Workdir):
     def test_step_must_be_positive(self):
         self.assertUsageError(run("train", "--data", HEART, "--step", "-1"), "'step'", "'-1'")
 
+    def test_lock_stripe_must_be_a_power_of_two(self):
+        self.assertUsageError(run("train", "--data", HEART, "--solver", "hogwild", "--write", "locked",
+                                  "--lock-stripe", "6"), "'lock-stripe'", "'6'", "a power of two")
+
     def test_non_numeric_value(self):
         self.assertUsageError(run("train", "--data", HEART, "--l2", "abc"), "l2")
 

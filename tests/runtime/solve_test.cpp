@@ -87,6 +87,18 @@ TEST(Solve, InvalidOptionsThrowNamingTheField) {
   o = Options{};
   o.max_seconds = -1;
   EXPECT_THROW(Solve(d, Problem{}, o), Error);
+  for (int stripe : {0, 3, -8, 1 << 21}) {
+    o = Options{};
+    o.async.lock_stripe = stripe;
+    try {
+      Solve(d, Problem{}, o);
+      ADD_FAILURE() << "lock_stripe = " << stripe << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("lock_stripe = " + std::to_string(stripe)),
+                std::string::npos)
+          << e.what();
+    }
+  }
   EXPECT_THROW(Solve(d, Problem{Loss::kLogistic, -1.0, 0.0}, Options{}), Error);
 }
 
