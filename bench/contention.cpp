@@ -78,6 +78,7 @@ Sweep:
   --policies LIST            wild,atomic,locked
   --sparsifiers LIST         none,gspar,uniform,topk (also gspar-exact, qsgd)
   --rho X                    sparsifier kept fraction (0.1)
+  --lock-stripe N            locked: coordinates per lock, a power of two (1)
   --epochs N                 epochs of a throughput run (5)
   --repeats K                runs per cell; the median is reported (3)
   --step X                   constant step (0 = hogwild's default rule)
@@ -129,7 +130,7 @@ Args ParseArgs(int argc, char** argv) {
   static const char* kFlags[] = {"normalize-rows", "quiet", "help"};
   static const char* kKeys[] = {
       "data", "positive-labels", "generate", "rows", "dim", "nnz-per-row", "zipf", "gen-seed",
-      "scale", "bias", "loss", "l1", "l2", "threads", "policies", "sparsifiers", "rho", "epochs",
+      "scale", "bias", "loss", "l1", "l2", "threads", "policies", "sparsifiers", "rho", "lock-stripe", "epochs",
       "repeats", "step", "seed", "target", "ttt-max-seconds", "ttt-max-epochs", "ttt-trace-every", "ttt-repeats",
       "name", "out-dir"};
   Args a;
@@ -412,6 +413,10 @@ int Main(int argc, char** argv) {
   const int repeats = static_cast<int>(args.Int("repeats", 3));
   const std::uint64_t seed = static_cast<std::uint64_t>(args.Int("seed", 1));
   const double rho = args.Num("rho", 0.1);
+  const int lock_stripe = static_cast<int>(args.Int("lock-stripe", 1));
+  if (lock_stripe < 1 || (lock_stripe & (lock_stripe - 1)) != 0) {
+    throw std::runtime_error("--lock-stripe: must be a power of two >= 1");
+  }
   const double ttt_max_seconds = args.Num("ttt-max-seconds", 5.0);
   const int ttt_max_epochs = static_cast<int>(args.Int("ttt-max-epochs", 200));
   const double ttt_every = args.Num("ttt-trace-every", 0.25);
@@ -471,6 +476,7 @@ int Main(int argc, char** argv) {
     o.async.write = c.write;
     o.sparsify.kind = c.kind;
     o.sparsify.rho = rho;
+    o.async.lock_stripe = lock_stripe;
     return o;
   };
   auto first_at_target = [&](const std::vector<asyncopt::TracePoint>& trace, double* secs,
@@ -726,7 +732,7 @@ int Main(int argc, char** argv) {
   js << "  \"settings\": {\"solver\": \"hogwild\", \"step\": " << JsonNum(step)
      << ", \"step_rule\": " << JsonStr(step_arg > 0.0 ? "given" : "hogwild default")
      << ", \"epochs\": " << epochs << ", \"repeats\": " << repeats << ", \"seed\": " << seed
-     << ", \"rho\": " << JsonNum(rho) << ", \"target_subopt\": " << JsonNum(target)
+     << ", \"rho\": " << JsonNum(rho) << ", \"lock_stripe\": " << lock_stripe << ", \"target_subopt\": " << JsonNum(target)
      << ", \"ttt_max_seconds\": " << JsonNum(ttt_max_seconds)
      << ", \"ttt_max_epochs\": " << ttt_max_epochs
      << ", \"ttt_trace_every_epochs\": " << JsonNum(ttt_every)

@@ -17,7 +17,7 @@ Usage (always /usr/bin/python3; the script builds nothing):
   bench/contention.py --report-only        # redraw plots/markdown from existing JSON
 Options: --bin PATH (default: build/release/bench/bench_contention, then
 build/bench/bench/bench_contention), --out DIR (bench/results), --threads,
---policies, --sparsifiers, --rho, --repeats, --epochs, --target, and any
+--policies, --sparsifiers, --rho, --lock-stripe, --repeats, --epochs, --target, and any
 other bench_contention option after `--`.
 """
 
@@ -286,8 +286,9 @@ def write_markdown(results, out_dir, commands, note):
            "alike); `x ceil` = nnz/s over the plain loop's, `x 1T` = over the same policy "
            "and sparsifier at 1 thread. Conflicts: `wild` = coordinates changed by another "
            "thread between the margin read and the write (of the coordinates written: all of "
-           "the row without a sparsifier, the kept ones with it), `atomic` = failed CAS, `locked` = contended stripe "
-           "acquisitions: the three are different measures. TTT = solver seconds to reach "
+           "the row without a sparsifier, the kept ones with it), `atomic` = failed CAS, `locked` = contended lock "
+           "acquisitions (a read waiting for a writer, a write waiting for anyone; each stripe "
+           "is held only while its coordinates are read or written): the three are different measures. TTT = solver seconds to reach "
            "the target suboptimality (F - f*)/f*, objective checked every "
            "`ttt_trace_every_epochs` epochs; `-` = not reached within the cap. `subopt` = "
            "final suboptimality of the fixed-epoch run.", ""]
@@ -310,11 +311,11 @@ def write_markdown(results, out_dir, commands, note):
                    ds["density"], ds["preprocessing"], ds["hogwild_delta"] or 0,
                    100 * (ds["top1pct_feature_share"] or 0)),
                "Problem: %s, l1 = %g, l2 = %g, f* = %.10g (%s, %s). Step %g (%s), %d epochs per "
-               "throughput run, %d repeats; rho = %g; TTT target %g, cap %g s / %d epochs, "
-               "%d TTT run(s) per cell." % (
+               "throughput run, %d repeats; rho = %g; `locked`: %d coordinate(s) per lock; TTT "
+               "target %g, cap %g s / %d epochs, %d TTT run(s) per cell." % (
                    pb["loss"], pb["l1"], pb["l2"], pb["f_star"], pb["f_star_method"],
                    pb["f_star_source"], st["step"], st["step_rule"], st["epochs"], st["repeats"],
-                   st["rho"], st["target_subopt"], st["ttt_max_seconds"], st["ttt_max_epochs"],
+                   st["rho"], st.get("lock_stripe", 1), st["target_subopt"], st["ttt_max_seconds"], st["ttt_max_epochs"],
                    st["ttt_repeats"]),
                "",
                "**Ceiling** (plain single-thread SGD): %s nnz/s (runs %s s), final subopt %s, "
@@ -359,8 +360,8 @@ def main():
     ap.add_argument("--l2")
     ap.add_argument("--step")
     ap.add_argument("--name")
-    for k in ("threads", "policies", "sparsifiers", "rho", "repeats", "ttt-repeats", "epochs",
-              "target", "ttt-max-seconds"):
+    for k in ("threads", "policies", "sparsifiers", "rho", "lock-stripe", "repeats", "ttt-repeats",
+              "epochs", "target", "ttt-max-seconds"):
         ap.add_argument("--" + k)
     ap.add_argument("--quick", action="store_true", help="small smoke sweep")
     ap.add_argument("--datasets",
@@ -372,8 +373,8 @@ def main():
     os.makedirs(a.out, exist_ok=True)
 
     sweep = dict(QUICK_SWEEP if a.quick else FULL_SWEEP)
-    for k in ("threads", "policies", "sparsifiers", "rho", "repeats", "ttt-repeats", "epochs",
-              "target", "ttt-max-seconds"):
+    for k in ("threads", "policies", "sparsifiers", "rho", "lock-stripe", "repeats", "ttt-repeats",
+              "epochs", "target", "ttt-max-seconds"):
         v = getattr(a, k.replace("-", "_"))
         if v is not None:
             sweep[k] = v

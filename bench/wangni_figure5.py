@@ -470,12 +470,12 @@ def markdown(meta, cells, verdicts, args):
     L.append("\n![](%s.png)\n" % args.prefix)
     L.append("""## Notes
 
-* **Write policy.** `atomic` is the only policy where dense and sparsified conflicts are comparable:
-  conflicts = failed compare-and-swap retries on the coordinates actually written. Under `wild`,
-  hogwild counts a conflict only when `!kSparsify` (src/algorithms/hogwild.cpp, the `now != seen`
-  test), so gspar always reports 0. Under `locked`, `RowLock` takes the stripes of the whole row
-  (`row.index`, before sparsification) for the read and the write, so sparsification cannot reduce
-  lock conflicts (with d = 256 and 64 coordinates per stripe every row holds all 4 stripes).
+* **Write policy.** Conflicts mean different things per policy. `atomic`: failed
+  compare-and-swap retries on the coordinates actually written. `wild`: coordinates another
+  thread changed between this thread's margin read and its write (of the coordinates written).
+  `locked`: lock acquisitions that had to wait (per-coordinate reader-writer locks by default,
+  `--lock-stripe` coordinates per lock otherwise; the margin's reads hold locks shared, the
+  message's writes exclusive, after sparsification).
 * **Learning rates.** The paper's lrt in {0.5, 0.25, 0.05} are large for this data (rows of squared
   norm ~23): with a constant step, f never gets clearly below f(0) = 1 at lrt 0.5 and 0.25 (best trace points 1.0-1.6) and oscillates
   10-50% above f* at 0.05 (see the plot), so the absolute target f*(1 + 1e-2) is reached only in
