@@ -189,7 +189,8 @@ class RowSchedule {
 
   // Prefetches the row kernels::kPrefetchRowsAhead positions after p when
   // it lies before `end` and is known in advance (permutation order).
-  void PrefetchAhead(const Dataset& data, std::int64_t p, std::int64_t end) const {
+  ASYNCOPT_PREFETCH_INLINE void PrefetchAhead(const Dataset& data, std::int64_t p,
+                                              std::int64_t end) const {
     const std::int64_t q = p + kernels::kPrefetchRowsAhead;
     if (q < end && !with_replacement_) kernels::PrefetchRow(data.row(perm_[static_cast<std::size_t>(q)]));
   }
