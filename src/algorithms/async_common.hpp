@@ -150,13 +150,13 @@ struct DataGeometry {
   double RowLipschitz(Loss loss) const { return CurvatureBound(loss) * max_row_sq_norm; }
 };
 
-// The rows of one segment for one worker.
+// The row order: a seeded permutation per epoch (or draws with replacement),
+// cut into segments; workers split a segment through ChunkClaims.
 class RowSchedule {
  public:
-  RowSchedule(std::int64_t rows, int threads, std::int64_t segments_per_epoch,
-              bool with_replacement, std::uint64_t seed)
+  RowSchedule(std::int64_t rows, std::int64_t segments_per_epoch, bool with_replacement,
+              std::uint64_t seed)
       : m_(rows),
-        threads_(threads),
         segments_per_epoch_(segments_per_epoch),
         with_replacement_(with_replacement),
         seed_(seed),
@@ -178,13 +178,11 @@ class RowSchedule {
     }
   }
 
-  // Positions [begin, end) of this worker in `segment` (of the epoch's order).
-  void Slice(std::int64_t segment, int worker, std::int64_t* begin, std::int64_t* end) const {
+  // Positions [begin, end) of `segment` in the epoch's order.
+  void Bounds(std::int64_t segment, std::int64_t* begin, std::int64_t* end) const {
     const std::int64_t s = segment % segments_per_epoch_;
-    const std::int64_t a = s * m_ / segments_per_epoch_;
-    const std::int64_t b = (s + 1) * m_ / segments_per_epoch_;
-    *begin = a + (b - a) * worker / threads_;
-    *end = a + (b - a) * (worker + 1) / threads_;
+    *begin = s * m_ / segments_per_epoch_;
+    *end = (s + 1) * m_ / segments_per_epoch_;
   }
 
   // Prefetches the row kernels::kPrefetchRowsAhead positions after p when
@@ -203,11 +201,47 @@ class RowSchedule {
 
  private:
   std::int64_t m_;
-  int threads_;
   std::int64_t segments_per_epoch_;
   bool with_replacement_;
   std::uint64_t seed_;
   std::vector<std::int64_t> perm_;
+};
+
+// Dynamic split of a segment's positions [a, b) among the workers: each
+// claims the next chunk from a shared cursor until none is left. A static
+// split into equal slices makes every segment as slow as the slowest worker;
+// on a shared machine one core is often slowed for a while (time-sliced, or
+// its vCPU descheduled by the hypervisor), and then the other waits at the
+// barrier. With claims the faster worker takes more chunks. One worker
+// claims the chunks in order, so its row sequence (and its bits) are those
+// of the static split. Reset() between segments, while no worker runs.
+class ChunkClaims {
+ public:
+  // Chunks of at most kMaxChunk positions and at least 4 per worker in a
+  // segment (so small data still runs every worker), a multiple of `batch`
+  // so a mini-batch is never cut at a chunk boundary.
+  static constexpr std::int64_t kMaxChunk = 512;
+  ChunkClaims(int threads, int batch) : threads_(threads), batch_(batch) {}
+
+  std::int64_t ChunkFor(std::int64_t len) const {
+    const std::int64_t c = std::min<std::int64_t>(kMaxChunk, len / (4 * threads_));
+    return std::max<std::int64_t>(batch_, c / batch_ * batch_);
+  }
+  void Reset() { next_.store(0, std::memory_order_relaxed); }
+  // Claims the next chunk of [a, b) into [begin, end); false when none is left.
+  bool Claim(std::int64_t a, std::int64_t b, std::int64_t* begin, std::int64_t* end) {
+    const std::int64_t chunk = ChunkFor(b - a);
+    const std::int64_t start = a + next_.fetch_add(chunk, std::memory_order_relaxed);
+    if (start >= b) return false;
+    *begin = start;
+    *end = std::min(b, start + chunk);
+    return true;
+  }
+
+ private:
+  std::int64_t threads_;
+  std::int64_t batch_;
+  alignas(64) std::atomic<std::int64_t> next_{0};
 };
 
 // Segments per epoch for a trace spacing in epochs: whole epochs when >= 1.

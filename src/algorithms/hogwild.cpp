@@ -299,7 +299,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   const std::int64_t per_epoch = SegmentsPerEpoch(options.trace_every_epochs, m);
   const auto trace_period = static_cast<std::int64_t>(
       std::max(1.0, std::round(options.trace_every_epochs)));
-  RowSchedule schedule(m, threads, per_epoch, options.async.with_replacement, options.seed);
+  RowSchedule schedule(m, per_epoch, options.async.with_replacement, options.seed);
+  ChunkClaims claims(threads, batch);
 
   runtime::Tracer tracer(data, problem, options);
   std::vector<double> snapshot(static_cast<std::size_t>(data.num_cols), 0.0);
@@ -324,35 +325,39 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     Worker& wk = workers[static_cast<std::size_t>(t)];
     const std::int64_t epoch = schedule.EpochOf(segment);
     const double step = step0 * std::pow(options.async.step_decay, static_cast<double>(epoch));
-    std::int64_t begin = 0, end = 0;
-    schedule.Slice(segment, t, &begin, &end);
+    std::int64_t first = 0, last = 0;
+    schedule.Bounds(segment, &first, &last);
     std::int64_t rows[kMaxBatchOnStack];
-    std::int64_t next_check = begin;
-    for (std::int64_t p = begin; p < end;) {
-      if (p >= next_check) {
-        next_check = p + kStopCheckEvery;
-        if (stop.load(std::memory_order_relaxed)) return;
-        if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
-        if (t == 0 && tracer.Seconds() >= options.max_seconds) {
-          stop.store(true, std::memory_order_relaxed);
-          return;
+    std::int64_t begin = 0, end = 0;
+    while (claims.Claim(first, last, &begin, &end)) {
+      std::int64_t next_check = begin;
+      for (std::int64_t p = begin; p < end;) {
+        if (p >= next_check) {
+          next_check = p + kStopCheckEvery;
+          if (stop.load(std::memory_order_relaxed)) return;
+          if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
+          if (t == 0 && tracer.Seconds() >= options.max_seconds) {
+            stop.store(true, std::memory_order_relaxed);
+            return;
+          }
         }
-      }
-      if (batch == 1) {
-        const std::int64_t i = schedule.Row(p, wk.rng);
-        if (prefetch) schedule.PrefetchAhead(data, p, end);
-        Update<L, P, kSparsify>(data, i, w, step, problem, geometry.inv_freq, wk);
-        ++p;
-      } else {
-        const int b = static_cast<int>(std::min<std::int64_t>(batch, end - p));
-        for (int r = 0; r < b; ++r) rows[r] = schedule.Row(p + r, wk.rng);
-        UpdateBatch<L, P, kSparsify>(data, rows, b, w, step, problem, geometry.inv_freq, wk);
-        p += b;
+        if (batch == 1) {
+          const std::int64_t i = schedule.Row(p, wk.rng);
+          if (prefetch) schedule.PrefetchAhead(data, p, end);
+          Update<L, P, kSparsify>(data, i, w, step, problem, geometry.inv_freq, wk);
+          ++p;
+        } else {
+          const int b = static_cast<int>(std::min<std::int64_t>(batch, end - p));
+          for (int r = 0; r < b; ++r) rows[r] = schedule.Row(p + r, wk.rng);
+          UpdateBatch<L, P, kSparsify>(data, rows, b, w, step, problem, geometry.inv_freq, wk);
+          p += b;
+        }
       }
     }
   };
 
   auto between = [&](std::int64_t segment) {
+    claims.Reset();  // every worker waits at the barrier
     totals = collect();
     const bool epoch_end = (segment + 1) % per_epoch == 0;
     const std::int64_t epochs_done = (segment + 1) / per_epoch;

@@ -105,7 +105,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   // segment is shorter).
   const double inner = options.async.svrg_inner_epochs;
   const auto inner_updates = std::max<std::int64_t>(1, std::llround(inner * static_cast<double>(m)));
-  RowSchedule schedule(m, threads, 1, options.async.with_replacement, options.seed);
+  RowSchedule schedule(m, 1, options.async.with_replacement, options.seed);
 
   runtime::Tracer tracer(data, problem, options);
   std::vector<double> snapshot(d, 0.0);
@@ -161,25 +161,27 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     return c;
   };
 
-  // Positions of this outer iteration's inner loop, worker t's share; the
-  // permutation is consumed in order across outer iterations.
+  // Positions of this outer iteration's inner loop, claimed by the workers in
+  // chunks; the permutation is consumed in order across outer iterations.
   std::int64_t segment_begin = 0, segment_len = 0;
+  ChunkClaims claims(threads, 1);
   auto work = [&](int t, std::int64_t /*segment*/) {
     SvrgWorker& wk = workers[static_cast<std::size_t>(t)];
-    const std::int64_t a = segment_begin + segment_len * t / threads;
-    const std::int64_t b = segment_begin + segment_len * (t + 1) / threads;
-    for (std::int64_t q = a; q < b; ++q) {
-      if ((q - a) % kStopCheckEvery == 0) {
-        if (stop.load(std::memory_order_relaxed)) return;
-        if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
-        if (t == 0 && tracer.Seconds() >= options.max_seconds) {
-          stop.store(true, std::memory_order_relaxed);
-          return;
+    std::int64_t a = 0, b = 0;
+    while (claims.Claim(segment_begin, segment_begin + segment_len, &a, &b)) {
+      for (std::int64_t q = a; q < b; ++q) {
+        if ((q - a) % kStopCheckEvery == 0) {
+          if (stop.load(std::memory_order_relaxed)) return;
+          if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
+          if (t == 0 && tracer.Seconds() >= options.max_seconds) {
+            stop.store(true, std::memory_order_relaxed);
+            return;
+          }
         }
+        const std::int64_t i = schedule.Row(q, wk.rng);
+        if (prefetch) schedule.PrefetchAhead(data, q, b);
+        Update<L, P>(data, i, w, step, problem, geometry.inv_freq, anchor, wk);
       }
-      const std::int64_t i = schedule.Row(q, wk.rng);
-      if (prefetch) schedule.PrefetchAhead(data, q, b);
-      Update<L, P>(data, i, w, step, problem, geometry.inv_freq, anchor, wk);
     }
   };
 
@@ -203,6 +205,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   };
 
   auto between = [&](std::int64_t /*segment*/) {
+    claims.Reset();  // every worker waits at the barrier
     const runtime::Counters c = collect();
     const bool time_stopped = stop.load(std::memory_order_relaxed);
     const bool outer_done = remaining_inner == 0;
