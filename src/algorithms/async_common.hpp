@@ -178,11 +178,13 @@ class RowSchedule {
     }
   }
 
-  // Positions [begin, end) of `segment` in the epoch's order.
-  void Bounds(std::int64_t segment, std::int64_t* begin, std::int64_t* end) const {
-    const std::int64_t s = segment % segments_per_epoch_;
-    *begin = s * m_ / segments_per_epoch_;
-    *end = (s + 1) * m_ / segments_per_epoch_;
+  // First position of `segment` in the epoch's order; End(segment) is one
+  // past its last.
+  std::int64_t Begin(std::int64_t segment) const {
+    return segment % segments_per_epoch_ * m_ / segments_per_epoch_;
+  }
+  std::int64_t End(std::int64_t segment) const {
+    return (segment % segments_per_epoch_ + 1) * m_ / segments_per_epoch_;
   }
 
   // Prefetches the row kernels::kPrefetchRowsAhead positions after p when
@@ -228,14 +230,17 @@ class ChunkClaims {
     return std::max<std::int64_t>(batch_, c / batch_ * batch_);
   }
   void Reset() { next_.store(0, std::memory_order_relaxed); }
-  // Claims the next chunk of [a, b) into [begin, end); false when none is left.
-  bool Claim(std::int64_t a, std::int64_t b, std::int64_t* begin, std::int64_t* end) {
+  // Positions [begin, end) of a chunk; empty when the segment is used up.
+  struct Chunk {
+    std::int64_t begin;
+    std::int64_t end;
+    bool empty() const { return begin >= end; }
+  };
+  // Claims the next chunk of [a, b).
+  Chunk Claim(std::int64_t a, std::int64_t b) {
     const std::int64_t chunk = ChunkFor(b - a);
     const std::int64_t start = a + next_.fetch_add(chunk, std::memory_order_relaxed);
-    if (start >= b) return false;
-    *begin = start;
-    *end = std::min(b, start + chunk);
-    return true;
+    return {start, std::min(b, start + chunk)};
   }
 
  private:

@@ -325,11 +325,11 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     Worker& wk = workers[static_cast<std::size_t>(t)];
     const std::int64_t epoch = schedule.EpochOf(segment);
     const double step = step0 * std::pow(options.async.step_decay, static_cast<double>(epoch));
-    std::int64_t first = 0, last = 0;
-    schedule.Bounds(segment, &first, &last);
+    const std::int64_t first = schedule.Begin(segment), last = schedule.End(segment);
     std::int64_t rows[kMaxBatchOnStack];
-    std::int64_t begin = 0, end = 0;
-    while (claims.Claim(first, last, &begin, &end)) {
+    for (auto chunk = claims.Claim(first, last); !chunk.empty();
+         chunk = claims.Claim(first, last)) {
+      const std::int64_t begin = chunk.begin, end = chunk.end;
       std::int64_t next_check = begin;
       for (std::int64_t p = begin; p < end;) {
         if (p >= next_check) {

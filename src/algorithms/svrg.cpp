@@ -167,8 +167,10 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   ChunkClaims claims(threads, 1);
   auto work = [&](int t, std::int64_t /*segment*/) {
     SvrgWorker& wk = workers[static_cast<std::size_t>(t)];
-    std::int64_t a = 0, b = 0;
-    while (claims.Claim(segment_begin, segment_begin + segment_len, &a, &b)) {
+    const std::int64_t first = segment_begin, last = segment_begin + segment_len;
+    for (auto chunk = claims.Claim(first, last); !chunk.empty();
+         chunk = claims.Claim(first, last)) {
+      const std::int64_t a = chunk.begin, b = chunk.end;
       for (std::int64_t q = a; q < b; ++q) {
         if ((q - a) % kStopCheckEvery == 0) {
           if (stop.load(std::memory_order_relaxed)) return;

@@ -34,17 +34,17 @@ TEST(ChunkClaims, ChunksAreBatchMultiplesWithWorkForEveryWorker) {
 TEST(ChunkClaims, OneClaimerGetsTheSegmentInOrder) {
   ChunkClaims claims(1, 1);
   for (int segment = 0; segment < 2; ++segment) {
-    std::int64_t begin = 0, end = 0, expected = 100;
+    std::int64_t expected = 100;
     int chunks = 0;
-    while (claims.Claim(100, 5100, &begin, &end)) {
-      EXPECT_EQ(begin, expected);
-      EXPECT_GT(end, begin);
-      expected = end;
+    for (auto c = claims.Claim(100, 5100); !c.empty(); c = claims.Claim(100, 5100)) {
+      EXPECT_EQ(c.begin, expected);
+      EXPECT_GT(c.end, c.begin);
+      expected = c.end;
       ++chunks;
     }
     EXPECT_EQ(expected, 5100);
     EXPECT_EQ(chunks, 10);  // 5000 positions in chunks of 512
-    EXPECT_FALSE(claims.Claim(100, 5100, &begin, &end));
+    EXPECT_TRUE(claims.Claim(100, 5100).empty());
     claims.Reset();  // the next segment starts over
   }
 }
@@ -58,12 +58,11 @@ TEST(ChunkClaims, ConcurrentClaimersCoverEveryPositionOnce) {
   std::vector<std::thread> pool;
   for (int t = 0; t < kThreads; ++t) {
     pool.emplace_back([&, t] {
-      std::int64_t begin = 0, end = 0;
-      while (claims.Claim(a, b, &begin, &end)) {
-        for (std::int64_t p = begin; p < end; ++p) {
+      for (auto c = claims.Claim(a, b); !c.empty(); c = claims.Claim(a, b)) {
+        for (std::int64_t p = c.begin; p < c.end; ++p) {
           hits[static_cast<std::size_t>(p)].fetch_add(1, std::memory_order_relaxed);
         }
-        taken[static_cast<std::size_t>(t)] += end - begin;
+        taken[static_cast<std::size_t>(t)] += c.end - c.begin;
       }
     });
   }
