@@ -290,7 +290,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   const std::int32_t message_capacity = std::max(max_nnz, capacity);
 
   SharedVector w(static_cast<std::size_t>(data.num_cols),
-                 static_cast<std::size_t>(options.async.lock_stripe));
+                 P == WritePolicy::kLocked ? static_cast<std::size_t>(options.async.lock_stripe) : 0);
   std::vector<Worker> workers;
   workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) workers.emplace_back(data, options, t, message_capacity);

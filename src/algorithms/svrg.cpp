@@ -95,7 +95,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   double step = options.step > 0.0 ? options.step : SvrgDefaultStep(data, problem);
   int step_halvings = 0;
 
-  SharedVector w(d, static_cast<std::size_t>(options.async.lock_stripe));
+  SharedVector w(d, P == WritePolicy::kLocked ? static_cast<std::size_t>(options.async.lock_stripe)
+                                              : 0);
   std::vector<SvrgWorker> workers;
   workers.reserve(static_cast<std::size_t>(threads));
   for (int t = 0; t < threads; ++t) workers.emplace_back(options.seed, t);

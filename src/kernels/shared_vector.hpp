@@ -72,9 +72,11 @@ class StripedLocks {
   static constexpr std::uint32_t kSleeper = 1u << 30;
   static constexpr std::uint32_t kReaders = kSleeper - 1;
 
+  // coords_per_stripe = 0: no locks at all (the lock-free policies; a word
+  // per coordinate would add half the model's memory for nothing).
   explicit StripedLocks(std::size_t n, std::size_t coords_per_stripe = 1)
       : shift_(Log2(coords_per_stripe)),
-        stripes_((n >> shift_) + 1),
+        stripes_(coords_per_stripe == 0 ? 0 : (n >> shift_) + 1),
         locks_(std::make_unique<std::atomic<std::uint32_t>[]>(stripes_)) {}
   std::size_t StripeOf(std::size_t j) const { return j >> shift_; }
   std::size_t num_stripes() const { return stripes_; }

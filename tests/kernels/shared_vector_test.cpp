@@ -33,6 +33,8 @@ TEST(StripedLocks, StripesCoverPowerOfTwoBlocks) {
   EXPECT_EQ(eight.StripeOf(8), 1u);
   EXPECT_EQ(eight.StripeOf(99), 12u);
   EXPECT_GT(eight.num_stripes(), eight.StripeOf(99));
+  const StripedLocks none(100, 0);  // lock-free policies allocate no words
+  EXPECT_EQ(none.num_stripes(), 0u);
 }
 
 TEST(StripedLocks, ReadersShareAStripeWithoutConflict) {
