@@ -297,6 +297,17 @@ int Main(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
+  {  // checked before the data is loaded: TTT runs are made in the first
+     // --ttt-repeats of the --repeats rounds, so more cannot be honoured
+    const std::int64_t repeats = args.Int("repeats", 3);
+    const std::int64_t ttt_repeats = args.Int("ttt-repeats", repeats);
+    if (ttt_repeats > repeats) {
+      throw std::runtime_error("--ttt-repeats " + std::to_string(ttt_repeats) +
+                               " exceeds --repeats " + std::to_string(repeats) +
+                               ": time-to-target runs are made in the first --ttt-repeats of "
+                               "the --repeats rounds");
+    }
+  }
   const bool quiet = args.Has("quiet");
   auto log = [&](const std::string& s) {
     if (!quiet) std::cerr << s << std::flush;
@@ -425,6 +436,7 @@ int Main(int argc, char** argv) {
       !(ttt_max_seconds > 0.0)) {
     throw std::runtime_error("--epochs, --repeats, --ttt-* must be positive");
   }
+
   std::vector<int> thread_list;
   for (const std::string& t : SplitList(args.Str("threads", "1,2,4,8,16,32"))) {
     const int n = std::stoi(t);
@@ -736,7 +748,7 @@ int Main(int argc, char** argv) {
      << ", \"ttt_max_seconds\": " << JsonNum(ttt_max_seconds)
      << ", \"ttt_max_epochs\": " << ttt_max_epochs
      << ", \"ttt_trace_every_epochs\": " << JsonNum(ttt_every)
-     << ", \"ttt_repeats\": " << std::min(ttt_repeats, repeats)
+     << ", \"ttt_repeats\": " << ttt_repeats
      << ", \"conflicts\": \"wild: written coordinates that another thread changed between "
         "the margin read and the write; atomic: failed CAS; locked: "
         "contended stripe acquisitions; per 1000 updates pooled over all repeats\""

@@ -122,13 +122,14 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
           row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
           [](std::int32_t, double) {});
       const double dloss = L::Derivative(y, z);
-      // Unrolled by 4. The plain loop rolled was at the mercy of code
-      // placement: the same instructions 48 bytes apart (an unrelated change
+      // Unrolled by 4. Rolled, this loop's speed hung on code placement:
+      // the same instructions 48 bytes apart (after an unrelated change
       // elsewhere in the library) ran svm-wangni's lone worker at 0.83-0.96x
-      // or 0.97-1.12x of the bench's plain loop, and -falign-loops=32 cost
-      // sector.scale 20%. Unrolled, both placements measure 0.90-1.03x on
-      // both sets (bench/results/contention_notes.md). Same operations in
-      // the same order per coordinate, so the same bits.
+      // instead of 0.97-1.12x of the bench's plain loop, and -falign-loops=32
+      // cost sector.scale 16-20%. Unrolled, the default and the 32-byte
+      // placement measured svm 0.90-1.03x and sector 0.97-1.00x: less
+      // sensitive, not immune (bench/results/contention_notes.md). Same
+      // operations in the same order per coordinate, so the same bits.
 #pragma GCC unroll 4
       for (std::int32_t k = 0; k < row.nnz; ++k) {
         const auto j = static_cast<std::size_t>(row.index[k]);

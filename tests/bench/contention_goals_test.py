@@ -68,6 +68,14 @@ class ScalingGoal(unittest.TestCase):
         self.assertEqual([v for _, v in at], ["info", "info"])
         self.assertEqual([v for _, v in below], ["FAIL", "info"])
 
+    def test_missing_contention_measurement_is_not_a_verdict(self):
+        d = results("flat", 0.002, 1.5e8, None)
+        self.assertEqual([v for _, v in verdicts(d, "2 threads")], ["n/a", "n/a"])
+        d["cells"] = [c for c in d["cells"]
+                      if not (c["solver"] == "hogwild" and c["threads"] == 2
+                              and c["policy"] == "wild")]
+        self.assertEqual([v for _, v in verdicts(d, "2 threads")], ["n/a"])
+
     def test_dense_data_has_no_scaling_line(self):
         self.assertEqual(verdicts(results("dense", 1.0, 1.8e8, 5.0), "2 threads"), [])
 
