@@ -7,6 +7,7 @@
 
 #include "algorithms/async_common.hpp"
 #include "asyncopt/error.hpp"
+#include "kernels/cache_line.hpp"
 #include "kernels/losses.hpp"
 #include "kernels/prox.hpp"
 #include "kernels/shared_vector.hpp"
@@ -60,10 +61,11 @@ struct Worker {
 
   data::Rng rng;
   kernels::Sparsifier sparsifier;
-  std::vector<double> seen;  // w_j as read for the margin (conflict detection)
-  std::vector<double> grad;
-  std::vector<std::int32_t> kept_index;
-  std::vector<double> kept_value;
+  // Written for every row: on cache lines of their own (kernels/cache_line.hpp).
+  kernels::LineVector<double> seen;  // w_j as read for the margin (conflict detection)
+  kernels::LineVector<double> grad;
+  kernels::LineVector<std::int32_t> kept_index;
+  kernels::LineVector<double> kept_value;
   std::vector<double> accumulator;     // mini-batch gradient, dense, zero between batches
   std::vector<std::int32_t> touched;   // its support
   std::vector<std::uint8_t> in_batch;  // 1 for coordinates in `touched`

@@ -84,6 +84,7 @@
 #include "asyncopt/error.hpp"
 #include "asyncopt/solver.hpp"
 #include "data/random.hpp"
+#include "kernels/cache_line.hpp"
 
 namespace asyncopt::kernels {
 
@@ -653,9 +654,10 @@ class Sparsifier {
   std::uint64_t table_mask_ = 0;
   std::uint64_t cursor_ = 0;
   double last_lambda_ = 0.0;
-  std::vector<double> scratch_;   // gspar-exact / topk selection buffer (capacity)
-  std::vector<double> values_;    // topk error feedback: g + residual (capacity)
-  std::vector<double> residual_;  // topk error feedback: unsent part (dim)
+  // Per-worker buffers written for every message: on cache lines of their own.
+  LineVector<double> scratch_;   // gspar-exact / topk selection buffer (capacity)
+  LineVector<double> values_;    // topk error feedback: g + residual (capacity)
+  LineVector<double> residual_;  // topk error feedback: unsent part (dim)
 };
 
 }  // namespace asyncopt::kernels
