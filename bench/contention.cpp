@@ -436,7 +436,6 @@ int Main(int argc, char** argv) {
       !(ttt_max_seconds > 0.0)) {
     throw std::runtime_error("--epochs, --repeats, --ttt-* must be positive");
   }
-
   std::vector<int> thread_list;
   for (const std::string& t : SplitList(args.Str("threads", "1,2,4,8,16,32"))) {
     const int n = std::stoi(t);

@@ -84,8 +84,9 @@ inline bool WorthPrefetching(const Dataset& data) {
 // "pure" to its interprocedural analysis, and a call to a pure function that
 // returns nothing is dead code: when the prefetch moved into a member
 // function of RowSchedule (8c61a0d), GCC 12 deleted every prefetch of hogwild
-// and svrg, and one thread's hogwild fell from 1.02x to 0.6-0.8x of the
-// plain loop. Inlined, the builtins stay in the caller's loop.
+// and svrg, and one thread's hogwild fell from 1.02-1.05x to 0.82-0.84x of
+// the plain loop (interleaved runs on powerlaw-flat). Inlined, the builtins
+// stay in the caller's loop.
 #if defined(__GNUC__)
 #define ASYNCOPT_PREFETCH_INLINE inline __attribute__((always_inline))
 #else

@@ -3,7 +3,7 @@
 optimisation. GCC treats __builtin_prefetch as free of side effects, so a
 prefetch wrapped in a function it does not inline early is dead code to it;
 that silently removed every prefetch of hogwild and svrg once (one thread's
-hogwild fell to 0.6-0.8x of the plain SGD loop). kernels::PrefetchRow and
+hogwild fell to 0.82-0.84x of the plain SGD loop). kernels::PrefetchRow and
 RowSchedule::PrefetchAhead are force-inlined; this test checks the objects.
 
 Usage: prefetch_codegen_test.py LIBRARY.a  (x86-64, optimised GCC builds)
