@@ -246,7 +246,7 @@ class ChunkClaims {
  private:
   std::int64_t threads_;
   std::int64_t batch_;
-  alignas(64) std::atomic<std::int64_t> next_{0};
+  alignas(kernels::kCacheLine) std::atomic<std::int64_t> next_{0};
 };
 
 // Segments per epoch for a trace spacing in epochs: whole epochs when >= 1.

@@ -39,12 +39,14 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/cache_line.hpp"
+
 namespace asyncopt::kernels {
 
 enum class WritePolicy { kWild, kAtomic, kLocked, kExclusive };
 
 // Per-thread counters, alone on their cache line so workers never share one.
-struct alignas(64) WorkerCounters {
+struct alignas(kCacheLine) WorkerCounters {
   std::int64_t updates = 0;         // rows whose gradient was computed
   std::int64_t coords_written = 0;  // coordinates written to the shared model
   std::int64_t conflicts = 0;       // CAS retries (kAtomic) or contended stripes (kLocked)

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "asyncopt/dataset.hpp"
+#include "kernels/cache_line.hpp"
 
 namespace asyncopt::kernels {
 
@@ -94,12 +95,11 @@ inline bool WorthPrefetching(const Dataset& data) {
 #endif
 
 ASYNCOPT_PREFETCH_INLINE void PrefetchRow(const SparseRow& row) {
-  constexpr std::size_t kLine = 64;
   const auto* index = reinterpret_cast<const char*>(row.index);
   const auto* value = reinterpret_cast<const char*>(row.value);
   const auto n = static_cast<std::size_t>(row.nnz);
-  for (std::size_t b = 0; b < n * sizeof(std::int32_t); b += kLine) __builtin_prefetch(index + b);
-  for (std::size_t b = 0; b < n * sizeof(double); b += kLine) __builtin_prefetch(value + b);
+  for (std::size_t b = 0; b < n * sizeof(std::int32_t); b += kCacheLine) __builtin_prefetch(index + b);
+  for (std::size_t b = 0; b < n * sizeof(double); b += kCacheLine) __builtin_prefetch(value + b);
 }
 
 // ||row||^2
