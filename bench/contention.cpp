@@ -19,6 +19,19 @@
 // the most two threads of this machine give this data (memory bandwidth,
 // shared caches, the host's scheduling of the two vCPUs): the reference for
 // hogwild's 2-thread scaling.
+// Before each round the cores' cache-line round trip is measured
+// (core_latency.hpp): the host moves this VM's two vCPUs between near and
+// far placements, and a shared model's 2-thread speed follows it.
+//
+// SCALING ROUNDS (--scaling-rounds K, after the sweep): the cells of the 1-
+// and 2-thread goals only (the ceiling, `wild` and `atomic` at 1 and 2
+// threads without a sparsifier, the independent pair, and the SHARED PAIR:
+// the ceiling's loop on two threads over one w, plain_sgd.hpp), back to
+// back, every other round in reverse order, --scaling-gap seconds asleep
+// before each so the K rounds sample the host over time. A sweep round puts
+// dozens of cells between a 1-thread and a 2-thread run; a scaling round puts
+// them a few hundred milliseconds apart, next to their own controls.
+//
 // Repeats are done in rounds (round r runs the ceiling then every cell once),
 // so load drift on a shared machine spreads over all cells; per cell the
 // median run (by seconds) of the k repeats is reported, plus min/max;
@@ -29,7 +42,8 @@
 // sum of the processed rows' nnz.
 //
 // Output: OUT_DIR/contention_NAME.csv and .json, one row per cell (the
-// ceiling is the row with solver "plain-sgd"), with the machine context.
+// ceiling is the row with solver "plain-sgd"), with the machine context; the
+// scaling rounds in the JSON and in OUT_DIR/contention_NAME_scaling.csv.
 //
 // Usage: bench_contention (--data FILE | --generate svm-wangni|powerlaw) [options]
 //        bench_contention --help
@@ -40,6 +54,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -48,10 +63,12 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "algorithms/hogwild.hpp"
 #include "asyncopt/asyncopt.hpp"
+#include "core_latency.hpp"
 #include "plain_sgd.hpp"
 
 namespace {
@@ -89,6 +106,13 @@ Time to target:
   --ttt-max-epochs N         cap per TTT run (200)
   --ttt-trace-every X        objective every X epochs in TTT runs (0.25)
   --ttt-repeats K            TTT runs per cell, in the first K rounds (= --repeats)
+Scaling rounds (the 1- and 2-thread goals):
+  --scaling-rounds K         after the sweep, K rounds of only the ceiling, `wild` and
+                             `atomic` at 1 and 2 threads (no sparsifier) and the
+                             independent pair, back to back, every other round in
+                             reverse order, each with the cores' round trip (0 = none)
+  --scaling-gap S            seconds asleep before each scaling round (0), so the rounds
+                             sample the host's placements over time, not one moment
 Output:
   --name NAME                dataset name in the output files (from the file or generator)
   --out-dir DIR              (bench/results)
@@ -132,7 +156,7 @@ Args ParseArgs(int argc, char** argv) {
       "data", "positive-labels", "generate", "rows", "dim", "nnz-per-row", "zipf", "gen-seed",
       "scale", "bias", "loss", "l1", "l2", "threads", "policies", "sparsifiers", "rho", "lock-stripe", "epochs",
       "repeats", "step", "seed", "target", "ttt-max-seconds", "ttt-max-epochs", "ttt-trace-every", "ttt-repeats",
-      "name", "out-dir"};
+      "scaling-rounds", "scaling-gap", "name", "out-dir"};
   Args a;
   for (int i = 1; i < argc; ++i) {
     std::string s = argv[i];
@@ -209,6 +233,13 @@ std::string Num(double v) {  // JSON / CSV number; empty for NaN / Inf
   std::snprintf(buf, sizeof buf, "%.9g", v);
   return buf;
 }
+// Independent pair nnz/s over the ceiling's: (updates_a + updates_b) / max
+// over updates / alone, with equal updates on both threads.
+double PairRatio(double alone, double a, double b) {
+  const double both = std::max(a, b);
+  return both > 0.0 ? 2.0 * alone / both : kNaN;
+}
+
 std::string JsonNum(double v) { return std::isfinite(v) ? Num(v) : "null"; }
 std::string JsonArray(const std::vector<double>& v) {
   std::string out = "[";
@@ -306,6 +337,15 @@ int Main(int argc, char** argv) {
                                " exceeds --repeats " + std::to_string(repeats) +
                                ": time-to-target runs are made in the first --ttt-repeats of "
                                "the --repeats rounds");
+    }
+    if (args.Int("scaling-rounds", 0) < 0) {
+      throw std::runtime_error("--scaling-rounds " + args.Str("scaling-rounds", "") +
+                               ": must be >= 0");
+    }
+    const double gap = args.Num("scaling-gap", 0.0);
+    if (!(gap >= 0.0 && gap <= 600.0)) {
+      throw std::runtime_error("--scaling-gap " + args.Str("scaling-gap", "") +
+                               ": must be between 0 and 600 seconds");
     }
   }
   const bool quiet = args.Has("quiet");
@@ -436,6 +476,8 @@ int Main(int argc, char** argv) {
       !(ttt_max_seconds > 0.0)) {
     throw std::runtime_error("--epochs, --repeats, --ttt-* must be positive");
   }
+  const int scaling_rounds = static_cast<int>(args.Int("scaling-rounds", 0));
+  const double scaling_gap = args.Num("scaling-gap", 0.0);
   std::vector<int> thread_list;
   for (const std::string& t : SplitList(args.Str("threads", "1,2,4,8,16,32"))) {
     const int n = std::stoi(t);
@@ -512,8 +554,26 @@ int Main(int argc, char** argv) {
     po.cas_writes = cas_writes;
     return po;
   };
+  // Two ceiling loops at once on two threads, each on its own w: seconds of each.
+  auto run_pair = [&]() {
+    asyncopt::bench::PlainSgdResult a, b;
+    {
+      std::jthread other([&] { b = asyncopt::bench::RunPlainSgd(data, problem, plain_options(false)); });
+      a = asyncopt::bench::RunPlainSgd(data, problem, plain_options(false));
+    }
+    return std::pair<double, double>(a.seconds, b.seconds);
+  };
+  // The host's placement of the two cores, before each round (core_latency.hpp).
+  std::vector<double> round_trip_ns;
+  auto measure_round_trip = [&]() {
+    const asyncopt::bench::CoreLatency c = asyncopt::bench::MeasureCoreRoundTrip();
+    log("  cores' cache-line round trip: " + Num(c.round_trip_ns) + " ns (" +
+        std::to_string(c.trips) + " trips)\n");
+    return c.round_trip_ns;
+  };
   for (int round = 0; round < repeats; ++round) {
     log("round " + std::to_string(round + 1) + "/" + std::to_string(repeats) + "\n");
+    round_trip_ns.push_back(measure_round_trip());
     {  // the ceiling
       asyncopt::bench::PlainSgdOptions po = plain_options(false);
       asyncopt::bench::PlainSgdResult r = asyncopt::bench::RunPlainSgd(data, problem, po);
@@ -550,16 +610,9 @@ int Main(int argc, char** argv) {
       log("  CAS floor: " + Num(r.seconds) + " s\n");
     }
     {  // the independent pair: two ceiling loops at once, nothing shared
-      asyncopt::bench::PlainSgdResult a, b;
-      {
-        std::jthread other([&] { b = asyncopt::bench::RunPlainSgd(data, problem, plain_options(false)); });
-        a = asyncopt::bench::RunPlainSgd(data, problem, plain_options(false));
-      }
-      const double both = std::max(a.seconds, b.seconds);
-      const double alone = ceiling.runs.back().seconds;
-      // (updates_a + updates_b) / both over updates / alone; equal updates.
-      pair_ratio.push_back(both > 0.0 ? 2.0 * alone / both : kNaN);
-      log("  independent pair: " + Num(a.seconds) + " s and " + Num(b.seconds) + " s, " +
+      const auto [a, b] = run_pair();
+      pair_ratio.push_back(PairRatio(ceiling.runs.back().seconds, a, b));
+      log("  independent pair: " + Num(a) + " s and " + Num(b) + " s, " +
           Num(pair_ratio.back()) + "x the ceiling's nnz/s\n");
     }
     for (Cell& c : cells) {
@@ -593,6 +646,71 @@ int Main(int argc, char** argv) {
       }
       log(line + "\n");
     }
+  }
+
+  // ---- scaling rounds: the cells of the 1- and 2-thread goals, back to back
+  struct ScalingRound {
+    double round_trip_ns = kNaN;
+    bool reversed = false;
+    // nnz/s of: the ceiling, `wild` at 1 and 2 threads, `atomic` at 1 and 2.
+    double ceiling = kNaN, wild1 = kNaN, wild2 = kNaN, atomic1 = kNaN, atomic2 = kNaN;
+    double pair_a = kNaN, pair_b = kNaN, pair_ratio = kNaN;
+    double shared2 = kNaN;  // the shared pair (plain_sgd.hpp): two plain loops on one w
+    std::int64_t wild2_conflicts = 0, wild2_updates = 0;
+  };
+  std::vector<ScalingRound> scaling;
+  const double full_updates = static_cast<double>(data.num_rows) * epochs;
+  auto rate_of = [&](double seconds, std::int64_t updates) {
+    // A run that stopped early (diverged) has no comparable rate.
+    return seconds > 0.0 && static_cast<double>(updates) == full_updates
+               ? full_updates * mean_nnz / seconds
+               : kNaN;
+  };
+  for (int round = 0; round < scaling_rounds; ++round) {
+    log("scaling round " + std::to_string(round + 1) + "/" + std::to_string(scaling_rounds) +
+        "\n");
+    if (scaling_gap > 0.0) std::this_thread::sleep_for(std::chrono::duration<double>(scaling_gap));
+    ScalingRound sr;
+    sr.reversed = round % 2 == 1;
+    sr.round_trip_ns = measure_round_trip();
+    auto hogwild = [&](asyncopt::WritePolicy write, int threads, double* rate) {
+      Cell c;
+      c.threads = threads;
+      c.write = write;
+      c.kind = asyncopt::SparsifierKind::kNone;
+      const asyncopt::Result r = asyncopt::Solve(data, problem, options_for(c));
+      *rate = rate_of(r.seconds, r.updates);
+      if (write == asyncopt::WritePolicy::kWild && threads == 2) {
+        sr.wild2_conflicts = r.conflicts;
+        sr.wild2_updates = r.updates;
+      }
+    };
+    std::vector<std::function<void()>> steps = {
+        [&] {
+          const asyncopt::bench::PlainSgdResult r =
+              asyncopt::bench::RunPlainSgd(data, problem, plain_options(false));
+          sr.ceiling = rate_of(r.seconds, r.updates);
+        },
+        [&] { hogwild(asyncopt::WritePolicy::kWild, 1, &sr.wild1); },
+        [&] { hogwild(asyncopt::WritePolicy::kWild, 2, &sr.wild2); },
+        [&] { hogwild(asyncopt::WritePolicy::kAtomic, 1, &sr.atomic1); },
+        [&] { hogwild(asyncopt::WritePolicy::kAtomic, 2, &sr.atomic2); },
+        [&] { std::tie(sr.pair_a, sr.pair_b) = run_pair(); },
+        [&] {
+          const asyncopt::bench::PlainSgdResult r =
+              asyncopt::bench::RunSharedPairSgd(data, problem, plain_options(false));
+          sr.shared2 = rate_of(r.seconds, r.updates);
+        }};
+    if (sr.reversed) std::reverse(steps.begin(), steps.end());
+    for (const auto& step_fn : steps) step_fn();
+    sr.pair_ratio = std::isfinite(sr.ceiling)
+                        ? PairRatio(full_updates * mean_nnz / sr.ceiling, sr.pair_a, sr.pair_b)
+                        : kNaN;
+    log("  ceiling " + Num(sr.ceiling) + " nnz/s; wild 1T " + Num(sr.wild1) + ", 2T " +
+        Num(sr.wild2) + " (" + Num(sr.wild2 / sr.wild1) + "x); atomic 1T " + Num(sr.atomic1) +
+        ", 2T " + Num(sr.atomic2) + "; independent pair " + Num(sr.pair_ratio) +
+        "x; shared pair " + Num(sr.shared2) + " (" + Num(sr.shared2 / sr.ceiling) + "x)\n");
+    scaling.push_back(sr);
   }
 
   // ---- summaries
@@ -715,6 +833,34 @@ int Main(int argc, char** argv) {
         << build.build_type << ',' << build.git_commit << ',' << date << '\n';
   }
   csv.close();
+  if (!scaling.empty()) {
+    std::ofstream sc(base + "_scaling.csv");
+    if (!sc) throw std::runtime_error("cannot write " + base + "_scaling.csv");
+    sc << "dataset,round,order,round_trip_ns,run,threads,policy,nnz_per_s,ratio_to_1thread,"
+          "cpu,cores,compiler,build_type,git_commit,date\n";
+    for (std::size_t k = 0; k < scaling.size(); ++k) {
+      const ScalingRound& sr = scaling[k];
+      const struct {
+        const char* run;
+        int threads;
+        const char* policy;
+        double rate, one;
+      } rows[] = {{"plain-sgd", 1, "plain", sr.ceiling, kNaN},
+                  {"hogwild", 1, "wild", sr.wild1, sr.wild1},
+                  {"hogwild", 2, "wild", sr.wild2, sr.wild1},
+                  {"hogwild", 1, "atomic", sr.atomic1, sr.atomic1},
+                  {"hogwild", 2, "atomic", sr.atomic2, sr.atomic1},
+                  {"independent-pair", 2, "plain", sr.pair_ratio * sr.ceiling, sr.ceiling},
+                  {"shared-pair", 2, "plain", sr.shared2, sr.ceiling}};
+      for (const auto& r : rows) {
+        sc << CsvStr(name) << ',' << k + 1 << ',' << (sr.reversed ? "reverse" : "forward") << ','
+           << Num(sr.round_trip_ns) << ',' << r.run << ',' << r.threads << ',' << r.policy << ','
+           << Num(r.rate) << ',' << Num(r.rate / r.one) << ',' << CsvStr(cpu) << ',' << cores
+           << ',' << build.compiler << ',' << build.build_type << ',' << build.git_commit << ','
+           << date << '\n';
+      }
+    }
+  }
 
   std::ofstream js(base + ".json");
   if (!js) throw std::runtime_error("cannot write " + base + ".json");
@@ -761,7 +907,32 @@ int Main(int argc, char** argv) {
      << ", \"independent_pair_ratios\": " << JsonArray(pair_ratio)
      << ", \"independent_pair_ratio_best\": " << JsonNum(pair_best_ratio)
      << ", \"independent_pair_ratio_median\": " << JsonNum(pair_median_ratio)
-     << "},\n  \"cells\": [\n";
+     << ", \"round_trip_ns\": " << JsonArray(round_trip_ns)
+     << ", \"scaling_gap_seconds\": " << JsonNum(scaling_gap)
+     << ", \"round_trip\": \"wall time for one cache line to go to the other core and back "
+        "(spin hand-off, core_latency.hpp), measured before each round\""
+     << "},\n";
+  // The scaling rounds: one object per round, nnz/s per run.
+  js << "  \"scaling_rounds\": [";
+  for (std::size_t k = 0; k < scaling.size(); ++k) {
+    const ScalingRound& sr = scaling[k];
+    js << (k ? ",\n" : "\n") << "    {\"round_trip_ns\": " << JsonNum(sr.round_trip_ns)
+       << ", \"order\": " << JsonStr(sr.reversed ? "reverse" : "forward")
+       << ", \"ceiling_nnz_per_s\": " << JsonNum(sr.ceiling)
+       << ", \"wild_1_nnz_per_s\": " << JsonNum(sr.wild1)
+       << ", \"wild_2_nnz_per_s\": " << JsonNum(sr.wild2)
+       << ", \"atomic_1_nnz_per_s\": " << JsonNum(sr.atomic1)
+       << ", \"atomic_2_nnz_per_s\": " << JsonNum(sr.atomic2)
+       << ", \"pair_seconds\": " << JsonArray({sr.pair_a, sr.pair_b})
+       << ", \"pair_ratio\": " << JsonNum(sr.pair_ratio)
+       << ", \"shared_pair_nnz_per_s\": " << JsonNum(sr.shared2)
+       << ", \"wild_2_conflicts_per_1000_updates\": "
+       << JsonNum(sr.wild2_updates > 0 ? 1000.0 * static_cast<double>(sr.wild2_conflicts) /
+                                             static_cast<double>(sr.wild2_updates)
+                                       : kNaN)
+       << "}";
+  }
+  js << (scaling.empty() ? "],\n" : "\n  ],\n") << "  \"cells\": [\n";
   for (std::size_t i = 0; i < all.size(); ++i) {
     const Cell& c = *all[i];
     const Run& m = c.median;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -33,6 +34,7 @@
 #include "asyncopt/problem.hpp"
 #include "data/random.hpp"
 #include "kernels/losses.hpp"
+#include "kernels/shared_vector.hpp"
 #include "kernels/sparse_ops.hpp"
 
 namespace asyncopt::bench {
@@ -94,8 +96,11 @@ inline void CasStore(double& x, double expected, double v) {
                                                      std::memory_order_relaxed);
 }
 
-// The hot loop: rows perm[begin..end).
-template <class L, bool kL1, bool kCas>
+// The hot loop: rows perm[begin..end). kShared: another thread runs the
+// same loop on the same w (the shared pair), so every access is a relaxed
+// atomic one through kernels/shared_vector.hpp's door (an ordinary mov on
+// x86-64, as hogwild's `wild`).
+template <class L, bool kL1, bool kCas, bool kShared = false>
 void Pass(const Dataset& data, const std::int64_t* perm, std::int64_t begin, std::int64_t end,
           double* w, const double* inv_freq, double step, double l1, double l2) {
   const bool prefetch = kernels::WorthPrefetching(data);
@@ -111,16 +116,25 @@ void Pass(const Dataset& data, const std::int64_t* perm, std::int64_t begin, std
     const std::int64_t b = row_ptr[i];
     const std::int64_t e = row_ptr[i + 1];
     // The margin as hogwild sums it (four partial sums, kernels::Dot4).
-    const double z = kernels::Dot4(data.row(i), w);
+    double z;
+    if constexpr (kShared) {
+      z = kernels::Dot4Read(
+          data.row(i), [w](std::int32_t j) { return kernels::RelaxedLoad(w[j]); },
+          [](std::int32_t, double) {});
+    } else {
+      z = kernels::Dot4(data.row(i), w);
+    }
     const double dloss = L::Derivative(y[i], z);
     for (std::int64_t k = b; k < e; ++k) {
       const std::int32_t j = col[k];
-      const double old = w[j];
+      const double old = kShared ? kernels::RelaxedLoad(w[j]) : w[j];
       const double g = dloss * val[k] + l2 * old * inv_freq[j];
       double next = old - step * g;
       if constexpr (kL1) next = Shrink(next, step * l1 * inv_freq[j]);
       if constexpr (kCas) {
         CasStore(w[j], old, next);
+      } else if constexpr (kShared) {
+        kernels::RelaxedStore(w[j], next);
       } else {
         w[j] = next;
       }
@@ -207,6 +221,69 @@ inline PlainSgdResult RunPlainSgd(const Dataset& data, const Problem& problem,
   });
   r.seconds = seconds();
   if (!r.reached) eval();
+  return r;
+}
+
+// The SHARED PAIR: the plain loop on two threads over ONE w, each epoch's
+// permutation claimed in chunks, relaxed atomic loads and stores, no
+// conflict bookkeeping, no stop checks, no barrier, no counters: the
+// least a Hogwild on this machine pays for sharing the model (the cores
+// passing model lines back and forth), and nothing of asyncopt's engine.
+// Its nnz/s over the ceiling's is what two threads of this machine give a
+// shared model at that moment. No evaluation; seconds cover the
+// epochs, the reshuffles and starting the second thread each epoch.
+inline PlainSgdResult RunSharedPairSgd(const Dataset& data, const Problem& problem,
+                                       const PlainSgdOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  const std::int64_t m = data.num_rows;
+  const algorithms::DataGeometry geometry(data);
+  PlainSgdResult r;
+  r.w.assign(static_cast<std::size_t>(data.num_cols), 0.0);
+  std::vector<std::int64_t> perm;
+  const Clock::time_point t0 = Clock::now();
+  kernels::DispatchLoss(problem.loss, [&](auto loss) {
+    using L = decltype(loss);
+    double* w = r.w.data();
+    const double* inv_freq = geometry.inv_freq.data();
+    auto rows = [&](const std::int64_t* p, std::int64_t b, std::int64_t e) {
+      if (problem.l1 > 0.0) {
+        plain_detail::Pass<L, true, false, true>(data, p, b, e, w, inv_freq, options.step,
+                                                 problem.l1, problem.l2);
+      } else {
+        plain_detail::Pass<L, false, false, true>(data, p, b, e, w, inv_freq, options.step, 0.0,
+                                                  problem.l2);
+      }
+    };
+    // Chunks of 512 rows claimed from a shared cursor, as hogwild's
+    // ChunkClaims: a static split would wait for the slower vCPU.
+    constexpr std::int64_t kChunk = 512;
+    alignas(kernels::kCacheLine) std::atomic<std::int64_t> cursor{0};
+    // Returns the rows it processed.
+    auto claim_all = [&](const std::int64_t* p) {
+      std::int64_t done = 0;
+      for (std::int64_t b = cursor.fetch_add(kChunk, std::memory_order_relaxed); b < m;
+           b = cursor.fetch_add(kChunk, std::memory_order_relaxed)) {
+        const std::int64_t e = std::min(m, b + kChunk);
+        rows(p, b, e);
+        done += e - b;
+      }
+      return done;
+    };
+    for (std::int64_t epoch = 0; epoch < options.max_epochs; ++epoch) {
+      plain_detail::Permutation(m, options.seed, epoch, perm);
+      cursor.store(0, std::memory_order_relaxed);
+      const std::int64_t* p = perm.data();
+      std::int64_t other_done = 0;
+      {
+        std::jthread other([&] { other_done = claim_all(p); });
+        r.updates += claim_all(p);
+      }  // `other` joins here, before its count is read and the next permutation
+      r.updates += other_done;
+    }
+    return 0;
+  });
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.epochs = static_cast<double>(r.updates) / static_cast<double>(m);
   return r;
 }
 
