@@ -216,6 +216,7 @@ def plot_scaling(d, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
     fig, ax = plt.subplots(1, 2, figsize=(13, 4.6))
     x = list(range(1, sc["rounds"] + 1))
     series = [("`wild` 2T / 1T", sc["paired"]["wild_2"], "tab:blue", "o"),
@@ -227,6 +228,7 @@ def plot_scaling(d, path):
         ax[0].plot(x, ys, color=color, marker=mark, linestyle="-", linewidth=0.8, label=label)
     ax[0].axhline(1.7, color="tab:red", linestyle="--", linewidth=1, label="goal 1.7x (2 threads)")
     ax[0].axhline(0.95, color="tab:red", linestyle=":", linewidth=1, label="goal 0.95x (1 thread)")
+    ax[0].xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax[0].set(xlabel="scaling round (in time order)", ylabel="ratio of nnz/s",
               title="per round, runs back to back")
     ax[0].legend(fontsize=7, ncol=2)
