@@ -27,8 +27,10 @@
 // and 2-thread goals only (the ceiling, `wild` and `atomic` at 1 and 2
 // threads without a sparsifier, the independent pair, and the SHARED PAIR:
 // the ceiling's loop on two threads over one w, plain_sgd.hpp), back to
-// back, every other round in reverse order, --scaling-gap seconds asleep
-// before each so the K rounds sample the host over time. A sweep round puts
+// back, each next to the run it is compared with, after a discarded warm-up
+// (the first run after the sleep was the slowest), every other round in
+// reverse order, --scaling-gap seconds asleep before each so the K rounds
+// sample the host over time. A sweep round puts
 // dozens of cells between a 1-thread and a 2-thread run; a scaling round puts
 // them a few hundred milliseconds apart, next to their own controls.
 //
@@ -108,9 +110,11 @@ Time to target:
   --ttt-repeats K            TTT runs per cell, in the first K rounds (= --repeats)
 Scaling rounds (the 1- and 2-thread goals):
   --scaling-rounds K         after the sweep, K rounds of only the ceiling, `wild` and
-                             `atomic` at 1 and 2 threads (no sparsifier) and the
-                             independent pair, back to back, every other round in
-                             reverse order, each with the cores' round trip (0 = none)
+                             `atomic` at 1 and 2 threads (no sparsifier), the
+                             independent pair and the shared pair (two plain loops on
+                             one w), back to back after a discarded warm-up, every
+                             other round in reverse order, each with the cores' round
+                             trip (0 = none)
   --scaling-gap S            seconds asleep before each scaling round (0), so the rounds
                              sample the host's placements over time, not one moment
 Output:
@@ -654,17 +658,22 @@ int Main(int argc, char** argv) {
     bool reversed = false;
     // nnz/s of: the ceiling, `wild` at 1 and 2 threads, `atomic` at 1 and 2.
     double ceiling = kNaN, wild1 = kNaN, wild2 = kNaN, atomic1 = kNaN, atomic2 = kNaN;
-    double pair_a = kNaN, pair_b = kNaN, pair_ratio = kNaN;
+    double pair_a = kNaN, pair_b = kNaN;  // seconds of the independent pair's two loops
+    double pair = kNaN, pair_ratio = kNaN;  // its nnz/s, and over the round's ceiling
     double shared2 = kNaN;  // the shared pair (plain_sgd.hpp): two plain loops on one w
     std::int64_t wild2_conflicts = 0, wild2_updates = 0;
   };
   std::vector<ScalingRound> scaling;
   const double full_updates = static_cast<double>(data.num_rows) * epochs;
-  auto rate_of = [&](double seconds, std::int64_t updates) {
-    // A run that stopped early (diverged) has no comparable rate.
-    return seconds > 0.0 && static_cast<double>(updates) == full_updates
+  // nnz/s of a throughput run; NaN for one that stopped early or diverged,
+  // which has no comparable rate.
+  auto rate_of = [&](double seconds, std::int64_t updates, bool finite) {
+    return finite && seconds > 0.0 && static_cast<double>(updates) == full_updates
                ? full_updates * mean_nnz / seconds
                : kNaN;
+  };
+  auto all_finite = [](const std::vector<double>& w) {
+    return std::all_of(w.begin(), w.end(), [](double v) { return std::isfinite(v); });
   };
   for (int round = 0; round < scaling_rounds; ++round) {
     log("scaling round " + std::to_string(round + 1) + "/" + std::to_string(scaling_rounds) +
@@ -673,39 +682,50 @@ int Main(int argc, char** argv) {
     ScalingRound sr;
     sr.reversed = round % 2 == 1;
     sr.round_trip_ns = measure_round_trip();
+    // Warm-up, discarded. After the sleep, the first run of a round was the
+    // slowest: in 3b27dcd's rounds on powerlaw-flat the ceiling ran at a
+    // median 1.45e8 nnz/s when first and 1.86e8 when last, and the shared
+    // pair 2.40e8 when first and 3.10e8 when last. The pair wakes both vCPUs.
+    run_pair();
     auto hogwild = [&](asyncopt::WritePolicy write, int threads, double* rate) {
       Cell c;
       c.threads = threads;
       c.write = write;
       c.kind = asyncopt::SparsifierKind::kNone;
       const asyncopt::Result r = asyncopt::Solve(data, problem, options_for(c));
-      *rate = rate_of(r.seconds, r.updates);
+      *rate = rate_of(r.seconds, r.updates,
+                      r.status == asyncopt::Status::kMaxEpochs && std::isfinite(r.objective));
       if (write == asyncopt::WritePolicy::kWild && threads == 2) {
         sr.wild2_conflicts = r.conflicts;
         sr.wild2_updates = r.updates;
       }
     };
+    // Each run next to the one it is compared with: the ceiling beside
+    // 1-thread `wild`, 2-thread `wild` beside it and the shared pair.
     std::vector<std::function<void()>> steps = {
         [&] {
           const asyncopt::bench::PlainSgdResult r =
               asyncopt::bench::RunPlainSgd(data, problem, plain_options(false));
-          sr.ceiling = rate_of(r.seconds, r.updates);
+          sr.ceiling = rate_of(r.seconds, r.updates, std::isfinite(r.objective));
         },
         [&] { hogwild(asyncopt::WritePolicy::kWild, 1, &sr.wild1); },
         [&] { hogwild(asyncopt::WritePolicy::kWild, 2, &sr.wild2); },
-        [&] { hogwild(asyncopt::WritePolicy::kAtomic, 1, &sr.atomic1); },
-        [&] { hogwild(asyncopt::WritePolicy::kAtomic, 2, &sr.atomic2); },
-        [&] { std::tie(sr.pair_a, sr.pair_b) = run_pair(); },
         [&] {
           const asyncopt::bench::PlainSgdResult r =
               asyncopt::bench::RunSharedPairSgd(data, problem, plain_options(false));
-          sr.shared2 = rate_of(r.seconds, r.updates);
+          sr.shared2 = rate_of(r.seconds, r.updates, all_finite(r.w));
+        },
+        [&] { hogwild(asyncopt::WritePolicy::kAtomic, 1, &sr.atomic1); },
+        [&] { hogwild(asyncopt::WritePolicy::kAtomic, 2, &sr.atomic2); },
+        [&] {
+          std::tie(sr.pair_a, sr.pair_b) = run_pair();
+          sr.pair = rate_of(std::max(sr.pair_a, sr.pair_b), static_cast<std::int64_t>(full_updates),
+                            true);
+          sr.pair *= 2.0;  // both loops' nonzeros in the slower one's time
         }};
     if (sr.reversed) std::reverse(steps.begin(), steps.end());
     for (const auto& step_fn : steps) step_fn();
-    sr.pair_ratio = std::isfinite(sr.ceiling)
-                        ? PairRatio(full_updates * mean_nnz / sr.ceiling, sr.pair_a, sr.pair_b)
-                        : kNaN;
+    sr.pair_ratio = sr.pair / sr.ceiling;
     log("  ceiling " + Num(sr.ceiling) + " nnz/s; wild 1T " + Num(sr.wild1) + ", 2T " +
         Num(sr.wild2) + " (" + Num(sr.wild2 / sr.wild1) + "x); atomic 1T " + Num(sr.atomic1) +
         ", 2T " + Num(sr.atomic2) + "; independent pair " + Num(sr.pair_ratio) +
@@ -850,7 +870,7 @@ int Main(int argc, char** argv) {
                   {"hogwild", 2, "wild", sr.wild2, sr.wild1},
                   {"hogwild", 1, "atomic", sr.atomic1, sr.atomic1},
                   {"hogwild", 2, "atomic", sr.atomic2, sr.atomic1},
-                  {"independent-pair", 2, "plain", sr.pair_ratio * sr.ceiling, sr.ceiling},
+                  {"independent-pair", 2, "plain", sr.pair, sr.ceiling},
                   {"shared-pair", 2, "plain", sr.shared2, sr.ceiling}};
       for (const auto& r : rows) {
         sc << CsvStr(name) << ',' << k + 1 << ',' << (sr.reversed ? "reverse" : "forward") << ','
@@ -924,6 +944,7 @@ int Main(int argc, char** argv) {
        << ", \"atomic_1_nnz_per_s\": " << JsonNum(sr.atomic1)
        << ", \"atomic_2_nnz_per_s\": " << JsonNum(sr.atomic2)
        << ", \"pair_seconds\": " << JsonArray({sr.pair_a, sr.pair_b})
+       << ", \"pair_nnz_per_s\": " << JsonNum(sr.pair)
        << ", \"pair_ratio\": " << JsonNum(sr.pair_ratio)
        << ", \"shared_pair_nnz_per_s\": " << JsonNum(sr.shared2)
        << ", \"wild_2_conflicts_per_1000_updates\": "

@@ -91,8 +91,8 @@ QUICK_SWEEP = {"threads": "1,2,4", "policies": "wild,atomic", "sparsifiers": "no
                "repeats": "1", "ttt-repeats": "1", "ttt-max-seconds": "1", "scaling-rounds": "3",
                "scaling-gap": "0"}
 # A cache-line round trip between the two cores above this (ns) means the host
-# placed the vCPUs far apart (measured 48-71 ns near, 390-450 ns far on
-# 2026-11-22): a description of the round, never a filter on it.
+# placed the vCPUs far apart (47-74 ns near, 398-483 ns far in the 3b27dcd
+# sweep, 2026-11-22): a description of the round, never a filter on it.
 FAR_ROUND_TRIP_NS = 200
 
 
@@ -288,29 +288,38 @@ SCALING_BASE = {"wild_1": "ceiling", "atomic_1": "ceiling", "wild_2": "wild_1",
 
 
 def scaling(d):
-    """Summary of the scaling rounds (None without them): best-of nnz/s per run,
-    per-round ratios (2 threads over 1, the rest over the ceiling), round trips."""
+    """Summary of the scaling rounds (None without them): best-of nnz/s per run
+    kind (None for a kind with no rate in any round), per-round ratios (2
+    threads over 1, the rest over the ceiling), the rounds each ratio has, and
+    the round trips."""
     rounds = d.get("scaling_rounds") or []
     if not rounds:
         return None
     rate = {k: [r.get(k + "_nnz_per_s") for r in rounds] for k in SCALING_RUNS}
-    if any(all(v is None for v in rate[k]) for k in SCALING_RUNS):
-        return None
-    best = {k: max(v for v in rate[k] if v is not None) for k in SCALING_RUNS}
+    # The independent pair's nnz/s (older results have only its ratio).
+    rate["pair"] = [r.get("pair_nnz_per_s") if "pair_nnz_per_s" in r else
+                    (r["pair_ratio"] * r["ceiling_nnz_per_s"]
+                     if r.get("pair_ratio") is not None and r.get("ceiling_nnz_per_s") else None)
+                    for r in rounds]
+    best = {k: max((v for v in vs if v is not None), default=None) for k, vs in rate.items()}
     paired = {}
-    for k, base in SCALING_BASE.items():
+    for k, base in dict(SCALING_BASE, pair="ceiling").items():
         paired[k] = [a / b if a is not None and b else None for a, b in zip(rate[k], rate[base])]
     rts = [r.get("round_trip_ns") for r in rounds]
     rts_known = [x for x in rts if x is not None]
-    pairs = [r.get("pair_ratio") for r in rounds]
     confl = [r.get("wild_2_conflicts_per_1000_updates") for r in rounds]
 
     def span(xs):
         xs = [x for x in xs if x is not None]
         return "%.2f-%.2fx" % (min(xs), max(xs)) if xs else "-"
 
+    def best_ratio(k, base):
+        return best[k] / best[base] if best[k] is not None and best[base] else None
+
     return {
         "rounds": len(rounds), "best": best, "paired": paired,
+        "best_ratio": {k: best_ratio(k, base) for k, base in dict(SCALING_BASE, pair="ceiling").items()},
+        "rounds_with": {k: sum(1 for x in v if x is not None) for k, v in paired.items()},
         "paired_median": {k: median(v) for k, v in paired.items()},
         "paired_range": {k: span(v) for k, v in paired.items()},
         "round_trips": rts,
@@ -318,9 +327,7 @@ def scaling(d):
         "round_trip_range": ("%s-%s" % (fmt(min(rts_known)), fmt(max(rts_known)))
                              if rts_known else "-"),
         "far_rounds": sum(1 for x in rts_known if x > FAR_ROUND_TRIP_NS),
-        "best_pair_ratio": max((x for x in pairs if x is not None), default=None),
-        "median_pair_ratio": median(pairs),
-        "pair_ratios": pairs,
+        "pair_ratios": paired["pair"],
         "wild_2_conflicts_per_1000": median(confl),
     }
 
@@ -338,13 +345,14 @@ def goals(d):
     for pol, need in (("wild", 0.95), ("atomic", 0.8)):
         c = cell(d, solver="hogwild", policy=pol, sparsifier="none", threads=1)
         sweep_best = c["nnz_per_s_max"] / ceiling["nnz_per_s_max"] if c and ceiling else None
-        if sc:
-            best = sc["best"]["%s_1" % pol] / sc["best"]["ceiling"]
+        k = "%s_1" % pol
+        if sc and sc["best_ratio"][k] is not None:
+            best = sc["best_ratio"][k]
             detail = ("%s: best-of %.2fx (%s vs %s nnz/s) over %d scaling rounds; paired by "
                       "round: median %s, range %s" % (
-                          name, best, fmt(sc["best"]["%s_1" % pol]), fmt(sc["best"]["ceiling"]),
-                          sc["rounds"], x2(sc["paired_median"]["%s_1" % pol]),
-                          sc["paired_range"]["%s_1" % pol]))
+                          name, best, fmt(sc["best"][k]), fmt(sc["best"]["ceiling"]),
+                          sc["rounds_with"][k], x2(sc["paired_median"][k]),
+                          sc["paired_range"][k]))
             if sweep_best is not None:
                 detail += "; the sweep's best-of %.2fx" % sweep_best
         elif c:
@@ -352,6 +360,8 @@ def goals(d):
             detail = "%s: best-of %.2fx (%s vs %s nnz/s); median %.2fx" % (
                 name, best, fmt(c["nnz_per_s_max"]), fmt(ceiling["nnz_per_s_max"]),
                 c["ratio_to_ceiling"])
+            if sc:
+                detail += "; the scaling rounds have no rate for it, so the sweep's cells decide"
         else:
             continue
         floor = d["settings"].get("cas_floor_ratio_best")
@@ -382,14 +392,15 @@ def goals(d):
             c = cell(d, solver="hogwild", policy=pol, sparsifier="none", threads=2)
             one = cell(d, solver="hogwild", policy=pol, sparsifier="none", threads=1)
             sweep_best = c["nnz_per_s_max"] / one["nnz_per_s_max"] if c and one else None
-            if sc:
-                best = sc["best"]["%s_2" % pol] / sc["best"]["%s_1" % pol]
+            k = "%s_2" % pol
+            use_rounds = sc is not None and sc["best_ratio"][k] is not None
+            if use_rounds:
+                best = sc["best_ratio"][k]
                 detail = ("%s: best-of %.2fx (%s vs %s nnz/s) over %d scaling rounds; paired by "
                           "round: median %s, range %s" % (
-                              name, best, fmt(sc["best"]["%s_2" % pol]),
-                              fmt(sc["best"]["%s_1" % pol]), sc["rounds"],
-                              x2(sc["paired_median"]["%s_2" % pol]),
-                              sc["paired_range"]["%s_2" % pol]))
+                              name, best, fmt(sc["best"][k]), fmt(sc["best"]["%s_1" % pol]),
+                              sc["rounds_with"][k], x2(sc["paired_median"][k]),
+                              sc["paired_range"][k]))
                 if sweep_best is not None:
                     detail += "; the sweep's best-of %.2fx (median %.2fx)" % (
                         sweep_best, c["ratio_to_1thread"])
@@ -398,6 +409,9 @@ def goals(d):
                 best = sweep_best
                 detail = "%s: best-of %.2fx, median %.2fx; %s conflicts/1000 updates" % (
                     name, best, c["ratio_to_1thread"], fmt(c["conflicts_per_1000_updates"]))
+                if sc:
+                    detail += ("; the scaling rounds have no rate for it, so the sweep's cells "
+                               "decide")
             else:
                 continue
             if not measured:
@@ -407,7 +421,7 @@ def goals(d):
                 detail += ("; not low-contention (`wild` at 2 threads: %s conflicts per 1000 "
                            "updates, limit %d), so information, not a verdict") % (
                     fmt(contention), LOW_CONTENTION)
-            if sc and pol == "wild":
+            if use_rounds and pol == "wild":
                 # What this machine gives two threads at the same moments:
                 # nothing shared (independent pair), and a shared model
                 # without asyncopt's engine (shared pair), with the cores'
@@ -416,12 +430,12 @@ def goals(d):
                            "ceiling with nothing shared (median %s) and %s sharing one w "
                            "(median %s); the cores' cache-line round trip was %s ns "
                            "(median %s), far (> %d ns) in %d of %d rounds") % (
-                    x2(sc["best_pair_ratio"]), x2(sc["median_pair_ratio"]),
-                    x2(sc["best"]["shared_pair"] / sc["best"]["ceiling"]),
+                    x2(sc["best_ratio"]["pair"]), x2(sc["paired_median"]["pair"]),
+                    x2(sc["best_ratio"]["shared_pair"]),
                     x2(sc["paired_median"]["shared_pair"]), sc["round_trip_range"],
                     fmt(sc["round_trip_median"]), FAR_ROUND_TRIP_NS, sc["far_rounds"],
                     sc["rounds"])
-            elif not sc:
+            elif not use_rounds:
                 pair = d["settings"].get("independent_pair_ratio_best")
                 if pair is not None:
                     # Two plain loops at once, nothing shared: what two

@@ -4,17 +4,19 @@
 // Hogwild at 2 threads on flat (low-contention) data is bound by such
 // transfers: about half of the model lines a worker touches were last
 // written by the other core. On this 2-vCPU VM the host moves the vCPUs:
-// the same probe read 89-118 ns in one minute and 426-451 ns a few minutes
-// later (2026-11-22), and hogwild's 2-thread speedup on powerlaw-flat went
-// from 1.5-1.9x to 1.0-1.1x with it, while two independent loops (nothing
-// shared) kept their 2x. The contention benchmark records the round trip
+// in the 3b27dcd contention sweep (2026-11-22) this probe read 47-74 ns in
+// most rounds and 398-483 ns in stretches of about 15 s, and in those far
+// rounds hogwild at 2 threads ran at 0.58-0.65x of 1 thread on svm-wangni
+// and 0.27-0.36x on sector.scale, while two independent loops (nothing
+// shared) kept about 2x. The contention benchmark records the round trip
 // next to every round so a scaling figure can be read against the placement
 // it was measured on.
 //
 // This is the one place in asyncopt where a thread spins waiting for
 // another: the spin hand-off IS the quantity measured, so it cannot block in
-// the kernel. It is bounded: at most `max_trips` round trips or `max_seconds`
-// of wall time, whichever comes first; with the other thread descheduled
+// the kernel. It is bounded: round trips are made in blocks of 256 until
+// `max_trips` is reached (so up to 255 more) or `max_seconds` of wall time
+// pass, whichever comes first; with the other thread descheduled
 // (an oversubscribed machine) it stops at the time cap and reports the slow
 // round trips it saw.
 #pragma once

