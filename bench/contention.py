@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import time
@@ -274,11 +275,9 @@ def scaling_table(d):
 
 
 def median(xs):
-    xs = sorted(x for x in xs if x is not None)
-    if not xs:
-        return None
-    n = len(xs)
-    return xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
+    """statistics.median of the known values; None when there are none."""
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
 
 
 SCALING_RUNS = ("ceiling", "wild_1", "wild_2", "atomic_1", "atomic_2", "shared_pair")

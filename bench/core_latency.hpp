@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "kernels/cache_line.hpp"
+#include "kernels/shared_vector.hpp"  // SpinPause
 
 namespace asyncopt::bench {
 
@@ -35,12 +36,6 @@ struct CoreLatency {
   double round_trip_ns = 0.0;  // wall time per round trip; NaN if none completed
   std::int64_t trips = 0;      // round trips completed before a cap
 };
-
-inline void SpinPause() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 
 inline CoreLatency MeasureCoreRoundTrip(std::int64_t max_trips = 20000, double max_seconds = 0.05) {
   // Alone on its line, so the round trip is one line moving, not two.
@@ -59,14 +54,16 @@ inline CoreLatency MeasureCoreRoundTrip(std::int64_t max_trips = 20000, double m
       for (std::int64_t expect = 1;; expect += 2) {
         while (ball.value.load(std::memory_order_acquire) != expect) {
           if (quit.load(std::memory_order_relaxed)) return;
-          SpinPause();
+          kernels::SpinPause();
         }
         ball.value.store(expect + 1, std::memory_order_release);
       }
     });
     // Let the partner start (thread creation is not part of a round trip).
     ball.value.store(1, std::memory_order_release);
-    while (ball.value.load(std::memory_order_acquire) != 2 && Clock::now() < deadline) SpinPause();
+    while (ball.value.load(std::memory_order_acquire) != 2 && Clock::now() < deadline) {
+      kernels::SpinPause();
+    }
     // Timed in blocks of kBlock round trips; a block cut short by the time
     // cap is not counted, so a late partner cannot stretch the figure.
     constexpr std::int64_t kBlock = 256;
@@ -84,7 +81,7 @@ inline CoreLatency MeasureCoreRoundTrip(std::int64_t max_trips = 20000, double m
             late = true;
             break;
           }
-          SpinPause();
+          kernels::SpinPause();
         }
         ++served;
       }

@@ -258,24 +258,20 @@ inline PlainSgdResult RunSharedPairSgd(const Dataset& data, const Problem& probl
                                                   problem.l2);
       }
     };
-    // Chunks of 512 rows claimed from a shared cursor, as hogwild's
-    // ChunkClaims: a static split would wait for the slower vCPU.
-    constexpr std::int64_t kChunk = 512;
-    alignas(kernels::kCacheLine) std::atomic<std::int64_t> cursor{0};
-    // Returns the rows it processed.
+    // Rows claimed in chunks, with hogwild's own ChunkClaims: a static split
+    // would wait for the slower vCPU. Returns the rows it processed.
+    algorithms::ChunkClaims claims(2, 1);
     auto claim_all = [&](const std::int64_t* p) {
       std::int64_t done = 0;
-      for (std::int64_t b = cursor.fetch_add(kChunk, std::memory_order_relaxed); b < m;
-           b = cursor.fetch_add(kChunk, std::memory_order_relaxed)) {
-        const std::int64_t e = std::min(m, b + kChunk);
-        rows(p, b, e);
-        done += e - b;
+      for (auto chunk = claims.Claim(0, m); !chunk.empty(); chunk = claims.Claim(0, m)) {
+        rows(p, chunk.begin, chunk.end);
+        done += chunk.end - chunk.begin;
       }
       return done;
     };
     for (std::int64_t epoch = 0; epoch < options.max_epochs; ++epoch) {
       plain_detail::Permutation(m, options.seed, epoch, perm);
-      cursor.store(0, std::memory_order_relaxed);
+      claims.Reset();
       const std::int64_t* p = perm.data();
       std::int64_t other_done = 0;
       {

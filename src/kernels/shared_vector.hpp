@@ -54,6 +54,14 @@ struct alignas(kCacheLine) WorkerCounters {
   std::int64_t bits_sent = 0;       // coding length of sparsified messages
 };
 
+// A spin-wait hint to the core (PAUSE on x86): for the few rounds a waiter
+// spins before it sleeps, and for bench/core_latency.hpp's hand-off probe.
+inline void SpinPause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 // Relaxed atomic access to plain doubles: the one racy-access door.
 inline double RelaxedLoad(const double& x) {
   return std::atomic_ref<const double>(x).load(std::memory_order_relaxed);
@@ -136,11 +144,6 @@ class StripedLocks {
     while ((std::size_t{1} << (k + 1)) <= n) ++k;
     return k;
   }
-  static void Pause() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
   // Slow path: retry while `can` fails, spinning 64 rounds, then sleep on
   // the word with the sleeper bit set; the releasing thread wakes sleepers.
   template <class Can, class Next>
@@ -157,7 +160,7 @@ class StripedLocks {
       }
       if (spins < 64) {
         ++spins;
-        Pause();
+        SpinPause();
         continue;
       }
       if (!(v & kSleeper)) {
