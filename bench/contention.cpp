@@ -98,6 +98,8 @@ Sweep:
   --sparsifiers LIST         none,gspar,uniform,topk (also gspar-exact, qsgd)
   --rho X                    sparsifier kept fraction (0.1)
   --lock-stripe N            locked: coordinates per lock, a power of two (1)
+  --conflict-sample N        wild: look for conflicts on one update in N, count each N
+                             times (16, the library's default; 1 = every update, exact)
   --epochs N                 epochs of a throughput run (5)
   --repeats K                runs per cell; the median is reported (3)
   --step X                   constant step (0 = hogwild's default rule)
@@ -158,7 +160,7 @@ Args ParseArgs(int argc, char** argv) {
   static const char* kFlags[] = {"normalize-rows", "quiet", "help"};
   static const char* kKeys[] = {
       "data", "positive-labels", "generate", "rows", "dim", "nnz-per-row", "zipf", "gen-seed",
-      "scale", "bias", "loss", "l1", "l2", "threads", "policies", "sparsifiers", "rho", "lock-stripe", "epochs",
+      "scale", "bias", "loss", "l1", "l2", "threads", "policies", "sparsifiers", "rho", "lock-stripe", "conflict-sample", "epochs",
       "repeats", "step", "seed", "target", "ttt-max-seconds", "ttt-max-epochs", "ttt-trace-every", "ttt-repeats",
       "scaling-rounds", "scaling-gap", "name", "out-dir"};
   Args a;
@@ -472,6 +474,12 @@ int Main(int argc, char** argv) {
   if (lock_stripe < 1 || (lock_stripe & (lock_stripe - 1)) != 0) {
     throw std::runtime_error("--lock-stripe: must be a power of two >= 1");
   }
+  const std::int64_t conflict_sample =
+      args.Int("conflict-sample", asyncopt::AsyncOptions{}.conflict_sample);
+  if (conflict_sample < 1 || conflict_sample > (1 << 20)) {
+    throw std::runtime_error("--conflict-sample " + std::to_string(conflict_sample) +
+                             ": must be in [1, 1048576]");
+  }
   const double ttt_max_seconds = args.Num("ttt-max-seconds", 5.0);
   const int ttt_max_epochs = static_cast<int>(args.Int("ttt-max-epochs", 200));
   const double ttt_every = args.Num("ttt-trace-every", 0.25);
@@ -534,6 +542,7 @@ int Main(int argc, char** argv) {
     o.sparsify.kind = c.kind;
     o.sparsify.rho = rho;
     o.async.lock_stripe = lock_stripe;
+    o.async.conflict_sample = static_cast<int>(conflict_sample);
     return o;
   };
   auto first_at_target = [&](const std::vector<asyncopt::TracePoint>& trace, double* secs,
@@ -909,7 +918,8 @@ int Main(int argc, char** argv) {
   js << "  \"settings\": {\"solver\": \"hogwild\", \"step\": " << JsonNum(step)
      << ", \"step_rule\": " << JsonStr(step_arg > 0.0 ? "given" : "hogwild default")
      << ", \"epochs\": " << epochs << ", \"repeats\": " << repeats << ", \"seed\": " << seed
-     << ", \"rho\": " << JsonNum(rho) << ", \"lock_stripe\": " << lock_stripe << ", \"target_subopt\": " << JsonNum(target)
+     << ", \"rho\": " << JsonNum(rho) << ", \"lock_stripe\": " << lock_stripe
+     << ", \"conflict_sample\": " << conflict_sample << ", \"target_subopt\": " << JsonNum(target)
      << ", \"ttt_max_seconds\": " << JsonNum(ttt_max_seconds)
      << ", \"ttt_max_epochs\": " << ttt_max_epochs
      << ", \"ttt_trace_every_epochs\": " << JsonNum(ttt_every)

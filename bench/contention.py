@@ -18,7 +18,7 @@ Usage (always /usr/bin/python3; the script builds nothing):
   bench/contention.py --report-only        # redraw plots/markdown from existing JSON
 Options: --bin PATH (default: build/release/bench/bench_contention, then
 build/bench/bench/bench_contention), --out DIR (bench/results), --threads,
---policies, --sparsifiers, --rho, --lock-stripe, --repeats, --epochs, --target,
+--policies, --sparsifiers, --rho, --lock-stripe, --conflict-sample, --repeats, --epochs, --target,
 --scaling-rounds, --scaling-gap, and any other bench_contention option after `--`.
 
 The 1- and 2-thread goals are judged on the SCALING ROUNDS (bench_contention
@@ -85,9 +85,17 @@ DATASET_SWEEP = {"svm-wangni": {"repeats": "5", "ttt-repeats": "5", "ttt-max-sec
 # Sparse data counts as low-contention (the 2-thread scaling goal) when
 # `wild` at 2 threads meets fewer conflicts than this per 1000 updates.
 LOW_CONTENTION = 100
+
+
+def conflict_sample_text(settings):
+    """How `wild` counted conflicts in a run (results before the sampler looked on every update)."""
+    n = settings.get("conflict_sample", 1)
+    return "every update (exact count)" if n == 1 else "one update in %d (each counted %d times)" % (n, n)
+
+
 # Sweep options the driver passes on (command line > per-dataset > sweep default).
-SWEEP_KEYS = ("threads", "policies", "sparsifiers", "rho", "lock-stripe", "repeats", "ttt-repeats",
-              "epochs", "target", "ttt-max-seconds", "scaling-rounds", "scaling-gap")
+SWEEP_KEYS = ("threads", "policies", "sparsifiers", "rho", "lock-stripe", "conflict-sample", "repeats",
+              "ttt-repeats", "epochs", "target", "ttt-max-seconds", "scaling-rounds", "scaling-gap")
 QUICK_SWEEP = {"threads": "1,2,4", "policies": "wild,atomic", "sparsifiers": "none,gspar",
                "repeats": "1", "ttt-repeats": "1", "ttt-max-seconds": "1", "scaling-rounds": "3",
                "scaling-gap": "0"}
@@ -565,11 +573,12 @@ def write_markdown(results, out_dir, commands, note):
                    ds["density"], ds["preprocessing"], ds["hogwild_delta"] or 0,
                    100 * (ds["top1pct_feature_share"] or 0)),
                "Problem: %s, l1 = %g, l2 = %g, f* = %.10g (%s, %s). Step %g (%s), %d epochs per "
-               "throughput run, %d repeats; rho = %g; `locked`: %d coordinate(s) per lock; TTT "
+               "throughput run, %d repeats; rho = %g; `locked`: %d coordinate(s) per lock; `wild` "
+               "looks for conflicts on %s; TTT "
                "target %g, cap %g s / %d epochs, %d TTT run(s) per cell." % (
                    pb["loss"], pb["l1"], pb["l2"], pb["f_star"], pb["f_star_method"],
                    pb["f_star_source"], st["step"], st["step_rule"], st["epochs"], st["repeats"],
-                   st["rho"], st.get("lock_stripe", 1), st["target_subopt"], st["ttt_max_seconds"], st["ttt_max_epochs"],
+                   st["rho"], st.get("lock_stripe", 1), conflict_sample_text(st), st["target_subopt"], st["ttt_max_seconds"], st["ttt_max_epochs"],
                    st["ttt_repeats"]),
                "",
                "**Ceiling** (plain single-thread SGD): %s nnz/s (runs %s s), final subopt %s, "

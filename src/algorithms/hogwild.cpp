@@ -39,7 +39,8 @@ struct Worker {
         kept_index(static_cast<std::size_t>(capacity)),
         kept_value(static_cast<std::size_t>(capacity)),
         dim(data.num_cols),
-        index_bits(kernels::IndexBits(data.num_cols)) {
+        index_bits(kernels::IndexBits(data.num_cols)),
+        sampler(options.async.conflict_sample) {
     if (options.async.batch_size > 1) {
       accumulator.assign(static_cast<std::size_t>(data.num_cols), 0.0);
       in_batch.assign(static_cast<std::size_t>(data.num_cols), 0);
@@ -76,6 +77,7 @@ struct Worker {
   std::int64_t DenseBits(std::int64_t n) const {
     return kernels::IdentityBits(n, dim, index_bits, SparsifierConfig{}.value_bits);
   }
+  kernels::ConflictSampler sampler;  // kWild: which updates look for conflicts
   WorkerCounters counters;
 };
 
@@ -106,6 +108,35 @@ inline double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
   }
 }
 
+// The plain update of a row with no conflict look and no l1: the margin, then
+// one pass that writes w_j - step (dloss x_ij + l2 w_j / freq_j) on the value
+// it overwrites. Hogwild's Algorithm 1 as the bench's plain loop spells it,
+// so a lone worker (PlainRef) gives that loop's bits. Unrolled by 4. Rolled,
+// this loop's speed hung on code placement: the same instructions 48 bytes
+// apart (after an unrelated change elsewhere in the library) ran svm-wangni's
+// lone worker at 0.83-0.96x instead of 0.97-1.12x of the bench's plain loop,
+// and -falign-loops=32 cost sector.scale 16-20%. Unrolled, the default and
+// the 32-byte placement measured svm 0.90-1.03x and sector 0.97-1.00x: less
+// sensitive, not immune (bench/results/contention_notes.md). Same operations
+// in the same order per coordinate, so the same bits.
+template <class L, class Access>
+inline void PlainUpdate(const SparseRow& row, double y, Access wr, double step, double l2,
+                        const double* inv, Worker& wk) {
+  const double z = kernels::Dot4Read(
+      row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
+      [](std::int32_t, double) {});
+  const double dloss = L::Derivative(y, z);
+#pragma GCC unroll 4
+  for (std::int32_t k = 0; k < row.nnz; ++k) {
+    const auto j = static_cast<std::size_t>(row.index[k]);
+    const double now = wr.Load(j);
+    wr.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv[j]));
+  }
+  wk.counters.coords_written += row.nnz;
+  wk.counters.bits_sent += wk.DenseBits(row.nnz);
+  ++wk.counters.updates;
+}
+
 // One stochastic update on row i: the body of Hogwild's Algorithm 1.
 template <class L, WritePolicy P, bool kSparsify>
 inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double step,
@@ -114,33 +145,14 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   const double y = data.labels[static_cast<std::size_t>(i)];
   const double l2 = problem.l2;
   const auto wr = w.access<P>();
-  if constexpr (!kSparsify && P == WritePolicy::kExclusive) {
-    if (problem.l1 == 0.0) {
-      // A lone worker: nobody else writes, so there are no conflicts to
-      // detect and no need to keep the values read for the margin. The
-      // plain loop's two passes, with the same bits.
-      const double* inv = inv_freq.data();
-      const double z = kernels::Dot4Read(
-          row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
-          [](std::int32_t, double) {});
-      const double dloss = L::Derivative(y, z);
-      // Unrolled by 4. Rolled, this loop's speed hung on code placement:
-      // the same instructions 48 bytes apart (after an unrelated change
-      // elsewhere in the library) ran svm-wangni's lone worker at 0.83-0.96x
-      // instead of 0.97-1.12x of the bench's plain loop, and -falign-loops=32
-      // cost sector.scale 16-20%. Unrolled, the default and the 32-byte
-      // placement measured svm 0.90-1.03x and sector 0.97-1.00x: less
-      // sensitive, not immune (bench/results/contention_notes.md). Same
-      // operations in the same order per coordinate, so the same bits.
-#pragma GCC unroll 4
-      for (std::int32_t k = 0; k < row.nnz; ++k) {
-        const auto j = static_cast<std::size_t>(row.index[k]);
-        const double now = wr.Load(j);
-        wr.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv[j]));
-      }
-      wk.counters.coords_written += row.nnz;
-      wk.counters.bits_sent += wk.DenseBits(row.nnz);
-      ++wk.counters.updates;
+  // kWild looks for conflicts on one update in conflict_sample
+  // (kernels::ConflictSampler); the others, and every update of a lone
+  // worker, take the plain two-pass update.
+  bool look = false;
+  if constexpr (P == WritePolicy::kWild) look = wk.sampler.Look();
+  if constexpr (!kSparsify && (P == WritePolicy::kExclusive || P == WritePolicy::kWild)) {
+    if (problem.l1 == 0.0 && !look) {
+      PlainUpdate<L>(row, y, wr, step, l2, inv_freq.data(), wk);
       return;
     }
   }
@@ -149,7 +161,8 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   const double dloss = L::Derivative(y, z);
   if constexpr (!kSparsify) {
     if (problem.l1 == 0.0 && (P == WritePolicy::kWild || P == WritePolicy::kAtomic)) {
-      // The hot path: gradient and write fused in one pass over the row.
+      // kAtomic's hot path, and kWild's looking updates: gradient and write
+      // fused in one pass over the row.
       std::int64_t conflicts = 0;  // in a register, not the counters' line
       const double* inv = inv_freq.data();
       for (std::int32_t k = 0; k < row.nnz; ++k) {
@@ -164,6 +177,7 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
           wr.Store(j, now + delta);
         }
       }
+      if constexpr (P == WritePolicy::kWild) conflicts = wk.sampler.Scale(conflicts);
       wk.counters.conflicts += conflicts;
       wk.counters.coords_written += row.nnz;
       wk.counters.bits_sent += wk.DenseBits(row.nnz);
@@ -187,15 +201,17 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   } else {
     wk.counters.bits_sent += wk.DenseBits(row.nnz);
   }
-  Write<P>(w, out_index, out_value, kept, step, problem.l1, inv_freq, row.index, row.nnz, wk);
+  Write<P>(w, out_index, out_value, kept, step, problem.l1, inv_freq, look ? row.index : nullptr,
+           row.nnz, wk);
   ++wk.counters.updates;
 }
 
 // w_j <- w_j - step q_j for the message (index, q) under policy P, with the
 // reweighted soft-threshold when l1 > 0. `read_index` (or nullptr): the row
-// whose values wk.seen holds as read for the margin; the message is a
-// subsequence of it, so a forward walk finds each coordinate's read value
-// and kWild counts the coordinates another thread wrote since that read.
+// whose values wk.seen holds as read for the margin, when this update looks
+// for conflicts; the message is a subsequence of it, so a forward walk finds
+// each coordinate's read value and kWild counts the coordinates another
+// thread wrote since that read (kernels::ConflictSampler scales the count).
 template <WritePolicy P>
 inline void Write(SharedVector& w, const std::int32_t* index, const double* q, std::int32_t n,
                   double step, double l1, const std::vector<double>& inv_freq,
@@ -215,6 +231,7 @@ inline void Write(SharedVector& w, const std::int32_t* index, const double* q, s
     return;
   }
   std::int32_t r = 0;
+  std::int64_t wild_conflicts = 0;
   for (std::int32_t k = 0; k < n; ++k) {
     const auto j = static_cast<std::size_t>(index[k]);
     const double delta = -step * q[k];
@@ -231,13 +248,14 @@ inline void Write(SharedVector& w, const std::int32_t* index, const double* q, s
       if constexpr (P == WritePolicy::kWild) {
         if (read_index != nullptr) {
           while (r < read_n && read_index[r] != index[k]) ++r;
-          if (r < read_n) wk.counters.conflicts += now != wk.seen[static_cast<std::size_t>(r)];
+          if (r < read_n) wild_conflicts += now != wk.seen[static_cast<std::size_t>(r)];
         }
       }
       const double next = now + delta;
       wr.Store(j, l1 > 0.0 ? kernels::SoftThreshold(next, step * l1 * inv_freq[j]) : next);
     }
   }
+  wk.counters.conflicts += wk.sampler.Scale(wild_conflicts);
   wk.counters.coords_written += n;
 }
 

@@ -54,6 +54,29 @@ struct alignas(kCacheLine) WorkerCounters {
   std::int64_t bits_sent = 0;       // coding length of sparsified messages
 };
 
+// kWild's conflict look, taken on one update in `every` (the first
+// included). A look keeps each value the margin read and compares it with
+// the value the write overwrites; on every update it cost about 7% of
+// 2-thread throughput (bench/results/contention_notes.md). Each conflict a
+// look finds counts `every` times, so the count is an estimate; every = 1
+// counts all of them (as far as values tell: a write that leaves a value
+// unchanged is not seen).
+class ConflictSampler {
+ public:
+  explicit ConflictSampler(std::int64_t every) : every_(every) {}
+  bool Look() {
+    if (--until_look_ > 0) return false;
+    until_look_ = every_;
+    return true;
+  }
+  std::int64_t Scale(std::int64_t found) const { return found * every_; }
+  std::int64_t every() const { return every_; }
+
+ private:
+  std::int64_t every_;
+  std::int64_t until_look_ = 1;
+};
+
 // A spin-wait hint to the core (PAUSE on x86): for the few rounds a waiter
 // spins before it sleeps, and for bench/core_latency.hpp's hand-off probe.
 inline void SpinPause() {

@@ -99,6 +99,10 @@ bool Options::IsValid(std::string* error) const {
   if (!(async.step_decay > 0.0 && async.step_decay <= 1.0)) {
     return fail("step_decay = " + FormatValue(async.step_decay) + ": must be in (0, 1]");
   }
+  if (async.conflict_sample < 1 || async.conflict_sample > (1 << 20)) {
+    return fail("conflict_sample = " + std::to_string(async.conflict_sample) +
+                ": must be in [1, 1048576]");
+  }
   if (!(async.svrg_inner_epochs > 0.0) || !std::isfinite(async.svrg_inner_epochs)) {
     return fail("svrg_inner_epochs = " + FormatValue(async.svrg_inner_epochs) + ": must be > 0");
   }

@@ -292,6 +292,38 @@ TEST(AsyncSolvers, SparsifiedHogwildConvergesAndCountsBits) {
   }
 }
 
+// kWild looks for conflicts on one update in conflict_sample and counts each
+// one found that many times: two workers on small dense rows meet conflicts,
+// and the count is a multiple of the sample. Sampling changes what is
+// counted, not what is computed: the run converges as the exact count's
+// does. Thread timing decides whether a run meets a conflict at all, so a
+// few runs are allowed to find one.
+TEST(AsyncSolvers, WildCountsSampledConflictsInMultiplesOfTheSample) {
+  const Dataset d = OverlappingData(600, 6, 1.0, 21);
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  const ReferenceResult ref = SolveReference(d, p);
+  for (int sample : {1, 7}) {
+    Options o;
+    o.solver = SolverKind::kHogwild;
+    o.threads = 2;
+    o.async.write = WritePolicy::kWild;
+    o.async.conflict_sample = sample;
+    o.async.step_decay = 0.9;
+    o.max_epochs = 40;
+    o.f_star = ref.objective;
+    std::int64_t found = 0;
+    for (int attempt = 0; attempt < 10 && found == 0; ++attempt) {
+      o.seed = static_cast<std::uint64_t>(attempt + 1);
+      const Result r = Solve(d, p, o);
+      EXPECT_EQ(r.updates, 40 * 600);
+      EXPECT_LT(r.suboptimality, 1e-3) << "sample " << sample << " " << r.BriefReport();
+      EXPECT_EQ(r.conflicts % sample, 0) << "sample " << sample << ": " << r.conflicts;
+      found = r.conflicts;
+    }
+    EXPECT_GT(found, 0) << "sample " << sample << ": two workers on 6 dense features never met";
+  }
+}
+
 TEST(AsyncSolvers, SvrgHalvesATooLongStepAndStillConverges) {
   const Dataset d = OverlappingData(400, 40, 0.2, 15);
   const Problem p{Loss::kLogistic, 1e-3, 1e-2};

@@ -103,6 +103,10 @@ class ErrorTest(Workdir):
         self.assertUsageError(run("train", "--data", HEART, "--solver", "hogwild", "--write", "locked",
                                   "--lock-stripe", "6"), "'lock-stripe'", "'6'", "a power of two")
 
+    def test_conflict_sample_must_be_at_least_one(self):
+        self.assertUsageError(run("train", "--data", HEART, "--solver", "hogwild", "--threads", "2",
+                                  "--conflict-sample", "0"), "'conflict-sample'", "'0'", "[1, 1048576]")
+
     def test_non_numeric_value(self):
         self.assertUsageError(run("train", "--data", HEART, "--l2", "abc"), "l2")
 

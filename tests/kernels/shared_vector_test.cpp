@@ -1,5 +1,6 @@
 // The shared model's stripe locks (kLocked): shared and exclusive holds,
-// waiting without burning a core, and the stripe runs of an index list.
+// waiting without burning a core, and the stripe runs of an index list;
+// kWild's conflict sampler.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -21,6 +22,26 @@ double ThreadCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// kWild's conflict look: the first update looks, then one in every N, and
+// each conflict found counts N times.
+TEST(ConflictSampler, LooksOnOneUpdateInNAndScalesTheCount) {
+  for (std::int64_t every : {1, 2, 16}) {
+    ConflictSampler s(every);
+    std::vector<int> looked;
+    for (int u = 0; u < 40; ++u) {
+      if (s.Look()) looked.push_back(u);
+    }
+    ASSERT_FALSE(looked.empty());
+    EXPECT_EQ(looked.front(), 0) << every;
+    for (std::size_t k = 1; k < looked.size(); ++k) {
+      EXPECT_EQ(looked[k] - looked[k - 1], every) << every;
+    }
+    EXPECT_EQ(static_cast<std::int64_t>(looked.size()), (40 + every - 1) / every);
+    EXPECT_EQ(s.Scale(3), 3 * every);
+    EXPECT_EQ(s.Scale(0), 0);
+  }
 }
 
 TEST(StripedLocks, StripesCoverPowerOfTwoBlocks) {

@@ -87,6 +87,19 @@ TEST(Solve, InvalidOptionsThrowNamingTheField) {
   o = Options{};
   o.max_seconds = -1;
   EXPECT_THROW(Solve(d, Problem{}, o), Error);
+  for (int sample : {0, -1, (1 << 20) + 1}) {
+    o = Options{};
+    o.async.conflict_sample = sample;
+    try {
+      Solve(d, Problem{}, o);
+      ADD_FAILURE() << "conflict_sample = " << sample << " accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInvalidOption);
+      EXPECT_NE(std::string(e.what()).find("conflict_sample = " + std::to_string(sample)),
+                std::string::npos)
+          << e.what();
+    }
+  }
   for (int stripe : {0, 3, -8, 1 << 21}) {
     o = Options{};
     o.async.lock_stripe = stripe;
