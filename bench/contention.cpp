@@ -925,7 +925,8 @@ int Main(int argc, char** argv) {
      << ", \"ttt_trace_every_epochs\": " << JsonNum(ttt_every)
      << ", \"ttt_repeats\": " << ttt_repeats
      << ", \"conflicts\": \"wild: written coordinates that another thread changed between "
-        "the margin read and the write; atomic: failed CAS; locked: "
+        "the margin read and the write, looked for on one update in conflict_sample and "
+        "counted conflict_sample times each (an estimate unless 1); atomic: failed CAS; locked: "
         "contended stripe acquisitions; per 1000 updates pooled over all repeats\""
      << ", \"aggregate\": \"median run of the repeats (by seconds); repeats in rounds\""
      << ", \"nnz_processed\": \"updates x mean row nnz (exact: throughput runs are whole "
