@@ -123,6 +123,9 @@ Output:
   --name NAME                dataset name in the output files (from the file or generator)
   --out-dir DIR              (bench/results)
   --quiet                    no per-run progress on stderr
+  --probe                    only measure the cores' cache-line round trip, print it as
+                             one JSON line on stdout and exit (for other benchmarks'
+                             runs, e.g. svrg_large.py)
 )";
 
 // ---------------------------------------------------------------- arguments
@@ -157,7 +160,7 @@ struct Args {
 };
 
 Args ParseArgs(int argc, char** argv) {
-  static const char* kFlags[] = {"normalize-rows", "quiet", "help"};
+  static const char* kFlags[] = {"normalize-rows", "quiet", "help", "probe"};
   static const char* kKeys[] = {
       "data", "positive-labels", "generate", "rows", "dim", "nnz-per-row", "zipf", "gen-seed",
       "scale", "bias", "loss", "l1", "l2", "threads", "policies", "sparsifiers", "rho", "lock-stripe", "conflict-sample", "epochs",
@@ -332,6 +335,12 @@ int Main(int argc, char** argv) {
   const Args args = ParseArgs(argc, argv);
   if (args.Has("help")) {
     std::cout << kUsage;
+    return 0;
+  }
+  if (args.Has("probe")) {
+    const asyncopt::bench::CoreLatency c = asyncopt::bench::MeasureCoreRoundTrip();
+    std::cout << "{\"round_trip_ns\": " << JsonNum(c.round_trip_ns) << ", \"trips\": " << c.trips
+              << "}\n";
     return 0;
   }
   {  // checked before the data is loaded: TTT runs are made in the first
