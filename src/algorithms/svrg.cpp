@@ -108,6 +108,20 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   const auto inner_updates = std::max<std::int64_t>(1, std::llround(inner * static_cast<double>(m)));
   RowSchedule schedule(m, 1, options.async.with_replacement, options.seed);
 
+  // The solver's state, allocated (and its pages touched) before the clock
+  // starts, like the shared model and the workers above.
+  Anchor anchor;
+  anchor.derivative.assign(static_cast<std::size_t>(m), 0.0);
+  anchor.mu.assign(d, 0.0);
+  anchor.scaled_mu.assign(d, 0.0);
+  // Safeguard (the default step uses the MEAN row norm, bolder than theory's
+  // max): F at consecutive reference points must not increase. If it does,
+  // the step was too long: return to the previous reference point, keep its
+  // anchor and halve the step. F(w~) costs nothing extra: the full-gradient
+  // pass yields the loss.
+  std::vector<double> anchor_w(d, 0.0), candidate_derivative(static_cast<std::size_t>(m), 0.0);
+  std::vector<double> candidate_mu(d, 0.0);
+
   runtime::Tracer tracer(data, problem, options);
   std::vector<double> snapshot(d, 0.0);
   tracer.Begin(snapshot);
@@ -118,17 +132,6 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   std::int64_t epoch_index = 0;  // permutations drawn so far
   std::int64_t position = 0;     // next position in the current permutation
 
-  Anchor anchor;
-  anchor.derivative.assign(static_cast<std::size_t>(m), 0.0);
-  anchor.mu.assign(d, 0.0);
-  anchor.scaled_mu.assign(d, 0.0);
-  // Safeguard (the default step uses the MEAN row norm, bolder than theory's
-  // max): F at consecutive reference points must not increase. If it does,
-  // the step was too long: return to the previous reference point, keep its
-  // anchor and halve the step. F(w~) costs nothing extra: the full-gradient
-  // pass yields the loss.
-  std::vector<double> anchor_w(d, 0.0), candidate_derivative(static_cast<std::size_t>(m));
-  std::vector<double> candidate_mu(d);
   double anchor_objective = std::numeric_limits<double>::infinity();
   auto refresh_anchor = [&]() {
     w.Snapshot(snapshot);

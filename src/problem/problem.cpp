@@ -141,6 +141,20 @@ double LossDerivativesAndGradient(const Dataset& data, Loss loss, std::span<cons
   const std::int64_t blocks = std::max<std::int64_t>(
       1, std::min({kMaxGradientBlocks, m / kGradientRowsPerBlock,
                    kPartialBudget / std::max<std::int64_t>(d, 1)}));
+  if (blocks == 1) {
+    // One block (fewer than 2 x kGradientRowsPerBlock rows): its rows go
+    // straight into grad, the same additions from the same 0.0 as a single
+    // partial (and 0.0 + p == p: a sum started at +0.0 is never -0.0), so the
+    // same bits, without a d-long buffer to allocate and fault in and a
+    // parallel pass to copy it. Both cost more than the rows themselves on
+    // small data: svrg calls this once per outer iteration, and at 2 threads
+    // the copy woke a TBB arena each time.
+    std::fill(grad.begin(), grad.end(), 0.0);
+    for (std::int64_t i = 0; i < m; ++i) {
+      kernels::Axpy(derivative[static_cast<std::size_t>(i)] * inv_m, data.row(i), grad.data());
+    }
+    return loss_sum / static_cast<double>(m);
+  }
   std::vector<double> partial(static_cast<std::size_t>(blocks * d), 0.0);
   par.For(blocks, 1, [&](std::int64_t b0, std::int64_t b1) {
     for (std::int64_t b = b0; b < b1; ++b) {
