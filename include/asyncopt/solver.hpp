@@ -63,10 +63,6 @@ struct AsyncOptions {
   double step_decay = 1.0;       // hogwild: step *= step_decay after every epoch, in (0, 1]
   bool with_replacement = false; // sample rows with replacement instead of per-epoch permutations
   double svrg_inner_epochs = 1.0;  // svrg: inner-loop length in epochs (> 0)
-  // svrg: start with one epoch of the inner update around a zero reference
-  // (plain proximal SGD, the same reweighted prox) instead of a full gradient
-  // at w = 0, which makes no progress; the safeguard still applies.
-  bool svrg_warm_start = true;
   // hogwild, kWild: look for conflicts on one update in N and count each one
   // found N times, so `conflicts` is an estimate (1 = every update, exact).
   // The look keeps each value the margin read and compares it with the value

@@ -129,14 +129,6 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   std::optional<Status> verdict;
   std::int64_t full_gradient_rows = 0;
   std::int64_t outer = 0;
-  // Warm start: the first inner loop runs around the zero reference (a_i = 0,
-  // mu = 0, as allocated), i.e. proximal SGD with the same reweighted prox,
-  // for one epoch. A full gradient at w = 0 costs an epoch and moves nothing;
-  // this epoch moves w, and the first reference point is taken where it ends.
-  // F(0) (the mean loss at margin 0) seeds the safeguard: if the epoch raised
-  // F, the next reference refresh returns to w = 0 and halves the step.
-  bool warm_pending = options.async.svrg_warm_start;
-  const bool warm_started = warm_pending;
   std::int64_t epoch_index = 0;  // permutations drawn so far
   std::int64_t position = 0;     // next position in the current permutation
 
@@ -204,18 +196,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   std::int64_t remaining_inner = 0;
   auto plan = [&]() {
     if (remaining_inner == 0) {
-      if (warm_pending) {
-        warm_pending = false;
-        double loss_at_zero = 0.0;
-        for (std::int64_t i = 0; i < m; ++i) {
-          loss_at_zero += L::Value(data.labels[static_cast<std::size_t>(i)], 0.0);
-        }
-        anchor_objective = loss_at_zero / static_cast<double>(m);  // + Regulariser(0) = 0
-        remaining_inner = m;
-      } else {
-        refresh_anchor();
-        remaining_inner = inner_updates;
-      }
+      refresh_anchor();
+      remaining_inner = inner_updates;
     }
     if (position == m) {
       ++epoch_index;
@@ -250,8 +232,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   Result result;
   result.message = "svrg, " + WriteLabel(options.async.write, options.threads) + ", step " +
                    std::to_string(step) + " (halved " + std::to_string(step_halvings) +
-                   " times), " + std::to_string(outer) + " outer iterations" +
-                   (warm_started ? " (the first a warm-start epoch of SGD)" : "");
+                   " times), " + std::to_string(outer) + " outer iterations";
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, collect(), &result);
   return result;
 }

@@ -15,10 +15,6 @@
 //   has the full problem's fixed point; each update costs O(nnz(x_i)).
 // Converges linearly to the exact optimum for smooth losses (logistic,
 // squared hinge, squared); the hinge loss is rejected (not smooth).
-// Warm start (AsyncOptions::svrg_warm_start, default on): the first inner
-// loop, one epoch, runs before any full gradient, around a zero reference
-// (a = 0, mu = 0): proximal SGD with the same reweighted prox. The first
-// full gradient is then taken at a point that has already moved.
 #pragma once
 
 #include "asyncopt/dataset.hpp"

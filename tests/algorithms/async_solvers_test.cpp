@@ -11,7 +11,6 @@
 #include <random>
 #include <string>
 #include <tuple>
-#include <vector>
 
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
@@ -346,44 +345,6 @@ TEST(AsyncSolvers, SvrgHalvesATooLongStepAndStillConverges) {
   o.target_subopt = 1e-9;
   o.max_epochs = 800;
   const Result r = Solve(d, p, o);
-  EXPECT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
-  EXPECT_EQ(r.message.find("(halved 0 times)"), std::string::npos) << r.message;
-}
-
-// svrg's warm start: the first epoch is proximal SGD around a zero
-// reference, so the first trace point (epoch 1) already lies below F(0);
-// without it the first point is at epoch 2, after a full gradient at w = 0
-// and one inner epoch. Both reach the reference optimum, and the safeguard
-// still steps back when the warm epoch's step is far too long (l1 on, so
-// the prox is exercised).
-TEST(AsyncSolvers, SvrgWarmStartMovesBeforeTheFirstFullGradient) {
-  const Dataset d = OverlappingData(400, 40, 0.2, 16);
-  const Problem p{Loss::kLogistic, 1e-3, 1e-2};
-  const ReferenceResult ref = SolveReference(d, p);
-  const std::vector<double> zero(40, 0.0);
-  const double f0 = Objective(d, p, zero);
-  for (bool warm : {true, false}) {
-    Options o;
-    o.solver = SolverKind::kSvrg;
-    o.async.svrg_warm_start = warm;
-    o.f_star = ref.objective;
-    o.target_subopt = 1e-9;
-    o.max_epochs = 400;
-    const Result r = Solve(d, p, o);
-    EXPECT_EQ(r.status, Status::kTargetReached) << warm << " " << r.BriefReport();
-    ASSERT_GE(r.trace.size(), 2u);
-    EXPECT_EQ(r.trace[0].epoch, 0.0);
-    EXPECT_EQ(r.trace[1].epoch, warm ? 1.0 : 2.0) << warm;
-    EXPECT_LT(r.trace[1].objective, f0) << warm;
-    EXPECT_EQ(r.message.find("warm-start") != std::string::npos, warm) << r.message;
-  }
-  Options bold;
-  bold.solver = SolverKind::kSvrg;
-  bold.step = 50.0;  // the warm epoch raises F: back to w = 0 with half the step
-  bold.f_star = ref.objective;
-  bold.target_subopt = 1e-9;
-  bold.max_epochs = 800;
-  const Result r = Solve(d, p, bold);
   EXPECT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
   EXPECT_EQ(r.message.find("(halved 0 times)"), std::string::npos) << r.message;
 }
