@@ -55,6 +55,10 @@ struct SparsifyOptions {
   int qsgd_levels = 4;         // qsgd: s >= 1
 };
 
+// Upper bounds of AsyncOptions::lock_stripe and ::conflict_sample.
+inline constexpr int kMaxLockStripe = 1 << 20;
+inline constexpr int kMaxConflictSample = 1 << 20;
+
 // Options of the asynchronous solvers (hogwild, svrg).
 struct AsyncOptions {
   WritePolicy write = WritePolicy::kWild;
@@ -63,11 +67,13 @@ struct AsyncOptions {
   double step_decay = 1.0;       // hogwild: step *= step_decay after every epoch, in (0, 1]
   bool with_replacement = false; // sample rows with replacement instead of per-epoch permutations
   double svrg_inner_epochs = 1.0;  // svrg: inner-loop length in epochs (> 0)
-  // hogwild, kWild: look for conflicts on one update in N and count each one
-  // found N times, so `conflicts` is an estimate (1 = every update, exact).
-  // The look keeps each value the margin read and compares it with the value
-  // it overwrites; on every update it cost about 7% of 2-thread throughput.
-  int conflict_sample = 16;      // >= 1
+  // hogwild, kWild, one row per update: look for conflicts on one update in
+  // N and count each one found N times, so `conflicts` is an estimate (1 =
+  // every update, exact). The look keeps each value the margin read and
+  // compares it with the value it overwrites; on every update it cost about
+  // 7% of 2-thread throughput. The update itself is the same either way.
+  // (Mini-batches and svrg do not count kWild conflicts.)
+  int conflict_sample = 16;      // in [1, kMaxConflictSample]
 };
 
 // Options of the master/worker solvers (soda, dave-pg): M = Options::threads

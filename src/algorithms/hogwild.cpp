@@ -146,8 +146,10 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   const double l2 = problem.l2;
   const auto wr = w.access<P>();
   // kWild looks for conflicts on one update in conflict_sample
-  // (kernels::ConflictSampler); the others, and every update of a lone
-  // worker, take the plain two-pass update.
+  // (kernels::ConflictSampler). Without a sparsifier or l1, the others and
+  // every update of a lone worker take the plain two-pass update; with one,
+  // an update that does not look still keeps the values it read (the
+  // gradient needs them) and skips only the compare in Write().
   bool look = false;
   if constexpr (P == WritePolicy::kWild) look = wk.sampler.Look();
   if constexpr (!kSparsify && (P == WritePolicy::kExclusive || P == WritePolicy::kWild)) {
@@ -162,19 +164,20 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   if constexpr (!kSparsify) {
     if (problem.l1 == 0.0 && (P == WritePolicy::kWild || P == WritePolicy::kAtomic)) {
       // kAtomic's hot path, and kWild's looking updates: gradient and write
-      // fused in one pass over the row.
+      // fused in one pass over the row. kWild writes what PlainUpdate writes
+      // (the l2 term on the value it overwrites), so looking changes what is
+      // counted, not what is computed.
       std::int64_t conflicts = 0;  // in a register, not the counters' line
       const double* inv = inv_freq.data();
       for (std::int32_t k = 0; k < row.nnz; ++k) {
         const auto j = static_cast<std::size_t>(row.index[k]);
-        const double read = seen[k];
-        const double delta = -step * (dloss * row.value[k] + l2 * read * inv[j]);
         if constexpr (P == WritePolicy::kAtomic) {
+          const double delta = -step * (dloss * row.value[k] + l2 * seen[k] * inv[j]);
           conflicts += wr.AtomicUpdate(j, [delta](double old) { return old + delta; });
         } else {
           const double now = wr.Load(j);
-          conflicts += now != read;  // written by another thread since our read
-          wr.Store(j, now + delta);
+          conflicts += now != seen[k];  // written by another thread since our read
+          wr.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv[j]));
         }
       }
       if constexpr (P == WritePolicy::kWild) conflicts = wk.sampler.Scale(conflicts);
