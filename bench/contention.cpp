@@ -485,9 +485,9 @@ int Main(int argc, char** argv) {
   }
   const std::int64_t conflict_sample =
       args.Int("conflict-sample", asyncopt::AsyncOptions{}.conflict_sample);
-  if (conflict_sample < 1 || conflict_sample > (1 << 20)) {
-    throw std::runtime_error("--conflict-sample " + std::to_string(conflict_sample) +
-                             ": must be in [1, 1048576]");
+  if (conflict_sample < 1 || conflict_sample > asyncopt::kMaxConflictSample) {
+    throw std::runtime_error("--conflict-sample " + std::to_string(conflict_sample) + ": must be in [1, " +
+                             std::to_string(asyncopt::kMaxConflictSample) + "]");
   }
   const double ttt_max_seconds = args.Num("ttt-max-seconds", 5.0);
   const int ttt_max_epochs = static_cast<int>(args.Int("ttt-max-epochs", 200));

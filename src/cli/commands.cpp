@@ -109,7 +109,7 @@ void AddSolver(po::options_description& all) {
       ("step-decay", po::value<double>()->default_value(d.async.step_decay), "hogwild: step *= this after every epoch, in (0, 1]")
       ("with-replacement", po::value<bool>()->default_value(d.async.with_replacement)->implicit_value(true), "sample rows with replacement instead of per-epoch permutations")
       ("svrg-inner-epochs", po::value<double>()->default_value(d.async.svrg_inner_epochs), "svrg: inner-loop length in epochs (> 0)")
-      ("conflict-sample", po::value<int>()->default_value(d.async.conflict_sample), "hogwild --write wild: look for conflicts on one update in N and count each N times (1 = every update, an exact count; in [1, 1048576])");
+      ("conflict-sample", po::value<int>()->default_value(d.async.conflict_sample), "hogwild --write wild: look for conflicts on one update in N and count each N times (1 = every update, an exact count; in [1, 1048576]); mini-batches and svrg count none");
   all.add(a);
   po::options_description sp("Gradient sparsification (Wangni et al. 2018)");
   sp.add_options()
@@ -420,8 +420,8 @@ int RunTrain(const std::vector<std::string>& argv) {
   options.async.batch_size = a.Get<int>("batch-size");
   options.async.lock_stripe = a.Get<int>("lock-stripe");
   if (const int stripe = options.async.lock_stripe;
-      stripe < 1 || (stripe & (stripe - 1)) != 0 || stripe > (1 << 20)) {
-    a.Invalid("lock-stripe", "a power of two in [1, 1048576]");
+      stripe < 1 || (stripe & (stripe - 1)) != 0 || stripe > kMaxLockStripe) {
+    a.Invalid("lock-stripe", "a power of two in [1, " + std::to_string(kMaxLockStripe) + "]");
   }
   CheckUnitInterval(a, "step-decay", true, true);
   options.async.step_decay = a.Get<double>("step-decay");
@@ -429,8 +429,8 @@ int RunTrain(const std::vector<std::string>& argv) {
   CheckPositive(a, "svrg-inner-epochs");
   options.async.svrg_inner_epochs = a.Get<double>("svrg-inner-epochs");
   options.async.conflict_sample = a.Get<int>("conflict-sample");
-  if (const int n = options.async.conflict_sample; n < 1 || n > (1 << 20)) {
-    a.Invalid("conflict-sample", "an integer in [1, 1048576]");
+  if (const int n = options.async.conflict_sample; n < 1 || n > kMaxConflictSample) {
+    a.Invalid("conflict-sample", "an integer in [1, " + std::to_string(kMaxConflictSample) + "]");
   }
   if (!Parse(a.Get<std::string>("sparsifier"), &options.sparsify.kind)) {
     a.Invalid("sparsifier", "none | uniform | gspar | gspar-exact | topk | qsgd");

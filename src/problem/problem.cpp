@@ -142,7 +142,7 @@ double LossDerivativesAndGradient(const Dataset& data, Loss loss, std::span<cons
       1, std::min({kMaxGradientBlocks, m / kGradientRowsPerBlock,
                    kPartialBudget / std::max<std::int64_t>(d, 1)}));
   if (blocks == 1) {
-    // One block (fewer than 2 x kGradientRowsPerBlock rows): its rows go
+    // One block (few rows, or a model too wide for two partials): its rows go
     // straight into grad, the same additions from the same 0.0 as a single
     // partial (and 0.0 + p == p: a sum started at +0.0 is never -0.0), so the
     // same bits, without a d-long buffer to allocate and fault in and a

@@ -92,16 +92,16 @@ bool Options::IsValid(std::string* error) const {
     return fail("batch_size = " + std::to_string(async.batch_size) + ": must be >= 1");
   }
   if (async.lock_stripe < 1 || (async.lock_stripe & (async.lock_stripe - 1)) != 0 ||
-      async.lock_stripe > (1 << 20)) {
+      async.lock_stripe > kMaxLockStripe) {
     return fail("lock_stripe = " + std::to_string(async.lock_stripe) +
-                ": must be a power of two in [1, 1048576]");
+                ": must be a power of two in [1, " + std::to_string(kMaxLockStripe) + "]");
   }
   if (!(async.step_decay > 0.0 && async.step_decay <= 1.0)) {
     return fail("step_decay = " + FormatValue(async.step_decay) + ": must be in (0, 1]");
   }
-  if (async.conflict_sample < 1 || async.conflict_sample > (1 << 20)) {
-    return fail("conflict_sample = " + std::to_string(async.conflict_sample) +
-                ": must be in [1, 1048576]");
+  if (async.conflict_sample < 1 || async.conflict_sample > kMaxConflictSample) {
+    return fail("conflict_sample = " + std::to_string(async.conflict_sample) + ": must be in [1, " +
+                std::to_string(kMaxConflictSample) + "]");
   }
   if (!(async.svrg_inner_epochs > 0.0) || !std::isfinite(async.svrg_inner_epochs)) {
     return fail("svrg_inner_epochs = " + FormatValue(async.svrg_inner_epochs) + ": must be > 0");
