@@ -67,6 +67,11 @@ struct AsyncOptions {
   double step_decay = 1.0;       // hogwild: step *= step_decay after every epoch, in (0, 1]
   bool with_replacement = false; // sample rows with replacement instead of per-epoch permutations
   double svrg_inner_epochs = 1.0;  // svrg: inner-loop length in epochs (> 0)
+  // Pin worker k to the k-th CPU the calling thread may use while the solver
+  // runs, when there are at least `threads` such CPUs (the calling thread is
+  // worker 0; its own mask is restored afterwards). Without it the scheduler
+  // may put two workers on one CPU for milliseconds after a barrier.
+  bool pin_workers = true;
   // hogwild, kWild, one row per update: look for conflicts on one update in
   // N and count each one found N times, so `conflicts` is an estimate (1 =
   // every update, exact). The look keeps each value the margin read and

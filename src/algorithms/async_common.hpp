@@ -5,7 +5,9 @@
 //    or a fraction of one). Between segments every worker waits at a
 //    std::barrier (blocking, not spinning) while one thread runs the
 //    `between` step: trace snapshot off the clock, stop decision, new
-//    permutation, SVRG reference point.
+//    permutation, SVRG reference point. With `pin_workers`, worker k runs on
+//    the k-th CPU the caller may use when there are enough of them
+//    (runtime/affinity.hpp), and the caller's mask is restored afterwards.
 //  * DataGeometry: per-feature inverse frequencies for the sparse
 //    reweighting of dense terms (l2, SVRG's full gradient), row norms and the
 //    default step sizes.
@@ -22,6 +24,7 @@
 #include <functional>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -34,6 +37,7 @@
 #include "kernels/losses.hpp"
 #include "kernels/shared_vector.hpp"
 #include "kernels/sparse_ops.hpp"
+#include "runtime/affinity.hpp"
 
 namespace asyncopt::algorithms {
 
@@ -46,8 +50,17 @@ class SegmentRunner {
   // work(worker, segment) runs on every worker; between(segment) runs on one
   // thread after all workers finished `segment` and returns false to stop.
   // Exceptions thrown by either are rethrown on the calling thread.
+  // pin_workers: pin worker k to the k-th allowed CPU if threads >= 2 and
+  // the caller may use at least `threads` CPUs (never oversubscribed ones).
   static void Run(int threads, const std::function<void(int, std::int64_t)>& work,
-                  const std::function<bool(std::int64_t)>& between) {
+                  const std::function<bool(std::int64_t)>& between, bool pin_workers = false) {
+    std::vector<int> cpus;
+    if (pin_workers && threads >= 2) {
+      cpus = runtime::AllowedCpus();
+      if (static_cast<int>(cpus.size()) < threads) cpus.clear();
+    }
+    std::optional<runtime::ScopedAffinity> restore;  // the caller is worker 0
+    if (!cpus.empty()) restore.emplace();
     std::atomic<bool> stop{false};
     std::int64_t segment = 0;  // written only in the completion step
     std::exception_ptr error;
@@ -67,6 +80,7 @@ class SegmentRunner {
     std::barrier sync(threads, completion);
     std::mutex error_mutex;
     auto body = [&](int worker) {
+      if (!cpus.empty()) runtime::PinCurrentThread(cpus[static_cast<std::size_t>(worker)]);
       while (!stop.load(std::memory_order_relaxed)) {
         try {
           work(worker, segment);

@@ -404,7 +404,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     return true;
   };
 
-  SegmentRunner::Run(threads, work, between);
+  SegmentRunner::Run(threads, work, between, options.async.pin_workers);
   totals = collect();
   w.Snapshot(snapshot);
   Result result;

@@ -227,7 +227,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   };
 
   plan();
-  SegmentRunner::Run(threads, work, between);
+  SegmentRunner::Run(threads, work, between, options.async.pin_workers);
   w.Snapshot(snapshot);
   Result result;
   result.message = "svrg, " + WriteLabel(options.async.write, options.threads) + ", step " +

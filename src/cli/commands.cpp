@@ -109,6 +109,7 @@ void AddSolver(po::options_description& all) {
       ("step-decay", po::value<double>()->default_value(d.async.step_decay), "hogwild: step *= this after every epoch, in (0, 1]")
       ("with-replacement", po::value<bool>()->default_value(d.async.with_replacement)->implicit_value(true), "sample rows with replacement instead of per-epoch permutations")
       ("svrg-inner-epochs", po::value<double>()->default_value(d.async.svrg_inner_epochs), "svrg: inner-loop length in epochs (> 0)")
+      ("pin-workers", po::value<bool>()->default_value(d.async.pin_workers)->implicit_value(true), "pin worker k to the k-th allowed CPU while the solver runs (only when there are at least --threads of them)")
       ("conflict-sample", po::value<int>()->default_value(d.async.conflict_sample), "hogwild --write wild: look for conflicts on one update in N and count each N times (1 = every update, an exact count; in [1, 1048576]); mini-batches and svrg count none");
   all.add(a);
   po::options_description sp("Gradient sparsification (Wangni et al. 2018)");
@@ -428,6 +429,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   options.async.with_replacement = a.Flag("with-replacement");
   CheckPositive(a, "svrg-inner-epochs");
   options.async.svrg_inner_epochs = a.Get<double>("svrg-inner-epochs");
+  options.async.pin_workers = a.Flag("pin-workers");
   options.async.conflict_sample = a.Get<int>("conflict-sample");
   if (const int n = options.async.conflict_sample; n < 1 || n > kMaxConflictSample) {
     a.Invalid("conflict-sample", "an integer in [1, " + std::to_string(kMaxConflictSample) + "]");

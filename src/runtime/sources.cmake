@@ -3,4 +3,5 @@ target_sources(asyncopt PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/enums.cpp
   ${CMAKE_CURRENT_LIST_DIR}/solve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tracer.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/model.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/model.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/affinity.cpp)

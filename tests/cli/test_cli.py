@@ -107,6 +107,10 @@ class ErrorTest(Workdir):
         self.assertUsageError(run("train", "--data", HEART, "--solver", "hogwild", "--threads", "2",
                                   "--conflict-sample", "0"), "'conflict-sample'", "'0'", "[1, 1048576]")
 
+    def test_pin_workers_must_be_a_boolean(self):
+        self.assertUsageError(run("train", "--data", HEART, "--solver", "hogwild", "--threads", "2",
+                                  "--pin-workers", "maybe"), "pin-workers", "'maybe'")
+
     def test_non_numeric_value(self):
         self.assertUsageError(run("train", "--data", HEART, "--l2", "abc"), "l2")
 
