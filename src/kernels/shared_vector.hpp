@@ -70,7 +70,6 @@ class ConflictSampler {
     return true;
   }
   std::int64_t Scale(std::int64_t found) const { return found * every_; }
-  std::int64_t every() const { return every_; }
 
  private:
   std::int64_t every_;
