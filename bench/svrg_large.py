@@ -33,6 +33,8 @@ import sys
 import time
 
 from bench_common import binary_version, git_commit, log, machine, write_report
+# Above this cache-line round trip (ns) the host placed the two vCPUs far apart.
+from contention import FAR_ROUND_TRIP_NS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHAPE = dict(rows=200000, dim=47236, nnz_per_row=75, zipf=1.0, seed=1)
@@ -52,11 +54,6 @@ def run(cmd):
 
 
 RCV1_PROXASAGA = {1e-3: 0.0030, 1e-6: 0.0065}  # seconds, one thread, quoted in the issue
-
-
-# A cache-line round trip between the two cores above this (ns) means the host
-# placed the vCPUs far apart (as in bench/contention.py).
-FAR_ROUND_TRIP_NS = 200
 
 
 def round_trip(a):
