@@ -64,6 +64,16 @@ Dataset ParseLibsvm(std::string_view text, const std::string& name,
 // Writes LIBSVM text (labels as +1/-1, values with round-trip precision).
 void WriteLibsvm(const Dataset& data, const std::string& path);
 
+// Checks a Dataset built in memory, in O(nnz): row_ptr has num_rows + 1
+// entries, starts at 0, never decreases and ends at nnz; col_index and
+// values have nnz entries; every column index lies in [0, num_cols) and the
+// indices of each row strictly increase; every value is finite and no row's
+// squared norm overflows; labels has num_rows entries, each -1 or +1 (the
+// reader's mapping; see ReadOptions). Throws Error(kInvalidInput) naming the
+// first row at fault (0-based, as in row(i)) and the offending entry. Solve
+// and SolveReference call it before any work.
+void ValidateDataset(const Dataset& data);
+
 // 64-bit hash of the matrix and labels (not of the file bytes): two files
 // that parse to the same data have the same hash. Printed as 16 hex digits.
 std::uint64_t ContentHash(const Dataset& data);

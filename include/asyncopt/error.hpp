@@ -16,6 +16,8 @@ enum class ErrorKind {
   kInvalidOption,  // option/key with a value outside its allowed range
   kIo,             // a file cannot be opened, read or written
   kUnsupported,    // a valid request this build/solver cannot serve
+  kResource,       // the machine cannot provide what the run needs: threads, memory
+                   // (the message names the resource, the amount asked for and what to do)
 };
 
 class Error : public std::runtime_error {

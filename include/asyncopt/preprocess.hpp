@@ -14,24 +14,43 @@ struct Preprocessing {
   bool normalize_rows = false; // x_i /= ||x_i||_2 (after scaling)
   double bias = -1.0;          // > 0: append a constant feature of this value
                                // (LIBLINEAR's -B); <= 0: none
-  // Short description for summaries and cache keys, e.g. "maxabs+rownorm+bias=1".
+  // Train on the features that occur only: column c of the training data is
+  // the c-th feature index that occurs in it (ascending), so no array of the
+  // full width d is allocated by a solver. For very wide, sparse data (hashed
+  // features, d up to 2^31 - 1). The optimum is the same (a feature that
+  // never occurs has weight 0 at the optimum of every problem here); a model
+  // maps back to the raw indices (MakeLinearModel). Applied first.
+  bool compact_columns = false;
+  // Short description for summaries and cache keys, e.g.
+  // "compact+maxabs+rownorm+bias=1".
   std::string Describe() const;
 };
 
 // What Apply() did, so a model can be mapped back to the raw feature space.
 struct PreprocessingRecord {
-  std::vector<double> column_scale;  // empty when not scaled; else x_ij' = x_ij / column_scale[j]
+  // Empty when not scaled; else x_ij' = x_ij / column_scale[j] (j a training
+  // column, after compaction).
+  std::vector<double> column_scale;
   bool normalized_rows = false;
   double bias = -1.0;
   // Training width before the bias column: where ApplyRecord puts the bias
   // feature of other data (0: use column_scale.size(), else the data's width).
   std::int32_t num_cols = 0;
+  // Compacted: training column c is raw feature original_column[c] (0-based,
+  // ascending); empty when not compacted. Other data (ApplyRecord) keeps only
+  // these features.
+  std::vector<std::int32_t> original_column;
+  // Width of the raw data before any preprocessing (the largest feature
+  // index): the model's feature count in the raw space.
+  std::int32_t raw_num_cols = 0;
 };
 
-// Applies `prep` in place (scale, then row normalisation, then bias column).
+// Applies `prep` in place (compaction, scale, then row normalisation, then
+// bias column).
 PreprocessingRecord Apply(const Preprocessing& prep, Dataset& data);
 
-// Applies a training set's record to other data (test set): same column
+// Applies a training set's record to other data (test set): the same
+// compaction (features the training data lacked are dropped), the same column
 // scale (features beyond the training width are left as read), same row
 // normalisation, same bias. With a bias, the bias feature goes to index
 // record.num_cols as in training, so features at or beyond the training width

@@ -55,14 +55,20 @@ struct SparsifyOptions {
   int qsgd_levels = 4;         // qsgd: s >= 1
 };
 
-// Upper bounds of AsyncOptions::lock_stripe and ::conflict_sample.
+// Upper bounds of AsyncOptions::lock_stripe, ::conflict_sample, ::batch_size
+// and Options::threads.
 inline constexpr int kMaxLockStripe = 1 << 20;
 inline constexpr int kMaxConflictSample = 1 << 20;
+inline constexpr int kMaxBatchSize = 4096;
+// Threads a run may ask for: far above any core count this library is for
+// (oversubscribed runs are legitimate experiments), far below what makes
+// thread creation itself the bottleneck. soda and dave-pg add a master.
+inline constexpr int kMaxThreads = 1024;
 
 // Options of the asynchronous solvers (hogwild, svrg).
 struct AsyncOptions {
   WritePolicy write = WritePolicy::kWild;
-  int batch_size = 1;            // rows per stochastic gradient (hogwild), >= 1
+  int batch_size = 1;            // rows per stochastic gradient (hogwild), in [1, kMaxBatchSize]
   int lock_stripe = 1;           // kLocked: coordinates per lock, a power of two (1 = one per coordinate)
   double step_decay = 1.0;       // hogwild: step *= step_decay after every epoch, in (0, 1]
   bool with_replacement = false; // sample rows with replacement instead of per-epoch permutations
@@ -121,13 +127,14 @@ std::vector<std::string> AllNames(Loss);
 std::vector<std::string> AllNames(WritePolicy);
 std::vector<std::string> AllNames(SparsifierKind);
 
-// One row of the trace CSV. Fields a solver does not produce stay 0.
+// One row of the trace CSV. Fields a solver does not produce stay 0;
+// suboptimality is NaN (an empty CSV field) when f* is unknown.
 struct TracePoint {
   double seconds = 0.0;      // solver clock: excludes objective evaluation
   double epoch = 0.0;        // passes over the data (fractional)
   std::int64_t updates = 0;  // rows whose gradient was computed so far
   double objective = 0.0;
-  double suboptimality = 0.0;  // (F - f*) / f*, 0 when f* unknown
+  double suboptimality = std::numeric_limits<double>::quiet_NaN();  // (F - f*) / |f*|; NaN when f* is unknown
   std::int64_t nnz_w = 0;
   std::int64_t exchanges = 0;
   std::int64_t coords_sent = 0;
@@ -141,7 +148,7 @@ struct TracePoint {
 
 struct Options {
   SolverKind solver = SolverKind::kReference;
-  int threads = 1;             // worker threads, >= 1
+  int threads = 1;             // worker threads, in [1, kMaxThreads]
   std::uint64_t seed = 1;
   double step = 0.0;           // > 0, or 0 = solver's default rule
   int max_epochs = 100;        // >= 1
@@ -155,6 +162,13 @@ struct Options {
   // A known minimiser (optional, size num_cols). Its support defines the
   // identification epoch reported by soda and dave-pg.
   std::vector<double> reference_w;
+  // Warm start (optional, size num_cols, finite): every solver starts from
+  // this point instead of w = 0, and the trace's first point (epoch 0) is
+  // F(initial_w). Resume a stopped run from its Result::w, follow a
+  // regularisation path, or retrain on new data. Epoch counts and step
+  // schedules (hogwild's --step-decay) start over. soda and dave-pg start
+  // every worker's local iterate at the point whose prox is initial_w.
+  std::vector<double> initial_w;
   const std::atomic<bool>* stop = nullptr;  // external stop request (Ctrl-C)
   // Called (on the calling thread, off the solver clock) for every trace
   // point as it is produced; may be empty.

@@ -38,6 +38,7 @@
 #include "kernels/shared_vector.hpp"
 #include "kernels/sparse_ops.hpp"
 #include "runtime/affinity.hpp"
+#include "runtime/threads.hpp"
 
 namespace asyncopt::algorithms {
 
@@ -49,7 +50,8 @@ class SegmentRunner {
  public:
   // work(worker, segment) runs on every worker; between(segment) runs on one
   // thread after all workers finished `segment` and returns false to stop.
-  // Exceptions thrown by either are rethrown on the calling thread.
+  // Exceptions thrown by either are rethrown on the calling thread. When a
+  // thread cannot be created, throws Error(kResource) and runs nothing.
   // pin_workers: pin worker k to the k-th allowed CPU if threads >= 2 and
   // the caller may use at least `threads` CPUs (never oversubscribed ones).
   static void Run(int threads, const std::function<void(int, std::int64_t)>& work,
@@ -92,11 +94,12 @@ class SegmentRunner {
       }
     };
     {
-      std::vector<std::jthread> helpers;
-      helpers.reserve(static_cast<std::size_t>(threads - 1));
-      for (int t = 1; t < threads; ++t) helpers.emplace_back(body, t);
+      // Every helper exists before any worker reaches the barrier: if one
+      // cannot be created, Error(kResource) leaves here and nobody waits.
+      runtime::StartedThreads helpers(
+          threads - 1, [&](int k) { body(k + 1); }, "worker", threads);
       body(0);
-    }  // jthreads join here
+    }  // the helpers join here
     if (error) std::rethrow_exception(error);
   }
 };

@@ -24,7 +24,7 @@ using kernels::SparsifierConfig;
 using kernels::WritePolicy;
 
 constexpr std::int64_t kStopCheckEvery = 256;
-constexpr int kMaxBatchOnStack = 4096;  // largest mini-batch (validated in RunHogwild)
+constexpr int kMaxBatchOnStack = kMaxBatchSize;  // largest mini-batch (Options::IsValid)
 
 // Worker-private state: RNG, sparsifier, scratch buffers, padded counters.
 struct Worker {
@@ -434,12 +434,24 @@ double HogwildDefaultStep(const Dataset& data, const Problem& problem) {
   return denom > 0.0 ? 1.0 / denom : 1.0;
 }
 
-Result RunHogwild(const Dataset& data, const Problem& problem, const Options& options) {
-  if (options.async.batch_size > kMaxBatchOnStack) {
-    throw Error(ErrorKind::kInvalidOption, "batch_size = " + std::to_string(options.async.batch_size) +
-                                               ": hogwild allows at most " +
-                                               std::to_string(kMaxBatchOnStack));
+double HogwildMemoryBytes(const Dataset& data, const Options& options) {
+  const double d = data.num_cols, m = static_cast<double>(data.num_rows);
+  const double threads = options.threads;
+  // w; the snapshot, the tracer's last finite iterate and Result::w; the
+  // feature counts and inverse frequencies (twice while the default step is
+  // computed); the row order.
+  double bytes = 8.0 * d + 3.0 * 8.0 * d + 2.0 * 16.0 * d + 8.0 * m;
+  if (options.async.write == asyncopt::WritePolicy::kLocked && options.threads > 1) {
+    bytes += 8.0 * d / options.async.lock_stripe;  // one lock word per stripe
   }
+  if (options.async.batch_size > 1) bytes += threads * 9.0 * d;  // dense batch accumulators
+  if (options.sparsify.kind == SparsifierKind::kTopK && options.sparsify.error_feedback) {
+    bytes += threads * 8.0 * d;  // error-feedback residuals
+  }
+  return bytes;
+}
+
+Result RunHogwild(const Dataset& data, const Problem& problem, const Options& options) {
   return kernels::DispatchLoss(problem.loss, [&](auto loss) {
     return DispatchPolicy<decltype(loss)>(data, problem, options);
   });

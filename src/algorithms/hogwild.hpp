@@ -25,4 +25,9 @@ Result RunHogwild(const Dataset& data, const Problem& problem, const Options& op
 // Default constant step: 1 / (c max_i ||x_i||^2 + l2 max_j m/n_j).
 double HogwildDefaultStep(const Dataset& data, const Problem& problem);
 
+// Bytes a run allocates beyond the data (model, snapshots, per-feature
+// statistics, per-worker buffers, the row order), for the memory check
+// Solve makes before any of it is allocated.
+double HogwildMemoryBytes(const Dataset& data, const Options& options);
+
 }  // namespace asyncopt::algorithms

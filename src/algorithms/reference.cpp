@@ -1471,6 +1471,12 @@ double OptimalityGapBound(const Dataset& data, const Problem& problem, std::span
   });
 }
 
+double ReferenceMemoryBytes(const Dataset& data) {
+  const double d = data.num_cols, m = static_cast<double>(data.num_rows);
+  const double dense = data.num_cols <= DenseNewtonSystem::kMaxDim ? 2.0 * 8.0 * d * d : 0.0;
+  return 12.0 * 8.0 * d + 8.0 * 8.0 * m + 12.0 * static_cast<double>(data.nnz()) + 8.0 * d + dense;
+}
+
 }  // namespace detail
 
 ReferenceResult SolveReference(const Dataset& data, const Problem& problem,

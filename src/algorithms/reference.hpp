@@ -33,4 +33,9 @@ ColumnMatrix ToColumns(const Dataset& data);
 double OptimalityGapBound(const Dataset& data, const Problem& problem,
                           std::span<const double> w, int threads = 0);
 
+// Bytes SolveReference allocates beyond the data: about a dozen vectors of
+// d and eight of m, the column-major copy of the matrix, a dense Hessian
+// for small d (the memory check Solve makes before a run).
+double ReferenceMemoryBytes(const Dataset& data);
+
 }  // namespace asyncopt::detail

@@ -24,6 +24,7 @@
 #include "kernels/mailbox.hpp"
 #include "kernels/mask.hpp"
 #include "kernels/prox.hpp"
+#include "runtime/threads.hpp"
 #include "runtime/tracer.hpp"
 
 namespace asyncopt::algorithms {
@@ -45,6 +46,9 @@ constexpr int kRefreshEvery = 64;
 // stale copies the estimate is not monotone (rises of 1e-5 relative are
 // common on runs that converge), while a diverging run rises without bound.
 constexpr double kRiseTolerance = 1e-2;
+// The longest the master waits for messages or sleeps (an injected delay)
+// before it looks at the stop request and the time limit again.
+constexpr std::chrono::milliseconds kPoll{20};
 
 // Coding length of a message of n (index, value) pairs over d coordinates:
 // sparse 32-bit index + 64-bit value, or dense 64-bit values, whichever is
@@ -122,9 +126,21 @@ struct Shared {
   std::atomic<bool> failed{false};
   std::mutex error_mutex;
   std::exception_ptr error;
-  // Injected worker delays sleep here, so a stop wakes them at once.
+  // Injected delays (workers' and the master's) sleep here, so a stop
+  // wakes them at once.
   std::mutex sleep_mutex;
   std::condition_variable sleep_cv;
+  // Rows whose gradients the workers computed (every local step counts a
+  // pass over the shard), and the run's budget, max_epochs x m: a worker
+  // takes no further local step once it is spent, so --local-steps cannot
+  // carry a run past --max-epochs.
+  std::atomic<std::int64_t> rows_computed{0};
+  std::int64_t row_budget = std::numeric_limits<std::int64_t>::max();
+
+  // Counts n rows; false when the budget was already spent.
+  bool TakeRows(std::int64_t n) {
+    return rows_computed.fetch_add(n, std::memory_order_relaxed) < row_budget;
+  }
 
   void BeginStop() {
     {
@@ -183,8 +199,8 @@ class Worker {
       if (!dead && !shared.stopping.load(std::memory_order_relaxed)) {
         try {
           const Clock::time_point t0 = Clock::now();
-          Step(msg);
-          if (delay_factor_ > 1.0) {
+          const bool stepped = Step(msg, shared);
+          if (stepped && delay_factor_ > 1.0) {
             SleepInjected(std::chrono::duration_cast<Clock::duration>((Clock::now() - t0) *
                                                                       (delay_factor_ - 1.0)),
                           shared);
@@ -386,12 +402,17 @@ class Worker {
     return g * inv_n_ + l2_ * wj;
   }
 
-  void Step(Message& msg) {
+  // One exchange's work into `msg`. Returns false when the run began to stop
+  // during the local steps: the step is abandoned (w_i unchanged, an empty
+  // message), so a stop takes effect within one local step however large
+  // --local-steps is. A trace point (the gate) or a spent row budget ends
+  // the local steps early instead; the final gradient step is always taken.
+  bool Step(Message& msg, Shared& shared) {
     if (since_refresh_ >= kRefreshEvery) RefreshMargins();
     ++since_refresh_;
     msg.local_objective = loss_sum_ * inv_n_ + 0.5 * l2_ * reg_sq_ + l1_ * reg_abs_;
     msg.copy_exchange = copy_exchange_;
-    msg.rows = n_ * local_steps_;
+    msg.rows = n_;  // the final gradient step; local steps add theirs
 
     // The mask: supp(w) plus each zero coordinate with probability p.
     mask_.assign(support_.members().begin(), support_.members().end());
@@ -421,6 +442,14 @@ class Worker {
       step_.resize(mask_.size());
       const double threshold = gamma_ * l1_;
       for (int t = 0; t + 1 < local_steps_; ++t) {
+        if (shared.stopping.load(std::memory_order_relaxed)) {
+          ++stamp_;  // derivatives cached at z_local_ are not z_'s
+          msg.rows = 0;
+          msg.mask_size = 0;
+          return false;
+        }
+        if (shared.gate.load(std::memory_order_acquire) != 0 || !shared.TakeRows(n_)) break;
+        msg.rows += n_;
         PrepareDerivatives(z_local_);
         for (std::size_t k = 0; k < mask_.size(); ++k) {
           const auto ju = static_cast<std::size_t>(mask_[k]);
@@ -456,6 +485,8 @@ class Worker {
       }
     }
     if (local_steps_ > 1) ++stamp_;  // derivatives cached at z_local_ are not z_'s
+    shared.rows_computed.fetch_add(n_, std::memory_order_relaxed);
+    return true;
   }
 
   const Dataset& data_;
@@ -898,6 +929,11 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   }
 
   Shared shared;
+  {
+    const std::int64_t m = data.num_rows;
+    const std::int64_t limit = std::numeric_limits<std::int64_t>::max() / std::max<std::int64_t>(m, 1);
+    if (options.max_epochs < limit) shared.row_budget = options.max_epochs * m;
+  }
   std::vector<std::unique_ptr<Message>> messages;
   std::vector<std::unique_ptr<Worker<L>>> worker_state;
   for (int i = 0; i < workers; ++i) {
@@ -921,15 +957,39 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   // flight are applied afterwards (the protocol loses none) and counted in
   // the communication totals, but do not change the returned w.
   std::vector<double> final_w;
+  std::optional<runtime::Counters> final_counters;  // the rows and epochs of final_w
   auto begin_stop = [&](Status status) noexcept {
     if (!verdict) verdict = status;
     if (shared.stopping.load(std::memory_order_relaxed)) return;
+    final_counters = master.counters();
     try {
       final_w = master.w();
     } catch (...) {  // out of memory: fall back to the state at the end
       final_w.clear();
+      final_counters.reset();
     }
     shared.BeginStop();
+  };
+  // Stop request and time limit, looked at between batches of messages and
+  // at least every kPoll while the master waits or sleeps.
+  auto check_limits = [&]() {
+    if (shared.stopping.load(std::memory_order_relaxed)) return;
+    if (auto limit = tracer.CheckLimits()) begin_stop(*limit);
+  };
+  // The master's injected delay: sleeps `duration` unless the run stops.
+  auto master_sleep = [&](Clock::duration duration) {
+    const Clock::time_point until = Clock::now() + duration;
+    while (!shared.stopping.load(std::memory_order_relaxed)) {
+      const Clock::time_point now = Clock::now();
+      if (now >= until) break;
+      {
+        std::unique_lock<std::mutex> lock(shared.sleep_mutex);
+        shared.sleep_cv.wait_for(lock, std::min<Clock::duration>(until - now, kPoll), [&] {
+          return shared.stopping.load(std::memory_order_relaxed);
+        });
+      }
+      check_limits();
+    }
   };
   // The next epoch count at which to trace (closed form: no loop that a tiny
   // spacing could stall).
@@ -972,28 +1032,24 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   };
 
   {
-    std::vector<std::jthread> threads;
-    threads.reserve(static_cast<std::size_t>(workers));
-    int started = 0;
-    try {
-      for (int i = 0; i < workers; ++i) {
-        threads.emplace_back([&, i] {
+    // Every worker exists before any runs: if one cannot be created,
+    // Error(kResource) leaves here and no thread waits for it.
+    runtime::StartedThreads threads(
+        workers,
+        [&](int i) {
           worker_state[static_cast<std::size_t>(i)]->Run(*messages[static_cast<std::size_t>(i)],
                                                          shared);
-        });
-        ++started;
-      }
-    } catch (...) {  // could not start every worker: stop those that run
-      master_error = std::current_exception();
-      begin_stop(Status::kInterrupted);
-    }
+        },
+        "worker", workers + 1);
     int stopped = 0;
     Message* pending = nullptr;  // taken from the mailbox, not yet replied to
-    while (stopped < started) {
+    while (stopped < workers) {
       try {
         pending = shared.mailbox.TakeAll();
         if (pending == nullptr) {
-          shared.mailbox.WaitNonEmpty();
+          // Every worker may be busy or asleep for long (injected delays,
+          // many local steps): wake up to honour a stop or the time limit.
+          if (!shared.mailbox.WaitNonEmptyFor(kPoll)) check_limits();
           continue;
         }
         // Apply the whole batch, decide whether the run goes on, then reply:
@@ -1032,7 +1088,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
         busy += Clock::now() - t1;
         busy_seconds += std::chrono::duration<double>(busy).count();
         if (dist.master_delay > 1.0) {
-          std::this_thread::sleep_for(busy * (dist.master_delay - 1.0));
+          master_sleep(std::chrono::duration_cast<Clock::duration>(busy * (dist.master_delay - 1.0)));
         }
       } catch (...) {
         // Any error on the master (out of memory, a throwing trace callback):
@@ -1088,7 +1144,14 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
                    std::to_string(dist.local_steps) + ", gamma " + std::to_string(gamma) +
                    (smoothness > 0.0 ? " = 2/(mu+L), L " + std::to_string(smoothness) : "") +
                    ", restarts " + std::to_string(master.restarts());
-  tracer.Finish(verdict.value_or(Status::kMaxEpochs), final_w, counters(), &result);
+  // Rows and epochs are those of the returned point (the stop decision);
+  // the communication totals include the messages applied after it.
+  runtime::Counters totals = counters();
+  if (final_counters && !master.restarts_exhausted()) {
+    totals.updates = final_counters->updates;
+    totals.epoch = final_counters->epoch;
+  }
+  tracer.Finish(verdict.value_or(Status::kMaxEpochs), final_w, totals, &result);
   return result;
 }
 
@@ -1150,6 +1213,18 @@ double ShardSmoothness(const Dataset& data, const Problem& problem,
     if (settled) break;
   }
   return CurvatureBound(problem.loss) * lambda * 1.01 + problem.l2;
+}
+
+double SodaMemoryBytes(const Dataset& data, const Options& options) {
+  const double d = data.num_cols, m = static_cast<double>(data.num_rows);
+  const double workers = options.threads;
+  // Per worker: the shard's column index (d + 1 offsets), its copy of w and
+  // w_i, the support set (two int32 arrays), about seven doubles per row of
+  // the shard. Every nonzero once more in the column-major shards. The
+  // master: w_bar, w, the good point, recency list (tick, two links), two
+  // copy-on-write slots (value and mark), the marks; Tracer and Result.
+  return workers * (8.0 * d + 16.0 * d + 8.0 * d) + 7.0 * 8.0 * m + 12.0 * static_cast<double>(data.nnz()) +
+         (3.0 * 8.0 + 16.0 + 2.0 * 16.0 + 2.0) * d + 3.0 * 8.0 * d;
 }
 
 Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,

@@ -57,6 +57,11 @@ struct SodaAudit {
 Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,
                SodaAudit* audit = nullptr);
 
+// Bytes a run allocates beyond the data: every worker keeps its shard by
+// columns (an index array of d + 1 entries) and two copies of w, the master
+// several d-long arrays (see HogwildMemoryBytes).
+double SodaMemoryBytes(const Dataset& data, const Options& options);
+
 // Smoothness of the shard loss f_i(w) = (1/|S|) sum_{r in S} loss(x_r.w):
 // c * lambda_max(X_S^T X_S) / |S| by power iteration (an estimate from below,
 // returned with a 1% margin), plus l2.

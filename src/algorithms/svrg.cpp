@@ -252,6 +252,17 @@ double SvrgDefaultStep(const Dataset& data, const Problem& problem) {
   return lipschitz > 0.0 ? 1.0 / (3.0 * lipschitz) : 1.0;
 }
 
+double SvrgMemoryBytes(const Dataset& data, const Options& options) {
+  (void)options;
+  const double d = data.num_cols, m = static_cast<double>(data.num_rows);
+  // w, snapshot, last finite iterate, Result::w; feature statistics (twice
+  // while the default step is computed); the anchor and its candidate
+  // (mu, scaled mu, anchor w, candidate mu; a derivative per row, twice);
+  // the row order; the full gradient's block partials (at most 2^24 doubles).
+  return 4.0 * 8.0 * d + 2.0 * 16.0 * d + 4.0 * 8.0 * d + 2.0 * 8.0 * m + 8.0 * m +
+         8.0 * std::min(16.0 * d, 16777216.0);
+}
+
 Result RunSvrg(const Dataset& data, const Problem& problem, const Options& options) {
   if (problem.loss == Loss::kHinge) {
     throw Error(ErrorKind::kUnsupported,

@@ -30,4 +30,7 @@ Result RunSvrg(const Dataset& data, const Problem& problem, const Options& optio
 // safeguard halves the step whenever F rises between reference points.
 double SvrgDefaultStep(const Dataset& data, const Problem& problem);
 
+// Bytes a run allocates beyond the data (see HogwildMemoryBytes).
+double SvrgMemoryBytes(const Dataset& data, const Options& options);
+
 }  // namespace asyncopt::algorithms

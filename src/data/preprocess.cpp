@@ -35,6 +35,15 @@ std::int32_t CoveredWidth(const Dataset& data) {
   return width;
 }
 
+// The training column of raw feature j: j itself, or its position among
+// the record's original columns (-1 when the training data lacked it).
+std::int32_t TrainingColumn(const PreprocessingRecord& record, std::int32_t j) {
+  if (record.original_column.empty()) return j;
+  const auto& cols = record.original_column;
+  const auto it = std::lower_bound(cols.begin(), cols.end(), j);
+  return (it != cols.end() && *it == j) ? static_cast<std::int32_t>(it - cols.begin()) : -1;
+}
+
 // l2 norm of v[0..n) without overflow or underflow in the squares.
 double ScaledNorm(const double* v, std::int64_t n) {
   double largest = 0.0;
@@ -110,6 +119,7 @@ std::string Preprocessing::Describe() const {
     if (!text.empty()) text += '+';
     text += part;
   };
+  if (compact_columns) add("compact");
   if (scale_maxabs) add("maxabs");
   if (normalize_rows) add("rownorm");
   if (bias > 0) add("bias=" + data::ShortestDouble(bias));
@@ -119,13 +129,23 @@ std::string Preprocessing::Describe() const {
 PreprocessingRecord Apply(const Preprocessing& prep, Dataset& data) {
   CheckBias(prep.bias, "Preprocessing");
   PreprocessingRecord record;
-  record.num_cols = CoveredWidth(data);
+  record.raw_num_cols = CoveredWidth(data);
+  record.num_cols = record.raw_num_cols;
   data.num_cols = record.num_cols;
+  if (prep.compact_columns) {
+    // The features that occur, by sorting the indices: memory O(nnz), never
+    // O(d).
+    std::vector<std::int32_t> used(data.col_index.begin(), data.col_index.end());
+    std::sort(used.begin(), used.end());
+    used.erase(std::unique(used.begin(), used.end()), used.end());
+    record.original_column = std::move(used);
+    record.num_cols = static_cast<std::int32_t>(record.original_column.size());
+  }
   if (prep.scale_maxabs) {
     // Columns without a nonzero keep scale 1, so the record stays invertible.
     std::vector<double> largest(static_cast<std::size_t>(record.num_cols), 0.0);
     for (std::size_t k = 0; k < data.col_index.size(); ++k) {
-      double& m = largest[static_cast<std::size_t>(data.col_index[k])];
+      double& m = largest[static_cast<std::size_t>(TrainingColumn(record, data.col_index[k]))];
       m = std::max(m, std::fabs(data.values[k]));
     }
     for (double& m : largest) {
@@ -159,8 +179,9 @@ void ApplyRecord(const PreprocessingRecord& record, Dataset& data) {
     const std::int64_t end = data.row_ptr[r + 1];
     const std::int64_t row_start = out;
     for (std::int64_t k = begin; k < end; ++k) {
-      const std::int32_t j = data.col_index[static_cast<std::size_t>(k)];
+      const std::int32_t j = TrainingColumn(record, data.col_index[static_cast<std::size_t>(k)]);
       double v = data.values[static_cast<std::size_t>(k)];
+      if (j < 0) continue;  // compacted away: the model has no weight for it
       if (with_bias && j >= width) continue;
       if (j < scaled_cols) v /= record.column_scale[static_cast<std::size_t>(j)];
       if (v == 0.0) continue;
@@ -191,6 +212,8 @@ void ApplyRecord(const PreprocessingRecord& record, Dataset& data) {
   data.values.resize(static_cast<std::size_t>(out));
   if (with_bias) {
     AppendBiasColumn(data, width, record.bias);
+  } else if (!record.original_column.empty()) {
+    data.num_cols = width;  // every kept index maps below it
   } else {
     data.num_cols = std::max(data.num_cols, CoveredWidth(data));
   }

@@ -2,7 +2,8 @@
 target_sources(asyncopt PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/preprocess.cpp
   ${CMAKE_CURRENT_LIST_DIR}/stats.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/generate.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/generate.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/validate.cpp)
 # data/random.hpp promises the same bits on every platform: no fused
 # multiply-add may change a rounding in the files that use it.
 set_source_files_properties(

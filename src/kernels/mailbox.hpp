@@ -6,7 +6,9 @@
 //    consumer takes the whole list at once with one exchange and restores
 //    arrival order. Because the consumer never pops a single node, the ABA
 //    problem of Treiber's pop cannot arise. An empty mailbox blocks the
-//    consumer in std::atomic::wait (a futex on Linux), never in a spin.
+//    consumer on a condition variable for at most a given time (so it can
+//    look at its stop conditions and deadlines), never in a spin; a push
+//    takes the mutex only when the mailbox was empty.
 //  * Signal: a sequence number one thread bumps and another waits on, for
 //    the master's reply to a worker and for the pause gate.
 //
@@ -16,7 +18,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 
 namespace asyncopt::kernels {
 
@@ -32,7 +37,11 @@ class Mailbox {
     } while (!head_.compare_exchange_weak(head, node, std::memory_order_release,
                                           std::memory_order_relaxed));
     if (head == nullptr) {
-      head_.notify_one();
+      // The consumer checks for emptiness under the mutex before it sleeps:
+      // taking it here means it either saw this node or is asleep and gets
+      // the notification.
+      { std::lock_guard<std::mutex> lock(mutex_); }
+      wake_.notify_one();
       return true;
     }
     return false;
@@ -51,13 +60,21 @@ class Mailbox {
     return ordered;
   }
 
-  // Blocks until the mailbox is non-empty (returns at once if it is).
-  void WaitNonEmpty() const { head_.wait(nullptr, std::memory_order_acquire); }
+  // Blocks until the mailbox is non-empty or `timeout` has passed; returns
+  // whether it is non-empty (at once if it already is).
+  template <class Rep, class Period>
+  bool WaitNonEmptyFor(std::chrono::duration<Rep, Period> timeout) const {
+    if (!Empty()) return true;
+    std::unique_lock<std::mutex> lock(mutex_);
+    return wake_.wait_for(lock, timeout, [this] { return !Empty(); });
+  }
 
   bool Empty() const { return head_.load(std::memory_order_acquire) == nullptr; }
 
  private:
   std::atomic<Node*> head_{nullptr};
+  mutable std::mutex mutex_;
+  mutable std::condition_variable wake_;
 };
 
 // A monotone sequence number with blocking waits.

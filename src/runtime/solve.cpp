@@ -5,11 +5,13 @@
 #include <sstream>
 
 #include "algorithms/hogwild.hpp"
+#include "algorithms/reference.hpp"
 #include "algorithms/soda.hpp"
 #include "algorithms/svrg.hpp"
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
+#include "runtime/memory.hpp"
 #include "runtime/tracer.hpp"
 
 namespace asyncopt {
@@ -65,6 +67,32 @@ Result RunReference(const Dataset& data, const Problem& problem, const Options& 
   return result;
 }
 
+// The memory check before a run: the solver's own estimate plus the
+// solution's copies (Result::w, initial_w).
+void RequireSolveMemory(const Dataset& data, const Options& options) {
+  double bytes = 8.0 * static_cast<double>(options.initial_w.size());
+  switch (options.solver) {
+    case SolverKind::kReference:
+      bytes += detail::ReferenceMemoryBytes(data) + 3.0 * 8.0 * data.num_cols;
+      break;
+    case SolverKind::kHogwild:
+      bytes += algorithms::HogwildMemoryBytes(data, options);
+      break;
+    case SolverKind::kSvrg:
+      bytes += algorithms::SvrgMemoryBytes(data, options);
+      break;
+    case SolverKind::kSoda:
+    case SolverKind::kDavePg:
+      bytes += algorithms::SodaMemoryBytes(data, options);
+      break;
+  }
+  const std::string what = "solver " + std::string(ToString(options.solver)) + " on " +
+                           std::to_string(data.num_rows) + " rows x " +
+                           std::to_string(data.num_cols) + " features with " +
+                           std::to_string(options.threads) + " threads";
+  runtime::RequireMemory(bytes, what, runtime::WidthAdvice(data));
+}
+
 }  // namespace
 
 bool Options::IsValid(std::string* error) const {
@@ -72,7 +100,10 @@ bool Options::IsValid(std::string* error) const {
     if (error != nullptr) *error = message;
     return false;
   };
-  if (threads < 1) return fail("threads = " + std::to_string(threads) + ": must be >= 1");
+  if (threads < 1 || threads > kMaxThreads) {
+    return fail("threads = " + std::to_string(threads) + ": must be in [1, " +
+                std::to_string(kMaxThreads) + "]");
+  }
   if (!(step >= 0.0) || !std::isfinite(step)) {
     return fail("step = " + FormatValue(step) + ": must be > 0 (or 0 for the solver's default)");
   }
@@ -88,8 +119,9 @@ bool Options::IsValid(std::string* error) const {
   if (!(trace_every_epochs > 0.0) || !std::isfinite(trace_every_epochs)) {
     return fail("trace_every_epochs = " + FormatValue(trace_every_epochs) + ": must be > 0");
   }
-  if (async.batch_size < 1) {
-    return fail("batch_size = " + std::to_string(async.batch_size) + ": must be >= 1");
+  if (async.batch_size < 1 || async.batch_size > kMaxBatchSize) {
+    return fail("batch_size = " + std::to_string(async.batch_size) + ": must be in [1, " +
+                std::to_string(kMaxBatchSize) + "]");
   }
   if (async.lock_stripe < 1 || (async.lock_stripe & (async.lock_stripe - 1)) != 0 ||
       async.lock_stripe > kMaxLockStripe) {
@@ -145,6 +177,12 @@ bool Options::IsValid(std::string* error) const {
       return fail("reference_w[" + std::to_string(j) + "] is not finite");
     }
   }
+  for (std::size_t j = 0; j < initial_w.size(); ++j) {
+    if (!std::isfinite(initial_w[j])) {
+      return fail("initial_w[" + std::to_string(j) + "] = " + FormatValue(initial_w[j]) +
+                  ": must be finite");
+    }
+  }
   return true;
 }
 
@@ -162,7 +200,25 @@ Result Solve(const Dataset& data, const Problem& problem, const Options& options
   problem.Validate();
   std::string error;
   if (!options.IsValid(&error)) throw Error(ErrorKind::kInvalidOption, error);
+  ValidateDataset(data);
   if (data.num_rows <= 0) throw Error(ErrorKind::kInvalidInput, "Solve: the dataset has no rows");
+  if (data.num_cols <= 0) {
+    throw Error(ErrorKind::kInvalidInput,
+                "Solve: the data has no features (every row is empty): there is nothing to fit; "
+                "a constant feature (Preprocessing::bias > 0) fits an intercept");
+  }
+  const auto d = static_cast<std::size_t>(data.num_cols);
+  if (!options.initial_w.empty() && options.initial_w.size() != d) {
+    throw Error(ErrorKind::kInvalidOption,
+                "initial_w has " + std::to_string(options.initial_w.size()) +
+                    " entries, the data has " + std::to_string(d) + " features");
+  }
+  if (!options.reference_w.empty() && options.reference_w.size() != d) {
+    throw Error(ErrorKind::kInvalidOption,
+                "reference_w has " + std::to_string(options.reference_w.size()) +
+                    " entries, the data has " + std::to_string(d) + " features");
+  }
+  RequireSolveMemory(data, options);
   switch (options.solver) {
     case SolverKind::kReference:
       return RunReference(data, problem, options);

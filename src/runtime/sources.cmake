@@ -4,4 +4,6 @@ target_sources(asyncopt PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/solve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tracer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/model.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/affinity.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/affinity.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/threads.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/memory.cpp)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace asyncopt::runtime {
 
@@ -9,7 +10,7 @@ namespace asyncopt::runtime {
 constexpr double kExplosionFactor = 1e6;
 
 double Suboptimality(double objective, double f_star) {
-  if (std::isnan(f_star)) return 0.0;
+  if (std::isnan(f_star)) return std::numeric_limits<double>::quiet_NaN();
   const double denom = std::abs(f_star) > 0.0 ? std::abs(f_star) : 1.0;
   return (objective - f_star) / denom;
 }

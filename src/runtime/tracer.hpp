@@ -76,7 +76,8 @@ class Tracer {
   double initial_objective_ = 0.0;
 };
 
-// Relative suboptimality (F - f*) / |f*|; 0 when f* is unknown (NaN).
+// Relative suboptimality (F - f*) / |f*| (/ 1 when f* = 0); NaN when f* is
+// unknown (NaN): a trace writes it as an empty field, a summary as null.
 double Suboptimality(double objective, double f_star);
 
 }  // namespace asyncopt::runtime

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <thread>
 #include <vector>
@@ -61,7 +62,7 @@ TEST(Mailbox, ManyProducersLoseNothing) {
     while (received < kProducers * kMessages) {
       Node* list = box.TakeAll();
       if (list == nullptr) {
-        box.WaitNonEmpty();
+        box.WaitNonEmptyFor(std::chrono::seconds(1));
         continue;
       }
       for (Node* n = list; n != nullptr;) {
@@ -138,6 +139,27 @@ TEST(GeometricSkips, ZeroProbabilityChoosesNothing) {
   GeometricSkips(1000, 0.0, rng, [&](std::int32_t) { ++n; });
   GeometricSkips(1000, 1e-300, rng, [&](std::int32_t) { ++n; });
   EXPECT_EQ(n, 0);
+}
+
+// The master waits for messages with a deadline, so it can act on a stop
+// request or a time limit while every worker sleeps: an empty mailbox
+// returns false once the timeout has passed, a push wakes a waiter early.
+TEST(Mailbox, WaitEndsAtItsTimeoutOrAtAPush) {
+  Mailbox<Node> box;
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(box.WaitNonEmptyFor(std::chrono::milliseconds(30)));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(30));
+  Node n;
+  std::thread producer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    box.Push(&n);
+  });
+  // Generous timeout: a lost wake-up would show as a wait of the full minute.
+  const auto t1 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(box.WaitNonEmptyFor(std::chrono::seconds(60)));
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(30));
+  producer.join();
+  EXPECT_EQ(box.TakeAll(), &n);
 }
 
 }  // namespace
