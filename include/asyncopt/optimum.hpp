@@ -20,6 +20,16 @@ struct ReferenceOptions {
   int max_iterations = 500;    // outer (Newton / dual) iterations
   int threads = 0;             // objective / gradient threads, 0 = all
   const std::atomic<bool>* stop = nullptr;  // set to true to stop early
+  // Also stops the solver when it returns true (a deadline, say); like
+  // `stop` it is looked at between iterations and inside them (every CG
+  // iteration, line-search trial and coordinate-descent pass), so it takes
+  // effect within about one pass over the data. May be empty.
+  std::function<bool()> should_stop;
+  // Warm start (size num_cols, finite; empty = w = 0): Newton-CG and proximal
+  // Newton start from it (Newton-CG then skips its SGD warm start); dual
+  // coordinate descent (hinge) starts from the dual point its margins
+  // suggest and keeps it as the best primal point until a better one is found.
+  std::vector<double> initial_w;
   // newton-cg with the logistic or squared hinge loss: passes of plain SGD
   // from w = 0 before the first Newton step (one thread, a fixed order, so
   // the result keeps the same bits for any thread count). Newton's first
@@ -45,6 +55,11 @@ struct ReferenceResult {
   bool warm_start_kept = false;       // newton-cg: started from the SGD warm start (else w = 0)
   bool converged = false;
   bool interrupted = false;
+  // The problem has no minimiser: the logistic loss with l1 = l2 = 0 on
+  // linearly separable data (a w with y_i x_i.w > 0 for every row was found,
+  // so F(t w) -> 0 as t grows and the infimum 0 is never attained). w is that
+  // separating point; objective, certificate and f* mean nothing then.
+  bool no_minimiser = false;
   std::string method;         // "newton-cg", "prox-newton-cd", "dual-cd"
 };
 

@@ -266,6 +266,16 @@ class ChunkClaims {
   alignas(kernels::kCacheLine) std::atomic<std::int64_t> next_{0};
 };
 
+// The starting point: Options::initial_w (Solve checked its size), or
+// w = 0 as constructed; `snapshot` gets the same values for the first trace
+// point. Before any worker runs.
+inline void StartFrom(const std::vector<double>& initial_w, kernels::SharedVector& w,
+                      std::vector<double>& snapshot) {
+  if (initial_w.empty()) return;
+  for (std::size_t j = 0; j < initial_w.size(); ++j) w.Store(j, initial_w[j]);
+  snapshot = initial_w;
+}
+
 // Segments per epoch for a trace spacing in epochs: whole epochs when >= 1.
 inline std::int64_t SegmentsPerEpoch(double trace_every_epochs, std::int64_t rows) {
   if (trace_every_epochs >= 1.0) return 1;

@@ -336,6 +336,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
 
   runtime::Tracer tracer(data, problem, options);
   std::vector<double> snapshot(static_cast<std::size_t>(data.num_cols), 0.0);
+  StartFrom(options.initial_w, w, snapshot);
   tracer.Begin(snapshot);
   std::atomic<bool> stop{false};
   std::optional<Status> verdict;

@@ -120,8 +120,13 @@ struct Context {
     return *cols_;
   }
 
+  // The caller's stop flag or its should_stop callback: looked at between
+  // outer iterations and inside them (every CG iteration, line-search trial
+  // and coordinate-descent pass), so a stop or a deadline takes effect
+  // within about one pass over the data.
   bool StopRequested() const {
-    return options.stop != nullptr && options.stop->load(std::memory_order_relaxed);
+    if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return true;
+    return options.should_stop && options.should_stop();
   }
 
   // z = X w (per row: deterministic).
@@ -462,6 +467,16 @@ void SgdWarmStart(Context& c, int passes, std::vector<double>& w, std::vector<do
   }
 }
 
+// True when y_i z_i > 0 for every row: w (with z = X w) separates the data.
+inline bool Separates(Context& c, const std::vector<double>& z) {
+  for (std::int64_t i = 0; i < c.m; ++i) {
+    if (!(c.data.labels[static_cast<std::size_t>(i)] * z[static_cast<std::size_t>(i)] > 0.0)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Line-search Newton-CG for smooth losses and l1 = 0.
 template <class L>
 void NewtonCg(Context& c, double tol, ReferenceResult& res) {
@@ -480,13 +495,27 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
 
   // z = X w: by a pass at the start and before convergence is declared, in
   // between updated from the line search (z += step X s).
-  if (c.options.warm_start_passes > 0 && c.options.max_iterations > 0 &&
+  if (c.options.initial_w.empty() && c.options.warm_start_passes > 0 &&
+      c.options.max_iterations > 0 &&
       (L::kLoss == Loss::kLogistic || L::kLoss == Loss::kSquaredHinge)) {
     SgdWarmStart<L>(c, c.options.warm_start_passes, w, z, res);
   } else {
     c.Times(w, z);
   }
   for (int iter = 0;; ++iter) {
+    if (L::kLoss == Loss::kLogistic && l2 == 0.0 && Separates(c, z)) {
+      if (!z_exact) {  // judge exact margins, not the updated ones
+        c.Times(w, z);
+        z_exact = true;
+      }
+      if (Separates(c, z)) {
+        // Every margin positive: the data are separable and F has no
+        // minimiser (its infimum 0 is approached as ||w|| grows).
+        res.no_minimiser = true;
+        res.objective = c.LossMean<L>(z, nullptr, 0.0);
+        return;
+      }
+    }
     const double loss = c.Derivatives<L>(z, r, &curv);
     res.gradient_rows += c.m;
     c.Gradient(r, g);
@@ -535,6 +564,10 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
     double rr = g_norm * g_norm;
     if (dense_solved) ++res.dense_newton_steps;
     for (std::int64_t k = 0; !dense_solved && k < max_cg; ++k) {
+      if (c.StopRequested()) {  // w is still the last iterate
+        res.interrupted = true;
+        return;
+      }
       ++last_cg_iterations;
       ++res.hessian_products;
       c.HessianTimes(curv, p, xp, hp);
@@ -572,6 +605,10 @@ void NewtonCg(Context& c, double tol, ReferenceResult& res) {
     bool accepted = false;
     double F_new = F;
     for (int ls = 0; ls < 60; ++ls) {
+      if (c.StopRequested()) {
+        res.interrupted = true;
+        return;
+      }
       for (std::size_t j = 0; j < n; ++j) w_trial[j] = w[j] + step * s[j];
       F_new = c.LossMean<L>(z, &xs, step) + c.Regulariser(w_trial);
       if (std::isfinite(F_new) && F_new <= F + 1e-4 * step * gs) {
@@ -876,6 +913,10 @@ void ProxNewtonCd(Context& c, double tol, ReferenceResult& res) {
     const double inner_tol = 0.1 * max_violation;
     int passes = 0;
     for (; passes < max_inner; ++passes) {
+      if (c.StopRequested()) {  // w is still the last iterate
+        res.interrupted = true;
+        return;
+      }
       rng.Shuffle(active);
       double inner_violation = 0.0;
       int support_changes = 0;
@@ -1313,6 +1354,18 @@ void DualCd(Context& c, double tol, ReferenceResult& res) {
   SplitMix64 rng(0xd0a1cd5eedULL);
 
   double p_best = kInf, d_best = -kInf;
+  if (!c.options.initial_w.empty()) {
+    // A primal warm start: the dual variables its margins suggest (a_i = 1
+    // inside the margin, 0 outside), and the point itself as the best
+    // primal so far (res.w holds it).
+    const std::vector<double>& w0 = c.options.initial_w;
+    for (const std::int64_t i : all) {
+      const auto ii = static_cast<std::size_t>(i);
+      a[ii] = c.data.labels[ii] * kernels::Dot(c.data.row(i), w0.data()) < 1.0 ? 1.0 : 0.0;
+    }
+    p_best = dual.Primal(w0);
+    res.gradient_rows += c.m;
+  }
   double eps = 0.1;  // projected-gradient spread ending a stage
   double pg_max_old = kInf, pg_min_old = -kInf;
   int passes = 0;
@@ -1368,6 +1421,10 @@ void DualCd(Context& c, double tol, ReferenceResult& res) {
     }
 
     // One pass of dual CD over the active set, shrinking as it goes.
+    if (c.StopRequested()) {  // res.w is the best primal point so far
+      res.interrupted = true;
+      return;
+    }
     rng.Shuffle(active);
     double pg_max = -kInf, pg_min = kInf;
     std::size_t size = active.size();
@@ -1508,8 +1565,22 @@ ReferenceResult SolveReference(const Dataset& data, const Problem& problem,
                          ? options.tolerance
                          : (problem.l2 == 0.0 && problem.l1 > 0.0 ? 1e-10 : 1e-12);
 
+  if (!options.initial_w.empty()) {
+    if (options.initial_w.size() != static_cast<std::size_t>(data.num_cols)) {
+      throw Error(ErrorKind::kInvalidOption,
+                  "reference initial_w has " + std::to_string(options.initial_w.size()) +
+                      " entries, the data has " + std::to_string(data.num_cols) + " features");
+    }
+    for (const double v : options.initial_w) {
+      if (!std::isfinite(v)) throw Error(ErrorKind::kInvalidOption, "reference initial_w is not finite");
+    }
+  }
   ReferenceResult res;
-  res.w.assign(static_cast<std::size_t>(data.num_cols), 0.0);
+  if (options.initial_w.empty()) {
+    res.w.assign(static_cast<std::size_t>(data.num_cols), 0.0);
+  } else {
+    res.w = options.initial_w;
+  }
   detail::Context c(data, problem, options);
   if (c.m == 0) {  // F = regulariser only: minimised by w = 0
     res.method = problem.l1 > 0.0 ? "prox-newton-cd" : (problem.loss == Loss::kHinge ? "dual-cd" : "newton-cg");

@@ -158,8 +158,10 @@ struct Shared {
 template <class L>
 class Worker {
  public:
+  // w_bar0, w0: the starting w_bar (every worker's w_i) and w = prox(w_bar0).
   Worker(const Dataset& data, const Shard& shard, const Problem& problem, double gamma,
-         const DistributedOptions& dist, double delay_factor, std::uint64_t seed, int id)
+         const DistributedOptions& dist, double delay_factor, std::uint64_t seed, int id,
+         const std::vector<double>& w_bar0, const std::vector<double>& w0)
       : data_(data),
         shard_(shard),
         d_(data.num_cols),
@@ -172,14 +174,17 @@ class Worker {
         local_steps_(dist.local_steps),
         delay_factor_(delay_factor),
         rng_(data::Rng::ForStream(seed, kMaskStream, static_cast<std::uint64_t>(id))),
-        w_copy_(static_cast<std::size_t>(d_), 0.0),
-        w_local_(static_cast<std::size_t>(d_), 0.0),
+        w_copy_(w0),
+        w_local_(w_bar0),
         support_(static_cast<std::size_t>(d_)),
         z_(static_cast<std::size_t>(n_), 0.0),
         row_loss_(static_cast<std::size_t>(n_), 0.0),
         dirty_mark_(static_cast<std::size_t>(n_), 0),
         deriv_(static_cast<std::size_t>(n_), 0.0),
         deriv_stamp_(static_cast<std::size_t>(n_), 0) {
+    for (std::int32_t j = 0; j < d_; ++j) {
+      if (w_copy_[static_cast<std::size_t>(j)] != 0.0) support_.Set(j, true);
+    }
     RefreshMargins();
   }
 
@@ -529,7 +534,7 @@ class Worker {
 class Master {
  public:
   Master(const Dataset& data, const Problem& problem, const Options& options,
-         const std::vector<Shard>& shards, double gamma)
+         const std::vector<Shard>& shards, double gamma, const std::vector<double>& w_bar0)
       : d_(data.num_cols),
         m_(data.num_rows),
         problem_(problem),
@@ -538,9 +543,9 @@ class Master {
         workers_(static_cast<int>(shards.size())),
         gamma_(gamma),
         threshold_(gamma * problem.l1),
-        w_bar_(static_cast<std::size_t>(d_), 0.0),
+        w_bar_(w_bar0),
         w_(static_cast<std::size_t>(d_), 0.0),
-        good_w_bar_(static_cast<std::size_t>(d_), 0.0),
+        good_w_bar_(w_bar0),
         changed_at_(static_cast<std::size_t>(d_), 0),
         older_(static_cast<std::size_t>(d_), -1),
         newer_(static_cast<std::size_t>(d_), -1),
@@ -559,8 +564,9 @@ class Master {
         reference_support_[j] = options.reference_w[j] != 0.0;
       }
     }
+    for (std::size_t j = 0; j < w_.size(); ++j) w_[j] = kernels::SoftThreshold(w_bar_[j], threshold_);
     for (std::size_t slot = 0; slot < 2; ++slot) {
-      start_[slot].assign(static_cast<std::size_t>(d_), 0.0);
+      start_[slot] = w_bar_;  // the first "previous start" is the starting point
       mark_[slot].assign(static_cast<std::size_t>(d_), 0);
     }
     good_mark_.assign(static_cast<std::size_t>(d_), 0);
@@ -884,7 +890,7 @@ class Master {
   std::array<std::vector<std::uint64_t>, 2> mark_;
   std::array<std::vector<std::int32_t>, 2> dirty_;
   int cur_ = 0;
-  std::uint64_t prev_id_ = 0;  // all marks start at 0: the first "previous start" is w_bar = 0
+  std::uint64_t prev_id_ = 0;  // all marks start at 0: the first "previous start" is w_bar0
   std::uint64_t cur_id_ = 1;
   std::uint64_t next_id_ = 2;
   std::vector<char> good_mark_;
@@ -928,6 +934,20 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
     gamma = smoothness > 0.0 ? 2.0 / (problem.l2 + smoothness) : 1.0;
   }
 
+  // The start: w_bar0 whose prox is Options::initial_w (w_bar0_j = w_j +
+  // gamma l1 sign(w_j); 0 where w_j = 0), every worker's w_i = w_bar0 so the
+  // invariant w_bar = sum_i pi_i w_i holds from the start.
+  std::vector<double> w_bar0(static_cast<std::size_t>(data.num_cols), 0.0);
+  if (!options.initial_w.empty()) {
+    const double t = gamma * problem.l1;
+    for (std::size_t j = 0; j < w_bar0.size(); ++j) {
+      const double v = options.initial_w[j];
+      w_bar0[j] = v > 0.0 ? v + t : (v < 0.0 ? v - t : 0.0);
+    }
+  }
+  std::vector<double> w0(w_bar0.size());
+  for (std::size_t j = 0; j < w0.size(); ++j) w0[j] = kernels::SoftThreshold(w_bar0[j], gamma * problem.l1);
+
   Shared shared;
   {
     const std::int64_t m = data.num_rows;
@@ -944,9 +964,10 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
             ? 1.0
             : dist.worker_delay[static_cast<std::size_t>(i) % dist.worker_delay.size()];
     worker_state.push_back(std::make_unique<Worker<L>>(
-        data, shards[static_cast<std::size_t>(i)], problem, gamma, dist, factor, options.seed, i));
+        data, shards[static_cast<std::size_t>(i)], problem, gamma, dist, factor, options.seed, i,
+        w_bar0, w0));
   }
-  Master master(data, problem, options, shards, gamma);
+  Master master(data, problem, options, shards, gamma, w_bar0);
 
   runtime::Tracer tracer(data, problem, options);
   tracer.Begin(master.w());

@@ -124,6 +124,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
 
   runtime::Tracer tracer(data, problem, options);
   std::vector<double> snapshot(d, 0.0);
+  StartFrom(options.initial_w, w, snapshot);
   tracer.Begin(snapshot);
   std::atomic<bool> stop{false};
   std::optional<Status> verdict;

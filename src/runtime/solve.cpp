@@ -2,6 +2,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "algorithms/hogwild.hpp"
@@ -27,7 +28,8 @@ std::string FormatValue(double v) {
 // iteration; an "epoch" is one outer (Newton / dual) iteration.
 Result RunReference(const Dataset& data, const Problem& problem, const Options& options) {
   runtime::Tracer tracer(data, problem, options);
-  std::vector<double> w0(static_cast<std::size_t>(data.num_cols), 0.0);
+  std::vector<double> w0 = options.initial_w;
+  w0.resize(static_cast<std::size_t>(data.num_cols), 0.0);
   tracer.Begin(w0);
 
   std::atomic<bool> stop_now{false};
@@ -37,6 +39,17 @@ Result RunReference(const Dataset& data, const Problem& problem, const Options& 
   ref.threads = options.threads;
   ref.max_iterations = options.max_epochs;
   ref.stop = &stop_now;
+  ref.initial_w = options.initial_w;
+  // A stop request or the time limit ends an iteration early, not only the
+  // run between iterations (the solver clock stops while F is evaluated).
+  ref.should_stop = [&] {
+    if (verdict) return true;
+    if (auto limit = tracer.CheckLimits()) {
+      verdict = limit;
+      return true;
+    }
+    return false;
+  };
   ref.on_iteration = [&](int iteration, const std::vector<double>& w, double /*objective*/,
                          std::int64_t gradient_rows) {
     counters.epoch = iteration;
@@ -54,7 +67,11 @@ Result RunReference(const Dataset& data, const Problem& problem, const Options& 
   counters.updates = r.gradient_rows;
   counters.epoch = r.iterations;
   Status status;
-  if (verdict) {
+  if (r.no_minimiser) {
+    // No point to converge to: the run ends on its own terms (the verdict or
+    // max_epochs), and the message says why.
+    status = verdict.value_or(Status::kMaxEpochs);
+  } else if (verdict) {
     status = *verdict;
   } else if (r.converged) {
     status = Status::kConverged;
@@ -63,6 +80,11 @@ Result RunReference(const Dataset& data, const Problem& problem, const Options& 
   }
   Result result;
   result.message = "reference (" + r.method + "), certificate " + FormatValue(r.certificate);
+  if (r.no_minimiser) {
+    result.message = "reference (" + r.method +
+                     "): no minimiser: the data are linearly separable and l1 = l2 = 0, so "
+                     "the logistic loss only approaches 0 as ||w|| grows; add l2 > 0";
+  }
   tracer.Finish(status, r.w, counters, &result);
   return result;
 }
@@ -91,6 +113,24 @@ void RequireSolveMemory(const Dataset& data, const Options& options) {
                            std::to_string(data.num_cols) + " features with " +
                            std::to_string(options.threads) + " threads";
   runtime::RequireMemory(bytes, what, runtime::WidthAdvice(data));
+}
+
+// A warm start that already meets the target ends the run before any work
+// (every solver would otherwise take at least one stochastic step or full
+// pass away from it): one trace point, status target_reached, epoch 0.
+std::optional<Result> StartsAtTheTarget(const Dataset& data, const Problem& problem,
+                                        const Options& options) {
+  if (options.initial_w.empty() || !(options.target_subopt > 0.0) || std::isnan(options.f_star)) {
+    return std::nullopt;
+  }
+  const double start = Objective(data, problem, options.initial_w, options.threads);
+  if (!(runtime::Suboptimality(start, options.f_star) <= options.target_subopt)) return std::nullopt;
+  runtime::Tracer tracer(data, problem, options);
+  tracer.Begin(options.initial_w);
+  Result result;
+  result.message = std::string(ToString(options.solver)) + ": the warm start meets the target";
+  tracer.Finish(Status::kTargetReached, options.initial_w, runtime::Counters{}, &result);
+  return result;
 }
 
 }  // namespace
@@ -219,6 +259,7 @@ Result Solve(const Dataset& data, const Problem& problem, const Options& options
                     " entries, the data has " + std::to_string(d) + " features");
   }
   RequireSolveMemory(data, options);
+  if (auto done = StartsAtTheTarget(data, problem, options)) return std::move(*done);
   switch (options.solver) {
     case SolverKind::kReference:
       return RunReference(data, problem, options);

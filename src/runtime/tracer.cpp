@@ -110,7 +110,6 @@ void Tracer::Finish(Status status, std::span<const double> w, const Counters& co
   // point) evaluate the final iterate now (off the clock).
   TracePoint last = trace_.back();
   const bool recorded = last.updates == counters.updates && last.epoch == counters.epoch &&
-                        trace_.size() > 1 &&
                         std::equal(w.begin(), w.end(), last_finite_w_.begin(), last_finite_w_.end());
   if (!recorded) {
     last = Evaluate(w, counters);

@@ -124,16 +124,31 @@ TEST(Reference, UnregularisedLeastSquaresMatchesNormalEquations) {
   for (int j = 0; j < d.num_cols; ++j) EXPECT_NEAR(r.w[j], w_exact(j), 1e-5);
 }
 
-TEST(Reference, SeparableUnregularisedLogisticStopsGracefully) {
-  // Labels from a noiseless linear rule: the infimum 0 is not attained.
+// Labels from a noiseless linear rule: the infimum 0 is not attained, so
+// there is no f* to report (it used to come out as 1e-108, and every
+// suboptimality against it as 1e106). The solver says so, with the
+// separating point as its certificate.
+TEST(Reference, SeparableUnregularisedLogisticHasNoMinimiser) {
   const Dataset d = testing::RandomDataset(
       {.rows = 100, .cols = 10, .density = 0.6, .label_noise = 0.0, .seed = 3});
   const Problem p{Loss::kLogistic, 0.0, 0.0};
   const ReferenceResult r = SolveReference(d, p, {.max_iterations = 40});
+  EXPECT_TRUE(r.no_minimiser);
   EXPECT_FALSE(r.converged);
-  EXPECT_TRUE(std::isfinite(r.objective));
-  EXPECT_LT(r.objective, 1e-3);  // F(0) = ln 2
   for (double v : r.w) EXPECT_TRUE(std::isfinite(v));
+  for (std::int64_t i = 0; i < d.num_rows; ++i) {  // the certificate: every margin positive
+    double z = 0.0;
+    const SparseRow row = d.row(i);
+    for (std::int32_t k = 0; k < row.nnz; ++k) z += row.value[k] * r.w[static_cast<std::size_t>(row.index[k])];
+    EXPECT_GT(d.labels[static_cast<std::size_t>(i)] * z, 0.0) << i;
+  }
+  // The same data with noise (not separable) or with l2 > 0 has a minimiser.
+  const Dataset noisy = testing::RandomDataset(
+      {.rows = 100, .cols = 10, .density = 0.6, .label_noise = 0.3, .seed = 3});
+  EXPECT_FALSE(SolveReference(noisy, p).no_minimiser);
+  const ReferenceResult l2 = SolveReference(d, {Loss::kLogistic, 0.0, 1e-3});
+  EXPECT_FALSE(l2.no_minimiser);
+  EXPECT_TRUE(l2.converged);
 }
 
 TEST(Reference, BitIdenticalForOneTwoAndFourThreads) {

@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "algorithms/soda.hpp"
 #include "asyncopt/error.hpp"
@@ -286,6 +288,111 @@ TEST(SodaProtocol, StopDuringTracePointsWithSlowWorkersIsPrompt) {
   EXPECT_LT(wall, 10.0);
   EXPECT_GT(r.trace.size(), 3u);
   ExpectNoMessageLost(audit);
+}
+
+// Seconds a run takes, wall clock.
+template <class F>
+double WallSeconds(F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Every wait honours the time limit and a stop request, whatever the
+// injected delays: with every worker asleep for a million times its step
+// (minutes), or the master asleep for a million times its busy time, the
+// master still looks at both every few tens of milliseconds. (It used to
+// wait for the next message: a --max-seconds 2 run went past a minute.)
+struct SleepCase {
+  const char* name;
+  std::vector<double> worker_delay;
+  double master_delay;
+  bool stop_request;  // else the time limit
+};
+
+class SodaSleepers : public ::testing::TestWithParam<SleepCase> {};
+
+TEST_P(SodaSleepers, StopPromptlyWithEveryMessageApplied) {
+  const Fixture& f = Shared();
+  const SleepCase& c = GetParam();
+  Options o = SodaOptions(SolverKind::kSoda, 2, 0.5);
+  o.target_subopt = 0.0;
+  o.max_epochs = 1000000;
+  o.distributed.worker_delay = c.worker_delay;
+  o.distributed.master_delay = c.master_delay;
+  std::atomic<bool> stop{false};
+  std::optional<std::jthread> stopper;
+  if (c.stop_request) {
+    o.stop = &stop;
+    stopper.emplace([&stop] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      stop.store(true);
+    });
+  } else {
+    o.max_seconds = 0.3;
+  }
+  algorithms::SodaAudit audit;
+  Result r;
+  const double wall = WallSeconds([&] { r = algorithms::RunSoda(f.data, f.problem, o, &audit); });
+  EXPECT_EQ(r.status, c.stop_request ? Status::kInterrupted : Status::kTimeLimit);
+  EXPECT_LT(wall, 5.0);  // the target is 0.3 s + ~0.1 s; the old code took minutes
+  EXPECT_TRUE(r.IsSolutionUsable());
+  ExpectNoMessageLost(audit);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Injected, SodaSleepers,
+    ::testing::Values(SleepCase{"SleepingWorkersTimeLimit", {1e6}, 1.0, false},
+                      SleepCase{"SleepingWorkersStopRequest", {3e5}, 1.0, true},
+                      SleepCase{"SleepingMasterTimeLimit", {}, 1e6, false},
+                      SleepCase{"SleepingMasterStopRequest", {}, 3e5, true}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// A worker's local steps honour a stop, the time limit and --max-epochs:
+// two billion local steps per exchange end at the limit, and a run of 20
+// epochs reports about 20, not the 100000 passes one exchange would make.
+TEST(SodaLocalSteps, HugeLocalStepsHonourTheTimeLimitAndAStopRequest) {
+  const Fixture& f = Shared();
+  for (const bool stop_request : {false, true}) {
+    Options o = SodaOptions(SolverKind::kSoda, 2, 0.5);
+    o.target_subopt = 0.0;
+    o.max_epochs = std::numeric_limits<int>::max();
+    o.distributed.local_steps = 2000000000;
+    std::atomic<bool> stop{false};
+    std::optional<std::jthread> stopper;
+    if (stop_request) {
+      o.stop = &stop;
+      stopper.emplace([&stop] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        stop.store(true);
+      });
+    } else {
+      o.max_seconds = 0.3;
+    }
+    algorithms::SodaAudit audit;
+    Result r;
+    const double wall = WallSeconds([&] { r = algorithms::RunSoda(f.data, f.problem, o, &audit); });
+    EXPECT_EQ(r.status, stop_request ? Status::kInterrupted : Status::kTimeLimit);
+    EXPECT_LT(wall, 5.0);
+    EXPECT_TRUE(r.IsSolutionUsable());
+    ExpectNoMessageLost(audit);
+  }
+}
+
+TEST(SodaLocalSteps, LocalStepsCannotOutrunMaxEpochs) {
+  const Fixture& f = Shared();
+  for (const int workers : {1, 3}) {
+    Options o = SodaOptions(SolverKind::kSoda, workers, 0.5);
+    o.target_subopt = 0.0;
+    o.max_epochs = 20;
+    o.distributed.local_steps = 100000;
+    const Result r = algorithms::RunSoda(f.data, f.problem, o);
+    EXPECT_EQ(r.status, Status::kMaxEpochs) << workers;
+    EXPECT_GE(r.epochs, 20.0) << workers;
+    // One step per worker may cross the budget: at most one more epoch each way.
+    EXPECT_LE(r.epochs, 22.0) << workers;
+    EXPECT_EQ(r.updates, static_cast<std::int64_t>(std::llround(r.epochs * f.data.num_rows)));
+  }
 }
 
 TEST(SodaProtocol, ErrorInTheTraceCallbackStopsEveryWorkerAndPropagates) {
