@@ -88,6 +88,15 @@ class OptimumCache {
   static std::string Key(std::uint64_t content_hash, const std::string& preprocessing,
                          const Problem& problem);
   bool Lookup(const std::string& key, OptimumCacheEntry* entry) const;
+  // Lookup, then checks the entry against the data it claims to describe:
+  // w* has the data's width, is finite, and F(w*) equals the stored f* (to
+  // 1e-12 relative: both come from the same deterministic evaluation). An
+  // entry that fails (edited, or written by a build with another objective)
+  // is not returned; *mismatch (if given) says why, so the caller recomputes
+  // and stores a good one.
+  bool LookupVerified(const std::string& key, const Dataset& data, const Problem& problem,
+                      OptimumCacheEntry* entry, std::string* mismatch = nullptr,
+                      int threads = 0) const;
   void Store(const std::string& key, const OptimumCacheEntry& entry) const;
 
  private:

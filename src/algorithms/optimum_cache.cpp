@@ -14,6 +14,7 @@
 // never see half a file; anything that does not parse exactly is a miss.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -159,6 +160,27 @@ bool OptimumCache::Lookup(const std::string& key, OptimumCacheEntry* entry) cons
   }
   if (!std::getline(in, line) || line != "end") return false;
   if (!std::isfinite(e.f_star)) return false;
+  if (entry != nullptr) *entry = std::move(e);
+  return true;
+}
+
+bool OptimumCache::LookupVerified(const std::string& key, const Dataset& data,
+                                  const Problem& problem, OptimumCacheEntry* entry,
+                                  std::string* mismatch, int threads) const {
+  OptimumCacheEntry e;
+  if (!Lookup(key, &e)) return false;
+  auto reject = [&](const std::string& why) {
+    if (mismatch != nullptr) *mismatch = why;
+    return false;
+  };
+  if (e.w_star.size() != static_cast<std::size_t>(data.num_cols)) {
+    return reject("its w* has " + std::to_string(e.w_star.size()) + " coordinates, the data " +
+                  std::to_string(data.num_cols));
+  }
+  const double f = Objective(data, problem, e.w_star, threads);
+  if (!(std::fabs(f - e.f_star) <= 1e-12 * std::max(1.0, std::fabs(e.f_star)))) {
+    return reject("its f* = " + FormatDouble(e.f_star) + " is not F(w*) = " + FormatDouble(f));
+  }
   if (entry != nullptr) *entry = std::move(e);
   return true;
 }

@@ -1,11 +1,17 @@
 #include "cli/args.hpp"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
+
+#include "cli/text.hpp"
 
 namespace asyncopt::cli {
 namespace {
@@ -17,55 +23,88 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-// Renders a stored value for the resolved configuration.
-std::string Render(const po::variable_value& v) {
-  const boost::any& a = v.value();
-  if (auto p = boost::any_cast<std::string>(&a)) return *p;
-  if (auto p = boost::any_cast<int>(&a)) return std::to_string(*p);
-  if (auto p = boost::any_cast<long>(&a)) return std::to_string(*p);
-  if (auto p = boost::any_cast<unsigned long>(&a)) return std::to_string(*p);
-  if (auto p = boost::any_cast<bool>(&a)) return *p ? "true" : "false";
-  if (auto p = boost::any_cast<double>(&a)) {
-    // Shortest text that reads back to the same double: 0.1, not 0.10000000000000001.
-    char buf[40];
-    const auto r = std::to_chars(buf, buf + sizeof buf, *p);
-    return std::string(buf, r.ptr);
+std::string Lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
-  return "?";
+  return s;
 }
 
-std::string Describe(const po::error& e) {
-  std::string msg = e.what();
-  return msg;
-}
+// Bytes that never occur in a text file: C0 controls but tab, CR, LF; DEL.
+bool IsBinaryByte(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f; }
+
+std::string ErrnoText() { return std::strerror(errno); }
 
 }  // namespace
 
+std::string Printable(const std::string& text) {
+  constexpr std::size_t kMaxShown = 200;
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && out.size() < kMaxShown;) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = Utf8Length(text, i);
+    if (n > 1 || (n == 1 && c >= 0x20 && c != 0x7f)) {
+      out.append(text, i, n);
+      i += n;
+      continue;
+    }
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    out += buf;
+    ++i;
+  }
+  if (out.size() >= kMaxShown) out += "...";
+  return out;
+}
+
 std::vector<IniEntry> ReadIni(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw UsageError(path + ": cannot open config file: " + std::strerror(errno));
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw UsageError(Printable(path) + ": cannot open config file: " + ErrnoText());
+  }
+  if (S_ISDIR(st.st_mode)) {
+    throw UsageError(Printable(path) + ": is a directory, not a config file");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(Printable(path) + ": cannot open config file: " + ErrnoText());
   std::vector<IniEntry> entries;
+  std::map<std::string, int> first_line;
   std::string line;
   int line_no = 0;
+  const std::string name = Printable(path);
   while (std::getline(in, line)) {
     ++line_no;
+    if (line_no == 1 && line.rfind("\xef\xbb\xbf", 0) == 0) line.erase(0, 3);  // UTF-8 BOM
+    for (std::size_t k = 0; k < line.size(); ++k) {
+      const auto c = static_cast<unsigned char>(line[k]);
+      if (IsBinaryByte(c)) {
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02x", c);
+        throw UsageError(name + ":" + std::to_string(line_no) + ":" + std::to_string(k + 1) +
+                         ": not a text file (byte " + byte + "); a config file holds 'key = value' lines");
+      }
+    }
+    const std::string where = name + ":" + std::to_string(line_no);
     const std::string t = Trim(line);
     if (t.empty() || t[0] == '#' || t[0] == ';') continue;
     if (t[0] == '[') {
-      throw UsageError(path + ":" + std::to_string(line_no) + ": sections are not supported ('" + t +
+      throw UsageError(where + ": sections are not supported ('" + Printable(t) +
                        "'); write 'key = value' with the command-line option names");
     }
     const auto eq = t.find('=');
     if (eq == std::string::npos) {
-      throw UsageError(path + ":" + std::to_string(line_no) + ": expected 'key = value', found '" +
-                       t + "'");
+      throw UsageError(where + ": expected 'key = value', found '" + Printable(t) + "'");
     }
     IniEntry entry{Trim(t.substr(0, eq)), Trim(t.substr(eq + 1)), line_no};
-    if (entry.key.empty()) {
-      throw UsageError(path + ":" + std::to_string(line_no) + ": missing key before '='");
+    if (entry.key.empty()) throw UsageError(where + ": missing key before '='");
+    if (auto it = first_line.find(entry.key); it != first_line.end()) {
+      throw UsageError(where + ": '" + Printable(entry.key) + "' is set twice (first on line " +
+                       std::to_string(it->second) + "); set each key once");
     }
+    first_line[entry.key] = line_no;
     entries.push_back(std::move(entry));
   }
+  if (in.bad()) throw UsageError(name + ": cannot read config file: " + ErrnoText());
   return entries;
 }
 
@@ -75,37 +114,40 @@ Args::Args(const std::vector<std::string>& argv, const po::options_description& 
     for (const auto& opt : parsed.options) {
       if (opt.unregistered || opt.string_key.empty()) continue;
       origin_[opt.string_key] = "command line";
-      raw_[opt.string_key] = opt.value.empty() ? "" : opt.value.front();
     }
     po::store(parsed, vm_);
   } catch (const po::error& e) {
-    throw UsageError(Describe(e));
+    throw UsageError(Printable(e.what()));
   }
   if (vm_.count("config")) {
     const std::string path = vm_["config"].as<std::string>();
     for (const IniEntry& entry : ReadIni(path)) {
-      const std::string where = path + ":" + std::to_string(entry.line);
+      const std::string where = Printable(path) + ":" + std::to_string(entry.line);
       if (entry.key == "config") throw UsageError(where + ": 'config' cannot be set in a config file");
       if (desc.find_nothrow(entry.key, false) == nullptr) {
-        throw UsageError(where + ": unknown key '" + entry.key + "' for this command");
+        throw UsageError(where + ": unknown key '" + Printable(entry.key) + "' for this command");
       }
       if (origin_.count(entry.key)) continue;  // the command line wins
       try {
         std::vector<std::string> one{"--" + entry.key + "=" + entry.value};
         po::store(po::command_line_parser(one).options(desc).run(), vm_);
       } catch (const po::error& e) {
-        throw UsageError(where + ": invalid value for '" + entry.key + "': '" + entry.value +
-                         "' (" + Describe(e) + ")");
+        throw UsageError(where + ": invalid value for '" + entry.key + "': '" +
+                         Printable(entry.value) + "' (" + Printable(e.what()) + ")");
       }
-      origin_[entry.key] = path + " line " + std::to_string(entry.line);
-      raw_[entry.key] = entry.value;
+      origin_[entry.key] = Printable(path) + " line " + std::to_string(entry.line);
     }
   }
   try {
     po::notify(vm_);
   } catch (const po::error& e) {
-    throw UsageError(Describe(e));
+    throw UsageError(Printable(e.what()));
   }
+}
+
+bool Args::FromCommandLine(const std::string& key) const {
+  auto it = origin_.find(key);
+  return it != origin_.end() && it->second == "command line";
 }
 
 std::string Args::Origin(const std::string& key) const {
@@ -113,11 +155,12 @@ std::string Args::Origin(const std::string& key) const {
   return it == origin_.end() ? "default" : it->second;
 }
 
-std::string Args::Raw(const std::string& key) const {
-  auto it = raw_.find(key);
-  if (it != raw_.end()) return it->second;
-  return vm_.count(key) ? Render(vm_[key]) : "";
+std::string Args::Str(const std::string& key) const {
+  if (!vm_.count(key)) return "";
+  return vm_[key].as<std::string>();
 }
+
+std::string Args::Raw(const std::string& key) const { return Printable(Str(key)); }
 
 void Args::Invalid(const std::string& key, const std::string& allowed) const {
   throw UsageError("invalid value for '" + key + "': '" + Raw(key) + "' (allowed: " + allowed +
@@ -128,39 +171,77 @@ void Args::Require(const std::string& key) const {
   if (!vm_.count(key)) throw UsageError("missing required option '--" + key + "'");
 }
 
+bool Args::Bool(const std::string& key) const {
+  const std::string v = Lower(Trim(Str(key)));
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  Invalid(key, "true | false");
+}
+
+std::int64_t Args::Int(const std::string& key, std::int64_t lo, std::int64_t hi) const {
+  const std::string text = Trim(Str(key));
+  const std::string allowed = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  const char* b = text.data();
+  const char* e = b + text.size();
+  if (b < e && *b == '+') ++b;
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(b, e, v);
+  if (ec == std::errc() && p == e && b < e) {
+    if (v < lo || v > hi) Invalid(key, allowed);
+    return v;
+  }
+  // 1e6, 2.5e3: integral values written as reals.
+  double d = 0.0;
+  auto [q, ec2] = std::from_chars(b, e, d);
+  if (ec2 != std::errc() || q != e || b == e || !std::isfinite(d) || d != std::floor(d) ||
+      d < static_cast<double>(lo) || d > static_cast<double>(hi) || std::fabs(d) > 9007199254740992.0) {
+    Invalid(key, allowed);
+  }
+  return static_cast<std::int64_t>(d);
+}
+
+std::uint64_t Args::UInt64(const std::string& key) const {
+  const std::string text = Trim(Str(key));
+  const std::string allowed =
+      "an integer in [0, " + std::to_string(std::numeric_limits<std::uint64_t>::max()) + "]";
+  const char* b = text.data();
+  const char* e = b + text.size();
+  if (b < e && *b == '+') ++b;
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(b, e, v);  // rejects "-1": no wrap-around
+  if (ec != std::errc() || p != e || b == e) Invalid(key, allowed);
+  return v;
+}
+
+double Args::Real(const std::string& key, const RealRange& range) const {
+  const std::string text = Trim(Str(key));
+  const char* b = text.data();
+  const char* e = b + text.size();
+  if (b < e && *b == '+') ++b;
+  double v = 0.0;
+  auto [p, ec] = std::from_chars(b, e, v);
+  const bool parsed = (ec == std::errc() || ec == std::errc::result_out_of_range) && p == e && b < e;
+  if (!parsed || std::isnan(v)) Invalid(key, range.text);
+  if (ec == std::errc::result_out_of_range) Invalid(key, range.text);  // 1e999, 1e-999
+  const bool above = range.lo_open ? v > range.lo : v >= range.lo;
+  const bool below = range.hi_open ? v < range.hi : v <= range.hi;
+  if (!above || !below) Invalid(key, range.text);
+  return v;
+}
+
 std::map<std::string, std::string> Args::Resolved() const {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : vm_) {
     if (key == "help") continue;
-    out[key] = Render(value);
+    out[key] = value.as<std::string>();
   }
   return out;
 }
 
-void CheckPositiveInt(const Args& a, const std::string& key) {
-  if (a.Get<int>(key) < 1) a.Invalid(key, "an integer >= 1");
-}
-
-void CheckNonNegativeInt(const Args& a, const std::string& key) {
-  if (a.Get<int>(key) < 0) a.Invalid(key, "an integer >= 0");
-}
-
-void CheckNonNegative(const Args& a, const std::string& key) {
-  const double v = a.Get<double>(key);
-  if (!(v >= 0.0) || !std::isfinite(v)) a.Invalid(key, "a finite number >= 0");
-}
-
-void CheckPositive(const Args& a, const std::string& key) {
-  const double v = a.Get<double>(key);
-  if (!(v > 0.0) || std::isnan(v)) a.Invalid(key, "a number > 0");
-}
-
-void CheckUnitInterval(const Args& a, const std::string& key, bool open_left, bool closed_right) {
-  const double v = a.Get<double>(key);
-  const bool ok = (open_left ? v > 0.0 : v >= 0.0) && (closed_right ? v <= 1.0 : v < 1.0);
-  if (!ok) {
-    a.Invalid(key, std::string(open_left ? "(0, " : "[0, ") + (closed_right ? "1]" : "1)"));
-  }
+std::vector<std::string> Args::GivenKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& [key, origin] : origin_) keys.push_back(key);
+  return keys;
 }
 
 }  // namespace asyncopt::cli

@@ -1,6 +1,13 @@
 // asyncopt subcommands: train, predict, optimum, generate, info.
+//
+// Every command follows the same order, so that nothing the user owns is
+// lost and no work is wasted: parse and range-check every option; refuse
+// options that would have no effect; check every output path (writable, not
+// an input, not another output); only then read data and work; at the end
+// write every output, each on its own, and report the ones that failed.
 #include "cli/commands.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -13,137 +20,24 @@
 #include "asyncopt/asyncopt.hpp"
 #include "cli/args.hpp"
 #include "cli/json.hpp"
+#include "cli/options.hpp"
+#include "cli/outputs.hpp"
 #include "cli/report.hpp"
+#include "runtime/memory.hpp"
 
 namespace asyncopt::cli {
 
 std::atomic<bool> g_stop_requested{false};
+std::atomic<int> g_stop_signal{0};
 
 namespace {
 
-// ---------------------------------------------------------------- options --
+std::string g_phase;  // written and read by the main thread only
 
-// A default value as --help shows it: 0.1, not 0.10000000000000001.
-std::string HelpText(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.15g", v);
-  return buf;
-}
+using Clock = std::chrono::steady_clock;
 
-// A default --worker-delay list as text: "1,1,4", or "none" when empty.
-std::string DelayListText(const std::vector<double>& factors) {
-  std::string out;
-  char buf[40];
-  for (double f : factors) {
-    std::snprintf(buf, sizeof buf, "%.17g", f);
-    if (!out.empty()) out += ',';
-    out += buf;
-  }
-  return out.empty() ? "none" : out;
-}
-
-void AddGeneral(po::options_description& all, bool threads, bool train = false) {
-  po::options_description g("General");
-  g.add_options()
-      ("help,h", "print this help and exit")
-      ("config", po::value<std::string>(), "INI file of 'key = value' lines with these option names; the command line overrides it")
-      ("quiet", po::value<bool>()->default_value(false)->implicit_value(true), "no progress line on stderr");
-  if (threads) {
-    g.add_options()(
-        "threads", po::value<int>()->default_value(Options{}.threads),
-        train ? "worker threads (also used to parse the data and evaluate the objective); "
-                "soda, dave-pg: M = threads workers plus one master thread"
-              : "worker threads (also used to parse the data and evaluate the objective)");
-  }
-  all.add(g);
-}
-
-void AddData(po::options_description& all, bool with_test) {
-  po::options_description g("Data");
-  g.add_options()
-      ("data", po::value<std::string>(), "LIBSVM/SVMlight file (plain, gzip, bzip2 or xz; detected by content)")
-      ("positive-labels", po::value<std::string>(), "comma-separated label values mapped to +1 (required for multiclass files), e.g. 3,5")
-      ("scale", po::value<std::string>()->default_value("none"), "column scaling: none | maxabs")
-      ("normalize-rows", po::value<bool>()->default_value(false)->implicit_value(true), "scale every row to unit l2 norm (after column scaling)")
-      ("bias", po::value<double>()->default_value(-1.0), "append a constant feature of this value when > 0 (LIBLINEAR's -B)");
-  if (with_test) {
-    g.add_options()("test", po::value<std::string>(), "held-out LIBSVM file: test accuracy and log-loss in the summary");
-  }
-  all.add(g);
-}
-
-void AddProblem(po::options_description& all) {
-  po::options_description g("Problem: F(w) = (1/m) sum loss(y, x.w) + l2/2 ||w||^2 + l1 ||w||_1");
-  g.add_options()
-      ("loss", po::value<std::string>()->default_value("logistic"), "logistic | hinge | squared-hinge | squared")
-      ("l1", po::value<double>()->default_value(0.0), "l1 regularisation (>= 0)")
-      ("l2", po::value<double>()->default_value(0.0), "l2 regularisation (>= 0)");
-  all.add(g);
-}
-
-void AddCache(po::options_description& all) {
-  po::options_description g("Reference optimum cache");
-  g.add_options()
-      ("cache-dir", po::value<std::string>()->default_value(""), "f* cache directory (default $ASYNCOPT_CACHE_DIR, $XDG_CACHE_HOME/asyncopt or ~/.cache/asyncopt)")
-      ("no-cache", po::value<bool>()->default_value(false)->implicit_value(true), "neither read nor write the f* cache");
-  all.add(g);
-}
-
-void AddSolver(po::options_description& all) {
-  const Options d;
-  po::options_description g("Solver and stopping");
-  g.add_options()
-      ("solver", po::value<std::string>()->default_value(std::string(ToString(d.solver))), "reference | hogwild | svrg | soda | dave-pg")
-      ("seed", po::value<unsigned long>()->default_value(d.seed), "random seed (one thread + a seed = bit-identical runs)")
-      ("step", po::value<double>()->default_value(d.step), "step size (> 0; 0 = the solver's default rule)")
-      ("max-epochs", po::value<int>()->default_value(d.max_epochs), "stop after this many epochs (>= 1); for reference: outer iterations")
-      ("max-seconds", po::value<double>()->default_value(d.max_seconds, "inf"), "stop after this many solver seconds (> 0)")
-      ("target-subopt", po::value<double>()->default_value(d.target_subopt), "stop when (F - f*)/f* <= this (> 0; 0 = off); f* from the cache or the reference solver")
-      ("trace-every", po::value<double>()->default_value(d.trace_every_epochs), "epochs between trace points (> 0; < 1 traces within an epoch)");
-  all.add(g);
-  po::options_description a("Asynchronous solvers (hogwild, svrg)");
-  a.add_options()
-      ("write", po::value<std::string>()->default_value(std::string(ToString(d.async.write))), "shared-model write policy: wild | atomic | locked")
-      ("batch-size", po::value<int>()->default_value(d.async.batch_size), "hogwild: rows per stochastic gradient (>= 1)")
-      ("lock-stripe", po::value<int>()->default_value(d.async.lock_stripe), "--write locked: coordinates per lock, a power of two (1 = a lock per coordinate)")
-      ("step-decay", po::value<double>()->default_value(d.async.step_decay), "hogwild: step *= this after every epoch, in (0, 1]")
-      ("with-replacement", po::value<bool>()->default_value(d.async.with_replacement)->implicit_value(true), "sample rows with replacement instead of per-epoch permutations")
-      ("svrg-inner-epochs", po::value<double>()->default_value(d.async.svrg_inner_epochs), "svrg: inner-loop length in epochs (> 0)")
-      ("pin-workers", po::value<bool>()->default_value(d.async.pin_workers)->implicit_value(true), "pin worker k to the k-th allowed CPU while the solver runs (only when there are at least --threads of them)")
-      ("conflict-sample", po::value<int>()->default_value(d.async.conflict_sample), "hogwild --write wild: look for conflicts on one update in N and count each N times (1 = every update, an exact count; in [1, 1048576]); mini-batches and svrg count none");
-  all.add(a);
-  po::options_description sp("Gradient sparsification (Wangni et al. 2018)");
-  sp.add_options()
-      ("sparsifier", po::value<std::string>()->default_value(std::string(ToString(d.sparsify.kind))), "none | uniform | gspar | gspar-exact | topk | qsgd")
-      ("rho", po::value<double>()->default_value(d.sparsify.rho, HelpText(d.sparsify.rho)), "target kept fraction in (0, 1]")
-      ("gspar-iterations", po::value<int>()->default_value(d.sparsify.gspar_iterations), "gspar: greedy iterations of Algorithm 3 (>= 1)")
-      ("constant-trick", po::value<bool>()->default_value(d.sparsify.constant_trick)->implicit_value(true), "send sign(g)/lambda for unsaturated coordinates (no division)")
-      ("random-table", po::value<bool>()->default_value(d.sparsify.random_table)->implicit_value(true), "read uniforms from a precomputed cyclic table")
-      ("error-feedback", po::value<bool>()->default_value(d.sparsify.error_feedback)->implicit_value(true), "topk: accumulate the unsent residual")
-      ("qsgd-levels", po::value<int>()->default_value(d.sparsify.qsgd_levels), "qsgd: quantisation levels s (>= 1)");
-  all.add(sp);
-  po::options_description md(
-      "Master/worker solvers (soda, dave-pg; Grishchenko et al., Algorithm 1)");
-  md.add_options()
-      ("mask-p", po::value<double>()->default_value(d.distributed.mask_p, HelpText(d.distributed.mask_p)), "soda: probability that a zero coordinate joins the mask, in (0, 1] (dave-pg: 1)")
-      ("local-steps", po::value<int>()->default_value(d.distributed.local_steps), "proximal-gradient steps per worker per exchange (>= 1; > 1: DAve-RPG)")
-      ("worker-delay", po::value<std::string>()->default_value(DelayListText(d.distributed.worker_delay)), "comma-separated slow-down factors >= 1, one per worker (repeated cyclically), e.g. 1,1,4; none = no delay")
-      ("master-delay", po::value<double>()->default_value(d.distributed.master_delay), "the master's slow-down factor (>= 1): it sleeps (f - 1) x its busy time after each batch of messages")
-      ("shard-skew", po::value<double>()->default_value(d.distributed.shard_skew), "0 = balanced shards; > 0: shard i holds rows in proportion to (1 + skew)^-i")
-      ("shuffle-shards", po::value<bool>()->default_value(d.distributed.shuffle_rows)->implicit_value(true), "assign rows to shards through a seeded permutation")
-      ("max-restarts", po::value<int>()->default_value(d.distributed.max_restarts), "restarts from the last good point before the run is declared diverged (>= 0)");
-  all.add(md);
-}
-
-void AddOutput(po::options_description& all, bool train) {
-  po::options_description g("Output");
-  g.add_options()("summary", po::value<std::string>(), "write a JSON summary here");
-  if (train) {
-    g.add_options()
-        ("trace", po::value<std::string>(), "write the trace CSV here (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts, coords_returned, bits_returned, max_delay, master_busy)")
-        ("model", po::value<std::string>(), "write the model here (LIBLINEAR text format, raw feature space)");
-  }
-  all.add(g);
+double SecondsSince(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 bool WantsHelp(const std::vector<std::string>& argv) {
@@ -155,170 +49,167 @@ bool WantsHelp(const std::vector<std::string>& argv) {
 
 // ------------------------------------------------------------------- data --
 
-// The number spelled by all of [b, e) (an optional leading '+' allowed), or
-// nothing if any character is left over.
-std::optional<double> ParseWholeNumber(const char* b, const char* e) {
-  if (b < e && *b == '+') ++b;
-  double v = 0.0;
-  auto [p, ec] = std::from_chars(b, e, v);
-  if (ec != std::errc() || p != e) return std::nullopt;
-  return v;
-}
-
-std::vector<double> ParseLabelList(const Args& a, const std::string& key) {
-  std::vector<double> out;
-  const std::string text = a.Get<std::string>(key);
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const char* b = item.data();
-    const char* e = b + item.size();
-    while (b < e && *b == ' ') ++b;
-    const std::optional<double> v = ParseWholeNumber(b, e);
-    if (!v || !std::isfinite(*v)) a.Invalid(key, "comma-separated numbers such as 3,5");
-    out.push_back(*v);
-  }
-  if (out.empty()) a.Invalid(key, "comma-separated numbers such as 3,5");
-  return out;
-}
-
-// --worker-delay: comma-separated factors >= 1; "none" (or "") = no delay. Every
-// item must be a number as a whole ("1,x", "1,,2" and "2s" are errors).
-std::vector<double> ParseDelayList(const Args& a, const std::string& key) {
-  const std::string allowed = "comma-separated factors >= 1 such as 1,1,4, or none";
-  const std::string text = a.Get<std::string>(key);
-  std::vector<double> out;
-  if (text.find_first_not_of(" \t") == std::string::npos || text == "none") return out;
-  auto fail = [&](const std::string& item, const char* what) {
-    throw UsageError("--" + key + ": \"" + item + "\" " + what + " (allowed: " + allowed + ") [" +
-                     a.Origin(key) + "]");
-  };
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const auto b = item.find_first_not_of(" \t");
-    const auto e = item.find_last_not_of(" \t");
-    const std::string t = b == std::string::npos ? "" : item.substr(b, e - b + 1);
-    const std::optional<double> v = ParseWholeNumber(t.data(), t.data() + t.size());
-    if (t.empty() || !v) fail(t, "is not a number");
-    if (!std::isfinite(*v)) fail(t, "is not a finite number");
-    if (!(*v >= 1.0)) fail(t, "is out of range");
-    out.push_back(*v);
-  }
-  if (!text.empty() && text.back() == ',') fail("", "is not a number");  // "1,2,"
-  return out;
-}
-
-Preprocessing ReadPreprocessing(const Args& a) {
-  Preprocessing prep;
-  const std::string scale = a.Get<std::string>("scale");
-  if (scale == "maxabs") {
-    prep.scale_maxabs = true;
-  } else if (scale != "none") {
-    a.Invalid("scale", "none | maxabs");
-  }
-  prep.normalize_rows = a.Flag("normalize-rows");
-  prep.bias = a.Get<double>("bias");
-  if (!std::isfinite(prep.bias)) a.Invalid("bias", "a finite number (> 0 adds the feature)");
-  return prep;
-}
-
-int ThreadsOf(const Args& a) {
-  CheckPositiveInt(a, "threads");
-  return a.Get<int>("threads");
-}
-
 struct LoadedData {
   Dataset data;
   Preprocessing prep;
   PreprocessingRecord record;
   std::uint64_t raw_hash = 0;
   double read_seconds = 0.0;
+  std::string path;
 };
 
-LoadedData LoadTraining(const Args& a, int threads) {
+// Reads --data, applies the preprocessing. With `for_solver`, refuses data
+// no solver can use (no feature at all; a row whose squared norm overflows)
+// naming the file and the cause.
+LoadedData LoadTraining(const Args& a, int threads, bool for_solver) {
   a.Require("data");
   LoadedData out;
+  out.path = a.Str("data");
   out.prep = ReadPreprocessing(a);
   ReadOptions ro;
   ro.threads = threads;
   if (a.Has("positive-labels")) ro.positive_labels = ParseLabelList(a, "positive-labels");
-  const auto t0 = std::chrono::steady_clock::now();
-  out.data = ReadLibsvm(a.Get<std::string>("data"), ro);
-  out.read_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  SetPhase("reading " + Printable(out.path));
+  const auto t0 = Clock::now();
+  out.data = ReadLibsvm(out.path, ro);
+  out.read_seconds = SecondsSince(t0);
   out.raw_hash = ContentHash(out.data);
+  SetPhase("preprocessing " + Printable(out.path));
+  if (out.prep.scale_maxabs && !out.prep.compact_columns) {
+    runtime::RequireMemory(8.0 * out.data.num_cols, "--scale maxabs (a scale per feature)",
+                           runtime::WidthAdvice(out.data));
+  }
   out.record = Apply(out.prep, out.data);
+  if (!for_solver) return out;
+  const std::string name = Printable(out.path);
+  if (out.data.num_cols == 0) {
+    throw UsageError(name + ": no features (every row is empty): there is nothing to fit; "
+                            "--bias 1 adds a constant feature (an intercept-only model)");
+  }
+  try {
+    ValidateDataset(out.data);
+  } catch (const Error& e) {
+    // The reader checked the text; what is left is the scale of the numbers.
+    std::string what = e.what();
+    const std::string prefix = "invalid Dataset: ";
+    if (what.rfind(prefix, 0) == 0) what = what.substr(prefix.size());
+    throw UsageError(name + ": " + what + " (rows counted from 0, after preprocessing '" +
+                     out.prep.Describe() + "')");
+  }
   return out;
 }
 
-Problem ReadProblem(const Args& a) {
-  Problem p;
-  if (!Parse(a.Get<std::string>("loss"), &p.loss)) a.Invalid("loss", "logistic | hinge | squared-hinge | squared");
-  CheckNonNegative(a, "l1");
-  CheckNonNegative(a, "l2");
-  p.l1 = a.Get<double>("l1");
-  p.l2 = a.Get<double>("l2");
-  return p;
+// A label written as text ("1", "-1", "4"): its value, if it is a number.
+std::optional<double> LabelValue(const std::string& text) {
+  double v = 0.0;
+  const char* b = text.data();
+  const char* e = b + text.size();
+  if (b < e && *b == '+') ++b;
+  auto [p, ec] = std::from_chars(b, e, v);
+  if (ec != std::errc() || p != e || b == e) return std::nullopt;
+  return v;
 }
 
 // ---------------------------------------------------------------- optimum --
 
 struct OptimumInfo {
   double f_star = std::numeric_limits<double>::quiet_NaN();
-  std::string source = "none";  // cache | computed | none
+  std::string source = "none";  // cache | computed | given | none
   std::string method;
   double certificate = std::numeric_limits<double>::quiet_NaN();
   double seconds = 0.0;
   bool converged = false;
+  bool no_minimiser = false;
   int iterations = 0;
   std::vector<double> w_star;  // the minimiser (preprocessed feature space); empty if unknown
 };
 
-OptimumInfo ObtainOptimum(const Args& a, const LoadedData& d, const Problem& problem, int threads,
-                          bool quiet) {
-  OptimumInfo info;
-  const bool use_cache = !a.Flag("no-cache");
-  OptimumCache cache(a.Get<std::string>("cache-dir"));
-  const std::string key = OptimumCache::Key(ContentHash(d.data), d.prep.Describe(), problem);
+std::string CacheKey(const LoadedData& d, const Problem& problem) {
+  return OptimumCache::Key(ContentHash(d.data), d.prep.Describe(), problem);
+}
+
+// f* from the cache, verified against its stored minimiser; a stale entry
+// is reported and ignored.
+bool LookupOptimum(const Args& a, const LoadedData& d, const Problem& problem, int threads,
+                   bool quiet, OptimumInfo* info) {
+  if (a.Bool("no-cache")) return false;
+  OptimumCache cache(a.Str("cache-dir"));
   OptimumCacheEntry entry;
-  if (use_cache && cache.Lookup(key, &entry)) {
-    info.f_star = entry.f_star;
-    info.source = "cache";
-    info.method = entry.method;
-    info.certificate = entry.certificate;
-    info.converged = true;
-    info.w_star = std::move(entry.w_star);
-    return info;
+  std::string mismatch;
+  SetPhase("looking up f* in the cache");
+  if (!cache.LookupVerified(CacheKey(d, problem), d.data, problem, &entry, &mismatch, threads)) {
+    if (!mismatch.empty() && !quiet) {
+      std::fprintf(stderr, "warning: the cached f* in %s is wrong (%s); it is recomputed\n",
+                   Printable(cache.dir()).c_str(), mismatch.c_str());
+    }
+    return false;
   }
-  if (!quiet) std::fprintf(stderr, "computing the reference optimum f* ...\n");
+  info->f_star = entry.f_star;
+  info->source = "cache";
+  info->method = entry.method;
+  info->certificate = entry.certificate;
+  info->converged = true;
+  info->w_star = std::move(entry.w_star);
+  return true;
+}
+
+// f* by the reference solver (off the clock of any run), with a progress
+// line on a terminal; stored in the cache when it converged.
+OptimumInfo ComputeOptimum(const Args& a, const LoadedData& d, const Problem& problem,
+                           int threads, bool quiet) {
+  OptimumInfo info;
+  if (LookupOptimum(a, d, problem, threads, quiet, &info)) return info;
+  Progress progress(!quiet);
+  if (!quiet && !progress.enabled()) {
+    std::fprintf(stderr, "computing the reference optimum f* (not part of any timed run) ...\n");
+  }
+  SetPhase("computing the reference optimum f*");
   ReferenceOptions ro;
   ro.threads = threads;
   ro.stop = &g_stop_requested;
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
+  ro.on_iteration = [&](int iteration, const std::vector<double>&, double objective, std::int64_t) {
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "computing f* with the reference solver (not timed): iteration %d, objective "
+                  "%.10g, %.1f s",
+                  iteration, objective, SecondsSince(t0));
+    progress.Status(line);
+  };
+  progress.Status("computing f* with the reference solver (not timed) ...");
   ReferenceResult r = SolveReference(d.data, problem, ro);
-  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  progress.Done();
+  info.seconds = SecondsSince(t0);
   info.method = r.method;
   info.certificate = r.certificate;
   info.converged = r.converged;
   info.iterations = r.iterations;
+  info.no_minimiser = r.no_minimiser;
   if (r.converged && std::isfinite(r.objective)) {
     info.f_star = r.objective;
     info.source = "computed";
     info.w_star = r.w;
-    if (use_cache) {
+    if (!a.Bool("no-cache")) {
+      OptimumCacheEntry entry;
       entry.f_star = r.objective;
       entry.w_star = r.w;
       entry.method = r.method;
       entry.certificate = r.certificate;
-      cache.Store(key, entry);
+      try {
+        OptimumCache(a.Str("cache-dir")).Store(CacheKey(d, problem), entry);
+      } catch (const Error& e) {  // the cache is a convenience: say so, go on
+        if (!quiet) std::fprintf(stderr, "warning: f* not cached: %s\n", Printable(e.what()).c_str());
+      }
     }
-  } else if (!r.interrupted) {
-    std::fprintf(stderr,
-                 "warning: the reference solver did not converge in %d iterations "
-                 "(certificate %.3g); f* is unknown\n",
-                 r.iterations, r.certificate);
   }
   return info;
+}
+
+std::string NoMinimiserText(const std::string& data) {
+  return Printable(data) +
+         ": the problem has no minimiser: the data are linearly separable and l1 = l2 = 0, so "
+         "the logistic loss only approaches 0 as ||w|| grows (there is no f*); add --l2 > 0 "
+         "(or --l1 > 0)";
 }
 
 void WriteProvenance(JsonWriter& j) {
@@ -331,9 +222,9 @@ void WriteProvenance(JsonWriter& j) {
       .Field("cpu", CpuDescription());
 }
 
-void WriteDataset(JsonWriter& j, const LoadedData& d, const std::string& path) {
+void WriteDataset(JsonWriter& j, const LoadedData& d) {
   j.BeginObject("dataset")
-      .Field("path", path)
+      .Field("path", d.path)
       .Field("content_hash", HashToHex(d.raw_hash))
       .Field("preprocessed_hash", HashToHex(ContentHash(d.data)))
       .Field("rows", d.data.num_rows)
@@ -343,43 +234,37 @@ void WriteDataset(JsonWriter& j, const LoadedData& d, const std::string& path) {
       .Field("scale", d.prep.scale_maxabs ? "maxabs" : "none")
       .Field("normalize_rows", d.prep.normalize_rows)
       .Field("bias", d.prep.bias)
+      .Field("compact_features", d.prep.compact_columns)
       .Field("read_seconds", d.read_seconds)
       .EndObject();
 }
 
-void WriteConfig(JsonWriter& j, const Args& a) {
+// The options in effect (defaults included), without those that have no
+// effect on this run.
+void WriteConfig(JsonWriter& j, const Args& a, const std::vector<std::string>& unused = {}) {
   j.BeginObject("config");
-  for (const auto& [key, value] : a.Resolved()) j.Field(key, value);
+  for (const auto& [key, value] : a.Resolved()) {
+    if (std::find(unused.begin(), unused.end(), key) != unused.end()) continue;
+    j.Field(key, value);
+  }
   j.EndObject();
 }
 
-// Maps weights trained on preprocessed data back to the raw feature space.
-LinearModel MakeModel(const std::vector<double>& w, const LoadedData& d, const Problem& problem) {
-  LinearModel m;
-  m.w = w;
-  m.loss = problem.loss;
-  m.l1 = problem.l1 > 0.0;
-  m.bias = d.record.bias;
-  m.normalize_rows = d.record.normalized_rows;
-  for (std::size_t j = 0; j < d.record.column_scale.size() && j < m.w.size(); ++j) {
-    m.w[j] /= d.record.column_scale[j];
-  }
-  m.positive_label = d.data.positive_label_text;
-  m.negative_label = d.data.negative_label_text;
-  return m;
-}
-
-std::optional<double> LabelValue(const std::string& text) {
-  double v = 0.0;
-  const char* b = text.data();
-  const char* e = b + text.size();
-  if (b < e && *b == '+') ++b;
-  auto [p, ec] = std::from_chars(b, e, v);
-  if (ec != std::errc() || p != e) return std::nullopt;
-  return v;
+// Weights trained on preprocessed data, as a model of the raw feature space.
+LinearModel ModelOf(const std::vector<double>& w, const LoadedData& d, const Problem& problem) {
+  return MakeLinearModel(w, problem, d.record, d.data.positive_label_text,
+                         d.data.negative_label_text);
 }
 
 }  // namespace
+
+void SetPhase(const std::string& phase) { g_phase = phase; }
+const std::string& Phase() { return g_phase; }
+
+int InterruptedExitCode() {
+  const int s = g_stop_signal.load(std::memory_order_relaxed);
+  return 128 + (s > 0 ? s : 2);
+}
 
 // ------------------------------------------------------------------ train --
 
@@ -397,77 +282,27 @@ int RunTrain(const std::vector<std::string>& argv) {
   }
   Args a(argv, desc);
   const int threads = ThreadsOf(a);
-  const bool quiet = a.Flag("quiet");
-  Options options;
-  if (!Parse(a.Get<std::string>("solver"), &options.solver)) {
-    std::string names;
-    for (const auto& n : AllNames(SolverKind{})) names += (names.empty() ? "" : " | ") + n;
-    a.Invalid("solver", names);
-  }
-  options.threads = threads;
-  options.seed = a.Get<unsigned long>("seed");
-  CheckNonNegative(a, "step");
-  options.step = a.Get<double>("step");
-  CheckPositiveInt(a, "max-epochs");
-  options.max_epochs = a.Get<int>("max-epochs");
-  CheckPositive(a, "max-seconds");
-  options.max_seconds = a.Get<double>("max-seconds");
-  CheckNonNegative(a, "target-subopt");
-  options.target_subopt = a.Get<double>("target-subopt");
-  CheckPositive(a, "trace-every");
-  options.trace_every_epochs = a.Get<double>("trace-every");
-  if (!Parse(a.Get<std::string>("write"), &options.async.write)) a.Invalid("write", "wild | atomic | locked");
-  CheckPositiveInt(a, "batch-size");
-  options.async.batch_size = a.Get<int>("batch-size");
-  options.async.lock_stripe = a.Get<int>("lock-stripe");
-  if (const int stripe = options.async.lock_stripe;
-      stripe < 1 || (stripe & (stripe - 1)) != 0 || stripe > kMaxLockStripe) {
-    a.Invalid("lock-stripe", "a power of two in [1, " + std::to_string(kMaxLockStripe) + "]");
-  }
-  CheckUnitInterval(a, "step-decay", true, true);
-  options.async.step_decay = a.Get<double>("step-decay");
-  options.async.with_replacement = a.Flag("with-replacement");
-  CheckPositive(a, "svrg-inner-epochs");
-  options.async.svrg_inner_epochs = a.Get<double>("svrg-inner-epochs");
-  options.async.pin_workers = a.Flag("pin-workers");
-  options.async.conflict_sample = a.Get<int>("conflict-sample");
-  if (const int n = options.async.conflict_sample; n < 1 || n > kMaxConflictSample) {
-    a.Invalid("conflict-sample", "an integer in [1, " + std::to_string(kMaxConflictSample) + "]");
-  }
-  if (!Parse(a.Get<std::string>("sparsifier"), &options.sparsify.kind)) {
-    a.Invalid("sparsifier", "none | uniform | gspar | gspar-exact | topk | qsgd");
-  }
-  CheckUnitInterval(a, "rho", true, true);
-  options.sparsify.rho = a.Get<double>("rho");
-  CheckPositiveInt(a, "gspar-iterations");
-  options.sparsify.gspar_iterations = a.Get<int>("gspar-iterations");
-  options.sparsify.constant_trick = a.Flag("constant-trick");
-  options.sparsify.random_table = a.Flag("random-table");
-  options.sparsify.error_feedback = a.Flag("error-feedback");
-  CheckPositiveInt(a, "qsgd-levels");
-  options.sparsify.qsgd_levels = a.Get<int>("qsgd-levels");
-  CheckUnitInterval(a, "mask-p", true, true);
-  options.distributed.mask_p = a.Get<double>("mask-p");
-  CheckPositiveInt(a, "local-steps");
-  options.distributed.local_steps = a.Get<int>("local-steps");
-  options.distributed.worker_delay = ParseDelayList(a, "worker-delay");
-  {
-    const double f = a.Get<double>("master-delay");
-    if (!(f >= 1.0) || !std::isfinite(f)) a.Invalid("master-delay", "a finite factor >= 1");
-    options.distributed.master_delay = f;
-  }
-  CheckNonNegative(a, "shard-skew");
-  options.distributed.shard_skew = a.Get<double>("shard-skew");
-  options.distributed.shuffle_rows = a.Flag("shuffle-shards");
-  CheckNonNegativeInt(a, "max-restarts");
-  options.distributed.max_restarts = a.Get<int>("max-restarts");
+  const bool quiet = a.Bool("quiet");
+  Options options = ReadSolverOptions(a, threads);
   options.stop = &g_stop_requested;
   const Problem problem = ReadProblem(a);
+  const std::vector<std::string> unused = RefuseUnusedOptions(a, options, quiet);
   std::string why;
   if (!options.IsValid(&why)) throw UsageError(why);
+  std::optional<double> given_f_star;
+  const std::string f_star_mode = a.Str("f-star");
+  if (f_star_mode != "auto" && f_star_mode != "skip") {
+    given_f_star = a.Real("f-star", {-std::numeric_limits<double>::infinity(),
+                                     std::numeric_limits<double>::infinity(), true, true,
+                                     "auto | skip | a finite number"});
+  }
 
-  LoadedData d = LoadTraining(a, threads);
-  const std::string data_path = a.Get<std::string>("data");
+  Outputs outputs;
+  for (const char* key : {"summary", "trace", "model"}) outputs.Add(a, key);
+  for (const char* key : {"data", "test", "config", "initial-model"}) outputs.AddInput(a, key);
+  outputs.Check();
+
+  LoadedData d = LoadTraining(a, threads, true);
   std::optional<Dataset> test;
   if (a.Has("test")) {
     ReadOptions ro;
@@ -477,22 +312,39 @@ int RunTrain(const std::vector<std::string>& argv) {
     } else if (auto pos = LabelValue(d.data.positive_label_text)) {
       ro.positive_labels = {*pos};  // the training file's +1 class
     }
-    test = ReadLibsvm(a.Get<std::string>("test"), ro);  // raw: the model maps back to it
+    SetPhase("reading " + Printable(a.Str("test")));
+    test = ReadLibsvm(a.Str("test"), ro);  // raw: the model maps back to it
+  }
+  if (a.Has("initial-model")) {
+    SetPhase("reading the initial model");
+    options.initial_w = TrainingWeights(LoadModel(a.Str("initial-model")), d.record);
   }
 
   // f* outside the timed run, whenever suboptimality is asked for.
   OptimumInfo opt;
   const bool need_f_star = options.target_subopt > 0.0 || a.Has("trace");
-  if (need_f_star) {
-    opt = ObtainOptimum(a, d, problem, threads, quiet);
-  } else if (!a.Flag("no-cache")) {
-    OptimumCacheEntry entry;
-    OptimumCache cache(a.Get<std::string>("cache-dir"));
-    if (cache.Lookup(OptimumCache::Key(ContentHash(d.data), d.prep.Describe(), problem), &entry)) {
-      opt.f_star = entry.f_star;
-      opt.source = "cache";
-      opt.method = entry.method;
-      opt.w_star = std::move(entry.w_star);
+  if (given_f_star) {
+    opt.f_star = *given_f_star;
+    opt.source = "given";
+  } else if (f_star_mode == "auto") {
+    if (need_f_star) {
+      opt = ComputeOptimum(a, d, problem, threads, quiet);
+    } else {
+      LookupOptimum(a, d, problem, threads, quiet, &opt);
+    }
+  }
+  if (opt.no_minimiser && !quiet) std::fprintf(stderr, "warning: %s\n", NoMinimiserText(d.path).c_str());
+  if (std::isnan(opt.f_star) && need_f_star && !quiet && !g_stop_requested.load()) {
+    if (!opt.no_minimiser && f_star_mode == "auto") {
+      std::fprintf(stderr,
+                   "warning: the reference solver did not converge in %d iterations "
+                   "(certificate %.3g); f* is unknown\n",
+                   opt.iterations, opt.certificate);
+    }
+    if (options.target_subopt > 0.0) {
+      std::fprintf(stderr,
+                   "warning: --target-subopt cannot be judged without f*; the run stops on its "
+                   "epoch or time limit\n");
     }
   }
   options.f_star = opt.f_star;
@@ -503,8 +355,9 @@ int RunTrain(const std::vector<std::string>& argv) {
     options.reference_w = opt.w_star;
   }
 
+  // Opened only now: nothing is truncated before the run can start.
   std::optional<TraceWriter> trace;
-  if (a.Has("trace")) trace.emplace(a.Get<std::string>("trace"));
+  if (outputs.Has("trace")) trace.emplace(outputs.Path("trace"));
   Progress progress(!quiet);
   const bool have_f_star = !std::isnan(opt.f_star);
   options.on_trace = [&](const TracePoint& p) {
@@ -512,39 +365,58 @@ int RunTrain(const std::vector<std::string>& argv) {
     progress.Update(p, have_f_star);
   };
 
+  SetPhase("training (" + std::string(ToString(options.solver)) + ")");
   Result result = Solve(d.data, problem, options);
   progress.Done();
+  SetPhase("writing the outputs");
 
-  int exit_code = kExitOk;
-  if (result.status == Status::kInterrupted) exit_code = kExitInterrupted;
-  if (result.status == Status::kDiverged) exit_code = kExitDiverged;
-
-  if (a.Has("model") && result.IsSolutionUsable()) {
-    SaveModel(MakeModel(result.w, d, problem), a.Get<std::string>("model"));
+  if (trace && !trace->Close()) outputs.Fail("trace", trace->error());
+  if (outputs.Has("model")) {
+    if (result.IsSolutionUsable()) {
+      outputs.WriteWith("model", [&](const std::string& path) {
+        SaveModel(ModelOf(result.w, d, problem), path);
+      });
+    } else {
+      outputs.Fail("model", "the run produced no usable weights (" + result.message + ")");
+    }
   }
 
   PredictionMetrics test_metrics;
   if (test && result.IsSolutionUsable()) {
-    test_metrics = Evaluate(Decision(MakeModel(result.w, d, problem), *test), test->labels);
+    test_metrics = Evaluate(Decision(ModelOf(result.w, d, problem), *test), test->labels);
   }
 
-  if (a.Has("summary")) {
+  if (outputs.Has("summary")) {
+    const bool async = options.solver == SolverKind::kHogwild || options.solver == SolverKind::kSvrg;
     JsonWriter j;
     j.BeginObject()
         .Field("status", ToString(result.status))
         .Field("message", result.message)
-        .Field("solver", ToString(options.solver))
-        .Field("write", ToString(options.async.write))
-        .Field("sparsifier", ToString(options.sparsify.kind))
-        .Field("loss", ToString(problem.loss))
+        .Field("solver", ToString(options.solver));
+    if (async) {
+      j.Field("write", ToString(options.async.write));
+    } else {
+      j.Null("write");
+    }
+    if (options.solver == SolverKind::kHogwild) {
+      j.Field("sparsifier", ToString(options.sparsify.kind));
+    } else {
+      j.Null("sparsifier");
+    }
+    j.Field("loss", ToString(problem.loss))
         .Field("l1", problem.l1)
         .Field("l2", problem.l2)
-        .Field("threads", threads)
-        .Field("seed", static_cast<std::uint64_t>(options.seed))
-        .Field("objective", result.objective)
+        .Field("threads", threads);
+    if (options.solver == SolverKind::kReference) {
+      j.Null("seed");
+    } else {
+      j.Field("seed", static_cast<std::uint64_t>(options.seed));
+    }
+    j.Field("objective", result.objective)
         .Field("f_star", opt.f_star)
         .Field("f_star_source", opt.source)
         .Field("f_star_seconds", opt.seconds)
+        .Field("no_minimiser", opt.no_minimiser)
         .Field("suboptimality", result.suboptimality)
         .Field("epochs", result.epochs)
         .Field("seconds", result.seconds)
@@ -563,7 +435,8 @@ int RunTrain(const std::vector<std::string>& argv) {
         .Field("master_busy", result.master_busy)
         .Field("step_used", result.step_used)
         .Field("restarts", result.restarts)
-        .Field("identification_epoch", result.identification_epoch);
+        .Field("identification_epoch", result.identification_epoch)
+        .Field("warm_start", a.Has("initial-model"));
     if (options.reference_w.empty()) {
       j.Null("reference_nnz");
     } else {
@@ -572,21 +445,26 @@ int RunTrain(const std::vector<std::string>& argv) {
     j.Field("trace_points", static_cast<std::int64_t>(result.trace.size()));
     if (test) {
       j.BeginObject("test")
-          .Field("path", a.Get<std::string>("test"))
+          .Field("path", a.Str("test"))
           .Field("rows", test->num_rows)
           .Field("accuracy", test_metrics.accuracy)
           .Field("logloss", test_metrics.logloss)
           .Field("auc", test_metrics.auc)
           .EndObject();
     }
-    WriteDataset(j, d, data_path);
-    WriteConfig(j, a);
+    WriteDataset(j, d);
+    WriteConfig(j, a, unused);
     WriteProvenance(j);
     j.EndObject();
-    WriteFileAtomically(a.Get<std::string>("summary"), j.str() + "\n");
+    outputs.Write("summary", j.str() + "\n");
   }
   if (!quiet) std::fprintf(stderr, "%s\n", result.BriefReport().c_str());
-  return exit_code;
+  outputs.ReportFailures("train");
+
+  if (result.status == Status::kInterrupted) return InterruptedExitCode();
+  if (outputs.failed()) return kExitOutputFailed;
+  if (result.status == Status::kDiverged) return kExitDiverged;
+  return kExitOk;
 }
 
 // ---------------------------------------------------------------- optimum --
@@ -604,10 +482,17 @@ int RunOptimum(const std::vector<std::string>& argv) {
   }
   Args a(argv, desc);
   const int threads = ThreadsOf(a);
+  const bool quiet = a.Bool("quiet");
   const Problem problem = ReadProblem(a);
-  LoadedData d = LoadTraining(a, threads);
-  OptimumInfo opt = ObtainOptimum(a, d, problem, threads, true);
-  if (a.Has("summary")) {
+  Outputs outputs;
+  outputs.Add(a, "summary");
+  for (const char* key : {"data", "config"}) outputs.AddInput(a, key);
+  outputs.Check();
+  LoadedData d = LoadTraining(a, threads, true);
+  OptimumInfo opt = ComputeOptimum(a, d, problem, threads, quiet);
+  if (opt.no_minimiser) throw UsageError(NoMinimiserText(d.path));
+  SetPhase("writing the outputs");
+  if (outputs.Has("summary")) {
     JsonWriter j;
     j.BeginObject()
         .Field("f_star", opt.f_star)
@@ -621,19 +506,23 @@ int RunOptimum(const std::vector<std::string>& argv) {
         .Field("loss", ToString(problem.loss))
         .Field("l1", problem.l1)
         .Field("l2", problem.l2);
-    WriteDataset(j, d, a.Get<std::string>("data"));
+    WriteDataset(j, d);
     WriteConfig(j, a);
     WriteProvenance(j);
     j.EndObject();
-    WriteFileAtomically(a.Get<std::string>("summary"), j.str() + "\n");
+    outputs.Write("summary", j.str() + "\n");
   }
-  if (g_stop_requested.load()) return kExitInterrupted;
+  outputs.ReportFailures("optimum");
+  if (g_stop_requested.load()) return InterruptedExitCode();
   if (std::isnan(opt.f_star)) {
-    std::fprintf(stderr, "error: f* could not be computed to the required accuracy\n");
+    std::fprintf(stderr,
+                 "asyncopt optimum: error: f* could not be computed to the required accuracy "
+                 "(%d iterations, certificate %.3g)\n",
+                 opt.iterations, opt.certificate);
     return kExitFailure;
   }
   std::printf("%.17g\n", opt.f_star);
-  return kExitOk;
+  return outputs.failed() ? kExitOutputFailed : kExitOk;
 }
 
 // ---------------------------------------------------------------- predict --
@@ -644,9 +533,9 @@ int RunPredict(const std::vector<std::string>& argv) {
   po::options_description g("Prediction");
   g.add_options()
       ("model", po::value<std::string>(), "model file (LIBLINEAR text format)")
-      ("data", po::value<std::string>(), "LIBSVM file to predict")
-      ("positive-labels", po::value<std::string>(), "label values that are +1 (default: the model's positive label)")
-      ("normalize-rows", po::value<bool>()->default_value(false)->implicit_value(true), "the model was trained with --normalize-rows")
+      ("data", po::value<std::string>(), "LIBSVM file to predict; its labels must be the model's two labels unless --positive-labels says which are +1")
+      ("positive-labels", po::value<std::string>(), "label values that are +1 (default: the model's positive label; every other label must then be its negative one)")
+      ("normalize-rows", po::value<std::string>()->default_value("false")->implicit_value("true"), "the model was trained with --normalize-rows")
       ("predictions", po::value<std::string>(), "write one decision value per row here")
       ("summary", po::value<std::string>(), "write accuracy, logloss and auc as JSON here");
   desc.add(g);
@@ -658,40 +547,63 @@ int RunPredict(const std::vector<std::string>& argv) {
   a.Require("model");
   a.Require("data");
   const int threads = ThreadsOf(a);
-  LinearModel model = LoadModel(a.Get<std::string>("model"));
-  model.normalize_rows = a.Flag("normalize-rows");
+  const bool normalize_rows = a.Bool("normalize-rows");
+  std::vector<double> positive;
+  if (a.Has("positive-labels")) positive = ParseLabelList(a, "positive-labels");
+  Outputs outputs;
+  for (const char* key : {"predictions", "summary"}) outputs.Add(a, key);
+  for (const char* key : {"model", "data", "config"}) outputs.AddInput(a, key);
+  outputs.Check();
+
+  SetPhase("reading the model");
+  LinearModel model = LoadModel(a.Str("model"));
+  model.normalize_rows = normalize_rows;
   ReadOptions ro;
   ro.threads = threads;
-  if (a.Has("positive-labels")) {
-    ro.positive_labels = ParseLabelList(a, "positive-labels");
-  } else if (auto pos = LabelValue(model.positive_label)) {
+  if (!positive.empty()) {
+    ro.positive_labels = positive;  // the reader refuses a set that matches no row
+  } else {
+    // The data's labels must be the model's: anything else (a multiclass
+    // file, a model of other classes) would give meaningless metrics.
+    const auto pos = LabelValue(model.positive_label);
+    const auto neg = LabelValue(model.negative_label);
+    if (!pos || !neg) {
+      throw UsageError(Printable(a.Str("model")) + ": its labels '" + Printable(model.positive_label) +
+                       "' and '" + Printable(model.negative_label) +
+                       "' are not numbers: give --positive-labels");
+    }
     ro.positive_labels = {*pos};
+    ro.expected_labels = {*pos, *neg};
   }
-  const Dataset data = ReadLibsvm(a.Get<std::string>("data"), ro);
+  SetPhase("reading " + Printable(a.Str("data")));
+  const Dataset data = ReadLibsvm(a.Str("data"), ro);
+  SetPhase("predicting");
   const std::vector<double> margins = Decision(model, data);
   const PredictionMetrics m = Evaluate(margins, data.labels);
-  if (a.Has("predictions")) {
+  SetPhase("writing the outputs");
+  if (outputs.Has("predictions")) {
     std::string text;
+    text.reserve(margins.size() * 24);
     char buf[40];
     for (double v : margins) {
       std::snprintf(buf, sizeof buf, "%.17g\n", v);
       text += buf;
     }
-    WriteFileAtomically(a.Get<std::string>("predictions"), text);
+    outputs.Write("predictions", text);
   }
-  if (a.Has("summary")) {
+  if (outputs.Has("summary")) {
     JsonWriter j;
     j.BeginObject()
         .Field("rows", m.rows)
         .Field("accuracy", m.accuracy)
         .Field("logloss", m.logloss)
         .Field("auc", m.auc)
-        .Field("model", a.Get<std::string>("model"))
-        .Field("data", a.Get<std::string>("data"))
+        .Field("model", a.Str("model"))
+        .Field("data", a.Str("data"))
         .Field("content_hash", HashToHex(ContentHash(data)));
     WriteProvenance(j);
     j.EndObject();
-    WriteFileAtomically(a.Get<std::string>("summary"), j.str() + "\n");
+    outputs.Write("summary", j.str() + "\n");
   }
   std::printf("accuracy %.6f (%lld rows)\nlogloss %.6f\n", m.accuracy,
               static_cast<long long>(m.rows), m.logloss);
@@ -700,7 +612,8 @@ int RunPredict(const std::vector<std::string>& argv) {
   } else {
     std::printf("auc %.6f\n", m.auc);
   }
-  return kExitOk;
+  outputs.ReportFailures("predict");
+  return outputs.failed() ? kExitOutputFailed : kExitOk;
 }
 
 // --------------------------------------------------------------- generate --
@@ -711,16 +624,16 @@ int RunGenerate(const std::vector<std::string>& argv) {
   po::options_description g("Generator");
   g.add_options()
       ("kind", po::value<std::string>(), "svm-wangni | logistic-wangni | powerlaw")
-      ("rows", po::value<long>(), "rows N (default per kind: 51200 | 1024 | 10000)")
-      ("dim", po::value<int>(), "dimension d (default per kind: 256 | 2048 | 20000)")
-      ("seed", po::value<unsigned long>()->default_value(1), "random seed")
+      ("rows", po::value<std::string>(), "rows N, in [1, 2^40] (default per kind: 51200 | 1024 | 10000)")
+      ("dim", po::value<std::string>(), "dimension d, in [1, 2147483647] (default per kind: 256 | 2048 | 20000)")
+      ("seed", po::value<std::string>()->default_value("1"), "random seed, in [0, 2^64 - 1]")
       ("out", po::value<std::string>(), "output LIBSVM file")
-      ("c1", po::value<double>(), "Wangni C1 in [0,1] (default 0.01 svm, 0.9 logistic)")
-      ("c2", po::value<double>(), "Wangni C2 in [0,1] (default 0.9 svm, 0.25 logistic)")
-      ("noise", po::value<double>(), "Wangni label noise standard deviation (>= 0; default 1 svm, 0 logistic)")
-      ("nnz-per-row", po::value<int>()->default_value(PowerLawOptions{}.nnz_per_row), "powerlaw: nonzeros per row")
-      ("zipf", po::value<double>()->default_value(PowerLawOptions{}.zipf_exponent), "powerlaw: Zipf exponent of feature popularity (>= 0)")
-      ("label-noise", po::value<double>()->default_value(PowerLawOptions{}.label_noise), "powerlaw: label flip probability in [0, 0.5]");
+      ("c1", po::value<std::string>(), "svm-wangni, logistic-wangni: C1 in [0,1] (default 0.01 svm, 0.9 logistic)")
+      ("c2", po::value<std::string>(), "svm-wangni, logistic-wangni: C2 in [0,1] (default 0.9 svm, 0.25 logistic)")
+      ("noise", po::value<std::string>(), "svm-wangni, logistic-wangni: label noise standard deviation (>= 0; default 1 svm, 0 logistic)")
+      ("nnz-per-row", po::value<std::string>()->default_value(std::to_string(PowerLawOptions{}.nnz_per_row)), "powerlaw: nonzeros per row, in [1, dim]")
+      ("zipf", po::value<std::string>()->default_value("1"), "powerlaw: Zipf exponent of feature popularity, in [0, 10]")
+      ("label-noise", po::value<std::string>()->default_value("0.05"), "powerlaw: label flip probability in [0, 0.5]");
   desc.add(g);
   if (WantsHelp(argv)) {
     std::cout << desc << "\n";
@@ -730,68 +643,82 @@ int RunGenerate(const std::vector<std::string>& argv) {
   a.Require("kind");
   a.Require("out");
   const int threads = ThreadsOf(a);
-  const std::string kind = a.Get<std::string>("kind");
+  const std::string kind = a.Str("kind");
+  const bool wangni = kind == "svm-wangni" || kind == "logistic-wangni";
+  if (!wangni && kind != "powerlaw") a.Invalid("kind", "svm-wangni | logistic-wangni | powerlaw");
+  // Options of the other kinds would have no effect: refuse them.
+  for (const char* key : {"c1", "c2", "noise"}) {
+    if (!wangni && a.Has(key)) {
+      throw UsageError("option '--" + std::string(key) + "' has no effect here: --kind powerlaw does not use it (used by: svm-wangni, logistic-wangni)");
+    }
+  }
+  for (const char* key : {"nnz-per-row", "zipf", "label-noise"}) {
+    if (wangni && a.Has(key)) {
+      throw UsageError("option '--" + std::string(key) + "' has no effect here: --kind " + kind +
+                       " does not use it (used by: powerlaw)");
+    }
+  }
   auto rows = [&](std::int64_t dflt) {
-    if (!a.Has("rows")) return dflt;
-    if (a.Get<long>("rows") < 1) a.Invalid("rows", "an integer >= 1");
-    return static_cast<std::int64_t>(a.Get<long>("rows"));
+    return a.Has("rows") ? a.Int("rows", 1, std::int64_t{1} << 40) : dflt;
   };
   auto dim = [&](std::int32_t dflt) {
-    if (!a.Has("dim")) return dflt;
-    if (a.Get<int>("dim") < 1) a.Invalid("dim", "an integer >= 1");
-    return static_cast<std::int32_t>(a.Get<int>("dim"));
+    return a.Has("dim") ? static_cast<std::int32_t>(a.Int("dim", 1, std::numeric_limits<std::int32_t>::max())) : dflt;
   };
-  auto unit = [&](const char* key, double dflt) {
-    if (!a.Has(key)) return dflt;
-    CheckUnitInterval(a, key, false, true);
-    return a.Get<double>(key);
+  const RealRange unit{0.0, 1.0, false, false, "a number in [0, 1]"};
+  auto real = [&](const char* key, double dflt, const RealRange& range) {
+    return a.Has(key) ? a.Real(key, range) : dflt;
   };
-  auto noise = [&](double dflt) {
-    if (!a.Has("noise")) return dflt;
-    CheckNonNegative(a, "noise");
-    return a.Get<double>("noise");
-  };
-  const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t seed = a.UInt64("seed");
+  Outputs outputs;
+  outputs.Add(a, "out");
+  outputs.AddInput(a, "config");
+  outputs.Check();
+
+  const auto t0 = Clock::now();
   Dataset data;
-  // Both Wangni generators take the same options, with kind-specific defaults.
-  auto wangni = [&](auto o) {
+  // Both Wangni generators take the same options, with kind-specific
+  // defaults; their rows are dense (every feature stored).
+  auto wangni_options = [&](auto o) {
     o.rows = rows(o.rows);
     o.dim = dim(o.dim);
-    o.c1 = unit("c1", o.c1);
-    o.c2 = unit("c2", o.c2);
-    o.noise = noise(o.noise);
-    o.seed = a.Get<unsigned long>("seed");
+    o.c1 = real("c1", o.c1, unit);
+    o.c2 = real("c2", o.c2, unit);
+    o.noise = real("noise", o.noise, {0.0, std::numeric_limits<double>::infinity(), false, true, "a finite number >= 0"});
+    o.seed = seed;
+    runtime::RequireMemory(12.0 * static_cast<double>(o.rows) * static_cast<double>(o.dim),
+                           "generate --kind " + kind + " (" + std::to_string(o.rows) + " dense rows of " +
+                               std::to_string(o.dim) + " features)",
+                           "ask for fewer --rows or a smaller --dim");
     return o;
   };
+  SetPhase("generating the data");
   if (kind == "svm-wangni") {
-    data = GenerateWangniSvm(wangni(WangniSvmOptions{}));
+    data = GenerateWangniSvm(wangni_options(WangniSvmOptions{}));
   } else if (kind == "logistic-wangni") {
-    data = GenerateWangniLogistic(wangni(WangniLogisticOptions{}));
-  } else if (kind == "powerlaw") {
+    data = GenerateWangniLogistic(wangni_options(WangniLogisticOptions{}));
+  } else {
     PowerLawOptions o;
     o.rows = rows(o.rows);
     o.dim = dim(o.dim);
-    if (a.Get<int>("nnz-per-row") < 1 || a.Get<int>("nnz-per-row") > o.dim) {
-      a.Invalid("nnz-per-row", "an integer in [1, dim]");
-    }
-    o.nnz_per_row = a.Get<int>("nnz-per-row");
-    CheckNonNegative(a, "zipf");
-    o.zipf_exponent = a.Get<double>("zipf");
-    const double flip = a.Get<double>("label-noise");
-    if (!(flip >= 0.0 && flip <= 0.5)) a.Invalid("label-noise", "[0, 0.5]");
-    o.label_noise = flip;
-    o.seed = a.Get<unsigned long>("seed");
+    o.nnz_per_row = static_cast<std::int32_t>(a.Int("nnz-per-row", 1, o.dim));
+    o.zipf_exponent = a.Real("zipf", {0.0, 10.0, false, false, "a number in [0, 10]"});
+    o.label_noise = a.Real("label-noise", {0.0, 0.5, false, false, "a number in [0, 0.5]"});
+    o.seed = seed;
     o.threads = threads;
+    runtime::RequireMemory(12.0 * static_cast<double>(o.rows) * o.nnz_per_row,
+                           "generate --kind powerlaw (" + std::to_string(o.rows) + " rows of " +
+                               std::to_string(o.nnz_per_row) + " nonzeros)",
+                           "ask for fewer --rows or --nnz-per-row");
     data = GeneratePowerLaw(o);
-  } else {
-    a.Invalid("kind", "svm-wangni | logistic-wangni | powerlaw");
   }
-  WriteLibsvm(data, a.Get<std::string>("out"));
-  if (!a.Flag("quiet")) {
+  SetPhase("writing the outputs");
+  outputs.WriteWith("out", [&](const std::string& path) { WriteLibsvm(data, path); });
+  outputs.ReportFailures("generate");
+  if (outputs.failed()) return kExitOutputFailed;
+  if (!a.Bool("quiet")) {
     std::fprintf(stderr, "wrote %s: %lld rows, %d features, %lld nonzeros in %.2f s (%s)\n",
-                 a.Get<std::string>("out").c_str(), static_cast<long long>(data.num_rows),
-                 data.num_cols, static_cast<long long>(data.nnz()),
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                 Printable(a.Str("out")).c_str(), static_cast<long long>(data.num_rows),
+                 data.num_cols, static_cast<long long>(data.nnz()), SecondsSince(t0),
                  data.source.c_str());
   }
   return kExitOk;
@@ -802,10 +729,10 @@ int RunGenerate(const std::vector<std::string>& argv) {
 int RunInfo(const std::vector<std::string>& argv) {
   po::options_description desc("asyncopt info: dataset statistics");
   AddGeneral(desc, true);
-  AddData(desc, false);
+  AddData(desc, false, false);
   po::options_description g("Statistics");
   g.add_options()
-      ("rho-samples", po::value<long>()->default_value(2000), "rows sampled to estimate Hogwild's rho (>= 1; >= rows: exact)")
+      ("rho-samples", po::value<std::string>()->default_value("2000"), "rows sampled to estimate Hogwild's rho (>= 1; >= rows: exact)")
       ("summary", po::value<std::string>(), "also write the statistics as JSON here");
   desc.add(g);
   if (WantsHelp(argv)) {
@@ -814,9 +741,14 @@ int RunInfo(const std::vector<std::string>& argv) {
   }
   Args a(argv, desc);
   const int threads = ThreadsOf(a);
-  if (a.Get<long>("rho-samples") < 1) a.Invalid("rho-samples", "an integer >= 1");
-  LoadedData d = LoadTraining(a, threads);
-  const DatasetStats s = ComputeStats(d.data, a.Get<long>("rho-samples"));
+  const std::int64_t rho_samples = a.Int("rho-samples", 1, std::int64_t{1} << 62);
+  Outputs outputs;
+  outputs.Add(a, "summary");
+  for (const char* key : {"data", "config"}) outputs.AddInput(a, key);
+  outputs.Check();
+  LoadedData d = LoadTraining(a, threads, false);
+  SetPhase("computing statistics");
+  const DatasetStats s = ComputeStats(d.data, rho_samples);
   std::printf(
       "file            %s\n"
       "content hash    %s\n"
@@ -830,13 +762,14 @@ int RunInfo(const std::vector<std::string>& argv) {
       "Hogwild Delta   %.6g (largest fraction of rows sharing one feature)\n"
       "Hogwild rho     %.6g (largest fraction of rows conflicting with one row; %lld rows sampled)\n"
       "feature skew    top 1%% of features hold %.2f%% of nonzeros; Gini %.4f; Zipf exponent %.3f\n",
-      a.Get<std::string>("data").c_str(), HashToHex(d.raw_hash).c_str(), d.prep.Describe().c_str(),
+      Printable(d.path).c_str(), HashToHex(d.raw_hash).c_str(), d.prep.Describe().c_str(),
       static_cast<long long>(s.rows), s.cols, s.empty_columns, static_cast<long long>(s.nnz),
-      s.density, d.data.positive_label_text.c_str(), static_cast<long long>(s.positives),
-      d.data.negative_label_text.c_str(), static_cast<long long>(s.negatives), s.min_row_nnz,
+      s.density, Printable(d.data.positive_label_text).c_str(), static_cast<long long>(s.positives),
+      Printable(d.data.negative_label_text).c_str(), static_cast<long long>(s.negatives), s.min_row_nnz,
       s.mean_row_nnz, s.max_row_nnz, s.max_abs_value, s.delta, s.rho,
       static_cast<long long>(s.rho_sample_rows), 100.0 * s.top1pct_share, s.gini, s.zipf_exponent);
-  if (a.Has("summary")) {
+  SetPhase("writing the outputs");
+  if (outputs.Has("summary")) {
     JsonWriter j;
     j.BeginObject()
         .Field("rows", s.rows)
@@ -856,12 +789,13 @@ int RunInfo(const std::vector<std::string>& argv) {
         .Field("gini", s.gini)
         .Field("zipf_exponent", s.zipf_exponent)
         .Field("max_abs_value", s.max_abs_value);
-    WriteDataset(j, d, a.Get<std::string>("data"));
+    WriteDataset(j, d);
     WriteProvenance(j);
     j.EndObject();
-    WriteFileAtomically(a.Get<std::string>("summary"), j.str() + "\n");
+    outputs.Write("summary", j.str() + "\n");
   }
-  return kExitOk;
+  outputs.ReportFailures("info");
+  return outputs.failed() ? kExitOutputFailed : kExitOk;
 }
 
 }  // namespace asyncopt::cli

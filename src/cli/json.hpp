@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/text.hpp"
+
 namespace asyncopt::cli {
 
 class JsonWriter {
@@ -84,9 +86,26 @@ class JsonWriter {
       out_ += ": ";
     }
   }
+  // Always valid UTF-8 (RFC 8259): valid sequences are copied, and any other
+  // byte is read as Latin-1 (a file name in a Latin-1 locale, "caf\xe9.svm",
+  // becomes "caf\u00e9.svm") so the summary stays parseable.
   void Quote(std::string_view s) {
     out_ += '"';
-    for (char c : s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      const auto u = static_cast<unsigned char>(c);
+      if (u >= 0x80) {
+        const std::size_t n = Utf8Length(s, i);
+        if (n > 0) {
+          out_.append(s.substr(i, n));
+          i += n - 1;
+        } else {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(u));
+          out_ += buf;
+        }
+        continue;
+      }
       switch (c) {
         case '"': out_ += "\\\""; break;
         case '\\': out_ += "\\\\"; break;

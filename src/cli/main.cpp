@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -15,11 +16,14 @@ namespace {
 
 using namespace asyncopt::cli;
 
-// First Ctrl-C: ask the run to stop and write what it has. Second: default
-// action (terminate), for a user who does not want to wait.
-extern "C" void OnSigint(int) {
+// First SIGINT, SIGTERM or SIGHUP: ask the run to stop and write what it
+// has (batch schedulers, `timeout`, `docker stop` and systemd send TERM; a
+// closed terminal sends HUP). Second: the default action, for a user who
+// does not want to wait.
+extern "C" void OnStopSignal(int signal_number) {
+  g_stop_signal.store(signal_number, std::memory_order_relaxed);
   g_stop_requested.store(true, std::memory_order_relaxed);
-  std::signal(SIGINT, SIG_DFL);
+  std::signal(signal_number, SIG_DFL);
 }
 
 void Usage(std::FILE* out) {
@@ -35,7 +39,26 @@ void Usage(std::FILE* out) {
                "  version   print version and build provenance\n"
                "\n"
                "exit codes: 0 success, 1 internal error, 2 bad usage or input, 3 diverged,\n"
-               "            130 interrupted (results so far are written)\n");
+               "            4 not enough threads or memory for the run, 5 an output could not\n"
+               "            be written (the others were), 128+N stopped by signal N (Ctrl-C: 130,\n"
+               "            SIGTERM: 143, SIGHUP: 129; results so far are written)\n");
+}
+
+int ErrorExit(const std::string& command, const asyncopt::Error& e) {
+  const char* label = "error";
+  int code = kExitUsage;
+  switch (e.kind()) {
+    case asyncopt::ErrorKind::kResource:
+      code = kExitResource;
+      break;
+    case asyncopt::ErrorKind::kInvalidInput:
+    case asyncopt::ErrorKind::kInvalidOption:
+    case asyncopt::ErrorKind::kIo:
+    case asyncopt::ErrorKind::kUnsupported:
+      break;
+  }
+  std::fprintf(stderr, "asyncopt %s: %s: %s\n", command.c_str(), label, Printable(e.what()).c_str());
+  return code;
 }
 
 }  // namespace
@@ -47,7 +70,10 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
-  std::signal(SIGINT, OnSigint);
+  for (const int s : {SIGINT, SIGTERM, SIGHUP}) std::signal(s, OnStopSignal);
+  // A reader that goes away (`asyncopt ... --summary /dev/stdout | head`)
+  // is a write error of that output, not a silent death.
+  std::signal(SIGPIPE, SIG_IGN);
   try {
     if (command == "train") return RunTrain(args);
     if (command == "predict") return RunPredict(args);
@@ -64,20 +90,23 @@ int main(int argc, char** argv) {
       Usage(stdout);
       return kExitOk;
     }
-    std::fprintf(stderr, "asyncopt: unknown command '%s'\n", command.c_str());
+    std::fprintf(stderr, "asyncopt: unknown command '%s'\n", Printable(command).c_str());
     Usage(stderr);
     return kExitUsage;
   } catch (const UsageError& e) {
     std::fprintf(stderr, "asyncopt %s: error: %s\n", command.c_str(), e.what());
     return kExitUsage;
   } catch (const asyncopt::Error& e) {
-    std::fprintf(stderr, "asyncopt %s: error: %s\n", command.c_str(), e.what());
-    return kExitUsage;
+    return ErrorExit(command, e);
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "asyncopt %s: error: out of memory\n", command.c_str());
-    return kExitFailure;
+    std::fprintf(stderr,
+                 "asyncopt %s: error: out of memory while %s; free memory, raise the limit "
+                 "(ulimit -v, the cgroup's memory.max) or use smaller data\n",
+                 command.c_str(), Phase().empty() ? "starting" : Phase().c_str());
+    return kExitResource;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "asyncopt %s: internal error: %s\n", command.c_str(), e.what());
+    std::fprintf(stderr, "asyncopt %s: internal error while %s: %s\n", command.c_str(),
+                 Phase().empty() ? "starting" : Phase().c_str(), Printable(e.what()).c_str());
     return kExitFailure;
   }
 }

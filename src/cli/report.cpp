@@ -2,13 +2,12 @@
 
 #include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <fstream>
 #include <thread>
 
-#include "cli/args.hpp"
+#include "asyncopt/error.hpp"
+#include "io/output_file.hpp"
 
 namespace asyncopt::cli {
 
@@ -25,37 +24,47 @@ std::string CpuDescription() {
   return model + " (" + std::to_string(std::thread::hardware_concurrency()) + " hardware threads)";
 }
 
-TraceWriter::TraceWriter(const std::string& path) : path_(path) {
-  file_ = std::fopen(path.c_str(), "w");
-  if (file_ == nullptr) {
-    throw UsageError(path + ": cannot write trace: " + std::strerror(errno));
-  }
-  std::fprintf(file_,
-               "seconds,epoch,updates,objective,suboptimality,nnz_w,exchanges,coords_sent,"
-               "bits_sent,conflicts,coords_returned,bits_returned,max_delay,master_busy\n");
-  std::fflush(file_);
+TraceWriter::TraceWriter(const std::string& path)
+    : out_(std::make_unique<io::OutputStream>(path)) {
+  out_->Write(
+      "seconds,epoch,updates,objective,suboptimality,nnz_w,exchanges,coords_sent,"
+      "bits_sent,conflicts,coords_returned,bits_returned,max_delay,master_busy\n");
+  out_->Flush();
 }
 
-TraceWriter::~TraceWriter() {
-  if (file_ != nullptr) std::fclose(file_);
-}
+TraceWriter::~TraceWriter() = default;
 
 void TraceWriter::Write(const TracePoint& p) {
-  // A non-finite objective (diverging run) is written as an empty field,
-  // never as "nan".
+  // Non-finite numbers (a diverging run; suboptimality without f*) are
+  // written as empty fields, never as "nan".
   char objective[40] = "", subopt[40] = "";
   if (std::isfinite(p.objective)) std::snprintf(objective, sizeof objective, "%.17g", p.objective);
   if (std::isfinite(p.suboptimality)) {
     std::snprintf(subopt, sizeof subopt, "%.17g", p.suboptimality);
   }
-  std::fprintf(file_, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.4f\n", p.seconds,
-               p.epoch, static_cast<long long>(p.updates), objective, subopt,
-               static_cast<long long>(p.nnz_w), static_cast<long long>(p.exchanges),
-               static_cast<long long>(p.coords_sent), static_cast<long long>(p.bits_sent),
-               static_cast<long long>(p.conflicts), static_cast<long long>(p.coords_returned),
-               static_cast<long long>(p.bits_returned), static_cast<long long>(p.max_delay),
-               p.master_busy);
-  std::fflush(file_);
+  char row[512];
+  const int n = std::snprintf(
+      row, sizeof row, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.4f\n",
+      p.seconds, p.epoch, static_cast<long long>(p.updates), objective, subopt,
+      static_cast<long long>(p.nnz_w), static_cast<long long>(p.exchanges),
+      static_cast<long long>(p.coords_sent), static_cast<long long>(p.bits_sent),
+      static_cast<long long>(p.conflicts), static_cast<long long>(p.coords_returned),
+      static_cast<long long>(p.bits_returned), static_cast<long long>(p.max_delay), p.master_busy);
+  out_->Write(std::string_view(row, static_cast<std::size_t>(std::min<int>(n, sizeof row - 1))));
+  out_->Flush();
+}
+
+bool TraceWriter::Close() {
+  try {
+    out_->Close();
+  } catch (const Error& e) {
+    close_error_ = e.what();
+  }
+  return out_->ok() && close_error_.empty();
+}
+
+const std::string& TraceWriter::error() const {
+  return out_->ok() ? close_error_ : out_->error();
 }
 
 Progress::Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) == 1) {}
@@ -80,15 +89,11 @@ void Progress::Update(const TracePoint& p, bool have_f_star) {
   printed_ = true;
 }
 
-void WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (f == nullptr) throw UsageError(path + ": cannot write: " + std::strerror(errno));
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw UsageError(path + ": cannot write: " + std::strerror(errno));
-  }
+void Progress::Status(const std::string& text) {
+  if (!enabled_) return;
+  std::fprintf(stderr, "\r\033[K%s", text.c_str());
+  std::fflush(stderr);
+  printed_ = true;
 }
 
 }  // namespace asyncopt::cli

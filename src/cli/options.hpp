@@ -1,0 +1,47 @@
+// The command-line options of the subcommands: their declaration (with the
+// library's defaults), their conversion into library options with range
+// checks that name the flag, and which options a solver actually uses.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "asyncopt/asyncopt.hpp"
+#include "cli/args.hpp"
+
+namespace asyncopt::cli {
+
+// Option groups. `train` adds the solver groups.
+void AddGeneral(po::options_description& all, bool threads, bool train = false);
+void AddData(po::options_description& all, bool with_test, bool with_compact = true);
+void AddProblem(po::options_description& all);
+void AddCache(po::options_description& all);
+void AddSolver(po::options_description& all);
+void AddOutput(po::options_description& all, bool train);
+
+// --threads: [1, kMaxThreads].
+int ThreadsOf(const Args& a);
+// --positive-labels 3,5 (finite numbers).
+std::vector<double> ParseLabelList(const Args& a, const std::string& key);
+Preprocessing ReadPreprocessing(const Args& a);
+Problem ReadProblem(const Args& a);
+// Every solver option of `train`, range-checked with flag names.
+Options ReadSolverOptions(const Args& a, int threads);
+
+// Why option `key` has no effect on this run ("solver svrg does not use it
+// (used by: hogwild)", "--sparsifier none does not use it ..."), or nothing
+// when it does. Only solver options are judged.
+std::optional<std::string> WhyUnused(const std::string& key, const Options& options);
+
+// The rule for options that have no effect: given on the command line, an
+// error (exit 2) naming the option and why; set in a config file (which may
+// describe several runs), a warning on stderr. Returns the unused keys, so
+// the summary records only the options in effect.
+std::vector<std::string> RefuseUnusedOptions(const Args& a, const Options& options, bool quiet);
+
+// A number as messages show it: 6 significant digits ("0.0001", "1e-07"),
+// never "0.000000" or hundreds of digits.
+std::string Num(double v);
+
+}  // namespace asyncopt::cli
