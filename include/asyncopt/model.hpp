@@ -2,10 +2,13 @@
 // metrics.
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "asyncopt/dataset.hpp"
+#include "asyncopt/preprocess.hpp"
 #include "asyncopt/problem.hpp"
 
 namespace asyncopt {
@@ -14,26 +17,79 @@ namespace asyncopt {
 // scaling applied for training is folded into w before saving, so Debian's
 // `liblinear-predict` gives the same decisions as `asyncopt predict`.
 struct LinearModel {
-  std::vector<double> w;   // size num_features (+1 when bias > 0: last entry)
-  double bias = -1.0;      // LIBLINEAR's bias: > 0 appends feature value `bias`
+  std::vector<double> w;  // size num_features (+1 when bias > 0: last entry)
+  double bias = -1.0;     // LIBLINEAR's bias: > 0 appends feature value `bias`
   Loss loss = Loss::kLogistic;
-  bool l1 = false;         // trained with an l1 term (selects solver_type name)
+  bool l1 = false;              // trained with an l1 term (selects solver_type name)
   bool normalize_rows = false;  // decision on x/||x|| (sign unchanged)
   std::string positive_label = "1";
   std::string negative_label = "-1";
-  int num_features() const {
-    return static_cast<int>(w.size()) - (bias > 0 ? 1 : 0);
-  }
+  int num_features() const { return static_cast<int>(w.size()) - (bias > 0 ? 1 : 0); }
 };
 
-// Throws Error(kIo) if the file cannot be written.
+// Writes `model` in LIBLINEAR's text format (solver_type, nr_class 2, label,
+// nr_feature, bias, then one weight per row; with 0 <= bias the last row is
+// the bias weight, as LIBLINEAR expects). Regular files are replaced
+// atomically; symlinks, devices, FIFOs and descriptor names are written as
+// io::WriteOutputFile describes. normalize_rows is not part of the format.
+// Throws Error(kInvalidInput) for non-finite weights, Error(kInvalidOption)
+// for labels that are empty, equal or contain whitespace, or a bias model
+// without its bias weight; Error(kIo) naming the path if it cannot be written.
 void SaveModel(const LinearModel& model, const std::string& path);
-// Throws Error(kInvalidInput) naming file and line for a malformed model.
+
+// Reads a LIBLINEAR text model of a binary linear classifier: what SaveModel
+// and LIBLINEAR's own train write (trailing spaces after weights, an optional
+// "rho" line, keys in any order). Strict otherwise: every header key at most
+// once with exactly its number of values, solver_type/nr_class/label/
+// nr_feature/bias all present, two different labels, a bare "w" line, then
+// exactly nr_feature (+1 when bias >= 0) rows of one finite weight each
+// (blank lines only after the last row). A bias of exactly 0 keeps no bias
+// weight (its feature is 0). Throws Error(kInvalidInput) with "FILE:LINE:"
+// for a malformed file (including an nr_feature larger than the file could
+// hold), Error(kIo) if it cannot be read.
 LinearModel LoadModel(const std::string& path);
 
-// Margins x_i . w (+ bias * w_bias) for every row; features beyond the
-// model's width are ignored.
+// Builds the model to save from weights `w` trained on data preprocessed
+// with `record` (see preprocess.hpp), mapped back to the RAW feature space:
+// w_j / record.column_scale[j] for every scaled column (so x . w_raw equals
+// x_scaled . w), the bias weight kept last with bias = record.bias (> 0;
+// else no bias), normalize_rows = record.normalized_rows, loss = problem.loss
+// and l1 = (problem.l1 > 0). w must have the training width --
+// record.column_scale.size(), else record.num_cols (any width when both are
+// 0) -- plus one bias weight when record.bias > 0. Throws
+// Error(kInvalidOption) on a size mismatch, a record whose column_scale and
+// num_cols disagree, or a scale that is not finite and > 0.
+// Note: with normalize_rows AND a column scale the raw-space model divides by
+// ||x|| where training divided by ||x_scaled||: same sign without a bias,
+// but not the same margin.
+LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
+                            const PreprocessingRecord& record, std::string positive_label = "1",
+                            std::string negative_label = "-1");
+
+// Margin (decision value) of one raw row: x . w (+ bias * w_bias when
+// bias > 0). Indices are 0-based and strictly increasing; features at or
+// beyond model.num_features() are ignored (as LIBLINEAR's predict). With
+// normalize_rows, the dot product is divided by ||x||_2 of the row (over the
+// features the model sees when it has a bias, over all of them otherwise,
+// like ApplyRecord); the bias term is not. The value is P(+1)'s log-odds for
+// a logistic model (see Probability), a signed score for the others; > 0
+// predicts the positive label. Throws Error(kInvalidInput) for a negative
+// or non-increasing index, Error(kInvalidOption) when index and value sizes
+// differ or a bias model has no bias weight.
+double DecisionValue(const LinearModel& model, SparseRow row);
+double DecisionValue(const LinearModel& model, std::span<const std::int32_t> index,
+                     std::span<const double> value);
+
+// Margins of every row of `data` (DecisionValue of each row).
 std::vector<double> Decision(const LinearModel& model, const Dataset& data);
+
+// P(y = +1 | x) = 1 / (1 + exp(-margin)) for a margin from DecisionValue,
+// computed without overflow and kept inside the open interval (0, 1): the
+// result is at least the smallest positive double and at most the largest
+// double below 1, so log(p) and log(1 - p) stay finite. Only Loss::kLogistic
+// models are probabilistic: throws Error(kUnsupported) naming the loss
+// otherwise, Error(kInvalidInput) for a NaN margin.
+double Probability(const LinearModel& model, double margin);
 
 struct PredictionMetrics {
   double accuracy = 0.0;  // fraction of sign(margin) == label (margin 0 -> -1,
@@ -42,7 +98,6 @@ struct PredictionMetrics {
   double auc = 0.0;       // ROC AUC with ties counted one half
   std::int64_t rows = 0;
 };
-PredictionMetrics Evaluate(const std::vector<double>& margins,
-                           const std::vector<double>& labels);
+PredictionMetrics Evaluate(const std::vector<double>& margins, const std::vector<double>& labels);
 
 }  // namespace asyncopt

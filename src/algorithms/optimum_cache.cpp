@@ -32,6 +32,7 @@
 
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
+#include "io/output_file.hpp"
 
 namespace asyncopt {
 namespace {
@@ -210,26 +211,10 @@ void OptimumCache::Store(const std::string& key, const OptimumCacheEntry& entry)
   }
   out << "end\n";
 
-  static std::atomic<std::uint64_t> counter{0};
+  // A unique temporary name per writer, renamed into place: concurrent runs
+  // storing the same key never collide, and readers never see half a file.
   const fs::path target = fs::path(dir_) / FileName(key);
-  const fs::path temp = fs::path(dir_) / (FileName(key) + ".tmp." + std::to_string(::getpid()) +
-                                          "." + std::to_string(counter.fetch_add(1)));
-  {
-    std::ofstream f(temp, std::ios::binary | std::ios::trunc);
-    const std::string text = out.str();
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.flush();
-    if (!f) {
-      f.close();
-      fs::remove(temp, ec);
-      throw Error(ErrorKind::kIo, "cannot write optimum cache file '" + temp.string() + "'");
-    }
-  }
-  fs::rename(temp, target, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    throw Error(ErrorKind::kIo, "cannot rename optimum cache file into '" + target.string() + "'");
-  }
+  io::WriteOutputFile(target.string(), out.str());
 }
 
 }  // namespace asyncopt

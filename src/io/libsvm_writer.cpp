@@ -1,15 +1,13 @@
 // LIBSVM text writer: "+1 3:0.5 7:1\n", values in shortest round-trip form.
-#include <cerrno>
 #include <charconv>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
-#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/error.hpp"
+#include "io/output_file.hpp"
 
 namespace asyncopt {
 namespace {
@@ -17,16 +15,6 @@ namespace {
 constexpr std::size_t kBufferBytes = std::size_t{1} << 20;
 // Longest text of one entry: " " + 10-digit index + ":" + 24-char double.
 constexpr std::size_t kMaxEntryBytes = 40;
-
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f != nullptr) std::fclose(f);
-  }
-};
-
-[[noreturn]] void IoFailure(const std::string& path, const char* what, int error) {
-  throw Error(ErrorKind::kIo, path + ": " + what + ": " + std::strerror(error));
-}
 
 void CheckShape(const Dataset& data, const std::string& path) {
   const auto rows = static_cast<std::size_t>(data.num_rows);
@@ -44,15 +32,14 @@ void CheckShape(const Dataset& data, const std::string& path) {
 
 void WriteLibsvm(const Dataset& data, const std::string& path) {
   CheckShape(data, path);
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "wb"));
-  if (!file) IoFailure(path, "cannot open for writing", errno);
+  // Regular files are replaced atomically: a failed write leaves the old
+  // file (or none), never half a dataset.
+  io::OutputFile file(path);
 
   std::vector<char> buffer(kBufferBytes);
   std::size_t used = 0;
   auto flush = [&] {
-    if (used > 0 && std::fwrite(buffer.data(), 1, used, file.get()) != used) {
-      IoFailure(path, "write error", errno);
-    }
+    if (used > 0) file.Write(std::string_view(buffer.data(), used));
     used = 0;
   };
 
@@ -78,13 +65,7 @@ void WriteLibsvm(const Dataset& data, const std::string& path) {
     used = static_cast<std::size_t>(out - buffer.data());
   }
   flush();
-  std::FILE* raw = file.release();
-  if (std::fflush(raw) != 0) {
-    const int error = errno;
-    std::fclose(raw);
-    IoFailure(path, "write error", error);
-  }
-  if (std::fclose(raw) != 0) IoFailure(path, "write error", errno);
+  file.Commit();
 }
 
 }  // namespace asyncopt

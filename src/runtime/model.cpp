@@ -1,19 +1,28 @@
 // Linear models in LIBLINEAR's text model format (so Debian's
 // liblinear-predict reads them), decision values and prediction metrics.
+#include "asyncopt/model.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
+#include <iterator>
 #include <limits>
 #include <numeric>
-#include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "asyncopt/error.hpp"
-#include "asyncopt/model.hpp"
+#include "asyncopt/solver.hpp"
+#include "io/output_file.hpp"
 
 namespace asyncopt {
 namespace {
@@ -40,8 +49,10 @@ bool LossFromSolverType(const std::string& name, Loss* loss, bool* l1) {
     bool l1;
   };
   static const Entry kTable[] = {
-      {"L2R_LR", Loss::kLogistic, false},         {"L1R_LR", Loss::kLogistic, true},
-      {"L2R_LR_DUAL", Loss::kLogistic, false},    {"L2R_L1LOSS_SVC_DUAL", Loss::kHinge, false},
+      {"L2R_LR", Loss::kLogistic, false},
+      {"L1R_LR", Loss::kLogistic, true},
+      {"L2R_LR_DUAL", Loss::kLogistic, false},
+      {"L2R_L1LOSS_SVC_DUAL", Loss::kHinge, false},
       {"L2R_L2LOSS_SVC", Loss::kSquaredHinge, false},
       {"L2R_L2LOSS_SVC_DUAL", Loss::kSquaredHinge, false},
       {"L1R_L2LOSS_SVC", Loss::kSquaredHinge, true},
@@ -56,20 +67,162 @@ bool LossFromSolverType(const std::string& name, Loss* loss, bool* l1) {
   return false;
 }
 
-[[noreturn]] void Malformed(const std::string& path, int line, const std::string& what) {
+[[noreturn]] void Malformed(const std::string& path, std::int64_t line, const std::string& what) {
   throw Error(ErrorKind::kInvalidInput,
               path + ":" + std::to_string(line) + ": malformed model file: " + what);
 }
 
-double ParseDouble(const std::string& token, const std::string& path, int line) {
+[[noreturn]] void BadModel(const std::string& what) {
+  throw Error(ErrorKind::kInvalidOption, what);
+}
+
+double ParseDouble(std::string_view token, const std::string& path, std::int64_t line) {
   double v = 0.0;
   const char* b = token.data();
   const char* e = b + token.size();
+  if (b < e && *b == '+') ++b;  // LIBLINEAR's %g never writes one, but C's scanf reads it
   auto [p, ec] = std::from_chars(b, e, v);
-  if (ec != std::errc() || p != e || !std::isfinite(v)) {
-    Malformed(path, line, "expected a finite number, found '" + token + "'");
+  if (ec != std::errc() || p != e || b == e || !std::isfinite(v)) {
+    Malformed(path, line, "expected a finite number, found '" + std::string(token) + "'");
   }
   return v;
+}
+
+std::vector<std::string_view> Tokens(std::string_view line) {
+  std::vector<std::string_view> tokens;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    const std::size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+    if (i > start) tokens.push_back(line.substr(start, i - start));
+  }
+  return tokens;
+}
+
+// Two label spellings name the same class when they are the same number
+// ("1", "+1", "1.0") or the same text.
+bool SameLabel(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  auto number = [](const std::string& t, double* v) {
+    const char* p = t.data();
+    const char* e = p + t.size();
+    if (p < e && *p == '+') ++p;
+    auto [end, ec] = std::from_chars(p, e, *v);
+    return ec == std::errc() && end == e && p != e;
+  };
+  double x = 0.0, y = 0.0;
+  return number(a, &x) && number(b, &y) && x == y;
+}
+
+bool ValidLabel(const std::string& label) {
+  return !label.empty() && label.find_first_of(" \t\r\n\v\f") == std::string::npos;
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(ErrorKind::kIo, path + ": cannot open model: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw Error(ErrorKind::kIo, path + ": cannot read model: is a directory");
+  }
+  std::string text;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n > 0) {
+      text.append(buffer, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n == 0) break;
+    if (errno == EINTR) continue;
+    const int error = errno;
+    ::close(fd);
+    throw Error(ErrorKind::kIo, path + ": cannot read model: " + std::strerror(error));
+  }
+  ::close(fd);
+  return text;
+}
+
+// Splits `text` into lines (without "\n" and a trailing "\r").
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : text_(text) {}
+  bool Next(std::string_view* line) {
+    if (pos_ >= text_.size()) return false;
+    std::size_t end = text_.find('\n', pos_);
+    if (end == std::string_view::npos) end = text_.size();
+    *line = text_.substr(pos_, end - pos_);
+    if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
+    pos_ = end + 1;
+    ++number_;
+    return true;
+  }
+  std::int64_t number() const { return number_; }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  std::int64_t number_ = 0;
+};
+
+// Header keys LIBLINEAR writes for a binary classifier and their value
+// counts; "rho" appears in newer versions (one-class SVM, unused here).
+struct HeaderKey {
+  const char* name;
+  std::size_t values;
+  bool required;
+};
+constexpr HeaderKey kHeaderKeys[] = {
+    {"solver_type", 1, true}, {"nr_class", 1, true}, {"label", 2, true},
+    {"nr_feature", 1, true},  {"bias", 1, true},     {"rho", 1, false},
+};
+
+// A model DecisionValue can compute with.
+void CheckUsable(const LinearModel& model) {
+  if (model.bias > 0 && model.w.empty()) {
+    BadModel("linear model with bias " + std::to_string(model.bias) + " has no bias weight");
+  }
+}
+
+// The one margin implementation: x . w over the features the model knows,
+// divided by ||x|| with normalize_rows, plus the bias term. Checks that the
+// indices are non-negative and strictly increasing.
+double Margin(const LinearModel& model, const std::int32_t* index, const double* value,
+              std::size_t nnz) {
+  const std::int32_t nf = model.num_features();
+  const bool with_bias = model.bias > 0;
+  double dot = 0.0;
+  double largest = 0.0;  // for an overflow-free ||x|| (as ApplyRecord's)
+  std::int32_t previous = -1;
+  for (std::size_t k = 0; k < nnz; ++k) {
+    const std::int32_t j = index[k];
+    if (j <= previous) {
+      throw Error(ErrorKind::kInvalidInput,
+                  "row entry " + std::to_string(k) + ": feature index " + std::to_string(j) +
+                      (j < 0 ? " is negative"
+                             : " does not follow " + std::to_string(previous) +
+                                   " (indices must be strictly increasing)"));
+    }
+    previous = j;
+    if (j < nf) dot += model.w[static_cast<std::size_t>(j)] * value[k];
+    // With a bias, training dropped unseen features before normalising.
+    if (model.normalize_rows && (!with_bias || j < nf)) {
+      largest = std::max(largest, std::fabs(value[k]));
+    }
+  }
+  if (model.normalize_rows && largest > 0.0 && std::isfinite(largest)) {
+    double sum = 0.0;
+    for (std::size_t k = 0; k < nnz; ++k) {
+      if (with_bias && index[k] >= nf) continue;
+      const double t = value[k] / largest;
+      sum += t * t;
+    }
+    dot /= largest * std::sqrt(sum);
+  }
+  if (with_bias) dot += model.w[static_cast<std::size_t>(nf)] * model.bias;
+  return dot;
 }
 
 }  // namespace
@@ -77,107 +230,247 @@ double ParseDouble(const std::string& token, const std::string& path, int line) 
 void SaveModel(const LinearModel& model, const std::string& path) {
   for (double v : model.w) {
     if (!std::isfinite(v)) {
-      throw Error(ErrorKind::kInvalidInput, path + ": refusing to write a model with non-finite weights");
+      throw Error(ErrorKind::kInvalidInput,
+                  path + ": refusing to write a model with non-finite weights");
     }
   }
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (f == nullptr) {
-    throw Error(ErrorKind::kIo, path + ": cannot write model: " + std::strerror(errno));
+  if (!std::isfinite(model.bias)) {
+    throw Error(ErrorKind::kInvalidOption,
+                path + ": refusing to write a model with a non-finite bias");
   }
-  std::fprintf(f, "solver_type %s\nnr_class 2\nlabel %s %s\nnr_feature %d\nbias %.17g\nw\n",
-               SolverTypeName(model), model.positive_label.c_str(),
-               model.negative_label.c_str(), model.num_features(), model.bias);
-  for (double v : model.w) std::fprintf(f, "%.17g \n", v);
-  const bool ok = std::fflush(f) == 0 && std::ferror(f) == 0;
-  if (std::fclose(f) != 0 || !ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(ErrorKind::kIo, path + ": cannot write model: " + std::strerror(errno));
+  CheckUsable(model);
+  if (!ValidLabel(model.positive_label) || !ValidLabel(model.negative_label) ||
+      SameLabel(model.positive_label, model.negative_label)) {
+    throw Error(ErrorKind::kInvalidOption,
+                path + ": model labels must be two different words, found '" +
+                    model.positive_label + "' and '" + model.negative_label + "'");
   }
+  io::OutputFile file(path);
+  std::string text;
+  char line[64];
+  std::snprintf(line, sizeof line, "%d\nbias %.17g\nw\n", model.num_features(), model.bias);
+  text = std::string("solver_type ") + SolverTypeName(model) + "\nnr_class 2\nlabel " +
+         model.positive_label + " " + model.negative_label + "\nnr_feature " + line;
+  for (double v : model.w) {
+    std::snprintf(line, sizeof line, "%.17g \n", v);
+    text += line;
+    if (text.size() >= (1u << 20)) {
+      file.Write(text);
+      text.clear();
+    }
+  }
+  // LIBLINEAR reads a bias weight whenever bias >= 0; a bias of 0 adds a
+  // feature of value 0, so its weight is irrelevant: write 0.
+  if (model.bias >= 0 && !(model.bias > 0)) text += "0 \n";
+  file.Write(text);
+  file.Commit();
 }
 
 LinearModel LoadModel(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(ErrorKind::kIo, path + ": cannot open model: " + std::strerror(errno));
+  const std::string text = ReadWholeFile(path);
+  LineReader lines(text);
   LinearModel model;
-  std::string line;
-  int line_no = 0;
-  long nr_feature = -1;
-  bool have_labels = false, have_bias = false;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::istringstream fields(line);
-    std::string key;
-    fields >> key;
-    if (key.empty()) continue;
-    if (key == "w") break;
+  std::int64_t nr_feature = -1;
+  std::int64_t seen_on[std::size(kHeaderKeys)] = {};
+  std::string_view line;
+  bool found_w = false;
+  while (lines.Next(&line)) {
+    const std::int64_t n = lines.number();
+    const std::vector<std::string_view> tokens = Tokens(line);
+    if (tokens.empty()) Malformed(path, n, "empty line in the header");
+    const std::string key(tokens[0]);
+    if (key == "w") {
+      if (tokens.size() != 1) {
+        Malformed(path, n, "unexpected '" + std::string(tokens[1]) + "' after 'w'");
+      }
+      found_w = true;
+      break;
+    }
+    std::size_t k = 0;
+    while (k < std::size(kHeaderKeys) && key != kHeaderKeys[k].name) ++k;
+    if (k == std::size(kHeaderKeys)) Malformed(path, n, "unknown key '" + key + "'");
+    if (seen_on[k] != 0) {
+      Malformed(path, n,
+                "duplicate key '" + key + "' (first on line " + std::to_string(seen_on[k]) + ")");
+    }
+    seen_on[k] = n;
+    if (tokens.size() - 1 != kHeaderKeys[k].values) {
+      Malformed(path, n,
+                "'" + key + "' takes " + std::to_string(kHeaderKeys[k].values) +
+                    (kHeaderKeys[k].values == 1 ? " value" : " values") + ", found " +
+                    std::to_string(tokens.size() - 1) + ": '" + std::string(line) + "'");
+    }
+    const std::string value(tokens[1]);
     if (key == "solver_type") {
-      std::string name;
-      fields >> name;
-      if (!LossFromSolverType(name, &model.loss, &model.l1)) {
-        Malformed(path, line_no, "unsupported solver_type '" + name + "' (binary linear classifiers only)");
+      if (!LossFromSolverType(value, &model.loss, &model.l1)) {
+        Malformed(path, n,
+                  "unsupported solver_type '" + value + "' (binary linear classifiers only)");
       }
     } else if (key == "nr_class") {
-      std::string v;
-      fields >> v;
-      if (v != "2") Malformed(path, line_no, "nr_class must be 2, found '" + v + "'");
+      if (value != "2") Malformed(path, n, "nr_class must be 2, found '" + value + "'");
     } else if (key == "label") {
-      fields >> model.positive_label >> model.negative_label;
-      if (model.negative_label.empty()) Malformed(path, line_no, "expected two labels");
-      have_labels = true;
-    } else if (key == "nr_feature") {
-      std::string v;
-      fields >> v;
-      nr_feature = static_cast<long>(ParseDouble(v, path, line_no));
-      if (nr_feature < 0 || nr_feature > std::numeric_limits<std::int32_t>::max()) {
-        Malformed(path, line_no, "nr_feature out of range: '" + v + "'");
+      model.positive_label = value;
+      model.negative_label = std::string(tokens[2]);
+      if (SameLabel(model.positive_label, model.negative_label)) {
+        Malformed(path, n,
+                  "the two labels are the same class ('" + model.positive_label + "' and '" +
+                      model.negative_label + "')");
       }
+    } else if (key == "nr_feature") {
+      std::int64_t count = -1;
+      const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), count);
+      if (ec != std::errc() || p != value.data() + value.size() || count < 0) {
+        Malformed(path, n, "nr_feature must be a non-negative integer, found '" + value + "'");
+      }
+      // Each weight row takes at least 2 bytes ("0\n"): never trust the
+      // header with memory or time the file cannot back.
+      const auto most = static_cast<std::int64_t>(text.size() / 2);
+      if (count > most) {
+        Malformed(path, n,
+                  "nr_feature " + value + ", but the file holds at most " + std::to_string(most) +
+                      " weight rows");
+      }
+      if (count >= std::numeric_limits<std::int32_t>::max()) {
+        Malformed(path, n, "nr_feature " + value + " exceeds 2147483646");
+      }
+      nr_feature = count;
     } else if (key == "bias") {
-      std::string v;
-      fields >> v;
-      model.bias = ParseDouble(v, path, line_no);
-      have_bias = true;
-    } else if (key == "rho") {
-      continue;  // one-class SVM field of newer LIBLINEAR versions: not used
-    } else {
-      Malformed(path, line_no, "unknown key '" + key + "'");
+      model.bias = ParseDouble(value, path, n);
+    } else {  // rho: one-class SVMs only; checked, then unused
+      ParseDouble(value, path, n);
     }
   }
-  if (nr_feature < 0 || !have_labels || !have_bias) {
-    Malformed(path, line_no, "header lacks nr_feature, label or bias before 'w'");
+  if (!found_w) Malformed(path, lines.number(), "the header has no 'w' line");
+  std::string missing;
+  for (std::size_t k = 0; k < std::size(kHeaderKeys); ++k) {
+    if (kHeaderKeys[k].required && seen_on[k] == 0) {
+      missing += std::string(missing.empty() ? "" : ", ") + kHeaderKeys[k].name;
+    }
   }
-  const long n = nr_feature + (model.bias > 0 ? 1 : 0);
-  model.w.reserve(static_cast<std::size_t>(n));
-  std::string token;
-  while (static_cast<long>(model.w.size()) < n && std::getline(in, line)) {
-    ++line_no;
-    std::istringstream fields(line);
-    if (!(fields >> token)) continue;
-    model.w.push_back(ParseDouble(token, path, line_no));
+  if (!missing.empty()) Malformed(path, lines.number(), "the header lacks " + missing);
+
+  // LIBLINEAR stores a bias weight whenever bias >= 0.
+  const bool bias_row = model.bias >= 0;
+  const std::int64_t rows = nr_feature + (bias_row ? 1 : 0);
+  const std::int64_t w_line = lines.number();
+  while (lines.Next(&line)) {
+    const std::int64_t n = lines.number();
+    const std::vector<std::string_view> tokens = Tokens(line);
+    const auto have = static_cast<std::int64_t>(model.w.size());
+    if (tokens.empty()) {
+      if (have < rows) {
+        Malformed(path, n,
+                  "empty weight row (" + std::to_string(have) + " of " + std::to_string(rows) +
+                      " weights read)");
+      }
+      continue;  // blank lines after the last row
+    }
+    if (have == rows) {
+      Malformed(path, n,
+                "extra weight row: nr_feature " + std::to_string(nr_feature) +
+                    (bias_row ? " and a bias give " : " gives ") + std::to_string(rows) +
+                    (rows == 1 ? " row" : " rows") + " after line " + std::to_string(w_line));
+    }
+    if (tokens.size() != 1) {
+      Malformed(path, n,
+                "a weight row of a binary model holds one number, found " +
+                    std::to_string(tokens.size()) + ": '" + std::string(line) + "'");
+    }
+    model.w.push_back(ParseDouble(tokens[0], path, n));
   }
-  if (static_cast<long>(model.w.size()) != n) {
-    Malformed(path, line_no, "expected " + std::to_string(n) + " weights, found " +
-                                 std::to_string(model.w.size()));
+  if (static_cast<std::int64_t>(model.w.size()) != rows) {
+    Malformed(path, lines.number(),
+              "expected " + std::to_string(rows) + " weight rows after line " +
+                  std::to_string(w_line) + ", found " + std::to_string(model.w.size()));
   }
+  // A bias of 0 appends a feature of value 0: its weight cannot matter.
+  if (bias_row && !(model.bias > 0)) model.w.pop_back();
   return model;
 }
 
+LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
+                            const PreprocessingRecord& record, std::string positive_label,
+                            std::string negative_label) {
+  if (!std::isfinite(record.bias)) {
+    BadModel("MakeLinearModel: the preprocessing record's bias is not finite");
+  }
+  const bool with_bias = record.bias > 0;
+  const std::size_t extra = with_bias ? 1 : 0;
+  const std::size_t scaled = record.column_scale.size();
+  if (scaled > 0 && record.num_cols > 0 && static_cast<std::size_t>(record.num_cols) != scaled) {
+    BadModel("MakeLinearModel: the preprocessing record is inconsistent: column_scale has " +
+             std::to_string(scaled) + " entries but num_cols is " +
+             std::to_string(record.num_cols));
+  }
+  std::size_t width = scaled > 0 ? scaled : static_cast<std::size_t>(std::max(record.num_cols, 0));
+  if (width == 0 && w.size() >= extra) width = w.size() - extra;  // width not recorded
+  if (w.size() != width + extra) {
+    BadModel("MakeLinearModel: w has " + std::to_string(w.size()) +
+             " weights, but the training width is " + std::to_string(width) +
+             (with_bias ? " plus 1 bias weight" : "") + " = " + std::to_string(width + extra));
+  }
+  LinearModel model;
+  model.w.assign(w.begin(), w.end());
+  for (std::size_t j = 0; j < scaled; ++j) {
+    const double s = record.column_scale[j];
+    if (!(s > 0.0) || !std::isfinite(s)) {
+      BadModel("MakeLinearModel: column_scale[" + std::to_string(j) + "] = " + std::to_string(s) +
+               " must be finite and > 0");
+    }
+    model.w[j] /= s;  // x_scaled . w = sum_j x_j (w_j / s_j)
+  }
+  model.bias = with_bias ? record.bias : -1.0;
+  model.loss = problem.loss;
+  model.l1 = problem.l1 > 0.0;
+  model.normalize_rows = record.normalized_rows;
+  model.positive_label = std::move(positive_label);
+  model.negative_label = std::move(negative_label);
+  return model;
+}
+
+double DecisionValue(const LinearModel& model, SparseRow row) {
+  CheckUsable(model);
+  if (row.nnz < 0) BadModel("DecisionValue: a row has a negative entry count");
+  if (row.nnz > 0 && (row.index == nullptr || row.value == nullptr)) {
+    BadModel("DecisionValue: a row with entries has no index or value array");
+  }
+  return Margin(model, row.index, row.value, static_cast<std::size_t>(row.nnz));
+}
+
+double DecisionValue(const LinearModel& model, std::span<const std::int32_t> index,
+                     std::span<const double> value) {
+  CheckUsable(model);
+  if (index.size() != value.size()) {
+    BadModel("DecisionValue: " + std::to_string(index.size()) + " indices but " +
+             std::to_string(value.size()) + " values");
+  }
+  return Margin(model, index.data(), value.data(), index.size());
+}
+
 std::vector<double> Decision(const LinearModel& model, const Dataset& data) {
-  const std::int32_t nf = model.num_features();
   std::vector<double> margins(static_cast<std::size_t>(data.num_rows));
   for (std::int64_t i = 0; i < data.num_rows; ++i) {
-    const SparseRow row = data.row(i);
-    double dot = 0.0, norm2 = 0.0;
-    for (std::int32_t k = 0; k < row.nnz; ++k) {
-      norm2 += row.value[k] * row.value[k];
-      if (row.index[k] < nf) dot += model.w[static_cast<std::size_t>(row.index[k])] * row.value[k];
-    }
-    if (model.normalize_rows && norm2 > 0.0) dot /= std::sqrt(norm2);
-    if (model.bias > 0) dot += model.w[static_cast<std::size_t>(nf)] * model.bias;
-    margins[static_cast<std::size_t>(i)] = dot;
+    margins[static_cast<std::size_t>(i)] = DecisionValue(model, data.row(i));
   }
   return margins;
+}
+
+double Probability(const LinearModel& model, double margin) {
+  if (model.loss != Loss::kLogistic) {
+    throw Error(ErrorKind::kUnsupported, "Probability: a model trained with the " +
+                                             std::string(ToString(model.loss)) +
+                                             " loss gives no probabilities (logistic models only)");
+  }
+  if (std::isnan(margin)) throw Error(ErrorKind::kInvalidInput, "Probability: the margin is NaN");
+  // exp of a non-positive number only: no overflow for any margin.
+  double p = 0.0;
+  if (margin >= 0) {
+    p = 1.0 / (1.0 + std::exp(-margin));
+  } else {
+    const double e = std::exp(margin);
+    p = e / (1.0 + e);
+  }
+  return std::clamp(p, std::numeric_limits<double>::denorm_min(), std::nextafter(1.0, 0.0));
 }
 
 PredictionMetrics Evaluate(const std::vector<double>& margins, const std::vector<double>& labels) {
@@ -201,7 +494,8 @@ PredictionMetrics Evaluate(const std::vector<double>& margins, const std::vector
   // AUC = (sum of positive ranks - P(P+1)/2) / (P N), ties get their mean rank.
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return margins[a] < margins[b]; });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return margins[a] < margins[b]; });
   double rank_sum = 0.0;
   std::size_t positives = 0;
   for (std::size_t i = 0; i < n;) {
@@ -217,9 +511,8 @@ PredictionMetrics Evaluate(const std::vector<double>& margins, const std::vector
     i = j;
   }
   const double p = static_cast<double>(positives), q = static_cast<double>(n - positives);
-  m.auc = (positives == 0 || positives == n)
-              ? std::numeric_limits<double>::quiet_NaN()
-              : (rank_sum - p * (p + 1) / 2) / (p * q);
+  m.auc = (positives == 0 || positives == n) ? std::numeric_limits<double>::quiet_NaN()
+                                             : (rank_sum - p * (p + 1) / 2) / (p * q);
   return m;
 }
 

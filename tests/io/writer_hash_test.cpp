@@ -1,5 +1,9 @@
 // WriteLibsvm round trips and ContentHash.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -76,20 +80,32 @@ TEST(Writer, RoundTripsExtremeValuesBitForBit) {
   EXPECT_EQ(ContentHash(d), ContentHash(back));
 }
 
-TEST(Writer, UnwritablePathIsAnIoError) {
+TEST(Writer, MissingFolderIsAnIoError) {
   TempDir dir;
   const std::string path = dir.File("missing_dir/out.svm");
   EXPECT_EQ(ErrorMessage([&] { WriteLibsvm(Small(), path); }, ErrorKind::kIo),
-            path + ": cannot open for writing: No such file or directory");
+            path + ": folder '" + dir.File("missing_dir") + "' does not exist");
 }
 
-TEST(Writer, FullDeviceIsAnIoError) {
-  if (!std::ifstream("/dev/full").good()) GTEST_SKIP() << "no /dev/full";
+// The "full" device is made inside the test's folder: tests never write to
+// the machine's /dev (a broken writer could replace it with a regular file).
+TEST(Writer, FullDeviceIsAnIoErrorAndStaysADevice) {
+  TempDir dir;
+  const std::string full = dir.File("full");
+  if (::mknod(full.c_str(), S_IFCHR | 0666, makedev(1, 7)) != 0) {
+    GTEST_SKIP() << "cannot mknod a device node (" << std::strerror(errno) << "): needs root";
+  }
+  const int probe = ::open(full.c_str(), O_WRONLY | O_CLOEXEC);
+  if (probe < 0) GTEST_SKIP() << "device nodes cannot be opened here (nodev mount?)";
+  ::close(probe);
   std::string text;
   for (int i = 0; i < 5000; ++i) text += "1 1:0.123456789 2:3 3:4 4:5 5:6 6:7 7:8\n";
   const Dataset d = ParseLibsvm(text, "t");
-  const std::string message = ErrorMessage([&] { WriteLibsvm(d, "/dev/full"); }, ErrorKind::kIo);
-  EXPECT_EQ(message, "/dev/full: write error: No space left on device");
+  const std::string message = ErrorMessage([&] { WriteLibsvm(d, full); }, ErrorKind::kIo);
+  EXPECT_EQ(message, full + ": cannot write: No space left on device");
+  struct stat st {};
+  ASSERT_EQ(::lstat(full.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
 }
 
 TEST(Writer, InconsistentDatasetIsRejected) {
