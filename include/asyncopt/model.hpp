@@ -54,7 +54,9 @@ LinearModel LoadModel(const std::string& path);
 // w_j / record.column_scale[j] for every scaled column (so x . w_raw equals
 // x_scaled . w), the bias weight kept last with bias = record.bias (> 0;
 // else no bias), normalize_rows = record.normalized_rows, loss = problem.loss
-// and l1 = (problem.l1 > 0). w must have the training width --
+// and l1 = (problem.l1 > 0). With compaction (record.original_column) the
+// training columns go back to their raw indices, every other feature of the
+// raw width record.raw_num_cols gets weight 0. w must have the training width --
 // record.column_scale.size(), else record.num_cols (any width when both are
 // 0) -- plus one bias weight when record.bias > 0. Throws
 // Error(kInvalidOption) on a size mismatch, a record whose column_scale and
@@ -65,6 +67,16 @@ LinearModel LoadModel(const std::string& path);
 LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
                             const PreprocessingRecord& record, std::string positive_label = "1",
                             std::string negative_label = "-1");
+
+// The inverse of MakeLinearModel, for a warm start (Options::initial_w):
+// the weights of `model` (raw feature space) in the training space of data
+// preprocessed with `record`: compaction (only the record's original
+// columns), w_j * column_scale[j], and the bias weight rescaled to the
+// record's bias value (the bias term w_b * b is kept; 0 when the model has
+// no bias). Features the model lacks start at 0; model features the
+// training data lacks are dropped. Throws Error(kInvalidOption) when the
+// model has a bias but the record has none.
+std::vector<double> TrainingWeights(const LinearModel& model, const PreprocessingRecord& record);
 
 // Margin (decision value) of one raw row: x . w (+ bias * w_bias when
 // bias > 0). Indices are 0-based and strictly increasing; features at or

@@ -135,7 +135,7 @@ Args::Args(const std::vector<std::string>& argv, const po::options_description& 
         throw UsageError(where + ": invalid value for '" + entry.key + "': '" +
                          Printable(entry.value) + "' (" + Printable(e.what()) + ")");
       }
-      origin_[entry.key] = Printable(path) + " line " + std::to_string(entry.line);
+      origin_[entry.key] = where;  // FILE:LINE
     }
   }
   try {

@@ -5,7 +5,7 @@
 // Options are declared as text (po::value<std::string>) and converted here,
 // so every bad value gets the same message whatever its type: the key, the
 // value as given (non-printable bytes escaped), the allowed range and where
-// it came from ("command line" or "FILE line N"), e.g.
+// it came from ("command line" or "FILE:LINE"), e.g.
 //   invalid value for 'seed': '-1' (allowed: an integer in [0, 18446744073709551615]) [command line]
 #pragma once
 
@@ -61,7 +61,7 @@ class Args {
   // Given by the user (command line or config file), not a default.
   bool Has(const std::string& key) const { return origin_.count(key) > 0; }
   bool FromCommandLine(const std::string& key) const;
-  // "command line", "FILE line N" or "default".
+  // "command line", "FILE:LINE" or "default".
   std::string Origin(const std::string& key) const;
 
   std::string Str(const std::string& key) const;

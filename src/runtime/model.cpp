@@ -409,6 +409,12 @@ LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
              " weights, but the training width is " + std::to_string(width) +
              (with_bias ? " plus 1 bias weight" : "") + " = " + std::to_string(width + extra));
   }
+  const std::vector<std::int32_t>& original = record.original_column;
+  if (!original.empty() && original.size() != width) {
+    BadModel("MakeLinearModel: the preprocessing record is inconsistent: " +
+             std::to_string(original.size()) + " original columns for a training width of " +
+             std::to_string(width));
+  }
   LinearModel model;
   model.w.assign(w.begin(), w.end());
   for (std::size_t j = 0; j < scaled; ++j) {
@@ -419,6 +425,21 @@ LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
     }
     model.w[j] /= s;  // x_scaled . w = sum_j x_j (w_j / s_j)
   }
+  if (!original.empty()) {
+    // Compacted training columns back to the raw feature indices (every
+    // feature that never occurred gets weight 0).
+    const std::size_t raw = static_cast<std::size_t>(std::max(record.raw_num_cols, 0));
+    if (original.back() < 0 || static_cast<std::size_t>(original.back()) >= raw) {
+      BadModel("MakeLinearModel: an original column lies outside the raw width " +
+               std::to_string(raw));
+    }
+    std::vector<double> expanded(raw + extra, 0.0);
+    for (std::size_t c = 0; c < original.size(); ++c) {
+      expanded[static_cast<std::size_t>(original[c])] = model.w[c];
+    }
+    if (with_bias) expanded[raw] = model.w[width];
+    model.w = std::move(expanded);
+  }
   model.bias = with_bias ? record.bias : -1.0;
   model.loss = problem.loss;
   model.l1 = problem.l1 > 0.0;
@@ -426,6 +447,36 @@ LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
   model.positive_label = std::move(positive_label);
   model.negative_label = std::move(negative_label);
   return model;
+}
+
+std::vector<double> TrainingWeights(const LinearModel& model, const PreprocessingRecord& record) {
+  CheckUsable(model);
+  const bool with_bias = record.bias > 0;
+  const bool model_bias = model.bias > 0;
+  if (model_bias && !with_bias) {
+    BadModel("TrainingWeights: the model has a bias feature (bias " + std::to_string(model.bias) +
+             ") but the training data has none (Preprocessing::bias, --bias)");
+  }
+  const std::vector<std::int32_t>& original = record.original_column;
+  const std::size_t width = !original.empty()
+                                ? original.size()
+                                : static_cast<std::size_t>(std::max(record.num_cols, 0));
+  const std::size_t scaled = record.column_scale.size();
+  const auto features = static_cast<std::size_t>(std::max(model.num_features(), 0));
+  std::vector<double> w(width + (with_bias ? 1 : 0), 0.0);
+  for (std::size_t c = 0; c < width; ++c) {
+    const std::size_t j = original.empty() ? c : static_cast<std::size_t>(original[c]);
+    if (j >= features) continue;  // the model never saw this feature
+    w[c] = model.w[j] * (c < scaled ? record.column_scale[c] : 1.0);
+  }
+  if (with_bias && model_bias) {
+    // The bias term w_b b stays the same with another bias value b.
+    w[width] = model.w[features] * model.bias / record.bias;
+  }
+  for (const double v : w) {
+    if (!std::isfinite(v)) BadModel("TrainingWeights: a weight is not finite after scaling");
+  }
+  return w;
 }
 
 double DecisionValue(const LinearModel& model, SparseRow row) {
