@@ -13,6 +13,7 @@
 #include "kernels/shared_vector.hpp"
 #include "kernels/sparse_ops.hpp"
 #include "kernels/sparsify.hpp"
+#include "runtime/format.hpp"
 #include "runtime/tracer.hpp"
 
 namespace asyncopt::algorithms {
@@ -411,7 +412,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   Result result;
   result.message = "hogwild, " + WriteLabel(options.async.write, options.threads) +
                    ", sparsifier " + std::string(ToString(options.sparsify.kind)) + ", step " +
-                   std::to_string(step0);
+                   runtime::ShortNumber(step0);
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, totals, &result);
   return result;
 }

@@ -25,6 +25,7 @@
 #include "kernels/mask.hpp"
 #include "kernels/prox.hpp"
 #include "runtime/threads.hpp"
+#include "runtime/format.hpp"
 #include "runtime/tracer.hpp"
 
 namespace asyncopt::algorithms {
@@ -1161,9 +1162,9 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
                                               : std::numeric_limits<double>::quiet_NaN();
   master.FillResult(&result);
   result.message = std::string(ToString(options.solver)) + ", " + std::to_string(workers) +
-                   " workers, mask p " + std::to_string(dist.mask_p) + ", local steps " +
-                   std::to_string(dist.local_steps) + ", gamma " + std::to_string(gamma) +
-                   (smoothness > 0.0 ? " = 2/(mu+L), L " + std::to_string(smoothness) : "") +
+                   " workers, mask p " + runtime::ShortNumber(dist.mask_p) + ", local steps " +
+                   std::to_string(dist.local_steps) + ", gamma " + runtime::ShortNumber(gamma) +
+                   (smoothness > 0.0 ? " = 2/(mu+L), L " + runtime::ShortNumber(smoothness) : "") +
                    ", restarts " + std::to_string(master.restarts());
   // Rows and epochs are those of the returned point (the stop decision);
   // the communication totals include the messages applied after it.

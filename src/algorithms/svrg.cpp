@@ -13,6 +13,7 @@
 #include "kernels/shared_vector.hpp"
 #include "kernels/sparse_ops.hpp"
 #include "problem/gradient.hpp"
+#include "runtime/format.hpp"
 #include "runtime/tracer.hpp"
 
 namespace asyncopt::algorithms {
@@ -232,7 +233,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   w.Snapshot(snapshot);
   Result result;
   result.message = "svrg, " + WriteLabel(options.async.write, options.threads) + ", step " +
-                   std::to_string(step) + " (halved " + std::to_string(step_halvings) +
+                   runtime::ShortNumber(step) + " (halved " + std::to_string(step_halvings) +
                    " times), " + std::to_string(outer) + " outer iterations";
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, collect(), &result);
   return result;

@@ -37,10 +37,9 @@ std::string ErrnoText() { return std::strerror(errno); }
 
 }  // namespace
 
-std::string Printable(const std::string& text) {
-  constexpr std::size_t kMaxShown = 200;
+std::string Printable(const std::string& text, std::size_t max_bytes) {
   std::string out;
-  for (std::size_t i = 0; i < text.size() && out.size() < kMaxShown;) {
+  for (std::size_t i = 0; i < text.size() && out.size() < max_bytes;) {
     const auto c = static_cast<unsigned char>(text[i]);
     const std::size_t n = Utf8Length(text, i);
     if (n > 1 || (n == 1 && c >= 0x20 && c != 0x7f)) {
@@ -53,7 +52,7 @@ std::string Printable(const std::string& text) {
     out += buf;
     ++i;
   }
-  if (out.size() >= kMaxShown) out += "...";
+  if (out.size() >= max_bytes) out += "...";
   return out;
 }
 
@@ -117,7 +116,7 @@ Args::Args(const std::vector<std::string>& argv, const po::options_description& 
     }
     po::store(parsed, vm_);
   } catch (const po::error& e) {
-    throw UsageError(Printable(e.what()));
+    throw UsageError(Printable(e.what(), 4096));
   }
   if (vm_.count("config")) {
     const std::string path = vm_["config"].as<std::string>();
@@ -133,7 +132,7 @@ Args::Args(const std::vector<std::string>& argv, const po::options_description& 
         po::store(po::command_line_parser(one).options(desc).run(), vm_);
       } catch (const po::error& e) {
         throw UsageError(where + ": invalid value for '" + entry.key + "': '" +
-                         Printable(entry.value) + "' (" + Printable(e.what()) + ")");
+                         Printable(entry.value) + "' (" + Printable(e.what(), 4096) + ")");
       }
       origin_[entry.key] = where;  // FILE:LINE
     }
@@ -141,7 +140,7 @@ Args::Args(const std::vector<std::string>& argv, const po::options_description& 
   try {
     po::notify(vm_);
   } catch (const po::error& e) {
-    throw UsageError(Printable(e.what()));
+    throw UsageError(Printable(e.what(), 4096));
   }
 }
 

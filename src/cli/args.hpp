@@ -41,8 +41,9 @@ struct IniEntry {
 std::vector<IniEntry> ReadIni(const std::string& path);
 
 // `text` as it can be shown in a message: bytes that are not printable ASCII
-// or valid UTF-8 are written as \xNN, long text is cut.
-std::string Printable(const std::string& text);
+// or valid UTF-8 are written as \xNN; text longer than `max_bytes` is cut
+// (user values echoed in messages; whole messages pass a larger limit).
+std::string Printable(const std::string& text, std::size_t max_bytes = 200);
 
 // An interval of real numbers for Args::Real; `text` is how messages state it.
 struct RealRange {

@@ -131,14 +131,14 @@ std::string CacheKey(const LoadedData& d, const Problem& problem) {
 // f* from the cache, verified against its stored minimiser; a stale entry
 // is reported and ignored.
 bool LookupOptimum(const Args& a, const LoadedData& d, const Problem& problem, int threads,
-                   bool quiet, OptimumInfo* info) {
+                   OptimumInfo* info) {
   if (a.Bool("no-cache")) return false;
   OptimumCache cache(a.Str("cache-dir"));
   OptimumCacheEntry entry;
   std::string mismatch;
   SetPhase("looking up f* in the cache");
   if (!cache.LookupVerified(CacheKey(d, problem), d.data, problem, &entry, &mismatch, threads)) {
-    if (!mismatch.empty() && !quiet) {
+    if (!mismatch.empty()) {  // a warning shows even with --quiet
       std::fprintf(stderr, "warning: the cached f* in %s is wrong (%s); it is recomputed\n",
                    Printable(cache.dir()).c_str(), mismatch.c_str());
     }
@@ -158,7 +158,7 @@ bool LookupOptimum(const Args& a, const LoadedData& d, const Problem& problem, i
 OptimumInfo ComputeOptimum(const Args& a, const LoadedData& d, const Problem& problem,
                            int threads, bool quiet) {
   OptimumInfo info;
-  if (LookupOptimum(a, d, problem, threads, quiet, &info)) return info;
+  if (LookupOptimum(a, d, problem, threads, &info)) return info;
   Progress progress(!quiet);
   if (!quiet && !progress.enabled()) {
     std::fprintf(stderr, "computing the reference optimum f* (not part of any timed run) ...\n");
@@ -198,7 +198,7 @@ OptimumInfo ComputeOptimum(const Args& a, const LoadedData& d, const Problem& pr
       try {
         OptimumCache(a.Str("cache-dir")).Store(CacheKey(d, problem), entry);
       } catch (const Error& e) {  // the cache is a convenience: say so, go on
-        if (!quiet) std::fprintf(stderr, "warning: f* not cached: %s\n", Printable(e.what()).c_str());
+        std::fprintf(stderr, "warning: f* not cached: %s\n", Printable(e.what(), 4096).c_str());
       }
     }
   }
@@ -286,7 +286,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   Options options = ReadSolverOptions(a, threads);
   options.stop = &g_stop_requested;
   const Problem problem = ReadProblem(a);
-  const std::vector<std::string> unused = RefuseUnusedOptions(a, options, quiet);
+  const std::vector<std::string> unused = RefuseUnusedOptions(a, options);
   std::string why;
   if (!options.IsValid(&why)) throw UsageError(why);
   std::optional<double> given_f_star;
@@ -303,6 +303,15 @@ int RunTrain(const std::vector<std::string>& argv) {
   outputs.Check();
 
   LoadedData d = LoadTraining(a, threads, true);
+  if (outputs.Has("model")) {
+    // LIBLINEAR's format lists every weight of the raw feature space, also
+    // after --compact-features: know before the run whether that fits.
+    const double raw = std::max<double>(d.record.raw_num_cols, d.data.num_cols) + 1.0;
+    runtime::RequireMemory(16.0 * raw,
+                           "--model (LIBLINEAR's format lists all " +
+                               std::to_string(d.record.raw_num_cols) + " weights of the file's features)",
+                           "train without --model, or on data with a smaller largest feature index");
+  }
   std::optional<Dataset> test;
   if (a.Has("test")) {
     ReadOptions ro;
@@ -330,11 +339,11 @@ int RunTrain(const std::vector<std::string>& argv) {
     if (need_f_star) {
       opt = ComputeOptimum(a, d, problem, threads, quiet);
     } else {
-      LookupOptimum(a, d, problem, threads, quiet, &opt);
+      LookupOptimum(a, d, problem, threads, &opt);
     }
   }
-  if (opt.no_minimiser && !quiet) std::fprintf(stderr, "warning: %s\n", NoMinimiserText(d.path).c_str());
-  if (std::isnan(opt.f_star) && need_f_star && !quiet && !g_stop_requested.load()) {
+  if (opt.no_minimiser) std::fprintf(stderr, "warning: %s\n", NoMinimiserText(d.path).c_str());
+  if (std::isnan(opt.f_star) && need_f_star && !g_stop_requested.load()) {
     if (!opt.no_minimiser && f_star_mode == "auto") {
       std::fprintf(stderr,
                    "warning: the reference solver did not converge in %d iterations "

@@ -44,8 +44,10 @@ void Usage(std::FILE* out) {
                "            SIGTERM: 143, SIGHUP: 129; results so far are written)\n");
 }
 
+// Whole messages are shown whole (only bytes that are not text escaped).
+constexpr std::size_t kMessageBytes = 1 << 16;
+
 int ErrorExit(const std::string& command, const asyncopt::Error& e) {
-  const char* label = "error";
   int code = kExitUsage;
   switch (e.kind()) {
     case asyncopt::ErrorKind::kResource:
@@ -57,7 +59,8 @@ int ErrorExit(const std::string& command, const asyncopt::Error& e) {
     case asyncopt::ErrorKind::kUnsupported:
       break;
   }
-  std::fprintf(stderr, "asyncopt %s: %s: %s\n", command.c_str(), label, Printable(e.what()).c_str());
+  std::fprintf(stderr, "asyncopt %s: error: %s\n", command.c_str(),
+               Printable(e.what(), kMessageBytes).c_str());
   return code;
 }
 
@@ -106,7 +109,8 @@ int main(int argc, char** argv) {
     return kExitResource;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "asyncopt %s: internal error while %s: %s\n", command.c_str(),
-                 Phase().empty() ? "starting" : Phase().c_str(), Printable(e.what()).c_str());
+                 Phase().empty() ? "starting" : Phase().c_str(),
+                 Printable(e.what(), kMessageBytes).c_str());
     return kExitFailure;
   }
 }

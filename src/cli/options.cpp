@@ -108,18 +108,12 @@ bool IsOneOf(SparsifierKind k, std::initializer_list<SparsifierKind> kinds) {
 
 }  // namespace
 
-std::string Num(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
-
 void AddGeneral(po::options_description& all, bool threads, bool train) {
   po::options_description g("General");
   g.add_options()
       ("help,h", "print this help and exit")
       ("config", Text(), "INI file of 'key = value' lines with these option names; the command line overrides it")
-      ("quiet", Switch(false), "no progress line on stderr");
+      ("quiet", Switch(false), "no progress lines or final report on stderr (warnings and errors still appear)");
   if (threads) {
     const std::string range = " (1-" + std::to_string(kMaxThreads) + ")";
     g.add_options()(
@@ -371,7 +365,7 @@ std::optional<std::string> WhyUnused(const std::string& key, const Options& o) {
   return std::nullopt;
 }
 
-std::vector<std::string> RefuseUnusedOptions(const Args& a, const Options& options, bool quiet) {
+std::vector<std::string> RefuseUnusedOptions(const Args& a, const Options& options) {
   std::vector<std::string> unused;
   for (const std::string& key : a.GivenKeys()) {
     const std::optional<std::string> why = WhyUnused(key, options);
@@ -381,10 +375,8 @@ std::vector<std::string> RefuseUnusedOptions(const Args& a, const Options& optio
                        "; remove it or choose a solver that uses it");
     }
     unused.push_back(key);
-    if (!quiet) {
-      std::fprintf(stderr, "warning: %s: '%s' is ignored: %s\n", a.Origin(key).c_str(), key.c_str(),
-                   why->c_str());
-    }
+    std::fprintf(stderr, "warning: %s: '%s' is ignored: %s\n", a.Origin(key).c_str(), key.c_str(),
+                 why->c_str());
   }
   return unused;
 }

@@ -38,10 +38,6 @@ std::optional<std::string> WhyUnused(const std::string& key, const Options& opti
 // error (exit 2) naming the option and why; set in a config file (which may
 // describe several runs), a warning on stderr. Returns the unused keys, so
 // the summary records only the options in effect.
-std::vector<std::string> RefuseUnusedOptions(const Args& a, const Options& options, bool quiet);
-
-// A number as messages show it: 6 significant digits ("0.0001", "1e-07"),
-// never "0.000000" or hundreds of digits.
-std::string Num(double v);
+std::vector<std::string> RefuseUnusedOptions(const Args& a, const Options& options);
 
 }  // namespace asyncopt::cli

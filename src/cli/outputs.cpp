@@ -23,7 +23,7 @@ void Outputs::Check() const {
     try {
       io::CheckOutputPath(out.path);
     } catch (const Error& e) {
-      throw UsageError(shown + ": " + Printable(e.what()));
+      throw UsageError(shown + ": " + Printable(e.what(), 4096));
     }
     for (const Entry& in : inputs_) {
       if (io::SameFile(out.path, in.path)) {
@@ -75,7 +75,7 @@ void Outputs::WriteWith(const std::string& key,
 
 void Outputs::Fail(const std::string& key, const std::string& message) {
   failures_.push_back("--" + key + " '" + Printable(Path(key)) + "' was not written: " +
-                      Printable(message));
+                      Printable(message, 4096));
 }
 
 void Outputs::ReportFailures(const char* command) const {

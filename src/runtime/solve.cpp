@@ -111,7 +111,8 @@ void RequireSolveMemory(const Dataset& data, const Options& options) {
   const std::string what = "solver " + std::string(ToString(options.solver)) + " on " +
                            std::to_string(data.num_rows) + " rows x " +
                            std::to_string(data.num_cols) + " features with " +
-                           std::to_string(options.threads) + " threads";
+                           std::to_string(options.threads) +
+                           (options.threads == 1 ? " thread" : " threads");
   runtime::RequireMemory(bytes, what, runtime::WidthAdvice(data));
 }
 
