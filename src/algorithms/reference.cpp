@@ -51,6 +51,7 @@
 #include "kernels/sparse_ops.hpp"
 #include "problem/gradient.hpp"
 #include "problem/parallel.hpp"
+#include "runtime/memory.hpp"
 
 namespace asyncopt {
 namespace detail {
@@ -1575,6 +1576,10 @@ ReferenceResult SolveReference(const Dataset& data, const Problem& problem,
       if (!std::isfinite(v)) throw Error(ErrorKind::kInvalidOption, "reference initial_w is not finite");
     }
   }
+  runtime::RequireMemory(detail::ReferenceMemoryBytes(data),
+                         "the reference solver on " + std::to_string(data.num_rows) + " rows x " +
+                             std::to_string(data.num_cols) + " features",
+                         runtime::WidthAdvice(data));
   ReferenceResult res;
   if (options.initial_w.empty()) {
     res.w.assign(static_cast<std::size_t>(data.num_cols), 0.0);

@@ -538,6 +538,54 @@ class MessagesTest(Workdir):
         self.assertNotIn(b"\x00", p.stderr)
 
 
+class WarmStartTest(Workdir):
+    """--initial-model resumes a run; --compact-features trains wide data."""
+
+    def test_a_resumed_run_starts_where_the_first_ended(self):
+        first, second = self.path("a.json"), self.path("b.json")
+        model, trace = self.path("a.model"), self.path("b.csv")
+        common = ("--data", HEART, "--solver", "hogwild", "--scale", "maxabs", "--bias", "1", "--l2", "0.01",
+                  "--max-epochs", "3", "--quiet")
+        p = run("train", *common, "--model", model, "--summary", first)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = run("train", *common, "--initial-model", model, "--summary", second, "--trace", trace)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        a, b = json.load(open(first)), json.load(open(second))
+        start = float(open(trace).read().splitlines()[1].split(",")[3])
+        self.assertAlmostEqual(start, a["objective"], delta=1e-12 * a["objective"])
+        self.assertLess(b["objective"], a["objective"])
+        self.assertTrue(b["warm_start"])
+        # A model cannot be its own output.
+        p = run("train", *common, "--initial-model", model, "--model", model)
+        self.assertEqual(p.returncode, 2, p.stderr)
+
+    def test_compaction_solves_the_same_problem(self):
+        # heart_scale's 13 features moved to indices 1000, 2000, ...: the
+        # compacted run has the same optimum and an equivalent model.
+        text = []
+        for line in open(HEART).read().splitlines():
+            parts = line.split()
+            text.append(" ".join([parts[0]] + ["%d:%s" % (1000 * int(t.split(":")[0]), t.split(":")[1])
+                                               for t in parts[1:]]))
+        data = self.write("spread.svm", "\n".join(text) + "\n")
+        runs = {}
+        for name, extra in (("full", ()), ("compact", ("--compact-features",))):
+            summary, model, pred = self.path(name + ".json"), self.path(name + ".model"), self.path(name + ".txt")
+            p = run("train", "--data", data, "--solver", "reference", "--l2", "0.01", "--model", model,
+                    "--summary", summary, "--quiet", *extra)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(run("predict", "--model", model, "--data", data, "--predictions", pred).returncode, 0)
+            runs[name] = (json.load(open(summary)), [float(v) for v in open(pred).read().split()])
+        full, compact = runs["full"], runs["compact"]
+        self.assertEqual(full[0]["dataset"]["cols"], 13000)
+        self.assertEqual(compact[0]["dataset"]["cols"], 13)
+        self.assertAlmostEqual(compact[0]["objective"], full[0]["objective"], delta=1e-10)
+        # Both optima are certified to 1e-12 in F (the compact one by a dense
+        # Newton step, the wide one by CG), so weights agree to ~1e-6.
+        for x, y in zip(full[1], compact[1]):
+            self.assertAlmostEqual(x, y, delta=1e-5 * max(1.0, abs(x)))
+
+
 class MemoryTest(Workdir):
     """Sizes are estimated before they are allocated."""
 

@@ -411,6 +411,69 @@ TEST(MakeLinearModel, RejectsWeightsOfTheWrongWidth) {
   EXPECT_THROW(MakeLinearModel(std::vector<double>{1, 2, 3, 4}, Problem{}, plain), Error);
 }
 
+// Compacted training (Preprocessing::compact_columns): the model goes back
+// to the raw feature indices, with weight 0 for every feature that never
+// occurred, and decides the raw rows as the compact weights decide the
+// compact rows; TrainingWeights maps the model back exactly.
+TEST(MakeLinearModel, MapsCompactedColumnsBackToTheRawIndices) {
+  Dataset raw;
+  raw.num_rows = 3;
+  raw.num_cols = 1000;
+  raw.row_ptr = {0, 2, 3, 5};
+  raw.col_index = {4, 700, 999, 4, 999};
+  raw.values = {2.0, -1.0, 0.5, -4.0, 1.5};
+  raw.labels = {1, -1, 1};
+  Dataset compact = raw;
+  Preprocessing prep;
+  prep.compact_columns = true;
+  prep.scale_maxabs = true;
+  prep.bias = 1.5;
+  const PreprocessingRecord record = Apply(prep, compact);
+  ASSERT_EQ(record.original_column, (std::vector<std::int32_t>{4, 700, 999}));
+  ASSERT_EQ(compact.num_cols, 4);  // 3 features + the bias
+  const std::vector<double> w = {0.25, -2.0, 1.0, 0.75};
+  const LinearModel model = MakeLinearModel(w, Problem{}, record);
+  ASSERT_EQ(model.num_features(), 1000);
+  EXPECT_EQ(model.w[4], 0.25 / 4.0);
+  EXPECT_EQ(model.w[700], -2.0 / 1.0);
+  EXPECT_EQ(model.w[999], 1.0 / 1.5);
+  EXPECT_EQ(model.w[1000], 0.75);  // the bias weight, last
+  double others = 0.0;
+  for (std::size_t j = 0; j < 1000; ++j) {
+    if (j != 4 && j != 700 && j != 999) others += std::fabs(model.w[j]);
+  }
+  EXPECT_EQ(others, 0.0);
+  for (std::int64_t i = 0; i < raw.num_rows; ++i) {
+    const double expected = Dot(compact.row(i), w);
+    EXPECT_NEAR(DecisionValue(model, raw.row(i)), expected, 1e-12 * std::max(1.0, std::fabs(expected)));
+  }
+  const std::vector<double> back = TrainingWeights(model, record);
+  ASSERT_EQ(back.size(), w.size());
+  for (std::size_t c = 0; c < w.size(); ++c) EXPECT_NEAR(back[c], w[c], 1e-15) << c;
+}
+
+// TrainingWeights: a warm start from a saved model in another training
+// space: scales, a different bias value (the bias term is kept), features
+// the model lacks (0), a model with a bias for data without one (refused).
+TEST(TrainingWeights, MapsAModelIntoATrainingSpace) {
+  LinearModel model;
+  model.w = {1.0, -2.0, 0.5};  // two features + a bias weight
+  model.bias = 2.0;
+  PreprocessingRecord record;
+  record.num_cols = 3;  // the new data has a third feature
+  record.column_scale = {4.0, 0.5, 1.0};
+  record.bias = 1.0;
+  const std::vector<double> w = TrainingWeights(model, record);
+  EXPECT_EQ(w, (std::vector<double>{4.0, -1.0, 0.0, 1.0}));  // bias term 0.5 x 2 = 1 x 1
+  PreprocessingRecord no_bias;
+  no_bias.num_cols = 2;
+  EXPECT_THROW(TrainingWeights(model, no_bias), Error);
+  model.bias = -1.0;
+  model.w = {1.0, -2.0};
+  EXPECT_EQ(TrainingWeights(model, no_bias), (std::vector<double>{1.0, -2.0}));
+  EXPECT_EQ(TrainingWeights(model, record), (std::vector<double>{4.0, -1.0, 0.0, 0.0}));
+}
+
 TEST(DecisionValue, SpansGiveTheDatasetDecisionsAndHandComputedValues) {
   LinearModel m;
   m.w = {0.5, -2.0, 4.0, 1.5};  // three features + bias weight
