@@ -22,6 +22,9 @@ struct SparseRow {
 struct Dataset {
   std::int64_t num_rows = 0;  // m
   std::int32_t num_cols = 0;  // d: largest feature index seen (1-based in the file)
+  // Line of the source holding the largest feature index (1-based; 0 =
+  // unknown): the first such line when several rows reach it.
+  std::int64_t num_cols_line = 0;
   std::vector<std::int64_t> row_ptr{0};  // size m + 1
   std::vector<std::int32_t> col_index;   // size nnz, 0-based
   std::vector<double> values;            // size nnz
@@ -45,8 +48,20 @@ struct ReadOptions {
   // Original label values mapped to +1; every other value maps to -1. Empty:
   // the file must have at most two distinct label values; the larger maps to
   // +1 ({-1,1}, {0,1}, {1,2}, {2,4}, ...). A file with more than two distinct
-  // labels and no positive set is an error.
+  // labels and no positive set is an error. Values are matched exactly (as
+  // doubles: "1", "1.0" and "+1" are the same label). When given, at least
+  // one row must have one of these labels, else Error(kInvalidInput)
+  // "FILE: no row has a label in --positive-labels (7); the labels found are
+  // 1, 2" (a wrong set would silently make every row negative) -- except when
+  // `expected_labels` is given and holds a positive label: then a file of
+  // negative rows only (a one-class test file) is accepted.
   std::vector<double> positive_labels;
+  // When not empty, every row's label must be one of these values (matched
+  // exactly, as doubles), else Error(kInvalidInput) "FILE:LINE:COLUMN: label
+  // '3' is not one of the expected labels 1, -1" for the first such row.
+  // Used to refuse data whose classes are not a model's two labels. Values
+  // must be finite (else Error(kInvalidOption)).
+  std::vector<double> expected_labels;
   // Threads used for parsing (0 = all hardware threads).
   int threads = 0;
 };
