@@ -945,8 +945,7 @@ void Assemble(ChunkCollector& collector, Dataset& data) {
 int ResolveOptions(const ReadOptions& options) {
   for (const double v : options.expected_labels) {
     if (!std::isfinite(v)) {
-      throw Error(ErrorKind::kInvalidOption,
-                  "expected labels must be finite, not " + LabelText(v));
+      throw Error(ErrorKind::kInvalidOption, "expected labels must be finite, not " + LabelText(v));
     }
   }
   const int threads = options.threads;

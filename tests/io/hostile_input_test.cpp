@@ -186,8 +186,8 @@ void ExpectSameOutcomeForEveryBlockSize(const std::string& text, const ReadOptio
     reference_error = e.what();
   }
   for (const int threads : {1, 2}) {
-    for (const std::size_t block : {std::size_t{1}, std::size_t{64}, std::size_t{4099},
-                                    std::size_t{0}}) {
+    for (const std::size_t block :
+         {std::size_t{1}, std::size_t{64}, std::size_t{4099}, std::size_t{0}}) {
       SCOPED_TRACE("threads " + std::to_string(threads) + " block " + std::to_string(block));
       options.threads = threads;
       io::ParseTuning tuning;
@@ -240,9 +240,14 @@ TEST(HostileInput, ErrorsInLongLinesMatchAParseOfTheWholeLine) {
   std::string row = "1";
   for (int k = 1; k <= 20000; ++k) row += " " + std::to_string(k) + ":1";
   const std::string bad_tokens[] = {
-      " 5:1",     " x",       " 20001:abc", " 20001:1\r 20002:1", " 20001:nan", " 20001:1e999",
-      " 0:1",     " qid:3",   " 20001:1:2", " 99999999999:1",     " 20001: 1",  " 20001:1 # ok 3:1",
-      " 20001:2", " 1:1\x01", "\t20001:1\r",
+      " 5:1",        " x",
+      " 20001:abc",  " 20001:1\r 20002:1",
+      " 20001:nan",  " 20001:1e999",
+      " 0:1",        " qid:3",
+      " 20001:1:2",  " 99999999999:1",
+      " 20001: 1",   " 20001:1 # ok 3:1",
+      " 20001:2",    " 1:1\x01",
+      "\t20001:1\r",
   };
   for (const std::string& bad : bad_tokens) {
     SCOPED_TRACE(bad);

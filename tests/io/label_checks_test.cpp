@@ -74,8 +74,7 @@ TEST(LabelChecks, UnexpectedLabelIsReportedWithLineAndColumn) {
   // syntax error first.
   const Dataset d = ParseLibsvm("+1 1:1\n1.0 2:1\n-1e0\n-1.000\n", "t", options);
   EXPECT_EQ(d.labels, (std::vector<double>{1, 1, -1, -1}));
-  EXPECT_EQ(ParseError("1 1:1\nx 1:1\n", options),
-            "t:2:1: expected label (a number), found 'x'");
+  EXPECT_EQ(ParseError("1 1:1\nx 1:1\n", options), "t:2:1: expected label (a number), found 'x'");
 }
 
 TEST(LabelChecks, FirstUnexpectedLabelInFileOrderWhateverTheSplit) {

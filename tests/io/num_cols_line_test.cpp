@@ -75,9 +75,14 @@ TEST(NumColsLine, SameLineWhateverTheBlockSizeAndThreads) {
     for (int i = 0; i < lines; ++i) {
       const bool hot = i == hot_a || i == hot_b;
       switch (rng() % 10) {
-        case 0: text += "# comment 999999:1\n"; break;
-        case 1: text += "\r\n"; break;
-        default: break;
+        case 0:
+          text += "# comment 999999:1\n";
+          break;
+        case 1:
+          text += "\r\n";
+          break;
+        default:
+          break;
       }
       text += rng() % 2 ? "1" : "-1";
       int index = 0;
@@ -92,8 +97,8 @@ TEST(NumColsLine, SameLineWhateverTheBlockSizeAndThreads) {
     const std::int64_t expected = ReferenceLine(text);
     ASSERT_GT(expected, 0);
     for (const int threads : {1, 2}) {
-      for (const std::size_t block : {std::size_t{0}, std::size_t{1}, std::size_t{7},
-                                      std::size_t{64}, std::size_t{4099}}) {
+      for (const std::size_t block :
+           {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{64}, std::size_t{4099}}) {
         SCOPED_TRACE("threads " + std::to_string(threads) + " block " + std::to_string(block));
         ReadOptions options;
         options.threads = threads;
