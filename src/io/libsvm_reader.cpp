@@ -629,11 +629,12 @@ class BlockPool {
   std::vector<Block*> free_;
 };
 
-// Parses text[0, size) of `b` as if the block ended there (the byte at `size`
-// is restored afterwards). True when that text holds an error, recorded in `b`.
+// Parses text[0, size) of `b` as if the block ended there (a byte of the
+// block at `size` is restored afterwards). True when that text holds an
+// error, recorded in `b`.
 bool PrefixFails(Block& b, std::size_t size, const ParseContext& context) {
   const std::size_t full = b.size;
-  const char saved = b.text[size];
+  const char saved = size < full ? b.text[size] : '\0';
   b.text[size] = '\0';
   b.size = size;
   ParseBlock(b, context);
