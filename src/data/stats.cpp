@@ -27,6 +27,48 @@ constexpr std::uint64_t kRhoSampleDomain = 0x52484F00ULL;
 // Bitsets then cost at most kHotDivisor / 8 bytes per nonzero.
 constexpr std::int64_t kHotDivisor = 32;
 
+// Per-column arrays (counts, the column index of the rho estimate) are sized
+// by d while d <= kSparseColumnsFactor * nnz + kSparseColumnsSlack; above that
+// the non-empty columns are renumbered 0..k-1 first, so that a file with
+// index 2147483647 and two rows costs memory in proportion to nnz, not d.
+// Renumbering keeps the column order, so both ways give the same statistics.
+constexpr std::int64_t kSparseColumnsFactor = 4;
+constexpr std::int64_t kSparseColumnsSlack = 4096;
+
+// Column of every stored entry (aligned with data.col_index) in the id space
+// the statistics use: the dataset's own indices, or the renumbered ones.
+struct ColumnIds {
+  const std::int32_t* of_entry = nullptr;
+  std::int32_t count = 0;                // ids are 0..count-1
+  std::vector<std::int32_t> renumbered;  // storage when renumbered
+};
+
+ColumnIds MakeColumnIds(const Dataset& data, std::int32_t cols) {
+  ColumnIds ids;
+  if (static_cast<std::int64_t>(cols) <= kSparseColumnsFactor * data.nnz() + kSparseColumnsSlack) {
+    ids.of_entry = data.col_index.data();
+    ids.count = cols;
+    return ids;
+  }
+  // Sorted distinct columns; a column's new id is its rank among them.
+  std::vector<std::int32_t> distinct(data.col_index.begin(), data.col_index.end());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  ids.renumbered.resize(data.col_index.size());
+  for (std::size_t k = 0; k < data.col_index.size(); ++k) {
+    ids.renumbered[k] = static_cast<std::int32_t>(
+        std::lower_bound(distinct.begin(), distinct.end(), data.col_index[k]) - distinct.begin());
+  }
+  ids.of_entry = ids.renumbered.data();
+  ids.count = static_cast<std::int32_t>(distinct.size());
+  return ids;
+}
+
+// Column ids of the entries of row `r`.
+inline const std::int32_t* RowIds(const Dataset& data, const ColumnIds& ids, std::int64_t r) {
+  return ids.of_entry + data.row_ptr[static_cast<std::size_t>(r)];
+}
+
 // Column -> rows index (CSC pattern) used by the rho estimate.
 template <typename RowId>
 struct ColumnIndex {
@@ -35,8 +77,9 @@ struct ColumnIndex {
 };
 
 template <typename RowId>
-ColumnIndex<RowId> BuildColumnIndex(const Dataset& data, std::int32_t cols,
+ColumnIndex<RowId> BuildColumnIndex(const Dataset& data, const ColumnIds& ids,
                                     const std::vector<std::int64_t>& counts) {
+  const std::int32_t cols = ids.count;
   ColumnIndex<RowId> index;
   index.col_ptr.assign(static_cast<std::size_t>(cols) + 1, 0);
   for (std::int32_t j = 0; j < cols; ++j) {
@@ -46,9 +89,10 @@ ColumnIndex<RowId> BuildColumnIndex(const Dataset& data, std::int32_t cols,
   index.row_of.resize(static_cast<std::size_t>(data.nnz()));
   std::vector<std::int64_t> next(index.col_ptr.begin(), index.col_ptr.end() - 1);
   for (std::int64_t r = 0; r < data.num_rows; ++r) {
-    const SparseRow row = data.row(r);
-    for (std::int32_t k = 0; k < row.nnz; ++k) {
-      index.row_of[static_cast<std::size_t>(next[static_cast<std::size_t>(row.index[k])]++)] =
+    const std::int32_t* row_ids = RowIds(data, ids, r);
+    const std::int32_t row_nnz = data.row(r).nnz;
+    for (std::int32_t k = 0; k < row_nnz; ++k) {
+      index.row_of[static_cast<std::size_t>(next[static_cast<std::size_t>(row_ids[k])]++)] =
           static_cast<RowId>(r);
     }
   }
@@ -76,11 +120,12 @@ std::vector<std::int64_t> SampleRows(std::int64_t rows, std::int64_t samples, st
 // max over `sample` of |{e' : e' shares a feature with e}| (e itself
 // included when it has a feature), by a per-thread bitset of seen rows.
 template <typename RowId>
-std::int64_t MaxConflicts(const Dataset& data, std::int32_t cols,
+std::int64_t MaxConflicts(const Dataset& data, const ColumnIds& ids,
                           const std::vector<std::int64_t>& counts,
                           const std::vector<std::int64_t>& sample) {
   const std::int64_t rows = data.num_rows;
-  const ColumnIndex<RowId> index = BuildColumnIndex<RowId>(data, cols, counts);
+  const std::int32_t cols = ids.count;
+  const ColumnIndex<RowId> index = BuildColumnIndex<RowId>(data, ids, counts);
   const auto words = static_cast<std::size_t>((rows + 63) / 64);
 
   // Bitsets of the hot columns; hot_slot[j] = position in `hot_bits` or -1.
@@ -119,10 +164,11 @@ std::int64_t MaxConflicts(const Dataset& data, std::int32_t cols,
       [&](const tbb::blocked_range<std::size_t>& range) {
         Scratch& s = scratch.local();
         for (std::size_t i = range.begin(); i != range.end(); ++i) {
-          const SparseRow row = data.row(sample[i]);
+          const std::int32_t* row_ids = RowIds(data, ids, sample[i]);
+          const std::int32_t row_nnz = data.row(sample[i]).nnz;
           bool full = false, any_hot = false;
-          for (std::int32_t k = 0; k < row.nnz; ++k) {
-            const auto j = static_cast<std::size_t>(row.index[k]);
+          for (std::int32_t k = 0; k < row_nnz; ++k) {
+            const auto j = static_cast<std::size_t>(row_ids[k]);
             if (counts[j] == rows) {  // this feature alone touches every row
               full = true;
               break;
@@ -143,8 +189,8 @@ std::int64_t MaxConflicts(const Dataset& data, std::int32_t cols,
             distinct = rows;
             for (const std::size_t w : s.touched) s.seen[w] = 0;
           } else if (any_hot) {
-            for (std::int32_t k = 0; k < row.nnz; ++k) {
-              const std::int64_t slot = hot_slot[static_cast<std::size_t>(row.index[k])];
+            for (std::int32_t k = 0; k < row_nnz; ++k) {
+              const std::int64_t slot = hot_slot[static_cast<std::size_t>(row_ids[k])];
               if (slot < 0) continue;
               const std::uint64_t* bits = hot_bits.data() + static_cast<std::size_t>(slot) * words;
               for (std::size_t w = 0; w < words; ++w) s.seen[w] |= bits[w];
@@ -197,17 +243,18 @@ DatasetStats ComputeStats(const Dataset& data, std::int64_t rho_samples, std::ui
   }
   stats.mean_row_nnz = static_cast<double>(stats.nnz) / static_cast<double>(stats.rows);
 
-  std::vector<std::int64_t> counts(static_cast<std::size_t>(cols), 0);
-  for (const std::int32_t j : data.col_index) ++counts[static_cast<std::size_t>(j)];
+  // Counts per column id: memory in proportion to min(d, nnz) (ColumnIds).
+  const ColumnIds ids = MakeColumnIds(data, cols);
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(ids.count), 0);
+  for (std::size_t k = 0; k < data.col_index.size(); ++k) {
+    ++counts[static_cast<std::size_t>(ids.of_entry[k])];
+  }
   std::vector<std::int64_t> present;  // counts of non-empty columns
   present.reserve(counts.size());
   for (const std::int64_t c : counts) {
-    if (c == 0) {
-      ++stats.empty_columns;
-    } else {
-      present.push_back(c);
-    }
+    if (c != 0) present.push_back(c);
   }
+  stats.empty_columns = cols - static_cast<std::int32_t>(present.size());
   if (present.empty()) return stats;
 
   // Skew of the feature frequencies, hottest column first.
@@ -247,10 +294,9 @@ DatasetStats ComputeStats(const Dataset& data, std::int64_t rho_samples, std::ui
   if (rho_samples > 0) {
     const std::vector<std::int64_t> sample = SampleRows(stats.rows, rho_samples, seed);
     stats.rho_sample_rows = static_cast<std::int64_t>(sample.size());
-    const std::int64_t conflicts =
-        stats.rows <= std::numeric_limits<std::uint32_t>::max()
-            ? MaxConflicts<std::uint32_t>(data, cols, counts, sample)
-            : MaxConflicts<std::int64_t>(data, cols, counts, sample);
+    const std::int64_t conflicts = stats.rows <= std::numeric_limits<std::uint32_t>::max()
+                                       ? MaxConflicts<std::uint32_t>(data, ids, counts, sample)
+                                       : MaxConflicts<std::int64_t>(data, ids, counts, sample);
     stats.rho = static_cast<double>(conflicts) / static_cast<double>(stats.rows);
   }
   return stats;

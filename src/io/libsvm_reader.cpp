@@ -8,6 +8,13 @@
 // flight. Errors are recorded per block with a block-relative line number and
 // raised in file order, so the first error of the file is reported whatever
 // the number of threads.
+//
+// Hostile input costs bounded memory: a line longer than the block makes the
+// block grow, but only while the line can still be LIBSVM text (no byte that
+// never occurs in text, no error among its complete tokens, no token, blank
+// run or comment longer than kMaxSpanBytes), so a compressed stream of zeros,
+// of "1 1:1 1:1 ..." or of blanks without a newline is rejected after a few
+// blocks instead of being inflated whole.
 #include <sys/mman.h>
 
 #include <oneapi/tbb/info.h>
@@ -27,6 +34,7 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +52,10 @@ constexpr std::size_t kMaxBlockBytes = std::size_t{8} << 20;
 constexpr std::size_t kMinAutoBlockBytes = std::size_t{256} << 10;
 constexpr std::size_t kUnknownSizeBlockBytes = std::size_t{4} << 20;
 constexpr std::int64_t kMaxIndex = std::numeric_limits<std::int32_t>::max();
+// Longest token, run of blanks or comment accepted. No LIBSVM file needs
+// more; the limit lets a line longer than the block be rejected without
+// reading it whole when it is a run of blanks, one comment or one token.
+constexpr std::ptrdiff_t kMaxSpanBytes = std::ptrdiff_t{1} << 20;
 
 constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -148,6 +160,26 @@ std::string ShowToken(const char* begin, const char* end) {
   return out;
 }
 
+// What the parser checks beyond the syntax.
+struct ParseContext {
+  // Every row's label must be one of these (empty: any finite label).
+  std::span<const double> expected_labels;
+};
+
+bool Contains(std::span<const double> set, double v) {
+  return std::find(set.begin(), set.end(), v) != set.end();
+}
+
+// "1, -1, 3" (LabelText spellings).
+std::string JoinLabels(std::span<const double> values) {
+  std::string out;
+  for (const double v : values) {
+    if (!out.empty()) out += ", ";
+    out += LabelText(v);
+  }
+  return out;
+}
+
 struct ParseError {
   std::int64_t line = 0;    // 0-based, relative to the block
   std::int64_t column = 0;  // 1-based byte column
@@ -242,13 +274,14 @@ struct Block {
   std::int64_t nnz = 0;
   std::int64_t lines = 0;  // newlines consumed
   std::int64_t max_col = 0;
+  std::int64_t max_col_line = 0;  // 0-based line (in the block) of the first row with max_col
   bool failed = false;
   ParseError error;
 
   void Reset() {
     size = 0;
     io_error.reset();
-    rows = nnz = lines = max_col = 0;
+    rows = nnz = lines = max_col = max_col_line = 0;
     failed = false;
   }
 
@@ -272,13 +305,29 @@ enum class Problem {
   kOrder,
   kQid,
   kBinary,
+  kUnexpectedLabel,
+  kTokenTooLong,
+  kBlankRun,
+  kCommentTooLong,
 };
 
-// Records the first problem of a block. `token` points at the offending text.
+// Details some problems name in their message.
+struct FailDetail {
+  std::int64_t previous_index = 0;          // kOrder
+  std::int64_t index = 0;                   // kOrder
+  std::span<const double> expected_labels;  // kUnexpectedLabel
+};
+
+// Records the first problem of a block. `token` points at the offending text,
+// `token_start` (when not null) at the start of the whole token holding it
+// (the index of an index:value pair whose value is bad). A token longer than
+// kMaxSpanBytes is reported as such whatever else is wrong with it, so that
+// the message is the same whether the parser saw the whole token or, in a
+// line too long for its block, only its first kMaxSpanBytes.
 [[gnu::noinline, gnu::cold]] void Fail(Block& b, Problem problem, const char* line_start,
                                        const char* token, std::int64_t line,
-                                       std::int64_t previous_index = 0,
-                                       std::int64_t index = 0) {
+                                       const char* token_start = nullptr,
+                                       const FailDetail& detail = {}) {
   const char* const end = b.text.get() + b.size;
   b.failed = true;
   b.error.line = line;
@@ -294,6 +343,13 @@ enum class Problem {
     }
   }
   if (problem == Problem::kBinary) return;  // not reached: caller saw the byte
+  if (token_start == nullptr) token_start = token;
+  const bool about_token = problem != Problem::kOrder && problem != Problem::kBlankRun &&
+                           problem != Problem::kCommentTooLong;
+  if (about_token && TokenEnd(token_start, end) - token_start > kMaxSpanBytes) {
+    problem = Problem::kTokenTooLong;
+    token = token_start;
+  }
   b.error.column = token - line_start + 1;
   const std::string shown = "'" + ShowToken(token, TokenEnd(token, end)) + "'";
   const char* colon = static_cast<const char*>(
@@ -324,11 +380,24 @@ enum class Problem {
       b.error.what = "expected finite feature value, found " + shown;
       break;
     case Problem::kOrder:
-      b.error.what = "indices must be strictly increasing: " + std::to_string(index) +
-                     " after " + std::to_string(previous_index);
+      b.error.what = "indices must be strictly increasing: " + std::to_string(detail.index) +
+                     " after " + std::to_string(detail.previous_index);
       break;
     case Problem::kQid:
       b.error.what = "expected qid:<integer>, found " + shown;
+      break;
+    case Problem::kUnexpectedLabel:
+      b.error.what = "label " + shown + " is not one of the expected labels " +
+                     JoinLabels(detail.expected_labels);
+      break;
+    case Problem::kTokenTooLong:
+      b.error.what = "token longer than " + std::to_string(kMaxSpanBytes) + " bytes: " + shown;
+      break;
+    case Problem::kBlankRun:
+      b.error.what = "more than " + std::to_string(kMaxSpanBytes) + " blanks in a row";
+      break;
+    case Problem::kCommentTooLong:
+      b.error.what = "comment longer than " + std::to_string(kMaxSpanBytes) + " bytes";
       break;
     case Problem::kBinary:
       break;
@@ -347,7 +416,7 @@ inline const char* SkipComment(const char* p, const char* end) {
 
 // Parses the text of `b` into its scratch arrays. On malformed input sets
 // b.failed and b.error and stops.
-void ParseBlock(Block& b) {
+void ParseBlock(Block& b, const ParseContext& context) {
   const char* const begin = b.text.get();
   const char* const end = begin + b.size;  // *end == '\0'
   EnsureCapacity(b.row_end, b.row_capacity, b.size / 2 + 2);
@@ -358,15 +427,20 @@ void ParseBlock(Block& b) {
   double* const labels = b.labels.get();
   std::int32_t* const col_index = b.col_index.get();
   double* const values = b.values.get();
+  const std::span<const double> expected = context.expected_labels;
 
   std::int64_t rows = 0;
   std::int64_t nnz = 0;
   std::int64_t lines = 0;
   std::int64_t max_col = 0;
+  std::int64_t max_col_line = 0;
   const char* p = begin;
   while (p < end) {
     const char* const line_start = p;
     while (*p == ' ' || *p == '\t') ++p;
+    if (p - line_start > kMaxSpanBytes) [[unlikely]] {
+      return Fail(b, Problem::kBlankRun, line_start, line_start, lines);
+    }
     // Blank and comment-only lines.
     if (*p == '\n') {
       ++p;
@@ -379,8 +453,12 @@ void ParseBlock(Block& b) {
       continue;
     }
     if (*p == '#') {
+      const char* const hash = p;
       p = SkipComment(p, end);
       if (p < end && *p != '\n') return Fail(b, Problem::kBinary, line_start, p, lines);
+      if (p - hash > kMaxSpanBytes) [[unlikely]] {
+        return Fail(b, Problem::kCommentTooLong, line_start, hash, lines);
+      }
       if (p < end) {
         ++p;
         ++lines;
@@ -389,18 +467,31 @@ void ParseBlock(Block& b) {
     }
     if (p == end) break;
 
+    const std::int64_t row_line = lines;
     double label = 0.0;
     const char* q = ParseNumber(p, end, &label);
     if (q == nullptr || !EndsToken(q, end)) {
       return Fail(b, Problem::kLabel, line_start, p, lines);
     }
+    if (q - p > kMaxSpanBytes) [[unlikely]] {
+      return Fail(b, Problem::kTokenTooLong, line_start, p, lines);
+    }
     if (!std::isfinite(label)) return Fail(b, Problem::kLabelNotFinite, line_start, p, lines);
+    if (!expected.empty() && !Contains(expected, label)) {
+      FailDetail detail;
+      detail.expected_labels = expected;
+      return Fail(b, Problem::kUnexpectedLabel, line_start, p, lines, p, detail);
+    }
     p = q;
     labels[rows] = label;
 
     std::int64_t last_index = 0;
     for (;;) {
+      const char* const blanks = p;
       while (*p == ' ' || *p == '\t') ++p;
+      if (p - blanks > kMaxSpanBytes) [[unlikely]] {
+        return Fail(b, Problem::kBlankRun, line_start, blanks, lines);
+      }
       const char c = *p;
       if (c == '\n') {
         ++p;
@@ -408,8 +499,12 @@ void ParseBlock(Block& b) {
         break;
       }
       if (c == '#') {
+        const char* const hash = p;
         p = SkipComment(p, end);
         if (p < end && *p != '\n') return Fail(b, Problem::kBinary, line_start, p, lines);
+        if (p - hash > kMaxSpanBytes) [[unlikely]] {
+          return Fail(b, Problem::kCommentTooLong, line_start, hash, lines);
+        }
         if (p < end) {
           ++p;
           ++lines;
@@ -447,12 +542,20 @@ void ParseBlock(Block& b) {
         double value = 0.0;
         q = ParseNumber(p, end, &value);
         if (q == nullptr || !EndsToken(q, end)) {
-          return Fail(b, Problem::kValue, line_start, p, lines);
+          return Fail(b, Problem::kValue, line_start, p, lines, token);
         }
-        if (!std::isfinite(value)) return Fail(b, Problem::kValueNotFinite, line_start, p, lines);
+        if (q - token > kMaxSpanBytes) [[unlikely]] {
+          return Fail(b, Problem::kTokenTooLong, line_start, token, lines);
+        }
+        if (!std::isfinite(value)) {
+          return Fail(b, Problem::kValueNotFinite, line_start, p, lines, token);
+        }
         const auto signed_index = static_cast<std::int64_t>(index);
         if (signed_index <= last_index) {
-          return Fail(b, Problem::kOrder, line_start, token, lines, last_index, signed_index);
+          FailDetail detail;
+          detail.previous_index = last_index;
+          detail.index = signed_index;
+          return Fail(b, Problem::kOrder, line_start, token, lines, token, detail);
         }
         last_index = signed_index;
         if (value != 0.0) {
@@ -471,6 +574,9 @@ void ParseBlock(Block& b) {
         if (r == qid_digits || !EndsToken(r, end)) {
           return Fail(b, Problem::kQid, line_start, token, lines);
         }
+        if (r - token > kMaxSpanBytes) [[unlikely]] {
+          return Fail(b, Problem::kTokenTooLong, line_start, token, lines);
+        }
         p = r;
         continue;
       }
@@ -479,7 +585,10 @@ void ParseBlock(Block& b) {
       return Fail(b, has_colon ? Problem::kIndex : Problem::kMissingColon, line_start, token,
                   lines);
     }
-    max_col = std::max(max_col, last_index);
+    if (last_index > max_col) {
+      max_col = last_index;
+      max_col_line = row_line;
+    }
     row_end[rows] = nnz;
     ++rows;
   }
@@ -487,6 +596,7 @@ void ParseBlock(Block& b) {
   b.nnz = nnz;
   b.lines = lines;
   b.max_col = max_col;
+  b.max_col_line = max_col_line;
 }
 
 // Blocks in flight; owns every block so that none leaks when a stage throws.
@@ -519,12 +629,56 @@ class BlockPool {
   std::vector<Block*> free_;
 };
 
+// Parses text[0, size) of `b` as if the block ended there (a byte of the
+// block at `size` is restored afterwards). True when that text holds an
+// error, recorded in `b`.
+bool PrefixFails(Block& b, std::size_t size, const ParseContext& context) {
+  const std::size_t full = b.size;
+  const char saved = size < full ? b.text[size] : '\0';
+  b.text[size] = '\0';
+  b.size = size;
+  ParseBlock(b, context);
+  b.size = full;
+  b.text[size] = saved;
+  return b.failed;
+}
+
+// `b` holds the beginning of one line, without its end, and would have to
+// grow to hold more of it. True when that beginning already shows the line to
+// be bad; `b` then records the error a parse of the whole line gives (except
+// that a binary byte further on in the line is not seen). Bytes from
+// `unscanned` on have not been looked at yet.
+bool LongLineFails(Block& b, std::size_t unscanned, const ParseContext& context) {
+  const char* const text = b.text.get();
+  // Bytes that never occur in text: a binary file, or a stream of zeros.
+  for (std::size_t i = unscanned; i < b.size; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (IsBinaryByte(c)) {
+      b.failed = true;
+      b.error = ParseError{};
+      b.error.not_text = true;
+      b.error.byte = c;
+      b.error.column = static_cast<std::int64_t>(i) + 1;
+      return true;
+    }
+  }
+  // The tokens before the last blank are complete: an error among them is
+  // the error of the line.
+  std::size_t tail = b.size;  // start of the unfinished token at the end
+  while (tail > 0 && text[tail - 1] != ' ' && text[tail - 1] != '\t') --tail;
+  if (tail > 0 && PrefixFails(b, tail - 1, context)) return true;
+  // An unfinished token or comment already longer than any accepted one.
+  return static_cast<std::ptrdiff_t>(b.size - tail) > kMaxSpanBytes &&
+         PrefixFails(b, b.size, context);
+}
+
 // Serial first stage: fills blocks from the source, cut after the last
 // newline; the rest is carried into the next block.
 class BlockReader {
  public:
-  BlockReader(ByteSource& source, BlockPool& pool, std::size_t block_bytes)
-      : source_(source), pool_(pool), block_bytes_(block_bytes) {}
+  BlockReader(ByteSource& source, BlockPool& pool, std::size_t block_bytes,
+              const ParseContext& context)
+      : source_(source), pool_(pool), block_bytes_(block_bytes), context_(context) {}
 
   Block* Next(tbb::flow_control& control) {
     sync_.Acquire();
@@ -543,6 +697,7 @@ class BlockReader {
     b->size = carry_.size();
     carry_.clear();
     bool eof = false;
+    bool bad_line = false;
     try {
       while (b->size < block_bytes_) {
         const std::size_t n = source_.Read(b->text.get() + b->size, block_bytes_ - b->size);
@@ -561,7 +716,13 @@ class BlockReader {
             cut = static_cast<std::size_t>(static_cast<const char*>(nl) - b->text.get()) + 1;
             break;
           }
-          // A line longer than the block: grow it until the line ends.
+          // A line longer than the block: grow it until the line ends, unless
+          // its beginning is bad already (then the error ends the reading).
+          if (LongLineFails(*b, searched, context_)) {
+            bad_line = true;
+            cut = b->size;
+            break;
+          }
           searched = b->size;
           b->Reserve(2 * b->capacity);
           const std::size_t n =
@@ -581,7 +742,7 @@ class BlockReader {
       eof = true;
     }
     b->text[b->size] = '\0';
-    done_ = eof;
+    done_ = eof || bad_line;
     b->sync.Release();
     return b;
   }
@@ -590,6 +751,7 @@ class BlockReader {
   ByteSource& source_;
   BlockPool& pool_;
   std::size_t block_bytes_;
+  const ParseContext& context_;
   std::vector<char> carry_;
   bool done_ = false;
   StageSync sync_;
@@ -614,8 +776,11 @@ class ChunkCollector {
     } release{sync_};
     if (b->io_error) throw *b->io_error;
     if (b->failed) throw MakeError(*b);
+    if (b->max_col > max_col_) {  // ties keep the first line in file order
+      max_col_ = b->max_col;
+      max_col_line_ = line_base_ + b->max_col_line + 1;
+    }
     line_base_ += b->lines;
-    max_col_ = std::max(max_col_, b->max_col);
     Chunk chunk;
     chunk.row_end.assign(b->row_end.get(), b->row_end.get() + b->rows);
     chunk.labels.assign(b->labels.get(), b->labels.get() + b->rows);
@@ -635,6 +800,7 @@ class ChunkCollector {
   std::int64_t rows() const { return rows_; }
   std::int64_t nnz() const { return nnz_; }
   std::int64_t max_col() const { return max_col_; }
+  std::int64_t max_col_line() const { return max_col_line_; }
 
  private:
   Error MakeError(const Block& b) const {
@@ -660,11 +826,26 @@ class ChunkCollector {
   std::int64_t rows_ = 0;
   std::int64_t nnz_ = 0;
   std::int64_t max_col_ = 0;
+  std::int64_t max_col_line_ = 0;  // 1-based file line of max_col_, 0 = none
   StageSync sync_;
 };
 
-bool Contains(const std::vector<double>& set, double v) {
-  return std::find(set.begin(), set.end(), v) != set.end();
+// "FILE: no row has a label in --positive-labels (...); the labels found
+// are ...": the smallest distinct labels of the file, up to five.
+[[noreturn]] void ThrowNoPositiveRow(const std::string& name, const ReadOptions& options,
+                                     const std::vector<double>& labels) {
+  constexpr std::size_t kShown = 5;
+  std::vector<double> found = labels;
+  std::sort(found.begin(), found.end());
+  found.erase(std::unique(found.begin(), found.end()), found.end());
+  const std::size_t distinct = found.size();
+  const bool cut = distinct > kShown;
+  if (cut) found.resize(kShown);
+  std::string message = name + ": no row has a label in --positive-labels (" +
+                        JoinLabels(options.positive_labels) + "); the label" +
+                        (distinct == 1 ? " found is " : "s found are ") + JoinLabels(found);
+  if (cut) message += ", ... (" + std::to_string(distinct) + " distinct)";
+  throw Error(ErrorKind::kInvalidInput, message);
 }
 
 // Maps the original labels in `labels` to -1/+1 and sets the label texts.
@@ -686,6 +867,16 @@ void MapLabels(const std::string& name, const ReadOptions& options, Dataset& dat
   }
   if (!options.positive_labels.empty()) {
     const std::vector<double>& positive = options.positive_labels;
+    // A positive set that no row matches makes every row negative: a wrong
+    // set, unless the labels were checked against expected ones that include
+    // a positive label (a test file may hold one class only).
+    bool expects_positive = false;
+    for (const double v : options.expected_labels) {
+      expects_positive = expects_positive || Contains(positive, v);
+    }
+    bool any_positive = false;
+    for (const double v : labels) any_positive = any_positive || Contains(positive, v);
+    if (!any_positive && !expects_positive) ThrowNoPositiveRow(name, options, labels);
     for (double& v : labels) v = Contains(positive, v) ? 1.0 : -1.0;
     data.positive_label_text = "+1";
     data.negative_label_text = "-1";
@@ -732,6 +923,7 @@ void Assemble(ChunkCollector& collector, Dataset& data) {
   std::vector<Chunk>& chunks = collector.chunks();
   data.num_rows = collector.rows();
   data.num_cols = static_cast<std::int32_t>(collector.max_col());
+  data.num_cols_line = collector.max_col_line();
   data.row_ptr.clear();
   data.row_ptr.reserve(static_cast<std::size_t>(collector.rows()) + 1);
   data.row_ptr.push_back(0);
@@ -750,7 +942,14 @@ void Assemble(ChunkCollector& collector, Dataset& data) {
   chunks.clear();
 }
 
-int ResolveThreads(int threads) {
+// Checks the options; returns the number of threads to use.
+int ResolveOptions(const ReadOptions& options) {
+  for (const double v : options.expected_labels) {
+    if (!std::isfinite(v)) {
+      throw Error(ErrorKind::kInvalidOption, "expected labels must be finite, not " + LabelText(v));
+    }
+  }
+  const int threads = options.threads;
   if (threads < 0) {
     throw Error(ErrorKind::kInvalidOption,
                 "threads must be >= 0 (0 = all), not " + std::to_string(threads));
@@ -776,7 +975,7 @@ std::string LabelText(double value) {
 Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
                           const ReadOptions& options, const ParseTuning& tuning,
                           std::size_t size_hint) {
-  const int threads = ResolveThreads(options.threads);
+  const int threads = ResolveOptions(options);
   std::size_t block_bytes = tuning.block_bytes;
   if (block_bytes == 0) {
     block_bytes = size_hint == 0
@@ -784,8 +983,10 @@ Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
                       : std::clamp(size_hint / (16 * static_cast<std::size_t>(threads)),
                                    kMinAutoBlockBytes, kMaxBlockBytes);
   }
+  ParseContext context;
+  context.expected_labels = options.expected_labels;
   BlockPool pool;
-  BlockReader reader(source, pool, block_bytes);
+  BlockReader reader(source, pool, block_bytes, context);
   ChunkCollector collector(name, pool);
   const std::size_t max_tokens = 2 * static_cast<std::size_t>(threads);
 
@@ -797,9 +998,11 @@ Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
             tbb::filter_mode::serial_in_order,
             [&](tbb::flow_control& control) { return reader.Next(control); }) &
             tbb::make_filter<Block*, Block*>(tbb::filter_mode::parallel,
-                                             [](Block* b) {
+                                             [&context](Block* b) {
                                                b->sync.Acquire();
-                                               if (!b->io_error) ParseBlock(*b);
+                                               if (!b->io_error && !b->failed) {
+                                                 ParseBlock(*b, context);
+                                               }
                                                b->sync.Release();
                                                return b;
                                              }) &
@@ -822,7 +1025,7 @@ Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
 
 Dataset ReadLibsvmTuned(const std::string& path, const ReadOptions& options,
                         const ParseTuning& tuning) {
-  ResolveThreads(options.threads);
+  ResolveOptions(options);
   DecompressingFileSource source(path);
   std::size_t hint = static_cast<std::size_t>(source.file_size());
   if (source.compression() != Compression::kNone) hint *= 4;

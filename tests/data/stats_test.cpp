@@ -1,12 +1,19 @@
 // ComputeStats on data small enough to check by hand, and the rho estimate
 // against a plain recount.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <fstream>
+#include <limits>
+#include <string>
 #include <vector>
 
+#include "asyncopt/dataset.hpp"
 #include "asyncopt/error.hpp"
 #include "asyncopt/generate.hpp"
 #include "asyncopt/preprocess.hpp"
@@ -144,6 +151,135 @@ TEST(ComputeStats, SampledRhoNeverExceedsExactRho) {
   const DatasetStats skipped = ComputeStats(data, 0, 1);
   EXPECT_EQ(skipped.rho, 0.0);
   EXPECT_EQ(skipped.rho_sample_rows, 0);
+}
+
+long PeakRssKb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;  // kilobytes on Linux
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ASYNCOPT_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ASYNCOPT_TEST_SANITIZED 1
+#endif
+#endif
+
+// Caps the address space at its current size + 2 GiB while alive, so that a
+// d-sized allocation for d = 2^31 fails with bad_alloc instead of taking the
+// machine's memory. Does nothing under sanitizers (they reserve terabytes).
+class AddressSpaceCap {
+ public:
+  AddressSpaceCap() {
+#ifndef ASYNCOPT_TEST_SANITIZED
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0;
+    statm >> pages;
+    if (!statm || getrlimit(RLIMIT_AS, &saved_) != 0) return;
+    rlimit cap = saved_;
+    const auto wanted =
+        static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) + (rlim_t{2} << 30);
+    if (cap.rlim_cur == RLIM_INFINITY || cap.rlim_cur > wanted) cap.rlim_cur = wanted;
+    active_ = setrlimit(RLIMIT_AS, &cap) == 0;
+#endif
+  }
+  ~AddressSpaceCap() {
+    if (active_) setrlimit(RLIMIT_AS, &saved_);
+  }
+  AddressSpaceCap(const AddressSpaceCap&) = delete;
+  AddressSpaceCap& operator=(const AddressSpaceCap&) = delete;
+
+ private:
+  rlimit saved_{};
+  bool active_ = false;
+};
+
+// The statistics that do not depend on d (the number of columns).
+void ExpectSameColumnFreeStats(const DatasetStats& a, const DatasetStats& b) {
+  EXPECT_EQ(a.rows, b.rows);
+  EXPECT_EQ(a.nnz, b.nnz);
+  EXPECT_EQ(a.positives, b.positives);
+  EXPECT_EQ(a.negatives, b.negatives);
+  EXPECT_EQ(a.min_row_nnz, b.min_row_nnz);
+  EXPECT_EQ(a.max_row_nnz, b.max_row_nnz);
+  EXPECT_EQ(a.mean_row_nnz, b.mean_row_nnz);
+  EXPECT_EQ(a.delta, b.delta);
+  EXPECT_EQ(a.rho, b.rho);
+  EXPECT_EQ(a.rho_sample_rows, b.rho_sample_rows);
+  EXPECT_EQ(a.top1pct_share, b.top1pct_share);
+  EXPECT_EQ(a.gini, b.gini);
+  EXPECT_EQ(a.zipf_exponent, b.zipf_exponent);
+  EXPECT_EQ(a.max_abs_value, b.max_abs_value);
+}
+
+// d much larger than nnz takes the path that renumbers the non-empty columns
+// (memory in proportion to nnz); it must give the same statistics as the
+// d-sized arrays, bit for bit, plus the extra empty columns.
+TEST(ComputeStats, ManyEmptyColumnsGiveTheSameStatistics) {
+  PowerLawOptions skewed;
+  skewed.rows = 1500;
+  skewed.dim = 3000;
+  skewed.nnz_per_row = 6;
+  skewed.zipf_exponent = 0.7;  // hot columns: the bitset path of the rho estimate
+  skewed.seed = 3;
+  const Dataset every_row = MakeDataset(
+      {{{0, 1.0}}, {{0, 1.0}, {1, 1.0}}, {{0, 1.0}}, {{0, 1.0}, {2, 1.0}}}, {1, 1, 1, 1}, 3);
+  for (const Dataset& data : {HandData(), GeneratePowerLaw(skewed), every_row}) {
+    for (const std::int64_t samples : {std::int64_t{0}, std::int64_t{7}, data.num_rows}) {
+      SCOPED_TRACE("rows " + std::to_string(data.num_rows) + " samples " + std::to_string(samples));
+      const DatasetStats narrow = ComputeStats(data, samples, 5);
+      for (const std::int32_t wide_cols :
+           {data.num_cols + 1000000, std::numeric_limits<std::int32_t>::max()}) {
+        Dataset wide = data;
+        wide.num_cols = wide_cols;
+        DatasetStats s;
+        {
+          AddressSpaceCap cap;
+          s = ComputeStats(wide, samples, 5);
+        }
+        ExpectSameColumnFreeStats(narrow, s);
+        EXPECT_EQ(s.cols, wide_cols);
+        EXPECT_EQ(s.empty_columns, narrow.empty_columns + (wide_cols - data.num_cols));
+        EXPECT_DOUBLE_EQ(s.density, static_cast<double>(data.nnz()) /
+                                        (static_cast<double>(data.num_rows) * wide_cols));
+      }
+    }
+  }
+}
+
+TEST(ComputeStats, LargestIndexOnTwoRowsCostsMemoryOfNnzNotD) {
+  const Dataset data = ParseLibsvm("1 1:1\n-1 2147483647:-2\n", "two");
+  ASSERT_EQ(data.num_cols, 2147483647);
+  const long before = PeakRssKb();
+  const auto start = std::chrono::steady_clock::now();
+  DatasetStats s;
+  {
+    AddressSpaceCap cap;
+    s = ComputeStats(data, 2000, 1);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(PeakRssKb() - before, 100 * 1024)
+      << "peak RSS grew by MB: " << (PeakRssKb() - before) / 1024;
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_EQ(s.rows, 2);
+  EXPECT_EQ(s.cols, 2147483647);
+  EXPECT_EQ(s.nnz, 2);
+  EXPECT_EQ(s.empty_columns, 2147483645);
+  EXPECT_DOUBLE_EQ(s.density, 2.0 / (2.0 * 2147483647.0));
+  EXPECT_EQ(s.positives, 1);
+  EXPECT_EQ(s.negatives, 1);
+  EXPECT_EQ(s.min_row_nnz, 1);
+  EXPECT_EQ(s.max_row_nnz, 1);
+  EXPECT_EQ(s.max_abs_value, 2.0);
+  EXPECT_DOUBLE_EQ(s.delta, 0.5);  // each column touches one of two rows
+  EXPECT_DOUBLE_EQ(s.rho, 0.5);    // each row meets only itself
+  EXPECT_EQ(s.rho_sample_rows, 2);
+  EXPECT_DOUBLE_EQ(s.top1pct_share, 0.5);
+  EXPECT_DOUBLE_EQ(s.gini, 0.0);
+  EXPECT_DOUBLE_EQ(s.zipf_exponent, 0.0);
 }
 
 TEST(ComputeStats, RejectsNegativeRhoSamples) {

@@ -73,6 +73,7 @@ TEST(ParallelReader, ThreadsAndBlockSizesGiveIdenticalData) {
       tuning.block_bytes = block;
       const Dataset d = io::ParseLibsvmTuned(text, "gen", options, tuning);
       ExpectSameData(reference, d);
+      EXPECT_EQ(d.num_cols_line, reference.num_cols_line);
       EXPECT_EQ(ContentHash(d), hash);
     }
   }
@@ -97,7 +98,9 @@ TEST(ParallelReader, FilesWithLinesLongerThanTheBlock) {
     tuning.block_bytes = 1000;  // far shorter than line 2
     ExpectSameData(expected, io::ReadLibsvmTuned(path, options, tuning));
     tuning.block_bytes = 1;
-    ExpectSameData(expected, io::ReadLibsvmTuned(path, options, tuning));
+    const Dataset d = io::ReadLibsvmTuned(path, options, tuning);
+    ExpectSameData(expected, d);
+    EXPECT_EQ(d.num_cols_line, 2);
   }
 }
 

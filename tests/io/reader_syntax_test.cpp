@@ -152,9 +152,10 @@ TEST(ReaderLabels, PositiveSetOnBinaryFileKeepsOriginalTexts) {
   EXPECT_EQ(d.labels, (std::vector<double>{1, -1, -1}));
   EXPECT_EQ(d.positive_label_text, "2");
   EXPECT_EQ(d.negative_label_text, "4");
-  // A set matching none of the rows is allowed (e.g. a test split).
-  options.positive_labels = {9};
-  const Dataset none = ParseLibsvm("2 1:1\n4 1:1\n", "b", options);
+  // A one-class test file whose labels are checked against the model's two
+  // labels may have no positive row.
+  options.expected_labels = {2, 4};
+  const Dataset none = ParseLibsvm("4 1:1\n4 1:1\n", "b", options);
   EXPECT_EQ(none.labels, (std::vector<double>{-1, -1}));
 }
 
