@@ -69,6 +69,10 @@ struct ReadOptions {
 // Reads plain, gzip, bzip2 or xz LIBSVM text; the format is recognised by its
 // magic bytes, never by file name. Throws Error(kInvalidInput) naming file,
 // line and column for malformed input, Error(kIo) when the file cannot be read.
+// Decompression and parsing go block by block: memory is about the result
+// plus a few blocks (and xz's dictionary), and hostile input is rejected at
+// its first bad block (a byte that never occurs in text, a bad token in a
+// line without end, a token, comment or run of blanks over 1 MiB).
 Dataset ReadLibsvm(const std::string& path, const ReadOptions& options = {});
 
 // Parses LIBSVM text already in memory (uncompressed). `name` is used in error

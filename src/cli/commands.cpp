@@ -320,6 +320,8 @@ int RunTrain(const std::vector<std::string>& argv) {
       ro.positive_labels = ParseLabelList(a, "positive-labels");
     } else if (auto pos = LabelValue(d.data.positive_label_text)) {
       ro.positive_labels = {*pos};  // the training file's +1 class
+      // ... and its -1 class: a test file of other classes is refused.
+      if (auto neg = LabelValue(d.data.negative_label_text)) ro.expected_labels = {*pos, *neg};
     }
     SetPhase("reading " + Printable(a.Str("test")));
     test = ReadLibsvm(a.Str("test"), ro);  // raw: the model maps back to it

@@ -129,7 +129,11 @@ std::string WidthAdvice(const Dataset& data) {
   used.erase(std::unique(used.begin(), used.end()), used.end());
   std::string advice = "The size grows with d = " + std::to_string(data.num_cols) +
                        " features, the largest feature index in the data";
-  if (!data.source.empty()) advice += " (" + data.source + ")";
+  if (!data.source.empty() && data.num_cols_line > 0) {
+    advice += " (" + data.source + " line " + std::to_string(data.num_cols_line) + ")";
+  } else if (!data.source.empty()) {
+    advice += " (" + data.source + ")";
+  }
   const auto occurring = static_cast<double>(used.size());
   if (occurring < 0.5 * data.num_cols) {
     advice += ", but only " + std::to_string(used.size()) +
