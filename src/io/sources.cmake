@@ -1,5 +1,5 @@
 # Readers and writers: LIBSVM text (plain/gzip/bzip2/xz), content hash.
-target_sources(asyncopt PRIVATE
+target_sources(asyncopt_objects PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/decompress.cpp
   ${CMAKE_CURRENT_LIST_DIR}/libsvm_reader.cpp
   ${CMAKE_CURRENT_LIST_DIR}/libsvm_writer.cpp
