@@ -1,4 +1,4 @@
-# Writes OUT (a .cpp defining asyncopt::internal::BuildInfo) only when the
+# Writes OUT (a .cpp defining asyncopt::GetBuildInfo()) only when the
 # content changed. Inputs: SRC, OUT, COMPILER, BUILD_TYPE, SANITIZER, VERSION.
 execute_process(COMMAND git -C "${SRC}" rev-parse --short=12 HEAD
                 OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE

@@ -1,5 +1,5 @@
 # One file pair per algorithm.
-target_sources(asyncopt PRIVATE
+target_sources(asyncopt_objects PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/reference.cpp
   ${CMAKE_CURRENT_LIST_DIR}/optimum_cache.cpp
   ${CMAKE_CURRENT_LIST_DIR}/hogwild.cpp

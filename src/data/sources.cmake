@@ -1,5 +1,5 @@
 # Preprocessing, splitting, sharding, statistics and synthetic generators.
-target_sources(asyncopt PRIVATE
+target_sources(asyncopt_objects PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/preprocess.cpp
   ${CMAKE_CURRENT_LIST_DIR}/stats.cpp
   ${CMAKE_CURRENT_LIST_DIR}/generate.cpp

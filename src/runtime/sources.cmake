@@ -1,5 +1,5 @@
 # Solver dispatch, enum tables, run clock and trace, model files and metrics.
-target_sources(asyncopt PRIVATE
+target_sources(asyncopt_objects PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/enums.cpp
   ${CMAKE_CURRENT_LIST_DIR}/solve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tracer.cpp

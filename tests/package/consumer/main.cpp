@@ -1,10 +1,32 @@
-// Embeds asyncopt: generate data, solve, check the answer. Exit 0 on success.
+// Embeds asyncopt: checks the version macros against the installed version,
+// generates data, solves, checks the answer, and catches the asyncopt::Error
+// the library throws. Exit 0 on success.
 #include <asyncopt/asyncopt.hpp>
-
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string_view>
+
+// The compile-time version equals the installed package's (EXPECTED_* come
+// from the test), and ASYNCOPT_VERSION follows its documented formula.
+static_assert(ASYNCOPT_VERSION_MAJOR == EXPECTED_MAJOR);
+static_assert(ASYNCOPT_VERSION_MINOR == EXPECTED_MINOR);
+static_assert(ASYNCOPT_VERSION_PATCH == EXPECTED_PATCH);
+static_assert(ASYNCOPT_VERSION == EXPECTED_MAJOR * 10000 + EXPECTED_MINOR * 100 + EXPECTED_PATCH);
+static_assert(std::string_view(ASYNCOPT_VERSION_STRING) == EXPECTED_VERSION_STRING);
+#if ASYNCOPT_VERSION < 100  // usable in #if: 0.1.0 is the first version
+#error "ASYNCOPT_VERSION is not a preprocessor number"
+#endif
 
 int main() {
+  // The library loaded at run time is the one these headers describe.
+  const asyncopt::BuildInfo info = asyncopt::GetBuildInfo();
+  if (std::strcmp(info.version, ASYNCOPT_VERSION_STRING) != 0) {
+    std::printf("consumer: library %s, headers %s\n", info.version, ASYNCOPT_VERSION_STRING);
+    return 1;
+  }
+
   asyncopt::WangniLogisticOptions gen;
   gen.rows = 300;
   gen.dim = 40;
@@ -12,8 +34,26 @@ int main() {
   const asyncopt::Problem problem{asyncopt::Loss::kLogistic, 0.0, 1e-2};
   asyncopt::Options options;  // defaults live in the library
   const asyncopt::Result result = asyncopt::Solve(data, problem, options);
-  std::printf("consumer: %s\n", result.BriefReport().c_str());
+  std::printf("consumer: asyncopt %s (%s): %s\n", ASYNCOPT_VERSION_STRING, info.git_commit,
+              result.BriefReport().c_str());
   const bool ok = result.status == asyncopt::Status::kConverged && result.IsSolutionUsable() &&
                   std::isfinite(result.objective) && result.objective < std::log(2.0);
-  return ok ? 0 : 1;
+  if (!ok) return 1;
+
+  // An error thrown inside the library is caught here as asyncopt::Error.
+  try {
+    (void)asyncopt::Solve(asyncopt::Dataset{}, problem, options);
+    std::printf("consumer: Solve on a dataset with no rows did not throw\n");
+    return 1;
+  } catch (const asyncopt::Error& e) {
+    if (e.kind() != asyncopt::ErrorKind::kInvalidInput) {
+      std::printf("consumer: wrong error kind: %s\n", e.what());
+      return 1;
+    }
+    std::printf("consumer: caught asyncopt::Error: %s\n", e.what());
+  } catch (const std::exception& e) {
+    std::printf("consumer: caught a std::exception, not asyncopt::Error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
 }
