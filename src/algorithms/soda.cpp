@@ -24,8 +24,8 @@
 #include "kernels/mailbox.hpp"
 #include "kernels/mask.hpp"
 #include "kernels/prox.hpp"
-#include "runtime/threads.hpp"
 #include "runtime/format.hpp"
+#include "runtime/threads.hpp"
 #include "runtime/tracer.hpp"
 
 namespace asyncopt::algorithms {
@@ -50,6 +50,15 @@ constexpr double kRiseTolerance = 1e-2;
 // The longest the master waits for messages or sleeps (an injected delay)
 // before it looks at the stop request and the time limit again.
 constexpr std::chrono::milliseconds kPoll{20};
+
+// The sleep of an injected slow-down by `factor` after `busy` time: (factor -
+// 1) x busy, capped at a day so the duration stays representable (the sleep
+// ends early anyway when the run stops).
+Clock::duration InjectedDelay(Clock::duration busy, double factor) {
+  const double seconds = std::chrono::duration<double>(busy).count() * (factor - 1.0);
+  return std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::min(seconds, 86400.0)));
+}
 
 // Coding length of a message of n (index, value) pairs over d coordinates:
 // sparse 32-bit index + 64-bit value, or dense 64-bit values, whichever is
@@ -207,9 +216,7 @@ class Worker {
           const Clock::time_point t0 = Clock::now();
           const bool stepped = Step(msg, shared);
           if (stepped && delay_factor_ > 1.0) {
-            SleepInjected(std::chrono::duration_cast<Clock::duration>((Clock::now() - t0) *
-                                                                      (delay_factor_ - 1.0)),
-                          shared);
+            SleepInjected(InjectedDelay(Clock::now() - t0, delay_factor_), shared);
           }
         } catch (...) {
           Fail(shared, std::current_exception());
@@ -1110,7 +1117,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
         busy += Clock::now() - t1;
         busy_seconds += std::chrono::duration<double>(busy).count();
         if (dist.master_delay > 1.0) {
-          master_sleep(std::chrono::duration_cast<Clock::duration>(busy * (dist.master_delay - 1.0)));
+          master_sleep(InjectedDelay(busy, dist.master_delay));
         }
       } catch (...) {
         // Any error on the master (out of memory, a throwing trace callback):

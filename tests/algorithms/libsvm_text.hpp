@@ -14,32 +14,9 @@
 #include <vector>
 
 #include "asyncopt/dataset.hpp"
+#include "support/temp_dir.hpp"
 
 namespace asyncopt::testing {
-
-// A fresh, empty directory removed when the object dies.
-class TempDir {
- public:
-  explicit TempDir(const std::string& tag) {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("asyncopt_" + tag + "_" + std::to_string(::getpid()) + "_" +
-             std::to_string(counter.fetch_add(1)));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline bool HaveLiblinear() {
   return std::system("command -v liblinear-train >/dev/null 2>&1") == 0;

@@ -11,31 +11,14 @@
 
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/error.hpp"
+#include "support/temp_dir.hpp"
 
 namespace asyncopt::io_test {
 
 // A fresh directory removed at the end of the test.
-class TempDir {
+class TempDir : public testing::TempDir {
  public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string leaf = "asyncopt_io_" + std::to_string(::getpid()) + "_";
-    if (info != nullptr) leaf += std::string(info->test_suite_name()) + "_" + info->name();
-    path_ = std::filesystem::temp_directory_path() / leaf;
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : testing::TempDir("io") {}
 };
 
 inline void WriteBytes(const std::string& path, std::string_view bytes) {

@@ -17,33 +17,12 @@
 
 #include "asyncopt/error.hpp"
 #include "asyncopt/preprocess.hpp"
+#include "support/temp_dir.hpp"
 
 namespace asyncopt {
 namespace {
 
-// A folder for this test's files, removed when the test ends (also when it
-// fails: the destructor runs on every path out of the test body).
-class ScratchDir {
- public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            ("asyncopt_model_test_" + std::to_string(::getpid()) + "_" +
-             (info != nullptr ? std::string(info->name()) : std::string("x")));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using ScratchDir = testing::TempDir;
 
 // The test fixture owns the scratch folder, so every TEST_F cleans up.
 class ModelFile : public ::testing::Test {
@@ -64,7 +43,7 @@ class ModelFile : public ::testing::Test {
     return "";
   }
 
-  ScratchDir dir_;
+  ScratchDir dir_{"model"};
   int count_ = 0;
 };
 
