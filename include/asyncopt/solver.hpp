@@ -216,7 +216,17 @@ struct Result {
 };
 
 // Minimises problem F on data with the chosen solver. Throws Error on invalid
-// options; everything else ends in Result::status.
+// options or data, and Error(kResource) when the machine cannot provide the
+// threads or the memory the run needs; everything else ends in
+// Result::status.
 Result Solve(const Dataset& data, const Problem& problem, const Options& options);
+
+// Everything Solve checks before it starts, without running: the options,
+// the data (ValidateDataset, at least one row and one feature), the sizes of
+// initial_w and reference_w, what the chosen solver supports, and the
+// memory the run will take. Throws the Error Solve would throw, so a caller
+// can refuse a run before costly preparation (an f* computation, say). Only
+// a thread the system refuses is found by Solve alone.
+void CheckSolve(const Dataset& data, const Problem& problem, const Options& options);
 
 }  // namespace asyncopt

@@ -1529,6 +1529,19 @@ double OptimalityGapBound(const Dataset& data, const Problem& problem, std::span
   });
 }
 
+void CheckReferenceProblem(const Problem& problem) {
+  if (problem.loss == Loss::kHinge && problem.l1 > 0.0) {
+    throw Error(ErrorKind::kUnsupported,
+                "reference solver: hinge loss with l1 > 0 is not supported (its dual "
+                "coordinate descent handles l2 only); use the squared hinge or l1 = 0");
+  }
+  if (problem.loss == Loss::kHinge && problem.l2 == 0.0) {
+    throw Error(ErrorKind::kUnsupported,
+                "reference solver: hinge loss needs l2 > 0 (the unregularised hinge "
+                "problem is a linear program)");
+  }
+}
+
 double ReferenceMemoryBytes(const Dataset& data) {
   const double d = data.num_cols, m = static_cast<double>(data.num_rows);
   const double dense = data.num_cols <= DenseNewtonSystem::kMaxDim ? 2.0 * 8.0 * d * d : 0.0;
@@ -1552,16 +1565,8 @@ ReferenceResult SolveReference(const Dataset& data, const Problem& problem,
   if (!(options.tolerance >= 0.0)) {
     throw Error(ErrorKind::kInvalidOption, "reference tolerance must be >= 0");
   }
-  if (problem.loss == Loss::kHinge && problem.l1 > 0.0) {
-    throw Error(ErrorKind::kUnsupported,
-                "reference solver: hinge loss with l1 > 0 is not supported (its dual "
-                "coordinate descent handles l2 only); use the squared hinge or l1 = 0");
-  }
-  if (problem.loss == Loss::kHinge && problem.l2 == 0.0) {
-    throw Error(ErrorKind::kUnsupported,
-                "reference solver: hinge loss needs l2 > 0 (the unregularised hinge "
-                "problem is a linear program)");
-  }
+  detail::CheckReferenceProblem(problem);
+  ValidateDataset(data);
   const double tol = options.tolerance > 0.0
                          ? options.tolerance
                          : (problem.l2 == 0.0 && problem.l1 > 0.0 ? 1e-10 : 1e-12);
@@ -1579,7 +1584,7 @@ ReferenceResult SolveReference(const Dataset& data, const Problem& problem,
   runtime::RequireMemory(detail::ReferenceMemoryBytes(data),
                          "the reference solver on " + std::to_string(data.num_rows) + " rows x " +
                              std::to_string(data.num_cols) + " features",
-                         runtime::WidthAdvice(data));
+                         runtime::WidthAdviceFor(data));
   ReferenceResult res;
   if (options.initial_w.empty()) {
     res.w.assign(static_cast<std::size_t>(data.num_cols), 0.0);
@@ -1587,7 +1592,8 @@ ReferenceResult SolveReference(const Dataset& data, const Problem& problem,
     res.w = options.initial_w;
   }
   detail::Context c(data, problem, options);
-  if (c.m == 0) {  // F = regulariser only: minimised by w = 0
+  if (c.m == 0) {  // F = regulariser only: minimised by w = 0 (whatever the warm start)
+    std::fill(res.w.begin(), res.w.end(), 0.0);
     res.method = problem.l1 > 0.0 ? "prox-newton-cd" : (problem.loss == Loss::kHinge ? "dual-cd" : "newton-cg");
     res.converged = true;
     return res;

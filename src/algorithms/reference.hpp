@@ -33,6 +33,10 @@ ColumnMatrix ToColumns(const Dataset& data);
 double OptimalityGapBound(const Dataset& data, const Problem& problem,
                           std::span<const double> w, int threads = 0);
 
+// What SolveReference cannot solve: hinge with l1 > 0, hinge with l2 = 0
+// (Error(kUnsupported)).
+void CheckReferenceProblem(const Problem& problem);
+
 // Bytes SolveReference allocates beyond the data: about a dozen vectors of
 // d and eight of m, the column-major copy of the matrix, a dense Hessian
 // for small d (the memory check Solve makes before a run).

@@ -418,8 +418,8 @@ class Worker {
   // One exchange's work into `msg`. Returns false when the run began to stop
   // during the local steps: the step is abandoned (w_i unchanged, an empty
   // message), so a stop takes effect within one local step however large
-  // --local-steps is. A trace point (the gate) or a spent row budget ends
-  // the local steps early instead; the final gradient step is always taken.
+  // --local-steps is. A spent row budget ends the local steps early; the
+  // final gradient step is always taken.
   bool Step(Message& msg, Shared& shared) {
     if (since_refresh_ >= kRefreshEvery) RefreshMargins();
     ++since_refresh_;
@@ -455,13 +455,17 @@ class Worker {
       step_.resize(mask_.size());
       const double threshold = gamma_ * l1_;
       for (int t = 0; t + 1 < local_steps_; ++t) {
+        // A trace point parks the worker between two local steps (the clock
+        // is stopped meanwhile) and lets it go on: tracing does not change
+        // the steps taken.
+        WaitAtGate(shared);
         if (shared.stopping.load(std::memory_order_relaxed)) {
           ++stamp_;  // derivatives cached at z_local_ are not z_'s
           msg.rows = 0;
           msg.mask_size = 0;
           return false;
         }
-        if (shared.gate.load(std::memory_order_acquire) != 0 || !shared.TakeRows(n_)) break;
+        if (!shared.TakeRows(n_)) break;
         msg.rows += n_;
         PrepareDerivatives(z_local_);
         for (std::size_t k = 0; k < mask_.size(); ++k) {
@@ -584,6 +588,7 @@ class Master {
   const std::vector<double>& w() const { return w_; }
   const std::vector<double>& w_bar() const { return w_bar_; }
   std::int64_t messages_received() const { return exchanges_; }
+  std::int64_t dropped() const { return dropped_; }
   std::int64_t rows() const { return rows_; }
   int restarts() const { return restarts_; }
   bool restarts_exhausted() const { return restarts_exhausted_; }
@@ -919,11 +924,6 @@ template <class L>
 Result Run(const Dataset& data, const Problem& problem, const Options& options,
            SodaAudit* audit) {
   const int workers = options.threads;
-  if (workers > data.num_rows) {
-    throw Error(ErrorKind::kInvalidOption,
-                "threads = " + std::to_string(workers) + ": soda needs at most one worker per row (" +
-                    std::to_string(data.num_rows) + " rows)");
-  }
   DistributedOptions dist = options.distributed;
   if (options.solver == SolverKind::kDavePg) dist.mask_p = 1.0;
 
@@ -1088,7 +1088,11 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
         for (Message* msg = pending; msg != nullptr; msg = msg->next) {
           if (master_error) break;  // after a master error: no more updates
           const bool stopping = shared.stopping.load(std::memory_order_relaxed);
+          const std::int64_t dropped = master.dropped();
           if (!master.Apply(*msg, stopping) && !stopping) begin_stop(Status::kDiverged);
+          // A message computed before a restart is dropped: its rows go back
+          // to the budget that bounds the local steps.
+          if (master.dropped() > dropped) shared.rows_computed.fetch_sub(msg->rows, std::memory_order_relaxed);
         }
         Clock::duration busy = Clock::now() - t0;
         if (!shared.stopping.load(std::memory_order_relaxed)) {
@@ -1256,14 +1260,24 @@ double SodaMemoryBytes(const Dataset& data, const Options& options) {
          (3.0 * 8.0 + 16.0 + 2.0 * 16.0 + 2.0) * d + 3.0 * 8.0 * d;
 }
 
-Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,
-               SodaAudit* audit) {
+void CheckSoda(const Dataset& data, const Problem& problem, const Options& options) {
   if (problem.loss == Loss::kHinge) {
     throw Error(ErrorKind::kUnsupported,
                 "solver " + std::string(ToString(options.solver)) +
                     " needs a smooth loss (logistic, squared-hinge, squared); use hogwild or "
                     "reference for hinge");
   }
+  if (options.threads > data.num_rows) {
+    throw Error(ErrorKind::kInvalidOption,
+                "threads = " + std::to_string(options.threads) + ": " +
+                    std::string(ToString(options.solver)) + " needs at most one worker per row (" +
+                    std::to_string(data.num_rows) + " rows)");
+  }
+}
+
+Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,
+               SodaAudit* audit) {
+  CheckSoda(data, problem, options);
   return kernels::DispatchLoss(problem.loss,
                                [&](auto loss) { return Run<decltype(loss)>(data, problem, options, audit); });
 }

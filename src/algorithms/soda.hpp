@@ -57,6 +57,10 @@ struct SodaAudit {
 Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,
                SodaAudit* audit = nullptr);
 
+// What soda and dave-pg refuse: the hinge loss (Error(kUnsupported)), more
+// workers than rows (Error(kInvalidOption)).
+void CheckSoda(const Dataset& data, const Problem& problem, const Options& options);
+
 // Bytes a run allocates beyond the data: every worker keeps its shard by
 // columns (an index array of d + 1 entries) and two copies of w, the master
 // several d-long arrays (see HogwildMemoryBytes).

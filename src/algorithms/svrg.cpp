@@ -265,12 +265,16 @@ double SvrgMemoryBytes(const Dataset& data, const Options& options) {
          8.0 * std::min(16.0 * d, 16777216.0);
 }
 
-Result RunSvrg(const Dataset& data, const Problem& problem, const Options& options) {
+void CheckSvrg(const Dataset& /*data*/, const Problem& problem, const Options& /*options*/) {
   if (problem.loss == Loss::kHinge) {
     throw Error(ErrorKind::kUnsupported,
                 "solver svrg needs a smooth loss (logistic, squared-hinge, squared); "
                 "use hogwild or reference for hinge");
   }
+}
+
+Result RunSvrg(const Dataset& data, const Problem& problem, const Options& options) {
+  CheckSvrg(data, problem, options);
   return kernels::DispatchLoss(problem.loss, [&](auto loss) {
     return DispatchPolicy<decltype(loss)>(data, problem, options);
   });

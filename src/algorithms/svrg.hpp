@@ -25,6 +25,9 @@ namespace asyncopt::algorithms {
 
 Result RunSvrg(const Dataset& data, const Problem& problem, const Options& options);
 
+// What svrg refuses (Error(kUnsupported) for the hinge loss).
+void CheckSvrg(const Dataset& data, const Problem& problem, const Options& options);
+
 // Default step 1 / (3 L), L = c mean_i ||x_i||^2: the mean row rather than
 // ProxASAGA's max (one dense row among sparse ones made w8a 5x slower); a
 // safeguard halves the step whenever F rises between reference points.

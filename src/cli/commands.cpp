@@ -11,6 +11,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -77,7 +78,10 @@ LoadedData LoadTraining(const Args& a, int threads, bool for_solver) {
   SetPhase("preprocessing " + Printable(out.path));
   if (out.prep.scale_maxabs && !out.prep.compact_columns) {
     runtime::RequireMemory(8.0 * out.data.num_cols, "--scale maxabs (a scale per feature)",
-                           runtime::WidthAdvice(out.data));
+                           for_solver ? runtime::WidthAdviceFor(out.data)
+                                      : std::function<std::string()>([] {
+                                          return std::string("run it without --scale");
+                                        }));
   }
   out.record = Apply(out.prep, out.data);
   if (!for_solver) return out;
@@ -163,7 +167,7 @@ OptimumInfo ComputeOptimum(const Args& a, const LoadedData& d, const Problem& pr
   if (!quiet && !progress.enabled()) {
     std::fprintf(stderr, "computing the reference optimum f* (not part of any timed run) ...\n");
   }
-  SetPhase("computing the reference optimum f*");
+  SetPhase("computing the reference optimum f*", PhaseKind::kStoppable);
   ReferenceOptions ro;
   ro.threads = threads;
   ro.stop = &g_stop_requested;
@@ -250,6 +254,27 @@ void WriteConfig(JsonWriter& j, const Args& a, const std::vector<std::string>& u
   j.EndObject();
 }
 
+// --initial-model: a saved model's weights in the training space of `d`.
+// The model's classes must be the data's (the same labels; swapped labels
+// flip the weights' sign), else the warm start would point the wrong way.
+std::vector<double> WarmStartWeights(const std::string& path, const LoadedData& d) {
+  LinearModel model = LoadModel(path);
+  const std::string& pos = d.data.positive_label_text;
+  const std::string& neg = d.data.negative_label_text;
+  auto same = [](const std::string& a, const std::string& b) {
+    const auto x = LabelValue(a), y = LabelValue(b);
+    return x && y ? *x == *y : a == b;
+  };
+  if (same(model.positive_label, neg) && same(model.negative_label, pos)) {
+    for (double& v : model.w) v = -v;
+  } else if (!same(model.positive_label, pos) || !same(model.negative_label, neg)) {
+    throw UsageError(Printable(path) + ": the model's labels '" + Printable(model.positive_label) +
+                     "' and '" + Printable(model.negative_label) + "' are not the data's '" +
+                     Printable(pos) + "' and '" + Printable(neg) + "'");
+  }
+  return TrainingWeights(model, d.record);
+}
+
 // Weights trained on preprocessed data, as a model of the raw feature space.
 LinearModel ModelOf(const std::vector<double>& w, const LoadedData& d, const Problem& problem) {
   return MakeLinearModel(w, problem, d.record, d.data.positive_label_text,
@@ -258,8 +283,14 @@ LinearModel ModelOf(const std::vector<double>& w, const LoadedData& d, const Pro
 
 }  // namespace
 
-void SetPhase(const std::string& phase) { g_phase = phase; }
+std::atomic<int> g_phase_kind{static_cast<int>(PhaseKind::kWork)};
+
+void SetPhase(const std::string& phase, PhaseKind kind) {
+  g_phase = phase;
+  g_phase_kind.store(static_cast<int>(kind), std::memory_order_relaxed);
+}
 const std::string& Phase() { return g_phase; }
+bool StopRequested() { return g_stop_requested.load(std::memory_order_relaxed); }
 
 int InterruptedExitCode() {
   const int s = g_stop_signal.load(std::memory_order_relaxed);
@@ -310,7 +341,7 @@ int RunTrain(const std::vector<std::string>& argv) {
     runtime::RequireMemory(16.0 * raw,
                            "--model (LIBLINEAR's format lists all " +
                                std::to_string(d.record.raw_num_cols) + " weights of the file's features)",
-                           "train without --model, or on data with a smaller largest feature index");
+                           [] { return std::string("train without --model, or on data with a smaller largest feature index"); });
   }
   std::optional<Dataset> test;
   if (a.Has("test")) {
@@ -324,12 +355,16 @@ int RunTrain(const std::vector<std::string>& argv) {
       if (auto neg = LabelValue(d.data.negative_label_text)) ro.expected_labels = {*pos, *neg};
     }
     SetPhase("reading " + Printable(a.Str("test")));
-    test = ReadLibsvm(a.Str("test"), ro);  // raw: the model maps back to it
+    test = ReadLibsvm(a.Str("test"), ro);
+    ApplyRecord(d.record, *test);  // evaluated in the training space, as the weights are
   }
   if (a.Has("initial-model")) {
     SetPhase("reading the initial model");
-    options.initial_w = TrainingWeights(LoadModel(a.Str("initial-model")), d.record);
+    options.initial_w = WarmStartWeights(a.Str("initial-model"), d);
   }
+  // Everything Solve would refuse, refused now: before the f* phase, and
+  // before any output is touched.
+  CheckSolve(d.data, problem, options);
 
   // f* outside the timed run, whenever suboptimality is asked for.
   OptimumInfo opt;
@@ -376,10 +411,23 @@ int RunTrain(const std::vector<std::string>& argv) {
     progress.Update(p, have_f_star);
   };
 
-  SetPhase("training (" + std::string(ToString(options.solver)) + ")");
+  SetPhase("training (" + std::string(ToString(options.solver)) + ")", PhaseKind::kStoppable);
+  if (!quiet) {
+    // From here on a stop (Ctrl-C, SIGTERM) keeps what the run has done.
+    std::fprintf(stderr, "training: solver %s, %d thread%s, %lld rows x %d features\n",
+                 std::string(ToString(options.solver)).c_str(), threads, threads == 1 ? "" : "s",
+                 static_cast<long long>(d.data.num_rows), d.data.num_cols);
+  }
   Result result = Solve(d.data, problem, options);
   progress.Done();
-  SetPhase("writing the outputs");
+  SetPhase("writing the outputs", PhaseKind::kWriting);
+  if (result.status == Status::kInterrupted && result.updates == 0) {
+    // Stopped before the first update (during the f* phase, say): there is
+    // nothing to save, and the user's existing files stay as they are.
+    if (trace) trace->Abandon();
+    std::fprintf(stderr, "asyncopt train: stopped before training began; nothing written\n");
+    return InterruptedExitCode();
+  }
 
   if (trace && !trace->Close()) outputs.Fail("trace", trace->error());
   if (outputs.Has("model")) {
@@ -394,7 +442,17 @@ int RunTrain(const std::vector<std::string>& argv) {
 
   PredictionMetrics test_metrics;
   if (test && result.IsSolutionUsable()) {
-    test_metrics = Evaluate(Decision(ModelOf(result.w, d, problem), *test), test->labels);
+    std::vector<double> margins(static_cast<std::size_t>(test->num_rows));
+    for (std::int64_t i = 0; i < test->num_rows; ++i) {
+      const SparseRow row = test->row(i);
+      double z = 0.0;
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        const auto j = static_cast<std::size_t>(row.index[k]);
+        if (j < result.w.size()) z += result.w[j] * row.value[k];  // the model has no weight beyond
+      }
+      margins[static_cast<std::size_t>(i)] = z;
+    }
+    test_metrics = Evaluate(margins, test->labels);
   }
 
   if (outputs.Has("summary")) {
@@ -501,8 +559,12 @@ int RunOptimum(const std::vector<std::string>& argv) {
   outputs.Check();
   LoadedData d = LoadTraining(a, threads, true);
   OptimumInfo opt = ComputeOptimum(a, d, problem, threads, quiet);
+  if (StopRequested()) {
+    std::fprintf(stderr, "asyncopt optimum: stopped before f* was known; nothing written\n");
+    return InterruptedExitCode();
+  }
   if (opt.no_minimiser) throw UsageError(NoMinimiserText(d.path));
-  SetPhase("writing the outputs");
+  SetPhase("writing the outputs", PhaseKind::kWriting);
   if (outputs.Has("summary")) {
     JsonWriter j;
     j.BeginObject()
@@ -524,7 +586,6 @@ int RunOptimum(const std::vector<std::string>& argv) {
     outputs.Write("summary", j.str() + "\n");
   }
   outputs.ReportFailures("optimum");
-  if (g_stop_requested.load()) return InterruptedExitCode();
   if (std::isnan(opt.f_star)) {
     std::fprintf(stderr,
                  "asyncopt optimum: error: f* could not be computed to the required accuracy "
@@ -591,7 +652,7 @@ int RunPredict(const std::vector<std::string>& argv) {
   SetPhase("predicting");
   const std::vector<double> margins = Decision(model, data);
   const PredictionMetrics m = Evaluate(margins, data.labels);
-  SetPhase("writing the outputs");
+  SetPhase("writing the outputs", PhaseKind::kWriting);
   if (outputs.Has("predictions")) {
     std::string text;
     text.reserve(margins.size() * 24);
@@ -699,7 +760,7 @@ int RunGenerate(const std::vector<std::string>& argv) {
     runtime::RequireMemory(12.0 * static_cast<double>(o.rows) * static_cast<double>(o.dim),
                            "generate --kind " + kind + " (" + std::to_string(o.rows) + " dense rows of " +
                                std::to_string(o.dim) + " features)",
-                           "ask for fewer --rows or a smaller --dim");
+                           [] { return std::string("ask for fewer --rows or a smaller --dim"); });
     return o;
   };
   SetPhase("generating the data");
@@ -719,10 +780,10 @@ int RunGenerate(const std::vector<std::string>& argv) {
     runtime::RequireMemory(12.0 * static_cast<double>(o.rows) * o.nnz_per_row,
                            "generate --kind powerlaw (" + std::to_string(o.rows) + " rows of " +
                                std::to_string(o.nnz_per_row) + " nonzeros)",
-                           "ask for fewer --rows or --nnz-per-row");
+                           [] { return std::string("ask for fewer --rows or --nnz-per-row"); });
     data = GeneratePowerLaw(o);
   }
-  SetPhase("writing the outputs");
+  SetPhase("writing the outputs", PhaseKind::kWriting);
   outputs.WriteWith("out", [&](const std::string& path) { WriteLibsvm(data, path); });
   outputs.ReportFailures("generate");
   if (outputs.failed()) return kExitOutputFailed;
@@ -779,7 +840,7 @@ int RunInfo(const std::vector<std::string>& argv) {
       Printable(d.data.negative_label_text).c_str(), static_cast<long long>(s.negatives), s.min_row_nnz,
       s.mean_row_nnz, s.max_row_nnz, s.max_abs_value, s.delta, s.rho,
       static_cast<long long>(s.rho_sample_rows), 100.0 * s.top1pct_share, s.gini, s.zipf_exponent);
-  SetPhase("writing the outputs");
+  SetPhase("writing the outputs", PhaseKind::kWriting);
   if (outputs.Has("summary")) {
     JsonWriter j;
     j.BeginObject()

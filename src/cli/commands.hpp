@@ -26,10 +26,24 @@ constexpr int kExitOutputFailed = 5;
 // 128 + the signal that stopped the run (130 when stopped otherwise).
 int InterruptedExitCode();
 
+// What a stop signal (SIGINT, SIGTERM, SIGHUP) does in each phase:
+//  kWork      nothing exists yet that a stop could save (reading data,
+//             generating, parsing): the process ends at once, 128 + N, and
+//             writes nothing (no output file is open in these phases);
+//  kStoppable a solver or the f* computation runs: it is asked to stop and
+//             returns within about 100 ms what it has, which is written;
+//  kWriting   outputs are being written: they are finished first, then the
+//             command exits 128 + N.
+enum class PhaseKind : int { kWork = 0, kStoppable = 1, kWriting = 2 };
+extern std::atomic<int> g_phase_kind;
+
 // What the command is doing, for messages about a failure that names no
-// cause of its own (out of memory): "reading FILE", "training", ...
-void SetPhase(const std::string& phase);
+// cause of its own (out of memory): "reading FILE", "training", ...; and how
+// a stop signal is handled meanwhile.
+void SetPhase(const std::string& phase, PhaseKind kind = PhaseKind::kWork);
 const std::string& Phase();
+// A stop signal arrived (in a stoppable phase).
+bool StopRequested();
 
 int RunTrain(const std::vector<std::string>& args);
 int RunPredict(const std::vector<std::string>& args);

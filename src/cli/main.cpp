@@ -1,4 +1,6 @@
 // asyncopt command-line tool: train | predict | optimum | generate | info.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -18,12 +20,18 @@ using namespace asyncopt::cli;
 
 // First SIGINT, SIGTERM or SIGHUP: ask the run to stop and write what it
 // has (batch schedulers, `timeout`, `docker stop` and systemd send TERM; a
-// closed terminal sends HUP). Second: the default action, for a user who
-// does not want to wait.
+// closed terminal sends HUP); before there is anything to write (reading
+// the data, generating), end at once. Second: the default action, for a
+// user who does not want to wait. Only async-signal-safe calls here.
 extern "C" void OnStopSignal(int signal_number) {
   g_stop_signal.store(signal_number, std::memory_order_relaxed);
   g_stop_requested.store(true, std::memory_order_relaxed);
   std::signal(signal_number, SIG_DFL);
+  if (g_phase_kind.load(std::memory_order_relaxed) == static_cast<int>(PhaseKind::kWork)) {
+    static const char kMessage[] = "asyncopt: stopped by a signal before any result existed; nothing written\n";
+    [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    ::_exit(128 + signal_number);
+  }
 }
 
 void Usage(std::FILE* out) {

@@ -25,14 +25,22 @@ std::string CpuDescription() {
 }
 
 TraceWriter::TraceWriter(const std::string& path)
-    : out_(std::make_unique<io::OutputStream>(path)) {
-  out_->Write(
-      "seconds,epoch,updates,objective,suboptimality,nnz_w,exchanges,coords_sent,"
+    : out_(std::make_unique<io::OutputFile>(path)) {
+  Put("seconds,epoch,updates,objective,suboptimality,nnz_w,exchanges,coords_sent,"
       "bits_sent,conflicts,coords_returned,bits_returned,max_delay,master_busy\n");
-  out_->Flush();
 }
 
 TraceWriter::~TraceWriter() = default;
+
+void TraceWriter::Put(std::string_view text) {
+  if (!error_.empty() || !out_) return;
+  try {
+    out_->Write(text);
+  } catch (const Error& e) {
+    error_ = e.what();  // OutputFile removed its temporary file
+    out_.reset();
+  }
+}
 
 void TraceWriter::Write(const TracePoint& p) {
   // Non-finite numbers (a diverging run; suboptimality without f*) are
@@ -50,22 +58,22 @@ void TraceWriter::Write(const TracePoint& p) {
       static_cast<long long>(p.coords_sent), static_cast<long long>(p.bits_sent),
       static_cast<long long>(p.conflicts), static_cast<long long>(p.coords_returned),
       static_cast<long long>(p.bits_returned), static_cast<long long>(p.max_delay), p.master_busy);
-  out_->Write(std::string_view(row, static_cast<std::size_t>(std::min<int>(n, sizeof row - 1))));
-  out_->Flush();
+  Put(std::string_view(row, static_cast<std::size_t>(std::min<int>(n, sizeof row - 1))));
 }
 
 bool TraceWriter::Close() {
-  try {
-    out_->Close();
-  } catch (const Error& e) {
-    close_error_ = e.what();
+  if (out_ && error_.empty()) {
+    try {
+      out_->Commit();
+    } catch (const Error& e) {
+      error_ = e.what();
+    }
   }
-  return out_->ok() && close_error_.empty();
+  out_.reset();
+  return error_.empty();
 }
 
-const std::string& TraceWriter::error() const {
-  return out_->ok() ? close_error_ : out_->error();
-}
+void TraceWriter::Abandon() { out_.reset(); }
 
 Progress::Progress(bool enabled) : enabled_(enabled && isatty(STDERR_FILENO) == 1) {}
 

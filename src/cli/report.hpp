@@ -1,6 +1,5 @@
-// What the CLI writes while it runs: the trace CSV (streamed, so an
-// interrupted run keeps its rows), progress lines, and the machine
-// description of the summaries.
+// What the CLI writes while it runs: the trace CSV (row by row), progress
+// lines, and the machine description of the summaries.
 #pragma once
 
 #include <cstdio>
@@ -10,7 +9,7 @@
 #include "asyncopt/solver.hpp"
 
 namespace asyncopt::io {
-class OutputStream;
+class OutputFile;
 }
 
 namespace asyncopt::cli {
@@ -18,23 +17,30 @@ namespace asyncopt::cli {
 // CPU model name from /proc/cpuinfo and hardware thread count.
 std::string CpuDescription();
 
-// Trace CSV with the contract's columns, handed to the kernel after every
-// row. A write error does not stop the run: it is recorded (ok(), error())
+// Trace CSV with the contract's columns. A regular file is written row by
+// row into a unique temporary file next to it (each row handed to the
+// kernel at once, so a killed run leaves its rows there) and moved into
+// place by Close(): a run that is refused or fails before it ends leaves an
+// existing trace untouched. A FIFO, device or /dev/stdout gets the rows as
+// they come. A write error does not stop the run: it is recorded (error())
 // and later rows are dropped; the command reports it at the end.
 class TraceWriter {
  public:
   explicit TraceWriter(const std::string& path);  // throws asyncopt::Error if it cannot be opened
-  ~TraceWriter();
+  ~TraceWriter();                                 // without Close(): the temporary file is removed
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
   void Write(const TracePoint& p);
-  // Flushes and closes; false (and error()) when any write failed.
+  // Moves the trace into place; false (and error()) when any write failed.
   bool Close();
-  const std::string& error() const;
+  // Removes the temporary file: the target keeps what it held.
+  void Abandon();
+  const std::string& error() const { return error_; }
 
  private:
-  std::unique_ptr<io::OutputStream> out_;
-  std::string close_error_;
+  void Put(std::string_view text);
+  std::unique_ptr<io::OutputFile> out_;
+  std::string error_;
 };
 
 // "epoch 3  objective 0.32512  subopt 1.2e-04  elapsed 0.53 s" rewritten in

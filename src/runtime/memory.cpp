@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -48,6 +49,17 @@ double ReadNumber(const std::string& path) {
   }
 }
 
+// "key value" lines of a cgroup stat file (bytes); -1 if absent.
+double StatField(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::string name;
+  double value = 0.0;
+  while (in >> name >> value) {
+    if (name == key) return value;
+  }
+  return -1.0;
+}
+
 // The process's cgroup v2 folder ("0::/path" in /proc/self/cgroup).
 std::string CgroupPath() {
   std::ifstream in("/proc/self/cgroup");
@@ -88,8 +100,12 @@ MemoryBudget AvailableMemory() {
   const std::string cgroup = CgroupPath();
   if (!cgroup.empty()) {
     const double max = ReadNumber(cgroup + "/memory.max");
-    const double current = ReadNumber(cgroup + "/memory.current");
-    if (max >= 0.0) Consider(budget, std::max(max - std::max(current, 0.0), 0.0), "the cgroup's memory.max");
+    double used = std::max(ReadNumber(cgroup + "/memory.current"), 0.0);
+    // Page cache the kernel can drop at once (a file just read) is not in
+    // use: count the working set, as container runtimes do.
+    const double inactive_file = StatField(cgroup + "/memory.stat", "inactive_file");
+    if (inactive_file > 0.0) used = std::max(used - inactive_file, 0.0);
+    if (max >= 0.0) Consider(budget, std::max(max - used, 0.0), "the cgroup's memory.max");
   }
   return budget;
 }
@@ -110,17 +126,29 @@ std::string FormatBytes(double bytes) {
   return buf;
 }
 
-void RequireMemory(double bytes, const std::string& what, const std::string& advice) {
+void RequireMemory(double bytes, const std::string& what,
+                   const std::function<std::string()>& advice) {
   // Small requests are never refused: the estimate is rough, and the budget
   // ignores what the allocator already holds in reserve.
   constexpr double kAlwaysAllowed = 64e6;
   if (!(bytes > kAlwaysAllowed)) return;
+  if (const char* check = std::getenv("ASYNCOPT_MEMORY_CHECK");
+      check != nullptr && std::string(check) == "off") {
+    return;
+  }
   const MemoryBudget budget = AvailableMemory();
   if (bytes <= 0.9 * budget.bytes) return;
   std::string message = what + " needs about " + FormatBytes(bytes) + ", but about " +
                         FormatBytes(budget.bytes) + " are available (" + budget.limited_by + ")";
-  if (!advice.empty()) message += ". " + advice;
+  if (advice) {
+    const std::string text = advice();
+    if (!text.empty()) message += ". " + text;
+  }
   throw Error(ErrorKind::kResource, message);
+}
+
+std::function<std::string()> WidthAdviceFor(const Dataset& data) {
+  return [&data] { return WidthAdvice(data); };
 }
 
 std::string WidthAdvice(const Dataset& data) {
@@ -137,8 +165,9 @@ std::string WidthAdvice(const Dataset& data) {
   const auto occurring = static_cast<double>(used.size());
   if (occurring < 0.5 * data.num_cols) {
     advice += ", but only " + std::to_string(used.size()) +
-              " features occur: column compaction (Preprocessing::compact_columns, "
-              "--compact-features) trains on those without arrays of size d";
+              " features occur: column compaction (--compact-features on the command line, "
+              "Preprocessing::compact_columns in the library) trains on those without arrays "
+              "of size d";
   } else {
     advice += "; use fewer threads, or a machine with more memory";
   }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "asyncopt/dataset.hpp"
@@ -30,12 +31,18 @@ std::string FormatBytes(double bytes);
 
 // Throws Error(kResource): "WHAT needs about X, but about Y are available
 // (LIMIT). ADVICE" when `bytes` exceeds the budget (with a small margin
-// for what the process holds besides). ADVICE may be empty.
-void RequireMemory(double bytes, const std::string& what, const std::string& advice);
+// for what the process holds besides). `advice` is called only then (it
+// may cost a pass over the data); it may be empty. The environment variable
+// ASYNCOPT_MEMORY_CHECK=off turns the check off (for a machine whose limits
+// this reading gets wrong).
+void RequireMemory(double bytes, const std::string& what,
+                   const std::function<std::string()>& advice = {});
 
 // What to do when a run's d-sized arrays do not fit: names d, where it comes
 // from (the largest feature index, and its line when the reader recorded it)
-// and, when far fewer features occur than d, column compaction.
+// and, when far fewer features occur than d, column compaction. O(nnz).
 std::string WidthAdvice(const Dataset& data);
+// The same, to pass to RequireMemory (computed only on a refusal).
+std::function<std::string()> WidthAdviceFor(const Dataset& data);
 
 }  // namespace asyncopt::runtime

@@ -429,9 +429,13 @@ LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
     // Compacted training columns back to the raw feature indices (every
     // feature that never occurred gets weight 0).
     const std::size_t raw = static_cast<std::size_t>(std::max(record.raw_num_cols, 0));
-    if (original.back() < 0 || static_cast<std::size_t>(original.back()) >= raw) {
-      BadModel("MakeLinearModel: an original column lies outside the raw width " +
-               std::to_string(raw));
+    for (std::size_t c = 0; c < original.size(); ++c) {
+      const std::int32_t j = original[c];
+      if (j < 0 || static_cast<std::size_t>(j) >= raw || (c > 0 && j <= original[c - 1])) {
+        BadModel("MakeLinearModel: the preprocessing record's original_column[" +
+                 std::to_string(c) + "] = " + std::to_string(j) +
+                 " is not an increasing index below the raw width " + std::to_string(raw));
+      }
     }
     std::vector<double> expanded(raw + extra, 0.0);
     for (std::size_t c = 0; c < original.size(); ++c) {

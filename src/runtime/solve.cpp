@@ -89,31 +89,38 @@ Result RunReference(const Dataset& data, const Problem& problem, const Options& 
   return result;
 }
 
-// The memory check before a run: the solver's own estimate plus the
-// solution's copies (Result::w, initial_w).
-void RequireSolveMemory(const Dataset& data, const Options& options) {
-  double bytes = 8.0 * static_cast<double>(options.initial_w.size());
-  switch (options.solver) {
-    case SolverKind::kReference:
-      bytes += detail::ReferenceMemoryBytes(data) + 3.0 * 8.0 * data.num_cols;
-      break;
-    case SolverKind::kHogwild:
-      bytes += algorithms::HogwildMemoryBytes(data, options);
-      break;
-    case SolverKind::kSvrg:
-      bytes += algorithms::SvrgMemoryBytes(data, options);
-      break;
-    case SolverKind::kSoda:
-    case SolverKind::kDavePg:
-      bytes += algorithms::SodaMemoryBytes(data, options);
-      break;
+// The solvers: one entry each (run, what it refuses, the memory it takes).
+struct SolverEntry {
+  SolverKind kind;
+  Result (*run)(const Dataset&, const Problem&, const Options&);
+  void (*check)(const Dataset&, const Problem&, const Options&);
+  double (*memory)(const Dataset&, const Options&);  // bytes beyond the data
+};
+
+Result RunSodaEntry(const Dataset& data, const Problem& problem, const Options& options) {
+  return algorithms::RunSoda(data, problem, options);
+}
+void CheckNothing(const Dataset&, const Problem&, const Options&) {}
+void CheckReference(const Dataset&, const Problem& problem, const Options&) {
+  detail::CheckReferenceProblem(problem);
+}
+double ReferenceBytes(const Dataset& data, const Options&) {
+  return detail::ReferenceMemoryBytes(data) + 3.0 * 8.0 * data.num_cols;  // + Tracer, Result
+}
+
+constexpr SolverEntry kSolvers[] = {
+    {SolverKind::kReference, RunReference, CheckReference, ReferenceBytes},
+    {SolverKind::kHogwild, algorithms::RunHogwild, CheckNothing, algorithms::HogwildMemoryBytes},
+    {SolverKind::kSvrg, algorithms::RunSvrg, algorithms::CheckSvrg, algorithms::SvrgMemoryBytes},
+    {SolverKind::kSoda, RunSodaEntry, algorithms::CheckSoda, algorithms::SodaMemoryBytes},
+    {SolverKind::kDavePg, RunSodaEntry, algorithms::CheckSoda, algorithms::SodaMemoryBytes},
+};
+
+const SolverEntry& EntryFor(SolverKind kind) {
+  for (const SolverEntry& e : kSolvers) {
+    if (e.kind == kind) return e;
   }
-  const std::string what = "solver " + std::string(ToString(options.solver)) + " on " +
-                           std::to_string(data.num_rows) + " rows x " +
-                           std::to_string(data.num_cols) + " features with " +
-                           std::to_string(options.threads) +
-                           (options.threads == 1 ? " thread" : " threads");
-  runtime::RequireMemory(bytes, what, runtime::WidthAdvice(data));
+  throw Error(ErrorKind::kUnsupported, "Solve: unknown solver");
 }
 
 // A warm start that already meets the target ends the run before any work
@@ -237,7 +244,7 @@ std::string Result::BriefReport() const {
   return out.str();
 }
 
-Result Solve(const Dataset& data, const Problem& problem, const Options& options) {
+void CheckSolve(const Dataset& data, const Problem& problem, const Options& options) {
   problem.Validate();
   std::string error;
   if (!options.IsValid(&error)) throw Error(ErrorKind::kInvalidOption, error);
@@ -246,7 +253,7 @@ Result Solve(const Dataset& data, const Problem& problem, const Options& options
   if (data.num_cols <= 0) {
     throw Error(ErrorKind::kInvalidInput,
                 "Solve: the data has no features (every row is empty): there is nothing to fit; "
-                "a constant feature (Preprocessing::bias > 0) fits an intercept");
+                "a constant feature (Preprocessing::bias > 0, --bias) fits an intercept");
   }
   const auto d = static_cast<std::size_t>(data.num_cols);
   if (!options.initial_w.empty() && options.initial_w.size() != d) {
@@ -259,20 +266,22 @@ Result Solve(const Dataset& data, const Problem& problem, const Options& options
                 "reference_w has " + std::to_string(options.reference_w.size()) +
                     " entries, the data has " + std::to_string(d) + " features");
   }
-  RequireSolveMemory(data, options);
+  const SolverEntry& solver = EntryFor(options.solver);
+  solver.check(data, problem, options);
+  // The memory the run takes: the solver's own estimate plus initial_w.
+  const double bytes = solver.memory(data, options) + 8.0 * static_cast<double>(options.initial_w.size());
+  const std::string what = "solver " + std::string(ToString(options.solver)) + " on " +
+                           std::to_string(data.num_rows) + " rows x " +
+                           std::to_string(data.num_cols) + " features with " +
+                           std::to_string(options.threads) +
+                           (options.threads == 1 ? " thread" : " threads");
+  runtime::RequireMemory(bytes, what, runtime::WidthAdviceFor(data));
+}
+
+Result Solve(const Dataset& data, const Problem& problem, const Options& options) {
+  CheckSolve(data, problem, options);
   if (auto done = StartsAtTheTarget(data, problem, options)) return std::move(*done);
-  switch (options.solver) {
-    case SolverKind::kReference:
-      return RunReference(data, problem, options);
-    case SolverKind::kHogwild:
-      return algorithms::RunHogwild(data, problem, options);
-    case SolverKind::kSvrg:
-      return algorithms::RunSvrg(data, problem, options);
-    case SolverKind::kSoda:
-    case SolverKind::kDavePg:
-      return algorithms::RunSoda(data, problem, options);
-  }
-  throw Error(ErrorKind::kUnsupported, "Solve: unknown solver");
+  return EntryFor(options.solver).run(data, problem, options);
 }
 
 }  // namespace asyncopt

@@ -151,6 +151,20 @@ TEST(Reference, SeparableUnregularisedLogisticHasNoMinimiser) {
   EXPECT_TRUE(l2.converged);
 }
 
+// SolveReference is public: a Dataset built in memory is checked before any
+// work (a column index past num_cols used to be an out-of-bounds write).
+TEST(Reference, RejectsAnInvalidDataset) {
+  Dataset d = testing::RandomDataset({.rows = 50, .cols = 10, .density = 0.5, .seed = 3});
+  d.col_index[static_cast<std::size_t>(d.row_ptr[4])] = 10;
+  try {
+    SolveReference(d, {Loss::kLogistic, 0.0, 1e-2});
+    FAIL() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+    EXPECT_NE(std::string(e.what()).find("row 4: column index 10"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Reference, BitIdenticalForOneTwoAndFourThreads) {
   const Dataset d =
       testing::RandomDataset({.rows = 5000, .cols = 60, .density = 0.1, .seed = 17});

@@ -318,7 +318,7 @@ void ExpectPromptStop(Options o, bool stop_request) {
   Result r;
   const double wall = WallSeconds([&] { r = algorithms::RunSoda(f.data, f.problem, o, &audit); });
   EXPECT_EQ(r.status, stop_request ? Status::kInterrupted : Status::kTimeLimit);
-  EXPECT_LT(wall, 5.0);
+  EXPECT_LT(wall, 2.0);  // 0.3 s + a 20 ms poll + one local step, with room for a loaded machine
   EXPECT_TRUE(r.IsSolutionUsable());
   ExpectNoMessageLost(audit);
 }

@@ -33,6 +33,23 @@ TRACE_COLUMNS = ["seconds", "epoch", "updates", "objective", "suboptimality", "n
                  "bits_returned", "max_delay", "master_busy"]
 
 
+def start_training(command, timeout=120):
+    """Starts an `asyncopt train` command (not --quiet) and returns once it
+    says its training began (the "training:" line on stderr)."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+        if line.startswith("training:"):
+            return proc
+    proc.kill()
+    raise AssertionError("training never began: " + seen)
+
+
 def run(*args, timeout=300, env=None):
     e = dict(os.environ)
     if env:
@@ -63,16 +80,17 @@ class Workdir(unittest.TestCase):
             self.assertIn(frag, proc.stderr)
         self.assertNotRegex(proc.stderr, r": internal error:")
 
-    def interrupted_train(self, *args):
-        """Starts `asyncopt train ARGS`, sends SIGINT after 1.5 s, expects exit
-        130 and returns the summary it still wrote (ARGS must set --summary)."""
-        proc = subprocess.Popen([BIN, "train", *args, "--quiet"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+    def interrupted_train(self, *args, sig=signal.SIGINT, code=130):
+        """Starts `asyncopt train ARGS`, sends SIG 1 s into the training (a
+        signal before it, while the data are read, ends the process with
+        nothing written), expects exit CODE and returns the summary it still
+        wrote (ARGS must set --summary)."""
+        proc = start_training([BIN, "train", *args])
+        time.sleep(1.0)
         self.assertIsNone(proc.poll(), "the run finished before it could be interrupted")
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
-        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(proc.returncode, code, err)
         s = json.load(open(args[args.index("--summary") + 1]))
         self.assertEqual(s["status"], "interrupted")
         self.assertIsNotNone(s["objective"])

@@ -429,6 +429,15 @@ TEST(MakeLinearModel, MapsCompactedColumnsBackToTheRawIndices) {
   const std::vector<double> back = TrainingWeights(model, record);
   ASSERT_EQ(back.size(), w.size());
   for (std::size_t c = 0; c < w.size(); ++c) EXPECT_NEAR(back[c], w[c], 1e-15) << c;
+  // A record built by hand with columns out of order or out of range is
+  // refused (it would write outside the model).
+  for (const std::vector<std::int32_t> bad : {std::vector<std::int32_t>{700, 4, 999},
+                                              std::vector<std::int32_t>{-1, 4, 999},
+                                              std::vector<std::int32_t>{4, 700, 1000}}) {
+    PreprocessingRecord broken = record;
+    broken.original_column = bad;
+    EXPECT_THROW(MakeLinearModel(w, Problem{}, broken), Error);
+  }
 }
 
 // TrainingWeights: a warm start from a saved model in another training
