@@ -1,13 +1,18 @@
-// The contention benchmark's controls (bench/core_latency.hpp and the shared
-// pair of bench/plain_sgd.hpp): each figure they give is read next to
-// hogwild's, so they are tested like the solver's own code.
+// The contention benchmark's controls (bench/core_latency.hpp, and the shared
+// pair and the naive loop of bench/plain_sgd.hpp): each figure they give is
+// read next to hogwild's, so they are tested like the solver's own code.
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
+#include <vector>
 
 #include "asyncopt/generate.hpp"
+#include "asyncopt/optimum.hpp"
 #include "asyncopt/problem.hpp"
+#include "data/data_test_util.hpp"
+#include "data/random.hpp"
+#include "kernels/sparse_ops.hpp"
 #include "core_latency.hpp"
 #include "plain_sgd.hpp"
 
@@ -95,6 +100,127 @@ TEST_F(SharedPair, AppliesTheL1Step) {
   EXPECT_GT(zeros_shared, zeros_alone / 2);
   EXPECT_NEAR(Objective(data, p, shared.w, 1), Objective(data, p, alone.w, 1),
               2e-2 * Objective(data, p, alone.w, 1));
+}
+
+// The naive loop (issue 14, section 6): the benchmark's second ceiling.
+class NaiveLoop : public ::testing::Test {
+ protected:
+  // Rows of 1..7 nonzeros, so the nonzeros processed depend on which rows
+  // were drawn.
+  static Dataset Ragged() {
+    std::vector<testing::Entries> rows;
+    std::vector<double> labels;
+    for (std::int32_t i = 0; i < 7; ++i) {
+      testing::Entries row;
+      for (std::int32_t j = 0; j <= i; ++j) row.emplace_back(j, 0.25 * (1 + (i + j) % 3));
+      rows.push_back(row);
+      labels.push_back(i % 2 == 0 ? 1.0 : -1.0);
+    }
+    return testing::MakeDataset(rows, labels, 7);
+  }
+  // Dense: every feature in every row, so hogwild's frequency weights are
+  // all 1 and the naive loop's l2 term is an unbiased gradient of F too.
+  // Labels from a fixed direction, one in ten flipped.
+  static Dataset Dense() {
+    data::Rng rng(11);
+    std::vector<testing::Entries> rows;
+    std::vector<double> labels;
+    const double truth[] = {1.0, -2.0, 0.5, 0.0, 1.5, -1.0};
+    for (int i = 0; i < 400; ++i) {
+      testing::Entries row;
+      double z = 0.0;
+      for (std::int32_t j = 0; j < 6; ++j) {
+        const double v = 2.0 * rng.Uniform() - 1.0;
+        row.emplace_back(j, v);
+        z += truth[j] * v;
+      }
+      rows.push_back(row);
+      labels.push_back((z >= 0.0) != (rng.Uniform() < 0.1) ? 1.0 : -1.0);
+    }
+    return testing::MakeDataset(rows, labels, 6);
+  }
+  static PlainSgdOptions Options(int epochs, double step) {
+    PlainSgdOptions o;
+    o.step = step;
+    o.max_epochs = epochs;
+    o.seed = 5;
+    o.eval_threads = 1;
+    return o;
+  }
+};
+
+TEST_F(NaiveLoop, DrawsRowsWithReplacementAndAppliesTheUnweightedRule) {
+  const Dataset data = Ragged();
+  const Problem p{Loss::kLogistic, 0.0, 0.3};
+  const PlainSgdResult r = RunNaiveSgd(data, p, Options(3, 0.5));
+  // The documented loop, replayed: uniform draws from hogwild's worker-0
+  // stream, the 4-sum margin, l2 on the row's coordinates without weights.
+  // Feature 0 is in all 7 rows and feature 6 in one, so a frequency-weighted
+  // l2 (hogwild's rule) would give other values; so would another stream,
+  // or rows taken in a permutation.
+  data::Rng rng = data::Rng::ForStream(5, algorithms::kWorkerStream, 0);
+  std::vector<double> w(7, 0.0);
+  std::int64_t nnz = 0;
+  for (int t = 0; t < 21; ++t) {
+    const auto i = static_cast<std::int64_t>(rng.Below(7));
+    const SparseRow row = data.row(i);
+    nnz += row.nnz;
+    const double dloss = kernels::LogisticLoss::Derivative(
+        data.labels[static_cast<std::size_t>(i)], kernels::Dot4(row, w));
+    for (std::int32_t k = 0; k < row.nnz; ++k) {
+      double& wj = w[static_cast<std::size_t>(row.index[k])];
+      wj = wj - 0.5 * (dloss * row.value[k] + 0.3 * wj);
+    }
+  }
+  EXPECT_EQ(r.updates, 21);
+  EXPECT_EQ(r.nnz, nnz);  // counted row by row: drawn rows, not updates x mean
+  EXPECT_EQ(r.w, w);
+  EXPECT_GT(r.seconds, 0.0);
+  EXPECT_TRUE(std::isfinite(r.objective));
+}
+
+TEST_F(NaiveLoop, ReachesTheOptimumWhereItsRuleIsHogwilds) {
+  const Dataset data = Dense();
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  const double f_star = SolveReference(data, p).objective;
+  PlainSgdOptions o = Options(60, 0.02);
+  o.f_star = f_star;
+  const PlainSgdResult r = RunNaiveSgd(data, p, o);
+  EXPECT_EQ(r.updates, 60 * data.num_rows);
+  EXPECT_EQ(r.epochs, 60.0);
+  // From F(0) = log 2 to within 1% of f*: the constant step's noise floor.
+  EXPECT_LT(f_star, 0.9 * std::log(2.0));
+  EXPECT_NEAR(r.objective, Objective(data, p, r.w, 1), 1e-12);
+  EXPECT_LT(r.suboptimality, 1e-2);
+  EXPECT_GE(r.suboptimality, 0.0);
+}
+
+TEST_F(NaiveLoop, AppliesTheL1Step) {
+  // step l1 above any |w_j| one step can make: every coordinate ends at 0.
+  const Dataset data = Ragged();
+  const PlainSgdResult r = RunNaiveSgd(data, Problem{Loss::kLogistic, 10.0, 0.0}, Options(2, 0.5));
+  EXPECT_EQ(r.w, std::vector<double>(7, 0.0));
+  EXPECT_EQ(r.updates, 14);
+}
+
+TEST_F(NaiveLoop, StopsAtTheTargetLikeTheCeiling) {
+  // The clock and evaluation driver both loops share (plain_detail::TimedEpochs).
+  const Dataset data = Dense();
+  const Problem p{Loss::kLogistic, 0.0, 1e-2};
+  const double f_star = SolveReference(data, p).objective;
+  for (const bool naive : {true, false}) {
+    SCOPED_TRACE(naive ? "naive loop" : "ceiling");
+    PlainSgdOptions o = Options(200, 0.02);
+    o.f_star = f_star;
+    o.eval_every_epochs = 0.5;
+    o.target_subopt = 5e-2;
+    const PlainSgdResult r = naive ? RunNaiveSgd(data, p, o) : RunPlainSgd(data, p, o);
+    EXPECT_TRUE(r.reached);
+    EXPECT_LE(r.suboptimality, 5e-2);
+    EXPECT_LT(r.epochs, 200.0);  // stopped early, at an evaluation (every half epoch)
+    EXPECT_EQ(r.updates % (data.num_rows / 2), 0);
+    EXPECT_EQ(r.time_to_target, r.seconds);
+  }
 }
 
 }  // namespace
