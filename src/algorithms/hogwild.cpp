@@ -398,7 +398,15 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     const bool trace_now = !epoch_end || epochs_done % trace_period == 0 ||
                            epochs_done >= options.max_epochs;
     const bool time_stopped = stop.load(std::memory_order_relaxed);
-    if (trace_now || time_stopped) w.Snapshot(snapshot);
+    if (trace_now || time_stopped) {
+      // The copy is the trace's, made while every worker waits at the
+      // barrier: off the solver clock, like the evaluation it feeds
+      // (Record restarts the clock). On it, the CLI's default trace every
+      // epoch cost one lone worker 13-20% on rcv1-vw-small (a 377 KB w
+      // copied per 78k-nonzero epoch; bench/results/contention_notes.md).
+      tracer.clock().Pause();
+      w.Snapshot(snapshot);
+    }
     verdict = tracer.EndSegment(trace_now, time_stopped, snapshot, totals);
     if (verdict) return false;
     if (epoch_end && epochs_done >= options.max_epochs) return false;
@@ -408,6 +416,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
 
   SegmentRunner::Run(threads, work, between, options.async.pin_workers);
   totals = collect();
+  tracer.clock().Pause();  // the final copy, off the clock as above (Finish keeps it paused)
   w.Snapshot(snapshot);
   Result result;
   result.message = "hogwild, " + WriteLabel(options.async.write, options.threads) +
