@@ -37,7 +37,9 @@
 // dozens of cells between a 1-thread and a 2-thread run; a scaling round puts
 // them a few hundred milliseconds apart, next to their own controls.
 //
-// Repeats are done in rounds (round r runs the ceiling then every cell once),
+// Repeats are done in rounds (round r runs the ceiling, the CAS floor, the
+// independent pair, the naive loop, then every cell once: the naive loop
+// next to the first cell, 1-thread `wild` in the default order),
 // so load drift on a shared machine spreads over all cells; per cell the
 // median run (by seconds) of the k repeats is reported, plus min/max;
 // conflicts per 1000 updates are pooled over all k runs (sum / sum).
@@ -653,7 +655,19 @@ int Main(int argc, char** argv) {
                : std::string()) +
           "\n");
     }
-    {  // the naive loop, next to the ceiling
+    {  // the CAS floor: the plain loop with every store a compare-and-swap
+      const asyncopt::bench::PlainSgdResult r =
+          asyncopt::bench::RunPlainSgd(data, problem, plain_options(true));
+      cas_floor_seconds.push_back(r.seconds);
+      log("  CAS floor: " + Num(r.seconds) + " s\n");
+    }
+    {  // the independent pair: two ceiling loops at once, nothing shared
+      const auto [a, b] = run_pair();
+      pair_ratio.push_back(PairRatio(ceiling.runs.back().seconds, a, b));
+      log("  independent pair: " + Num(a) + " s and " + Num(b) + " s, " +
+          Num(pair_ratio.back()) + "x the ceiling's nnz/s\n");
+    }
+    {  // the naive loop, next to the first cell (1-thread `wild` in the default order)
       const asyncopt::bench::PlainSgdResult r =
           asyncopt::bench::RunNaiveSgd(data, problem, plain_options(false));
       Run run;
@@ -666,18 +680,6 @@ int Main(int argc, char** argv) {
       naive.runs.push_back(run);
       log("  naive loop: " + Num(run.seconds) + " s, subopt " + Num(run.subopt) +
           " (of F; it minimises another function)\n");
-    }
-    {  // the CAS floor: the plain loop with every store a compare-and-swap
-      const asyncopt::bench::PlainSgdResult r =
-          asyncopt::bench::RunPlainSgd(data, problem, plain_options(true));
-      cas_floor_seconds.push_back(r.seconds);
-      log("  CAS floor: " + Num(r.seconds) + " s\n");
-    }
-    {  // the independent pair: two ceiling loops at once, nothing shared
-      const auto [a, b] = run_pair();
-      pair_ratio.push_back(PairRatio(ceiling.runs.back().seconds, a, b));
-      log("  independent pair: " + Num(a) + " s and " + Num(b) + " s, " +
-          Num(pair_ratio.back()) + "x the ceiling's nnz/s\n");
     }
     for (Cell& c : cells) {
       asyncopt::Options o = options_for(c);

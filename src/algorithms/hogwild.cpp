@@ -109,9 +109,62 @@ inline double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
   }
 }
 
+// The l2 factor r_j = DataGeometry::L2Shrink(inv_freq, j, step l2) of the
+// update w_j <- w_j r_j - (step loss') x_ij (no l1, no sparsifier), as
+// shrink(k, j) for the row's k-th nonzero, feature j: 1 without l2; read
+// from a table per feature or per nonzero computed once when the step is
+// constant (the default); or computed where it is used when the step decays
+// each epoch. The same values either way.
+struct UnitShrink {
+  double operator()(std::int32_t, std::size_t) const { return 1.0; }
+};
+struct FeatureShrink {
+  const double* r;
+  double operator()(std::int32_t, std::size_t j) const { return r[j]; }
+};
+struct NonzeroShrink {
+  const double* r;  // the row's first nonzero
+  double operator()(std::int32_t k, std::size_t) const { return r[k]; }
+};
+struct ComputedShrink {
+  const double* inv_freq;
+  double step_l2;
+  double operator()(std::int32_t, std::size_t j) const {
+    return DataGeometry::L2Shrink(inv_freq, j, step_l2);
+  }
+};
+
+// A run's l2 factors: which of the above, chosen once per segment.
+// Visit(row offset, f) calls f with the row's accessor; the switch is one
+// predictable branch per row, and keeps one copy of everything around it.
+struct L2Factors {
+  enum class Kind { kUnit, kFeature, kNonzero, kComputed };
+  Kind kind = Kind::kUnit;
+  const double* r = nullptr;         // kFeature: per feature; kNonzero: per nonzero
+  const double* inv_freq = nullptr;  // kComputed
+  double step_l2 = 0.0;              // kComputed
+  template <class F>
+  void Visit(std::int64_t row_offset, F&& f) const {
+    switch (kind) {
+      case Kind::kUnit:
+        f(UnitShrink{});
+        break;
+      case Kind::kFeature:
+        f(FeatureShrink{r});
+        break;
+      case Kind::kNonzero:
+        f(NonzeroShrink{r + row_offset});
+        break;
+      case Kind::kComputed:
+        f(ComputedShrink{inv_freq, step_l2});
+        break;
+    }
+  }
+};
+
 // The plain update of a row with no conflict look and no l1: the margin, then
-// one pass that writes w_j - step (dloss x_ij + l2 w_j / freq_j) on the value
-// it overwrites. Hogwild's Algorithm 1 as the bench's plain loop spells it,
+// one pass that writes w_j r_j - g x_ij, g = step loss'(z), on the value it
+// overwrites. Hogwild's Algorithm 1 as the bench's plain loop spells it,
 // so a lone worker (PlainRef) gives that loop's bits. Unrolled by 4. Rolled,
 // this loop's speed hung on code placement: the same instructions 48 bytes
 // apart (after an unrelated change elsewhere in the library) ran svm-wangni's
@@ -120,75 +173,101 @@ inline double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
 // the 32-byte placement measured svm 0.90-1.03x and sector 0.97-1.00x: less
 // sensitive, not immune (bench/results/contention_notes.md). Same operations
 // in the same order per coordinate, so the same bits.
-template <class L, class Access>
-inline void PlainUpdate(const SparseRow& row, double y, Access wr, double step, double l2,
-                        const double* inv, Worker& wk) {
+template <class L, class Access, class Shrink>
+inline void PlainUpdate(const SparseRow& row, double y, Access wr, double step, Shrink shrink,
+                        Worker& wk) {
   const double z = kernels::Dot4Read(
       row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
       [](std::int32_t, double) {});
-  const double dloss = L::Derivative(y, z);
+  const double g = step * L::Derivative(y, z);
 #pragma GCC unroll 4
   for (std::int32_t k = 0; k < row.nnz; ++k) {
     const auto j = static_cast<std::size_t>(row.index[k]);
-    const double now = wr.Load(j);
-    wr.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv[j]));
+    wr.Store(j, wr.Load(j) * shrink(k, j) - g * row.value[k]);
   }
   wk.counters.coords_written += row.nnz;
   wk.counters.bits_sent += wk.DenseBits(row.nnz);
   ++wk.counters.updates;
 }
 
+// The update without l1 or sparsifier under a policy that shares the model
+// (kWild looking for conflicts, kAtomic, kLocked): the margin keeping the
+// values read, then w_j <- w_j r_j - g x_ij on the value each write replaces,
+// as PlainUpdate writes it (so rows that touch no common coordinate give
+// its bits under every policy). kWild counts the coordinates another thread
+// changed since the margin read them, kAtomic its failed CASes, kLocked its
+// contended stripes (exclusive while written, as Write<kLocked>).
+template <class L, WritePolicy P, class Shrink>
+inline void SharedUpdate(const SparseRow& row, double y, SharedVector& w, double step,
+                         Shrink shrink, Worker& wk) {
+  const auto wr = w.access<P>();
+  const double* seen = wk.seen.data();
+  const double g = step * L::Derivative(y, ReadMargin<P>(w, row, wk.seen.data(), wk.counters));
+  std::int64_t conflicts = 0;  // in a register, not the counters' line
+  if constexpr (P == WritePolicy::kLocked) {
+    kernels::ForEachLockedRun<kernels::LockMode::kWrite>(
+        w.locks(), row.index, row.nnz, wk.counters, [&](std::int32_t k0, std::int32_t k1) {
+          for (std::int32_t k = k0; k < k1; ++k) {
+            const auto j = static_cast<std::size_t>(row.index[k]);
+            wr.Store(j, wr.Load(j) * shrink(k, j) - g * row.value[k]);
+          }
+        });
+  } else {
+    for (std::int32_t k = 0; k < row.nnz; ++k) {
+      const auto j = static_cast<std::size_t>(row.index[k]);
+      const double r = shrink(k, j);
+      const double gx = g * row.value[k];
+      if constexpr (P == WritePolicy::kAtomic) {
+        conflicts += wr.AtomicUpdate(j, [r, gx](double old) { return old * r - gx; });
+      } else {
+        const double now = wr.Load(j);
+        conflicts += now != seen[k];  // written by another thread since our read
+        wr.Store(j, now * r - gx);
+      }
+    }
+    if constexpr (P == WritePolicy::kWild) conflicts = wk.sampler.Scale(conflicts);
+  }
+  wk.counters.conflicts += conflicts;
+  wk.counters.coords_written += row.nnz;
+  wk.counters.bits_sent += wk.DenseBits(row.nnz);
+  ++wk.counters.updates;
+}
+
 // One stochastic update on row i: the body of Hogwild's Algorithm 1.
+// Without l1 or a sparsifier: PlainUpdate, or SharedUpdate when the policy
+// must guard the model or kWild looks for conflicts (kernels::
+// ConflictSampler: one update in conflict_sample); otherwise the gradient
+// g_j = loss' x_ij + l2 inv_freq[j] w_j (w_j as the margin read it),
+// sparsified, then written by Write().
 template <class L, WritePolicy P, bool kSparsify>
 inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double step,
-                   const Problem& problem, const std::vector<double>& inv_freq, Worker& wk) {
+                   const Problem& problem, const std::vector<double>& inv_freq,
+                   const L2Factors& factors, Worker& wk) {
   const SparseRow row = data.row(i);
   const double y = data.labels[static_cast<std::size_t>(i)];
-  const double l2 = problem.l2;
-  const auto wr = w.access<P>();
-  // kWild looks for conflicts on one update in conflict_sample
-  // (kernels::ConflictSampler). Without a sparsifier or l1, the others and
-  // every update of a lone worker take the plain two-pass update; with one,
-  // an update that does not look still keeps the values it read (the
-  // gradient needs them) and skips only the compare in Write().
   bool look = false;
   if constexpr (P == WritePolicy::kWild) look = wk.sampler.Look();
-  if constexpr (!kSparsify && (P == WritePolicy::kExclusive || P == WritePolicy::kWild)) {
-    if (problem.l1 == 0.0 && !look) {
-      PlainUpdate<L>(row, y, wr, step, l2, inv_freq.data(), wk);
-      return;
+  if constexpr (!kSparsify) {
+    if (problem.l1 == 0.0) {
+      const std::int64_t offset = data.row_ptr[static_cast<std::size_t>(i)];
+      if constexpr (P == WritePolicy::kExclusive || P == WritePolicy::kWild) {
+        if (!look) {
+          factors.Visit(offset, [&](auto shrink) {
+            PlainUpdate<L>(row, y, w.access<P>(), step, shrink, wk);
+          });
+          return;
+        }
+      }
+      if constexpr (P != WritePolicy::kExclusive) {
+        factors.Visit(offset, [&](auto shrink) { SharedUpdate<L, P>(row, y, w, step, shrink, wk); });
+        return;
+      }
     }
   }
+  const double l2 = problem.l2;
   double* seen = wk.seen.data();
   const double z = ReadMargin<P>(w, row, seen, wk.counters);
   const double dloss = L::Derivative(y, z);
-  if constexpr (!kSparsify) {
-    if (problem.l1 == 0.0 && (P == WritePolicy::kWild || P == WritePolicy::kAtomic)) {
-      // kAtomic's hot path, and kWild's looking updates: gradient and write
-      // fused in one pass over the row. kWild writes what PlainUpdate writes
-      // (the l2 term on the value it overwrites), so looking changes what is
-      // counted, not what is computed.
-      std::int64_t conflicts = 0;  // in a register, not the counters' line
-      const double* inv = inv_freq.data();
-      for (std::int32_t k = 0; k < row.nnz; ++k) {
-        const auto j = static_cast<std::size_t>(row.index[k]);
-        if constexpr (P == WritePolicy::kAtomic) {
-          const double delta = -step * (dloss * row.value[k] + l2 * seen[k] * inv[j]);
-          conflicts += wr.AtomicUpdate(j, [delta](double old) { return old + delta; });
-        } else {
-          const double now = wr.Load(j);
-          conflicts += now != seen[k];  // written by another thread since our read
-          wr.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv[j]));
-        }
-      }
-      if constexpr (P == WritePolicy::kWild) conflicts = wk.sampler.Scale(conflicts);
-      wk.counters.conflicts += conflicts;
-      wk.counters.coords_written += row.nnz;
-      wk.counters.bits_sent += wk.DenseBits(row.nnz);
-      ++wk.counters.updates;
-      return;
-    }
-  }
   for (std::int32_t k = 0; k < row.nnz; ++k) {
     const auto j = static_cast<std::size_t>(row.index[k]);
     wk.grad[static_cast<std::size_t>(k)] =
@@ -329,6 +408,22 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   for (int t = 0; t < threads; ++t) workers.emplace_back(data, options, t, message_capacity);
 
   const bool prefetch = kernels::WorthPrefetching(data);
+  // The l2 factors of the update without l1 or sparsifier (PlainUpdate,
+  // SharedUpdate) when the step is constant and l2 > 0: per nonzero where
+  // that pays (DataGeometry::L2ShrinkPerNonzeroPays), else per feature;
+  // either takes at most 16 bytes per feature, within HogwildMemoryBytes'
+  // allowance for the feature counts, which are freed by now. A decaying
+  // step computes each factor where it is used instead.
+  const bool shrink_cached = !kSparsify && problem.l1 == 0.0 && problem.l2 != 0.0 &&
+                             batch == 1 && options.async.step_decay == 1.0;
+  const bool per_nonzero = shrink_cached && DataGeometry::L2ShrinkPerNonzeroPays(data);
+  const std::vector<double> shrink_table = shrink_cached && !per_nonzero
+                                               ? geometry.L2ShrinkTable(step0, problem.l2)
+                                               : std::vector<double>{};
+  const std::vector<double> shrink_nnz = per_nonzero
+                                             ? geometry.L2ShrinkPerNonzero(data, step0, problem.l2)
+                                             : std::vector<double>{};
+
   const std::int64_t per_epoch = SegmentsPerEpoch(options.trace_every_epochs, m);
   const auto trace_period = static_cast<std::int64_t>(
       std::max(1.0, std::round(options.trace_every_epochs)));
@@ -361,6 +456,20 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     const double step = step0 * std::pow(options.async.step_decay, static_cast<double>(epoch));
     const std::int64_t first = schedule.Begin(segment), last = schedule.End(segment);
     std::int64_t rows[kMaxBatchOnStack];
+    L2Factors factors;  // this segment's l2 factors: the tables above, or computed
+    if (!kSparsify && problem.l2 != 0.0) {
+      if (!shrink_nnz.empty()) {
+        factors.kind = L2Factors::Kind::kNonzero;
+        factors.r = shrink_nnz.data();
+      } else if (!shrink_table.empty()) {
+        factors.kind = L2Factors::Kind::kFeature;
+        factors.r = shrink_table.data();
+      } else {
+        factors.kind = L2Factors::Kind::kComputed;
+        factors.inv_freq = geometry.inv_freq.data();
+        factors.step_l2 = step * problem.l2;
+      }
+    }
     for (auto chunk = claims.Claim(first, last); !chunk.empty();
          chunk = claims.Claim(first, last)) {
       const std::int64_t begin = chunk.begin, end = chunk.end;
@@ -378,7 +487,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
         if (batch == 1) {
           const std::int64_t i = schedule.Row(p, wk.rng);
           if (prefetch) schedule.PrefetchAhead(data, p, end);
-          Update<L, P, kSparsify>(data, i, w, step, problem, geometry.inv_freq, wk);
+          Update<L, P, kSparsify>(data, i, w, step, problem, geometry.inv_freq, factors, wk);
           ++p;
         } else {
           const int b = static_cast<int>(std::min<std::int64_t>(batch, end - p));
