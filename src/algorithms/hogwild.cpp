@@ -90,8 +90,8 @@ inline void Write(SharedVector& w, const std::int32_t* index, const double* q, s
 // x_i . w, keeping each value read in seen[k]. Under kLocked each stripe
 // is held shared while its coordinates are read (the paper's locked read).
 template <WritePolicy P>
-inline double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
-                         WorkerCounters& counters) {
+ASYNCOPT_HOT_INLINE double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
+                                      WorkerCounters& counters) {
   const auto wr = w.access<P>();
   if constexpr (P == WritePolicy::kLocked) {
     kernels::ForEachLockedRun<kernels::LockMode::kRead>(
@@ -113,8 +113,9 @@ inline double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
 // update w_j <- w_j r_j - (step loss') x_ij (no l1, no sparsifier), as
 // shrink(k, j) for the row's k-th nonzero, feature j: 1 without l2; read
 // from a table per feature or per nonzero computed once when the step is
-// constant (the default); or computed where it is used when the step decays
-// each epoch. The same values either way.
+// constant (the default); or computed where it is used (when the step
+// decays each epoch, and in the shared policies' writes). The same values
+// either way.
 struct UnitShrink {
   double operator()(std::int32_t, std::size_t) const { return 1.0; }
 };
@@ -162,81 +163,85 @@ struct L2Factors {
   }
 };
 
-// The plain update of a row with no conflict look and no l1: the margin, then
-// one pass that writes w_j r_j - g x_ij, g = step loss'(z), on the value it
-// overwrites. Hogwild's Algorithm 1 as the bench's plain loop spells it,
-// so a lone worker (PlainRef) gives that loop's bits. Unrolled by 4. Rolled,
-// this loop's speed hung on code placement: the same instructions 48 bytes
+// The write of the plain update (no conflict look, no l1): after the margin,
+// w_j <- w_j r_j - g x_ij, g = step loss'(z), on the value it overwrites.
+// Hogwild's Algorithm 1 as the bench's plain loop spells it, so a lone
+// worker (PlainRef) gives that loop's bits. Unrolled by 4. Rolled, this
+// loop's speed hung on code placement: the same instructions 48 bytes
 // apart (after an unrelated change elsewhere in the library) ran svm-wangni's
 // lone worker at 0.83-0.96x instead of 0.97-1.12x of the bench's plain loop,
 // and -falign-loops=32 cost sector.scale 16-20%. Unrolled, the default and
 // the 32-byte placement measured svm 0.90-1.03x and sector 0.97-1.00x: less
 // sensitive, not immune (bench/results/contention_notes.md). Same operations
 // in the same order per coordinate, so the same bits.
-template <class L, class Access, class Shrink>
-inline void PlainUpdate(const SparseRow& row, double y, Access wr, double step, Shrink shrink,
-                        Worker& wk) {
-  const double z = kernels::Dot4Read(
-      row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
-      [](std::int32_t, double) {});
-  const double g = step * L::Derivative(y, z);
+// The row comes by value and its pointers are read into locals: a
+// reference's target may be written by any atomic store as far as the
+// compiler knows, so it would reload them after each one (as SharedVector's
+// Ref explains for the model's pointer). Only these loops are compiled once
+// per layout of the l2 factors (L2Factors::Visit); the margins before them
+// are not.
+template <class Access, class Shrink>
+inline void PlainWrite(const SparseRow row, Access wr, double g, Shrink shrink) {
+  const std::int32_t* const index = row.index;
+  const double* const value = row.value;
+  const std::int32_t n = row.nnz;
 #pragma GCC unroll 4
-  for (std::int32_t k = 0; k < row.nnz; ++k) {
-    const auto j = static_cast<std::size_t>(row.index[k]);
-    wr.Store(j, wr.Load(j) * shrink(k, j) - g * row.value[k]);
+  for (std::int32_t k = 0; k < n; ++k) {
+    const auto j = static_cast<std::size_t>(index[k]);
+    wr.Store(j, wr.Load(j) * shrink(k, j) - g * value[k]);
   }
-  wk.counters.coords_written += row.nnz;
-  wk.counters.bits_sent += wk.DenseBits(row.nnz);
-  ++wk.counters.updates;
 }
 
-// The update without l1 or sparsifier under a policy that shares the model
-// (kWild looking for conflicts, kAtomic, kLocked): the margin keeping the
-// values read, then w_j <- w_j r_j - g x_ij on the value each write replaces,
-// as PlainUpdate writes it (so rows that touch no common coordinate give
-// its bits under every policy). kWild counts the coordinates another thread
-// changed since the margin read them, kAtomic its failed CASes, kLocked its
-// contended stripes (exclusive while written, as Write<kLocked>).
-template <class L, WritePolicy P, class Shrink>
-inline void SharedUpdate(const SparseRow& row, double y, SharedVector& w, double step,
-                         Shrink shrink, Worker& wk) {
+// The same write under a policy that shares the model (kWild looking for
+// conflicts, kAtomic, kLocked), on the value each write replaces, so rows
+// that touch no common coordinate give PlainWrite's bits under every
+// policy. `seen`: the values the margin read. Returns kWild's conflicts
+// (coordinates another thread changed since that read) or kAtomic's failed
+// CASes; kLocked counts its contended stripes itself (exclusive while
+// written, as Write<kLocked>).
+template <WritePolicy P, class Shrink>
+inline std::int64_t SharedWrite(const SparseRow row, SharedVector& w, double g, Shrink shrink,
+                                const double* seen, WorkerCounters& counters) {
   const auto wr = w.access<P>();
-  const double* seen = wk.seen.data();
-  const double g = step * L::Derivative(y, ReadMargin<P>(w, row, wk.seen.data(), wk.counters));
+  const std::int32_t* const index = row.index;
+  const double* const value = row.value;
+  const std::int32_t n = row.nnz;
   std::int64_t conflicts = 0;  // in a register, not the counters' line
   if constexpr (P == WritePolicy::kLocked) {
     kernels::ForEachLockedRun<kernels::LockMode::kWrite>(
-        w.locks(), row.index, row.nnz, wk.counters, [&](std::int32_t k0, std::int32_t k1) {
+        w.locks(), index, n, counters, [&](std::int32_t k0, std::int32_t k1) {
           for (std::int32_t k = k0; k < k1; ++k) {
-            const auto j = static_cast<std::size_t>(row.index[k]);
-            wr.Store(j, wr.Load(j) * shrink(k, j) - g * row.value[k]);
+            const auto j = static_cast<std::size_t>(index[k]);
+            wr.Store(j, wr.Load(j) * shrink(k, j) - g * value[k]);
           }
         });
   } else {
-    for (std::int32_t k = 0; k < row.nnz; ++k) {
-      const auto j = static_cast<std::size_t>(row.index[k]);
+    for (std::int32_t k = 0; k < n; ++k) {
+      const auto j = static_cast<std::size_t>(index[k]);
       const double r = shrink(k, j);
-      const double gx = g * row.value[k];
+      const double gx = g * value[k];
       if constexpr (P == WritePolicy::kAtomic) {
-        conflicts += wr.AtomicUpdate(j, [r, gx](double old) { return old * r - gx; });
+        // w_j <- w_j r - gx by CAS, first expecting the value the margin
+        // read, with its result computed ahead: unless another thread wrote
+        // since, one CAS and nothing on its chain (the r-form's multiply
+        // would otherwise sit between the load and the CAS;
+        // SharedVector::Ref::AtomicUpdateFrom).
+        conflicts += wr.AtomicUpdateFrom(j, seen[k], seen[k] * r - gx,
+                                         [r, gx](double old) { return old * r - gx; });
       } else {
         const double now = wr.Load(j);
         conflicts += now != seen[k];  // written by another thread since our read
         wr.Store(j, now * r - gx);
       }
     }
-    if constexpr (P == WritePolicy::kWild) conflicts = wk.sampler.Scale(conflicts);
   }
-  wk.counters.conflicts += conflicts;
-  wk.counters.coords_written += row.nnz;
-  wk.counters.bits_sent += wk.DenseBits(row.nnz);
-  ++wk.counters.updates;
+  return conflicts;
 }
 
 // One stochastic update on row i: the body of Hogwild's Algorithm 1.
-// Without l1 or a sparsifier: PlainUpdate, or SharedUpdate when the policy
-// must guard the model or kWild looks for conflicts (kernels::
-// ConflictSampler: one update in conflict_sample); otherwise the gradient
+// Without l1 or a sparsifier: the margin, then PlainWrite, or SharedWrite
+// when the policy must guard the model or kWild looks for conflicts
+// (kernels::ConflictSampler: one update in conflict_sample); otherwise the gradient
 // g_j = loss' x_ij + l2 inv_freq[j] w_j (w_j as the margin read it),
 // sparsified, then written by Write().
 template <class L, WritePolicy P, bool kSparsify>
@@ -250,18 +255,32 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
   if constexpr (!kSparsify) {
     if (problem.l1 == 0.0) {
       const std::int64_t offset = data.row_ptr[static_cast<std::size_t>(i)];
-      if constexpr (P == WritePolicy::kExclusive || P == WritePolicy::kWild) {
-        if (!look) {
-          factors.Visit(offset, [&](auto shrink) {
-            PlainUpdate<L>(row, y, w.access<P>(), step, shrink, wk);
-          });
-          return;
-        }
+      std::int64_t conflicts = 0;
+      bool shared = true;
+      if constexpr (P == WritePolicy::kExclusive || P == WritePolicy::kWild) shared = look;
+      if (!shared) {
+        const auto wr = w.access<P>();
+        const double z = kernels::Dot4Read(
+            row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
+            [](std::int32_t, double) {});
+        const double g = step * L::Derivative(y, z);
+        factors.Visit(offset, [&](auto shrink) { PlainWrite(row, wr, g, shrink); });
+      } else if constexpr (P != WritePolicy::kExclusive) {
+        // Each factor computed where it is used (the tables' values): these
+        // writes are bound by their CAS, locks or (one update in
+        // conflict_sample) compares, and one copy of the loop per policy
+        // keeps the worker small enough for GCC to inline what it calls.
+        double* const seen = wk.seen.data();
+        const double g = step * L::Derivative(y, ReadMargin<P>(w, row, seen, wk.counters));
+        conflicts = SharedWrite<P>(row, w, g, ComputedShrink{inv_freq.data(), step * problem.l2},
+                                   seen, wk.counters);
+        if constexpr (P == WritePolicy::kWild) conflicts = wk.sampler.Scale(conflicts);
       }
-      if constexpr (P != WritePolicy::kExclusive) {
-        factors.Visit(offset, [&](auto shrink) { SharedUpdate<L, P>(row, y, w, step, shrink, wk); });
-        return;
-      }
+      wk.counters.conflicts += conflicts;
+      wk.counters.coords_written += row.nnz;
+      wk.counters.bits_sent += wk.DenseBits(row.nnz);
+      ++wk.counters.updates;
+      return;
     }
   }
   const double l2 = problem.l2;
@@ -408,8 +427,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   for (int t = 0; t < threads; ++t) workers.emplace_back(data, options, t, message_capacity);
 
   const bool prefetch = kernels::WorthPrefetching(data);
-  // The l2 factors of the update without l1 or sparsifier (PlainUpdate,
-  // SharedUpdate) when the step is constant and l2 > 0: per nonzero where
+  // The l2 factors of the update without l1 or sparsifier (PlainWrite,
+  // SharedWrite) when the step is constant and l2 > 0: per nonzero where
   // that pays (DataGeometry::L2ShrinkPerNonzeroPays), else per feature;
   // either takes at most 16 bytes per feature, within HogwildMemoryBytes'
   // allowance for the feature counts, which are freed by now. A decaying
