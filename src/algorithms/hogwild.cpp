@@ -221,13 +221,12 @@ inline std::int64_t SharedWrite(const SparseRow row, SharedVector& w, double g, 
       const double r = shrink(k, j);
       const double gx = g * value[k];
       if constexpr (P == WritePolicy::kAtomic) {
-        // w_j <- w_j r - gx by CAS, first expecting the value the margin
-        // read, with its result computed ahead: unless another thread wrote
-        // since, one CAS and nothing on its chain (the r-form's multiply
-        // would otherwise sit between the load and the CAS;
-        // SharedVector::Ref::AtomicUpdateFrom).
-        conflicts += wr.AtomicUpdateFrom(j, seen[k], seen[k] * r - gx,
-                                         [r, gx](double old) { return old * r - gx; });
+        // From a fresh load, as every `atomic` write: a CAS expecting the
+        // value the margin read instead (computed ahead) ran faster, but its
+        // failures then also counted the writes made since that read, and
+        // `atomic`'s conflicts fell about 500x on svm-wangni, changing what
+        // they measure (and the gspar goal that compares them).
+        conflicts += wr.AtomicUpdate(j, [r, gx](double old) { return old * r - gx; });
       } else {
         const double now = wr.Load(j);
         conflicts += now != seen[k];  // written by another thread since our read

@@ -236,28 +236,6 @@ class SharedVector {
       }
       return retries;
     }
-    // The same update, starting from a value the caller read earlier:
-    // `guess`, with f(guess) already computed. The first CAS expects it;
-    // when w_j still holds it (no other thread wrote since), that is the
-    // whole update, with no load and no arithmetic between the two. When it
-    // does not, the failed CAS has just read w_j, and AtomicUpdate's loop
-    // goes on from that value. That first failure is not counted: it is
-    // AtomicUpdate's initial load; the retries after it are.
-    template <class F>
-    std::int64_t AtomicUpdateFrom(std::size_t j, double guess, double f_guess, F&& f) const {
-      std::atomic_ref<double> ref(p_[j]);
-      double old = guess;
-      if (ref.compare_exchange_strong(old, f_guess, std::memory_order_relaxed,
-                                      std::memory_order_relaxed)) {
-        return 0;
-      }
-      std::int64_t retries = 0;
-      while (!ref.compare_exchange_strong(old, f(old), std::memory_order_relaxed,
-                                          std::memory_order_relaxed)) {
-        ++retries;
-      }
-      return retries;
-    }
 
    private:
     double* p_;
@@ -272,11 +250,6 @@ class SharedVector {
     void Store(std::size_t j, double v) const { p_[j] = v; }
     template <class F>
     std::int64_t AtomicUpdate(std::size_t j, F&& f) const {
-      p_[j] = f(p_[j]);
-      return 0;
-    }
-    template <class F>
-    std::int64_t AtomicUpdateFrom(std::size_t j, double, double, F&& f) const {
       p_[j] = f(p_[j]);
       return 0;
     }
