@@ -238,6 +238,8 @@ def plot_scaling(d, path):
               ("independent pair / ceiling", sc["pair_ratios"], "tab:gray", "v"),
               ("`wild` 1T / ceiling", sc["paired"]["wild_1"], "k", "x")]
     for label, ys, color, mark in series:
+        if all(v is None for v in ys):
+            continue  # e.g. the naive loop in results from before it was measured
         ax[0].plot(x, ys, color=color, marker=mark, linestyle="-", linewidth=0.8, label=label)
     ax[0].axhline(1.7, color="tab:red", linestyle="--", linewidth=1, label="goal 1.7x (2 threads)")
     ax[0].axhline(0.95, color="tab:red", linestyle=":", linewidth=1, label="goal 0.95x (1 thread)")
