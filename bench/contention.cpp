@@ -13,7 +13,10 @@
 //
 // The CEILING (bench/plain_sgd.hpp: plain single-thread non-atomic SGD, same
 // update rule and permutations) is measured the same way in the same run,
-// and so are the CAS floor (the ceiling's loop with CAS stores) and the
+// and so are the NAIVE loop (plain_sgd.hpp's RunNaiveSgd: the textbook
+// single-thread Hogwild loop, rows drawn with replacement, l2 on the row's
+// coordinates without hogwild's frequency weights: a second ceiling, for
+// speed only, since it solves another problem), the CAS floor (the ceiling's loop with CAS stores) and the
 // INDEPENDENT PAIR: two ceiling loops at once on two threads, each on its own
 // copy of w. Nothing is shared, so their combined nnz/s over the ceiling's is
 // the most two threads of this machine give this data (memory bandwidth,
@@ -34,7 +37,9 @@
 // dozens of cells between a 1-thread and a 2-thread run; a scaling round puts
 // them a few hundred milliseconds apart, next to their own controls.
 //
-// Repeats are done in rounds (round r runs the ceiling then every cell once),
+// Repeats are done in rounds (round r runs the ceiling, the CAS floor, the
+// independent pair, the naive loop, then every cell once: the naive loop
+// next to the first cell, 1-thread `wild` in the default order),
 // so load drift on a shared machine spreads over all cells; per cell the
 // median run (by seconds) of the k repeats is reported, plus min/max;
 // conflicts per 1000 updates are pooled over all k runs (sum / sum).
@@ -104,6 +109,9 @@ Sweep:
   --repeats K                runs per cell; the median is reported (3)
   --step X                   constant step (0 = hogwild's default rule)
   --seed N                   solver seed (1)
+  --trace-every X            hogwild throughput runs: a trace point (objective, off the
+                             clock) every X epochs (default --epochs: one, at the end;
+                             1 = the CLI's default)
 Time to target:
   --target X                 target suboptimality (F - f*)/|f*| (1e-2); 0 = skip TTT runs
   --ttt-max-seconds S        cap per TTT run (5)
@@ -111,10 +119,10 @@ Time to target:
   --ttt-trace-every X        objective every X epochs in TTT runs (0.25)
   --ttt-repeats K            TTT runs per cell, in the first K rounds (= --repeats)
 Scaling rounds (the 1- and 2-thread goals):
-  --scaling-rounds K         after the sweep, K rounds of only the ceiling, `wild` and
-                             `atomic` at 1 and 2 threads (no sparsifier), the
-                             independent pair and the shared pair (two plain loops on
-                             one w), back to back after a discarded warm-up, every
+  --scaling-rounds K         after the sweep, K rounds of only the naive loop, the
+                             ceiling, `wild` and `atomic` at 1 and 2 threads (no
+                             sparsifier), the independent pair and the shared pair (two
+                             plain loops on one w), back to back after a discarded warm-up, every
                              other round in reverse order, each with the cores' round
                              trip (0 = none)
   --scaling-gap S            seconds asleep before each scaling round (0), so the rounds
@@ -164,7 +172,7 @@ Args ParseArgs(int argc, char** argv) {
   static const char* kKeys[] = {
       "data", "positive-labels", "generate", "rows", "dim", "nnz-per-row", "zipf", "gen-seed",
       "scale", "bias", "loss", "l1", "l2", "threads", "policies", "sparsifiers", "rho", "lock-stripe", "conflict-sample", "epochs",
-      "repeats", "step", "seed", "target", "ttt-max-seconds", "ttt-max-epochs", "ttt-trace-every", "ttt-repeats",
+      "repeats", "step", "seed", "trace-every", "target", "ttt-max-seconds", "ttt-max-epochs", "ttt-trace-every", "ttt-repeats",
       "scaling-rounds", "scaling-gap", "name", "out-dir"};
   Args a;
   for (int i = 1; i < argc; ++i) {
@@ -297,6 +305,9 @@ double Median(std::vector<double> v) {  // NaN (not reached) sorts last: +inf
 struct Run {  // one throughput run
   double seconds = 0.0;
   std::int64_t updates = 0;
+  // Nonzeros processed when counted (the naive loop: drawn rows); NaN =
+  // updates x mean row nnz (whole permutation epochs: exact).
+  double nnz = kNaN;
   std::int64_t coords = 0;
   std::int64_t conflicts = 0;
   double subopt = kNaN;
@@ -304,7 +315,7 @@ struct Run {  // one throughput run
 };
 
 struct Cell {
-  std::string solver;  // "hogwild" or "plain-sgd" (the ceiling)
+  std::string solver;  // "hogwild", "plain-sgd" (the ceiling) or "naive-sgd" (the naive loop)
   int threads = 1;
   std::string policy;      // wild/atomic/locked; "plain" for the ceiling
   std::string sparsifier;  // none/...
@@ -317,7 +328,7 @@ struct Cell {
   // Filled by Summarise().
   Run median;
   double nnz_per_s = kNaN, nnz_per_s_min = kNaN, nnz_per_s_max = kNaN;
-  double ratio_ceiling = kNaN, ratio_1thread = kNaN;
+  double ratio_ceiling = kNaN, ratio_1thread = kNaN, ratio_naive = kNaN;
   double ttt_median = kNaN, ttt_epochs_median = kNaN;
   double conflicts_per_1000 = kNaN;  // pooled over all repeats: sum conflicts / sum updates
   int ttt_reached = 0;
@@ -326,6 +337,14 @@ struct Cell {
 std::vector<double> RunSeconds(const Cell& c) {
   std::vector<double> out;
   for (const Run& r : c.runs) out.push_back(r.seconds);
+  return out;
+}
+// Nonzeros processed per run: counted (the naive loop), else updates x mean row nnz.
+std::vector<double> RunNnz(const Cell& c, double mean_nnz) {
+  std::vector<double> out;
+  for (const Run& r : c.runs) {
+    out.push_back(std::isnan(r.nnz) ? static_cast<double>(r.updates) * mean_nnz : r.nnz);
+  }
   return out;
 }
 
@@ -497,6 +516,11 @@ int Main(int argc, char** argv) {
       !(ttt_max_seconds > 0.0)) {
     throw std::runtime_error("--epochs, --repeats, --ttt-* must be positive");
   }
+  const double trace_every = args.Num("trace-every", static_cast<double>(epochs));
+  if (!(trace_every > 0.0 && trace_every <= static_cast<double>(epochs))) {
+    throw std::runtime_error("--trace-every " + args.Str("trace-every", "") +
+                             ": must be > 0 and at most --epochs");
+  }
   const int scaling_rounds = static_cast<int>(args.Int("scaling-rounds", 0));
   const double scaling_gap = args.Num("scaling-gap", 0.0);
   std::vector<int> thread_list;
@@ -510,6 +534,11 @@ int Main(int argc, char** argv) {
   ceiling.solver = "plain-sgd";
   ceiling.policy = "plain";
   ceiling.sparsifier = "none";
+  Cell naive;  // the second ceiling (plain_sgd.hpp's RunNaiveSgd); no TTT runs: it
+               // minimises another function, so F's target need not be reachable
+  naive.solver = "naive-sgd";
+  naive.policy = "plain";
+  naive.sparsifier = "none";
   for (const std::string& sp : SplitList(args.Str("sparsifiers", "none,gspar,uniform,topk"))) {
     asyncopt::SparsifierKind kind;
     if (!asyncopt::Parse(sp, &kind)) throw std::runtime_error("--sparsifiers: unknown '" + sp + "'");
@@ -544,9 +573,10 @@ int Main(int argc, char** argv) {
     o.step = step;
     o.max_epochs = epochs;
     o.f_star = f_star;
-    // One trace point, at the end: a throughput run should not pay for a
-    // snapshot every epoch (the plain loop does not take any).
-    o.trace_every_epochs = static_cast<double>(epochs);
+    // By default one trace point, at the end (--trace-every: the CLI's
+    // default is every epoch). Objective evaluations are off the solver
+    // clock, and so are the copies of w they read.
+    o.trace_every_epochs = trace_every;
     o.async.write = c.write;
     o.sparsify.kind = c.kind;
     o.sparsify.rho = rho;
@@ -637,6 +667,20 @@ int Main(int argc, char** argv) {
       log("  independent pair: " + Num(a) + " s and " + Num(b) + " s, " +
           Num(pair_ratio.back()) + "x the ceiling's nnz/s\n");
     }
+    {  // the naive loop, next to the first cell (1-thread `wild` in the default order)
+      const asyncopt::bench::PlainSgdResult r =
+          asyncopt::bench::RunNaiveSgd(data, problem, plain_options(false));
+      Run run;
+      run.seconds = r.seconds;
+      run.updates = r.updates;
+      run.coords = r.nnz;  // every nonzero of a drawn row is written
+      run.nnz = static_cast<double>(r.nnz);
+      run.subopt = r.suboptimality;
+      run.status = std::isfinite(r.objective) ? "max_epochs" : "diverged";
+      naive.runs.push_back(run);
+      log("  naive loop: " + Num(run.seconds) + " s, subopt " + Num(run.subopt) +
+          " (of F; it minimises another function)\n");
+    }
     for (Cell& c : cells) {
       asyncopt::Options o = options_for(c);
       asyncopt::Result r = asyncopt::Solve(data, problem, o);
@@ -674,8 +718,10 @@ int Main(int argc, char** argv) {
   struct ScalingRound {
     double round_trip_ns = kNaN;
     bool reversed = false;
-    // nnz/s of: the ceiling, `wild` at 1 and 2 threads, `atomic` at 1 and 2.
-    double ceiling = kNaN, wild1 = kNaN, wild2 = kNaN, atomic1 = kNaN, atomic2 = kNaN;
+    // nnz/s of: the naive loop, the ceiling, `wild` at 1 and 2 threads,
+    // `atomic` at 1 and 2.
+    double naive = kNaN, ceiling = kNaN, wild1 = kNaN, wild2 = kNaN, atomic1 = kNaN,
+           atomic2 = kNaN;
     double pair_a = kNaN, pair_b = kNaN;  // seconds of the independent pair's two loops
     double pair = kNaN, pair_ratio = kNaN;  // its nnz/s, and over the round's ceiling
     double shared2 = kNaN;  // the shared pair (plain_sgd.hpp): two plain loops on one w
@@ -718,9 +764,18 @@ int Main(int argc, char** argv) {
         sr.wild2_updates = r.updates;
       }
     };
-    // Each run next to the one it is compared with: the ceiling beside
-    // 1-thread `wild`, 2-thread `wild` beside it and the shared pair.
+    // Each run next to the one it is compared with: the naive loop beside
+    // the ceiling, the ceiling beside 1-thread `wild`, 2-thread `wild` beside
+    // it and the shared pair.
     std::vector<std::function<void()>> steps = {
+        [&] {
+          const asyncopt::bench::PlainSgdResult r =
+              asyncopt::bench::RunNaiveSgd(data, problem, plain_options(false));
+          sr.naive = std::isfinite(r.objective) && r.seconds > 0.0 &&
+                             static_cast<double>(r.updates) == full_updates
+                         ? static_cast<double>(r.nnz) / r.seconds
+                         : kNaN;
+        },
         [&] {
           const asyncopt::bench::PlainSgdResult r =
               asyncopt::bench::RunPlainSgd(data, problem, plain_options(false));
@@ -744,7 +799,8 @@ int Main(int argc, char** argv) {
     if (sr.reversed) std::reverse(steps.begin(), steps.end());
     for (const auto& step_fn : steps) step_fn();
     sr.pair_ratio = sr.pair / sr.ceiling;
-    log("  ceiling " + Num(sr.ceiling) + " nnz/s; wild 1T " + Num(sr.wild1) + ", 2T " +
+    log("  naive " + Num(sr.naive) + " nnz/s, ceiling " + Num(sr.ceiling) + " nnz/s; wild 1T " +
+        Num(sr.wild1) + " (" + Num(sr.wild1 / sr.naive) + "x naive), 2T " +
         Num(sr.wild2) + " (" + Num(sr.wild2 / sr.wild1) + "x); atomic 1T " + Num(sr.atomic1) +
         ", 2T " + Num(sr.atomic2) + "; independent pair " + Num(sr.pair_ratio) +
         "x; shared pair " + Num(sr.shared2) + " (" + Num(sr.shared2 / sr.ceiling) + "x)\n");
@@ -759,7 +815,8 @@ int Main(int argc, char** argv) {
               [&](std::size_t a, std::size_t b) { return c.runs[a].seconds < c.runs[b].seconds; });
     c.median = c.runs[order[order.size() / 2]];  // median run (upper middle for even k)
     auto rate = [&](const Run& r) {
-      return r.seconds > 0.0 ? static_cast<double>(r.updates) * mean_nnz / r.seconds : kNaN;
+      const double nnz = std::isnan(r.nnz) ? static_cast<double>(r.updates) * mean_nnz : r.nnz;
+      return r.seconds > 0.0 ? nnz / r.seconds : kNaN;
     };
     c.nnz_per_s = rate(c.median);
     c.nnz_per_s_min = rate(c.runs[order.back()]);
@@ -776,10 +833,15 @@ int Main(int argc, char** argv) {
         std::count_if(c.ttt.begin(), c.ttt.end(), [](double v) { return !std::isnan(v); }));
   };
   summarise(ceiling);
+  summarise(naive);
   ceiling.ratio_ceiling = 1.0;
+  naive.ratio_ceiling = naive.nnz_per_s / ceiling.nnz_per_s;
+  naive.ratio_naive = 1.0;
+  ceiling.ratio_naive = ceiling.nnz_per_s / naive.nnz_per_s;
   for (Cell& c : cells) summarise(c);
   for (Cell& c : cells) {
     c.ratio_ceiling = c.nnz_per_s / ceiling.nnz_per_s;
+    c.ratio_naive = c.nnz_per_s / naive.nnz_per_s;
     for (const Cell& one : cells) {
       if (one.threads == 1 && one.policy == c.policy && one.sparsifier == c.sparsifier) {
         c.ratio_1thread = c.nnz_per_s / one.nnz_per_s;
@@ -801,6 +863,23 @@ int Main(int argc, char** argv) {
                            : ceiling_sorted[ceiling_sorted.size() / 2] / floor_sorted[floor_sorted.size() / 2];
   log("CAS floor / ceiling nnz/s: best " + Num(cas_floor_best_ratio) + ", median " +
       Num(cas_floor_median_ratio) + "\n");
+  // 1-thread `wild` over the naive loop (issue 14, section 6): best run
+  // against best run, median against median, and per sweep round (the two
+  // runs of a round are a few cells apart).
+  double naive_best_ratio = kNaN, naive_median_ratio = kNaN;
+  std::vector<double> naive_round_ratio;
+  for (const Cell& c : cells) {
+    if (c.threads != 1 || c.policy != "wild" || c.sparsifier != "none") continue;
+    naive_best_ratio = c.nnz_per_s_max / naive.nnz_per_s_max;
+    naive_median_ratio = c.nnz_per_s / naive.nnz_per_s;
+    for (std::size_t k = 0; k < c.runs.size() && k < naive.runs.size(); ++k) {
+      // nnz/s over nnz/s: (updates x mean nnz / s) / (naive nnz / s)
+      const double hog = static_cast<double>(c.runs[k].updates) * mean_nnz / c.runs[k].seconds;
+      naive_round_ratio.push_back(hog / (naive.runs[k].nnz / naive.runs[k].seconds));
+    }
+  }
+  log("1-thread wild / naive loop nnz/s: best " + Num(naive_best_ratio) + ", median " +
+      Num(naive_median_ratio) + "\n");
   const std::vector<double> pair_sorted = sorted_copy(pair_ratio);
   const double pair_best_ratio = pair_sorted.empty() ? kNaN : pair_sorted.back();
   const double pair_median_ratio = pair_sorted.empty() ? kNaN : pair_sorted[pair_sorted.size() / 2];
@@ -829,7 +908,7 @@ int Main(int argc, char** argv) {
   const std::string out_dir = args.Str("out-dir", "bench/results");
   const std::string base = out_dir + "/contention_" + name;
 
-  std::vector<const Cell*> all{&ceiling};
+  std::vector<const Cell*> all{&ceiling, &naive};
   for (const Cell& c : cells) all.push_back(&c);
 
   std::ofstream csv(base + ".csv");
@@ -837,7 +916,7 @@ int Main(int argc, char** argv) {
   csv << "dataset,rows,cols,nnz,problem,solver,threads,policy,sparsifier,rho,epochs,repeats,step,"
          "seconds,seconds_min,seconds_max,updates,nnz_processed,updates_per_s,nnz_per_s,"
          "nnz_per_s_min,nnz_per_s_max,coords_written_per_s,conflicts_per_1000_updates,"
-         "ratio_to_ceiling,ratio_to_1thread,final_subopt,status,time_to_target_s,"
+         "ratio_to_ceiling,ratio_to_1thread,ratio_to_naive,final_subopt,status,time_to_target_s,"
          "ttt_epochs,ttt_reached,target_subopt,cpu,cores,compiler,build_type,git_commit,date\n";
   auto seconds_minmax = [](const Cell& c) {
     double lo = std::numeric_limits<double>::infinity(), hi = 0.0;
@@ -849,11 +928,12 @@ int Main(int argc, char** argv) {
   };
   // The plain loop has no conflicts to count; every hogwild cell does
   // (wild with a sparsifier compares each kept coordinate with its margin read).
-  auto conflicts_measured = [](const Cell& c) { return c.solver != "plain-sgd"; };
+  auto conflicts_measured = [](const Cell& c) { return c.solver == "hogwild"; };
   for (const Cell* c : all) {
     const Run& m = c->median;
     const auto [lo, hi] = seconds_minmax(*c);
-    const double nnz_proc = static_cast<double>(m.updates) * mean_nnz;
+    const double nnz_proc =
+        std::isnan(m.nnz) ? static_cast<double>(m.updates) * mean_nnz : m.nnz;
     csv << CsvStr(name) << ',' << data.num_rows << ',' << data.num_cols << ',' << data.nnz() << ','
         << CsvStr(problem_desc) << ',' << c->solver << ',' << c->threads << ',' << c->policy << ','
         << c->sparsifier << ',' << (c->sparsifier == "none" ? "" : Num(rho)) << ',' << epochs
@@ -863,7 +943,8 @@ int Main(int argc, char** argv) {
         << Num(c->nnz_per_s_min) << ',' << Num(c->nnz_per_s_max) << ','
         << Num(static_cast<double>(m.coords) / m.seconds) << ','
         << (!conflicts_measured(*c) ? "" : Num(c->conflicts_per_1000))
-        << ',' << Num(c->ratio_ceiling) << ',' << Num(c->ratio_1thread) << ',' << Num(m.subopt)
+        << ',' << Num(c->ratio_ceiling) << ',' << Num(c->ratio_1thread) << ','
+        << Num(c->ratio_naive) << ',' << Num(m.subopt)
         << ',' << m.status << ',' << Num(c->ttt_median) << ',' << Num(c->ttt_epochs_median) << ','
         << (target > 0.0 ? std::to_string(c->ttt_reached) + "/" + std::to_string(c->ttt.size())
                          : std::string())
@@ -883,7 +964,8 @@ int Main(int argc, char** argv) {
         int threads;
         const char* policy;
         double rate, one;
-      } rows[] = {{"plain-sgd", 1, "plain", sr.ceiling, kNaN},
+      } rows[] = {{"naive-sgd", 1, "plain", sr.naive, kNaN},
+                  {"plain-sgd", 1, "plain", sr.ceiling, kNaN},
                   {"hogwild", 1, "wild", sr.wild1, sr.wild1},
                   {"hogwild", 2, "wild", sr.wild2, sr.wild1},
                   {"hogwild", 1, "atomic", sr.atomic1, sr.atomic1},
@@ -940,7 +1022,15 @@ int Main(int argc, char** argv) {
      << ", \"aggregate\": \"median run of the repeats (by seconds); repeats in rounds\""
      << ", \"nnz_processed\": \"updates x mean row nnz (exact: throughput runs are whole "
         "permutation epochs)\""
+     << ", \"trace_every_epochs\": " << JsonNum(trace_every)
      << ", \"ceiling_vs_hogwild_1t_wild_max_abs_diff\": " << JsonNum(ceiling_max_diff)
+     << ", \"naive_ratio_best\": " << JsonNum(naive_best_ratio)
+     << ", \"naive_ratio_median\": " << JsonNum(naive_median_ratio)
+     << ", \"naive_ratios\": " << JsonArray(naive_round_ratio)
+     << ", \"naive\": \"the naive loop (plain_sgd.hpp RunNaiveSgd): rows drawn with replacement, "
+        "l2 on the row's coordinates without frequency weights (another function's "
+        "minimiser), plain writes; naive_ratio_*: 1-thread wild nnz/s over its nnz/s, "
+        "best run over best run, median over median, and per sweep round\""
      << ", \"cas_floor_seconds\": " << JsonArray(cas_floor_seconds)
      << ", \"cas_floor_ratio_best\": " << JsonNum(cas_floor_best_ratio)
      << ", \"cas_floor_ratio_median\": " << JsonNum(cas_floor_median_ratio)
@@ -958,6 +1048,7 @@ int Main(int argc, char** argv) {
     const ScalingRound& sr = scaling[k];
     js << (k ? ",\n" : "\n") << "    {\"round_trip_ns\": " << JsonNum(sr.round_trip_ns)
        << ", \"order\": " << JsonStr(sr.reversed ? "reverse" : "forward")
+       << ", \"naive_nnz_per_s\": " << JsonNum(sr.naive)
        << ", \"ceiling_nnz_per_s\": " << JsonNum(sr.ceiling)
        << ", \"wild_1_nnz_per_s\": " << JsonNum(sr.wild1)
        << ", \"wild_2_nnz_per_s\": " << JsonNum(sr.wild2)
@@ -977,7 +1068,7 @@ int Main(int argc, char** argv) {
   for (std::size_t i = 0; i < all.size(); ++i) {
     const Cell& c = *all[i];
     const Run& m = c.median;
-    const bool plain = c.solver == "plain-sgd";
+    const bool plain = c.solver != "hogwild";
     js << "    {\"solver\": " << JsonStr(c.solver) << ", \"threads\": " << c.threads
        << ", \"policy\": " << JsonStr(c.policy) << ", \"sparsifier\": " << JsonStr(c.sparsifier)
        << ", \"seconds\": " << JsonNum(m.seconds) << ", \"updates\": " << m.updates
@@ -992,11 +1083,13 @@ int Main(int argc, char** argv) {
        << (!conflicts_measured(c) ? "null" : JsonNum(c.conflicts_per_1000))
        << ", \"ratio_to_ceiling\": " << JsonNum(c.ratio_ceiling)
        << ", \"ratio_to_1thread\": " << JsonNum(c.ratio_1thread)
+       << ", \"ratio_to_naive\": " << JsonNum(c.ratio_naive)
        << ", \"final_subopt\": " << JsonNum(m.subopt) << ", \"status\": " << JsonStr(m.status)
        << ", \"time_to_target_s\": " << JsonNum(c.ttt_median)
        << ", \"ttt_epochs\": " << JsonNum(c.ttt_epochs_median)
        << ", \"ttt_reached\": " << c.ttt_reached << ", \"ttt_runs\": " << c.ttt.size()
        << ", \"runs_seconds\": " << JsonArray(RunSeconds(c))
+       << ", \"runs_nnz\": " << JsonArray(RunNnz(c, mean_nnz))
        << ", \"runs_ttt_s\": " << JsonArray(c.ttt) << "}" << (i + 1 < all.size() ? "," : "")
        << "\n";
   }

@@ -90,8 +90,8 @@ inline void Write(SharedVector& w, const std::int32_t* index, const double* q, s
 // x_i . w, keeping each value read in seen[k]. Under kLocked each stripe
 // is held shared while its coordinates are read (the paper's locked read).
 template <WritePolicy P>
-inline double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
-                         WorkerCounters& counters) {
+ASYNCOPT_HOT_INLINE double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
+                                      WorkerCounters& counters) {
   const auto wr = w.access<P>();
   if constexpr (P == WritePolicy::kLocked) {
     kernels::ForEachLockedRun<kernels::LockMode::kRead>(
@@ -109,79 +109,172 @@ inline double ReadMargin(SharedVector& w, const SparseRow& row, double* seen,
   }
 }
 
-// The plain update of a row with no conflict look and no l1: the margin, then
-// one pass that writes w_j - step (dloss x_ij + l2 w_j / freq_j) on the value
-// it overwrites. Hogwild's Algorithm 1 as the bench's plain loop spells it,
-// so a lone worker (PlainRef) gives that loop's bits. Unrolled by 4. Rolled,
-// this loop's speed hung on code placement: the same instructions 48 bytes
+// The l2 factor r_j = DataGeometry::L2Shrink(inv_freq, j, step l2) of the
+// update w_j <- w_j r_j - (step loss') x_ij (no l1, no sparsifier), as
+// shrink(k, j) for the row's k-th nonzero, feature j: 1 without l2; read
+// from a table per feature or per nonzero computed once when the step is
+// constant (the default); or computed where it is used (when the step
+// decays each epoch, and in the shared policies' writes). The same values
+// either way.
+struct UnitShrink {
+  double operator()(std::int32_t, std::size_t) const { return 1.0; }
+};
+struct FeatureShrink {
+  const double* r;
+  double operator()(std::int32_t, std::size_t j) const { return r[j]; }
+};
+struct NonzeroShrink {
+  const double* r;  // the row's first nonzero
+  double operator()(std::int32_t k, std::size_t) const { return r[k]; }
+};
+struct ComputedShrink {
+  const double* inv_freq;
+  double step_l2;
+  double operator()(std::int32_t, std::size_t j) const {
+    return DataGeometry::L2Shrink(inv_freq, j, step_l2);
+  }
+};
+
+// A run's l2 factors: which of the above, chosen once per segment.
+// Visit(row offset, f) calls f with the row's accessor; the switch is one
+// predictable branch per row, and keeps one copy of everything around it.
+struct L2Factors {
+  enum class Kind { kUnit, kFeature, kNonzero, kComputed };
+  Kind kind = Kind::kUnit;
+  const double* r = nullptr;         // kFeature: per feature; kNonzero: per nonzero
+  const double* inv_freq = nullptr;  // kComputed
+  double step_l2 = 0.0;              // kComputed
+  template <class F>
+  void Visit(std::int64_t row_offset, F&& f) const {
+    switch (kind) {
+      case Kind::kUnit:
+        f(UnitShrink{});
+        break;
+      case Kind::kFeature:
+        f(FeatureShrink{r});
+        break;
+      case Kind::kNonzero:
+        f(NonzeroShrink{r + row_offset});
+        break;
+      case Kind::kComputed:
+        f(ComputedShrink{inv_freq, step_l2});
+        break;
+    }
+  }
+};
+
+// The write of the plain update (no conflict look, no l1): after the margin,
+// w_j <- w_j r_j - g x_ij, g = step loss'(z), on the value it overwrites.
+// Hogwild's Algorithm 1 as the bench's plain loop spells it, so a lone
+// worker (PlainRef) gives that loop's bits. Unrolled by 4. Rolled, this
+// loop's speed hung on code placement: the same instructions 48 bytes
 // apart (after an unrelated change elsewhere in the library) ran svm-wangni's
 // lone worker at 0.83-0.96x instead of 0.97-1.12x of the bench's plain loop,
 // and -falign-loops=32 cost sector.scale 16-20%. Unrolled, the default and
 // the 32-byte placement measured svm 0.90-1.03x and sector 0.97-1.00x: less
 // sensitive, not immune (bench/results/contention_notes.md). Same operations
 // in the same order per coordinate, so the same bits.
-template <class L, class Access>
-inline void PlainUpdate(const SparseRow& row, double y, Access wr, double step, double l2,
-                        const double* inv, Worker& wk) {
-  const double z = kernels::Dot4Read(
-      row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
-      [](std::int32_t, double) {});
-  const double dloss = L::Derivative(y, z);
+// The row comes by value and its pointers are read into locals: a
+// reference's target may be written by any atomic store as far as the
+// compiler knows, so it would reload them after each one (as SharedVector's
+// Ref explains for the model's pointer). Only these loops are compiled once
+// per layout of the l2 factors (L2Factors::Visit); the margins before them
+// are not.
+template <class Access, class Shrink>
+inline void PlainWrite(const SparseRow row, Access wr, double g, Shrink shrink) {
+  const std::int32_t* const index = row.index;
+  const double* const value = row.value;
+  const std::int32_t n = row.nnz;
 #pragma GCC unroll 4
-  for (std::int32_t k = 0; k < row.nnz; ++k) {
-    const auto j = static_cast<std::size_t>(row.index[k]);
-    const double now = wr.Load(j);
-    wr.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv[j]));
+  for (std::int32_t k = 0; k < n; ++k) {
+    const auto j = static_cast<std::size_t>(index[k]);
+    wr.Store(j, wr.Load(j) * shrink(k, j) - g * value[k]);
   }
-  wk.counters.coords_written += row.nnz;
-  wk.counters.bits_sent += wk.DenseBits(row.nnz);
-  ++wk.counters.updates;
+}
+
+// The same write under a policy that shares the model (kWild looking for
+// conflicts, kAtomic, kLocked), on the value each write replaces, so rows
+// that touch no common coordinate give PlainWrite's bits under every
+// policy. `seen`: the values the margin read. Returns kWild's conflicts
+// (coordinates another thread changed since that read) or kAtomic's failed
+// CASes; kLocked counts its contended stripes itself (exclusive while
+// written, as Write<kLocked>).
+template <WritePolicy P, class Shrink>
+inline std::int64_t SharedWrite(const SparseRow row, SharedVector& w, double g, Shrink shrink,
+                                const double* seen, WorkerCounters& counters) {
+  const auto wr = w.access<P>();
+  const std::int32_t* const index = row.index;
+  const double* const value = row.value;
+  const std::int32_t n = row.nnz;
+  std::int64_t conflicts = 0;  // in a register, not the counters' line
+  if constexpr (P == WritePolicy::kLocked) {
+    kernels::ForEachLockedRun<kernels::LockMode::kWrite>(
+        w.locks(), index, n, counters, [&](std::int32_t k0, std::int32_t k1) {
+          for (std::int32_t k = k0; k < k1; ++k) {
+            const auto j = static_cast<std::size_t>(index[k]);
+            wr.Store(j, wr.Load(j) * shrink(k, j) - g * value[k]);
+          }
+        });
+  } else {
+    for (std::int32_t k = 0; k < n; ++k) {
+      const auto j = static_cast<std::size_t>(index[k]);
+      const double r = shrink(k, j);
+      const double gx = g * value[k];
+      if constexpr (P == WritePolicy::kAtomic) {
+        // From a fresh load, as every `atomic` write: a CAS expecting the
+        // value the margin read instead (computed ahead) ran faster, but its
+        // failures then also counted the writes made since that read, and
+        // `atomic`'s conflicts fell about 500x on svm-wangni, changing what
+        // they measure (and the gspar goal that compares them).
+        conflicts += wr.AtomicUpdate(j, [r, gx](double old) { return old * r - gx; });
+      } else {
+        const double now = wr.Load(j);
+        conflicts += now != seen[k];  // written by another thread since our read
+        wr.Store(j, now * r - gx);
+      }
+    }
+  }
+  return conflicts;
 }
 
 // One stochastic update on row i: the body of Hogwild's Algorithm 1.
+// Without l1 or a sparsifier: the margin, then PlainWrite, or SharedWrite
+// when the policy must guard the model or kWild looks for conflicts
+// (kernels::ConflictSampler: one update in conflict_sample); otherwise the gradient
+// g_j = loss' x_ij + l2 inv_freq[j] w_j (w_j as the margin read it),
+// sparsified, then written by Write().
 template <class L, WritePolicy P, bool kSparsify>
 inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double step,
-                   const Problem& problem, const std::vector<double>& inv_freq, Worker& wk) {
+                   const Problem& problem, const std::vector<double>& inv_freq,
+                   const L2Factors& factors, Worker& wk) {
   const SparseRow row = data.row(i);
   const double y = data.labels[static_cast<std::size_t>(i)];
-  const double l2 = problem.l2;
-  const auto wr = w.access<P>();
-  // kWild looks for conflicts on one update in conflict_sample
-  // (kernels::ConflictSampler). Without a sparsifier or l1, the others and
-  // every update of a lone worker take the plain two-pass update; with one,
-  // an update that does not look still keeps the values it read (the
-  // gradient needs them) and skips only the compare in Write().
   bool look = false;
   if constexpr (P == WritePolicy::kWild) look = wk.sampler.Look();
-  if constexpr (!kSparsify && (P == WritePolicy::kExclusive || P == WritePolicy::kWild)) {
-    if (problem.l1 == 0.0 && !look) {
-      PlainUpdate<L>(row, y, wr, step, l2, inv_freq.data(), wk);
-      return;
-    }
-  }
-  double* seen = wk.seen.data();
-  const double z = ReadMargin<P>(w, row, seen, wk.counters);
-  const double dloss = L::Derivative(y, z);
   if constexpr (!kSparsify) {
-    if (problem.l1 == 0.0 && (P == WritePolicy::kWild || P == WritePolicy::kAtomic)) {
-      // kAtomic's hot path, and kWild's looking updates: gradient and write
-      // fused in one pass over the row. kWild writes what PlainUpdate writes
-      // (the l2 term on the value it overwrites), so looking changes what is
-      // counted, not what is computed.
-      std::int64_t conflicts = 0;  // in a register, not the counters' line
-      const double* inv = inv_freq.data();
-      for (std::int32_t k = 0; k < row.nnz; ++k) {
-        const auto j = static_cast<std::size_t>(row.index[k]);
-        if constexpr (P == WritePolicy::kAtomic) {
-          const double delta = -step * (dloss * row.value[k] + l2 * seen[k] * inv[j]);
-          conflicts += wr.AtomicUpdate(j, [delta](double old) { return old + delta; });
-        } else {
-          const double now = wr.Load(j);
-          conflicts += now != seen[k];  // written by another thread since our read
-          wr.Store(j, now - step * (dloss * row.value[k] + l2 * now * inv[j]));
-        }
+    if (problem.l1 == 0.0) {
+      const std::int64_t offset = data.row_ptr[static_cast<std::size_t>(i)];
+      std::int64_t conflicts = 0;
+      bool shared = true;
+      if constexpr (P == WritePolicy::kExclusive || P == WritePolicy::kWild) shared = look;
+      if (!shared) {
+        const auto wr = w.access<P>();
+        const double z = kernels::Dot4Read(
+            row, [wr](std::int32_t j) { return wr.Load(static_cast<std::size_t>(j)); },
+            [](std::int32_t, double) {});
+        const double g = step * L::Derivative(y, z);
+        factors.Visit(offset, [&](auto shrink) { PlainWrite(row, wr, g, shrink); });
+      } else if constexpr (P != WritePolicy::kExclusive) {
+        // Each factor computed where it is used (the tables' values): these
+        // writes are bound by their CAS, locks or (one update in
+        // conflict_sample) compares, and one copy of the loop per policy
+        // keeps the worker small enough for GCC to inline what it calls.
+        double* const seen = wk.seen.data();
+        const double g = step * L::Derivative(y, ReadMargin<P>(w, row, seen, wk.counters));
+        conflicts = SharedWrite<P>(row, w, g, ComputedShrink{inv_freq.data(), step * problem.l2},
+                                   seen, wk.counters);
+        if constexpr (P == WritePolicy::kWild) conflicts = wk.sampler.Scale(conflicts);
       }
-      if constexpr (P == WritePolicy::kWild) conflicts = wk.sampler.Scale(conflicts);
       wk.counters.conflicts += conflicts;
       wk.counters.coords_written += row.nnz;
       wk.counters.bits_sent += wk.DenseBits(row.nnz);
@@ -189,6 +282,10 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
       return;
     }
   }
+  const double l2 = problem.l2;
+  double* seen = wk.seen.data();
+  const double z = ReadMargin<P>(w, row, seen, wk.counters);
+  const double dloss = L::Derivative(y, z);
   for (std::int32_t k = 0; k < row.nnz; ++k) {
     const auto j = static_cast<std::size_t>(row.index[k]);
     wk.grad[static_cast<std::size_t>(k)] =
@@ -329,6 +426,22 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   for (int t = 0; t < threads; ++t) workers.emplace_back(data, options, t, message_capacity);
 
   const bool prefetch = kernels::WorthPrefetching(data);
+  // The l2 factors of the update without l1 or sparsifier (PlainWrite,
+  // SharedWrite) when the step is constant and l2 > 0: per nonzero where
+  // that pays (DataGeometry::L2ShrinkPerNonzeroPays), else per feature;
+  // either takes at most 16 bytes per feature, within HogwildMemoryBytes'
+  // allowance for the feature counts, which are freed by now. A decaying
+  // step computes each factor where it is used instead.
+  const bool shrink_cached = !kSparsify && problem.l1 == 0.0 && problem.l2 != 0.0 &&
+                             batch == 1 && options.async.step_decay == 1.0;
+  const bool per_nonzero = shrink_cached && DataGeometry::L2ShrinkPerNonzeroPays(data);
+  const std::vector<double> shrink_table = shrink_cached && !per_nonzero
+                                               ? geometry.L2ShrinkTable(step0, problem.l2)
+                                               : std::vector<double>{};
+  const std::vector<double> shrink_nnz = per_nonzero
+                                             ? geometry.L2ShrinkPerNonzero(data, step0, problem.l2)
+                                             : std::vector<double>{};
+
   const std::int64_t per_epoch = SegmentsPerEpoch(options.trace_every_epochs, m);
   const auto trace_period = static_cast<std::int64_t>(
       std::max(1.0, std::round(options.trace_every_epochs)));
@@ -361,6 +474,20 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     const double step = step0 * std::pow(options.async.step_decay, static_cast<double>(epoch));
     const std::int64_t first = schedule.Begin(segment), last = schedule.End(segment);
     std::int64_t rows[kMaxBatchOnStack];
+    L2Factors factors;  // this segment's l2 factors: the tables above, or computed
+    if (!kSparsify && problem.l2 != 0.0) {
+      if (!shrink_nnz.empty()) {
+        factors.kind = L2Factors::Kind::kNonzero;
+        factors.r = shrink_nnz.data();
+      } else if (!shrink_table.empty()) {
+        factors.kind = L2Factors::Kind::kFeature;
+        factors.r = shrink_table.data();
+      } else {
+        factors.kind = L2Factors::Kind::kComputed;
+        factors.inv_freq = geometry.inv_freq.data();
+        factors.step_l2 = step * problem.l2;
+      }
+    }
     for (auto chunk = claims.Claim(first, last); !chunk.empty();
          chunk = claims.Claim(first, last)) {
       const std::int64_t begin = chunk.begin, end = chunk.end;
@@ -378,7 +505,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
         if (batch == 1) {
           const std::int64_t i = schedule.Row(p, wk.rng);
           if (prefetch) schedule.PrefetchAhead(data, p, end);
-          Update<L, P, kSparsify>(data, i, w, step, problem, geometry.inv_freq, wk);
+          Update<L, P, kSparsify>(data, i, w, step, problem, geometry.inv_freq, factors, wk);
           ++p;
         } else {
           const int b = static_cast<int>(std::min<std::int64_t>(batch, end - p));
@@ -398,7 +525,15 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     const bool trace_now = !epoch_end || epochs_done % trace_period == 0 ||
                            epochs_done >= options.max_epochs;
     const bool time_stopped = stop.load(std::memory_order_relaxed);
-    if (trace_now || time_stopped) w.Snapshot(snapshot);
+    if (trace_now || time_stopped) {
+      // The copy is the trace's, made while every worker waits at the
+      // barrier: off the solver clock, like the evaluation it feeds
+      // (Record restarts the clock). On it, the CLI's default trace every
+      // epoch cost one lone worker 13-20% on rcv1-vw-small (a 377 KB w
+      // copied per 78k-nonzero epoch; bench/results/contention_notes.md).
+      tracer.clock().Pause();
+      w.Snapshot(snapshot);
+    }
     verdict = tracer.EndSegment(trace_now, time_stopped, snapshot, totals);
     if (verdict) return false;
     if (epoch_end && epochs_done >= options.max_epochs) return false;
@@ -408,6 +543,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
 
   SegmentRunner::Run(threads, work, between, options.async.pin_workers);
   totals = collect();
+  tracer.clock().Pause();  // the final copy, off the clock as above (Finish keeps it paused)
   w.Snapshot(snapshot);
   Result result;
   result.message = "hogwild, " + WriteLabel(options.async.write, options.threads) +
