@@ -140,16 +140,33 @@ struct Shared {
   // wakes them at once.
   std::mutex sleep_mutex;
   std::condition_variable sleep_cv;
-  // Rows whose gradients the workers computed (every local step counts a
-  // pass over the shard), and the run's budget, max_epochs x m: a worker
-  // takes no further local step once it is spent, so --local-steps cannot
-  // carry a run past --max-epochs.
+  // Rows whose gradients the workers took to compute (the final gradient
+  // step and every local step is a pass over the shard), and the run's
+  // budget, max_epochs x m. A pass is taken only while the budget is not
+  // spent, so the rows computed never exceed the budget by more than one
+  // shard: neither --local-steps nor the workers still sending while a
+  // large message is in flight carry a run past --max-epochs.
   std::atomic<std::int64_t> rows_computed{0};
   std::int64_t row_budget = std::numeric_limits<std::int64_t>::max();
 
-  // Counts n rows; false when the budget was already spent.
+  // Takes n rows; false (and nothing taken) when the budget is spent.
   bool TakeRows(std::int64_t n) {
-    return rows_computed.fetch_add(n, std::memory_order_relaxed) < row_budget;
+    std::int64_t taken = rows_computed.load(std::memory_order_relaxed);
+    do {
+      if (taken >= row_budget) return false;
+    } while (!rows_computed.compare_exchange_weak(taken, taken + n, std::memory_order_relaxed));
+    return true;
+  }
+
+  // Rows of a dropped message go back to the budget; a worker waiting for
+  // it is woken.
+  void ReturnRows(std::int64_t n) {
+    if (n == 0) return;
+    {
+      std::lock_guard<std::mutex> lock(sleep_mutex);
+      rows_computed.fetch_sub(n, std::memory_order_relaxed);
+    }
+    sleep_cv.notify_all();
   }
 
   void BeginStop() {
@@ -262,6 +279,29 @@ class Worker {
                                [&] { return shared.stopping.load(std::memory_order_relaxed); });
     }
     shared.parked.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  // Takes the rows of one pass over the shard; while the budget is spent,
+  // waits (parked, so a trace point need not wait for it) for the stop or
+  // for rows given back. False when the run stops first.
+  bool TakeRowsOrWait(Shared& shared) const {
+    if (shared.TakeRows(n_)) return true;
+    shared.parked.fetch_add(1, std::memory_order_acq_rel);
+    shared.parked.notify_all();
+    bool taken = false;
+    {
+      std::unique_lock<std::mutex> lock(shared.sleep_mutex);
+      while (!shared.stopping.load(std::memory_order_relaxed)) {
+        if (shared.TakeRows(n_)) {
+          taken = true;
+          break;
+        }
+        shared.sleep_cv.wait_for(lock, kPoll);
+      }
+    }
+    shared.parked.fetch_sub(1, std::memory_order_acq_rel);
+    if (taken) WaitAtGate(shared);  // a trace point may have begun meanwhile
+    return taken;
   }
 
   static void WaitAtGate(Shared& shared) {
@@ -416,11 +456,14 @@ class Worker {
   }
 
   // One exchange's work into `msg`. Returns false when the run began to stop
-  // during the local steps: the step is abandoned (w_i unchanged, an empty
-  // message), so a stop takes effect within one local step however large
-  // --local-steps is. A spent row budget ends the local steps early; the
-  // final gradient step is always taken.
+  // while the worker waited for the row budget or during the local steps:
+  // the step is abandoned (w_i unchanged, an empty message), so a stop takes
+  // effect within one local step however large --local-steps is. The final
+  // gradient step's rows are taken first (a spent budget waits for the stop,
+  // or for rows a dropped message gives back); a spent budget ends the
+  // local steps early.
   bool Step(Message& msg, Shared& shared) {
+    if (!TakeRowsOrWait(shared)) return false;
     if (since_refresh_ >= kRefreshEvery) RefreshMargins();
     ++since_refresh_;
     msg.local_objective = loss_sum_ * inv_n_ + 0.5 * l2_ * reg_sq_ + l1_ * reg_abs_;
@@ -502,7 +545,6 @@ class Worker {
       }
     }
     if (local_steps_ > 1) ++stamp_;  // derivatives cached at z_local_ are not z_'s
-    shared.rows_computed.fetch_add(n_, std::memory_order_relaxed);
     return true;
   }
 
@@ -1092,7 +1134,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
           if (!master.Apply(*msg, stopping) && !stopping) begin_stop(Status::kDiverged);
           // A message computed before a restart is dropped: its rows go back
           // to the budget that bounds the local steps.
-          if (master.dropped() > dropped) shared.rows_computed.fetch_sub(msg->rows, std::memory_order_relaxed);
+          if (master.dropped() > dropped) shared.ReturnRows(msg->rows);
         }
         Clock::duration busy = Clock::now() - t0;
         if (!shared.stopping.load(std::memory_order_relaxed)) {

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -50,6 +51,33 @@ def start_training(command, timeout=120):
     raise AssertionError("training never began: " + seen)
 
 
+def start_training_until_progress(command, folder, timeout=120):
+    """Starts an `asyncopt train` command with its trace going to a FIFO in
+    FOLDER (`--trace-every 0.05 --f-star skip`) and returns once a trace
+    point past epoch 0 arrived: the run has then done work a signal must not
+    lose, however long its setup takes (soda's, under ThreadSanitizer, can
+    take seconds). The rest of the trace is drained in the background."""
+    fifo = os.path.join(folder, "progress.fifo")
+    os.mkfifo(fifo)
+    progressed = threading.Event()
+
+    def drain():
+        with open(fifo) as f:  # returns once the run opens its trace
+            next(f, None)  # the header
+            for line in f:
+                if int(line.split(",")[2]) > 0:  # updates
+                    progressed.set()
+        progressed.set()  # the trace ended (the run failed or finished): do not wait
+
+    threading.Thread(target=drain, daemon=True).start()
+    proc = start_training(command + ["--trace", fifo, "--trace-every", "0.05", "--f-star", "skip"],
+                          timeout)
+    if not progressed.wait(timeout):
+        proc.kill()
+        raise AssertionError("no trace point past epoch 0 within %d s" % timeout)
+    return proc
+
+
 def run(*args, timeout=300, env=None):
     e = dict(os.environ)
     if env:
@@ -81,12 +109,17 @@ class Workdir(unittest.TestCase):
         self.assertNotRegex(proc.stderr, r": internal error:")
 
     def interrupted_train(self, *args, sig=signal.SIGINT, code=130):
-        """Starts `asyncopt train ARGS`, sends SIG 1 s into the training (a
-        signal before it, while the data are read, ends the process with
-        nothing written), expects exit CODE and returns the summary it still
-        wrote (ARGS must set --summary)."""
-        proc = start_training([BIN, "train", *args])
-        time.sleep(1.0)
+        """Starts `asyncopt train ARGS`, sends SIG once the run has made
+        progress (a signal before that ends the process with nothing
+        written), expects exit CODE and returns the summary it still wrote
+        (ARGS must set --summary). Progress is a trace point on a FIFO; when
+        ARGS set their own --trace, the signal comes 1 s after the run began
+        (enough for hogwild, whose setup is short)."""
+        if "--trace" in args:
+            proc = start_training([BIN, "train", *args])
+            time.sleep(1.0)
+        else:
+            proc = start_training_until_progress([BIN, "train", *args], self.dir)
         self.assertIsNone(proc.poll(), "the run finished before it could be interrupted")
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)
