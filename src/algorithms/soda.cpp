@@ -50,6 +50,9 @@ constexpr double kRiseTolerance = 1e-2;
 // The longest the master waits for messages or sleeps (an injected delay)
 // before it looks at the stop request and the time limit again.
 constexpr std::chrono::milliseconds kPoll{20};
+// A worker's final gradient step looks for a stop this often (nonzeros of
+// the mask's columns, plus one per coordinate): a few hundred microseconds.
+constexpr std::int64_t kStopCheckNonzeros = std::int64_t{1} << 18;
 
 // The sleep of an injected slow-down by `factor` after `busy` time: (factor -
 // 1) x busy, capped at a day so the duration stays representable (the sleep
@@ -456,9 +459,10 @@ class Worker {
   }
 
   // One exchange's work into `msg`. Returns false when the run began to stop
-  // while the worker waited for the row budget or during the local steps:
-  // the step is abandoned (w_i unchanged, an empty message), so a stop takes
-  // effect within one local step however large --local-steps is. The final
+  // while the worker waited for the row budget, during the local steps or
+  // during the final gradient step: the step is abandoned (w_i unchanged, an
+  // empty message), so a stop takes effect within a fraction of a pass over
+  // the shard however large --local-steps or the shard is. The final
   // gradient step's rows are taken first (a spent budget waits for the stop,
   // or for rows a dropped message gives back); a spent budget ends the
   // local steps early.
@@ -532,13 +536,32 @@ class Worker {
       }
     }
     // The gradient step whose prox the master applies: w_i+ on the mask.
+    // Computed first and committed after, so a stop seen every
+    // kStopCheckNonzeros nonzeros abandons it whole: one pass over a large
+    // shard need not finish before a stop takes effect.
     PrepareDerivatives(*z);
+    step_.resize(mask_.size());
+    std::int64_t since_check = 0;
     for (std::size_t k = 0; k < mask_.size(); ++k) {
       const std::int32_t j = mask_[k];
       const auto ju = static_cast<std::size_t>(j);
-      const double next = u_[k] - gamma_ * Gradient(j, u_[k], *z);
-      const double delta = next - w_local_[ju];
-      w_local_[ju] = next;
+      step_[k] = u_[k] - gamma_ * Gradient(j, u_[k], *z);
+      since_check += shard_.col_start[ju + 1] - shard_.col_start[ju] + 1;
+      if (since_check >= kStopCheckNonzeros) {
+        since_check = 0;
+        if (shared.stopping.load(std::memory_order_relaxed)) {
+          ++stamp_;  // derivatives cached at *z may be z_local_'s
+          msg.rows = 0;
+          msg.mask_size = 0;
+          return false;
+        }
+      }
+    }
+    for (std::size_t k = 0; k < mask_.size(); ++k) {
+      const std::int32_t j = mask_[k];
+      const auto ju = static_cast<std::size_t>(j);
+      const double delta = step_[k] - w_local_[ju];
+      w_local_[ju] = step_[k];
       if (delta != 0.0) {
         msg.index.push_back(j);
         msg.delta.push_back(delta);
