@@ -8,6 +8,7 @@ import csv
 import json
 import math
 import os
+import queue
 import re
 import shutil
 import signal
@@ -38,16 +39,30 @@ def start_training(command, timeout=120):
     """Starts an `asyncopt train` command (not --quiet) and returns once it
     says its training began (the "training:" line on stderr)."""
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+
+    def read():  # the deadline holds even if the command neither says it nor ends
+        for line in proc.stderr:
+            lines.put(line)
+            if line.startswith("training:"):
+                return  # the caller's communicate() reads the rest
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
     deadline = time.monotonic() + timeout
     seen = ""
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        if not line:
+    while True:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
             break
         seen += line
         if line.startswith("training:"):
             return proc
     proc.kill()
+    proc.wait()
     raise AssertionError("training never began: " + seen)
 
 
