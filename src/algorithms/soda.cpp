@@ -1156,7 +1156,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
           const std::int64_t dropped = master.dropped();
           if (!master.Apply(*msg, stopping) && !stopping) begin_stop(Status::kDiverged);
           // A message computed before a restart is dropped: its rows go back
-          // to the budget that bounds the local steps.
+          // to the epoch budget (a worker waiting for it may go on).
           if (master.dropped() > dropped) shared.ReturnRows(msg->rows);
         }
         Clock::duration busy = Clock::now() - t0;
