@@ -297,7 +297,10 @@ class NoHangTest(Workdir):
             proc.send_signal(sig)
             _, err = proc.communicate(timeout=60)
             self.assertEqual(proc.returncode, code, err)
-            self.assertLess(time.monotonic() - t0, 5)  # it used to finish the whole job first
+            # It used to finish the whole job first. ThreadSanitizer runs a
+            # signal handler only when the thread next enters its runtime, which
+            # the generator's loop may not do for seconds: only an upper bound there.
+            self.assertLess(time.monotonic() - t0, 60 if SANITIZER == "thread" else 5)
             self.assertIn("nothing written", err)
             self.assertFalse(os.path.exists(out))
             self.assertEqual([n for n in os.listdir(self.dir) if n != "cache"], [])
