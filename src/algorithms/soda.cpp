@@ -1206,6 +1206,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   if (audit != nullptr) {
     *audit = SodaAudit{};
     audit->messages_received = master.messages_received();
+    audit->rows_taken = shared.rows_computed.load(std::memory_order_relaxed);
     std::vector<double> mean(static_cast<std::size_t>(data.num_cols), 0.0);
     for (std::size_t i = 0; i < worker_state.size(); ++i) {
       audit->messages_sent += worker_state[i]->messages_sent();

@@ -48,6 +48,9 @@ namespace asyncopt::algorithms {
 struct SodaAudit {
   std::int64_t messages_sent = 0;      // by all workers
   std::int64_t messages_received = 0;  // by the master
+  // Rows the workers took from the max_epochs x m budget to compute (the
+  // final gradient step and each local step take a pass over the shard).
+  std::int64_t rows_taken = 0;
   // max_j |w_bar_j - sum_i pi_i w_i,j|: zero up to rounding when no message
   // was lost or applied twice.
   double invariant_gap = 0.0;

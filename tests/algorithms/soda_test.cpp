@@ -370,12 +370,26 @@ TEST(SodaLocalSteps, HugeLocalStepsHonourTheTimeLimitAndAStopRequest) {
 
 TEST(SodaLocalSteps, LocalStepsCannotOutrunMaxEpochs) {
   const Fixture& f = Shared();
-  for (const int workers : {1, 3}) {
+  // {workers, the last worker's slow-down, seed}: a slow worker holds its
+  // long message while the others' budget is spent. Whether it took a large
+  // share of the budget depends on the timing, so that case runs 4 times
+  // (one run in two showed the bug the last check guards).
+  struct Case {
+    int workers;
+    double slow;
+    std::uint64_t seed;
+  };
+  const std::vector<Case> cases = {{1, 1.0, 1}, {3, 1.0, 1}, {3, 200.0, 1},
+                                   {3, 200.0, 2}, {3, 200.0, 3}, {3, 200.0, 4}};
+  for (const auto& [workers, slow, seed] : cases) {
     Options o = SodaOptions(SolverKind::kSoda, workers, 0.5);
+    o.seed = seed;
     o.target_subopt = 0.0;
     o.max_epochs = 20;
     o.distributed.local_steps = 100000;
-    const Result r = algorithms::RunSoda(f.data, f.problem, o);
+    if (slow > 1.0) o.distributed.worker_delay = {1.0, 1.0, slow};
+    algorithms::SodaAudit audit;
+    const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
     EXPECT_EQ(r.status, Status::kMaxEpochs) << workers;
     EXPECT_GE(r.epochs, 20.0) << workers;
     // A pass over a shard is taken only while the budget is not spent: the
@@ -388,7 +402,13 @@ TEST(SodaLocalSteps, LocalStepsCannotOutrunMaxEpochs) {
                                                    o.distributed.shuffle_rows, o.seed)) {
       shard = std::max(shard, rows.size());
     }
-    EXPECT_LE(r.epochs, 20.0 + static_cast<double>(shard) / static_cast<double>(m)) << workers;
+    EXPECT_LE(r.epochs, 20.0 + static_cast<double>(shard) / static_cast<double>(m))
+        << workers << " workers, slow-down " << slow;
+    // Nor is any work done past it: workers whose budget is spent wait for
+    // the stop instead of sending final steps while the slow one sleeps
+    // (they used to send 16 more, 25.3 epochs of gradients for 20).
+    EXPECT_LE(audit.rows_taken, 20 * m + static_cast<std::int64_t>(shard))
+        << workers << " workers, slow-down " << slow;
     EXPECT_EQ(r.updates, static_cast<std::int64_t>(std::llround(r.epochs * f.data.num_rows)));
   }
 }
