@@ -252,7 +252,7 @@ class Worker {
       ++messages_sent_;
       shared.mailbox.Push(&msg);
       seen = msg.replied.WaitChange(seen);
-      shared.parked.fetch_sub(1, std::memory_order_acq_rel);
+      shared.parked.fetch_sub(1, std::memory_order_seq_cst);
       if (msg.stop) return;
       if (dead) continue;
       try {
@@ -281,7 +281,7 @@ class Worker {
       shared.sleep_cv.wait_for(lock, duration,
                                [&] { return shared.stopping.load(std::memory_order_relaxed); });
     }
-    shared.parked.fetch_sub(1, std::memory_order_acq_rel);
+    shared.parked.fetch_sub(1, std::memory_order_seq_cst);
   }
 
   // Takes the rows of one pass over the shard; while the budget is spent,
@@ -302,17 +302,17 @@ class Worker {
         shared.sleep_cv.wait_for(lock, kPoll);
       }
     }
-    shared.parked.fetch_sub(1, std::memory_order_acq_rel);
+    shared.parked.fetch_sub(1, std::memory_order_seq_cst);
     if (taken) WaitAtGate(shared);  // a trace point may have begun meanwhile
     return taken;
   }
 
   static void WaitAtGate(Shared& shared) {
-    if (shared.gate.load(std::memory_order_acquire) == 0) return;
+    if (shared.gate.load(std::memory_order_seq_cst) == 0) return;
     shared.parked.fetch_add(1, std::memory_order_acq_rel);
     shared.parked.notify_all();
     shared.gate.wait(1, std::memory_order_acquire);
-    shared.parked.fetch_sub(1, std::memory_order_acq_rel);
+    shared.parked.fetch_sub(1, std::memory_order_seq_cst);
   }
 
   // Exact margins, losses and loss sum from the rows (O(nnz of the shard)).
@@ -459,10 +459,12 @@ class Worker {
   }
 
   // One exchange's work into `msg`. Returns false when the run began to stop
-  // while the worker waited for the row budget, during the local steps or
+  // while the worker waited for the row budget, between local steps or
   // during the final gradient step: the step is abandoned (w_i unchanged, an
-  // empty message), so a stop takes effect within a fraction of a pass over
-  // the shard however large --local-steps or the shard is. The final
+  // empty message), so a stop takes effect within one pass over the shard
+  // however large --local-steps is (within a fraction of one in the final
+  // step; a local step, the margins' refresh and the derivatives are whole
+  // passes). The final
   // gradient step's rows are taken first (a spent budget waits for the stop,
   // or for rows a dropped message gives back); a spent budget ends the
   // local steps early.
@@ -1102,9 +1104,12 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   // stopped meanwhile), records a trace point, decides, reopens the gate.
   auto trace_point = [&]() {
     tracer.clock().Pause();
-    shared.gate.store(1, std::memory_order_release);
-    for (int v = shared.parked.load(std::memory_order_acquire); v < workers;
-         v = shared.parked.load(std::memory_order_acquire)) {
+    // seq_cst here and where a worker leaves a wait (parked -1, then reads
+    // the gate): with acquire/release alone both sides could read the
+    // other's old value and a worker compute during the pause.
+    shared.gate.store(1, std::memory_order_seq_cst);
+    for (int v = shared.parked.load(std::memory_order_seq_cst); v < workers;
+         v = shared.parked.load(std::memory_order_seq_cst)) {
       shared.parked.wait(v, std::memory_order_acquire);
     }
     tracer.clock().Start();
@@ -1332,6 +1337,10 @@ void CheckSoda(const Dataset& data, const Problem& problem, const Options& optio
                 "solver " + std::string(ToString(options.solver)) +
                     " needs a smooth loss (logistic, squared-hinge, squared); use hogwild or "
                     "reference for hinge");
+  }
+  if (options.max_epochs < 1) {  // Solve checks it too; RunSoda is called directly in tests
+    throw Error(ErrorKind::kInvalidOption,
+                "max_epochs = " + std::to_string(options.max_epochs) + ": must be at least 1");
   }
   if (options.threads > data.num_rows) {
     throw Error(ErrorKind::kInvalidOption,

@@ -515,6 +515,10 @@ TEST(SodaSetup, RejectsBadOptions) {
   o.threads = 10000;  // more workers than rows
   EXPECT_THROW(Solve(f.data, f.problem, o), Error);
   o.threads = 2;
+  const int max_epochs = o.max_epochs;
+  o.max_epochs = 0;  // an empty row budget: RunSoda itself refuses it (it would wait for ever)
+  EXPECT_THROW(algorithms::RunSoda(f.data, f.problem, o), Error);
+  o.max_epochs = max_epochs;
   EXPECT_THROW(Solve(f.data, Problem{Loss::kHinge, 0.0, 1.0}, o), Error);
 }
 

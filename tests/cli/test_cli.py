@@ -79,8 +79,9 @@ def start_training_until_progress(command, folder, timeout=120):
     def drain():
         with open(fifo) as f:  # returns once the run opens its trace
             next(f, None)  # the header
-            for line in f:
-                if int(line.split(",")[2]) > 0:  # updates
+            for line in f:  # read to the end, so the run never meets a closed FIFO
+                fields = line.split(",")
+                if len(fields) > 2 and fields[2].isdigit() and int(fields[2]) > 0:  # updates
                     progressed.set()
         progressed.set()  # the trace ended (the run failed or finished): do not wait
 
@@ -89,6 +90,7 @@ def start_training_until_progress(command, folder, timeout=120):
                           timeout)
     if not progressed.wait(timeout):
         proc.kill()
+        proc.wait()
         raise AssertionError("no trace point past epoch 0 within %d s" % timeout)
     return proc
 
