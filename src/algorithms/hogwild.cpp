@@ -529,7 +529,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
       // The copy is the trace's, made while every worker waits at the
       // barrier: off the solver clock, like the evaluation it feeds
       // (Record restarts the clock). On it, the CLI's default trace every
-      // epoch cost one lone worker 13-20% on rcv1-vw-small (a 377 KB w
+      // epoch cost one lone worker about 10% on rcv1-vw-small (a 377 KB w
       // copied per 78k-nonzero epoch; bench/results/contention_notes.md).
       tracer.clock().Pause();
       w.Snapshot(snapshot);

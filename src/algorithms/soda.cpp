@@ -172,6 +172,18 @@ struct Shared {
     sleep_cv.notify_all();
   }
 
+  // A worker is parked while it waits (for its reply, at the gate, in an
+  // injected sleep, for the row budget): a trace point waits only for the
+  // workers that are not. Unpark is seq_cst, as the master's gate store and
+  // its loads of `parked` are: with acquire/release alone a worker leaving
+  // a wait and the master closing the gate could each read the other's old
+  // value, and the worker compute during the pause.
+  void Park() {
+    parked.fetch_add(1, std::memory_order_acq_rel);
+    parked.notify_all();
+  }
+  void Unpark() { parked.fetch_sub(1, std::memory_order_seq_cst); }
+
   void BeginStop() {
     {
       std::lock_guard<std::mutex> lock(sleep_mutex);
@@ -247,12 +259,11 @@ class Worker {
           msg.failed = true;
         }
       }
-      shared.parked.fetch_add(1, std::memory_order_acq_rel);
-      shared.parked.notify_all();
+      shared.Park();
       ++messages_sent_;
       shared.mailbox.Push(&msg);
       seen = msg.replied.WaitChange(seen);
-      shared.parked.fetch_sub(1, std::memory_order_seq_cst);
+      shared.Unpark();
       if (msg.stop) return;
       if (dead) continue;
       try {
@@ -274,14 +285,13 @@ class Worker {
   // The injected slow-down: counts as parked (a trace point need not wait
   // for it) and ends early when the run stops.
   static void SleepInjected(Clock::duration duration, Shared& shared) {
-    shared.parked.fetch_add(1, std::memory_order_acq_rel);
-    shared.parked.notify_all();
+    shared.Park();
     {
       std::unique_lock<std::mutex> lock(shared.sleep_mutex);
       shared.sleep_cv.wait_for(lock, duration,
                                [&] { return shared.stopping.load(std::memory_order_relaxed); });
     }
-    shared.parked.fetch_sub(1, std::memory_order_seq_cst);
+    shared.Unpark();
   }
 
   // Takes the rows of one pass over the shard; while the budget is spent,
@@ -289,8 +299,7 @@ class Worker {
   // for rows given back. False when the run stops first.
   bool TakeRowsOrWait(Shared& shared) const {
     if (shared.TakeRows(n_)) return true;
-    shared.parked.fetch_add(1, std::memory_order_acq_rel);
-    shared.parked.notify_all();
+    shared.Park();
     bool taken = false;
     {
       std::unique_lock<std::mutex> lock(shared.sleep_mutex);
@@ -302,17 +311,16 @@ class Worker {
         shared.sleep_cv.wait_for(lock, kPoll);
       }
     }
-    shared.parked.fetch_sub(1, std::memory_order_seq_cst);
+    shared.Unpark();
     if (taken) WaitAtGate(shared);  // a trace point may have begun meanwhile
     return taken;
   }
 
   static void WaitAtGate(Shared& shared) {
     if (shared.gate.load(std::memory_order_seq_cst) == 0) return;
-    shared.parked.fetch_add(1, std::memory_order_acq_rel);
-    shared.parked.notify_all();
+    shared.Park();
     shared.gate.wait(1, std::memory_order_acquire);
-    shared.parked.fetch_sub(1, std::memory_order_seq_cst);
+    shared.Unpark();
   }
 
   // Exact margins, losses and loss sum from the rows (O(nnz of the shard)).
@@ -464,10 +472,9 @@ class Worker {
   // empty message), so a stop takes effect within one pass over the shard
   // however large --local-steps is (within a fraction of one in the final
   // step; a local step, the margins' refresh and the derivatives are whole
-  // passes). The final
-  // gradient step's rows are taken first (a spent budget waits for the stop,
-  // or for rows a dropped message gives back); a spent budget ends the
-  // local steps early.
+  // passes). The final gradient step's rows are taken first (a spent budget
+  // waits for the stop, or for rows a dropped message gives back); a spent
+  // budget ends the local steps early.
   bool Step(Message& msg, Shared& shared) {
     if (!TakeRowsOrWait(shared)) return false;
     if (since_refresh_ >= kRefreshEvery) RefreshMargins();
@@ -1104,10 +1111,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   // stopped meanwhile), records a trace point, decides, reopens the gate.
   auto trace_point = [&]() {
     tracer.clock().Pause();
-    // seq_cst here and where a worker leaves a wait (parked -1, then reads
-    // the gate): with acquire/release alone both sides could read the
-    // other's old value and a worker compute during the pause.
-    shared.gate.store(1, std::memory_order_seq_cst);
+    shared.gate.store(1, std::memory_order_seq_cst);  // seq_cst: see Shared::Unpark
     for (int v = shared.parked.load(std::memory_order_seq_cst); v < workers;
          v = shared.parked.load(std::memory_order_seq_cst)) {
       shared.parked.wait(v, std::memory_order_acquire);

@@ -442,17 +442,12 @@ int RunTrain(const std::vector<std::string>& argv) {
 
   PredictionMetrics test_metrics;
   if (test && result.IsSolutionUsable()) {
-    std::vector<double> margins(static_cast<std::size_t>(test->num_rows));
-    for (std::int64_t i = 0; i < test->num_rows; ++i) {
-      const SparseRow row = test->row(i);
-      double z = 0.0;
-      for (std::int32_t k = 0; k < row.nnz; ++k) {
-        const auto j = static_cast<std::size_t>(row.index[k]);
-        if (j < result.w.size()) z += result.w[j] * row.value[k];  // the model has no weight beyond
-      }
-      margins[static_cast<std::size_t>(i)] = z;
-    }
-    test_metrics = Evaluate(margins, test->labels);
+    // The weights as trained, on the test set preprocessed as the training
+    // set was (the bias is one of its columns); features the training set
+    // never had get no weight.
+    LinearModel trained;
+    trained.w = result.w;
+    test_metrics = Evaluate(Decision(trained, *test), test->labels);
   }
 
   if (outputs.Has("summary")) {
