@@ -73,11 +73,6 @@ struct AsyncOptions {
   double step_decay = 1.0;       // hogwild: step *= step_decay after every epoch, in (0, 1]
   bool with_replacement = false; // sample rows with replacement instead of per-epoch permutations
   double svrg_inner_epochs = 1.0;  // svrg: inner-loop length in epochs (> 0)
-  // Pin worker k to the k-th CPU the calling thread may use while the solver
-  // runs, when there are at least `threads` such CPUs (the calling thread is
-  // worker 0; its own mask is restored afterwards). Without it the scheduler
-  // may put two workers on one CPU for milliseconds after a barrier.
-  bool pin_workers = true;
   // hogwild, kWild, one row per update: look for conflicts on one update in
   // N and count each one found N times, so `conflicts` is an estimate (1 =
   // every update, exact). The look keeps each value the margin read and
@@ -92,14 +87,42 @@ struct AsyncOptions {
 struct DistributedOptions {
   double mask_p = 0.1;     // soda: probability that a zero coordinate joins the mask, (0, 1]
   int local_steps = 1;     // K proximal-gradient steps per exchange (DAve-RPG), >= 1
-  // Per-worker slow-down factors >= 1 (worker i sleeps (f-1) x its compute
-  // time after each step). Empty = no delay; shorter than M = repeated cyclically.
-  std::vector<double> worker_delay;
-  double master_delay = 1.0;  // the master's slow-down factor >= 1 (same rule, per batch)
   double shard_skew = 0.0;   // 0 = balanced shards; > 0: sizes in proportion to (1 + skew)^-i
   bool shuffle_rows = true;  // assign rows to shards through a seeded permutation
   int max_restarts = 5;      // restarts from the last good point before status diverged, >= 0
 };
+
+// An injected fault, for experiments with stragglers and tests of the
+// failure paths. Members of a run are numbered as MPI ranks are: for soda and
+// dave-pg, 0 is the master and 1..M the workers; for hogwild and svrg, 0 ..
+// threads - 1 the workers. A member's steps are its units of work: an update
+// (one row or mini-batch) for hogwild and svrg, looked at between chunks of
+// at most 512 rows; an exchange for a soda/dave-pg worker; a batch of
+// messages for the master.
+struct Fault {
+  enum class Kind {
+    kSlow,   // after every unit of work, sleep (factor - 1) x its busy time
+    kStall,  // at step at_step, sleep `seconds` once
+    kCrash,  // at step at_step, stop taking part (as a dead process would)
+  };
+  Kind kind = Kind::kSlow;
+  int member = 0;
+  double factor = 1.0;       // kSlow: in [1, kMaxFaultFactor]
+  std::int64_t at_step = 0;  // kStall, kCrash: >= 0
+  double seconds = 0.0;      // kStall: in [0, kMaxStallSeconds]
+};
+inline constexpr double kMaxFaultFactor = 1e9;
+inline constexpr double kMaxStallSeconds = 86400.0;
+
+// "slow:M:F", "stall:M@STEP:SECONDS", "crash:M@STEP" (e.g. "slow:2:4",
+// "stall:1@50:2.0", "crash:3@100"). False and a message naming the part at
+// fault for anything else; *out is untouched then.
+bool ParseFault(std::string_view text, Fault* out, std::string* error);
+std::string ToString(const Fault& fault);
+
+// What Options::on_trace tells the run (Ceres' CallbackReturnType is the
+// model): go on, or end now with status kInterrupted and usable weights.
+enum class TraceReply { kContinue, kStop };
 
 enum class Status {
   kConverged,      // the solver's own optimality test passed
@@ -107,7 +130,9 @@ enum class Status {
   kMaxEpochs,
   kTimeLimit,
   kDiverged,       // NaN/Inf or exploding objective; w holds the last finite iterate
-  kInterrupted,    // Options::stop was set (Ctrl-C in the CLI)
+  kInterrupted,    // Options::stop was set (Ctrl-C in the CLI), or on_trace said stop
+  kPeerLost,       // a member (thread, or rank under MPI) was silent past peer_timeout;
+                   // w holds the point the run had reached, message names the member
 };
 
 // One enum <-> string table serves CLI, config files and reports.
@@ -116,6 +141,7 @@ std::string_view ToString(Loss v);
 std::string_view ToString(Status v);
 std::string_view ToString(WritePolicy v);
 std::string_view ToString(SparsifierKind v);
+std::string_view ToString(Fault::Kind v);
 // Return false (and leave *out untouched) for an unknown name.
 bool Parse(std::string_view s, SolverKind* out);
 bool Parse(std::string_view s, Loss* out);
@@ -148,7 +174,10 @@ struct TracePoint {
 
 struct Options {
   SolverKind solver = SolverKind::kReference;
-  int threads = 1;             // worker threads, in [1, kMaxThreads]
+  // Worker threads, in [0, kMaxThreads]; 0 = what the enclosing oneTBB arena
+  // allows (tbb::this_task_arena::max_concurrency()): a host that calls
+  // Solve inside a tbb::task_arena(k) gets at most k busy threads.
+  int threads = 1;
   std::uint64_t seed = 1;
   double step = 0.0;           // > 0, or 0 = solver's default rule
   int max_epochs = 100;        // >= 1
@@ -169,10 +198,24 @@ struct Options {
   // schedules (hogwild's --step-decay) start over. soda and dave-pg start
   // every worker's local iterate at the point whose prox is initial_w.
   std::vector<double> initial_w;
+  // Pin worker k to the k-th CPU the calling thread may use while the run
+  // lasts, when there are at least as many such CPUs not pinned by another
+  // run of this process (else nothing is pinned, and Result::message says
+  // so). The calling thread itself is never pinned. Off by default: a
+  // library must not place its caller's threads unasked; the CLI turns it on
+  // (--pin-workers), where it measurably helps (README, "Pinning").
+  bool pin_workers = false;
+  // Injected faults (see Fault); at most one of each kind per member.
+  std::vector<Fault> faults;
+  // A member silent for this long (no message, no progress) ends the run
+  // with status kPeerLost naming it, on every surviving member. > 0.
+  double peer_timeout = 60.0;
   const std::atomic<bool>* stop = nullptr;  // external stop request (Ctrl-C)
-  // Called (on the calling thread, off the solver clock) for every trace
-  // point as it is produced; may be empty.
-  std::function<void(const TracePoint&)> on_trace;
+  // Called on the thread that called Solve, off the solver clock, for every
+  // trace point as it is produced (the workers are paused meanwhile); may be
+  // empty. Returning TraceReply::kStop ends the run with status kInterrupted
+  // and the weights of that point.
+  std::function<TraceReply(const TracePoint&)> on_trace;
 
   // The one validation point: false and a message naming the field, value and
   // allowed range.
@@ -214,6 +257,11 @@ struct Result {
   bool IsSolutionUsable() const { return !w.empty(); }
   std::string BriefReport() const;
 };
+
+// The threads a run with Options::threads = 0 gets: what the calling
+// thread's oneTBB arena allows (all hardware threads outside any arena),
+// at most kMaxThreads.
+int DefaultThreads();
 
 // Minimises problem F on data with the chosen solver. Throws Error on invalid
 // options or data, and Error(kResource) when the machine cannot provide the

@@ -1,13 +1,11 @@
 // asyncopt internal: what the asynchronous solvers (hogwild, svrg) share.
 //
-//  * SegmentRunner: `threads` real concurrent workers (the calling thread is
-//    worker 0, the others std::jthread) run a sequence of segments (an epoch
-//    or a fraction of one). Between segments every worker waits at a
-//    std::barrier (blocking, not spinning) while one thread runs the
-//    `between` step: trace snapshot off the clock, stop decision, new
-//    permutation, SVRG reference point. With `pin_workers`, worker k runs on
-//    the k-th CPU the caller may use when there are enough of them
-//    (runtime/affinity.hpp), and the caller's mask is restored afterwards.
+//  * TeamConfig / TeamVerdict: the solvers' threads are a runtime::Team
+//    (src/runtime/team.hpp) run by runtime::RunSegments: the workers run a
+//    sequence of segments (an epoch or a fraction of one); between segments
+//    they wait, parked, while the calling thread runs the `between` step:
+//    trace snapshot off the clock, stop decision, new permutation, SVRG
+//    reference point.
 //  * DataGeometry: per-feature inverse frequencies for the sparse
 //    reweighting of dense terms (l2, SVRG's full gradient), row norms and the
 //    default step sizes.
@@ -17,7 +15,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <exception>
@@ -37,8 +34,7 @@
 #include "kernels/losses.hpp"
 #include "kernels/shared_vector.hpp"
 #include "kernels/sparse_ops.hpp"
-#include "runtime/affinity.hpp"
-#include "runtime/threads.hpp"
+#include "runtime/team.hpp"
 
 namespace asyncopt::algorithms {
 
@@ -46,63 +42,33 @@ namespace asyncopt::algorithms {
 inline constexpr std::uint64_t kPermutationStream = 0x7065726d;  // "perm"
 inline constexpr std::uint64_t kWorkerStream = 0x776f726b;       // "work"
 
-class SegmentRunner {
- public:
-  // work(worker, segment) runs on every worker; between(segment) runs on one
-  // thread after all workers finished `segment` and returns false to stop.
-  // Exceptions thrown by either are rethrown on the calling thread. When a
-  // thread cannot be created, throws Error(kResource) and runs nothing.
-  // pin_workers: pin worker k to the k-th allowed CPU if threads >= 2 and
-  // the caller may use at least `threads` CPUs (never oversubscribed ones).
-  static void Run(int threads, const std::function<void(int, std::int64_t)>& work,
-                  const std::function<bool(std::int64_t)>& between, bool pin_workers = false) {
-    std::vector<int> cpus;
-    if (pin_workers && threads >= 2) {
-      cpus = runtime::AllowedCpus();
-      if (static_cast<int>(cpus.size()) < threads) cpus.clear();
-    }
-    std::optional<runtime::ScopedAffinity> restore;  // the caller is worker 0
-    if (!cpus.empty()) restore.emplace();
-    std::atomic<bool> stop{false};
-    std::int64_t segment = 0;  // written only in the completion step
-    std::exception_ptr error;
-    auto completion = [&]() noexcept {
-      if (error) {
-        stop.store(true, std::memory_order_relaxed);
-        return;
-      }
-      try {
-        if (!between(segment)) stop.store(true, std::memory_order_relaxed);
-      } catch (...) {
-        error = std::current_exception();
-        stop.store(true, std::memory_order_relaxed);
-      }
-      ++segment;
-    };
-    std::barrier sync(threads, completion);
-    std::mutex error_mutex;
-    auto body = [&](int worker) {
-      if (!cpus.empty()) runtime::PinCurrentThread(cpus[static_cast<std::size_t>(worker)]);
-      while (!stop.load(std::memory_order_relaxed)) {
-        try {
-          work(worker, segment);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (!error) error = std::current_exception();
-        }
-        sync.arrive_and_wait();
-      }
-    };
-    {
-      // Every helper exists before any worker reaches the barrier: if one
-      // cannot be created, Error(kResource) leaves here and nobody waits.
-      runtime::StartedThreads helpers(
-          threads - 1, [&](int k) { body(k + 1); }, "worker", threads);
-      body(0);
-    }  // the helpers join here
-    if (error) std::rethrow_exception(error);
-  }
-};
+// The team of a solver's threads as Options ask for it (pinning, faults,
+// peer timeout). `first_id`: the fault plan's number of the first member
+// (soda and dave-pg: 1, the master is 0).
+inline runtime::Team::Config TeamConfig(const Options& options, int size, int first_id = 0) {
+  runtime::Team::Config c;
+  c.size = size;
+  c.first_id = first_id;
+  c.pin = options.pin_workers;
+  c.faults = options.faults;
+  c.peer_timeout = options.peer_timeout;
+  c.role = "worker";
+  return c;
+}
+
+// ", not pinned: ..." for result messages when pinning was asked for and
+// could not be done ("" otherwise).
+inline std::string PinNote(const runtime::Team& team) {
+  const std::string& note = team.pin_note();
+  return note.empty() || note == "pinned" ? std::string() : ", " + note;
+}
+
+// What the team's fate means for a run between segments: every member
+// gone (crashed) or one silent past peer_timeout ends it with kPeerLost.
+inline std::optional<Status> TeamVerdict(const runtime::Team& team) {
+  if (!team.Lost().empty() || team.left() >= team.size()) return Status::kPeerLost;
+  return std::nullopt;
+}
 
 // Turns the run's write policy into a compile-time constant:
 // f(integral_constant). With one worker every policy runs as kExclusive

@@ -468,8 +468,9 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     return c;
   };
 
-  auto work = [&](int t, std::int64_t segment) {
-    Worker& wk = workers[static_cast<std::size_t>(t)];
+  runtime::Team team(TeamConfig(options, threads));
+  auto work = [&](runtime::Member& member, std::int64_t segment) {
+    Worker& wk = workers[static_cast<std::size_t>(member.index())];
     const std::int64_t epoch = schedule.EpochOf(segment);
     const double step = step0 * std::pow(options.async.step_decay, static_cast<double>(epoch));
     const std::int64_t first = schedule.Begin(segment), last = schedule.End(segment);
@@ -491,16 +492,13 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     for (auto chunk = claims.Claim(first, last); !chunk.empty();
          chunk = claims.Claim(first, last)) {
       const std::int64_t begin = chunk.begin, end = chunk.end;
+      const auto t0 = member.timed() ? runtime::SteadyClock::now() : runtime::SteadyClock::time_point{};
       std::int64_t next_check = begin;
       for (std::int64_t p = begin; p < end;) {
         if (p >= next_check) {
           next_check = p + kStopCheckEvery;
           if (stop.load(std::memory_order_relaxed)) return;
           if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
-          if (t == 0 && tracer.Seconds() >= options.max_seconds) {
-            stop.store(true, std::memory_order_relaxed);
-            return;
-          }
         }
         if (batch == 1) {
           const std::int64_t i = schedule.Row(p, wk.rng);
@@ -514,6 +512,20 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
           p += b;
         }
       }
+      // The fault plan counts updates (rows or mini-batches) per chunk.
+      const std::int64_t steps = batch == 1 ? end - begin : (end - begin + batch - 1) / batch;
+      if (!member.AfterWork(steps, member.timed() ? runtime::SteadyClock::now() - t0
+                                                  : runtime::SteadyClock::duration::zero())) {
+        return;  // crashed: leaves the team, the others finish the segment
+      }
+    }
+  };
+
+  // While the workers run: the time limit, and a stop of the team (a
+  // worker's error, a silent worker) ends the segment early.
+  auto poll = [&] {
+    if (tracer.Seconds() >= options.max_seconds || team.stop_requested()) {
+      stop.store(true, std::memory_order_relaxed);
     }
   };
 
@@ -534,6 +546,13 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
       tracer.clock().Pause();
       w.Snapshot(snapshot);
     }
+    verdict = TeamVerdict(team);
+    if (verdict) {
+      tracer.clock().Pause();
+      w.Snapshot(snapshot);
+      tracer.Record(snapshot, totals);
+      return false;
+    }
     verdict = tracer.EndSegment(trace_now, time_stopped, snapshot, totals);
     if (verdict) return false;
     if (epoch_end && epochs_done >= options.max_epochs) return false;
@@ -541,14 +560,14 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     return true;
   };
 
-  SegmentRunner::Run(threads, work, between, options.async.pin_workers);
+  runtime::RunSegments(team, work, between, poll);
   totals = collect();
   tracer.clock().Pause();  // the final copy, off the clock as above (Finish keeps it paused)
   w.Snapshot(snapshot);
   Result result;
   result.message = "hogwild, " + WriteLabel(options.async.write, options.threads) +
                    ", sparsifier " + std::string(ToString(options.sparsify.kind)) + ", step " +
-                   runtime::ShortNumber(step0);
+                   runtime::ShortNumber(step0) + PinNote(team) + team.Report();
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, totals, &result);
   return result;
 }

@@ -25,6 +25,7 @@
 #include "kernels/mask.hpp"
 #include "kernels/prox.hpp"
 #include "runtime/format.hpp"
+#include "runtime/team.hpp"
 #include "runtime/threads.hpp"
 #include "runtime/tracer.hpp"
 
@@ -1041,15 +1042,14 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   for (int i = 0; i < workers; ++i) {
     messages.push_back(std::make_unique<Message>());
     messages.back()->worker = i;
-    const double factor =
-        dist.worker_delay.empty()
-            ? 1.0
-            : dist.worker_delay[static_cast<std::size_t>(i) % dist.worker_delay.size()];
+    // Members are numbered as MPI ranks: the master is 0, worker i is i + 1.
+    const double factor = runtime::FaultPlan(options.faults, i + 1).slow_factor();
     worker_state.push_back(std::make_unique<Worker<L>>(
         data, shards[static_cast<std::size_t>(i)], problem, gamma, dist, factor, options.seed, i,
         w_bar0, w0));
   }
   Master master(data, problem, options, shards, gamma, w_bar0);
+  const double master_slow = runtime::FaultPlan(options.faults, 0).slow_factor();
 
   runtime::Tracer tracer(data, problem, options);
   tracer.Begin(master.w());
@@ -1194,9 +1194,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
         }
         busy += Clock::now() - t1;
         busy_seconds += std::chrono::duration<double>(busy).count();
-        if (dist.master_delay > 1.0) {
-          master_sleep(InjectedDelay(busy, dist.master_delay));
-        }
+        if (master_slow > 1.0) master_sleep(InjectedDelay(busy, master_slow));
       } catch (...) {
         // Any error on the master (out of memory, a throwing trace callback):
         // stop everyone, answer what is pending, rethrow after the join.
@@ -1345,6 +1343,13 @@ void CheckSoda(const Dataset& data, const Problem& problem, const Options& optio
   if (options.max_epochs < 1) {  // Solve checks it too; RunSoda is called directly in tests
     throw Error(ErrorKind::kInvalidOption,
                 "max_epochs = " + std::to_string(options.max_epochs) + ": must be at least 1");
+  }
+  for (const Fault& f : options.faults) {
+    if (f.kind != Fault::Kind::kSlow) {
+      throw Error(ErrorKind::kUnsupported,
+                  "solver " + std::string(ToString(options.solver)) + ": fault " + ToString(f) +
+                      ": only slow faults are supported here yet");
+    }
   }
   if (options.threads > data.num_rows) {
     throw Error(ErrorKind::kInvalidOption,

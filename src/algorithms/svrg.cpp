@@ -171,25 +171,35 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   // chunks; the permutation is consumed in order across outer iterations.
   std::int64_t segment_begin = 0, segment_len = 0;
   ChunkClaims claims(threads, 1);
-  auto work = [&](int t, std::int64_t /*segment*/) {
-    SvrgWorker& wk = workers[static_cast<std::size_t>(t)];
+  runtime::Team team(TeamConfig(options, threads));
+  auto work = [&](runtime::Member& member, std::int64_t /*segment*/) {
+    SvrgWorker& wk = workers[static_cast<std::size_t>(member.index())];
     const std::int64_t first = segment_begin, last = segment_begin + segment_len;
     for (auto chunk = claims.Claim(first, last); !chunk.empty();
          chunk = claims.Claim(first, last)) {
       const std::int64_t a = chunk.begin, b = chunk.end;
+      const auto t0 = member.timed() ? runtime::SteadyClock::now() : runtime::SteadyClock::time_point{};
       for (std::int64_t q = a; q < b; ++q) {
         if ((q - a) % kStopCheckEvery == 0) {
           if (stop.load(std::memory_order_relaxed)) return;
           if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
-          if (t == 0 && tracer.Seconds() >= options.max_seconds) {
-            stop.store(true, std::memory_order_relaxed);
-            return;
-          }
         }
         const std::int64_t i = schedule.Row(q, wk.rng);
         if (prefetch) schedule.PrefetchAhead(data, q, b);
         Update<L, P>(data, i, w, step, problem, geometry.inv_freq, anchor, wk);
       }
+      if (!member.AfterWork(b - a, member.timed() ? runtime::SteadyClock::now() - t0
+                                                  : runtime::SteadyClock::duration::zero())) {
+        return;  // crashed: leaves the team, the others finish the segment
+      }
+    }
+  };
+
+  // While the workers run: the time limit, and a stop of the team (a
+  // worker's error, a silent worker) ends the segment early.
+  auto poll = [&] {
+    if (tracer.Seconds() >= options.max_seconds || team.stop_requested()) {
+      stop.store(true, std::memory_order_relaxed);
     }
   };
 
@@ -221,6 +231,12 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
       ++outer;
       w.Snapshot(snapshot);
     }
+    verdict = TeamVerdict(team);
+    if (verdict) {
+      w.Snapshot(snapshot);
+      tracer.Record(snapshot, c);
+      return false;
+    }
     verdict = tracer.EndSegment(outer_done, time_stopped, snapshot, c);
     if (verdict) return false;
     if (c.epoch >= static_cast<double>(options.max_epochs)) return false;
@@ -229,12 +245,13 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   };
 
   plan();
-  SegmentRunner::Run(threads, work, between, options.async.pin_workers);
+  runtime::RunSegments(team, work, between, poll);
   w.Snapshot(snapshot);
   Result result;
   result.message = "svrg, " + WriteLabel(options.async.write, options.threads) + ", step " +
                    runtime::ShortNumber(step) + " (halved " + std::to_string(step_halvings) +
-                   " times), " + std::to_string(outer) + " outer iterations";
+                   " times), " + std::to_string(outer) + " outer iterations" + PinNote(team) +
+                   team.Report();
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, collect(), &result);
   return result;
 }

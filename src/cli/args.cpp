@@ -107,7 +107,48 @@ std::vector<IniEntry> ReadIni(const std::string& path) {
   return entries;
 }
 
-Args::Args(const std::vector<std::string>& argv, const po::options_description& desc) {
+namespace {
+
+// Options that may be given more than once on the command line ("--fault
+// a --fault b"): their values are joined with commas into one occurrence,
+// the form a config file writes them in ("fault = a, b").
+constexpr const char* kRepeatable[] = {"fault"};
+
+std::vector<std::string> JoinRepeated(const std::vector<std::string>& argv) {
+  std::vector<std::string> out, tail;
+  std::map<std::string, std::string> joined;  // flag -> "a,b"
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i] == "--") {  // everything after it is positional
+      tail.assign(argv.begin() + static_cast<std::ptrdiff_t>(i), argv.end());
+      break;
+    }
+    bool taken = false;
+    for (const char* key : kRepeatable) {
+      const std::string flag = std::string("--") + key;
+      std::string value;
+      if (argv[i] == flag && i + 1 < argv.size()) {
+        value = argv[++i];
+      } else if (argv[i].rfind(flag + "=", 0) == 0) {
+        value = argv[i].substr(flag.size() + 1);
+      } else {
+        continue;
+      }
+      auto [it, fresh] = joined.emplace(flag, value);
+      if (!fresh) it->second += "," + value;
+      taken = true;
+      break;
+    }
+    if (!taken) out.push_back(argv[i]);
+  }
+  for (const auto& [flag, value] : joined) out.push_back(flag + "=" + value);
+  out.insert(out.end(), tail.begin(), tail.end());
+  return out;
+}
+
+}  // namespace
+
+Args::Args(const std::vector<std::string>& given_argv, const po::options_description& desc) {
+  const std::vector<std::string> argv = JoinRepeated(given_argv);
   try {
     po::parsed_options parsed = po::command_line_parser(argv).options(desc).run();
     for (const auto& opt : parsed.options) {

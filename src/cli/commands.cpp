@@ -409,6 +409,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   options.on_trace = [&](const TracePoint& p) {
     if (trace) trace->Write(p);
     progress.Update(p, have_f_star);
+    return TraceReply::kContinue;
   };
 
   SetPhase("training (" + std::string(ToString(options.solver)) + ")", PhaseKind::kStoppable);
@@ -528,6 +529,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   if (result.status == Status::kInterrupted) return InterruptedExitCode();
   if (outputs.failed()) return kExitOutputFailed;
   if (result.status == Status::kDiverged) return kExitDiverged;
+  if (result.status == Status::kPeerLost) return kExitPeerLost;
   return kExitOk;
 }
 

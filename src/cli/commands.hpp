@@ -22,6 +22,9 @@ constexpr int kExitUsage = 2;
 constexpr int kExitDiverged = 3;
 constexpr int kExitResource = 4;
 constexpr int kExitOutputFailed = 5;
+// A member (thread, or rank under MPI) fell silent past --peer-timeout;
+// the results so far are written.
+constexpr int kExitPeerLost = 6;
 
 // 128 + the signal that stopped the run (130 when stopped otherwise).
 int InterruptedExitCode();

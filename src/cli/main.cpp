@@ -48,8 +48,10 @@ void Usage(std::FILE* out) {
                "\n"
                "exit codes: 0 success, 1 internal error, 2 bad usage or input, 3 diverged,\n"
                "            4 not enough threads or memory for the run, 5 an output could not\n"
-               "            be written (the others were), 128+N stopped by signal N (Ctrl-C: 130,\n"
-               "            SIGTERM: 143, SIGHUP: 129; results so far are written)\n");
+               "            be written (the others were), 6 a worker (thread or rank) fell silent\n"
+               "            past --peer-timeout (results so far are written), 128+N stopped by\n"
+               "            signal N (Ctrl-C: 130, SIGTERM: 143, SIGHUP: 129; results so far are\n"
+               "            written)\n");
 }
 
 // Whole messages are shown whole (only bytes that are not text escaped).

@@ -34,23 +34,10 @@ po::typed_value<std::string>* Switch(bool default_value) {
   return po::value<std::string>()->default_value(Def(default_value))->implicit_value("true");
 }
 
-// A default --worker-delay list as text: "1,1,4", or "none" when empty.
-std::string DelayListText(const std::vector<double>& factors) {
-  std::string out;
-  for (double f : factors) {
-    if (!out.empty()) out += ',';
-    out += Def(f);
-  }
-  return out.empty() ? "none" : out;
-}
-
 const RealRange kNonNegative{0.0, kInf, false, true, "a finite number >= 0"};
 const RealRange kPositiveFinite{0.0, kInf, true, true, "a finite number > 0"};
 const RealRange kUnitOpenLeft{0.0, 1.0, true, false, "a number in (0, 1]"};
 const RealRange kUnitClosed{0.0, 1.0, false, false, "a number in [0, 1]"};
-// Injected slow-down factors: a sleep of (f - 1) x a busy time must stay a
-// representable duration.
-constexpr double kMaxDelayFactor = 1e9;
 // A constant feature beyond this dwarfs every other one, and the default
 // steps (1 / max ||x||^2) become useless.
 constexpr double kMaxBias = 1e6;
@@ -65,31 +52,29 @@ std::optional<double> ParseWholeNumber(const char* b, const char* e) {
   return v;
 }
 
-// --worker-delay: comma-separated factors in [1, 1e9]; "none" (or "") = no
-// delay. Every item must be a number as a whole ("1,x", "1,,2" and "2s" are
-// errors).
-std::vector<double> ParseDelayList(const Args& a, const std::string& key) {
-  const std::string allowed = "comma-separated factors in [1, 1e9] such as 1,1,4, or none";
+// --fault: comma-separated fault specs (ParseFault), e.g.
+// "slow:2:4,crash:3@100"; the option may be repeated on the command line
+// (Args joins the occurrences). "none" or "" = no fault.
+std::vector<Fault> ParseFaultList(const Args& a, const std::string& key) {
   const std::string text = a.Str(key);
-  std::vector<double> out;
+  std::vector<Fault> out;
   if (text.find_first_not_of(" \t") == std::string::npos || text == "none") return out;
-  auto fail = [&](const std::string& item, const char* what) {
-    throw UsageError("--" + key + ": \"" + Printable(item) + "\" " + what + " (allowed: " +
-                     allowed + ") [" + a.Origin(key) + "]");
-  };
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, ',')) {
     const auto b = item.find_first_not_of(" \t");
     const auto e = item.find_last_not_of(" \t");
     const std::string t = b == std::string::npos ? "" : item.substr(b, e - b + 1);
-    const std::optional<double> v = ParseWholeNumber(t.data(), t.data() + t.size());
-    if (t.empty() || !v) fail(t, "is not a number");
-    if (!std::isfinite(*v)) fail(t, "is not a finite number");
-    if (!(*v >= 1.0 && *v <= kMaxDelayFactor)) fail(t, "is out of range");
-    out.push_back(*v);
+    Fault f;
+    std::string why;
+    if (!ParseFault(t, &f, &why)) {
+      throw UsageError("--" + key + ": " + Printable(why) + " [" + a.Origin(key) + "]");
+    }
+    out.push_back(f);
   }
-  if (!text.empty() && text.back() == ',') fail("", "is not a number");  // "1,2,"
+  if (text.back() == ',') {
+    throw UsageError("--" + key + ": a fault list must not end with ',' [" + a.Origin(key) + "]");
+  }
   return out;
 }
 
@@ -115,7 +100,7 @@ void AddGeneral(po::options_description& all, bool threads, bool train) {
       ("config", Text(), "INI file of 'key = value' lines with these option names; the command line overrides it")
       ("quiet", Switch(false), "no progress lines or final report on stderr (warnings and errors still appear)");
   if (threads) {
-    const std::string range = " (1-" + std::to_string(kMaxThreads) + ")";
+    const std::string range = " (1-" + std::to_string(kMaxThreads) + "; 0 = every hardware thread)";
     g.add_options()(
         "threads", Text(Def(std::int64_t{Options{}.threads})),
         train ? ("worker threads" + range +
@@ -186,9 +171,14 @@ void AddSolver(po::options_description& all) {
       ("step-decay", Text(Def(d.async.step_decay)), "hogwild: step *= this after every epoch, in (0, 1]")
       ("with-replacement", Switch(d.async.with_replacement), "sample rows with replacement instead of per-epoch permutations")
       ("svrg-inner-epochs", Text(Def(d.async.svrg_inner_epochs)), "svrg: inner-loop length in epochs, in (0, 1e6]")
-      ("pin-workers", Switch(true), "pin worker k to the k-th allowed CPU while the solver runs (only when there are at least --threads of them)")
       ("conflict-sample", Text(Def(std::int64_t{d.async.conflict_sample})), "hogwild --write wild: look for conflicts on one update in N and count each N times (1 = every update, an exact count; in [1, 1048576]); mini-batches and svrg count none");
   all.add(a);
+  po::options_description th("Threads and faults (hogwild, svrg, soda, dave-pg)");
+  th.add_options()
+      ("pin-workers", Switch(true), "pin worker k to the k-th allowed CPU while the solver runs (only when there are at least --threads of them not pinned by another run; the library's default is off)")
+      ("fault", Text("none"), "inject a fault, repeatable or comma-separated: slow:M:F (member M F times slower: sleeps (F-1) x its busy time), stall:M@S:T (M sleeps T seconds at its step S), crash:M@S (M stops taking part at step S). Members: soda, dave-pg: 0 = master, 1..M workers; hogwild, svrg: 0..threads-1. Steps: updates (hogwild, svrg), exchanges (workers), message batches (master)")
+      ("peer-timeout", Text(Def(d.peer_timeout)), "a member silent this many seconds ends the run with status peer_lost naming it (exit 6)");
+  all.add(th);
   po::options_description sp("Gradient sparsification, hogwild (Wangni et al. 2018)");
   sp.add_options()
       ("sparsifier", Text(std::string(ToString(d.sparsify.kind))), "none | uniform | gspar | gspar-exact | topk | qsgd")
@@ -204,8 +194,6 @@ void AddSolver(po::options_description& all) {
   md.add_options()
       ("mask-p", Text(Def(d.distributed.mask_p)), "soda: probability that a zero coordinate joins the mask, in (0, 1] (dave-pg: 1)")
       ("local-steps", Text(Def(std::int64_t{d.distributed.local_steps})), "proximal-gradient steps per worker per exchange (1 to 2147483647; > 1: DAve-RPG)")
-      ("worker-delay", Text(DelayListText(d.distributed.worker_delay)), "comma-separated slow-down factors in [1, 1e9], one per worker (repeated cyclically), e.g. 1,1,4; none = no delay")
-      ("master-delay", Text(Def(d.distributed.master_delay)), "the master's slow-down factor in [1, 1e9]: it sleeps (f - 1) x its busy time after each batch of messages")
       ("shard-skew", Text(Def(d.distributed.shard_skew)), "0 = balanced shards; > 0: shard i holds rows in proportion to (1 + skew)^-i")
       ("shuffle-shards", Switch(d.distributed.shuffle_rows), "assign rows to shards through a seeded permutation")
       ("max-restarts", Text(Def(std::int64_t{d.distributed.max_restarts})), "restarts from the last good point before the run is declared diverged (0-1000000)");
@@ -223,7 +211,10 @@ void AddOutput(po::options_description& all, bool train) {
   all.add(g);
 }
 
-int ThreadsOf(const Args& a) { return static_cast<int>(a.Int("threads", 1, kMaxThreads)); }
+int ThreadsOf(const Args& a) {
+  const auto threads = static_cast<int>(a.Int("threads", 0, kMaxThreads));
+  return threads == 0 ? DefaultThreads() : threads;
+}
 
 std::vector<double> ParseLabelList(const Args& a, const std::string& key) {
   std::vector<double> out;
@@ -286,7 +277,7 @@ Options ReadSolverOptions(const Args& a, int threads) {
   o.async.with_replacement = a.Bool("with-replacement");
   o.async.svrg_inner_epochs =
       a.Real("svrg-inner-epochs", {0.0, kMaxInnerEpochs, true, false, "a number in (0, 1e6]"});
-  o.async.pin_workers = a.Bool("pin-workers");
+  o.pin_workers = a.Bool("pin-workers");
   o.async.conflict_sample = static_cast<int>(a.Int("conflict-sample", 1, kMaxConflictSample));
   if (!Parse(a.Str("sparsifier"), &o.sparsify.kind)) {
     a.Invalid("sparsifier", "none | uniform | gspar | gspar-exact | topk | qsgd");
@@ -299,9 +290,14 @@ Options ReadSolverOptions(const Args& a, int threads) {
   o.sparsify.qsgd_levels = static_cast<int>(a.Int("qsgd-levels", 1, 1 << 30));
   o.distributed.mask_p = a.Real("mask-p", kUnitOpenLeft);
   o.distributed.local_steps = static_cast<int>(a.Int("local-steps", 1, kIntMax));
-  o.distributed.worker_delay = ParseDelayList(a, "worker-delay");
-  o.distributed.master_delay =
-      a.Real("master-delay", {1.0, kMaxDelayFactor, false, false, "a factor in [1, 1e9]"});
+  o.faults = ParseFaultList(a, "fault");
+  o.peer_timeout = a.Real("peer-timeout", {0.0, 1e9, true, false, "a number of seconds in (0, 1e9]"});
+  {
+    std::string why;
+    if (!o.IsValid(&why) && why.rfind("faults[", 0) == 0) {
+      throw UsageError("--fault: " + why + " [" + a.Origin("fault") + "]");
+    }
+  }
   o.distributed.shard_skew = a.Real("shard-skew", kNonNegative);
   o.distributed.shuffle_rows = a.Bool("shuffle-shards");
   o.distributed.max_restarts = static_cast<int>(a.Int("max-restarts", 0, 1000000));
@@ -331,7 +327,10 @@ std::optional<std::string> WhyUnused(const std::string& key, const Options& o) {
   if (key == "seed" || key == "step" || key == "trace-every") {
     return by_solvers({S::kHogwild, S::kSvrg, S::kSoda, S::kDavePg});
   }
-  if (key == "write" || key == "with-replacement" || key == "pin-workers") {
+  if (key == "pin-workers" || key == "fault" || key == "peer-timeout") {
+    return by_solvers({S::kHogwild, S::kSvrg, S::kSoda, S::kDavePg});
+  }
+  if (key == "write" || key == "with-replacement") {
     return by_solvers({S::kHogwild, S::kSvrg});
   }
   if (key == "batch-size" || key == "step-decay" || key == "sparsifier") return by_solvers({S::kHogwild});
@@ -358,8 +357,8 @@ std::optional<std::string> WhyUnused(const std::string& key, const Options& o) {
   if (key == "error-feedback") return sparsifier_needs({Sp::kTopK}, "topk");
   if (key == "qsgd-levels") return sparsifier_needs({Sp::kQsgd}, "qsgd");
   if (key == "mask-p") return by_solvers({S::kSoda});
-  if (key == "local-steps" || key == "worker-delay" || key == "master-delay" ||
-      key == "shard-skew" || key == "shuffle-shards" || key == "max-restarts") {
+  if (key == "local-steps" || key == "shard-skew" || key == "shuffle-shards" ||
+      key == "max-restarts") {
     return by_solvers({S::kSoda, S::kDavePg});
   }
   return std::nullopt;

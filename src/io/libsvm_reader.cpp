@@ -954,8 +954,9 @@ int ResolveOptions(const ReadOptions& options) {
     throw Error(ErrorKind::kInvalidOption,
                 "threads must be >= 0 (0 = all), not " + std::to_string(threads));
   }
-  // More threads than TBB may run only makes it print warnings.
-  const int available = std::max(1, tbb::info::default_concurrency());
+  // More threads than TBB may run only makes it print warnings; inside a
+  // host's tbb::task_arena(k), k is what the reader may use.
+  const int available = std::max(1, tbb::this_task_arena::max_concurrency());
   return threads == 0 ? available : std::min(threads, available);
 }
 

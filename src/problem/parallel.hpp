@@ -23,11 +23,12 @@ inline constexpr std::int64_t kRowBlock = 2048;
 
 class Parallel {
  public:
-  // threads <= 0: all hardware threads. Requests above the hardware
-  // concurrency are clamped (results do not depend on the count anyway).
+  // threads <= 0: what the calling thread's arena allows (all hardware
+  // threads, or k inside a host's tbb::task_arena(k)). Requests above it
+  // are clamped (results do not depend on the count anyway).
   explicit Parallel(int threads)
-      : arena_(threads > 0 ? std::min(threads, tbb::info::default_concurrency())
-                           : tbb::info::default_concurrency()) {}
+      : arena_(threads > 0 ? std::min(threads, Available()) : Available()) {}
+  static int Available() { return std::max(1, tbb::this_task_arena::max_concurrency()); }
 
   int threads() const { return arena_.max_concurrency(); }
 

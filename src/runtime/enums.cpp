@@ -35,12 +35,17 @@ constexpr Table<Loss, 4> kLossNames{{{Loss::kLogistic, "logistic"},
                                      {Loss::kSquaredHinge, "squared-hinge"},
                                      {Loss::kSquared, "squared"}}};
 
-constexpr Table<Status, 6> kStatusNames{{{Status::kConverged, "converged"},
+constexpr Table<Status, 7> kStatusNames{{{Status::kConverged, "converged"},
                                          {Status::kTargetReached, "target_reached"},
                                          {Status::kMaxEpochs, "max_epochs"},
                                          {Status::kTimeLimit, "time_limit"},
                                          {Status::kDiverged, "diverged"},
-                                         {Status::kInterrupted, "interrupted"}}};
+                                         {Status::kInterrupted, "interrupted"},
+                                         {Status::kPeerLost, "peer_lost"}}};
+
+constexpr Table<Fault::Kind, 3> kFaultNames{{{Fault::Kind::kSlow, "slow"},
+                                             {Fault::Kind::kStall, "stall"},
+                                             {Fault::Kind::kCrash, "crash"}}};
 
 template <class E, std::size_t N>
 std::string_view Name(const Table<E, N>& table, E v) {
@@ -75,6 +80,7 @@ std::string_view ToString(Loss v) { return Name(kLossNames, v); }
 std::string_view ToString(Status v) { return Name(kStatusNames, v); }
 std::string_view ToString(WritePolicy v) { return Name(kWriteNames, v); }
 std::string_view ToString(SparsifierKind v) { return Name(kSparsifierNames, v); }
+std::string_view ToString(Fault::Kind v) { return Name(kFaultNames, v); }
 bool Parse(std::string_view s, SolverKind* out) { return Lookup(kSolverNames, s, out); }
 bool Parse(std::string_view s, Loss* out) { return Lookup(kLossNames, s, out); }
 bool Parse(std::string_view s, Status* out) { return Lookup(kStatusNames, s, out); }

@@ -13,6 +13,7 @@
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
 #include "runtime/memory.hpp"
+#include "runtime/team.hpp"
 #include "runtime/tracer.hpp"
 
 namespace asyncopt {
@@ -148,9 +149,32 @@ bool Options::IsValid(std::string* error) const {
     if (error != nullptr) *error = message;
     return false;
   };
-  if (threads < 1 || threads > kMaxThreads) {
-    return fail("threads = " + std::to_string(threads) + ": must be in [1, " +
-                std::to_string(kMaxThreads) + "]");
+  if (threads < 0 || threads > kMaxThreads) {
+    return fail("threads = " + std::to_string(threads) + ": must be in [0, " +
+                std::to_string(kMaxThreads) + "] (0: what the enclosing oneTBB arena allows)");
+  }
+  if (!(peer_timeout > 0.0)) {
+    return fail("peer_timeout = " + FormatValue(peer_timeout) + ": must be > 0 seconds");
+  }
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    const Fault& f = faults[i];
+    const std::string at = "faults[" + std::to_string(i) + "] (" + ToString(f) + "): ";
+    if (f.member < 0 || f.member > kMaxThreads) {
+      return fail(at + "member must be in [0, " + std::to_string(kMaxThreads) + "]");
+    }
+    if (f.kind == Fault::Kind::kSlow && !(f.factor >= 1.0 && f.factor <= kMaxFaultFactor)) {
+      return fail(at + "factor must be in [1, 1e9]");
+    }
+    if (f.kind == Fault::Kind::kStall && !(f.seconds >= 0.0 && f.seconds <= kMaxStallSeconds)) {
+      return fail(at + "seconds must be in [0, 86400]");
+    }
+    if (f.kind != Fault::Kind::kSlow && f.at_step < 0) return fail(at + "step must be >= 0");
+    for (std::size_t k = 0; k < i; ++k) {
+      if (faults[k].member == f.member && faults[k].kind == f.kind) {
+        return fail(at + "a second " + std::string(ToString(f.kind)) + " fault for member " +
+                    std::to_string(f.member) + " (the first: faults[" + std::to_string(k) + "])");
+      }
+    }
   }
   if (!(step >= 0.0) || !std::isfinite(step)) {
     return fail("step = " + FormatValue(step) + ": must be > 0 (or 0 for the solver's default)");
@@ -203,17 +227,6 @@ bool Options::IsValid(std::string* error) const {
   if (dist.local_steps < 1) {
     return fail("local_steps = " + std::to_string(dist.local_steps) + ": must be >= 1");
   }
-  for (std::size_t i = 0; i < dist.worker_delay.size(); ++i) {
-    const double f = dist.worker_delay[i];
-    if (!(f >= 1.0) || !std::isfinite(f)) {
-      return fail("worker_delay[" + std::to_string(i) + "] = " + FormatValue(f) +
-                  ": must be a finite factor >= 1");
-    }
-  }
-  if (!(dist.master_delay >= 1.0) || !std::isfinite(dist.master_delay)) {
-    return fail("master_delay = " + FormatValue(dist.master_delay) +
-                ": must be a finite factor >= 1");
-  }
   if (!(dist.shard_skew >= 0.0) || !std::isfinite(dist.shard_skew)) {
     return fail("shard_skew = " + FormatValue(dist.shard_skew) + ": must be >= 0 and finite");
   }
@@ -244,7 +257,13 @@ std::string Result::BriefReport() const {
   return out.str();
 }
 
-void CheckSolve(const Dataset& data, const Problem& problem, const Options& options) {
+void CheckSolve(const Dataset& data, const Problem& problem, const Options& given) {
+  Options resolved;
+  if (given.threads == 0) {
+    resolved = given;
+    resolved.threads = runtime::ResolveThreads(0);
+  }
+  const Options& options = given.threads == 0 ? resolved : given;
   problem.Validate();
   std::string error;
   if (!options.IsValid(&error)) throw Error(ErrorKind::kInvalidOption, error);
@@ -267,6 +286,23 @@ void CheckSolve(const Dataset& data, const Problem& problem, const Options& opti
                     " entries, the data has " + std::to_string(d) + " features");
   }
   const SolverEntry& solver = EntryFor(options.solver);
+  // Faults name members that exist: soda and dave-pg have the master (0)
+  // and M workers (1..M); hogwild and svrg workers 0..threads-1; the
+  // reference solver has no team.
+  for (const Fault& f : options.faults) {
+    const bool master_worker = options.solver == SolverKind::kSoda || options.solver == SolverKind::kDavePg;
+    const int last = master_worker ? options.threads : options.threads - 1;
+    if (options.solver == SolverKind::kReference) {
+      throw Error(ErrorKind::kInvalidOption, "fault " + ToString(f) + ": solver reference runs no threads to fault");
+    }
+    if (f.member > last) {
+      throw Error(ErrorKind::kInvalidOption,
+                  "fault " + ToString(f) + ": member " + std::to_string(f.member) +
+                      " does not exist; this run's members are 0.." + std::to_string(last) +
+                      (master_worker ? " (0 = the master, 1.." + std::to_string(last) + " the workers)"
+                                     : " (its worker threads)"));
+    }
+  }
   solver.check(data, problem, options);
   // The memory the run takes: the solver's own estimate plus initial_w.
   const double bytes = solver.memory(data, options) + 8.0 * static_cast<double>(options.initial_w.size());
@@ -278,7 +314,16 @@ void CheckSolve(const Dataset& data, const Problem& problem, const Options& opti
   runtime::RequireMemory(bytes, what, runtime::WidthAdviceFor(data));
 }
 
-Result Solve(const Dataset& data, const Problem& problem, const Options& options) {
+Result Solve(const Dataset& data, const Problem& problem, const Options& given) {
+  // threads = 0: what the enclosing oneTBB arena allows, decided once here.
+  const Options* chosen = &given;
+  Options resolved;
+  if (given.threads == 0) {
+    resolved = given;
+    resolved.threads = runtime::ResolveThreads(0);
+    chosen = &resolved;
+  }
+  const Options& options = *chosen;
   CheckSolve(data, problem, options);
   if (auto done = StartsAtTheTarget(data, problem, options)) return std::move(*done);
   return EntryFor(options.solver).run(data, problem, options);

@@ -59,14 +59,21 @@ void Tracer::Begin(std::span<const double> w0) {
   last_finite_objective_ = p.objective;
   last_finite_w_.assign(w0.begin(), w0.end());
   trace_.push_back(p);
-  if (options_.on_trace) options_.on_trace(p);
+  Notify(p);
   clock_.Start();
+}
+
+void Tracer::Notify(const TracePoint& p) {
+  if (options_.on_trace && options_.on_trace(p) == TraceReply::kStop) {
+    callback_stop_.store(true, std::memory_order_relaxed);
+  }
 }
 
 std::optional<Status> Tracer::CheckLimits() const {
   if (options_.stop != nullptr && options_.stop->load(std::memory_order_relaxed)) {
     return Status::kInterrupted;
   }
+  if (callback_stop_.load(std::memory_order_relaxed)) return Status::kInterrupted;
   if (clock_.Seconds() >= options_.max_seconds) return Status::kTimeLimit;
   return std::nullopt;
 }
@@ -75,7 +82,7 @@ std::optional<Status> Tracer::Record(std::span<const double> w, const Counters& 
   clock_.Pause();
   const TracePoint p = Evaluate(w, counters);
   trace_.push_back(p);
-  if (options_.on_trace) options_.on_trace(p);
+  Notify(p);
   std::optional<Status> verdict;
   if (!Acceptable(p.objective, w)) {
     verdict = Status::kDiverged;
@@ -116,7 +123,7 @@ void Tracer::Finish(Status status, std::span<const double> w, const Counters& co
     last.seconds = clock_.Seconds();
     if (Acceptable(last.objective, w)) {
       trace_.push_back(last);
-      if (options_.on_trace) options_.on_trace(last);
+      if (options_.on_trace) options_.on_trace(last);  // the last point: its reply changes nothing
       last_finite_w_.assign(w.begin(), w.end());
       last_finite_objective_ = last.objective;
     } else if (status != Status::kInterrupted) {

@@ -4,6 +4,7 @@
 // divergence, time limit, interruption) and resumes the clock.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <span>
 #include <vector>
@@ -65,6 +66,9 @@ class Tracer {
   // run may hand back.
   bool Acceptable(double objective, std::span<const double> w) const;
   TracePoint Evaluate(std::span<const double> w, const Counters& counters);
+  // Calls Options::on_trace; a kStop reply makes CheckLimits (and so every
+  // later Record) report kInterrupted.
+  void Notify(const TracePoint& p);
 
   const Dataset& data_;
   const Problem problem_;
@@ -74,6 +78,7 @@ class Tracer {
   std::vector<double> last_finite_w_;
   double last_finite_objective_ = 0.0;
   double initial_objective_ = 0.0;
+  std::atomic<bool> callback_stop_{false};
 };
 
 // Relative suboptimality (F - f*) / |f*| (/ 1 when f* = 0); NaN when f* is

@@ -80,38 +80,3 @@ TEST(ChunkClaims, ConcurrentClaimersCoverEveryPositionOnce) {
 
 }  // namespace
 }  // namespace asyncopt::algorithms
-
-namespace asyncopt::algorithms {
-namespace {
-
-// Each worker's CPU mask while it works, and the caller's after the run.
-std::vector<std::vector<int>> WorkerMasks(int threads, bool pin) {
-  std::vector<std::vector<int>> masks(static_cast<std::size_t>(threads));
-  SegmentRunner::Run(
-      threads, [&](int t, std::int64_t) { masks[static_cast<std::size_t>(t)] = runtime::AllowedCpus(); },
-      [](std::int64_t) { return false; }, pin);
-  return masks;
-}
-
-// With enough CPUs, worker k runs on the k-th allowed CPU; with more
-// workers than CPUs (oversubscribed) or without pin_workers, no worker is
-// restricted. Either way the calling thread (worker 0) gets its mask back.
-TEST(SegmentRunner, PinsWorkerKToTheKthAllowedCpuAndRestoresTheCaller) {
-  const std::vector<int> cpus = runtime::AllowedCpus();
-  ASSERT_FALSE(cpus.empty());
-  const int n = static_cast<int>(cpus.size());
-  if (n >= 2) {
-    const auto masks = WorkerMasks(2, true);
-    EXPECT_EQ(masks[0], std::vector<int>{cpus[0]});
-    EXPECT_EQ(masks[1], std::vector<int>{cpus[1]});
-    EXPECT_EQ(runtime::AllowedCpus(), cpus);
-  }
-  for (const auto& mask : WorkerMasks(n + 1, true)) EXPECT_EQ(mask, cpus);
-  EXPECT_EQ(runtime::AllowedCpus(), cpus);
-  for (const auto& mask : WorkerMasks(std::max(2, n), false)) EXPECT_EQ(mask, cpus);
-  const auto one = WorkerMasks(1, true);  // a lone worker is never pinned
-  EXPECT_EQ(one[0], cpus);
-}
-
-}  // namespace
-}  // namespace asyncopt::algorithms

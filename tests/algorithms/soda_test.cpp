@@ -51,6 +51,17 @@ void ExpectNoMessageLost(const algorithms::SodaAudit& audit) {
   EXPECT_LE(audit.invariant_gap, 1e-12 * std::max(1.0, audit.w_bar_scale));
 }
 
+// Slow-down faults: worker i (member i + 1) by worker[i], the master (member
+// 0) by `master`; factors of 1 add nothing.
+std::vector<Fault> SlowFaults(const std::vector<double>& worker, double master) {
+  std::vector<Fault> faults;
+  if (master != 1.0) faults.push_back(Fault{Fault::Kind::kSlow, 0, master});
+  for (std::size_t i = 0; i < worker.size(); ++i) {
+    if (worker[i] != 1.0) faults.push_back(Fault{Fault::Kind::kSlow, static_cast<int>(i) + 1, worker[i]});
+  }
+  return faults;
+}
+
 Options SodaOptions(SolverKind solver, int workers, double p) {
   const Fixture& f = Shared();
   Options o;
@@ -206,8 +217,7 @@ TEST_P(SodaDelays, ConvergesWithoutLosingMessages) {
   const Fixture& f = Shared();
   Options o = SodaOptions(SolverKind::kSoda, 4, 0.2);
   o.target_subopt = 1e-6;
-  o.distributed.worker_delay = c.worker_delay;
-  o.distributed.master_delay = c.master_delay;
+  o.faults = SlowFaults(c.worker_delay, c.master_delay);
   o.distributed.shard_skew = c.skew;
   algorithms::SodaAudit audit;
   const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
@@ -231,7 +241,7 @@ TEST(SodaProtocol, TimeLimitStopsSlowWorkersAndKeepsEveryMessage) {
   o.target_subopt = 0.0;
   o.max_epochs = 1000000;
   o.max_seconds = 0.2;
-  o.distributed.worker_delay = {1.0, 30.0};
+  o.faults = SlowFaults({1.0, 30.0}, 1.0);
   algorithms::SodaAudit audit;
   const auto t0 = std::chrono::steady_clock::now();
   const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
@@ -247,7 +257,7 @@ TEST(SodaProtocol, StopRequestEndsTheRunWithEveryMessageApplied) {
   Options o = SodaOptions(SolverKind::kDavePg, 8, 1.0);
   o.target_subopt = 0.0;
   o.max_epochs = 1000000;
-  o.distributed.master_delay = 3.0;
+  o.faults = SlowFaults({}, 3.0);
   std::atomic<bool> stop{false};
   o.stop = &stop;
   std::jthread stopper([&stop] {
@@ -273,7 +283,7 @@ TEST(SodaProtocol, StopDuringTracePointsWithSlowWorkersIsPrompt) {
   // The third worker sleeps a million times its step (tens of seconds)
   // after its first step: trace points must go on without it, and the stop
   // must wake it.
-  o.distributed.worker_delay = {1.0, 1.0, 1e6};
+  o.faults = SlowFaults({1.0, 1.0, 1e6}, 1.0);
   std::atomic<bool> stop{false};
   o.stop = &stop;
   std::jthread stopper([&stop] {
@@ -342,8 +352,7 @@ TEST_P(SodaSleepers, StopPromptlyWithEveryMessageApplied) {
   Options o = SodaOptions(SolverKind::kSoda, 2, 0.5);
   o.target_subopt = 0.0;
   o.max_epochs = 1000000;
-  o.distributed.worker_delay = c.worker_delay;
-  o.distributed.master_delay = c.master_delay;
+  o.faults = SlowFaults(c.worker_delay, c.master_delay);
   ExpectPromptStop(o, c.stop_request);
 }
 
@@ -387,7 +396,7 @@ TEST(SodaLocalSteps, LocalStepsCannotOutrunMaxEpochs) {
     o.target_subopt = 0.0;
     o.max_epochs = 20;
     o.distributed.local_steps = 100000;
-    if (slow > 1.0) o.distributed.worker_delay = {1.0, 1.0, slow};
+    if (slow > 1.0) o.faults = SlowFaults({1.0, 1.0, slow}, 1.0);
     algorithms::SodaAudit audit;
     const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
     EXPECT_EQ(r.status, Status::kMaxEpochs) << workers;
@@ -421,6 +430,7 @@ TEST(SodaProtocol, ErrorInTheTraceCallbackStopsEveryWorkerAndPropagates) {
   int calls = 0;
   o.on_trace = [&calls](const TracePoint&) {
     if (++calls == 3) throw std::runtime_error("trace sink failed");
+    return TraceReply::kContinue;
   };
   EXPECT_THROW(Solve(f.data, f.problem, o), std::runtime_error);  // returns: no hang
 }
@@ -506,9 +516,11 @@ TEST(SodaSetup, RejectsBadOptions) {
   o.distributed.local_steps = 0;
   EXPECT_THROW(Solve(f.data, f.problem, o), Error);
   o.distributed.local_steps = 1;
-  o.distributed.worker_delay = {1.0, 0.5};
+  o.faults = {Fault{Fault::Kind::kSlow, 1, 0.5}};
   EXPECT_THROW(Solve(f.data, f.problem, o), Error);
-  o.distributed.worker_delay = {};
+  o.faults = {Fault{Fault::Kind::kSlow, 3, 2.0}};  // members 0..2 with 2 workers
+  EXPECT_THROW(Solve(f.data, f.problem, o), Error);
+  o.faults = {};
   o.reference_w = {1.0, 2.0};  // wrong size
   EXPECT_THROW(Solve(f.data, f.problem, o), Error);
   o.reference_w = {};

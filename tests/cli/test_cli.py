@@ -157,9 +157,9 @@ class ErrorTest(Workdir):
     def test_unknown_option(self):
         self.assertUsageError(run("train", "--data", HEART, "--colour", "red"), "colour")
 
-    def test_threads_zero(self):
-        p = run("train", "--data", HEART, "--threads", "0")
-        self.assertUsageError(p, "'threads'", "'0'", "allowed: an integer in [1, 1024]", "command line")
+    def test_threads_negative(self):
+        p = run("train", "--data", HEART, "--threads", "-1")
+        self.assertUsageError(p, "'threads'", "'-1'", "allowed: an integer in [0, 1024]", "command line")
 
     def test_negative_lambda(self):
         self.assertUsageError(run("train", "--data", HEART, "--l1", "-0.5"), "'l1'", "'-0.5'", ">= 0")
@@ -213,9 +213,9 @@ class ConfigTest(Workdir):
                               cfg + ":3", "unknown key 'learning_rate'")
 
     def test_out_of_range_value_names_file_and_line(self):
-        cfg = self.write("x.ini", "l2 = 0.1\n\nthreads = 0\n")
+        cfg = self.write("x.ini", "l2 = 0.1\n\nthreads = 2000\n")
         self.assertUsageError(run("train", "--data", HEART, "--config", cfg),
-                              "'threads'", "'0'", cfg + ":3")
+                              "'threads'", "'2000'", cfg + ":3")
 
     def test_bad_value_names_file_and_line(self):
         cfg = self.write("x.ini", "max-epochs = many\n")
@@ -530,24 +530,29 @@ class SodaTest(Workdir):
         self.assertUsageError(run(*base, "--mask-p", "0"), "'mask-p'", "'0'", "(0, 1]")
         self.assertUsageError(run(*base, "--mask-p", "1.5"), "'mask-p'", "'1.5'", "(0, 1]")
         self.assertUsageError(run(*base, "--local-steps", "0"), "'local-steps'", "[1, 2147483647]")
-        self.assertUsageError(run(*base, "--worker-delay", "1,x"), "--worker-delay", '"x"',
-                              "not a number")
-        self.assertUsageError(run(*base, "--worker-delay", "0.5"), "--worker-delay", '"0.5"', "[1, 1e9]")
-        self.assertUsageError(run(*base, "--worker-delay", "1,,2"), "--worker-delay", '""')
+        self.assertUsageError(run(*base, "--fault", "slow:1:x"), "--fault", '"x"',
+                              "not a number in [1, 1e9]")
+        self.assertUsageError(run(*base, "--fault", "slow:1:0.5"), "--fault", '"0.5"', "[1, 1e9]")
+        self.assertUsageError(run(*base, "--fault", "slow:1:2,,slow:2:2"), "--fault", 'fault ""')
+        self.assertUsageError(run(*base, "--fault", "freeze:1@2"), "--fault", 'unknown kind "freeze"')
+        self.assertUsageError(run(*base, "--fault", "slow:1:2", "--fault", "slow:1:3"), "--fault",
+                              "a second slow fault for member 1")
+        self.assertUsageError(run(*base, "--threads", "2", "--fault", "crash:3@5"), "member 3",
+                              "0.." + "2 (0 = the master")
+        self.assertUsageError(run(*base, "--peer-timeout", "0"), "'peer-timeout'", "'0'")
         self.assertUsageError(run(*base, "--max-restarts", "-1"), "'max-restarts'", "'-1'", "[0, 1000000]")
         self.assertUsageError(run(*base, "--shard-skew", "-0.5"), "'shard-skew'", ">= 0")
-        self.assertUsageError(run(*base, "--master-delay", "0.9"), "'master-delay'", "'0.9'", "[1, 1e9]")
         self.assertUsageError(run(*base, "--mask-p", "often"), "mask-p")
 
     def test_config_file_keys(self):
         cfg = self.write("soda.ini", "solver = soda\nmask-p = 0.5\nlocal-steps = 2\n"
-                                     "worker-delay = 1,2\nshard-skew = 0.5\n"
+                                     "fault = slow:1:1, slow:2:2\nshard-skew = 0.5\n"
                                      "shuffle-shards = false\nmax-restarts = 3\n")
         s, _ = self.train("--data", HEART, "--config", cfg, "--threads", "2", "--max-epochs", "3")
         self.assertEqual(s["solver"], "soda")
         self.assertEqual(s["config"]["mask-p"], "0.5")
         self.assertEqual(s["config"]["local-steps"], "2")
-        self.assertEqual(s["config"]["worker-delay"], "1,2")
+        self.assertEqual(s["config"]["fault"], "slow:1:1, slow:2:2")
         self.assertEqual(s["config"]["shard-skew"], "0.5")
         self.assertEqual(s["config"]["shuffle-shards"], "false")
         self.assertEqual(s["config"]["max-restarts"], "3")
@@ -555,8 +560,8 @@ class SodaTest(Workdir):
         bad = self.write("bad.ini", "solver = soda\n# p\nmask-p = 0\n")
         self.assertUsageError(run("train", "--data", HEART, "--config", bad), "'mask-p'",
                               bad + ":3")
-        bad = self.write("bad2.ini", "worker-delay = 1,x\n")
-        self.assertUsageError(run("train", "--data", HEART, "--config", bad), "--worker-delay",
+        bad = self.write("bad2.ini", "fault = slow:1:x\n")
+        self.assertUsageError(run("train", "--data", HEART, "--config", bad), "--fault",
                               '"x"', bad + ":1")
         bad = self.write("bad3.ini", "local-steps = two\n")
         self.assertUsageError(run("train", "--data", HEART, "--config", bad), bad + ":1",
@@ -571,10 +576,10 @@ class SodaTest(Workdir):
         # No --trace or --target-subopt: no f* first, so the signal reaches the soda run itself.
         s = self.interrupted_train("--data", data, "--solver", "soda", "--loss", "logistic",
                                    "--l1", "1e-6", "--l2", "1e-7", "--threads", "2",
-                                   "--worker-delay", "1,4", "--max-epochs", "100000",
+                                   "--fault", "slow:2:4", "--max-epochs", "100000",
                                    "--summary", summary, "--model", model)
         self.assertEqual(s["solver"], "soda")
-        self.assertEqual(s["config"]["worker-delay"], "1,4")
+        self.assertEqual(s["config"]["fault"], "slow:2:4")
         self.assertTrue(os.path.exists(model))
 
 

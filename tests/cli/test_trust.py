@@ -217,7 +217,7 @@ class NoHangTest(Workdir):
                 "--l2", "1e-2", "--quiet", *extra]
 
     def test_sleeping_soda_workers_or_master_honour_max_seconds(self):
-        for extra in (["--worker-delay", "1e6"], ["--master-delay", "1e6"]):
+        for extra in (["--fault", "slow:2:1e6"], ["--fault", "slow:0:1e6"]):
             summary = self.path("s.json")
             p, wall = timed(*self.soda("--max-seconds", "1", "--max-epochs", "1000000", "--summary", summary, *extra))
             self.assertEqual(p.returncode, 0, p.stderr)
@@ -226,7 +226,7 @@ class NoHangTest(Workdir):
 
     def test_sigint_wakes_a_sleeping_master(self):
         summary = self.path("s.json")
-        command = [BIN, *self.soda("--master-delay", "3e5", "--max-epochs", "1000000", "--summary", summary)]
+        command = [BIN, *self.soda("--fault", "slow:0:3e5", "--max-epochs", "1000000", "--summary", summary)]
         proc = start_training([c for c in command if c != "--quiet"])
         time.sleep(1.0)
         t0 = time.monotonic()
@@ -269,7 +269,7 @@ class NoHangTest(Workdir):
             self.assertLess(time.monotonic() - t0, 60)
         p = run("train", "--data", data, "--threads", "1025")
         self.assertEqual(p.returncode, 2, p.stderr)
-        self.assertIn("[1, 1024]", p.stderr)
+        self.assertIn("[0, 1024]", p.stderr)
 
     def test_term_and_hup_write_everything_like_ctrl_c(self):
         data = bigger_data(self.dir)
@@ -460,7 +460,8 @@ class GarbageTest(Workdir):
 
     def test_options_the_solver_does_not_use_are_refused(self):
         for args, fragment in ((("--solver", "svrg", "--sparsifier", "topk"), "solver svrg does not use it"),
-                               (("--solver", "hogwild", "--worker-delay", "4"), "solver hogwild does not use it"),
+                               (("--solver", "hogwild", "--local-steps", "4"), "solver hogwild does not use it"),
+                               (("--solver", "reference", "--fault", "slow:0:2"), "solver reference does not use it"),
                                (("--solver", "reference", "--step", "0.1"), "solver reference does not use it"),
                                (("--solver", "hogwild", "--rho", "0.5"), "--sparsifier none does not use it"),
                                (("--solver", "hogwild", "--lock-stripe", "8"), "--write wild does not use it"),

@@ -80,13 +80,13 @@ TEST(Solve, PresetStopFlagEndsAsInterruptedWithUsableWeights) {
 TEST(Solve, InvalidOptionsThrowNamingTheField) {
   const Dataset d = RandomData(5);
   Options o;
-  o.threads = 0;
+  o.threads = -1;
   try {
     Solve(d, Problem{}, o);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kInvalidOption);
-    EXPECT_NE(std::string(e.what()).find("threads = 0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("threads = -1"), std::string::npos) << e.what();
   }
   o = Options{};
   o.max_seconds = -1;

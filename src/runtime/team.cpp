@@ -1,0 +1,379 @@
+#include "runtime/team.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+#include <tbb/task_arena.h>
+
+#include "asyncopt/error.hpp"
+#include "runtime/affinity.hpp"
+#include "runtime/threads.hpp"
+
+namespace asyncopt::runtime {
+namespace {
+
+std::int64_t NowTicks() { return Member::Now(); }
+
+// CPUs pinned by the teams of this process: two concurrent runs never pin
+// onto the same CPU.
+class PinRegistry {
+ public:
+  static PinRegistry& Get() {
+    static PinRegistry registry;
+    return registry;
+  }
+  // `count` CPUs from `allowed` that no team holds, or none (empty).
+  std::vector<int> Reserve(const std::vector<int>& allowed, int count) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<int> free;
+    for (const int c : allowed) {
+      if (std::find(held_.begin(), held_.end(), c) == held_.end()) free.push_back(c);
+    }
+    if (static_cast<int>(free.size()) < count) return {};
+    free.resize(static_cast<std::size_t>(count));
+    held_.insert(held_.end(), free.begin(), free.end());
+    return free;
+  }
+  void Release(const std::vector<int>& cpus) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const int c : cpus) {
+      const auto it = std::find(held_.begin(), held_.end(), c);
+      if (it != held_.end()) held_.erase(it);
+    }
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<int> held_;
+};
+
+constexpr double kMaxSleepSeconds = 86400.0;
+
+}  // namespace
+
+FaultPlan::FaultPlan(std::span<const Fault> faults, int member) {
+  for (const Fault& f : faults) {
+    if (f.member != member) continue;
+    switch (f.kind) {
+      case Fault::Kind::kSlow:
+        slow_ = f.factor;
+        break;
+      case Fault::Kind::kStall:
+        stall_ = f.at_step;
+        stall_seconds_ = f.seconds;
+        break;
+      case Fault::Kind::kCrash:
+        crash_ = f.at_step;
+        break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- Member
+
+std::stop_token Member::stop_token() const { return team_.stop_token(); }
+bool Member::stop_requested() const { return team_.stop_requested(); }
+
+bool Member::AfterWork(std::int64_t steps, SteadyClock::duration busy) {
+  steps_ += steps;
+  Heartbeat();
+  if (plan_.empty()) return true;
+  if (plan_.crash_at() && steps_ >= *plan_.crash_at()) {
+    crashed_ = true;
+    return false;
+  }
+  if (plan_.stall_at() && !stalled_ && steps_ >= *plan_.stall_at()) {
+    stalled_ = true;
+    SleepFor(std::chrono::duration_cast<SteadyClock::duration>(
+        std::chrono::duration<double>(plan_.stall_seconds())));
+  }
+  if (plan_.slow_factor() > 1.0) {
+    const double seconds = std::min(
+        kMaxSleepSeconds, std::chrono::duration<double>(busy).count() * (plan_.slow_factor() - 1.0));
+    SleepFor(std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds)));
+  }
+  return true;
+}
+
+void Member::WaitAtGate() {
+  if (team_.gate_.load(std::memory_order_seq_cst) == 0) return;
+  team_.Park();
+  team_.gate_.wait(1, std::memory_order_acquire);
+  team_.Unpark();
+}
+
+void Member::SleepFor(SteadyClock::duration d) {
+  if (d <= SteadyClock::duration::zero()) return;
+  const auto cap = std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double>(kMaxSleepSeconds));
+  const SteadyClock::time_point until = SteadyClock::now() + std::min(d, cap);
+  // Parked (a pause need not wait for a sleeper) but not waiting on
+  // others: a long sleep is silence.
+  team_.Park();
+  {
+    std::unique_lock<std::mutex> lock(team_.sleep_mutex_);
+    team_.sleep_cv_.wait_until(lock, team_.stop_token(), until, [] { return false; });
+  }
+  team_.Unpark();
+}
+
+Member::Parked::Parked(Member& m) : m_(m) {
+  m_.waiting_.store(true, std::memory_order_relaxed);
+  m_.team_.Park();
+}
+Member::Parked::~Parked() {
+  m_.team_.Unpark();
+  m_.Heartbeat();
+  m_.waiting_.store(false, std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------- Team
+
+Team::Team(Config config) : config_(std::move(config)) {
+  members_.reserve(static_cast<std::size_t>(std::max(0, config_.size)));
+  for (int k = 0; k < config_.size; ++k) {
+    const int id = config_.first_id + k;
+    members_.push_back(std::unique_ptr<Member>(new Member(*this, k, id, FaultPlan(config_.faults, id))));
+  }
+  // One member has nobody to be kept apart from.
+  if (config_.pin && config_.size >= 2) {
+    const std::vector<int> allowed = AllowedCpus();
+    cpus_ = PinRegistry::Get().Reserve(allowed, config_.size);
+    if (cpus_.empty()) {
+      pin_note_ = "not pinned: " + std::to_string(config_.size) + " threads, " +
+                  std::to_string(allowed.size()) + " CPUs allowed" +
+                  (allowed.size() >= static_cast<std::size_t>(config_.size)
+                       ? " but some are pinned by another run of this process"
+                       : "");
+    } else {
+      pin_note_ = "pinned";
+    }
+  }
+}
+
+Team::~Team() {
+  if (threads_ && !joined_) {
+    RequestStop();
+    gate_.store(0, std::memory_order_release);
+    gate_.notify_all();
+    threads_.reset();
+  }
+  if (!cpus_.empty()) PinRegistry::Get().Release(cpus_);
+}
+
+void Team::Start(std::function<void(Member&)> body) {
+  body_ = std::move(body);
+  const std::int64_t now = NowTicks();
+  for (const auto& m : members_) {
+    m->progress_.store(now, std::memory_order_relaxed);
+    m->in_body_.store(true, std::memory_order_relaxed);
+  }
+  threads_ = std::make_unique<StartedThreads>(
+      config_.size,
+      [this](int k) {
+        Member& m = *members_[static_cast<std::size_t>(k)];
+        if (!cpus_.empty()) PinCurrentThread(cpus_[static_cast<std::size_t>(k)]);
+        std::exception_ptr error;
+        try {
+          // Faults at step 0 act before any work.
+          if (m.AfterWork(0, SteadyClock::duration::zero())) body_(m);
+        } catch (...) {
+          error = std::current_exception();
+        }
+        Leave(m, error);
+      },
+      config_.role, config_.size);
+}
+
+void Team::Leave(Member& m, std::exception_ptr error) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (error && !error_) error_ = error;
+    if (m.crashed_) crashed_.push_back(m.id_);
+    m.in_body_.store(false, std::memory_order_relaxed);
+    left_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  if (error) {
+    failed_.store(true, std::memory_order_release);
+    RequestStop();
+  }
+  cv_.notify_all();
+  absent_.fetch_add(1, std::memory_order_acq_rel);
+  absent_.notify_all();
+}
+
+void Team::Join() {
+  if (joined_) return;
+  threads_.reset();  // joins
+  joined_ = true;
+  std::exception_ptr error;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    error = error_;
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+void Team::WakeSleepers() {
+  { std::lock_guard<std::mutex> lock(sleep_mutex_); }
+  sleep_cv_.notify_all();
+}
+
+void Team::Pause() {
+  gate_.store(1, std::memory_order_seq_cst);  // seq_cst: see Unpark
+  for (int v = absent_.load(std::memory_order_seq_cst); v < config_.size;
+       v = absent_.load(std::memory_order_seq_cst)) {
+    absent_.wait(v, std::memory_order_acquire);
+  }
+}
+
+void Team::Resume() {
+  // The pause (a trace evaluation) is nobody's silence.
+  const std::int64_t now = NowTicks();
+  for (const auto& m : members_) m->progress_.store(now, std::memory_order_relaxed);
+  gate_.store(0, std::memory_order_release);
+  gate_.notify_all();
+}
+
+std::vector<int> Team::Crashed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<int> ids = crashed_;
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<int> Team::SilentMembers(const std::function<bool(int)>& excused) const {
+  std::vector<int> ids;
+  const auto limit = std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double>(std::min(config_.peer_timeout, kMaxSleepSeconds)));
+  const std::int64_t now = NowTicks();
+  for (const auto& m : members_) {
+    if (!m->in_body_.load(std::memory_order_relaxed)) continue;
+    if (m->waiting_.load(std::memory_order_relaxed)) continue;
+    if (excused && excused(m->index_)) continue;
+    const std::int64_t last = m->progress_.load(std::memory_order_relaxed);
+    if (now - last > limit.count()) ids.push_back(m->id_);
+  }
+  return ids;
+}
+
+void Team::DeclareLost(const std::vector<int>& ids) {
+  if (ids.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const int id : ids) {
+      if (std::find(lost_.begin(), lost_.end(), id) == lost_.end()) lost_.push_back(id);
+    }
+  }
+  RequestStop();
+}
+
+std::vector<int> Team::Lost() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return lost_;
+}
+
+std::string Team::Report() const {
+  std::string out;
+  for (const int id : Crashed()) {
+    const FaultPlan plan(config_.faults, id);
+    out += "; " + Name(id) + " crashed at step " + std::to_string(plan.crash_at().value_or(0)) +
+           " (injected)";
+  }
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%g", config_.peer_timeout);
+  for (const int id : Lost()) {
+    out += "; " + Name(id) + " silent for over " + seconds + " s (--peer-timeout)";
+  }
+  return out;
+}
+
+bool Team::WaitFor(SteadyClock::duration timeout, const std::function<bool()>& ready) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return cv_.wait_for(lock, timeout, ready);
+}
+
+void Team::Notify() {
+  { std::lock_guard<std::mutex> lock(mutex_); }
+  cv_.notify_all();
+}
+
+// ---------------------------------------------------------------- segments
+
+void RunSegments(Team& team, const std::function<void(Member&, std::int64_t)>& work,
+                 const std::function<bool(std::int64_t)>& between,
+                 const std::function<void()>& poll) {
+  // phase: the segment members may work on; arrived: members done with the
+  // current segment (reset by the conductor while they wait).
+  std::atomic<std::int64_t> phase{0};
+  int arrived = 0;  // under the team's mutex (WaitFor / the lambda below)
+  std::mutex arrive_mutex;
+  auto arrive = [&] {
+    {
+      std::lock_guard<std::mutex> lock(arrive_mutex);
+      ++arrived;
+    }
+    team.Notify();
+  };
+  team.Start([&](Member& m) {
+    for (std::int64_t segment = 0;; ++segment) {
+      if (team.stop_requested()) return;
+      work(m, segment);
+      if (m.crashed()) return;  // leaves: the others finish the segment
+      arrive();
+      {
+        Member::Parked parked(m);
+        phase.wait(segment, std::memory_order_acquire);
+      }
+    }
+  });
+  try {
+    for (std::int64_t segment = 0;; ++segment) {
+      // Every member still in the run has arrived (or the team stops).
+      while (!team.WaitFor(kPoll, [&] {
+        std::lock_guard<std::mutex> lock(arrive_mutex);
+        return arrived + team.left() >= team.size();
+      })) {
+        team.DeclareLost(team.SilentMembers());
+        poll();
+      }
+      // Every member is now parked on `phase` or gone: between() sees a
+      // quiet team.
+      // between() runs unless a member failed (Join rethrows its error);
+      // it sees team.left() and Crashed() to judge a team that lost members.
+      bool go_on = !team.failed() && between(segment);
+      if (team.stop_requested() || team.left() >= team.size()) go_on = false;
+      {
+        std::lock_guard<std::mutex> lock(arrive_mutex);
+        arrived = 0;
+      }
+      if (!go_on) team.RequestStop();
+      team.Resume();  // refreshes progress: the pause was nobody's silence
+      phase.store(segment + 1, std::memory_order_release);
+      phase.notify_all();
+      if (!go_on) break;
+    }
+  } catch (...) {
+    team.RequestStop();
+    phase.store(std::numeric_limits<std::int64_t>::max(), std::memory_order_release);
+    phase.notify_all();
+    try {
+      team.Join();
+    } catch (...) {
+      // the conductor's own exception wins
+    }
+    throw;
+  }
+  team.Join();
+}
+
+int ResolveThreads(int threads) {
+  if (threads > 0) return threads;
+  return std::clamp(tbb::this_task_arena::max_concurrency(), 1, kMaxThreads);
+}
+
+}  // namespace asyncopt::runtime
+
+int asyncopt::DefaultThreads() { return runtime::ResolveThreads(0); }
