@@ -381,7 +381,7 @@ def csv_cell(v, float_format="%.10g"):
     if v is None:
         return ""
     if isinstance(v, (list, tuple)):
-        return ";".join(csv_cell(x, "%.6g") for x in v)
+        return ";".join(str(csv_cell(x, "%.6g")) for x in v)
     if isinstance(v, float):
         return float_format % v
     return v
