@@ -48,13 +48,13 @@ def run(cmd):
 
 
 def train(a, args, keep):
-    """One `asyncopt train` (echoed): its summary, wall seconds and command; a failure ends the script."""
+    """One `asyncopt train` (echoed): its summary, wall seconds and command (a list); a failure ends the script."""
     log("+ " + " ".join([a.bin] + args))
     try:
         r = h.run_cli(a.bin, args, keep=keep, trace=False, ok=(0,))
     except RuntimeError as e:
         sys.exit(str(e))
-    return r["summary"], r["wall"], " ".join(r["command"])
+    return r["summary"], r["wall"], r["command"]
 
 
 RCV1_PROXASAGA = {1e-3: 0.0030, 1e-6: 0.0065}  # seconds, one thread, quoted in the issue
@@ -77,7 +77,7 @@ def svrg_to_targets(a, data, reg, tag, env_cache):
     to back (every other pair in reverse order) after a probe of the cores'
     round trip, so both sides meet the same placements of the two vCPUs."""
     reps = max(a.repeats, 5)
-    last = dict(command="")
+    last = dict(command=[])
 
     def one(cell, r):
         args = ["train", "--data", data, "--solver", "svrg"] + reg + [
@@ -272,7 +272,7 @@ def main():
                     os.path.join(a.work, "svrg-%s-t%d-r%d" % (write, threads, r)))
                 rows.append(dict(threads=threads, write=write, repeat=r, seconds=s["seconds"], wall=wall,
                                  status=s["status"], epochs=s["epochs"], subopt=s["suboptimality"],
-                                 command=cmd))
+                                 command=" ".join(cmd)))
                 log("  svrg %s %dT: %.3f s (%s, %s epochs), wall %.2f s" % (write, threads, s["seconds"],
                                                                           s["status"], s["epochs"], wall))
         args = ["train", "--data", data, "--solver", "svrg", "--l1", repr(L1), "--l2", repr(L2), "--threads",
