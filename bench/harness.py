@@ -224,8 +224,8 @@ def run(cmd, env=None, check=True, cwd=None, timeout=None, echo=False):
         except subprocess.TimeoutExpired:
             raise RuntimeError("%s: killed after %g s" % (" ".join(cmd), timeout))
         except OSError as e:  # EACCES / ETXTBSY / ENOENT during a relink
-            if attempt == 29:
-                raise
+            if attempt == 29 or (attempt == 0 and not os.path.exists(cmd[0]) and os.sep in cmd[0]):
+                raise  # a binary that is not there at all is a wrong path, not a relink
             log("   cannot run %s (%s); retrying in 2 s" % (cmd[0], e))
             time.sleep(2.0)
     wall = time.perf_counter() - t0
