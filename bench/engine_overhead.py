@@ -326,11 +326,11 @@ def main():
     problems, fstar = {}, {}
     for ds in datasets:
         problems[ds] = problem_args(ds, a.work)
-        base, wall = f_star(bins["baseline"], problems[ds], a.cache)
-        cand, _ = f_star(bins["candidate"], problems[ds], a.cache)
-        fstar[ds] = dict(baseline=base, candidate=cand, baseline_wall=wall)
-        log("== %s: f* %.12g (baseline, %.1f s), candidate reads %s" % (ds, base, wall, cand))
-        if cand is None or abs(cand - base) > 1e-9 * abs(base):
+        fb, wall = f_star(bins["baseline"], problems[ds], a.cache)
+        fc, _ = f_star(bins["candidate"], problems[ds], a.cache)
+        fstar[ds] = dict(baseline=fb, candidate=fc, baseline_wall=wall)
+        log("== %s: f* %.12g (baseline, %.1f s), candidate reads %s" % (ds, fb, wall, fc))
+        if fc is None or abs(fc - fb) > 1e-9 * abs(fb):
             log("   warning: the candidate's f* differs; its runs compute their own")
 
     cells = h.grid(dataset=datasets, solver=solvers, threads=threads, binary=list(BINARIES))
