@@ -45,22 +45,17 @@ Outputs: OUT/compare_tools.{csv,json,png,md}
 
 import argparse
 import json
-import lzma
 import os
 import shlex
 import statistics
-import subprocess
 import sys
 import time
-import warnings
 
 import numpy as np
-import scipy.sparse as sp
 
-from bench_common import binary_version, git_commit, log, machine
+import harness as h
+from harness import ROOT, log
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA_DIR = "/work/shared/data"
 TARGETS = [1e-3, 1e-6]
 
 PROBLEMS = {
@@ -73,32 +68,7 @@ PROBLEMS = {
 POWERLAW = dict(rows=20000, dim=20000, seed=1)
 
 
-def loadavg():
-    return os.getloadavg()
-
-
 # --------------------------------------------------------------------------- data
-def read_libsvm(path, n_features):
-    """Plain LIBSVM text -> CSR (float64), labels mapped to {-1,+1} (larger -> +1)."""
-    from sklearn.datasets import load_svmlight_file
-    X, y = load_svmlight_file(path, n_features=n_features, dtype=np.float64)
-    hi = y.max()
-    y = np.where(y == hi, 1.0, -1.0)
-    X = sp.csr_matrix(X)
-    X.sort_indices()
-    return X, y
-
-
-def max_index(path):
-    d = 0
-    with open(path) as f:
-        for line in f:
-            parts = line.split("#", 1)[0].split()
-            if len(parts) > 1:
-                d = max(d, int(parts[-1].split(":")[0]))
-    return d
-
-
 class Problem:
     def __init__(self, name, spec, work, binary):
         self.name = name
@@ -107,61 +77,23 @@ class Problem:
         if spec["file"] == "@powerlaw":
             self.path = os.path.join(work, "powerlaw.svm")
             if not os.path.exists(self.path):
-                run([binary, "generate", "--kind", "powerlaw", "--rows", str(POWERLAW["rows"]),
-                     "--dim", str(POWERLAW["dim"]), "--seed", str(POWERLAW["seed"]), "--out", self.path])
+                h.run([binary, "generate", "--kind", "powerlaw", "--rows", str(POWERLAW["rows"]),
+                       "--dim", str(POWERLAW["dim"]), "--seed", str(POWERLAW["seed"]), "--out", self.path])
             self.source = "asyncopt generate --kind powerlaw --rows %d --dim %d --seed %d" % (
                 POWERLAW["rows"], POWERLAW["dim"], POWERLAW["seed"])
         else:
-            src = os.path.join(DATA_DIR, spec["file"] + ".xz")
-            self.path = os.path.join(work, spec["file"] + ".svm")
-            if not os.path.exists(self.path):
-                # Blank lines dropped: liblinear-train rejects w8a's trailing
-                # empty line ("Wrong input format at line 49750").
-                with lzma.open(src, "rb") as fi, open(self.path + ".tmp", "wb") as fo:
-                    for line in fi:
-                        if line.strip():
-                            fo.write(line)
-                os.replace(self.path + ".tmp", self.path)
-            self.source = src
-        self.d = max_index(self.path)
-        self.X, self.y = read_libsvm(self.path, self.d)
-        self.m = self.X.shape[0]
+            # Blank lines dropped: liblinear-train rejects w8a's trailing
+            # empty line ("Wrong input format at line 49750").
+            self.path = h.plain_copy(spec["file"], work)
+            self.source = h.data_file(spec["file"])
+        # Labels: the larger one is +1; d = the largest feature index.
+        self.X, self.y = h.load_xy(self.path, zero_based=False)
+        self.m, self.d = self.X.shape
         self.l2 = 1.0 / self.m if spec["l2"] == "1/m" else spec["l2"]
         self.l2_text = "1/m = %.6g" % self.l2 if spec["l2"] == "1/m" else "%g" % self.l2
 
     def objective(self, w):
-        w = np.asarray(w, dtype=np.float64).ravel()
-        if w.shape[0] < self.d:
-            w = np.concatenate([w, np.zeros(self.d - w.shape[0])])
-        w = w[: self.d]
-        yz = self.y * (self.X @ w)
-        if self.loss == "logistic":
-            data = np.mean(np.logaddexp(0.0, -yz))
-        elif self.loss == "hinge":
-            data = np.mean(np.maximum(0.0, 1.0 - yz))
-        else:
-            raise ValueError(self.loss)
-        return float(data + 0.5 * self.l2 * w.dot(w) + self.l1 * np.abs(w).sum())
-
-
-def run(cmd, env=None, check=True):
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    wall = time.perf_counter() - t0
-    if check and p.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), p.returncode, p.stderr[-2000:]))
-    return p, wall
-
-
-def median_timed(fn, repeats):
-    """fn() -> (seconds, payload). Repeats when fast; median seconds, last payload."""
-    secs, payload = fn()
-    times = [secs]
-    if secs < 2.0:
-        for _ in range(repeats - 1):
-            s, payload = fn()
-            times.append(s)
-    return statistics.median(times), payload, times
+        return h.objective(self.X, self.y, w, self.loss, self.l1, self.l2)
 
 
 # --------------------------------------------------------------------------- tools
@@ -229,13 +161,7 @@ SGD_SCHEDULES = [
 
 
 def fit_sklearn(prob, factory):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = factory()
-        t0 = time.perf_counter()
-        est.fit(prob.X, prob.y)
-        secs = time.perf_counter() - t0
-    return secs, est.coef_.ravel().copy()
+    return h.fit_timed(factory, prob.X, prob.y)
 
 
 def liblinear_model_w(path):
@@ -276,7 +202,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     env = dict(os.environ, ASYNCOPT_CACHE_DIR=os.path.join(args.work, "cache"))
     command = "/usr/bin/python3 bench/compare_tools.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    load_start = loadavg()
+    load_start = h.loadavg()
     t_start = time.time()
     rows = []
     fstars = {}
@@ -285,7 +211,7 @@ def main():
         spec = PROBLEMS[pname]
         prob = Problem(pname, spec, args.work, args.bin)
         log("== %s: m=%d d=%d nnz=%d l1=%g l2=%g" % (pname, prob.m, prob.d, prob.X.nnz, prob.l1, prob.l2))
-        p, wall = run([args.bin, "optimum", "--data", prob.path, "--loss", prob.loss, "--l1", repr(prob.l1),
+        p, wall = h.run([args.bin, "optimum", "--data", prob.path, "--loss", prob.loss, "--l1", repr(prob.l1),
                        "--l2", repr(prob.l2), "--summary", os.path.join(args.work, pname + "-optimum.json")],
                       env=env)
         with open(os.path.join(args.work, pname + "-optimum.json")) as f:
@@ -316,7 +242,7 @@ def main():
                 phase, skip = "iter", False
             if skip:
                 continue
-            secs, w, times = median_timed(lambda: fit_sklearn(prob, factory), args.repeats)
+            secs, w, times = h.timed_median(lambda: fit_sklearn(prob, factory), args.repeats)
             r = record(tool, setting, secs, prob.objective(w), "fit", times)
             if secs > args.sweep_budget or r["subopt"] < 1e-8:
                 skip = True  # tighter settings only cost more
@@ -331,7 +257,7 @@ def main():
                 best = (obj, sch)
         sch = best[1]
         for ep in ([5, 20] if args.smoke else [1, 3, 10, 30, 100, 300]):
-            secs, w, times = median_timed(lambda: fit_sklearn(prob, sgd_factory(prob, sch, ep)), args.repeats)
+            secs, w, times = h.timed_median(lambda: fit_sklearn(prob, sgd_factory(prob, sch, ep)), args.repeats)
             record("sklearn-SGDClassifier", "%s epochs=%d" % (json.dumps(sch, sort_keys=True), ep), secs,
                    prob.objective(w), "fit", times)
             if secs > args.sweep_budget:
@@ -347,11 +273,11 @@ def main():
                     model = os.path.join(args.work, "%s-ll-s%d.model" % (pname, s))
 
                     def once():
-                        _, wall = run(["liblinear-train", "-q", "-s", str(s), "-c", repr(C), "-e", repr(e),
+                        _, wall = h.run(["liblinear-train", "-q", "-s", str(s), "-c", repr(C), "-e", repr(e),
                                        prob.path, model])
                         return wall, liblinear_model_w(model)
 
-                    secs, w, times = median_timed(once, args.repeats)
+                    secs, w, times = h.timed_median(once, args.repeats)
                     r = record("liblinear-train -s %d" % s, "-e %g" % e, secs, prob.objective(w), "wall", times)
                     if secs > args.sweep_budget or r["subopt"] < 1e-8:
                         break
@@ -367,31 +293,28 @@ def main():
         for solver in solvers:
             for threads in [1, 2]:
                 for tgt in TARGETS:
-                    summ = os.path.join(args.work, "%s-%s-t%d-%g.json" % (pname, solver, threads, tgt))
-                    cmd = [args.bin, "train", "--data", prob.path, "--solver", solver, "--loss", prob.loss,
+                    keep = os.path.join(args.work, "%s-%s-t%d-%g" % (pname, solver, threads, tgt))
+                    cmd = ["train", "--data", prob.path, "--solver", solver, "--loss", prob.loss,
                            "--l1", repr(prob.l1), "--l2", repr(prob.l2), "--threads", str(threads),
                            "--target-subopt", repr(tgt), "--max-seconds", repr(cap),
-                           "--max-epochs", "100000" if solver != "reference" else "1000", "--seed", "1", "--summary", summ, "--quiet"]
+                           "--max-epochs", "100000" if solver != "reference" else "1000", "--seed", "1", "--quiet"]
                     if solver == "hogwild":
                         cmd += ["--step-decay", "0.9"]
 
-                    walls = []  # whole-program time of every repeat
+                    runs = []  # every repeat: whole-program time, command
 
                     def once():
-                        p, wall = run(cmd, env=env, check=False)
-                        if p.returncode not in (0, 3):
-                            raise RuntimeError("asyncopt failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
-                        walls.append(wall)
-                        with open(summ) as f:
-                            s = json.load(f)
-                        return s["seconds"], s
+                        r = h.run_cli(args.bin, cmd, keep=keep, trace=False, env=env)
+                        runs.append(r)
+                        return r["summary"]["seconds"], r["summary"]
 
-                    secs, s, times = median_timed(once, args.repeats)
+                    secs, s, times = h.timed_median(once, args.repeats)
+                    walls = [r["wall"] for r in runs]
                     wall = statistics.median(walls)
                     obj = s["objective"] if s["objective"] is not None else float("inf")
                     extra = dict(status=s["status"], epochs=s["epochs"], cli_wall=wall,
                                  summary_objective=s["objective"], summary_subopt=s["suboptimality"],
-                                 target=tgt, command=" ".join(cmd))
+                                 target=tgt, command=" ".join(runs[-1]["command"]))
                     record("asyncopt-%s-%dt" % (solver, threads), "target %g" % tgt, secs, obj, "solve", times,
                            extra)
                     record("asyncopt-%s-%dt-cli" % (solver, threads), "target %g" % tgt, wall, obj, "wall", walls,
@@ -405,17 +328,14 @@ def main():
                 for factor in ([3] if args.smoke else [2, 3, 5]):
                     for threads in [1, 2]:
                         for tgt in TARGETS:
-                            summ = os.path.join(args.work, "%s-svrg-x%d-t%d-%g.json" % (pname, factor, threads, tgt))
-                            cmd = [args.bin, "train", "--data", prob.path, "--solver", "svrg", "--loss", prob.loss,
-                                   "--l1", repr(prob.l1), "--l2", repr(prob.l2), "--threads", str(threads),
-                                   "--step", repr(factor * default_step), "--target-subopt", repr(tgt),
-                                   "--max-seconds", "10", "--max-epochs", "100000", "--seed", "1",
-                                   "--summary", summ, "--quiet"]
-                            p, wall = run(cmd, env=env, check=False)
-                            if p.returncode not in (0, 3):
-                                raise RuntimeError("asyncopt failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
-                            with open(summ) as f:
-                                sj = json.load(f)
+                            keep = os.path.join(args.work, "%s-svrg-x%d-t%d-%g" % (pname, factor, threads, tgt))
+                            r = h.run_cli(args.bin, [
+                                "train", "--data", prob.path, "--solver", "svrg", "--loss", prob.loss,
+                                "--l1", repr(prob.l1), "--l2", repr(prob.l2), "--threads", str(threads),
+                                "--step", repr(factor * default_step), "--target-subopt", repr(tgt),
+                                "--max-seconds", "10", "--max-epochs", "100000", "--seed", "1", "--quiet"],
+                                keep=keep, trace=False, env=env)
+                            sj, wall = r["summary"], r["wall"]
                             obj = sj["objective"] if sj["objective"] is not None else float("inf")
                             record("asyncopt-svrg-%dt-tuned-step" % threads,
                                    "step=%.4g (%dx default) target %g" % (factor * default_step, factor, tgt),
@@ -423,24 +343,24 @@ def main():
                                    dict(status=sj["status"], epochs=sj["epochs"], cli_wall=wall, target=tgt))
             # One traced run per thread count for the time/suboptimality curve.
             for threads in ([1, 2] if solver != "reference" else []):
-                trace = os.path.join(args.work, "%s-%s-t%d-trace.csv" % (pname, solver, threads))
-                cmd = [args.bin, "train", "--data", prob.path, "--solver", solver, "--loss", prob.loss,
+                cmd = ["train", "--data", prob.path, "--solver", solver, "--loss", prob.loss,
                        "--l1", repr(prob.l1), "--l2", repr(prob.l2), "--threads", str(threads),
                        "--target-subopt", "1e-7", "--max-seconds", repr(min(cap, 20.0)),
-                       "--max-epochs", "100000" if solver != "reference" else "1000", "--trace-every", "0.5", "--seed", "1", "--trace", trace,
-                       "--quiet"]
+                       "--max-epochs", "100000" if solver != "reference" else "1000", "--trace-every", "0.5",
+                       "--seed", "1", "--quiet"]
                 if solver == "hogwild":
                     cmd += ["--step-decay", "0.9"]
-                run(cmd, env=env, check=False)
-                fstars[pname].setdefault("traces", {})["%s-%dt" % (solver, threads)] = trace
+                r = h.run_cli(args.bin, cmd, keep=os.path.join(args.work, "%s-%s-t%d-trace" % (pname, solver, threads)),
+                              summary=False, env=env, ok=None)
+                fstars[pname].setdefault("traces", {})["%s-%dt" % (solver, threads)] = r["trace_path"]
 
     # ------------------------------------------------------------------ summaries
-    load_end = loadavg()
+    load_end = h.loadavg()
     elapsed = time.time() - t_start
     summary = summarize(rows, fstars)
-    meta = dict(machine=machine(with_sklearn=True), command=command, load_start=load_start, load_end=load_end,
-                elapsed_seconds=elapsed, binary=args.bin, git_commit=git_commit(),
-                binary_version=binary_version(args.bin))
+    meta = dict(machine=h.machine(with_sklearn=True), command=command, load_start=load_start, load_end=load_end,
+                elapsed_seconds=elapsed, binary=args.bin, git_commit=h.git_commit(),
+                binary_version=h.binary_version(args.bin))
     write_outputs(args, rows, fstars, summary, meta)
 
 
@@ -538,40 +458,21 @@ def goal_lines(summary, fstars):
 
 
 def write_outputs(args, rows, fstars, summary, meta):
-    import csv
     prefix = os.path.join(args.out, args.prefix)
-    cols = ["problem", "tool", "setting", "time_kind", "seconds", "objective", "subopt", "f_star", "status",
-            "epochs", "cli_wall", "times"]
-    with open(prefix + ".csv", "w", newline="") as f:
-        wr = csv.writer(f)
-        wr.writerow(cols)
-        for r in rows:
-            wr.writerow([(";".join("%.6g" % t for t in r[c]) if c == "times" else
-                          ("%.17g" % r[c] if isinstance(r.get(c), float) else r.get(c, ""))) for c in cols])
+    h.write_csv(prefix + ".csv", rows, ["problem", "tool", "setting", "time_kind", "seconds", "objective", "subopt",
+                                        "f_star", "status", "epochs", "cli_wall", "times"], float_format="%.17g")
     goals = goal_lines(summary, fstars)
-    with open(prefix + ".json", "w") as f:
-        json.dump(dict(meta=meta, problems=fstars, summary=summary, goals=goals, rows=rows), f, indent=1,
-                  default=str)
+    h.write_json(prefix + ".json", dict(meta=meta, problems=fstars, summary=summary, goals=goals, rows=rows))
     plot(args, rows, fstars, prefix + ".png")
-    with open(prefix + ".md", "w") as f:
-        f.write(markdown(args, rows, fstars, summary, meta, goals))
+    h.write_markdown(prefix + ".md", markdown(args, rows, fstars, summary, meta, goals))
     log("\n".join(goals))
     log("wrote %s.{csv,json,png,md}" % prefix)
 
 
 def plot(args, rows, fstars, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     names = list(fstars)
-    n = len(names)
-    ncol = min(n, 3)
-    nrow = (n + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 4.3 * nrow), squeeze=False)
-    flat = [a for row in axes for a in row]
-    for ax in flat[n:]:
-        ax.axis("off")
-    for ax, pname in zip(flat, names):
+    fig, axes = h.panels(len(names), 3, 5.2, 4.3)
+    for ax, pname in zip(axes, names):
         tools = []
         for r in rows:
             if r["problem"] == pname and r["tool"] not in tools and not r["tool"].endswith("-cli"):
@@ -589,14 +490,11 @@ def plot(args, rows, fstars, path):
             ax.plot(xs, [p[1] for p in pts], "o", ms=2.5, color=line.get_color(), alpha=0.6)
         fstar = fstars[pname]["f_star"]
         for key, path_tr in sorted(fstars[pname].get("traces", {}).items()):
-            try:
-                data = np.genfromtxt(path_tr, delimiter=",", names=True)
-                s = np.atleast_1d(data["seconds"])
-                sub = np.maximum((np.atleast_1d(data["objective"]) - fstar) / fstar, 1e-12)
-                keep = s > 0
-                ax.plot(s[keep], sub[keep], "-", lw=2.2, label="asyncopt " + key)
-            except (OSError, ValueError):
-                pass
+            t = h.read_trace(path_tr)
+            if t is not None:
+                sub = np.maximum((t["objective"] - fstar) / fstar, 1e-12)
+                keep = t["seconds"] > 0
+                ax.plot(t["seconds"][keep], sub[keep], "-", lw=2.2, label="asyncopt " + key)
         for eps in TARGETS:
             ax.axhline(eps, color="grey", ls=":", lw=0.8)
         ax.set_xscale("log")
@@ -606,9 +504,7 @@ def plot(args, rows, fstars, path):
         ax.set_title(pname, fontsize=10)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    h.save_figure(fig, path, dpi=120)
 
 
 def markdown(args, rows, fstars, summary, meta, goals):
@@ -684,7 +580,7 @@ def markdown(args, rows, fstars, summary, meta, goals):
              "Plot: `%s.png` (subopt vs seconds; asyncopt curves from `--trace`, objective evaluation off "
              "the clock).\n" % (args.prefix, args.prefix))
     L.append("![](%s.png)\n" % args.prefix)
-    return "\n".join(L) + "\n"
+    return L
 
 
 if __name__ == "__main__":

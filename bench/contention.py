@@ -36,13 +36,12 @@ import argparse
 import json
 import os
 import shlex
-import statistics
 import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA_DIR = "/work/shared/data"
+import harness as h
+from harness import DATA_DIR, FAR_ROUND_TRIP_NS, ROOT, median
 
 # The default datasets: (name, bench_contention arguments). Steps and epoch
 # counts are chosen so a throughput run lasts ~0.2-0.5 s and constant-step SGD
@@ -102,10 +101,6 @@ SWEEP_KEYS = ("threads", "policies", "sparsifiers", "rho", "lock-stripe", "confl
 QUICK_SWEEP = {"threads": "1,2,4", "policies": "wild,atomic", "sparsifiers": "none,gspar",
                "repeats": "1", "ttt-repeats": "1", "ttt-max-seconds": "1", "scaling-rounds": "3",
                "scaling-gap": "0"}
-# A cache-line round trip between the two cores above this (ns) means the host
-# placed the vCPUs far apart (47-74 ns near, 398-483 ns far in the 3b27dcd
-# sweep, 2026-11-22): a description of the round, never a filter on it.
-FAR_ROUND_TRIP_NS = 200
 
 
 def find_bin(given):
@@ -117,14 +112,6 @@ def find_bin(given):
             return path
     sys.exit("bench_contention not found: build it (cmake --build --preset release "
              "--target bench_contention) or pass --bin PATH")
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return [float(x) for x in f.read().split()[:3]]
-    except OSError:
-        return [float("nan")] * 3
 
 
 # ------------------------------------------------------------------ report
@@ -147,9 +134,7 @@ def cell(d, **kw):
 
 
 def plot(d, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = h.pyplot()
     import matplotlib.ticker
     ceiling = cell(d, solver="plain-sgd")
     hog = cells_of(d, solver="hogwild")
@@ -208,9 +193,7 @@ def plot(d, path):
     fig.suptitle("%s (%d x %d, nnz %d), %s l2=%g; %s" % (
         ds["name"], ds["rows"], ds["cols"], ds["nnz"], d["problem"]["loss"], d["problem"]["l2"],
         d["context"]["cpu"]), fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    h.save_figure(fig, path, dpi=90)
 
 
 def x2(v):
@@ -225,9 +208,7 @@ def plot_scaling(d, path):
     sc = scaling(d)
     if not sc:
         return False
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = h.pyplot()
     import matplotlib.ticker
     fig, ax = plt.subplots(1, 2, figsize=(13, 4.6))
     x = list(range(1, sc["rounds"] + 1))
@@ -265,9 +246,7 @@ def plot_scaling(d, path):
     ds = d["dataset"]
     fig.suptitle("%s: %d scaling rounds; %s, %d cores" % (
         ds["name"], sc["rounds"], d["context"]["cpu"], d["context"]["cores"]), fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    h.save_figure(fig, path, dpi=90)
     return True
 
 
@@ -289,12 +268,6 @@ def scaling_table(d):
             x2(sc["paired"]["atomic_2"][k]), x2(sc["paired"]["shared_pair"][k]),
             x2(r.get("pair_ratio"))))
     return "\n".join(lines)
-
-
-def median(xs):
-    """statistics.median of the known values; None when there are none."""
-    xs = [x for x in xs if x is not None]
-    return statistics.median(xs) if xs else None
 
 
 SCALING_RUNS = ("naive", "ceiling", "wild_1", "wild_2", "atomic_1", "atomic_2", "shared_pair")
@@ -673,8 +646,7 @@ def write_markdown(results, out_dir, commands, note):
         for s in dict.fromkeys(c["sparsifier"] for c in cells_of(r, solver="hogwild")):
             md += ["Sparsifier `%s`:" % s, "", table(r, s), ""]
     path = os.path.join(out_dir, "contention.md")
-    with open(path, "w") as f:
-        f.write("\n".join(md) + "\n")
+    h.write_markdown(path, md)
     return path
 
 

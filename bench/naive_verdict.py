@@ -14,11 +14,12 @@ Usage (always /usr/bin/python3; the script runs nothing):
 """
 
 import argparse
-import csv
 import json
 import os
 import statistics
 import sys
+
+import harness as h
 
 GOAL = 0.95
 
@@ -71,15 +72,9 @@ def main():
                                              d["context"]["compiler"]),
             "commit": d["context"]["git_commit"],
         })
-    with open(a.out + ".csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    h.write_csv(a.out + ".csv", rows, float_format="%r")
 
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(2.6 * len(loaded) + 1, 4.2))
+    fig, ax = h.pyplot().subplots(figsize=(2.6 * len(loaded) + 1, 4.2))
     colors = {"naive": "tab:gray", "ceiling": "tab:blue", "hogwild": "k"}
     for i, (path, d, cells) in enumerate(loaded):
         for j, key in enumerate(("naive", "ceiling", "hogwild")):
@@ -102,8 +97,7 @@ def main():
                                                  ctx["compiler"], ctx["git_commit"]), fontsize=9)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(a.out + ".png", dpi=110)
+    h.save_figure(fig, a.out + ".png", dpi=110)
     print("wrote %s.csv and %s.png" % (a.out, a.out))
     for r in rows:
         print("%-45s best-of %.2fx %s, median %.2fx" % (r["result"], r["best_of_ratio"],

@@ -18,18 +18,13 @@ Usage (always with /usr/bin/python3, which has scikit-learn):
 """
 
 import argparse
-import csv
-import datetime
 import json
-import lzma
 import os
-import platform
-import shutil
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import harness as h
+from harness import ROOT
 DEFAULT_DATASETS = ["a9a", "w8a", "rcv1-vw-small", "sector.scale", "fashion-mnist"]
 
 # Runs in a fresh interpreter so that its peak RSS belongs to one dataset.
@@ -84,38 +79,16 @@ def find_bench_parse(explicit):
              ", ".join(c for c in candidates if c))
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def decompress(source, target):
-    with lzma.open(source, "rb") as src, open(target, "wb") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-
-
 def run_ours(binary, path, threads, repeats):
-    out = subprocess.run([binary, path, "--threads", str(threads), "--repeats", str(repeats)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    return json.loads(h.run([binary, path, "--threads", str(threads), "--repeats", str(repeats)])[0].stdout)
 
 
 def run_sklearn(path, repeats):
-    out = subprocess.run([sys.executable, "-c", SKLEARN_SNIPPET, path, str(repeats)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    return json.loads(h.run([sys.executable, "-c", SKLEARN_SNIPPET, path, str(repeats)])[0].stdout)
 
 
 def write_plot(rows, threads, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = h.pyplot()
     names = [r["dataset"] for r in rows]
     series = [("scikit-learn", "sklearn_mbps", "#999999"),
               ("asyncopt, 1 thread", "ours_mbps_1", "#1f77b4"),
@@ -131,9 +104,7 @@ def write_plot(rows, threads, path):
     ax.set_title("LIBSVM parse throughput (best of runs)")
     ax.legend()
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    h.save_figure(fig, path, dpi=120)
 
 
 def main():
@@ -149,15 +120,14 @@ def main():
 
     binary = find_bench_parse(args.bench_parse)
     os.makedirs(args.out, exist_ok=True)
-    started = datetime.datetime.now().astimezone()
-    load_before = os.getloadavg()
+    started = h.machine(with_sklearn=True)
+    load_before = h.loadavg()
     rows = []
     meta = {}
     with tempfile.TemporaryDirectory(prefix="asyncopt_parse_speed_") as tmp:
         for name in [d for d in args.datasets.split(",") if d]:
-            source = os.path.join(args.data_dir, name + ".xz")
-            text = os.path.join(tmp, name)
-            decompress(source, text)
+            # The exact bytes of the file (blank lines kept): MB/s counts them.
+            text = h.plain_copy(name, tmp, drop_blank_lines=False, data_dir=args.data_dir)
             ours = run_ours(binary, text, args.threads, args.repeats)
             theirs = run_sklearn(text, args.repeats)
             os.remove(text)
@@ -165,8 +135,7 @@ def main():
                 # sklearn keeps explicit zeros; we drop them. Only rows must agree.
                 if ours["rows"] != theirs["rows"]:
                     sys.exit("row counts differ on %s: %r vs %r" % (name, ours, theirs))
-            meta = {"compiler": ours["compiler"], "sklearn": theirs["sklearn"],
-                    "numpy": theirs["numpy"]}
+            meta = {"compiler": ours["compiler"]}
             mb = ours["text_bytes"] / 1e6
             sk_mbps = mb / theirs["seconds"]
             row = {
@@ -194,27 +163,13 @@ def main():
                                      row["speedup_1"], row["threads"], row["ours_mbps_n"],
                                      row["speedup_n"], row["ours_peak_over_csr"]), flush=True)
 
-    machine = {
-        "cpu": cpu_model(),
-        "cores": os.cpu_count(),
-        "compiler": meta.get("compiler", "?"),
-        "sklearn": meta.get("sklearn", "?"),
-        "numpy": meta.get("numpy", "?"),
-        "python": platform.python_version(),
-        "date": started.isoformat(timespec="seconds"),
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "repeats": args.repeats,
-        "bench_parse": binary,
-    }
+    machine = dict(started, compiler=meta.get("compiler", "?"),
+                   load_average_before=[round(x, 2) for x in load_before],
+                   load_average_after=[round(x, 2) for x in h.loadavg()],
+                   repeats=args.repeats, bench_parse=binary)
     base = os.path.join(args.out, "parse_speed")
-    with open(base + ".json", "w") as f:
-        json.dump({"machine": machine, "results": rows}, f, indent=2)
-        f.write("\n")
-    with open(base + ".csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        writer.writeheader()
-        writer.writerows(rows)
+    h.write_json(base + ".json", {"machine": machine, "results": rows})
+    h.write_csv(base + ".csv", rows, float_format="%r")
     write_plot(rows, args.threads, base + ".png")
 
     n = rows[0]["threads"]
@@ -248,8 +203,7 @@ def main():
                             args.datasets),
         "",
     ]
-    with open(base + ".md", "w") as f:
-        f.write("\n".join(lines))
+    h.write_markdown(base + ".md", lines)
     print("wrote %s.{csv,json,png,md}" % base)
 
 

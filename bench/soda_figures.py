@@ -68,22 +68,17 @@ OUT/PREFIX_fig3.png. The full default run takes ~15-20 minutes on a quiet
 """
 
 import argparse
-import csv
 import json
-import lzma
 import os
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
-import scipy.sparse as sp
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import compare_tools as ct  # noqa: E402  (machine(), run(), median_timed())
+import harness as h
+from harness import ROOT, log, read_ini, truthy
 
 TARGET = 1e-6
 DATASETS = {
@@ -103,37 +98,7 @@ QUICK = dict(Ms=[2, 20], fig1_ps=[0.1, 0.01], fig2_ps=[1.0, 0.1, 0.01], seeds=1,
              local_Ms=[20], fig2_cap=3.0, fig2_epochs=3000, saga_tols=[1e-3], trace_every=2.0)
 SAGA_BUDGET = 30.0  # stop the tol sweep after a fit slower than this (s)
 
-log = ct.log
-
-
 # --------------------------------------------------------------------------- helpers
-def read_ini(path):
-    out = {}
-    with open(path) as f:
-        for line in f:
-            t = line.strip()
-            if not t or t[0] in "#;":
-                continue
-            k, v = t.split("=", 1)
-            out[k.strip()] = v.strip()
-    return out
-
-
-def truthy(v):
-    return str(v).lower() in ("1", "true", "yes", "on")
-
-
-def git_commit():
-    try:
-        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True).stdout.strip()
-        dirty = subprocess.run(["git", "--no-optional-locks", "-C", ROOT, "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True).stdout.strip()
-        return head + (" (+ uncommitted changes)" if dirty else "")
-    except OSError:
-        return "unknown"
-
-
 def fmt(v, spec="%.3g", none="-"):
     if v is None or (isinstance(v, float) and not np.isfinite(v)):
         return none
@@ -152,19 +117,6 @@ def fmt_int(x):
 
 def p_label(solver, p):
     return "DAve-PG" if solver == "dave-pg" else "SODA p=%g" % p
-
-
-def launch(cmd, env=None):
-    """subprocess.run from the repository root; retries for a minute while the
-    binary cannot be executed (being relinked by a concurrent build)."""
-    for attempt in range(30):
-        try:
-            return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-        except OSError as e:  # EACCES / ETXTBSY / ENOENT during a relink
-            if attempt == 29:
-                raise
-            log("   cannot run %s (%s); retrying in 2 s" % (cmd[0], e))
-            time.sleep(2.0)
 
 
 # --------------------------------------------------------------------------- runner
@@ -187,7 +139,7 @@ class Runner:
             path = self.data_override(ds)
             if not os.path.exists(path):
                 log("generating %s" % path)
-                ct.run([self.args.bin, "generate", "--config", os.path.join(ROOT, spec["generate"]), "--out",
+                h.run([self.args.bin, "generate", "--config", os.path.join(ROOT, spec["generate"]), "--out",
                         path + ".tmp.svm", "--quiet"])
                 os.replace(path + ".tmp.svm", path)
 
@@ -210,34 +162,25 @@ class Runner:
         attempts = []
         for r in range(max(1, reps)):
             base = os.path.join(self.args.work, "runs", key + ("-r%d" % r))
-            cmd = [self.args.bin, "train", "--config", DATASETS[ds]["config"], "--solver", solver,
+            cmd = ["train", "--config", DATASETS[ds]["config"], "--solver", solver,
                    "--threads", str(M), "--seed", str(seed), "--local-steps", str(K),
                    "--target-subopt", repr(TARGET), "--max-seconds", repr(cap), "--max-epochs", str(max_epochs),
-                   "--trace-every", repr(te), "--summary", base + ".json", "--quiet"]
+                   "--trace-every", repr(te), "--quiet"]
             if solver == "soda":
                 cmd += ["--mask-p", repr(p)]
             if self.data_override(ds):
                 cmd += ["--data", self.data_override(ds)]
-            if traced:
-                cmd += ["--trace", base + ".csv"]
             cmd += list(extra)
-            if os.path.exists(base + ".json"):
-                os.remove(base + ".json")
-            t0 = time.perf_counter()
-            proc = launch(cmd, env=self.env)
-            wall = time.perf_counter() - t0
+            run = h.run_cli(self.args.bin, cmd, keep=base, trace=traced, env=self.env, cwd=ROOT, ok=None)
+            s = run["summary"]
             rec = dict(key=key, dataset=ds, solver=solver, p=p, M=M, K=K, seed=seed, tag=tag,
-                       extra=" ".join(extra), rc=proc.returncode, cli_wall=wall, cap_seconds=cap,
-                       max_epochs_cap=max_epochs, command="cd %s && %s" % (ROOT, " ".join(shlex.quote(c) for c in cmd)),
-                       trace=(base + ".csv") if traced else None)
-            try:
-                with open(base + ".json") as f:
-                    s = json.load(f)
-            except (OSError, ValueError):
-                s = None
+                       extra=" ".join(extra), rc=run["rc"], cli_wall=run["wall"], cap_seconds=cap,
+                       max_epochs_cap=max_epochs,
+                       command="cd %s && %s" % (ROOT, " ".join(shlex.quote(c) for c in run["command"])),
+                       trace=run["trace_path"])
             if s is None:
-                rec.update(status="error", seconds=None, reached=False, stderr=proc.stderr[-1500:])
-                log("   ERROR %s rc=%d: %s" % (key, proc.returncode, proc.stderr[-500:]))
+                rec.update(status="error", seconds=None, reached=False, stderr=run["stderr"])
+                log("   ERROR %s rc=%d: %s" % (key, run["rc"], run["stderr"][-500:]))
                 attempts.append(rec)
                 break
             for k in ("status", "objective", "f_star", "suboptimality", "epochs", "seconds", "exchanges",
@@ -276,37 +219,19 @@ class PyProblem:
     """The config's problem in numpy: same parsing, label mapping, scaling."""
 
     def __init__(self, ds, cfg, data_path, cols):
-        from sklearn.datasets import load_svmlight_file
-        path = data_path
-        opener = lzma.open if path.endswith(".xz") else open
-        with opener(path, "rb") as f:
-            X, y = load_svmlight_file(f, n_features=cols, zero_based=False, dtype=np.float64)
-        if "positive-labels" in cfg:
-            pos = np.array([float(v) for v in cfg["positive-labels"].split(",")])
-            y = np.where(np.isin(y, pos), 1.0, -1.0)
-        else:
-            # which class is +1 does not change F (w -> -w), only the sign of w
-            y = np.where(y == y.max(), 1.0, -1.0)
-        X = sp.csr_matrix(X)
-        X.sort_indices()
-        X.eliminate_zeros()
-        if cfg.get("scale", "none") == "maxabs":
-            s = np.asarray(abs(X).max(axis=0).todense()).ravel()
-            s[s == 0] = 1.0
-            X = sp.csr_matrix(X @ sp.diags(1.0 / s))
-        if truthy(cfg.get("normalize-rows", "false")):
-            n = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-            n[n == 0] = 1.0
-            X = sp.csr_matrix(sp.diags(1.0 / n) @ X)
+        # Without positive-labels the larger label is +1: which class is +1
+        # does not change F (w -> -w), only the sign of w.
+        pos = [float(v) for v in cfg["positive-labels"].split(",")] if "positive-labels" in cfg else None
+        X, y = h.load_xy(data_path, n_features=cols, positive=pos, scale=cfg.get("scale", "none"),
+                         normalize_rows=truthy(cfg.get("normalize-rows", "false")), zero_based=False,
+                         eliminate_zeros=True)
         self.X, self.y = X, y
         self.m = X.shape[0]
         self.l1, self.l2 = float(cfg["l1"]), float(cfg["l2"])
         self.name = ds
 
     def objective(self, w):
-        w = np.asarray(w, dtype=np.float64).ravel()
-        yz = self.y * (self.X @ w)
-        return float(np.mean(np.logaddexp(0.0, -yz)) + 0.5 * self.l2 * w.dot(w) + self.l1 * np.abs(w).sum())
+        return h.objective(self.X, self.y, w, "logistic", self.l1, self.l2)
 
 
 def saga_sweep(prob, fstar, tols, repeats):
@@ -317,7 +242,7 @@ def saga_sweep(prob, fstar, tols, repeats):
     for tol in tols:
         factory = (lambda tol=tol: LogisticRegression(solver="saga", penalty="elasticnet", C=C, l1_ratio=l1_ratio,
                                                       tol=tol, max_iter=100000, fit_intercept=False))
-        secs, w, times = ct.median_timed(lambda: ct.fit_sklearn(prob, factory), repeats)
+        secs, w, times = h.timed_median(lambda: h.fit_timed(factory, prob.X, prob.y), repeats)
         sub = (prob.objective(w) - fstar) / fstar
         nnz = int(np.count_nonzero(w))
         out.append(dict(tool="sklearn-saga", setting="tol=%g" % tol, seconds=secs, times=times, subopt=sub,
@@ -367,10 +292,10 @@ def main():
     os.makedirs(os.path.join(args.work, "runs"), exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
     env = dict(os.environ, ASYNCOPT_CACHE_DIR=os.path.join(args.work, "cache"))
-    helptext = launch([args.bin, "train", "--help"]).stdout
+    helptext = h.run([args.bin, "train", "--help"], check=False, cwd=ROOT)[0].stdout
     has_master_delay = "--master-delay" in helptext
     command = "/usr/bin/python3 bench/soda_figures.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    load_start = ct.loadavg()
+    load_start = h.loadavg()
     t_start = time.time()
     R = Runner(args, env, has_master_delay)
     info, comparisons, elapsed_by = {}, {}, {}
@@ -431,11 +356,11 @@ def main():
         elapsed_by[ds] = time.time() - t_ds
         log("   %s done in %.0f s" % (ds, elapsed_by[ds]))
 
-    load_end = ct.loadavg()
+    load_end = h.loadavg()
     bin_commit = next((r.get("git_commit") for r in R.runs.values() if r.get("git_commit")), None)
-    meta = dict(machine=ct.machine(), command=command, load_start=load_start, load_end=load_end,
+    meta = dict(machine=h.machine(with_sklearn=True), command=command, load_start=load_start, load_end=load_end,
                 elapsed_seconds=time.time() - t_start, elapsed_by_dataset=elapsed_by, binary=args.bin,
-                binary_git_commit=bin_commit, git_commit=git_commit(), quick=args.quick, grid=G,
+                binary_git_commit=bin_commit, git_commit=h.git_commit(), quick=args.quick, grid=G,
                 repeats=args.repeats, cap_scale=args.cap_scale, has_master_delay=has_master_delay,
                 target=TARGET, datasets=datasets)
     res = dict(meta=meta, datasets=info, runs=list(R.runs.values()), sklearn=comparisons)
@@ -525,26 +450,6 @@ def goal_lines(cells):
     return lines
 
 
-def first_reach(trace, eps=TARGET):
-    t = read_trace(trace)
-    if t is None:
-        return None
-    idx = np.nonzero(t["suboptimality"] <= eps)[0]
-    return None if len(idx) == 0 else int(idx[0])
-
-
-def read_trace(path):
-    if not path or not os.path.exists(path):
-        return None
-    try:
-        d = np.genfromtxt(path, delimiter=",", names=True)
-    except (OSError, ValueError):
-        return None
-    if d.size == 0:
-        return None
-    return {k: np.atleast_1d(d[k]) for k in d.dtype.names}
-
-
 # --------------------------------------------------------------------------- outputs
 def write_outputs(args, res):
     prefix = os.path.join(args.out, args.prefix)
@@ -559,33 +464,16 @@ def write_outputs(args, res):
             "f_star", "exchanges", "coords_sent", "mask_coords", "bits_sent", "coords_returned", "bits_returned",
             "max_delay", "dropped_messages", "master_busy", "step_used", "restarts", "identification_epoch",
             "nnz_w", "reference_nnz", "cols", "rows", "nnz", "rc", "trace", "command"]
-    with open(prefix + ".csv", "w", newline="") as f:
-        wr = csv.writer(f)
-        wr.writerow(cols)
-        for r in res["runs"]:
-            row = []
-            for c in cols:
-                v = r.get(c)
-                if isinstance(v, list):
-                    v = ";".join(("%.6g" % x) if isinstance(x, float) else str(x) for x in v)
-                elif isinstance(v, float):
-                    v = "%.10g" % v
-                row.append("" if v is None else v)
-            wr.writerow(row)
-        for ds, rows in res.get("sklearn", {}).items():
-            for r in rows:
-                wr.writerow(["%s-saga-%s" % (ds, r["setting"]), ds, "sklearn-saga", "", 1, "", "", r["setting"], "",
-                             "compare", "target_reached" if r["subopt"] <= TARGET else "not_reached",
-                             r["subopt"] <= TARGET, "%.10g" % r["seconds"],
-                             ";".join("%.6g" % x for x in r["times"]), "", "", "", "", "%.10g" % r["subopt"]]
-                            + [""] * (len(cols) - 19))
-    with open(prefix + ".json", "w") as f:
-        json.dump(res, f, indent=1, default=str)
+    saga = [dict(key="%s-saga-%s" % (ds, r["setting"]), dataset=ds, solver="sklearn-saga", M=1, tag=r["setting"],
+                 sections="compare", status="target_reached" if r["subopt"] <= TARGET else "not_reached",
+                 reached=r["subopt"] <= TARGET, seconds=r["seconds"], times=r["times"], suboptimality=r["subopt"])
+            for ds, rows in res.get("sklearn", {}).items() for r in rows]
+    h.write_csv(prefix + ".csv", res["runs"] + saga, cols)
+    h.write_json(prefix + ".json", res)
     plot_fig1(args, res, prefix + "_fig1.png")
     plot_fig2(args, res, prefix + "_fig2.png")
     plot_fig3(args, res, prefix + "_fig3.png")
-    with open(prefix + ".md", "w") as f:
-        f.write(markdown(args, res, cells, goals))
+    h.write_markdown(prefix + ".md", markdown(args, res, cells, goals))
     log("\n".join(goals))
     log("wrote %s.{csv,json,md} and %s_fig{1,2,3}.png" % (prefix, prefix))
 
@@ -608,14 +496,12 @@ COLORS = {"DAve-PG": "tab:blue", "SODA p=0.5": "tab:orange", "SODA p=0.1": "tab:
 
 
 def plot_fig1(args, res, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = h.pyplot()
     dss = res["meta"]["datasets"]
     fig, axes = plt.subplots(len(dss), 2, figsize=(11, 3.4 * len(dss)), squeeze=False)
     for row, ds in zip(axes, dss):
         for label, r in curve_runs(res, ds):
-            t = read_trace(r["trace"])
+            t = h.read_trace(r["trace"])
             if t is None:
                 continue
             sub = np.maximum(t["suboptimality"], 1e-12)
@@ -631,9 +517,7 @@ def plot_fig1(args, res, path):
             ax.set_title("%s, M = 20 workers" % ds, fontsize=10)
         row[0].legend(fontsize=7)
     fig.suptitle("Figure 1: suboptimality vs time and epochs (DAve-PG and SODA)", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    h.save_figure(fig, path, dpi=110)
 
 
 def fig2_data(res):
@@ -658,9 +542,7 @@ def fig2_data(res):
 
 
 def plot_fig2(args, res, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = h.pyplot()
     data = fig2_data(res)
     fig, ax = plt.subplots(figsize=(7.5, 4.6))
     if not data:
@@ -690,27 +572,17 @@ def plot_fig2(args, res, path):
         ax.legend(fontsize=8, loc="upper right")
         n = max(d["n"] for d in data)
         ax.set_title("Figure 2: madelon, M = 20, %d seed(s) per p; red: runs not reaching 1e-6" % n, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    h.save_figure(fig, path, dpi=110)
 
 
 def plot_fig3(args, res, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     dss = res["meta"]["datasets"]
-    ncol = min(2, len(dss))
-    nrow = (len(dss) + ncol - 1) // ncol
-    fig, axes = plt.subplots(nrow, ncol, figsize=(6 * ncol, 3.8 * nrow), squeeze=False)
-    flat = [a for row in axes for a in row]
-    for ax in flat[len(dss):]:
-        ax.axis("off")
-    for ax, ds in zip(flat, dss):
+    fig, axes = h.panels(len(dss), 2, 6, 3.8)
+    for ax, ds in zip(axes, dss):
         info = res["datasets"].get(ds, {})
         cols = info.get("cols")
         for label, r in curve_runs(res, ds):
-            t = read_trace(r["trace"])
+            t = h.read_trace(r["trace"])
             if t is None or not cols:
                 continue
             ax.plot(t["epoch"], 100.0 * t["nnz_w"] / cols, lw=1.4, label=label, color=COLORS.get(label))
@@ -723,9 +595,7 @@ def plot_fig3(args, res, path):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle("Figure 3: support of the master's w vs epochs", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    h.save_figure(fig, path, dpi=110)
 
 
 def markdown(args, res, cells, goals):
@@ -822,12 +692,11 @@ def markdown(args, res, cells, goals):
     A("|---|---|---|---|---|---|---|---|---|")
     for ds in info:
         for label, r in curve_runs(res, ds):
-            t = read_trace(r.get("trace"))
-            i = first_reach(r.get("trace"))
+            hit = h.time_to_target(r.get("trace"), TARGET)
             A("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 ds, label, r.get("status"), fmt_s(r.get("seconds")), fmt(r.get("epochs"), "%.0f"),
                 fmt_int(r.get("exchanges")), fmt_int(r.get("coords_sent")), fmt_int(r.get("mask_coords")),
-                "%.3f / %.0f" % (t["seconds"][i], t["epoch"][i]) if i is not None else "not reached"))
+                "%.3f / %.0f" % (hit["seconds"], hit["epoch"]) if hit else "not reached"))
     A("")
 
     # ---------------- figure 2
@@ -980,7 +849,7 @@ def markdown(args, res, cells, goals):
       "command). `%s.json`: the same plus machine, problems, saga sweep, goal cells. Summaries and traces: "
       "`%s/runs/`.\n" % (args.prefix, args.prefix, os.path.relpath(args.work, ROOT) if args.work.startswith(ROOT)
                           else args.work))
-    return "\n".join(L) + "\n"
+    return L
 
 
 if __name__ == "__main__":

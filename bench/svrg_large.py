@@ -24,19 +24,15 @@ Outputs: OUT/svrg_large.{csv,json,md,png}
 """
 
 import argparse
-import csv
 import json
 import os
 import statistics
 import subprocess
 import sys
-import time
 
-from bench_common import binary_version, git_commit, log, machine, write_report
+import harness as h
 # Above this cache-line round trip (ns) the host placed the two vCPUs far apart.
-from contention import FAR_ROUND_TRIP_NS
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from harness import FAR_ROUND_TRIP_NS, ROOT, log
 SHAPE = dict(rows=200000, dim=47236, nnz_per_row=75, zipf=1.0, seed=1)
 L1, L2 = 3e-6, 1e-5
 PROXASAGA = {1: 2.86, 2: 3.6}  # seconds to 1e-6, quoted in the issue (same machine)
@@ -44,13 +40,21 @@ TARGETS = [1e-3, 1e-6]
 
 
 def run(cmd):
-    log("+ " + " ".join(cmd))
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if p.returncode != 0:
-        sys.exit("failed (%d): %s\n%s" % (p.returncode, " ".join(cmd), p.stderr[-2000:]))
-    return wall
+    """Runs cmd (echoed); its wall seconds. A failure ends the script with its message."""
+    try:
+        return h.run(cmd, echo=True)[1]
+    except RuntimeError as e:
+        sys.exit(str(e))
+
+
+def train(a, args, keep):
+    """One `asyncopt train` (echoed): its summary, wall seconds and command (a list); a failure ends the script."""
+    log("+ " + " ".join([a.bin] + args))
+    try:
+        r = h.run_cli(a.bin, args, keep=keep, trace=False, ok=(0,))
+    except RuntimeError as e:
+        sys.exit(str(e))
+    return r["summary"], r["wall"], r["command"]
 
 
 RCV1_PROXASAGA = {1e-3: 0.0030, 1e-6: 0.0065}  # seconds, one thread, quoted in the issue
@@ -72,39 +76,37 @@ def svrg_to_targets(a, data, reg, tag, env_cache):
     trips, last command, runs). The 1- and 2-thread runs of a seed run back
     to back (every other pair in reverse order) after a probe of the cores'
     round trip, so both sides meet the same placements of the two vCPUs."""
-    cmd = []
     reps = max(a.repeats, 5)
-    secs = {(t, e): [] for t in (1, 2) for e in TARGETS}
-    by_seed = {(t, e): [] for t in (1, 2) for e in TARGETS}  # seconds, None if the target was missed
-    epochs = {}
-    trips = {e: [] for e in TARGETS}
+    last = dict(command=[])
+
+    def one(cell, r):
+        args = ["train", "--data", data, "--solver", "svrg"] + reg + [
+            "--threads", str(cell["threads"]), "--target-subopt", repr(cell["target"]), "--seed", str(r + 1),
+            "--quiet"] + env_cache
+        s, _, last["command"] = train(a, args, os.path.join(a.work, "%s-t%d-%g-r%d" % (
+            tag, cell["threads"], cell["target"], r)))
+        reached = s["status"] == "target_reached"
+        return dict(seconds=s["seconds"] if reached else None, epochs=s["epochs"] if reached else None)
+
+    records = []
     for target in TARGETS:
-        for r in range(reps):
-            trips[target].append(round_trip(a))
-            for threads in ((1, 2) if r % 2 == 0 else (2, 1)):
-                summ = os.path.join(a.work, "%s-t%d-%g-r%d.json" % (tag, threads, target, r))
-                cmd = [a.bin, "train", "--data", data, "--solver", "svrg"] + reg + [
-                    "--threads", str(threads), "--target-subopt", repr(target), "--seed", str(r + 1),
-                    "--summary", summ, "--quiet"] + env_cache
-                run(cmd)
-                with open(summ) as f:
-                    s = json.load(f)
-                reached = s["status"] == "target_reached"
-                by_seed[(threads, target)].append(s["seconds"] if reached else None)
-                if reached:
-                    secs[(threads, target)].append(s["seconds"])
-                    epochs[(threads, target)] = s["epochs"]
+        records += h.interleaved(h.grid(target=[target], threads=[1, 2]), reps, one,
+                                 before_round=lambda r: dict(round_trip_ns=round_trip(a)))
     cells = []
     for threads in (1, 2):
         for target in TARGETS:
-            x = secs[(threads, target)]
-            rt = [t for t in trips[target] if t is not None]
+            mine = sorted((x for x in records if x["threads"] == threads and x["target"] == target),
+                          key=lambda x: x["round"])
+            x = [m["seconds"] for m in mine if m["seconds"] is not None]
+            trips = [m["round_trip_ns"] for m in mine]
+            rt = [t for t in trips if t is not None]
             cells.append(dict(threads=threads, target=target, best=min(x) if x else float("nan"),
                               median=statistics.median(x) if x else float("nan"),
-                              epochs=epochs.get((threads, target)), reached=len(x), runs=reps,
-                              round_trip_ns=trips[target], seconds_by_seed=by_seed[(threads, target)],
+                              epochs=next((m["epochs"] for m in reversed(mine) if m["epochs"] is not None), None),
+                              reached=len(x), runs=reps, round_trip_ns=trips,
+                              seconds_by_seed=[m["seconds"] for m in mine],
                               far_runs=sum(t > FAR_ROUND_TRIP_NS for t in rt) if rt else None))
-    return cells, cmd, reps
+    return cells, last["command"], reps
 
 
 def placement_text(cell):
@@ -118,11 +120,7 @@ def placement_text(cell):
 
 def rcv1_section(a, env_cache):
     """svrg on rcv1-vw-small (l2 = 1e-3) at 1 and 2 threads, to 1e-3 and 1e-6."""
-    import lzma
-    data = os.path.join(a.work, "rcv1-vw-small.svm")
-    if not os.path.exists(data):
-        with lzma.open("/work/shared/data/rcv1-vw-small.xz", "rb") as fi, open(data, "wb") as fo:
-            fo.write(fi.read())
+    data = h.plain_copy("rcv1-vw-small", a.work, drop_blank_lines=False)
     run([a.bin, "optimum", "--data", data, "--l2", "1e-3", "--quiet"] + env_cache)
     goals = []
     cells, cmd, reps = svrg_to_targets(a, data, ["--l2", "1e-3"], "rcv1", env_cache)
@@ -238,12 +236,6 @@ def text_section(a, env_cache):
                 shape=dict(rows=rows, cols=cols, nnz=nnz), data=data)
 
 
-def read_trace(path):
-    with open(path) as f:
-        return [dict((k, float(v) if v not in ("", "null") else None) for k, v in r.items())
-                for r in csv.DictReader(f)]
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=os.path.join(ROOT, "build/release/src/cli/asyncopt"))
@@ -265,7 +257,7 @@ def main():
            "--out", data, "--quiet"]
     if not os.path.exists(data):
         run(gen)
-    load_start = os.getloadavg()
+    load_start = h.loadavg()
     # f* once (cached), outside every timed run.
     opt_wall = run([a.bin, "optimum", "--data", data, "--l1", repr(L1), "--l2", repr(L2), "--threads", "2",
                     "--quiet"] + env_cache)
@@ -273,24 +265,25 @@ def main():
     for threads in (1, 2):
         for write in ("wild", "atomic"):
             for r in range(a.repeats):
-                summ = os.path.join(a.work, "svrg-%s-t%d-r%d.json" % (write, threads, r))
-                cmd = [a.bin, "train", "--data", data, "--solver", "svrg", "--write", write, "--l1", repr(L1),
-                       "--l2", repr(L2), "--threads", str(threads), "--target-subopt", "1e-6",
-                       "--max-seconds", "60", "--seed", str(r + 1), "--summary", summ, "--quiet"] + env_cache
-                wall = run(cmd)
-                with open(summ) as f:
-                    s = json.load(f)
+                s, wall, cmd = train(a, [
+                    "train", "--data", data, "--solver", "svrg", "--write", write, "--l1", repr(L1),
+                    "--l2", repr(L2), "--threads", str(threads), "--target-subopt", "1e-6",
+                    "--max-seconds", "60", "--seed", str(r + 1), "--quiet"] + env_cache,
+                    os.path.join(a.work, "svrg-%s-t%d-r%d" % (write, threads, r)))
                 rows.append(dict(threads=threads, write=write, repeat=r, seconds=s["seconds"], wall=wall,
                                  status=s["status"], epochs=s["epochs"], subopt=s["suboptimality"],
                                  command=" ".join(cmd)))
                 log("  svrg %s %dT: %.3f s (%s, %s epochs), wall %.2f s" % (write, threads, s["seconds"],
                                                                           s["status"], s["epochs"], wall))
-        trace = os.path.join(a.work, "svrg-wild-t%d-trace.csv" % threads)
-        run([a.bin, "train", "--data", data, "--solver", "svrg", "--l1", repr(L1), "--l2", repr(L2),
-             "--threads", str(threads), "--target-subopt", "1e-7", "--max-seconds", "60", "--trace-every", "0.5",
-             "--trace", trace, "--quiet"] + env_cache)
-        traces[threads] = read_trace(trace)
-    load_end = os.getloadavg()
+        args = ["train", "--data", data, "--solver", "svrg", "--l1", repr(L1), "--l2", repr(L2), "--threads",
+                str(threads), "--target-subopt", "1e-7", "--max-seconds", "60", "--trace-every", "0.5", "--quiet"]
+        log("+ " + " ".join([a.bin] + args))
+        try:
+            traces[threads] = h.run_cli(a.bin, args + env_cache, summary=False, ok=(0,),
+                                        keep=os.path.join(a.work, "svrg-wild-t%d-trace" % threads))["trace"]
+        except RuntimeError as e:
+            sys.exit(str(e))
+    load_end = h.loadavg()
 
     summary = {}
     for threads in (1, 2):
@@ -305,9 +298,8 @@ def main():
     t_first = {}
     for threads, tr in traces.items():
         for eps in TARGETS:
-            hit = next((p["seconds"] for p in tr if p["suboptimality"] is not None and p["epoch"] > 0
-                        and p["suboptimality"] <= eps), None)
-            t_first["%dT %g" % (threads, eps)] = hit
+            hit = h.time_to_target(tr, eps, skip_start=True)
+            t_first["%dT %g" % (threads, eps)] = hit["seconds"] if hit else None
     goals = []
     for threads in (1, 2):
         s = summary["wild-%dT" % threads]
@@ -329,27 +321,23 @@ def main():
     goals += small["goals"]
     text = text_section(a, env_cache)
     goals += text["goals"]
-    load_end = os.getloadavg()
+    load_end = h.loadavg()
 
-    meta = dict(machine=machine(), load_start=list(load_start), load_end=list(load_end), shape=SHAPE, l1=L1,
+    meta = dict(machine=h.machine(), load_start=list(load_start), load_end=list(load_end), shape=SHAPE, l1=L1,
                 l2=L2, generate=" ".join(gen), optimum_wall_s=opt_wall,
-                git_commit=git_commit(), binary_version=binary_version(a.bin),
+                git_commit=h.git_commit(), binary_version=h.binary_version(a.bin),
                 command="bench/svrg_large.py " + " ".join(sys.argv[1:]))
     base = os.path.join(a.out, "svrg_large")
-    with open(base + ".csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        w.writeheader()
-        w.writerows(rows)
-    with open(base + ".json", "w") as f:
-        json.dump(dict(meta=meta, runs=rows, summary=summary, time_to=t_first, goals=goals,
-                       proxasaga_quoted=PROXASAGA, rcv1=small, text_standin=text), f, indent=1)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    h.write_csv(base + ".csv", rows, float_format="%r")
+    h.write_json(base + ".json", dict(meta=meta, runs=rows, summary=summary, time_to=t_first, goals=goals,
+                                      proxasaga_quoted=PROXASAGA, rcv1=small, text_standin=text))
+    fig, ax = h.pyplot().subplots(figsize=(7, 4.5))
     for threads, tr in traces.items():
-        pts = [(p["seconds"], p["suboptimality"]) for p in tr if p["suboptimality"] and p["suboptimality"] > 0]
-        ax.plot([x for x, _ in pts], [y for _, y in pts], marker=".", label="asyncopt svrg, %d thread(s)" % threads)
+        if tr is None:
+            continue
+        keep = tr["suboptimality"] > 0
+        ax.plot(tr["seconds"][keep], tr["suboptimality"][keep], marker=".",
+                label="asyncopt svrg, %d thread(s)" % threads)
     for threads, secs in PROXASAGA.items():
         ax.axvline(secs, linestyle="--", color="grey" if threads == 1 else "black",
                    label="ProxASAGA to 1e-6, %d thread(s) (quoted)" % threads)
@@ -359,8 +347,7 @@ def main():
     ax.set_ylabel("(F - f*) / f*")
     ax.set_title("power-law 200000 x 47236, l1 = 3e-6, l2 = 1e-5; %s" % meta["machine"]["cpu"], fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(base + ".png", dpi=90)
+    h.save_figure(fig, base + ".png", dpi=90)
     m = meta["machine"]
     md = ["# svrg on a large power-law l1-l2 problem vs the quoted ProxASAGA figures", "",
           "Generated by `%s` (repository at %s; binary: %s) on %s. Machine: %s, %d cores, Linux %s. "
@@ -425,7 +412,7 @@ def main():
         md += ["", "Command: `%s`" % text["command"], ""]
     else:
         md += ["Not run: %s" % text["goals"][0], ""]
-    write_report(base, md, goals)
+    h.write_report(base, md, goals)
 
 
 if __name__ == "__main__":

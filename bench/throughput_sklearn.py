@@ -39,23 +39,15 @@ Outputs: OUT/throughput_sklearn.{csv,json,md,png}
 """
 
 import argparse
-import csv
 import json
-import lzma
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-import numpy as np
-import scipy.sparse as sp
-
-from bench_common import git_commit, log, machine, write_report
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA_DIR = "/work/shared/data"
+import harness as h
+from harness import ROOT, log
 
 DATASETS = {
     "rcv1-vw-small": dict(file="rcv1-vw-small", positive=None, scale=None, l2=1e-4, epochs=300),
@@ -66,30 +58,9 @@ DATASETS = {
 
 def load(spec, work):
     """The same matrix asyncopt sees: labels binarised, optional max-abs scaling."""
-    from sklearn.datasets import load_svmlight_file
-    path = os.path.join(work, spec["file"] + ".svm")
-    if not os.path.exists(path):
-        with lzma.open(os.path.join(DATA_DIR, spec["file"] + ".xz"), "rb") as fi, open(path, "wb") as fo:
-            for line in fi:
-                if line.strip():
-                    fo.write(line)
-    X, y = load_svmlight_file(path, dtype=np.float64)
-    if spec["positive"] is None:
-        y = np.where(y == y.max(), 1.0, -1.0)
-    else:
-        y = np.where(np.isin(y, spec["positive"]), 1.0, -1.0)
-    X = sp.csr_matrix(X)
-    if spec["scale"] == "maxabs":
-        col_max = np.asarray(abs(X).max(axis=0).todense()).ravel()
-        col_max[col_max == 0] = 1.0
-        X = sp.csr_matrix(X @ sp.diags(1.0 / col_max))
-    X.sort_indices()
+    path = h.plain_copy(spec["file"], work)
+    X, y = h.load_xy(path, positive=spec["positive"], scale=spec["scale"])
     return path, X, y
-
-
-def objective(X, y, w, l2):
-    yz = y * (X @ w)
-    return float(np.mean(np.logaddexp(0.0, -yz)) + 0.5 * l2 * w.dot(w))
 
 
 def run_asyncopt(binary, name, spec, path, repeats, work):
@@ -103,8 +74,7 @@ def run_asyncopt(binary, name, spec, path, repeats, work):
         cmd += ["--positive-labels", ",".join(str(c) for c in spec["positive"])]
     if spec["scale"]:
         cmd += ["--scale", spec["scale"]]
-    log("+ " + " ".join(cmd))
-    subprocess.run(cmd, check=True)
+    h.run(cmd, echo=True)
     with open(os.path.join(out, "contention_%s.json" % name)) as f:
         return cmd, json.load(f)
 
@@ -119,7 +89,7 @@ def run_sklearn(X, y, spec, step, repeats):
         t0 = time.perf_counter()
         clf.fit(X, y)
         times.append(time.perf_counter() - t0)
-        objs.append(objective(X, y, clf.coef_.ravel(), spec["l2"]))
+        objs.append(h.objective(X, y, clf.coef_.ravel(), "logistic", l2=spec["l2"]))
     return times, objs
 
 
@@ -135,7 +105,7 @@ def main():
                  "or pass --bin" % a.bin)
     os.makedirs(a.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="asyncopt-throughput-")
-    load_start = os.getloadavg()
+    load_start = h.loadavg()
     rows = []
     binary = None  # the bench_contention build that timed asyncopt (from its JSON)
     for name in a.datasets.split(","):
@@ -175,9 +145,9 @@ def main():
         for r in rows[-len(cells) - 1:]:
             log("  %-28s best %.3g nnz/s, median %.3g nnz/s" % (r["tool"], r["best_nnz_per_s"],
                                                               r["median_nnz_per_s"]))
-    meta = dict(machine=machine(with_sklearn=True), load_start=list(load_start), load_end=list(os.getloadavg()),
+    meta = dict(machine=h.machine(with_sklearn=True), load_start=list(load_start), load_end=h.loadavg(),
                 command="bench/throughput_sklearn.py " + " ".join(sys.argv[1:]),
-                git_commit=git_commit(), bench_contention=binary)
+                git_commit=h.git_commit(), bench_contention=binary)
     write(a.out, rows, meta)
 
 
@@ -198,23 +168,15 @@ def verdicts(rows):
 
 def write(out, rows, meta):
     base = os.path.join(out, "throughput_sklearn")
-    with open(base + ".csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["dataset", "tool", "epochs", "nnz", "best_nnz_per_s", "median_nnz_per_s",
-                    "final_subopt", "step", "runs_seconds"])
-        for r in rows:
-            w.writerow([r["dataset"], r["tool"], r["epochs"], r["nnz"], "%.6g" % r["best_nnz_per_s"],
-                        "%.6g" % r["median_nnz_per_s"], "%.4g" % r["final_subopt"], r["step"],
-                        " ".join("%.6g" % s for s in r["runs_seconds"])])
+    h.write_csv(base + ".csv", [dict(r, final_subopt="%.4g" % r["final_subopt"], step=repr(r["step"]),
+                                      runs_seconds=" ".join("%.6g" % x for x in r["runs_seconds"])) for r in rows],
+                ["dataset", "tool", "epochs", "nnz", "best_nnz_per_s", "median_nnz_per_s", "final_subopt", "step",
+                 "runs_seconds"], float_format="%.6g")
     goals = verdicts(rows)
-    with open(base + ".json", "w") as f:
-        json.dump(dict(meta=meta, rows=rows, goals=goals), f, indent=1)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    h.write_json(base + ".json", dict(meta=meta, rows=rows, goals=goals))
     names = list(dict.fromkeys(r["dataset"] for r in rows))
     tools = list(dict.fromkeys(r["tool"] for r in rows))
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig, ax = h.pyplot().subplots(figsize=(8, 4))
     width = 0.8 / len(tools)
     for k, t in enumerate(tools):
         vals = [next((r["best_nnz_per_s"] for r in rows if r["dataset"] == n and r["tool"] == t), 0)
@@ -225,8 +187,7 @@ def write(out, rows, meta):
     ax.set_ylabel("M nonzeros / s (best of k, 1 thread)")
     ax.set_title("1-thread SGD throughput, %s" % meta["machine"]["cpu"])
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(base + ".png", dpi=90)
+    h.save_figure(fig, base + ".png", dpi=90)
     m = meta["machine"]
     md = ["# One-thread SGD throughput: asyncopt hogwild vs scikit-learn SGDClassifier", "",
           "Generated by `%s` (repository at %s; bench_contention %s) on %s." % (
@@ -253,7 +214,7 @@ def write(out, rows, meta):
     md += ["", "![](throughput_sklearn.png)", "", "Commands:", ""]
     for r in rows:
         md.append("* %s, %s: `%s`" % (r["dataset"], r["tool"], r["command"]))
-    write_report(base, md, goals)
+    h.write_report(base, md, goals)
 
 
 if __name__ == "__main__":

@@ -35,32 +35,16 @@ Usage (always /usr/bin/python3):
 """
 
 import argparse
-import csv
-import datetime
 import json
 import os
-import platform
 import shlex
-import subprocess
 import sys
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def run(cmd, env=None, check=True):
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    wall = time.perf_counter() - t0
-    if check and p.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), p.returncode, p.stderr[-2000:]))
-    return p, wall
+import harness as h
+from harness import ROOT, log
 
 
 def config_for(reg):
@@ -70,23 +54,10 @@ def config_for(reg):
 def read_trace(path, skip_start=False):
     """Trace columns; skip_start drops the t = 0 point (w = 0, f = 1 for the
     hinge loss), which must not count as 'reached' or as a best objective."""
-    d = np.genfromtxt(path, delimiter=",", names=True)
-    t = {k: np.atleast_1d(d[k]) for k in d.dtype.names}
-    if skip_start:
-        keep = t["updates"] > 0
-        t = {k: v[keep] for k, v in t.items()}
+    t = h.read_trace(path, skip_start=skip_start)
+    if t is None:
+        raise RuntimeError("%s: no trace points" % path)
     return t
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 def main():
@@ -125,22 +96,22 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     env = dict(os.environ, ASYNCOPT_CACHE_DIR=os.path.join(args.work, "cache"))
     command = "/usr/bin/python3 bench/wangni_figure5.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    load_start = os.getloadavg()
+    load_start = h.loadavg()
     t_start = time.time()
 
     data = os.path.join(args.work, "svm-wangni.svm")
     if not os.path.exists(data):
-        run([args.bin, "generate", "--config", os.path.join(ROOT, "configs/default-generate.ini"), "--out",
+        h.run([args.bin, "generate", "--config", os.path.join(ROOT, "configs/default-generate.ini"), "--out",
              data + ".tmp.svm"])
         os.replace(data + ".tmp.svm", data)
-    info, _ = run([args.bin, "info", "--data", data])
+    info, _ = h.run([args.bin, "info", "--data", data])
     log(info.stdout)
 
     fstar = {}
     for reg in regs:
         summ = os.path.join(args.work, "optimum-reg%s.json" % reg)
         # `optimum` takes only the problem keys, not the train config.
-        _, wall = run([args.bin, "optimum", "--data", data, "--loss", "hinge", "--l2", repr(2 * float(reg)),
+        _, wall = h.run([args.bin, "optimum", "--data", data, "--loss", "hinge", "--l2", repr(2 * float(reg)),
                        "--summary", summ], env=env)
         with open(summ) as f:
             s = json.load(f)
@@ -159,25 +130,20 @@ def main():
                         k += 1
                         seed = rep + 1
                         tag = "reg%s-lrt%g-W%d-%s-s%d" % (reg, lrt, W, method, seed)
-                        trace = os.path.join(args.work, tag + ".csv")
-                        summ = os.path.join(args.work, tag + ".json")
-                        cmd = [args.bin, "train", "--config", config_for(reg), "--data", data,
+                        cmd = ["train", "--config", config_for(reg), "--data", data,
                                "--step", repr(lrt), "--threads", str(W), "--seed", str(seed),
                                "--write", args.write, "--max-epochs", str(args.max_epochs),
                                "--max-seconds", repr(args.max_seconds), "--trace-every", repr(args.trace_every),
-                               "--trace", trace, "--summary", summ, "--quiet"]
+                               "--quiet"]
                         if method == "dense":
                             cmd += ["--sparsifier", "none"]
                         else:
                             cmd += ["--sparsifier", method, "--rho", repr(args.rho)]
-                        p, wall = run(cmd, env=env, check=False)
-                        if p.returncode not in (0, 3):
-                            raise RuntimeError("failed: %s\n%s" % (" ".join(cmd), p.stderr[-2000:]))
-                        with open(summ) as f:
-                            s = json.load(f)
+                        run = h.run_cli(args.bin, cmd, keep=os.path.join(args.work, tag), env=env)
+                        s, wall, trace, cmd = run["summary"], run["wall"], run["trace_path"], run["command"]
                         tr = read_trace(trace, skip_start=True)
-                        hit = np.nonzero(tr["objective"] <= target)[0]
-                        t_hit = float(tr["seconds"][hit[0]]) if hit.size else None
+                        hit = h.time_to_target(tr, target, column="objective")
+                        t_hit = hit["seconds"] if hit else None
                         upd = max(1, s["updates"])
                         r = dict(reg=float(reg), l2=2 * float(reg), lrt=lrt, threads=W, method=method, seed=seed,
                                  status=s["status"], objective=s["objective"], f_star=fstar[reg],
@@ -193,21 +159,15 @@ def main():
                                                   "%.3f" % t_hit if t_hit is not None else "-", r["updates_per_s"],
                                                   r["conflicts_per_update"], r["coords_per_update"]))
 
-    meta = dict(command=command, machine=dict(cpu=cpu_name(), cores=os.cpu_count(), kernel=platform.release(),
-                                              date=datetime.datetime.now().isoformat(timespec="seconds")),
-                load_start=load_start, load_end=os.getloadavg(), elapsed_seconds=time.time() - t_start,
+    meta = dict(command=command, machine=h.machine(),
+                load_start=load_start, load_end=h.loadavg(), elapsed_seconds=time.time() - t_start,
                 binary=args.bin, data=data, f_star=fstar, rho=args.rho, write=args.write,
                 max_epochs=args.max_epochs, max_seconds=args.max_seconds, trace_every=args.trace_every,
                 target_tol=args.target_tol, cell_margin=args.cell_margin, data_info=info.stdout)
     cells = aggregate(rows, args.cell_margin)
     verdicts = verdict_lines(cells, threads)
     prefix = os.path.join(args.out, args.prefix)
-    write_csv(prefix + ".csv", rows)
-    with open(prefix + ".json", "w") as f:
-        json.dump(dict(meta=meta, cells=cells, verdicts=verdicts, runs=rows), f, indent=1)
-    plot(prefix + ".png", rows, regs, lrts, threads, methods, fstar, args)
-    with open(prefix + ".md", "w") as f:
-        f.write(markdown(meta, cells, verdicts, args))
+    write_outputs(prefix, meta, cells, verdicts, rows, regs, lrts, threads, methods, fstar, args)
     log("\n".join(verdicts))
     log("wrote %s.{csv,json,png,md}" % prefix)
 
@@ -235,11 +195,8 @@ def replot(args):
     methods = sorted({r["method"] for r in rows})
     cells = aggregate(rows, args.cell_margin)
     verdicts = verdict_lines(cells, threads)
-    with open(prefix + ".json", "w") as f:
-        json.dump(dict(meta=meta, cells=cells, verdicts=verdicts, runs=rows), f, indent=1)
-    plot(prefix + ".png", rows, regs, lrts, threads, methods, meta["f_star"], args)
-    with open(prefix + ".md", "w") as f:
-        f.write(markdown(meta, cells, verdicts, args))
+    write_outputs(prefix, meta, cells, verdicts, rows, regs, lrts, threads, methods, meta["f_star"], args,
+                  csv_too=False)
     log("\n".join(verdicts))
 
 
@@ -249,9 +206,8 @@ def med(xs):
 
 
 def first_hit(trace, target):
-    tr = read_trace(trace, skip_start=True)
-    hit = np.nonzero(tr["objective"] <= target)[0]
-    return float(tr["seconds"][hit[0]]) if hit.size else None
+    hit = h.time_to_target(read_trace(trace, skip_start=True), target, column="objective")
+    return hit["seconds"] if hit else None
 
 
 def aggregate(rows, margin):
@@ -356,22 +312,20 @@ def time_verdict(cs, W, field, name):
                     "%.2f..%.2fx" % (min(sp), max(sp)) if sp else "n/a"))
 
 
-def write_csv(path, rows):
-    cols = ["reg", "l2", "lrt", "threads", "method", "seed", "status", "objective", "best_objective", "f_star",
+def write_outputs(prefix, meta, cells, verdicts, rows, regs, lrts, threads, methods, fstar, args, csv_too=True):
+    if csv_too:
+        h.write_csv(prefix + ".csv", rows, [
+            "reg", "l2", "lrt", "threads", "method", "seed", "status", "objective", "best_objective", "f_star",
             "target", "time_to_target", "seconds", "epochs", "updates", "updates_per_s", "conflicts",
-            "conflicts_per_update", "coords_per_update", "bits_per_update", "cli_wall", "command"]
-    with open(path, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(cols)
-        for r in rows:
-            w.writerow(["" if r[c] is None else r[c] for c in cols])
+            "conflicts_per_update", "coords_per_update", "bits_per_update", "cli_wall", "command"], float_format="%r")
+    h.write_json(prefix + ".json", dict(meta=meta, cells=cells, verdicts=verdicts, runs=rows))
+    plot(prefix + ".png", rows, regs, lrts, threads, methods, fstar, args)
+    h.write_markdown(prefix + ".md", markdown(meta, cells, verdicts, args))
 
 
 def plot(path, rows, regs, lrts, threads, methods, fstar, args):
     """Rows: (reg, W); columns: lrt. log2 f versus milliseconds of solver clock."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = h.pyplot()
     panels = [(reg, W) for reg in regs for W in threads]
     fig, axes = plt.subplots(len(panels), len(lrts), figsize=(3.3 * len(lrts), 1.9 * len(panels)), squeeze=False)
     colors = {"dense": "tab:blue", "gspar": "tab:red"}
@@ -498,7 +452,7 @@ def markdown(meta, cells, verdicts, args):
 """)
     L.append("## Data statistics (`asyncopt info`)\n")
     L.append("```\n%s```\n" % meta["data_info"])
-    return "\n".join(L) + "\n"
+    return L
 
 
 if __name__ == "__main__":

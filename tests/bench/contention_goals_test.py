@@ -13,7 +13,9 @@ import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SCRIPT = os.path.join(HERE, "..", "..", "bench", "contention.py")
+BENCH = os.path.join(HERE, "..", "..", "bench")
+SCRIPT = os.path.join(BENCH, "contention.py")
+sys.path.insert(0, BENCH)  # contention.py imports bench/harness.py
 spec = importlib.util.spec_from_file_location("contention", SCRIPT)
 contention = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(contention)
