@@ -170,6 +170,11 @@ struct TracePoint {
   std::int64_t bits_returned = 0;
   std::int64_t max_delay = 0;  // soda, dave-pg: largest delay so far
   double master_busy = 0.0;    // soda, dave-pg: master's busy fraction of solver time so far
+  // soda, dave-pg: bytes on the wire, counted by the transport (threads or
+  // MPI alike): workers -> master, master -> workers (the protocol's
+  // messages; not the engine's start, stop and trace messages).
+  std::int64_t bytes_sent = 0;
+  std::int64_t bytes_returned = 0;
 };
 
 struct Options {
@@ -240,6 +245,10 @@ struct Result {
   // Master/worker solvers (soda, dave-pg); NaN or 0 for the others.
   std::int64_t coords_returned = 0;  // coordinates sent master -> workers
   std::int64_t bits_returned = 0;
+  // Bytes on the wire, counted by the transport: workers -> master and back
+  // (the protocol's messages; see TracePoint).
+  std::int64_t bytes_sent = 0;
+  std::int64_t bytes_returned = 0;
   // Coordinates in the workers' masks, summed over exchanges (the paper's
   // message size |M_p|; coords_sent counts only the nonzero deltas of it).
   std::int64_t mask_coords = 0;

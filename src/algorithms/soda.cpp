@@ -17,13 +17,15 @@
 #include <vector>
 
 #include "algorithms/async_common.hpp"
+#include "engine/master_worker.hpp"
+#include "engine/thread_transport.hpp"
 #include "asyncopt/error.hpp"
 #include "asyncopt/preprocess.hpp"
 #include "data/random.hpp"
 #include "kernels/losses.hpp"
-#include "kernels/mailbox.hpp"
 #include "kernels/mask.hpp"
 #include "kernels/prox.hpp"
+#include "kernels/sparsify.hpp"
 #include "runtime/format.hpp"
 #include "runtime/team.hpp"
 #include "runtime/threads.hpp"
@@ -54,20 +56,6 @@ constexpr std::chrono::milliseconds kPoll{20};
 // A worker's final gradient step looks for a stop this often (nonzeros of
 // the mask's columns, plus one per coordinate): a few hundred microseconds.
 constexpr std::int64_t kStopCheckNonzeros = std::int64_t{1} << 18;
-
-// The sleep of an injected slow-down by `factor` after `busy` time: (factor -
-// 1) x busy, capped at a day so the duration stays representable (the sleep
-// ends early anyway when the run stops).
-Clock::duration InjectedDelay(Clock::duration busy, double factor) {
-  const double seconds = std::chrono::duration<double>(busy).count() * (factor - 1.0);
-  return std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(std::min(seconds, 86400.0)));
-}
-
-// Coding length of a message of n (index, value) pairs over d coordinates:
-// sparse 32-bit index + 64-bit value, or dense 64-bit values, whichever is
-// shorter.
-std::int64_t MessageBits(std::int64_t n, std::int64_t d) { return std::min(96 * n, 64 * d); }
 
 struct Shard {
   std::vector<std::int64_t> rows;  // global row ids
@@ -107,103 +95,37 @@ struct Shard {
   }
 };
 
-// One worker's mailbox slot: the worker fills the request, pushes it, and
-// blocks until the master has written the reply and bumped `replied`.
-struct alignas(64) Message {
-  Message* next = nullptr;
-  int worker = 0;
-  // worker -> master
-  std::vector<std::int32_t> index;
-  std::vector<double> delta;
-  double local_objective = 0.0;   // f_i + l1 |.|_1 at the copy used
-  std::int64_t copy_exchange = 0; // master's exchange count when the copy was sent
-  std::int64_t rows = 0;          // rows whose local gradient this step computed
-  std::int64_t mask_size = 0;     // |M_p| of this step
-  bool failed = false;            // the worker hit an error and only waits for stop
-  // master -> worker
-  enum class Reply { kChanges, kDense, kReset };
-  Reply kind = Reply::kChanges;
-  std::vector<std::int32_t> reply_index;  // kChanges
-  std::vector<double> reply_value;        // kChanges: new w_j; kDense/kReset: all of w
-  std::vector<double> reset_local;        // kReset: the worker's new w_i
-  std::int64_t reply_exchange = 0;
-  bool stop = false;
-  kernels::Signal replied;
+// SODA's message kinds on the engine (engine/master_worker.hpp).
+//   kStep (worker -> master): header[0] = the master's exchange count of
+//     the copy used, header[1] = |M_p| (mask size), header[kRowsSlot] =
+//     rows computed; scalars[0] = f_i + l1 |.|_1 at the copy; payload: the
+//     sparse delta u - [w_i]_mask.
+//   kChanges (master -> worker): payload: (j, new w_j) for the coordinates
+//     changed since the worker's last copy; header[0] = the exchange count.
+//   kDense: payload: all of w (dense); header[0] as above.
+//   kReset: payload: w then the worker's new w_i (2 d values, dense).
+// Every master -> worker packet carries the engine's grant in
+// header[kGrantSlot].
+enum SodaKind : std::int32_t {
+  kStep = engine::kFirstAlgorithmKind,
+  kChanges,
+  kDense,
+  kReset,
 };
 
-// What workers and master share besides the messages.
-struct Shared {
-  kernels::Mailbox<Message> mailbox;
-  std::atomic<bool> stopping{false};     // set by the master: finish up
-  std::atomic<std::uint32_t> gate{0};    // 1 while the master traces (workers park)
-  std::atomic<int> parked{0};            // workers blocked on a reply or on the gate
-  std::atomic<bool> failed{false};
-  std::mutex error_mutex;
-  std::exception_ptr error;
-  // Injected delays (workers' and the master's) sleep here, so a stop
-  // wakes them at once.
-  std::mutex sleep_mutex;
-  std::condition_variable sleep_cv;
-  // Rows whose gradients the workers took to compute (the final gradient
-  // step and every local step is a pass over the shard), and the run's
-  // budget, max_epochs x m. A pass is taken only while the budget is not
-  // spent, so the rows computed never exceed the budget by more than one
-  // shard: neither --local-steps nor the workers still sending while a
-  // large message is in flight carry a run past --max-epochs.
-  std::atomic<std::int64_t> rows_computed{0};
-  std::int64_t row_budget = std::numeric_limits<std::int64_t>::max();
-
-  // Takes n rows; false (and nothing taken) when the budget is spent.
-  bool TakeRows(std::int64_t n) {
-    std::int64_t taken = rows_computed.load(std::memory_order_relaxed);
-    do {
-      if (taken >= row_budget) return false;
-    } while (!rows_computed.compare_exchange_weak(taken, taken + n, std::memory_order_relaxed));
-    return true;
-  }
-
-  // Rows of a dropped message go back to the budget; a worker waiting for
-  // it is woken.
-  void ReturnRows(std::int64_t n) {
-    if (n == 0) return;
-    {
-      std::lock_guard<std::mutex> lock(sleep_mutex);
-      rows_computed.fetch_sub(n, std::memory_order_relaxed);
-    }
-    sleep_cv.notify_all();
-  }
-
-  // A worker is parked while it waits (for its reply, at the gate, in an
-  // injected sleep, for the row budget): a trace point waits only for the
-  // workers that are not. Unpark is seq_cst, as the master's gate store and
-  // its loads of `parked` are: with acquire/release alone a worker leaving
-  // a wait and the master closing the gate could each read the other's old
-  // value, and the worker compute during the pause.
-  void Park() {
-    parked.fetch_add(1, std::memory_order_acq_rel);
-    parked.notify_all();
-  }
-  void Unpark() { parked.fetch_sub(1, std::memory_order_seq_cst); }
-
-  void BeginStop() {
-    {
-      std::lock_guard<std::mutex> lock(sleep_mutex);
-      stopping.store(true, std::memory_order_relaxed);
-    }
-    sleep_cv.notify_all();
-  }
-  void OpenGate() {
-    gate.store(0, std::memory_order_release);
-    gate.notify_all();
-  }
-};
+// Coding length of a message of n (index, value) pairs over d coordinates:
+// the one definition every solver uses (Wangni et al. 2018, Section 2.3;
+// kernels::IdentityBits with ceil(log2 d)-bit indices and 32-bit values).
+std::int64_t MessageBits(std::int64_t n, std::int64_t d) {
+  return kernels::IdentityBits(n, d, kernels::IndexBits(d), kernels::SparsifierConfig{}.value_bits);
+}
 
 template <class L>
 class Worker {
  public:
   // w_bar0, w0: the starting w_bar (every worker's w_i) and w = prox(w_bar0).
   Worker(const Dataset& data, const Shard& shard, const Problem& problem, double gamma,
-         const DistributedOptions& dist, double delay_factor, std::uint64_t seed, int id,
+         const DistributedOptions& dist, std::uint64_t seed, int id,
          const std::vector<double>& w_bar0, const std::vector<double>& w0)
       : data_(data),
         shard_(shard),
@@ -215,7 +137,6 @@ class Worker {
         p_(dist.mask_p),
         pi_(shard.pi),
         local_steps_(dist.local_steps),
-        delay_factor_(delay_factor),
         rng_(data::Rng::ForStream(seed, kMaskStream, static_cast<std::uint64_t>(id))),
         w_copy_(w0),
         w_local_(w_bar0),
@@ -233,97 +154,58 @@ class Worker {
 
   std::int64_t messages_sent() const { return messages_sent_; }
   const std::vector<double>& w_local() const { return w_local_; }
+  std::int64_t shard_rows() const { return n_; }
 
-  void Run(Message& msg, Shared& shared) {
-    std::uint32_t seen = msg.replied.Value();
-    bool dead = false;  // after an error: only send empty messages until stop
-    for (;;) {
-      WaitAtGate(shared);
-      msg.index.clear();
-      msg.delta.clear();
-      msg.rows = 0;
-      msg.mask_size = 0;
-      msg.failed = dead;
-      if (!dead && !shared.stopping.load(std::memory_order_relaxed)) {
-        try {
-          const Clock::time_point t0 = Clock::now();
-          const bool stepped = Step(msg, shared);
-          if (stepped && delay_factor_ > 1.0) {
-            SleepInjected(InjectedDelay(Clock::now() - t0, delay_factor_), shared);
-          }
-        } catch (...) {
-          Fail(shared, std::current_exception());
-          dead = true;
-          msg.index.clear();
-          msg.delta.clear();
-          msg.rows = 0;
-          msg.failed = true;
-        }
+  // The loss sum over the shard at the w a trace point carries (sparse
+  // pairs, or dense), from the rows: F's loss part where the data lives.
+  double ShardLossSum(const engine::Packet& p) {
+    eval_w_.assign(static_cast<std::size_t>(d_), 0.0);
+    if (p.sparse()) {
+      for (std::size_t k = 0; k < p.index.size(); ++k) {
+        eval_w_[static_cast<std::size_t>(p.index[k])] = p.value[k];
       }
-      shared.Park();
-      ++messages_sent_;
-      shared.mailbox.Push(&msg);
-      seen = msg.replied.WaitChange(seen);
-      shared.Unpark();
-      if (msg.stop) return;
-      if (dead) continue;
-      try {
-        ApplyReply(msg);
-      } catch (...) {
-        Fail(shared, std::current_exception());
-        dead = true;
-      }
+    } else if (p.value.size() == eval_w_.size()) {
+      eval_w_ = p.value;
     }
+    double sum = 0.0;
+    for (std::int64_t r = 0; r < n_; ++r) {
+      const SparseRow row = data_.row(shard_.rows[static_cast<std::size_t>(r)]);
+      double z = 0.0;
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        z += eval_w_[static_cast<std::size_t>(row.index[k])] * row.value[k];
+      }
+      sum += L::Value(shard_.labels[static_cast<std::size_t>(r)], z);
+    }
+    return sum;
+  }
+
+  // The master's reply (or the engine's Go, which carries nothing).
+  void Apply(const engine::Packet& reply) {
+    changed_.clear();
+    changed_delta_.clear();
+    changed_nnz_ = 0;
+    const auto d = static_cast<std::size_t>(d_);
+    switch (reply.kind) {
+      case kChanges:
+        for (std::size_t k = 0; k < reply.index.size(); ++k) Collect(reply.index[k], reply.value[k]);
+        break;
+      case kDense:
+        for (std::int32_t j = 0; j < d_; ++j) Collect(j, reply.value[static_cast<std::size_t>(j)]);
+        break;
+      case kReset:
+        w_local_.assign(reply.value.begin() + static_cast<std::ptrdiff_t>(d),
+                        reply.value.begin() + static_cast<std::ptrdiff_t>(2 * d));
+        for (std::int32_t j = 0; j < d_; ++j) Collect(j, reply.value[static_cast<std::size_t>(j)]);
+        since_refresh_ = kRefreshEvery;  // recompute everything before the next step
+        break;
+      default:  // engine::kGo: nothing changed
+        return;
+    }
+    copy_exchange_ = reply.header[0];
+    UpdateMargins();
   }
 
  private:
-  static void Fail(Shared& shared, std::exception_ptr e) {
-    std::lock_guard<std::mutex> lock(shared.error_mutex);
-    if (!shared.error) shared.error = e;
-    shared.failed.store(true, std::memory_order_relaxed);
-  }
-
-  // The injected slow-down: counts as parked (a trace point need not wait
-  // for it) and ends early when the run stops.
-  static void SleepInjected(Clock::duration duration, Shared& shared) {
-    shared.Park();
-    {
-      std::unique_lock<std::mutex> lock(shared.sleep_mutex);
-      shared.sleep_cv.wait_for(lock, duration,
-                               [&] { return shared.stopping.load(std::memory_order_relaxed); });
-    }
-    shared.Unpark();
-  }
-
-  // Takes the rows of one pass over the shard; while the budget is spent,
-  // waits (parked, so a trace point need not wait for it) for the stop or
-  // for rows given back. False when the run stops first.
-  bool TakeRowsOrWait(Shared& shared) const {
-    if (shared.TakeRows(n_)) return true;
-    shared.Park();
-    bool taken = false;
-    {
-      std::unique_lock<std::mutex> lock(shared.sleep_mutex);
-      while (!shared.stopping.load(std::memory_order_relaxed)) {
-        if (shared.TakeRows(n_)) {
-          taken = true;
-          break;
-        }
-        shared.sleep_cv.wait_for(lock, kPoll);
-      }
-    }
-    shared.Unpark();
-    if (taken) WaitAtGate(shared);  // a trace point may have begun meanwhile
-    return taken;
-  }
-
-  static void WaitAtGate(Shared& shared) {
-    if (shared.gate.load(std::memory_order_seq_cst) == 0) return;
-    shared.Park();
-    shared.gate.wait(1, std::memory_order_acquire);
-    shared.Unpark();
-  }
-
   // Exact margins, losses and loss sum from the rows (O(nnz of the shard)).
   void RefreshMargins() {
     reg_sq_ = 0.0;
@@ -370,26 +252,8 @@ class Worker {
     }
   }
 
-  void ApplyReply(const Message& msg) {
-    changed_.clear();
-    changed_delta_.clear();
-    changed_nnz_ = 0;
-    switch (msg.kind) {
-      case Message::Reply::kChanges:
-        for (std::size_t k = 0; k < msg.reply_index.size(); ++k) {
-          Collect(msg.reply_index[k], msg.reply_value[k]);
-        }
-        break;
-      case Message::Reply::kDense:
-        for (std::int32_t j = 0; j < d_; ++j) Collect(j, msg.reply_value[static_cast<std::size_t>(j)]);
-        break;
-      case Message::Reply::kReset:
-        w_local_ = msg.reset_local;
-        for (std::int32_t j = 0; j < d_; ++j) Collect(j, msg.reply_value[static_cast<std::size_t>(j)]);
-        since_refresh_ = kRefreshEvery;  // recompute everything before the next step
-        break;
-    }
-    copy_exchange_ = msg.reply_exchange;
+  // Margins and losses after the coordinates in changed_ moved.
+  void UpdateMargins() {
     const std::int64_t* col_start = shard_.col_start.data();
     const std::int32_t* col_row = shard_.col_row.data();
     const double* col_value = shard_.col_value.data();
@@ -467,22 +331,26 @@ class Worker {
     return g * inv_n_ + l2_ * wj;
   }
 
-  // One exchange's work into `msg`. Returns false when the run began to stop
-  // while the worker waited for the row budget, between local steps or
-  // during the final gradient step: the step is abandoned (w_i unchanged, an
-  // empty message), so a stop takes effect within one pass over the shard
-  // however large --local-steps is (within a fraction of one in the final
-  // step; a local step, the margins' refresh and the derivatives are whole
-  // passes). The final gradient step's rows are taken first (a spent budget
-  // waits for the stop, or for rows a dropped message gives back); a spent
-  // budget ends the local steps early.
-  bool Step(Message& msg, Shared& shared) {
-    if (!TakeRowsOrWait(shared)) return false;
+public:
+  // One exchange's work into `msg`, with `passes` passes over the shard
+  // granted by the engine's row budget (the final gradient step is one; the
+  // rest allow local steps, so a spent budget ends the local steps early).
+  // Returns the rows computed: 0 when the run began to stop between local
+  // steps or during the final gradient step: the step is abandoned (w_i
+  // unchanged, an empty message), so a stop takes effect within one pass
+  // over the shard however large --local-steps is (within a fraction of
+  // one in the final step; a local step, the margins' refresh and the
+  // derivatives are whole passes).
+  std::int64_t Step(std::int64_t passes, const engine::StepControl& control, engine::Packet* msg) {
+    msg->kind = kStep;
+    msg->ClearPayload();
+    msg->header[1] = 0;
+    ++messages_sent_;
     if (since_refresh_ >= kRefreshEvery) RefreshMargins();
     ++since_refresh_;
-    msg.local_objective = loss_sum_ * inv_n_ + 0.5 * l2_ * reg_sq_ + l1_ * reg_abs_;
-    msg.copy_exchange = copy_exchange_;
-    msg.rows = n_;  // the final gradient step; local steps add theirs
+    msg->scalars[0] = loss_sum_ * inv_n_ + 0.5 * l2_ * reg_sq_ + l1_ * reg_abs_;
+    msg->header[0] = copy_exchange_;
+    std::int64_t rows = n_;  // the final gradient step; local steps add theirs
 
     // The mask: supp(w) plus each zero coordinate with probability p.
     mask_.assign(support_.members().begin(), support_.members().end());
@@ -490,7 +358,6 @@ class Worker {
       if (!support_.Contains(j)) mask_.push_back(j);
     });
 
-    msg.mask_size = static_cast<std::int64_t>(mask_.size());
     mask_nnz_ = 0;
     for (const std::int32_t j : mask_) {
       mask_nnz_ += shard_.col_start[static_cast<std::size_t>(j) + 1] -
@@ -512,18 +379,14 @@ class Worker {
       step_.resize(mask_.size());
       const double threshold = gamma_ * l1_;
       for (int t = 0; t + 1 < local_steps_; ++t) {
-        // A trace point parks the worker between two local steps (the clock
-        // is stopped meanwhile) and lets it go on: tracing does not change
-        // the steps taken.
-        WaitAtGate(shared);
-        if (shared.stopping.load(std::memory_order_relaxed)) {
+        // (A trace point waits for the step to end: tracing does not change
+        // the steps taken.)
+        if (control.stop_requested()) {
           ++stamp_;  // derivatives cached at z_local_ are not z_'s
-          msg.rows = 0;
-          msg.mask_size = 0;
-          return false;
+          return 0;
         }
-        if (!shared.TakeRows(n_)) break;
-        msg.rows += n_;
+        if (t + 1 >= passes) break;  // the budget granted no more passes
+        rows += n_;
         PrepareDerivatives(z_local_);
         for (std::size_t k = 0; k < mask_.size(); ++k) {
           const auto ju = static_cast<std::size_t>(mask_[k]);
@@ -559,11 +422,9 @@ class Worker {
       since_check += shard_.col_start[ju + 1] - shard_.col_start[ju] + 1;
       if (since_check >= kStopCheckNonzeros) {
         since_check = 0;
-        if (shared.stopping.load(std::memory_order_relaxed)) {
+        if (control.stop_requested()) {
           ++stamp_;  // derivatives cached at *z may be z_local_'s
-          msg.rows = 0;
-          msg.mask_size = 0;
-          return false;
+          return 0;
         }
       }
     }
@@ -573,13 +434,16 @@ class Worker {
       const double delta = step_[k] - w_local_[ju];
       w_local_[ju] = step_[k];
       if (delta != 0.0) {
-        msg.index.push_back(j);
-        msg.delta.push_back(delta);
+        msg->index.push_back(j);
+        msg->value.push_back(delta);
       }
     }
     if (local_steps_ > 1) ++stamp_;  // derivatives cached at z_local_ are not z_'s
-    return true;
+    msg->header[1] = static_cast<std::int64_t>(mask_.size());
+    return rows;
   }
+
+ private:
 
   const Dataset& data_;
   const Shard& shard_;
@@ -589,7 +453,6 @@ class Worker {
   const double gamma_, l1_, l2_, p_;
   const double pi_;
   const int local_steps_;
-  const double delay_factor_;
   data::Rng rng_;
   std::vector<double> w_copy_;   // the last w received from the master
   std::vector<double> w_local_;  // w_i
@@ -613,6 +476,7 @@ class Worker {
   std::vector<double> changed_delta_;
   std::int64_t changed_nnz_ = 0;
   std::vector<double> u_, step_, z_local_;
+  std::vector<double> eval_w_;  // a trace point's w, dense
   std::int64_t messages_sent_ = 0;
 };
 
@@ -620,14 +484,15 @@ class Worker {
 // incremental replies, counters and the restart safeguard.
 class Master {
  public:
-  Master(const Dataset& data, const Problem& problem, const Options& options,
-         const std::vector<Shard>& shards, double gamma, const std::vector<double>& w_bar0)
-      : d_(data.num_cols),
-        m_(data.num_rows),
+  // d, m: the data's features and rows (the master needs no rows of its own).
+  Master(std::int32_t d, std::int64_t m, const Problem& problem, const Options& options,
+         int workers, double gamma, const std::vector<double>& w_bar0)
+      : d_(d),
+        m_(m),
         problem_(problem),
         options_(options),
-        shards_(shards),
-        workers_(static_cast<int>(shards.size())),
+        pi_(static_cast<std::size_t>(workers), 0.0),
+        workers_(workers),
         gamma_(gamma),
         threshold_(gamma * problem.l1),
         w_bar_(w_bar0),
@@ -660,6 +525,14 @@ class Master {
     RecountSupport();
   }
 
+  // The workers' shard sizes, as they announced them: pi_i = |S_i| / m.
+  void Begin(const std::vector<std::int64_t>& shard_rows) {
+    for (std::size_t i = 0; i < pi_.size(); ++i) {
+      pi_[i] = static_cast<double>(shard_rows[i]) / static_cast<double>(m_);
+    }
+  }
+  const std::vector<double>& pi() const { return pi_; }
+
   const std::vector<double>& w() const { return w_; }
   const std::vector<double>& w_bar() const { return w_bar_; }
   std::int64_t messages_received() const { return exchanges_; }
@@ -686,85 +559,88 @@ class Master {
   // none are left.
   // Once the run is stopping no round is judged and nothing restarts: the
   // result was fixed when the stop was decided.
-  bool Apply(const Message& msg, bool stopping) {
-    const auto i = static_cast<std::size_t>(msg.worker);
+  engine::AbsorbResult Absorb(int worker, const engine::Packet& msg, bool stopping) {
+    engine::AbsorbResult r;
+    const auto i = static_cast<std::size_t>(worker);
     const auto n = static_cast<std::int64_t>(msg.index.size());
+    const std::int64_t rows = msg.header[engine::kRowsSlot];
     ++exchanges_;
     coords_sent_ += n;
     bits_sent_ += MessageBits(n, d_);
     if (needs_reset_[i]) {
       ++dropped_;
-      return true;
+      r.rows_returned = rows;  // computed on a reset point: its rows go back to the budget
+      return r;
     }
-    if (msg.rows > 0) max_delay_ = std::max(max_delay_, exchanges_done_ - msg.copy_exchange);
+    if (rows > 0) max_delay_ = std::max(max_delay_, exchanges_done_ - msg.header[0]);
     ++exchanges_done_;
-    rows_ += msg.rows;
-    mask_coords_ += msg.mask_size;
-    const double pi = shards_[i].pi;
+    rows_ += rows;
+    mask_coords_ += msg.header[1];
+    const double pi = pi_[i];
     bool finite = true;
     for (std::size_t k = 0; k < msg.index.size(); ++k) {
       const std::int32_t j = msg.index[k];
       const auto ju = static_cast<std::size_t>(j);
       TrackWBar(j);
-      w_bar_[ju] += pi * msg.delta[k];
+      w_bar_[ju] += pi * msg.value[k];
       // prox(NaN) would be 0 and hide a blow-up: check w_bar itself.
       finite = finite && std::isfinite(w_bar_[ju]);
       SetW(j, kernels::SoftThreshold(w_bar_[ju], threshold_));
     }
-    if (stopping) return true;
-    if (!finite) return Restart();
-    if (msg.rows == 0) return true;  // an empty closing message
-    last_objective_[i] = msg.local_objective;
+    if (stopping) return r;
+    if (!finite) {
+      r.diverged = !Restart();
+      return r;
+    }
+    if (rows == 0) return r;  // an empty closing message
+    last_objective_[i] = msg.scalars[0];
     if (!in_round_[i]) {
       in_round_[i] = true;
-      if (++round_count_ == workers_) return EndRound();
+      if (++round_count_ == workers_) r.diverged = !EndRound();
     }
-    return true;
+    return r;
   }
 
-  // Writes the reply into `msg` (w's changes since the worker's last copy,
-  // all of w, or a reset) and wakes the worker.
-  void Reply(Message& msg, bool stop) {
-    const auto i = static_cast<std::size_t>(msg.worker);
-    msg.stop = stop;
-    msg.reply_exchange = exchanges_done_;
-    if (stop) {
-      msg.kind = Message::Reply::kChanges;
-      msg.reply_index.clear();
-      msg.reply_value.clear();
-    } else if (needs_reset_[i]) {
+  // The reply to worker i's message: w's changes since its last copy, all
+  // of w, or a reset.
+  void Reply(int worker, engine::Packet* msg) {
+    const auto i = static_cast<std::size_t>(worker);
+    msg->ClearPayload();
+    msg->header[0] = exchanges_done_;
+    if (needs_reset_[i]) {
       needs_reset_[i] = false;
-      msg.kind = Message::Reply::kReset;
-      msg.reply_value = w_;
-      msg.reset_local = good_w_bar_;
+      msg->kind = kReset;
+      msg->value.reserve(2 * w_.size());
+      msg->value.assign(w_.begin(), w_.end());
+      msg->value.insert(msg->value.end(), good_w_bar_.begin(), good_w_bar_.end());
       Count(d_, true);  // w and w_i: two dense vectors
       Count(d_, true);
     } else {
       // The coordinates changed since the worker's copy are a suffix of the
       // recency list: walk it back until the first older one, or until the
-      // sparse message would be longer than the dense one.
-      msg.kind = Message::Reply::kChanges;
-      msg.reply_index.clear();
-      msg.reply_value.clear();
-      const std::int64_t dense_limit = 2 * static_cast<std::int64_t>(d_) / 3;  // 96 n > 64 d
+      // sparse message would be longer than the dense one (12 n > 8 d bytes).
+      msg->kind = kChanges;
+      const std::int64_t dense_limit = 2 * static_cast<std::int64_t>(d_) / 3;
       bool dense = false;
       for (std::int32_t j = newest_; j >= 0 && changed_at_[static_cast<std::size_t>(j)] > sync_tick_[i];
            j = older_[static_cast<std::size_t>(j)]) {
-        if (static_cast<std::int64_t>(msg.reply_index.size()) >= dense_limit) {
+        if (static_cast<std::int64_t>(msg->index.size()) >= dense_limit) {
           dense = true;
           break;
         }
-        msg.reply_index.push_back(j);
-        msg.reply_value.push_back(w_[static_cast<std::size_t>(j)]);
+        msg->index.push_back(j);
+        msg->value.push_back(w_[static_cast<std::size_t>(j)]);
       }
       if (dense) {
-        SendDense(msg);
+        msg->kind = kDense;
+        msg->index.clear();
+        msg->value.assign(w_.begin(), w_.end());
+        Count(d_, true);
       } else {
-        Count(static_cast<std::int64_t>(msg.reply_index.size()), false);
+        Count(static_cast<std::int64_t>(msg->index.size()), false);
       }
     }
     sync_tick_[i] = tick_;
-    msg.replied.Bump();
   }
 
   // Puts w back to prox(good w_bar) and makes every worker restart from it.
@@ -851,16 +727,9 @@ class Master {
     }
   }
 
-  void SendDense(Message& msg) {
-    msg.kind = Message::Reply::kDense;
-    msg.reply_index.clear();
-    msg.reply_value = w_;
-    Count(d_, true);
-  }
-
   void Count(std::int64_t n, bool dense) {
     coords_returned_ += n;
-    bits_returned_ += dense ? 64 * static_cast<std::int64_t>(d_) : MessageBits(n, d_);
+    bits_returned_ += MessageBits(dense ? d_ : n, d_);
   }
 
   // Every worker has reported since the last check: the objective estimate
@@ -871,7 +740,7 @@ class Master {
     // sum_i pi_i (f_i + l1 |.|_1) at each worker's latest copy of w.
     double estimate = 0.0;
     for (std::size_t i = 0; i < last_objective_.size(); ++i) {
-      estimate += shards_[i].pi * last_objective_[i];
+      estimate += pi_[i] * last_objective_[i];
     }
     bool keep = std::isfinite(estimate);
     if (keep && !std::isfinite(best_estimate_)) {  // first round (after a start or restart)
@@ -951,7 +820,7 @@ class Master {
   const std::int64_t m_;
   const Problem problem_;
   const Options& options_;
-  const std::vector<Shard>& shards_;
+  std::vector<double> pi_;
   const int workers_;
   const double gamma_, threshold_;
   std::vector<double> w_bar_, w_, good_w_bar_;
@@ -1031,194 +900,65 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   std::vector<double> w0(w_bar0.size());
   for (std::size_t j = 0; j < w0.size(); ++j) w0[j] = kernels::SoftThreshold(w_bar0[j], gamma * problem.l1);
 
-  Shared shared;
-  {
-    const std::int64_t m = data.num_rows;
-    const std::int64_t limit = std::numeric_limits<std::int64_t>::max() / std::max<std::int64_t>(m, 1);
-    if (options.max_epochs < limit) shared.row_budget = options.max_epochs * m;
-  }
-  std::vector<std::unique_ptr<Message>> messages;
+  // The run on the engine: rank 0 (this thread) is the master, ranks 1..M
+  // the workers, team members 1..M (the fault plan's numbering).
   std::vector<std::unique_ptr<Worker<L>>> worker_state;
   for (int i = 0; i < workers; ++i) {
-    messages.push_back(std::make_unique<Message>());
-    messages.back()->worker = i;
-    // Members are numbered as MPI ranks: the master is 0, worker i is i + 1.
-    const double factor = runtime::FaultPlan(options.faults, i + 1).slow_factor();
     worker_state.push_back(std::make_unique<Worker<L>>(
-        data, shards[static_cast<std::size_t>(i)], problem, gamma, dist, factor, options.seed, i,
-        w_bar0, w0));
+        data, shards[static_cast<std::size_t>(i)], problem, gamma, dist, options.seed, i, w_bar0, w0));
   }
-  Master master(data, problem, options, shards, gamma, w_bar0);
-  const double master_slow = runtime::FaultPlan(options.faults, 0).slow_factor();
+  Master master(data.num_cols, data.num_rows, problem, options, workers, gamma, w_bar0);
 
+  engine::ThreadNetwork net(workers + 1);
+  runtime::Team team(TeamConfig(options, workers, /*first_id=*/1));
   runtime::Tracer tracer(data, problem, options);
-  tracer.Begin(master.w());
-  std::optional<Status> verdict;
-  double busy_seconds = 0.0;
-  std::exception_ptr master_error;
-  // The result is the point where the stop was decided: messages still in
-  // flight are applied afterwards (the protocol loses none) and counted in
-  // the communication totals, but do not change the returned w.
-  std::vector<double> final_w;
-  std::optional<runtime::Counters> final_counters;  // the rows and epochs of final_w
-  auto begin_stop = [&](Status status) noexcept {
-    if (!verdict) verdict = status;
-    if (shared.stopping.load(std::memory_order_relaxed)) return;
-    final_counters = master.counters();
+  engine::MasterLoop<Master> loop(net.endpoint(0), master, tracer, options, data.num_rows,
+                                  data.num_cols);
+  loop.SetRegulariser(problem.l1, problem.l2);
+  loop.SetPassesPerStep(dist.local_steps);
+  loop.SetStopCheck([&team] { return team.failed(); });
+  tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
+
+  team.Start([&](runtime::Member& member) {
+    engine::RunWorker(net.endpoint(member.index() + 1), *worker_state[static_cast<std::size_t>(member.index())],
+                      member, options.peer_timeout);
+  });
+  engine::MasterOutcome outcome;
+  try {
+    loop.Handshake();
+    tracer.Begin(master.w());
+    loop.Go();
+    outcome = loop.Run([&master](std::optional<Status> v) -> std::optional<Status> {
+      if (v == Status::kDiverged) {
+        return master.Restart() ? std::nullopt : std::optional<Status>(Status::kDiverged);
+      }
+      return v;
+    });
+  } catch (...) {
+    team.RequestStop();
     try {
-      final_w = master.w();
-    } catch (...) {  // out of memory: fall back to the state at the end
-      final_w.clear();
-      final_counters.reset();
+      team.Join();
+    } catch (...) {
     }
-    shared.BeginStop();
-  };
-  // Stop request and time limit, looked at between batches of messages and
-  // at least every kPoll while the master waits or sleeps.
-  auto check_limits = [&]() {
-    if (shared.stopping.load(std::memory_order_relaxed)) return;
-    if (auto limit = tracer.CheckLimits()) begin_stop(*limit);
-  };
-  // The master's injected delay: sleeps `duration` unless the run stops.
-  auto master_sleep = [&](Clock::duration duration) {
-    const Clock::time_point until = Clock::now() + duration;
-    while (!shared.stopping.load(std::memory_order_relaxed)) {
-      const Clock::time_point now = Clock::now();
-      if (now >= until) break;
-      {
-        std::unique_lock<std::mutex> lock(shared.sleep_mutex);
-        shared.sleep_cv.wait_for(lock, std::min<Clock::duration>(until - now, kPoll), [&] {
-          return shared.stopping.load(std::memory_order_relaxed);
-        });
-      }
-      check_limits();
-    }
-  };
-  // The next epoch count at which to trace (closed form: no loop that a tiny
-  // spacing could stall).
-  auto next_trace_after = [&](double epoch) {
-    return options.trace_every_epochs * (std::floor(epoch / options.trace_every_epochs) + 1.0);
-  };
-  double next_trace = next_trace_after(0.0);
-  auto counters = [&]() {
-    runtime::Counters c = master.counters();
-    const double seconds = tracer.Seconds();
-    c.master_busy = seconds > 0.0 ? std::min(1.0, busy_seconds / seconds) : 0.0;
-    return c;
-  };
+    throw;
+  }
+  team.RequestStop();  // lost or crashed workers: nothing more will come
+  try {
+    team.Join();  // a worker's error reaches the caller
+  } catch (const engine::PeerLost&) {
+    // a worker found the master silent (the master's stall): the verdict says so
+    if (!outcome.verdict) outcome.verdict = Status::kPeerLost;
+  }
 
-  // Pauses the workers (each finishes its step and parks; the clock is
-  // stopped meanwhile), records a trace point, decides, reopens the gate.
-  auto trace_point = [&]() {
-    tracer.clock().Pause();
-    shared.gate.store(1, std::memory_order_seq_cst);  // seq_cst: see Shared::Unpark
-    for (int v = shared.parked.load(std::memory_order_seq_cst); v < workers;
-         v = shared.parked.load(std::memory_order_seq_cst)) {
-      shared.parked.wait(v, std::memory_order_acquire);
-    }
-    tracer.clock().Start();
-    std::optional<Status> v = tracer.Record(master.w(), counters());
-    if (v == Status::kDiverged) {
-      v = master.Restart() ? std::nullopt : std::optional<Status>(Status::kDiverged);
-    }
-    if (v) begin_stop(*v);  // before the gate opens: no step after the verdict
-    shared.OpenGate();
-  };
-
-  // Stops one worker with an empty reply (cannot throw).
-  auto stop_reply = [](Message& msg) noexcept {
-    msg.kind = Message::Reply::kChanges;
-    msg.reply_index.clear();
-    msg.reply_value.clear();
-    msg.stop = true;
-    msg.replied.Bump();
-  };
-
-  {
-    // Every worker exists before any runs: if one cannot be created,
-    // Error(kResource) leaves here and no thread waits for it.
-    runtime::StartedThreads threads(
-        workers,
-        [&](int i) {
-          worker_state[static_cast<std::size_t>(i)]->Run(*messages[static_cast<std::size_t>(i)],
-                                                         shared);
-        },
-        "worker", workers + 1);
-    int stopped = 0;
-    Message* pending = nullptr;  // taken from the mailbox, not yet replied to
-    while (stopped < workers) {
-      try {
-        pending = shared.mailbox.TakeAll();
-        if (pending == nullptr) {
-          // Every worker may be busy or asleep for long (injected delays,
-          // many local steps): wake up to honour a stop or the time limit.
-          if (!shared.mailbox.WaitNonEmptyFor(kPoll)) check_limits();
-          continue;
-        }
-        // Apply the whole batch, decide whether the run goes on, then reply:
-        // a worker learns of a stop in the reply to its own message, so one
-        // worker and a seed give the same final w whatever the timing.
-        const Clock::time_point t0 = Clock::now();
-        for (Message* msg = pending; msg != nullptr; msg = msg->next) {
-          if (master_error) break;  // after a master error: no more updates
-          const bool stopping = shared.stopping.load(std::memory_order_relaxed);
-          const std::int64_t dropped = master.dropped();
-          if (!master.Apply(*msg, stopping) && !stopping) begin_stop(Status::kDiverged);
-          // A message computed before a restart is dropped: its rows go back
-          // to the epoch budget (a worker waiting for it may go on).
-          if (master.dropped() > dropped) shared.ReturnRows(msg->rows);
-        }
-        Clock::duration busy = Clock::now() - t0;
-        if (!shared.stopping.load(std::memory_order_relaxed)) {
-          const runtime::Counters c = master.counters();
-          if (shared.failed.load(std::memory_order_relaxed)) {
-            begin_stop(Status::kInterrupted);
-          } else if (c.epoch >= next_trace) {
-            next_trace = next_trace_after(c.epoch);
-            trace_point();  // off the master's busy time
-          } else if (auto limit = tracer.CheckLimits()) {
-            begin_stop(*limit);
-          }
-          if (!shared.stopping.load(std::memory_order_relaxed) &&
-              c.epoch >= static_cast<double>(options.max_epochs)) {
-            begin_stop(Status::kMaxEpochs);
-          }
-        }
-        const Clock::time_point t1 = Clock::now();
-        while (pending != nullptr) {
-          Message* next = pending->next;  // the reply hands the message back to its worker
-          const bool stop_now = shared.stopping.load(std::memory_order_relaxed);
-          master.Reply(*pending, stop_now);
-          if (stop_now) ++stopped;
-          pending = next;
-        }
-        busy += Clock::now() - t1;
-        busy_seconds += std::chrono::duration<double>(busy).count();
-        if (master_slow > 1.0) master_sleep(InjectedDelay(busy, master_slow));
-      } catch (...) {
-        // Any error on the master (out of memory, a throwing trace callback):
-        // stop everyone, answer what is pending, rethrow after the join.
-        if (!master_error) master_error = std::current_exception();
-        begin_stop(Status::kInterrupted);
-        shared.OpenGate();
-        while (pending != nullptr) {
-          Message* next = pending->next;
-          stop_reply(*pending);
-          ++stopped;
-          pending = next;
-        }
-      }
-    }
-  }  // workers join here
   if (audit != nullptr) {
     *audit = SodaAudit{};
     audit->messages_received = master.messages_received();
-    audit->rows_taken = shared.rows_computed.load(std::memory_order_relaxed);
+    audit->rows_taken = loop.rows_granted();
     std::vector<double> mean(static_cast<std::size_t>(data.num_cols), 0.0);
     for (std::size_t i = 0; i < worker_state.size(); ++i) {
       audit->messages_sent += worker_state[i]->messages_sent();
       const std::vector<double>& wi = worker_state[i]->w_local();
-      for (std::size_t j = 0; j < mean.size(); ++j) mean[j] += shards[i].pi * wi[j];
+      for (std::size_t j = 0; j < mean.size(); ++j) mean[j] += master.pi()[i] * wi[j];
     }
     for (std::size_t j = 0; j < mean.size(); ++j) {
       const double gap = std::fabs(master.w_bar()[j] - mean[j]);
@@ -1226,10 +966,14 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
       if (std::isnan(audit->invariant_gap)) break;
       audit->w_bar_scale = std::max(audit->w_bar_scale, std::fabs(master.w_bar()[j]));
     }
+    const engine::Traffic& t = net.endpoint(0).traffic();
+    audit->master_bytes_received = t.bytes_received;
+    for (int r = 1; r <= workers; ++r) audit->workers_bytes_sent += net.endpoint(r).traffic().bytes_sent;
   }
-  if (master_error) std::rethrow_exception(master_error);
-  if (shared.error) std::rethrow_exception(shared.error);
+  if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);
 
+  std::optional<Status> verdict = outcome.verdict;
+  std::vector<double> final_w = std::move(outcome.final_w);
   if (final_w.empty()) final_w = master.w();
   const bool finite = std::all_of(final_w.begin(), final_w.end(),
                                   [](double v) { return std::isfinite(v); });
@@ -1242,20 +986,21 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   }
   Result result;
   result.step_used = gamma;
-  result.master_busy = tracer.Seconds() > 0.0 ? std::min(1.0, busy_seconds / tracer.Seconds())
+  result.master_busy = tracer.Seconds() > 0.0 ? std::min(1.0, outcome.busy_seconds / tracer.Seconds())
                                               : std::numeric_limits<double>::quiet_NaN();
   master.FillResult(&result);
   result.message = std::string(ToString(options.solver)) + ", " + std::to_string(workers) +
                    " workers, mask p " + runtime::ShortNumber(dist.mask_p) + ", local steps " +
                    std::to_string(dist.local_steps) + ", gamma " + runtime::ShortNumber(gamma) +
                    (smoothness > 0.0 ? " = 2/(mu+L), L " + runtime::ShortNumber(smoothness) : "") +
-                   ", restarts " + std::to_string(master.restarts());
+                   ", restarts " + std::to_string(master.restarts()) + PinNote(team) +
+                   team.Report() + outcome.team_report;
   // Rows and epochs are those of the returned point (the stop decision);
   // the communication totals include the messages applied after it.
-  runtime::Counters totals = counters();
-  if (final_counters && !master.restarts_exhausted()) {
-    totals.updates = final_counters->updates;
-    totals.epoch = final_counters->epoch;
+  runtime::Counters totals = loop.Counters(master.counters());
+  if (outcome.final_counters && !master.restarts_exhausted()) {
+    totals.updates = outcome.final_counters->updates;
+    totals.epoch = outcome.final_counters->epoch;
   }
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), final_w, totals, &result);
   return result;
@@ -1345,10 +1090,11 @@ void CheckSoda(const Dataset& data, const Problem& problem, const Options& optio
                 "max_epochs = " + std::to_string(options.max_epochs) + ": must be at least 1");
   }
   for (const Fault& f : options.faults) {
-    if (f.kind != Fault::Kind::kSlow) {
+    if (f.member == 0 && f.kind == Fault::Kind::kCrash) {
       throw Error(ErrorKind::kUnsupported,
-                  "solver " + std::string(ToString(options.solver)) + ": fault " + ToString(f) +
-                      ": only slow faults are supported here yet");
+                  "fault " + ToString(f) + ": the master (member 0) cannot crash: somebody must "
+                  "answer the workers; crash a worker (1.." + std::to_string(options.threads) +
+                  "), or stall the master");
     }
   }
   if (options.threads > data.num_rows) {

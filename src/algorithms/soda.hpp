@@ -55,6 +55,10 @@ struct SodaAudit {
   // was lost or applied twice.
   double invariant_gap = 0.0;
   double w_bar_scale = 0.0;  // max_j |w_bar_j|, to make the gap relative
+  // The transport's byte counts: what the master received of the protocol's
+  // messages, and what the workers sent (equal when nothing is lost).
+  std::int64_t master_bytes_received = 0;
+  std::int64_t workers_bytes_sent = 0;
 };
 
 Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,

@@ -76,24 +76,33 @@ FaultPlan::FaultPlan(std::span<const Fault> faults, int member) {
 std::stop_token Member::stop_token() const { return team_.stop_token(); }
 bool Member::stop_requested() const { return team_.stop_requested(); }
 
-bool Member::AfterWork(std::int64_t steps, SteadyClock::duration busy) {
+Member::FaultAction Member::PlanAfterWork(std::int64_t steps, SteadyClock::duration busy) {
   steps_ += steps;
   Heartbeat();
-  if (plan_.empty()) return true;
+  FaultAction action;
+  if (plan_.empty()) return action;
   if (plan_.crash_at() && steps_ >= *plan_.crash_at()) {
     crashed_ = true;
-    return false;
+    action.crashed = true;
+    return action;
   }
+  double seconds = 0.0;
   if (plan_.stall_at() && !stalled_ && steps_ >= *plan_.stall_at()) {
     stalled_ = true;
-    SleepFor(std::chrono::duration_cast<SteadyClock::duration>(
-        std::chrono::duration<double>(plan_.stall_seconds())));
+    seconds += plan_.stall_seconds();
   }
   if (plan_.slow_factor() > 1.0) {
-    const double seconds = std::min(
-        kMaxSleepSeconds, std::chrono::duration<double>(busy).count() * (plan_.slow_factor() - 1.0));
-    SleepFor(std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds)));
+    seconds += std::chrono::duration<double>(busy).count() * (plan_.slow_factor() - 1.0);
   }
+  action.sleep = std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double>(std::min(seconds, kMaxSleepSeconds)));
+  return action;
+}
+
+bool Member::AfterWork(std::int64_t steps, SteadyClock::duration busy) {
+  const FaultAction action = PlanAfterWork(steps, busy);
+  if (action.crashed) return false;
+  SleepFor(action.sleep);
   return true;
 }
 

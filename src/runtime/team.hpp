@@ -91,6 +91,15 @@ class Member {
   // end early on a stop). Returns false when the member crashed at this
   // step: it must return from its body without another message or write.
   bool AfterWork(std::int64_t steps, SteadyClock::duration busy);
+  // The same decision without the sleep, for a member that sleeps its own
+  // way (the engine's workers wait in their inbox, so a stop or a trace
+  // request reaches them): counts the steps and returns what the fault plan
+  // says now.
+  struct FaultAction {
+    bool crashed = false;
+    SteadyClock::duration sleep{0};
+  };
+  FaultAction PlanAfterWork(std::int64_t steps, SteadyClock::duration busy);
   std::int64_t steps() const { return steps_; }
   bool crashed() const { return crashed_; }
   // Whether AfterWork needs the busy time (the member has faults).

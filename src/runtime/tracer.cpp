@@ -27,6 +27,8 @@ void CopyCounters(const Counters& c, T* out) {
   out->conflicts = c.conflicts;
   out->coords_returned = c.coords_returned;
   out->bits_returned = c.bits_returned;
+  out->bytes_sent = c.bytes_sent;
+  out->bytes_returned = c.bytes_returned;
 }
 
 }  // namespace
@@ -39,7 +41,7 @@ TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters)
   p.seconds = clock_.Seconds();
   p.epoch = counters.epoch;
   CopyCounters(counters, &p);
-  p.objective = Objective(data_, problem_, w, options_.threads);
+  p.objective = objective_ ? objective_(w) : Objective(data_, problem_, w, options_.threads);
   p.suboptimality = Suboptimality(p.objective, options_.f_star);
   p.nnz_w = CountNonzeros(w);
   p.max_delay = counters.max_delay;

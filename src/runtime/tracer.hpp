@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <optional>
 #include <span>
 #include <vector>
@@ -26,6 +27,8 @@ struct Counters {
   std::int64_t bits_returned = 0;
   std::int64_t max_delay = 0;
   double master_busy = 0.0;
+  std::int64_t bytes_sent = 0;
+  std::int64_t bytes_returned = 0;
 };
 
 class Tracer {
@@ -35,6 +38,12 @@ class Tracer {
   Tracer(const Dataset& data, const Problem& problem, const Options& options);
   Tracer(const Dataset&&, const Problem&, const Options&) = delete;
   Tracer(const Dataset&, const Problem&, const Options&&) = delete;
+
+  // Evaluates F where the data lives (the master/worker engine: the
+  // workers' shards); by default Objective() on the whole data.
+  void SetEvaluator(std::function<double(std::span<const double>)> objective) {
+    objective_ = std::move(objective);
+  }
 
   // Starts the solver clock and records the initial point w0 (epoch 0).
   void Begin(std::span<const double> w0);
@@ -79,6 +88,7 @@ class Tracer {
   double last_finite_objective_ = 0.0;
   double initial_objective_ = 0.0;
   std::atomic<bool> callback_stop_{false};
+  std::function<double(std::span<const double>)> objective_;
 };
 
 // Relative suboptimality (F - f*) / |f*| (/ 1 when f* = 0); NaN when f* is

@@ -1,0 +1,666 @@
+// The master/worker engine (issue 15, section 3): rank 0 is the master (the
+// thread that called Solve, or MPI rank 0), ranks 1..M the workers (team
+// members, or MPI ranks). The engine owns everything but the algorithm:
+// start-up, the schedule of replies, the row budget of --max-epochs, trace
+// points (workers quiet, the objective evaluated where the data lives),
+// stop, silent peers, injected faults on the master and errors. The
+// algorithm supplies
+//   Worker: shard_rows(), Apply(reply), Step(passes, stop, out) -> rows,
+//           ShardLossSum(w packet)
+//   Master: Begin(shard rows), Absorb(worker, packet, stopping) -> AbsorbResult,
+//           Reply(worker, out), w(), counters()
+// (soda.cpp is the first; DisSVRG, SPARS-AMS follow).
+//
+// The protocol, per worker: Hello (its shard size) -> Go (a grant of passes)
+// -> [Step -> Reply(grant)]* -> Stop. A worker waits for the master only
+// between steps, blocked in a receive with a deadline. Trace points need no
+// gate: the master holds its replies, so every worker ends its step and
+// waits; then it sends Evaluate(w) and sums the workers' Evaluated losses.
+//
+// The schedule is a policy: which held messages may be answered now.
+//   Async (SODA, DAve-PG): every held message, at the end of each batch.
+//   SyncRounds (SPARS-AMS, next issue): none until every live worker's
+//     message of the round is held, then all of them.
+//   BoundedStaleness{tau} (DisSVRG, PetuumSGD): a worker at clock c only
+//     once every worker's clock is >= c - tau (per-worker clocks ride in
+//     Packet::clock); S block servers are S masters, each the engine's
+//     master for its block of w.
+// The decentralized (peer) engine of issue 18 is a different loop over the
+// same Transport and Team.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "asyncopt/error.hpp"
+#include "asyncopt/solver.hpp"
+#include "engine/transport.hpp"
+#include "runtime/team.hpp"
+#include "runtime/tracer.hpp"
+
+namespace asyncopt::engine {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Header slots the engine reserves in the packets it carries for the
+// algorithm: the grant (passes of the shard the worker may compute) in
+// master -> worker packets, the rows computed in worker -> master ones.
+inline constexpr std::size_t kGrantSlot = 3;
+inline constexpr std::size_t kRowsSlot = 3;
+// Hello: header[0] = the worker's shard rows.
+
+// A peer silent past --peer-timeout.
+class PeerLost : public std::runtime_error {
+ public:
+  PeerLost(int rank, const std::string& what) : std::runtime_error(what), rank_(rank) {}
+  int rank() const { return rank_; }
+
+ private:
+  int rank_;
+};
+
+// What Master::Absorb tells the engine.
+struct AbsorbResult {
+  bool diverged = false;          // a restart was needed and none are left
+  std::int64_t rows_returned = 0;  // a dropped message's rows go back to the budget
+};
+
+// What a worker step may look at: a stop decided while it computes.
+struct StepControl {
+  std::function<bool()> stop_requested;
+};
+
+inline SteadyClock::duration Seconds(double s) {
+  return std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double>(std::min(s, 86400.0)));
+}
+
+// ------------------------------------------------------------- worker side
+
+// Runs one worker until the master says stop. `member` is its team member
+// (threads) or the member of its rank's one-thread team (MPI): the fault
+// plan, and the stop of the process. The worker reads its inbox at every
+// wait and at the stop checks of a step, so a kStop ends a step or an
+// injected sleep at once and an Evaluate is answered by a sleeping worker;
+// after a kStop it says kBye and returns. Errors are reported to the
+// master (kFailed) before they leave.
+template <class Worker>
+void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double peer_timeout) {
+  auto send = [&](std::int32_t kind, auto&& fill) {
+    Packet p = net.NewPacket();
+    p.kind = kind;
+    fill(p);
+    net.Send(0, std::move(p));
+  };
+  std::vector<Packet> pending;  // replies and requests not yet handled, oldest first
+  std::vector<Packet> incoming;
+  bool stop_seen = false;
+  // Takes what has arrived: the stop is noted, trace requests are answered
+  // when `answer` (the worker is between steps), the rest waits in pending.
+  auto take = [&](bool answer) {
+    for (Packet& p : incoming) {
+      if (p.kind == kStop) {
+        stop_seen = true;
+        net.Recycle(std::move(p));
+      } else if (p.kind == kEvaluate && answer) {
+        const double loss = worker.ShardLossSum(p);
+        net.Recycle(std::move(p));
+        send(kEvaluated, [&](Packet& q) { q.scalars[0] = loss; });
+      } else {
+        pending.push_back(std::move(p));
+      }
+    }
+    incoming.clear();
+    if (member.stop_requested()) stop_seen = true;  // the process stops (threads: the caller)
+  };
+  auto bye = [&] { send(kBye, [](Packet&) {}); };
+  try {
+    send(kHello, [&](Packet& p) { p.header[0] = worker.shard_rows(); });
+    StepControl control{[&] {
+      net.ReceiveAll(&incoming);
+      take(false);
+      return stop_seen;
+    }};
+    for (;;) {
+      // Handle what waits: trace requests, then the reply (or Go) and its grant.
+      std::int64_t grant = 0;
+      for (std::size_t k = 0; k < pending.size(); ++k) {
+        Packet& in = pending[k];
+        if (in.kind == kEvaluate) {
+          const double loss = worker.ShardLossSum(in);
+          send(kEvaluated, [&](Packet& q) { q.scalars[0] = loss; });
+        } else {
+          worker.Apply(in);
+          grant = in.header[kGrantSlot];
+        }
+        net.Recycle(std::move(in));
+      }
+      pending.clear();
+      if (stop_seen) {
+        bye();
+        return;
+      }
+      if (grant <= 0) {
+        // Wait for the master: a reply, a trace request, the stop; the
+        // master silent past peer_timeout ends the worker.
+        const SteadyClock::time_point give_up = SteadyClock::now() + Seconds(peer_timeout);
+        while (pending.empty() && !stop_seen) {
+          if (net.ReceiveUntil(&incoming, std::min(give_up, SteadyClock::now() + runtime::kPoll)) > 0) {
+            take(false);  // trace requests wait in pending: answered in order above
+            continue;
+          }
+          if (member.stop_requested()) stop_seen = true;
+          if (SteadyClock::now() >= give_up) {
+            throw PeerLost(0, "the master (rank 0) was silent for over " +
+                                  std::to_string(peer_timeout) + " s (--peer-timeout)");
+          }
+        }
+        continue;
+      }
+      const SteadyClock::time_point t0 = SteadyClock::now();
+      Packet out = net.NewPacket();
+      const std::int64_t rows = worker.Step(grant, control, &out);
+      out.header[kRowsSlot] = rows;
+      // Injected faults: a crash is silence from now on; a slow or stalled
+      // worker sleeps before its message leaves (its result arrives late),
+      // answering trace requests meanwhile and waking for the stop.
+      const runtime::Member::FaultAction fault = member.PlanAfterWork(1, SteadyClock::now() - t0);
+      if (fault.crashed) return;
+      const SteadyClock::time_point until = SteadyClock::now() + fault.sleep;
+      while (!stop_seen && SteadyClock::now() < until) {
+        if (net.ReceiveUntil(&incoming, std::min(until, SteadyClock::now() + runtime::kPoll)) > 0) {
+          take(true);
+        } else if (member.stop_requested()) {
+          stop_seen = true;
+        }
+      }
+      net.Send(0, std::move(out));  // the step (complete or abandoned) is always sent
+    }
+  } catch (const PeerLost&) {
+    throw;
+  } catch (const std::exception& e) {
+    try {
+      send(kFailed, [&](Packet& p) {
+        const std::string text = e.what();
+        p.value.assign(text.begin(), text.end());  // one char per double: small, rare
+      });
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+// ------------------------------------------------------------- master side
+
+struct MasterOutcome {
+  std::optional<Status> verdict;
+  // The point where the stop was decided and its counters (messages still in
+  // flight are applied afterwards but do not change the returned point).
+  std::vector<double> final_w;
+  std::optional<runtime::Counters> final_counters;
+  double busy_seconds = 0.0;
+  std::string team_report;        // lost / failed workers, for the message
+  std::exception_ptr worker_error;  // a worker's kFailed (MPI: its text)
+};
+
+// The master's loop for an asynchronous schedule (SODA, DAve-PG). `tracer`
+// must evaluate through `EvaluateOnWorkers` (see MasterWorkerRun).
+template <class Master>
+class MasterLoop {
+ public:
+  MasterLoop(Transport& net, Master& master, runtime::Tracer& tracer, const Options& options,
+             std::int64_t rows, std::int32_t dim)
+      : net_(net),
+        master_(master),
+        tracer_(tracer),
+        options_(options),
+        rows_(rows),
+        dim_(dim),
+        workers_(net.size() - 1),
+        state_(static_cast<std::size_t>(workers_), State::kStarting),
+        since_(static_cast<std::size_t>(workers_)),
+        asked_(static_cast<std::size_t>(workers_), false),
+        shard_rows_(static_cast<std::size_t>(workers_), 0),
+        plan_(options.faults, 0) {
+    const std::int64_t limit =
+        std::numeric_limits<std::int64_t>::max() / std::max<std::int64_t>(rows, 1);
+    if (options.max_epochs < limit) budget_ = options.max_epochs * rows;
+  }
+
+  // The shard sizes the workers announced (after Start).
+  const std::vector<std::int64_t>& shard_rows() const { return shard_rows_; }
+
+  // Waits for every worker's Hello (at most peer_timeout); Go then lets them
+  // compute. Between the two every worker waits (the first trace point).
+  void Handshake() {
+    const SteadyClock::time_point give_up = SteadyClock::now() + Seconds(options_.peer_timeout);
+    int hellos = 0;
+    std::vector<Packet> in;
+    while (hellos < workers_) {
+      in.clear();
+      if (net_.ReceiveUntil(&in, std::min(give_up, SteadyClock::now() + runtime::kPoll)) == 0) {
+        if (SteadyClock::now() >= give_up) {
+          std::string missing;
+          for (int i = 0; i < workers_; ++i) {
+            if (state_[static_cast<std::size_t>(i)] == State::kStarting) missing += " " + std::to_string(i + 1);
+          }
+          throw PeerLost(0, "workers (ranks)" + missing + " never reported within --peer-timeout");
+        }
+        if (stop_check_ && stop_check_()) throw PeerLost(0, "stopped while the workers started");
+        continue;
+      }
+      for (Packet& p : in) {
+        const int i = p.from - 1;
+        if (p.kind == kFailed) RecordFailure(p);
+        if (p.kind != kHello || i < 0 || i >= workers_) continue;
+        shard_rows_[static_cast<std::size_t>(i)] = p.header[0];
+        state_[static_cast<std::size_t>(i)] = State::kIdle;
+        ++hellos;
+      }
+      if (worker_error_) std::rethrow_exception(worker_error_);
+    }
+    master_.Begin(shard_rows_);
+  }
+
+  void Go() {
+    for (int i = 0; i < workers_; ++i) {
+      Packet go = net_.NewPacket();
+      go.kind = kGo;
+      go.header[kGrantSlot] = Grant(i);
+      const State next = go.header[kGrantSlot] > 0 ? State::kComputing : State::kIdle;
+      Send(i, std::move(go), next);
+    }
+  }
+
+  // Rows granted to the workers so far (net of rows given back).
+  std::int64_t rows_granted() const { return granted_; }
+
+  // An extra stop condition looked at while waiting (the team failed, ...).
+  void SetStopCheck(std::function<bool()> check) { stop_check_ = std::move(check); }
+
+  // The trace evaluator: F(w) from the workers' shard losses. Called by the
+  // tracer (off the clock); every worker is waiting (held or idle) then.
+  // Workers still computing answer when their step ends (no new step
+  // starts: the master holds its replies meanwhile), sleeping ones at once.
+  double EvaluateOnWorkers(std::span<const double> w) {
+    std::int64_t nnz = 0;
+    for (const double v : w) nnz += v != 0.0;
+    int asked = 0;
+    for (int i = 0; i < workers_; ++i) {
+      if (!Live(i)) continue;
+      Packet p = net_.NewPacket();
+      p.kind = kEvaluate;
+      if (12 * nnz < 8 * static_cast<std::int64_t>(w.size())) {
+        for (std::size_t j = 0; j < w.size(); ++j) {
+          if (w[j] != 0.0) {
+            p.index.push_back(static_cast<std::int32_t>(j));
+            p.value.push_back(w[j]);
+          }
+        }
+        if (p.index.empty()) p.header[0] = 1;  // w = 0: an empty sparse payload
+      } else {
+        p.value.assign(w.begin(), w.end());
+      }
+      net_.Send(i + 1, std::move(p));
+      asked_[static_cast<std::size_t>(i)] = true;
+      since_eval_ = SteadyClock::now();
+      ++asked;
+    }
+    double loss_sum = 0.0;
+    std::vector<double> losses(static_cast<std::size_t>(workers_), 0.0);
+    int answered = 0;
+    std::vector<Packet> in;
+    while (answered < asked) {
+      in.clear();
+      if (Receive(&in) == 0) {
+        if (!lost_.empty() || worker_error_) {
+          std::fill(asked_.begin(), asked_.end(), false);
+          return std::numeric_limits<double>::quiet_NaN();
+        }
+        continue;
+      }
+      for (Packet& p : in) {
+        if (p.kind == kEvaluated) {
+          losses[static_cast<std::size_t>(p.from - 1)] = p.scalars[0];
+          asked_[static_cast<std::size_t>(p.from - 1)] = false;
+          ++answered;
+          net_.Recycle(std::move(p));
+        } else {
+          Hold(std::move(p));  // a step that ended meanwhile: the next batch
+        }
+      }
+      if (worker_error_) return std::numeric_limits<double>::quiet_NaN();
+    }
+    for (const double l : losses) loss_sum += l;  // fixed order: rank order
+    double sq = 0.0, abs = 0.0;
+    for (const double v : w) {
+      sq += v * v;
+      abs += std::fabs(v);
+    }
+    return loss_sum / static_cast<double>(rows_) + 0.5 * problem_l2_ * sq + problem_l1_ * abs;
+  }
+  void SetRegulariser(double l1, double l2) {
+    problem_l1_ = l1;
+    problem_l2_ = l2;
+  }
+
+  // The loop: batches of messages, applied, judged, answered. Returns when
+  // every worker has been told to stop (or was lost). `on_trace_verdict`
+  // lets the algorithm turn a verdict (SODA: diverged -> restart).
+  MasterOutcome Run(const std::function<std::optional<Status>(std::optional<Status>)>& on_trace_verdict) {
+    auto next_trace_after = [&](double epoch) {
+      return options_.trace_every_epochs * (std::floor(epoch / options_.trace_every_epochs) + 1.0);
+    };
+    double next_trace = next_trace_after(0.0);
+    std::vector<Packet> batch;
+    std::int64_t batches = 0;
+    try {
+      while (Open()) {
+        batch.clear();
+        // Messages held during a trace point come first.
+        for (Packet& p : held_) batch.push_back(std::move(p));
+        held_.clear();
+        if (batch.empty() && Receive(&batch) == 0) {
+          CheckLimits();
+          continue;
+        }
+        const SteadyClock::time_point t0 = SteadyClock::now();
+        std::vector<int> answer;  // workers whose step message this batch holds
+        for (Packet& p : batch) {
+          const int i = p.from - 1;
+          if (p.kind == kFailed) {
+            RecordFailure(p);
+            state_[static_cast<std::size_t>(i)] = State::kFailed;
+            BeginStop(Status::kInterrupted);
+            continue;
+          }
+          if (p.kind == kBye) {
+            state_[static_cast<std::size_t>(i)] = State::kStopped;
+            continue;
+          }
+          if (p.kind < kFirstAlgorithmKind) continue;  // stray control message
+          if (!stopping_) {
+            state_[static_cast<std::size_t>(i)] = State::kHeld;
+            answer.push_back(i);
+          }
+          if (master_error_) continue;
+          const AbsorbResult r = master_.Absorb(i, p, stopping_);
+          if (r.diverged && !stopping_) BeginStop(Status::kDiverged);
+          if (r.rows_returned > 0) granted_ -= r.rows_returned;
+          net_.Recycle(std::move(p));
+        }
+        SteadyClock::duration busy = SteadyClock::now() - t0;
+        if (!stopping_) {
+          const runtime::Counters c = master_.counters();
+          if (c.epoch >= next_trace) {
+            next_trace = next_trace_after(c.epoch);
+            std::optional<Status> v = tracer_.Record(master_.w(), Counters(c));
+            if (!lost_.empty()) v = Status::kPeerLost;
+            v = on_trace_verdict(v);
+            if (v) BeginStop(*v);
+          } else {
+            CheckLimits();
+          }
+          if (!stopping_ && c.epoch >= static_cast<double>(options_.max_epochs)) BeginStop(Status::kMaxEpochs);
+        }
+        const SteadyClock::time_point t1 = SteadyClock::now();
+        for (const int i : answer) Answer(i);
+        // Rows given back (dropped messages) let idle workers go on.
+        if (!stopping_) {
+          for (int i = 0; i < workers_; ++i) {
+            if (state_[static_cast<std::size_t>(i)] != State::kIdle) continue;
+            const std::int64_t g = Grant(i);
+            if (g == 0) continue;
+            Packet go = net_.NewPacket();
+            go.kind = kGo;
+            go.header[kGrantSlot] = g;
+            Send(i, std::move(go), State::kComputing);
+          }
+        }
+        busy += SteadyClock::now() - t1;
+        busy_seconds_ += std::chrono::duration<double>(busy).count();
+        ++batches;
+        MasterFaults(batches, busy);
+      }
+    } catch (...) {
+      // An error on the master (out of memory, a throwing trace callback):
+      // everyone stops, the error goes to the caller.
+      master_error_ = std::current_exception();
+      try {
+        BeginStop(Status::kInterrupted);
+      } catch (...) {
+      }
+    }
+    // Workers lost or crashed still get the stop (a stalled one may wake).
+    for (int i = 0; i < workers_; ++i) {
+      if (state_[static_cast<std::size_t>(i)] == State::kLost) {
+        try {
+          SendStop(i);
+        } catch (...) {
+        }
+      }
+    }
+    if (master_error_) std::rethrow_exception(master_error_);
+    MasterOutcome out;
+    out.verdict = verdict_;
+    out.final_w = std::move(final_w_);
+    out.final_counters = final_counters_;
+    out.busy_seconds = busy_seconds_;
+    out.worker_error = worker_error_;
+    for (const int i : lost_) {
+      out.team_report += "; worker " + std::to_string(i + 1) + " (rank " + std::to_string(i + 1) +
+                         ") silent for over " + runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
+    }
+    return out;
+  }
+
+  double busy_seconds() const { return busy_seconds_; }
+  runtime::Counters Counters(runtime::Counters c) const {
+    const double seconds = tracer_.Seconds();
+    c.master_busy = seconds > 0.0 ? std::min(1.0, busy_seconds_ / seconds) : 0.0;
+    const Traffic& t = net_.traffic();
+    c.bytes_sent = t.bytes_received;  // workers -> master: what the master received
+    c.bytes_returned = t.bytes_sent;
+    return c;
+  }
+
+ private:
+  enum class State { kStarting, kComputing, kHeld, kIdle, kStopping, kStopped, kLost, kFailed };
+
+  static std::string runtime_text(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", s);
+    return buf;
+  }
+
+  bool Open() const {
+    for (int i = 0; i < workers_; ++i) {
+      const State s = state_[static_cast<std::size_t>(i)];
+      if (s != State::kStopped && s != State::kLost && s != State::kFailed) return true;
+    }
+    return false;
+  }
+  // Still taking part: not stopped, lost or failed.
+  bool Live(int i) const {
+    const State s = state_[static_cast<std::size_t>(i)];
+    return s == State::kComputing || s == State::kHeld || s == State::kIdle;
+  }
+
+  // Passes of its shard worker i may compute now: up to local_steps, as the
+  // budget allows (the rows granted never pass max_epochs x m by more than
+  // one shard).
+  std::int64_t Grant(int i) {
+    const std::int64_t n = std::max<std::int64_t>(1, shard_rows_[static_cast<std::size_t>(i)]);
+    if (granted_ >= budget_) return 0;
+    // Passes while rows remain (the last may pass the budget), at most K.
+    const std::int64_t left = (budget_ - granted_ + n - 1) / n;
+    const std::int64_t passes = std::min(passes_per_step_, left);
+    granted_ = passes > (std::numeric_limits<std::int64_t>::max() - granted_) / n
+                   ? std::numeric_limits<std::int64_t>::max()
+                   : granted_ + passes * n;
+    return passes;
+  }
+
+ public:
+  void SetPassesPerStep(std::int64_t k) { passes_per_step_ = std::max<std::int64_t>(1, k); }
+
+ private:
+  void Send(int i, Packet&& p, State next) {
+    net_.Send(i + 1, std::move(p));
+    state_[static_cast<std::size_t>(i)] = next;
+    since_[static_cast<std::size_t>(i)] = SteadyClock::now();
+  }
+  // The stop: the worker ends what it does, sends what it has and says
+  // kBye (state kStopping until then).
+  void SendStop(int i) {
+    Packet p = net_.NewPacket();
+    p.kind = kStop;
+    net_.Send(i + 1, std::move(p));
+    if (state_[static_cast<std::size_t>(i)] != State::kLost) {
+      state_[static_cast<std::size_t>(i)] = State::kStopping;
+      since_[static_cast<std::size_t>(i)] = SteadyClock::now();
+    }
+  }
+
+  // Replies to worker i's held message: the algorithm's reply with a grant
+  // (0: wait for rows given back, or the stop). After the stop, nothing:
+  // the stop was sent to everyone when it was decided.
+  void Answer(int i) {
+    if (stopping_ || master_error_) return;
+    Packet p = net_.NewPacket();
+    master_.Reply(i, &p);
+    // The rows of this step are already counted by the master; the grant
+    // is for the next one.
+    p.header[kGrantSlot] = Grant(i);
+    const State next = p.header[kGrantSlot] > 0 ? State::kComputing : State::kIdle;
+    Send(i, std::move(p), next);
+  }
+
+  // A message that arrived during a trace point: applied in the next batch.
+  void Hold(Packet&& p) {
+    if (p.kind == kFailed) {
+      RecordFailure(p);
+      state_[static_cast<std::size_t>(p.from - 1)] = State::kFailed;
+      return;
+    }
+    if (p.kind >= kFirstAlgorithmKind) state_[static_cast<std::size_t>(p.from - 1)] = State::kHeld;
+    held_.push_back(std::move(p));
+  }
+
+  // Receives with a kPoll deadline; marks workers silent past peer_timeout
+  // (computing, not answered) as lost.
+  std::size_t Receive(std::vector<Packet>* out) {
+    const std::size_t n = net_.ReceiveUntil(out, SteadyClock::now() + runtime::kPoll);
+    if (n > 0) return n;
+    // Silent: owes a step (computing), its kBye (stopping) or a trace
+    // answer for longer than peer_timeout.
+    const SteadyClock::time_point now = SteadyClock::now();
+    const auto limit = Seconds(options_.peer_timeout);
+    for (int i = 0; i < workers_; ++i) {
+      const auto k = static_cast<std::size_t>(i);
+      const bool owes = state_[k] == State::kComputing || state_[k] == State::kStopping;
+      const bool silent = (owes && now - since_[k] > limit) ||
+                          (asked_[k] && Live(i) && now - since_eval_ > limit);
+      if (!silent) continue;
+      state_[k] = State::kLost;
+      lost_.push_back(i);
+      BeginStop(Status::kPeerLost);
+    }
+    if (stop_check_ && stop_check_() && !stopping_) BeginStop(Status::kInterrupted);
+    return 0;
+  }
+
+  void CheckLimits() {
+    if (stopping_) return;
+    if (auto limit = tracer_.CheckLimits()) BeginStop(*limit);
+  }
+
+  void BeginStop(Status status) {
+    if (!verdict_) verdict_ = status;
+    if (stopping_) return;
+    stopping_ = true;
+    try {
+      final_counters_ = Counters(master_.counters());
+      final_w_.assign(master_.w().begin(), master_.w().end());
+    } catch (...) {  // out of memory: fall back to the state at the end
+      final_w_.clear();
+      final_counters_.reset();
+    }
+    // Every worker still taking part hears it now: one computing ends its
+    // step, one sleeping wakes.
+    for (int i = 0; i < workers_; ++i) {
+      if (Live(i)) SendStop(i);
+    }
+  }
+
+  void RecordFailure(const Packet& p) {
+    if (worker_error_) return;
+    const std::string text(p.value.begin(), p.value.end());
+    worker_error_ = std::make_exception_ptr(std::runtime_error(
+        "worker " + std::to_string(p.from) + " (rank " + std::to_string(p.from) + ") failed: " + text));
+  }
+
+  // The master's own faults: slow (sleeps (f - 1) x its busy time after a
+  // batch), stall (once, at batch S). Both end early on a stop. A crash of
+  // the master is refused by the solvers' checks: somebody must answer.
+  void MasterFaults(std::int64_t batches, SteadyClock::duration busy) {
+    if (plan_.empty()) return;
+    SteadyClock::duration sleep{0};
+    if (plan_.slow_factor() > 1.0) {
+      sleep += Seconds(std::chrono::duration<double>(busy).count() * (plan_.slow_factor() - 1.0));
+    }
+    if (plan_.stall_at() && !stalled_ && batches >= *plan_.stall_at()) {
+      stalled_ = true;
+      sleep += Seconds(plan_.stall_seconds());
+    }
+    const SteadyClock::time_point until = SteadyClock::now() + sleep;
+    while (!stopping_ && SteadyClock::now() < until) {
+      // Messages arriving meanwhile wait in the inbox; the limits and the
+      // stop are looked at every kPoll.
+      std::this_thread::sleep_for(std::min<SteadyClock::duration>(until - SteadyClock::now(), runtime::kPoll));
+      CheckLimits();
+      if (stop_check_ && stop_check_()) BeginStop(Status::kInterrupted);
+    }
+  }
+
+  Transport& net_;
+  Master& master_;
+  runtime::Tracer& tracer_;
+  const Options& options_;
+  const std::int64_t rows_;
+  const std::int32_t dim_;
+  const int workers_;
+  std::vector<State> state_;
+  std::vector<SteadyClock::time_point> since_;
+  std::vector<bool> asked_;  // owes the answer to a trace request
+  SteadyClock::time_point since_eval_{};
+  std::vector<std::int64_t> shard_rows_;
+  std::vector<Packet> held_;
+  std::vector<int> lost_;
+  runtime::FaultPlan plan_;
+  bool stalled_ = false;
+  std::int64_t budget_ = std::numeric_limits<std::int64_t>::max();
+  std::int64_t granted_ = 0;
+  std::int64_t passes_per_step_ = 1;
+  bool stopping_ = false;
+  std::optional<Status> verdict_;
+  std::vector<double> final_w_;
+  std::optional<runtime::Counters> final_counters_;
+  double busy_seconds_ = 0.0;
+  double problem_l1_ = 0.0, problem_l2_ = 0.0;
+  std::exception_ptr master_error_;
+  std::exception_ptr worker_error_;
+  std::function<bool()> stop_check_;
+};
+
+}  // namespace asyncopt::engine

@@ -1,0 +1,42 @@
+// ThreadTransport: the ranks are threads of one process (issue 15, section
+// 2). Each rank has an inbox: the lock-free many-producer, one-consumer
+// mailbox of kernels/mailbox.hpp (a send is one compare-and-swap on the
+// inbox's head; the receiver takes the whole list with one exchange). A
+// packet moves, it is not copied; WireBytes() counts what MPI would send.
+//
+// Waiting: an empty inbox blocks its receiver on a condition variable with
+// a deadline (std::atomic::wait has no deadline in C++20); a send takes the
+// inbox's mutex only when the inbox was empty, to wake a receiver that may
+// be asleep. Nothing spins.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/transport.hpp"
+#include "kernels/mailbox.hpp"
+
+namespace asyncopt::engine {
+
+class ThreadNetwork {
+ public:
+  explicit ThreadNetwork(int size);
+  ~ThreadNetwork();
+  ThreadNetwork(const ThreadNetwork&) = delete;
+  ThreadNetwork& operator=(const ThreadNetwork&) = delete;
+
+  int size() const { return static_cast<int>(endpoints_.size()); }
+  // Rank r's endpoint; only rank r's thread may use it.
+  Transport& endpoint(int rank);
+
+ private:
+  struct Node {
+    Node* next = nullptr;
+    Packet packet;
+  };
+  class Endpoint;
+  std::vector<std::unique_ptr<kernels::Mailbox<Node>>> inboxes_;
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;
+};
+
+}  // namespace asyncopt::engine
