@@ -945,9 +945,11 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   team.RequestStop();  // lost or crashed workers: nothing more will come
   try {
     team.Join();  // a worker's error reaches the caller
-  } catch (const engine::PeerLost&) {
-    // a worker found the master silent (the master's stall): the verdict says so
-    if (!outcome.verdict) outcome.verdict = Status::kPeerLost;
+  } catch (const engine::PeerLost& e) {
+    // A worker found the master silent (the master's stall): the run ends
+    // as lost, at the point the master had reached.
+    outcome.verdict = Status::kPeerLost;
+    outcome.team_report += std::string("; ") + e.what();
   }
 
   if (audit != nullptr) {

@@ -561,10 +561,12 @@ class MasterLoop {
   // (computing, not answered) as lost.
   std::size_t Receive(std::vector<Packet>* out) {
     const std::size_t n = net_.ReceiveUntil(out, SteadyClock::now() + runtime::kPoll);
-    if (n > 0) return n;
+    // Silence is judged every kPoll, also while the others keep the inbox busy.
+    const SteadyClock::time_point now = SteadyClock::now();
+    if (n > 0 && now - last_watch_ < runtime::kPoll) return n;
+    last_watch_ = now;
     // Silent: owes a step (computing), its kBye (stopping) or a trace
     // answer for longer than peer_timeout.
-    const SteadyClock::time_point now = SteadyClock::now();
     const auto limit = Seconds(options_.peer_timeout);
     for (int i = 0; i < workers_; ++i) {
       const auto k = static_cast<std::size_t>(i);
@@ -577,7 +579,7 @@ class MasterLoop {
       BeginStop(Status::kPeerLost);
     }
     if (stop_check_ && stop_check_() && !stopping_) BeginStop(Status::kInterrupted);
-    return 0;
+    return n;
   }
 
   void CheckLimits() {
@@ -643,6 +645,7 @@ class MasterLoop {
   std::vector<State> state_;
   std::vector<SteadyClock::time_point> since_;
   std::vector<bool> asked_;  // owes the answer to a trace request
+  SteadyClock::time_point last_watch_{};  // the last look for silent workers
   SteadyClock::time_point since_eval_{};
   std::vector<std::int64_t> shard_rows_;
   std::vector<Packet> held_;

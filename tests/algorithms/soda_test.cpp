@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "algorithms/soda.hpp"
+#include "engine/packet.hpp"
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
@@ -506,6 +507,85 @@ TEST(SodaSetup, PowerIterationMatchesTheLargestEigenvalue) {
   const Problem squared{Loss::kSquared, 0.0, 0.5};
   const double l = algorithms::ShardSmoothness(d, squared, std::vector<std::int64_t>{0, 1}, 3);
   EXPECT_NEAR(l, 1.0 * 4.5 * 1.01 + 0.5, 1e-6);
+}
+
+
+// ---------------------------------------------------------------- engine --
+// SODA on the master/worker engine: the transport counts the bytes, faults
+// are injected through the team, a silent member ends the run naming it.
+
+TEST(SodaEngine, TheTransportCountsTheBytesBothWays) {
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 3, 0.3);
+  o.target_subopt = 1e-6;
+  algorithms::SodaAudit audit;
+  const Result r = algorithms::RunSoda(f.data, f.problem, o, &audit);
+  ASSERT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
+  EXPECT_GT(r.bytes_sent, 0);
+  EXPECT_GT(r.bytes_returned, 0);
+  EXPECT_EQ(audit.workers_bytes_sent, audit.master_bytes_received);  // nothing lost on the way
+  EXPECT_EQ(r.bytes_sent, audit.master_bytes_received);
+  // Each message: a fixed header and 12 bytes per (index, value) pair.
+  EXPECT_EQ(r.bytes_sent, static_cast<std::int64_t>(engine::kPacketHeaderBytes) * audit.messages_received +
+                              12 * r.coords_sent);
+  ASSERT_FALSE(r.trace.empty());
+  EXPECT_EQ(r.trace.back().bytes_sent, r.bytes_sent);
+}
+
+Options FaultOptions(std::vector<Fault> faults, double peer_timeout) {
+  Options o = SodaOptions(SolverKind::kSoda, 3, 0.3);
+  o.target_subopt = 0.0;
+  o.max_epochs = 1000000;
+  o.max_seconds = 60.0;
+  o.faults = std::move(faults);
+  o.peer_timeout = peer_timeout;
+  return o;
+}
+
+// A crashed worker stops taking part, as a dead process would: the master
+// finds it silent past the peer timeout and ends the run, naming it.
+TEST(SodaEngine, ACrashedWorkerEndsTheRunAsPeerLostNamingIt) {
+  const Fixture& f = Shared();
+  Result r;
+  const double wall = WallSeconds([&] {
+    r = Solve(f.data, f.problem, FaultOptions({Fault{Fault::Kind::kCrash, 2, 1.0, 5}}, 0.5));
+  });
+  EXPECT_EQ(r.status, Status::kPeerLost) << r.BriefReport();
+  EXPECT_NE(r.message.find("worker 2 (rank 2) silent for over 0.5 s"), std::string::npos) << r.message;
+  EXPECT_TRUE(r.IsSolutionUsable());
+  EXPECT_LT(wall, 30.0);  // the peer timeout, not the 60 s time limit
+}
+
+// A stall past the peer timeout is the same silence; a shorter one is not.
+TEST(SodaEngine, AStallIsPeerLostOnlyPastThePeerTimeout) {
+  const Fixture& f = Shared();
+  Result r;
+  const double wall = WallSeconds([&] {
+    r = Solve(f.data, f.problem, FaultOptions({Fault{Fault::Kind::kStall, 1, 1.0, 3, 300.0}}, 0.5));
+  });
+  EXPECT_EQ(r.status, Status::kPeerLost) << r.BriefReport();
+  EXPECT_NE(r.message.find("worker 1 (rank 1)"), std::string::npos) << r.message;
+  EXPECT_LT(wall, 30.0);  // the stall ended with the stop, long before 300 s
+  Options o = FaultOptions({Fault{Fault::Kind::kStall, 1, 1.0, 3, 0.3}}, 20.0);
+  o.target_subopt = 1e-6;
+  o.max_epochs = 200000;
+  r = Solve(f.data, f.problem, o);
+  EXPECT_EQ(r.status, Status::kTargetReached) << r.BriefReport();
+}
+
+// A master stalled past the peer timeout: the workers find it silent.
+TEST(SodaEngine, AStalledMasterIsPeerLostToo) {
+  const Fixture& f = Shared();
+  Result r;
+  const double wall = WallSeconds([&] {
+    r = Solve(f.data, f.problem, FaultOptions({Fault{Fault::Kind::kStall, 0, 1.0, 3, 300.0}}, 0.5));
+  });
+  EXPECT_EQ(r.status, Status::kPeerLost) << r.BriefReport();
+  EXPECT_NE(r.message.find("master (rank 0)"), std::string::npos) << r.message;
+  EXPECT_TRUE(r.IsSolutionUsable());
+  EXPECT_LT(wall, 30.0);
+  Options o = FaultOptions({Fault{Fault::Kind::kCrash, 0, 1.0, 3}}, 1.0);
+  EXPECT_THROW(Solve(f.data, f.problem, o), Error);  // somebody must answer
 }
 
 TEST(SodaSetup, RejectsBadOptions) {
