@@ -560,7 +560,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     return true;
   };
 
-  runtime::RunSegments(team, work, between, poll);
+  runtime::RunSegments(team, work, between, poll,
+                       [&tracer](runtime::SteadyClock::duration d) { tracer.clock().Discount(d); });
   totals = collect();
   tracer.clock().Pause();  // the final copy, off the clock as above (Finish keeps it paused)
   w.Snapshot(snapshot);

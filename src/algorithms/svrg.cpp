@@ -245,7 +245,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   };
 
   plan();
-  runtime::RunSegments(team, work, between, poll);
+  runtime::RunSegments(team, work, between, poll,
+                       [&tracer](runtime::SteadyClock::duration d) { tracer.clock().Discount(d); });
   w.Snapshot(snapshot);
   Result result;
   result.message = "svrg, " + WriteLabel(options.async.write, options.threads) + ", step " +

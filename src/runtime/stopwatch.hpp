@@ -1,6 +1,7 @@
 // A pausable wall clock: the solver clock that excludes objective evaluation.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 
 namespace asyncopt::runtime {
@@ -19,6 +20,20 @@ class Stopwatch {
       accumulated_ += Clock::now() - start_;
       running_ = false;
     }
+  }
+  // Takes `d` off the accumulated time (a hand-off between threads that
+  // belongs to the pause around it, not to the solver), never below zero.
+  void Discount(Clock::duration d) {
+    if (d <= Clock::duration::zero()) return;
+    if (running_) {
+      // Move the start forward instead: the time since start shrinks by d.
+      const Clock::time_point now = Clock::now();
+      const Clock::duration since = now - start_;
+      const Clock::duration from_start = std::min(d, since);
+      start_ += from_start;
+      d -= from_start;
+    }
+    accumulated_ -= std::min(d, accumulated_);
   }
   double Seconds() const {
     auto total = accumulated_;

@@ -313,16 +313,20 @@ void Team::Notify() {
 
 void RunSegments(Team& team, const std::function<void(Member&, std::int64_t)>& work,
                  const std::function<bool(std::int64_t)>& between,
-                 const std::function<void()>& poll) {
+                 const std::function<void()>& poll,
+                 const std::function<void(SteadyClock::duration)>& on_handoff) {
   // phase: the segment members may work on; arrived: members done with the
   // current segment (reset by the conductor while they wait).
   std::atomic<std::int64_t> phase{0};
-  int arrived = 0;  // under the team's mutex (WaitFor / the lambda below)
+  int arrived = 0;                     // under arrive_mutex
+  std::int64_t last_arrival = 0;       // ticks, under arrive_mutex
+  std::atomic<std::int64_t> first_resume{0};  // ticks; 0 = nobody resumed yet
   std::mutex arrive_mutex;
   auto arrive = [&] {
     {
       std::lock_guard<std::mutex> lock(arrive_mutex);
       ++arrived;
+      last_arrival = std::max(last_arrival, NowTicks());
     }
     team.Notify();
   };
@@ -336,8 +340,11 @@ void RunSegments(Team& team, const std::function<void(Member&, std::int64_t)>& w
         Member::Parked parked(m);
         phase.wait(segment, std::memory_order_acquire);
       }
+      std::int64_t none = 0;
+      first_resume.compare_exchange_strong(none, NowTicks(), std::memory_order_relaxed);
     }
   });
+  std::int64_t released = NowTicks();
   try {
     for (std::int64_t segment = 0;; ++segment) {
       // Every member still in the run has arrived (or the team stops).
@@ -348,18 +355,32 @@ void RunSegments(Team& team, const std::function<void(Member&, std::int64_t)>& w
         team.DeclareLost(team.SilentMembers());
         poll();
       }
+      if (on_handoff) {
+        const std::int64_t now = NowTicks();
+        std::int64_t handoff = 0;
+        {
+          std::lock_guard<std::mutex> lock(arrive_mutex);
+          if (last_arrival > 0) handoff += std::max<std::int64_t>(0, now - last_arrival);
+        }
+        const std::int64_t resumed = first_resume.load(std::memory_order_relaxed);
+        if (segment > 0 && resumed > 0) handoff += std::max<std::int64_t>(0, resumed - released);
+        on_handoff(SteadyClock::duration(handoff));
+      }
       // Every member is now parked on `phase` or gone: between() sees a
-      // quiet team.
-      // between() runs unless a member failed (Join rethrows its error);
-      // it sees team.left() and Crashed() to judge a team that lost members.
+      // quiet team. It runs unless a member failed (Join rethrows its
+      // error); it sees team.left() and Crashed() to judge a team that lost
+      // members.
       bool go_on = !team.failed() && between(segment);
       if (team.stop_requested() || team.left() >= team.size()) go_on = false;
       {
         std::lock_guard<std::mutex> lock(arrive_mutex);
         arrived = 0;
+        last_arrival = 0;
       }
+      first_resume.store(0, std::memory_order_relaxed);
       if (!go_on) team.RequestStop();
       team.Resume();  // refreshes progress: the pause was nobody's silence
+      released = NowTicks();
       phase.store(segment + 1, std::memory_order_release);
       phase.notify_all();
       if (!go_on) break;

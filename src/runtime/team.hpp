@@ -250,9 +250,17 @@ class Team {
 // the time limit: it may tell the members to end the segment early).
 // Members that crash leave; the others finish the segment. Returns when the
 // run ended; rethrows the first member's exception.
+//
+// `on_handoff` (optional) is told, before each between(), how long the
+// hand-offs around the segment took: from the last member's arrival to the
+// conductor's start, and from the previous release to the first member's
+// resumption. A solver takes it off its clock: it is the pause's, not the
+// solver's (a member woken after a long trace pause may take a millisecond
+// to run again on a loaded machine).
 void RunSegments(Team& team, const std::function<void(Member&, std::int64_t)>& work,
                  const std::function<bool(std::int64_t)>& between,
-                 const std::function<void()>& poll);
+                 const std::function<void()>& poll,
+                 const std::function<void(SteadyClock::duration)>& on_handoff = {});
 
 // Resolves Options::threads = 0: what the enclosing oneTBB arena allows.
 int ResolveThreads(int threads);

@@ -358,9 +358,9 @@ TEST(HogwildClock, TraceCopiesAreOffTheSolverClock) {
   ASSERT_EQ(r.trace.size(), 41u);  // w0 and every epoch
   // The same 40 epochs traced at the end only: the same segments and the
   // same hand-offs between the worker and the calling thread at each, one
-  // copy instead of 40. Each the least disturbed of 3 runs.
+  // copy instead of 40. Each the least disturbed of 5 runs.
   double traced = r.seconds, untraced = 1e300;
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
     if (attempt > 0) traced = std::min(traced, Solve(data, problem, o).seconds);
     Options quiet = o;
     quiet.trace_every_epochs = 40.0;
@@ -382,7 +382,10 @@ TEST(HogwildClock, TraceCopiesAreOffTheSolverClock) {
     copies = std::min(copies, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   EXPECT_EQ(to[39], 39.0);
-  EXPECT_LT(traced - untraced, 0.25 * copies) << traced << " s traced, " << untraced << " s not";
+  // On the clock the difference would be about `copies`; off it, about 0
+  // (the hand-offs cost the same in both runs, up to the machine's noise).
+  EXPECT_LT(traced - untraced, 0.5 * copies)
+      << traced << " s traced, " << untraced << " s not, " << copies << " s of copies";
 }
 
 }  // namespace
