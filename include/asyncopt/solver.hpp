@@ -87,9 +87,9 @@ struct AsyncOptions {
 struct DistributedOptions {
   double mask_p = 0.1;     // soda: probability that a zero coordinate joins the mask, (0, 1]
   int local_steps = 1;     // K proximal-gradient steps per exchange (DAve-RPG), >= 1
-  double shard_skew = 0.0;   // 0 = balanced shards; > 0 (finite): sizes in proportion to (1 + skew)^-i
+  double shard_skew = 0.0;   // 0 = balanced shards; > 0 (finite): sizes as (1 + skew)^-i
   bool shuffle_rows = true;  // assign rows to shards through a seeded permutation
-  int max_restarts = 5;      // restarts from the last good point before status diverged, in [0, 1e6]
+  int max_restarts = 5;      // restarts from the last good point before diverged, in [0, 1e6]
 };
 
 // An injected fault, for experiments with stragglers and tests of the

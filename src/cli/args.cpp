@@ -224,7 +224,8 @@ std::int64_t Args::Int(const std::string& key, std::int64_t lo, std::int64_t hi)
 std::uint64_t Args::UInt64(const std::string& key) const {
   const std::optional<std::uint64_t> v = core::ParseUInt64(Str(key));
   if (!v) {
-    Invalid(key, "an integer in [0, " + std::to_string(std::numeric_limits<std::uint64_t>::max()) + "]");
+    Invalid(key,
+            "an integer in [0, " + std::to_string(std::numeric_limits<std::uint64_t>::max()) + "]");
   }
   return *v;
 }

@@ -255,7 +255,9 @@ void WriteConfig(JsonWriter& j, const Args& a, const Options* solver = nullptr) 
     if (solver == nullptr || core::FindOption(key) == nullptr) config[key] = value;
   }
   if (solver != nullptr) {
-    for (const auto& [key, value] : core::OptionsInEffect(*solver)) config[std::string(key)] = value;
+    for (const auto& [key, value] : core::OptionsInEffect(*solver)) {
+      config[std::string(key)] = value;
+    }
   }
   j.BeginObject("config");
   for (const auto& [key, value] : config) j.Field(key, value);

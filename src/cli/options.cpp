@@ -46,7 +46,8 @@ constexpr double kMaxBias = 1e6;
 // A solver option of the table as a flag: its text value with the CLI's
 // default; a bool is a switch ("--quiet" alone means true).
 void Declare(po::options_description& g, const core::OptionSpec& spec, const std::string& help) {
-  po::typed_value<std::string>* value = po::value<std::string>()->default_value(core::CliDefault(spec));
+  po::typed_value<std::string>* value =
+      po::value<std::string>()->default_value(core::CliDefault(spec));
   if (std::holds_alternative<core::Field<bool>>(spec.access)) value->implicit_value("true");
   g.add_options()(std::string(spec.key).c_str(), value, help.c_str());
 }
@@ -56,11 +57,7 @@ void Declare(po::options_description& g, const core::OptionSpec& spec, const std
 std::string HelpOf(const core::OptionSpec& spec) {
   std::string help = spec.help + " [" + core::AllowedText(spec);
   if (spec.users != core::Users::kEverySolver) help += "; " + core::UsersText(spec);
-  if (!spec.when_key.empty()) {
-    std::string values;
-    for (std::string_view v : spec.when_values) values += (values.empty() ? "" : ", ") + std::string(v);
-    help += " with --" + std::string(spec.when_key) + " " + values;
-  }
+  if (!spec.when_key.empty()) help += " with " + core::ConditionText(spec);
   return help + "]";
 }
 
@@ -70,7 +67,9 @@ void Read(const Args& a, const core::OptionSpec& spec, Options* o) {
   const std::string key(spec.key);
   std::string why;
   if (core::ParseValue(spec, a.Str(key), o, &why)) return;
-  if (core::IsList(spec)) throw UsageError("--" + key + ": " + Printable(why) + " [" + a.Origin(key) + "]");
+  if (core::IsList(spec)) {
+    throw UsageError("--" + key + ": " + Printable(why) + " [" + a.Origin(key) + "]");
+  }
   a.Invalid(key, why);
 }
 
@@ -133,9 +132,11 @@ void AddSolver(po::options_description& all) {
   std::vector<std::pair<std::string_view, std::unique_ptr<po::options_description>>> groups;
   for (const core::OptionSpec& spec : core::OptionTable()) {
     if (spec.group == "General") continue;
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == spec.group; });
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.first == spec.group; });
     if (it == groups.end()) {
-      groups.emplace_back(spec.group, std::make_unique<po::options_description>(std::string(spec.group)));
+      groups.emplace_back(spec.group,
+                          std::make_unique<po::options_description>(std::string(spec.group)));
       it = std::prev(groups.end());
     }
     Declare(*it->second, spec, HelpOf(spec));

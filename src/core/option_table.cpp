@@ -164,7 +164,8 @@ std::string FaultHelp() {
          "sleeps (F-1) x its busy time), stall:M@S:T (M sleeps T seconds at its step S), "
          "crash:M@S (M stops taking part at step S). Members: " +
          Join(master_workers, ", ") + ": 0 = the master, 1..threads the workers; " +
-         Join(workers, ", ") + ": 0..threads-1. Steps: a worker's updates (one row or mini-batch) "
+         Join(workers, ", ") +
+         ": 0..threads-1. Steps: a worker's updates (one row or mini-batch) "
          "or exchanges, the master's message batches";
 }
 
@@ -202,13 +203,16 @@ using S = SolverKind;
 // is recorded in the summary. The tests in tests/runtime/option_table_test.cpp
 // and tests/cli/cli_options_test.cpp check every entry.
 std::vector<OptionSpec> MakeTable() {
+  // An entry reads best as key, field and group on one line, then the rest.
+  // clang-format off
   std::vector<OptionSpec> t = {
       {.key = "threads", .field = "threads", .group = kGeneral,
        .help = "worker threads, also used to parse the data and evaluate the objective; soda, "
                "dave-pg: M = threads workers plus one master thread",
        .access = At<&Options::threads>(),
        .range = {.lo = 0, .hi = kMaxThreads,
-                 .note = "0 = what the enclosing oneTBB arena allows: every hardware thread outside one"}},
+                 .note = "0 = what the enclosing oneTBB arena allows: every hardware thread "
+                         "outside one"}},
       {.key = "solver", .field = "solver", .group = kStopping, .help = SolverHelp(),
        .access = EnumAt<&Options::solver>()},
       {.key = "seed", .field = "seed", .group = kStopping,
@@ -341,6 +345,7 @@ std::vector<OptionSpec> MakeTable() {
        .range = {.lo = 0, .hi = 1000000}, .users = Users::kListed,
        .solvers = {S::kSoda, S::kDavePg}},
   };
+  // clang-format on
   return t;
 }
 
@@ -462,7 +467,9 @@ bool ParseValue(const OptionSpec& spec, std::string_view text, Options* options,
             return true;
           },
           [&](const EnumField& e) { return e.set(*options, text) || refuse(); },
-          [&](const Field<std::vector<Fault>>& f) { return ParseFaults(text, &f.ref(*options), error); },
+          [&](const Field<std::vector<Fault>>& f) {
+            return ParseFaults(text, &f.ref(*options), error);
+          },
       },
       spec.access);
 }
@@ -517,10 +524,17 @@ std::optional<std::string> WhyUnused(const OptionSpec& spec, const Options& opti
   for (std::string_view v : spec.when_values) {
     if (v == value) return std::nullopt;
   }
-  std::string values;
-  for (std::string_view v : spec.when_values) values += (values.empty() ? "" : ", ") + std::string(v);
-  return "--" + std::string(spec.when_key) + " " + value + " does not use it (used by: --" +
-         std::string(spec.when_key) + " " + values + ")";
+  return "--" + std::string(spec.when_key) + " " + value +
+         " does not use it (used by: " + ConditionText(spec) + ")";
+}
+
+std::string ConditionText(const OptionSpec& spec) {
+  if (spec.when_key.empty()) return "";
+  std::string text = "--" + std::string(spec.when_key) + " ";
+  for (std::size_t i = 0; i < spec.when_values.size(); ++i) {
+    text.append(i == 0 ? "" : ", ").append(spec.when_values[i]);
+  }
+  return text;
 }
 
 std::vector<std::pair<std::string_view, std::string>> OptionsInEffect(const Options& options) {

@@ -51,7 +51,7 @@ struct Range {
   double hi = std::numeric_limits<double>::infinity();
   bool lo_open = false;
   bool hi_open = false;
-  bool power_of_two = false;  // integers only
+  bool power_of_two = false;   // integers only
   std::string_view note = {};  // appended in parentheses: "0 = the solver's default rule"
 };
 
@@ -68,7 +68,7 @@ struct OptionSpec {
   std::string_view group;  // --help group
   std::string help;        // one line; the range and the users are appended in --help
   FieldAccess access;
-  Range range = {};                // numeric types
+  Range range = {};  // numeric types
   Users users = Users::kEverySolver;
   std::vector<SolverKind> solvers = {};  // Users::kListed
   // Used only when option `when_key` (an enum option) has one of these values.
@@ -106,6 +106,9 @@ std::optional<std::string> CheckValue(const OptionSpec& spec, const Options& opt
 
 // The solver names that use the option ("hogwild, svrg"), for messages.
 std::string UsersText(const OptionSpec& spec);
+// The condition under which the option is used ("--write locked",
+// "--sparsifier uniform, gspar"), or "" when it has none.
+std::string ConditionText(const OptionSpec& spec);
 // Why the option has no effect on a run with these options ("solver svrg
 // does not use it (used by: hogwild)", "--write wild does not use it (used
 // by: --write locked)"), or nothing when it has one.

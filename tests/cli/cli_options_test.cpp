@@ -50,7 +50,8 @@ std::vector<std::string> Refused(const OptionSpec& s) {
     return out;
   }
   if (Is<core::Field<double>>(s)) {
-    std::vector<std::string> out{Text(r.lo_open ? r.lo : std::nextafter(r.lo, -INFINITY)), "nan", "x"};
+    std::vector<std::string> out{Text(r.lo_open ? r.lo : std::nextafter(r.lo, -INFINITY)), "nan",
+                                 "x"};
     if (r.hi_open) out.push_back(Text(r.hi));
     if (std::isfinite(r.hi) && !r.hi_open) out.push_back(Text(std::nextafter(r.hi, INFINITY)));
     return out;
@@ -69,7 +70,8 @@ std::string Accepted(const OptionSpec& s) {
   if (Is<core::Field<int>>(s)) {
     // (threads = 0 reads back as the machine's thread count: tried last.)
     for (double v : {r.lo + 1, r.lo + 2, r.lo, r.lo * 4}) {
-      if (v <= r.hi && IntText(v) != def && (!r.power_of_two || std::has_single_bit(static_cast<unsigned>(v)))) {
+      if (v <= r.hi && IntText(v) != def &&
+          (!r.power_of_two || std::has_single_bit(static_cast<unsigned>(v)))) {
         return IntText(v);
       }
     }

@@ -3,6 +3,8 @@
 // default inside its own range, a value just outside refused with the
 // range's own text, every option used by some solver, every solver named
 // once). The CLI's side is tests/cli/cli_options_test.cpp.
+#include "core/option_table.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,7 +17,6 @@
 
 #include "asyncopt/error.hpp"
 #include "asyncopt/solver.hpp"
-#include "core/option_table.hpp"
 #include "core/solver_table.hpp"
 
 namespace asyncopt {
@@ -58,7 +59,8 @@ TEST(OptionTable, KeysAreUniqueFlagNamesAndFieldsAreNamed) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
     EXPECT_TRUE(fields.insert(s.field).second) << s.field;
     ASSERT_FALSE(s.key.empty());
-    for (char c : s.key) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') << s.key;
+    for (char c : s.key)
+      EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') << s.key;
     EXPECT_FALSE(s.help.empty()) << s.key;
     EXPECT_FALSE(s.group.empty()) << s.key;
     EXPECT_EQ(core::FindOption(s.key), &s);
@@ -160,7 +162,8 @@ TEST(OptionTable, MessagesNameFieldValueAndRange) {
   o = Options{};
   o.faults = {Fault{Fault::Kind::kSlow, 1, 0.5}};
   ASSERT_FALSE(o.IsValid(&why));
-  EXPECT_NE(why.find("faults[0] (slow:1:0.5): factor must be in [1, 1e9]"), std::string::npos) << why;
+  EXPECT_NE(why.find("faults[0] (slow:1:0.5): factor must be in [1, 1e9]"), std::string::npos)
+      << why;
 }
 
 TEST(OptionTable, TextIsReadWholeAndRangeChecked) {
@@ -177,7 +180,8 @@ TEST(OptionTable, TextIsReadWholeAndRangeChecked) {
   const OptionSpec& seconds = *core::FindOption("max-seconds");
   EXPECT_TRUE(core::ParseValue(seconds, "inf", &o, &why));
   EXPECT_TRUE(std::isinf(o.max_seconds));
-  EXPECT_FALSE(core::ParseValue(seconds, "1e999", &o, &why)) << "out of range is not rounded to inf";
+  EXPECT_FALSE(core::ParseValue(seconds, "1e999", &o, &why))
+      << "out of range is not rounded to inf";
   const OptionSpec& faults = *core::FindOption("fault");
   EXPECT_TRUE(core::ParseValue(faults, "slow:2:4, crash:3@100", &o, &why)) << why;
   EXPECT_EQ(core::FormatValue(faults, o), "slow:2:4, crash:3@100");
@@ -227,7 +231,8 @@ TEST(OptionTable, WhyUnusedNamesTheSolverOrTheCondition) {
   o.async.write = WritePolicy::kLocked;
   EXPECT_EQ(core::WhyUnused(*core::FindOption("lock-stripe"), o), std::nullopt);
   EXPECT_EQ(core::WhyUnused(*core::FindOption("rho"), o),
-            "--sparsifier none does not use it (used by: --sparsifier uniform, gspar, gspar-exact, topk)");
+            "--sparsifier none does not use it (used by: --sparsifier uniform, gspar, gspar-exact, "
+            "topk)");
 }
 
 TEST(OptionTable, OptionsInEffectAreThoseTheRunUses) {
