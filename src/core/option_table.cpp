@@ -99,9 +99,16 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
 
 // ---- the fault list ----
 
-const char* const kFaultsAllowed =
-    "comma-separated faults slow:M:F, stall:M@S:T, crash:M@S (M a member in [0, 1024], F in "
-    "[1, 1e9], T seconds in [0, 86400]; one fault of each kind per member), or none";
+// The ranges of a fault's parts (solver.hpp's constants).
+std::string Members() { return "[0, " + std::to_string(kMaxThreads) + "]"; }
+std::string Factors() { return "[1, " + BoundText(kMaxFaultFactor) + "]"; }
+std::string Stalls() { return "[0, " + BoundText(kMaxStallSeconds) + "]"; }
+
+std::string FaultsAllowed() {
+  return "comma-separated faults slow:M:F, stall:M@S:T, crash:M@S (M a member in " + Members() +
+         ", F in " + Factors() + ", T seconds in " + Stalls() +
+         "; one fault of each kind per member), or none";
+}
 
 // The first fault that is out of range or repeats a (member, kind).
 std::optional<std::string> CheckFaults(const std::vector<Fault>& faults) {
@@ -109,13 +116,13 @@ std::optional<std::string> CheckFaults(const std::vector<Fault>& faults) {
     const Fault& f = faults[i];
     const std::string at = "faults[" + std::to_string(i) + "] (" + ToString(f) + "): ";
     if (f.member < 0 || f.member > kMaxThreads) {
-      return at + "member must be in [0, " + std::to_string(kMaxThreads) + "]";
+      return at + "member must be in " + Members();
     }
     if (f.kind == Fault::Kind::kSlow && !(f.factor >= 1.0 && f.factor <= kMaxFaultFactor)) {
-      return at + "factor must be in [1, 1e9]";
+      return at + "factor must be in " + Factors();
     }
     if (f.kind == Fault::Kind::kStall && !(f.seconds >= 0.0 && f.seconds <= kMaxStallSeconds)) {
-      return at + "seconds must be in [0, 86400]";
+      return at + "seconds must be in " + Stalls();
     }
     if (f.kind != Fault::Kind::kSlow && f.at_step < 0) return at + "step must be >= 0";
     for (std::size_t k = 0; k < i; ++k) {
@@ -404,7 +411,7 @@ std::string AllowedText(const OptionSpec& spec) {
           },
           [](const Field<bool>&) { return std::string("true | false"); },
           [](const EnumField& e) { return Join(e.names(), " | "); },
-          [](const Field<std::vector<Fault>>&) { return std::string(kFaultsAllowed); },
+          [](const Field<std::vector<Fault>>&) { return FaultsAllowed(); },
       },
       spec.access);
 }
