@@ -48,11 +48,11 @@ enum class SparsifierKind {
 struct SparsifyOptions {
   SparsifierKind kind = SparsifierKind::kNone;
   double rho = 0.1;            // target kept fraction, in (0, 1]
-  int gspar_iterations = 2;    // Algorithm 3 iterations (paper: 2)
+  int gspar_iterations = 2;    // Algorithm 3 iterations, in [1, 1000] (paper: 2)
   bool constant_trick = true;  // send sign(g)/lambda for unsaturated coordinates (no division)
   bool random_table = true;    // read uniforms from a precomputed cyclic table
   bool error_feedback = false; // topk: keep the unsent residual per worker
-  int qsgd_levels = 4;         // qsgd: s >= 1
+  int qsgd_levels = 4;         // qsgd: s, in [1, 2^30]
 };
 
 // Upper bounds of AsyncOptions::lock_stripe, ::conflict_sample, ::batch_size
@@ -72,7 +72,7 @@ struct AsyncOptions {
   int lock_stripe = 1;           // kLocked: coordinates per lock, a power of two (1 = one per coordinate)
   double step_decay = 1.0;       // hogwild: step *= step_decay after every epoch, in (0, 1]
   bool with_replacement = false; // sample rows with replacement instead of per-epoch permutations
-  double svrg_inner_epochs = 1.0;  // svrg: inner-loop length in epochs (> 0)
+  double svrg_inner_epochs = 1.0;  // svrg: inner-loop length in epochs, in (0, 1e6]
   // hogwild, kWild, one row per update: look for conflicts on one update in
   // N and count each one found N times, so `conflicts` is an estimate (1 =
   // every update, exact). The look keeps each value the margin read and
@@ -87,9 +87,9 @@ struct AsyncOptions {
 struct DistributedOptions {
   double mask_p = 0.1;     // soda: probability that a zero coordinate joins the mask, (0, 1]
   int local_steps = 1;     // K proximal-gradient steps per exchange (DAve-RPG), >= 1
-  double shard_skew = 0.0;   // 0 = balanced shards; > 0: sizes in proportion to (1 + skew)^-i
+  double shard_skew = 0.0;   // 0 = balanced shards; > 0 (finite): sizes as (1 + skew)^-i
   bool shuffle_rows = true;  // assign rows to shards through a seeded permutation
-  int max_restarts = 5;      // restarts from the last good point before status diverged, >= 0
+  int max_restarts = 5;      // restarts from the last good point before diverged, in [0, 1e6]
 };
 
 // An injected fault, for experiments with stragglers and tests of the
@@ -186,10 +186,10 @@ struct Options {
   std::uint64_t seed = 1;
   double step = 0.0;           // > 0, or 0 = solver's default rule
   int max_epochs = 100;        // >= 1
-  double max_seconds = std::numeric_limits<double>::infinity();  // > 0
-  double target_subopt = 0.0;  // stop when (F - f*)/f* <= this; 0 = off
+  double max_seconds = std::numeric_limits<double>::infinity();  // > 0 (inf = no limit)
+  double target_subopt = 0.0;  // stop when (F - f*)/f* <= this (finite, >= 0); 0 = off
   double f_star = std::numeric_limits<double>::quiet_NaN();  // known optimum
-  double trace_every_epochs = 1.0;  // trace spacing (solvers may trace more often)
+  double trace_every_epochs = 1.0;  // trace spacing, finite > 0 (solvers may trace more often)
   AsyncOptions async;
   SparsifyOptions sparsify;
   DistributedOptions distributed;
@@ -213,7 +213,7 @@ struct Options {
   // Injected faults (see Fault); at most one of each kind per member.
   std::vector<Fault> faults;
   // A member silent for this long (no message, no progress) ends the run
-  // with status kPeerLost naming it, on every surviving member. > 0.
+  // with status kPeerLost naming it, on every surviving member. In (0, 1e9].
   double peer_timeout = 60.0;
   const std::atomic<bool>* stop = nullptr;  // external stop request (Ctrl-C)
   // Called on the thread that called Solve, off the solver clock, for every
@@ -223,7 +223,9 @@ struct Options {
   std::function<TraceReply(const TracePoint&)> on_trace;
 
   // The one validation point: false and a message naming the field, value and
-  // allowed range.
+  // allowed range ("async.batch_size = 0: must be an integer in [1, 4096]").
+  // Every range above is written once, in the library's option table, which
+  // also drives the CLI's flags and messages.
   bool IsValid(std::string* error) const;
 };
 

@@ -3,15 +3,15 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include "cli/text.hpp"
+#include "core/option_table.hpp"
 
 namespace asyncopt::cli {
 namespace {
@@ -21,13 +21,6 @@ std::string Trim(const std::string& s) {
   if (b == std::string::npos) return "";
   const auto e = s.find_last_not_of(" \t\r");
   return s.substr(b, e - b + 1);
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
 }
 
 // Bytes that never occur in a text file: C0 controls but tab, CR, LF; DEL.
@@ -110,11 +103,14 @@ std::vector<IniEntry> ReadIni(const std::string& path) {
 namespace {
 
 // Options that may be given more than once on the command line ("--fault
-// a --fault b"): their values are joined with commas into one occurrence,
-// the form a config file writes them in ("fault = a, b").
-constexpr const char* kRepeatable[] = {"fault"};
-
+// a --fault b": the option table's lists): their values are joined with
+// commas into one occurrence, the form a config file writes them in
+// ("fault = a, b").
 std::vector<std::string> JoinRepeated(const std::vector<std::string>& argv) {
+  std::vector<std::string> repeatable;
+  for (const core::OptionSpec& spec : core::OptionTable()) {
+    if (core::IsList(spec)) repeatable.emplace_back(spec.key);
+  }
   std::vector<std::string> out, tail;
   std::map<std::string, std::string> joined;  // flag -> "a,b"
   for (std::size_t i = 0; i < argv.size(); ++i) {
@@ -123,8 +119,8 @@ std::vector<std::string> JoinRepeated(const std::vector<std::string>& argv) {
       break;
     }
     bool taken = false;
-    for (const char* key : kRepeatable) {
-      const std::string flag = std::string("--") + key;
+    for (const std::string& key : repeatable) {
+      const std::string flag = "--" + key;
       std::string value;
       if (argv[i] == flag && i + 1 < argv.size()) {
         value = argv[++i];
@@ -212,61 +208,35 @@ void Args::Require(const std::string& key) const {
 }
 
 bool Args::Bool(const std::string& key) const {
-  const std::string v = Lower(Trim(Str(key)));
-  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
-  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
-  Invalid(key, "true | false");
+  const std::optional<bool> v = core::ParseBool(Str(key));
+  if (!v) Invalid(key, "true | false");
+  return *v;
 }
 
 std::int64_t Args::Int(const std::string& key, std::int64_t lo, std::int64_t hi) const {
-  const std::string text = Trim(Str(key));
-  const std::string allowed = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-  const char* b = text.data();
-  const char* e = b + text.size();
-  if (b < e && *b == '+') ++b;
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(b, e, v);
-  if (ec == std::errc() && p == e && b < e) {
-    if (v < lo || v > hi) Invalid(key, allowed);
-    return v;
+  const std::optional<std::int64_t> v = core::ParseInteger(Str(key));
+  if (!v || *v < lo || *v > hi) {
+    Invalid(key, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   }
-  // 1e6, 2.5e3: integral values written as reals.
-  double d = 0.0;
-  auto [q, ec2] = std::from_chars(b, e, d);
-  if (ec2 != std::errc() || q != e || b == e || !std::isfinite(d) || d != std::floor(d) ||
-      d < static_cast<double>(lo) || d > static_cast<double>(hi) || std::fabs(d) > 9007199254740992.0) {
-    Invalid(key, allowed);
-  }
-  return static_cast<std::int64_t>(d);
+  return *v;
 }
 
 std::uint64_t Args::UInt64(const std::string& key) const {
-  const std::string text = Trim(Str(key));
-  const std::string allowed =
-      "an integer in [0, " + std::to_string(std::numeric_limits<std::uint64_t>::max()) + "]";
-  const char* b = text.data();
-  const char* e = b + text.size();
-  if (b < e && *b == '+') ++b;
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(b, e, v);  // rejects "-1": no wrap-around
-  if (ec != std::errc() || p != e || b == e) Invalid(key, allowed);
-  return v;
+  const std::optional<std::uint64_t> v = core::ParseUInt64(Str(key));
+  if (!v) {
+    Invalid(key,
+            "an integer in [0, " + std::to_string(std::numeric_limits<std::uint64_t>::max()) + "]");
+  }
+  return *v;
 }
 
 double Args::Real(const std::string& key, const RealRange& range) const {
-  const std::string text = Trim(Str(key));
-  const char* b = text.data();
-  const char* e = b + text.size();
-  if (b < e && *b == '+') ++b;
-  double v = 0.0;
-  auto [p, ec] = std::from_chars(b, e, v);
-  const bool parsed = (ec == std::errc() || ec == std::errc::result_out_of_range) && p == e && b < e;
-  if (!parsed || std::isnan(v)) Invalid(key, range.text);
-  if (ec == std::errc::result_out_of_range) Invalid(key, range.text);  // 1e999, 1e-999
-  const bool above = range.lo_open ? v > range.lo : v >= range.lo;
-  const bool below = range.hi_open ? v < range.hi : v <= range.hi;
+  const std::optional<double> v = core::ParseReal(Str(key));
+  if (!v) Invalid(key, range.text);
+  const bool above = range.lo_open ? *v > range.lo : *v >= range.lo;
+  const bool below = range.hi_open ? *v < range.hi : *v <= range.hi;
   if (!above || !below) Invalid(key, range.text);
-  return v;
+  return *v;
 }
 
 std::map<std::string, std::string> Args::Resolved() const {

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -24,6 +25,8 @@
 #include "cli/options.hpp"
 #include "cli/outputs.hpp"
 #include "cli/report.hpp"
+#include "core/option_table.hpp"
+#include "core/solver_table.hpp"
 #include "runtime/memory.hpp"
 
 namespace asyncopt::cli {
@@ -243,15 +246,27 @@ void WriteDataset(JsonWriter& j, const LoadedData& d) {
       .EndObject();
 }
 
-// The options in effect (defaults included), without those that have no
-// effect on this run.
-void WriteConfig(JsonWriter& j, const Args& a, const std::vector<std::string>& unused = {}) {
-  j.BeginObject("config");
+// The options in effect (defaults included): with `solver`, the solver
+// options the run uses, valued as it ran (the option table's record), and
+// every other option as given; else every option as given.
+void WriteConfig(JsonWriter& j, const Args& a, const Options* solver = nullptr) {
+  std::map<std::string, std::string> config;
   for (const auto& [key, value] : a.Resolved()) {
-    if (std::find(unused.begin(), unused.end(), key) != unused.end()) continue;
-    j.Field(key, value);
+    if (solver == nullptr || core::FindOption(key) == nullptr) config[key] = value;
   }
+  if (solver != nullptr) {
+    for (const auto& [key, value] : core::OptionsInEffect(*solver)) {
+      config[std::string(key)] = value;
+    }
+  }
+  j.BeginObject("config");
+  for (const auto& [key, value] : config) j.Field(key, value);
   j.EndObject();
+}
+
+// The solver option `key` takes effect in this run.
+bool InEffect(std::string_view key, const Options& options) {
+  return !core::WhyUnused(*core::FindOption(key), options);
 }
 
 // --initial-model: a saved model's weights in the training space of `d`.
@@ -301,12 +316,7 @@ int InterruptedExitCode() {
 
 int RunTrain(const std::vector<std::string>& argv) {
   po::options_description desc("asyncopt train: minimise F(w) on a LIBSVM file");
-  AddGeneral(desc, true, true);
-  AddData(desc, true);
-  AddProblem(desc);
-  AddSolver(desc);
-  AddOutput(desc, true);
-  AddCache(desc);
+  DescribeTrain(desc);
   if (WantsHelp(argv)) {
     std::cout << desc << "\n";
     return kExitOk;
@@ -317,7 +327,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   Options options = ReadSolverOptions(a, threads);
   options.stop = &g_stop_requested;
   const Problem problem = ReadProblem(a);
-  const std::vector<std::string> unused = RefuseUnusedOptions(a, options);
+  RefuseUnusedOptions(a, options);
   std::string why;
   if (!options.IsValid(&why)) throw UsageError(why);
   std::optional<double> given_f_star;
@@ -395,8 +405,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   }
   options.f_star = opt.f_star;
   // The master/worker solvers report when they identify the optimum's support.
-  const bool master_worker =
-      options.solver == SolverKind::kSoda || options.solver == SolverKind::kDavePg;
+  const bool master_worker = core::SolverFor(options.solver).team == core::Team::kMasterWorkers;
   if (master_worker && opt.w_star.size() == static_cast<std::size_t>(d.data.num_cols)) {
     options.reference_w = opt.w_star;
   }
@@ -452,18 +461,17 @@ int RunTrain(const std::vector<std::string>& argv) {
   }
 
   if (outputs.Has("summary")) {
-    const bool async = options.solver == SolverKind::kHogwild || options.solver == SolverKind::kSvrg;
     JsonWriter j;
     j.BeginObject()
         .Field("status", ToString(result.status))
         .Field("message", result.message)
         .Field("solver", ToString(options.solver));
-    if (async) {
+    if (InEffect("write", options)) {
       j.Field("write", ToString(options.async.write));
     } else {
       j.Null("write");
     }
-    if (options.solver == SolverKind::kHogwild) {
+    if (InEffect("sparsifier", options)) {
       j.Field("sparsifier", ToString(options.sparsify.kind));
     } else {
       j.Null("sparsifier");
@@ -472,10 +480,10 @@ int RunTrain(const std::vector<std::string>& argv) {
         .Field("l1", problem.l1)
         .Field("l2", problem.l2)
         .Field("threads", threads);
-    if (options.solver == SolverKind::kReference) {
-      j.Null("seed");
-    } else {
+    if (InEffect("seed", options)) {
       j.Field("seed", static_cast<std::uint64_t>(options.seed));
+    } else {
+      j.Null("seed");
     }
     j.Field("objective", result.objective)
         .Field("f_star", opt.f_star)
@@ -518,7 +526,7 @@ int RunTrain(const std::vector<std::string>& argv) {
           .EndObject();
     }
     WriteDataset(j, d);
-    WriteConfig(j, a, unused);
+    WriteConfig(j, a, &options);
     WriteProvenance(j);
     j.EndObject();
     outputs.Write("summary", j.str() + "\n");

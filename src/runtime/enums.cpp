@@ -1,4 +1,5 @@
 // One enum <-> string table per enum; CLI, config files and reports all use it.
+// The solvers' names are their entries in the solver table (src/core/).
 #include <array>
 #include <string>
 #include <string_view>
@@ -6,18 +7,13 @@
 #include <vector>
 
 #include "asyncopt/solver.hpp"
+#include "core/solver_table.hpp"
 
 namespace asyncopt {
 namespace {
 
 template <class E, std::size_t N>
 using Table = std::array<std::pair<E, std::string_view>, N>;
-
-constexpr Table<SolverKind, 5> kSolverNames{{{SolverKind::kReference, "reference"},
-                                             {SolverKind::kHogwild, "hogwild"},
-                                             {SolverKind::kSvrg, "svrg"},
-                                             {SolverKind::kSoda, "soda"},
-                                             {SolverKind::kDavePg, "dave-pg"}}};
 
 constexpr Table<WritePolicy, 3> kWriteNames{{{WritePolicy::kWild, "wild"},
                                              {WritePolicy::kAtomic, "atomic"},
@@ -75,18 +71,31 @@ std::vector<std::string> Names(const Table<E, N>& table) {
 
 }  // namespace
 
-std::string_view ToString(SolverKind v) { return Name(kSolverNames, v); }
+std::string_view ToString(SolverKind v) {
+  for (const core::SolverSpec& s : core::SolverTable()) {
+    if (s.kind == v) return s.name;
+  }
+  return "unknown";
+}
 std::string_view ToString(Loss v) { return Name(kLossNames, v); }
 std::string_view ToString(Status v) { return Name(kStatusNames, v); }
 std::string_view ToString(WritePolicy v) { return Name(kWriteNames, v); }
 std::string_view ToString(SparsifierKind v) { return Name(kSparsifierNames, v); }
 std::string_view ToString(Fault::Kind v) { return Name(kFaultNames, v); }
-bool Parse(std::string_view s, SolverKind* out) { return Lookup(kSolverNames, s, out); }
+bool Parse(std::string_view s, SolverKind* out) {
+  const core::SolverSpec* solver = core::FindSolver(s);
+  if (solver != nullptr) *out = solver->kind;
+  return solver != nullptr;
+}
 bool Parse(std::string_view s, Loss* out) { return Lookup(kLossNames, s, out); }
 bool Parse(std::string_view s, Status* out) { return Lookup(kStatusNames, s, out); }
 bool Parse(std::string_view s, WritePolicy* out) { return Lookup(kWriteNames, s, out); }
 bool Parse(std::string_view s, SparsifierKind* out) { return Lookup(kSparsifierNames, s, out); }
-std::vector<std::string> AllNames(SolverKind) { return Names(kSolverNames); }
+std::vector<std::string> AllNames(SolverKind) {
+  std::vector<std::string> names;
+  for (const core::SolverSpec& s : core::SolverTable()) names.emplace_back(s.name);
+  return names;
+}
 std::vector<std::string> AllNames(Loss) { return Names(kLossNames); }
 std::vector<std::string> AllNames(WritePolicy) { return Names(kWriteNames); }
 std::vector<std::string> AllNames(SparsifierKind) { return Names(kSparsifierNames); }

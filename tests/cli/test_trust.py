@@ -480,6 +480,13 @@ class GarbageTest(Workdir):
         s = json.load(open(summary))
         self.assertNotIn("sparsifier", s["config"])
         self.assertIsNone(s["sparsifier"])
+        # Nor the defaults of options svrg does not use; those it uses are
+        # recorded as the run had them.
+        for key in ("mask-p", "batch-size", "rho", "local-steps"):
+            self.assertNotIn(key, s["config"])
+        self.assertEqual(s["config"]["solver"], "svrg")
+        self.assertEqual(s["config"]["svrg-inner-epochs"], "1")
+        self.assertEqual(s["config"]["write"], "wild")
 
     def test_a_latin1_file_name_gives_valid_json(self):
         name = os.path.join(os.fsencode(self.dir), b"caf\xe9.svm")
