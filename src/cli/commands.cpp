@@ -502,6 +502,8 @@ int RunTrain(const std::vector<std::string>& argv) {
         .Field("conflicts", result.conflicts)
         .Field("coords_returned", result.coords_returned)
         .Field("bits_returned", result.bits_returned)
+        .Field("bytes_sent", result.bytes_sent)
+        .Field("bytes_returned", result.bytes_returned)
         .Field("max_delay", result.max_delay)
         .Field("dropped_messages", result.dropped_messages)
         .Field("mask_coords", result.mask_coords)

@@ -162,7 +162,7 @@ void AddOutput(po::options_description& all, bool train) {
   g.add_options()("summary", Text(), "write a JSON summary here");
   if (train) {
     g.add_options()
-        ("trace", Text(), "write the trace CSV here, row by row (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts, coords_returned, bits_returned, max_delay, master_busy)")
+        ("trace", Text(), "write the trace CSV here, row by row (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts, coords_returned, bits_returned, max_delay, master_busy, bytes_sent, bytes_returned)")
         ("model", Text(), "write the model here (LIBLINEAR text format, raw feature space)");
   }
   all.add(g);

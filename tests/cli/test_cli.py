@@ -29,10 +29,11 @@ SUMMARY_KEYS = {
     # master/worker solvers (0 or null for the others)
     "coords_returned", "bits_returned", "max_delay", "dropped_messages", "master_busy",
     "step_used", "restarts", "identification_epoch", "reference_nnz", "mask_coords",
+    "bytes_sent", "bytes_returned",
 }
 TRACE_COLUMNS = ["seconds", "epoch", "updates", "objective", "suboptimality", "nnz_w",
                  "exchanges", "coords_sent", "bits_sent", "conflicts", "coords_returned",
-                 "bits_returned", "max_delay", "master_busy"]
+                 "bits_returned", "max_delay", "master_busy", "bytes_sent", "bytes_returned"]
 
 
 def start_training(command, timeout=120):
@@ -501,6 +502,11 @@ class SodaTest(Workdir):
         self.assertGreaterEqual(int(last["max_delay"]), 0)
         self.assertGreater(float(last["master_busy"]), 0.0)
         self.assertLessEqual(float(last["master_busy"]), 1.0)
+        # Bytes counted by the transport: an 80-byte header per message and 12
+        # per (index, value) pair of the workers' deltas.
+        self.assertGreater(int(last["bytes_sent"]), 0)
+        self.assertGreater(int(last["bytes_returned"]), 0)
+        self.assertEqual(s["bytes_sent"], 80 * s["exchanges"] + 12 * s["coords_sent"])
         self.assertNotIn("nan", open(self.path("s.json")).read().lower())
 
     def test_dave_pg_sends_larger_messages_than_soda(self):
