@@ -1,0 +1,73 @@
+// MpiTransport: the ranks are MPI processes (issue 15, section 2). Built only
+// when CMake finds MPI (Open MPI 4.1 from Debian: libopenmpi-dev,
+// openmpi-bin); no MPI type appears in this header, so code that includes it
+// needs no MPI headers. Part of the asyncopt_mpi library, which the CLI
+// links when it exists (ASYNCOPT_HAVE_MPI).
+//
+// Sends are non-blocking (MPI_Isend of the packet's Serialize() buffer; the
+// buffer lives until the send completes, finished sends are reaped on every
+// call). Receives probe for any source; a receive with a deadline polls with
+// a backoff of short sleeps (MPI has no blocking receive with a timeout, and
+// Open MPI's blocking calls spin a core: with more ranks than cores a
+// spinning rank would take the CPU of a computing one).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/transport.hpp"
+
+namespace asyncopt::engine {
+
+// The MPI environment of the process: MPI_Init_thread at construction
+// (MPI_THREAD_SERIALIZED: one thread at a time calls MPI, not always the
+// main one), MPI_Finalize at destruction (after every pending send
+// completed). One per process.
+class MpiSession {
+ public:
+  MpiSession(int* argc, char*** argv);
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  // This host's name (MPI_Get_processor_name), for messages and reports.
+  std::string host() const;
+
+  // Collectives for the start of a run, while every rank is alive (all
+  // ranks must call them, in the same order): the element-wise maximum /
+  // sum of `values` over all ranks, in place; a broadcast of rank `root`'s
+  // bytes (resized on the others).
+  void AllMax(std::vector<double>* values);
+  void AllSum(std::vector<double>* values);
+  void Broadcast(std::vector<char>* bytes, int root);
+  // Ends every rank of the job (MPI_Abort) with `code`: the way out when a
+  // rank is lost (a stopped process would keep mpirun waiting for ever).
+  [[noreturn]] void Abort(int code);
+
+ private:
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+class MpiTransport final : public Transport {
+ public:
+  // Uses MPI_COMM_WORLD of `session` with its own tag; one per process.
+  explicit MpiTransport(MpiSession& session);
+  ~MpiTransport() override;  // waits (bounded, 10 s) for pending sends to complete
+
+  int rank() const override;
+  int size() const override;
+  void Send(int to, Packet&& p) override;
+  std::size_t ReceiveAll(std::vector<Packet>* out) override;
+  std::size_t ReceiveUntil(std::vector<Packet>* out, Deadline deadline) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace asyncopt::engine
