@@ -864,114 +864,71 @@ class Master {
   bool restarts_exhausted_ = false;
 };
 
-template <class L>
-Result Run(const Dataset& data, const Problem& problem, const Options& options,
-           SodaAudit* audit) {
-  const int workers = options.threads;
-  DistributedOptions dist = options.distributed;
-  if (options.solver == SolverKind::kDavePg) dist.mask_p = 1.0;
+// The step: Options::step, or 2 / (l2 + L) with L the largest shard
+// smoothness (every worker's, under MPI reduced by the caller).
+double SodaStep(const Options& options, const Problem& problem, double smoothness) {
+  if (options.step > 0.0) return options.step;
+  return smoothness > 0.0 ? 2.0 / (problem.l2 + smoothness) : 1.0;
+}
 
-  std::vector<Shard> shards;
-  shards.reserve(static_cast<std::size_t>(workers));
-  for (auto& rows : MakeShards(data.num_rows, workers, dist.shard_skew, dist.shuffle_rows,
-                               options.seed)) {
-    shards.emplace_back(data, std::move(rows));
-  }
-  double gamma = options.step;
-  double smoothness = 0.0;
-  if (!(gamma > 0.0)) {
-    for (const Shard& s : shards) {
-      smoothness = std::max(smoothness, ShardSmoothness(data, problem, s.rows, options.seed));
-    }
-    gamma = smoothness > 0.0 ? 2.0 / (problem.l2 + smoothness) : 1.0;
-  }
-
-  // The start: w_bar0 whose prox is Options::initial_w (w_bar0_j = w_j +
-  // gamma l1 sign(w_j); 0 where w_j = 0), every worker's w_i = w_bar0 so the
-  // invariant w_bar = sum_i pi_i w_i holds from the start.
-  std::vector<double> w_bar0(static_cast<std::size_t>(data.num_cols), 0.0);
+// The start: w_bar0 whose prox is Options::initial_w (w_bar0_j = w_j +
+// gamma l1 sign(w_j); 0 where w_j = 0), every worker's w_i = w_bar0 so the
+// invariant w_bar = sum_i pi_i w_i holds from the start; and w0 = prox(w_bar0).
+void StartingPoint(const Options& options, const Problem& problem, double gamma, std::int32_t d,
+                   std::vector<double>* w_bar0, std::vector<double>* w0) {
+  w_bar0->assign(static_cast<std::size_t>(d), 0.0);
   if (!options.initial_w.empty()) {
     const double t = gamma * problem.l1;
-    for (std::size_t j = 0; j < w_bar0.size(); ++j) {
+    for (std::size_t j = 0; j < w_bar0->size(); ++j) {
       const double v = options.initial_w[j];
-      w_bar0[j] = v > 0.0 ? v + t : (v < 0.0 ? v - t : 0.0);
+      (*w_bar0)[j] = v > 0.0 ? v + t : (v < 0.0 ? v - t : 0.0);
     }
   }
-  std::vector<double> w0(w_bar0.size());
-  for (std::size_t j = 0; j < w0.size(); ++j) w0[j] = kernels::SoftThreshold(w_bar0[j], gamma * problem.l1);
-
-  // The run on the engine: rank 0 (this thread) is the master, ranks 1..M
-  // the workers, team members 1..M (the fault plan's numbering).
-  std::vector<std::unique_ptr<Worker<L>>> worker_state;
-  for (int i = 0; i < workers; ++i) {
-    worker_state.push_back(std::make_unique<Worker<L>>(
-        data, shards[static_cast<std::size_t>(i)], problem, gamma, dist, options.seed, i, w_bar0, w0));
+  w0->resize(w_bar0->size());
+  for (std::size_t j = 0; j < w0->size(); ++j) {
+    (*w0)[j] = kernels::SoftThreshold((*w_bar0)[j], gamma * problem.l1);
   }
-  Master master(data.num_cols, data.num_rows, problem, options, workers, gamma, w_bar0);
+}
 
-  engine::ThreadNetwork net(workers + 1);
-  runtime::Team team(TeamConfig(options, workers, /*first_id=*/1));
-  runtime::Tracer tracer(data, problem, options);
-  engine::MasterLoop<Master> loop(net.endpoint(0), master, tracer, options, data.num_rows,
-                                  data.num_cols);
+DistributedOptions EffectiveDistributed(const Options& options) {
+  DistributedOptions dist = options.distributed;
+  if (options.solver == SolverKind::kDavePg) dist.mask_p = 1.0;
+  return dist;
+}
+
+// The master's side of a run, on any transport: rank 0 of `net`. `shape`
+// has the data's rows and features (its arrays may be empty: under MPI the
+// master holds no rows). `workers_done` is called after the master's loop
+// (the threaded run joins its team there) and may turn the outcome.
+template <class L>
+Result RunMasterSide(engine::Transport& net, const Dataset& shape, const Problem& problem,
+                     const Options& options, double gamma, double smoothness,
+                     const std::function<void(engine::MasterOutcome*)>& workers_done,
+                     const std::function<void(const Master&, engine::MasterLoop<Master>&)>& audit,
+                     const std::function<bool()>& stop_check, const std::string& placement) {
+  const int workers = net.size() - 1;
+  const DistributedOptions dist = EffectiveDistributed(options);
+  std::vector<double> w_bar0, w0;
+  StartingPoint(options, problem, gamma, shape.num_cols, &w_bar0, &w0);
+  Master master(shape.num_cols, shape.num_rows, problem, options, workers, gamma, w_bar0);
+  runtime::Tracer tracer(shape, problem, options);
+  engine::MasterLoop<Master> loop(net, master, tracer, options, shape.num_rows, shape.num_cols);
   loop.SetRegulariser(problem.l1, problem.l2);
   loop.SetPassesPerStep(dist.local_steps);
-  loop.SetStopCheck([&team] { return team.failed(); });
+  if (stop_check) loop.SetStopCheck(stop_check);
   tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
-
-  team.Start([&](runtime::Member& member) {
-    engine::RunWorker(net.endpoint(member.index() + 1), *worker_state[static_cast<std::size_t>(member.index())],
-                      member, options.peer_timeout);
-  });
   engine::MasterOutcome outcome;
-  try {
-    loop.Handshake();
-    tracer.Begin(master.w());
-    loop.Go();
-    outcome = loop.Run([&master](std::optional<Status> v) -> std::optional<Status> {
-      if (v == Status::kDiverged) {
-        return master.Restart() ? std::nullopt : std::optional<Status>(Status::kDiverged);
-      }
-      return v;
-    });
-  } catch (...) {
-    team.RequestStop();
-    try {
-      team.Join();
-    } catch (...) {
+  loop.Handshake();
+  tracer.Begin(master.w());
+  loop.Go();
+  outcome = loop.Run([&master](std::optional<Status> v) -> std::optional<Status> {
+    if (v == Status::kDiverged) {
+      return master.Restart() ? std::nullopt : std::optional<Status>(Status::kDiverged);
     }
-    throw;
-  }
-  team.RequestStop();  // lost or crashed workers: nothing more will come
-  try {
-    team.Join();  // a worker's error reaches the caller
-  } catch (const engine::PeerLost& e) {
-    // A worker found the master silent (the master's stall): the run ends
-    // as lost, at the point the master had reached.
-    outcome.verdict = Status::kPeerLost;
-    outcome.team_report += std::string("; ") + e.what();
-  }
-
-  if (audit != nullptr) {
-    *audit = SodaAudit{};
-    audit->messages_received = master.messages_received();
-    audit->rows_taken = loop.rows_granted();
-    std::vector<double> mean(static_cast<std::size_t>(data.num_cols), 0.0);
-    for (std::size_t i = 0; i < worker_state.size(); ++i) {
-      audit->messages_sent += worker_state[i]->messages_sent();
-      const std::vector<double>& wi = worker_state[i]->w_local();
-      for (std::size_t j = 0; j < mean.size(); ++j) mean[j] += master.pi()[i] * wi[j];
-    }
-    for (std::size_t j = 0; j < mean.size(); ++j) {
-      const double gap = std::fabs(master.w_bar()[j] - mean[j]);
-      audit->invariant_gap = std::isnan(gap) ? gap : std::max(audit->invariant_gap, gap);
-      if (std::isnan(audit->invariant_gap)) break;
-      audit->w_bar_scale = std::max(audit->w_bar_scale, std::fabs(master.w_bar()[j]));
-    }
-    const engine::Traffic& t = net.endpoint(0).traffic();
-    audit->master_bytes_received = t.bytes_received;
-    for (int r = 1; r <= workers; ++r) audit->workers_bytes_sent += net.endpoint(r).traffic().bytes_sent;
-  }
+    return v;
+  });
+  workers_done(&outcome);
+  if (audit) audit(master, loop);
   if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);
 
   std::optional<Status> verdict = outcome.verdict;
@@ -992,11 +949,13 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
                                               : std::numeric_limits<double>::quiet_NaN();
   master.FillResult(&result);
   result.message = std::string(ToString(options.solver)) + ", " + std::to_string(workers) +
-                   " workers, mask p " + runtime::ShortNumber(dist.mask_p) + ", local steps " +
-                   std::to_string(dist.local_steps) + ", gamma " + runtime::ShortNumber(gamma) +
-                   (smoothness > 0.0 ? " = 2/(mu+L), L " + runtime::ShortNumber(smoothness) : "") +
-                   ", restarts " + std::to_string(master.restarts()) + PinNote(team) +
-                   team.Report() + outcome.team_report;
+                   " workers" + placement + ", mask p " + runtime::ShortNumber(dist.mask_p) +
+                   ", local steps " + std::to_string(dist.local_steps) + ", gamma " +
+                   runtime::ShortNumber(gamma) +
+                   (smoothness > 0.0 && !(options.step > 0.0)
+                        ? " = 2/(mu+L), L " + runtime::ShortNumber(smoothness)
+                        : "") +
+                   ", restarts " + std::to_string(master.restarts()) + outcome.team_report;
   // Rows and epochs are those of the returned point (the stop decision);
   // the communication totals include the messages applied after it.
   runtime::Counters totals = loop.Counters(master.counters());
@@ -1006,6 +965,87 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   }
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), final_w, totals, &result);
   return result;
+}
+
+// The threaded run: rank 0 is this thread, ranks 1..M a team (members 1..M
+// of the fault plan) on a ThreadNetwork.
+template <class L>
+Result Run(const Dataset& data, const Problem& problem, const Options& options,
+           SodaAudit* audit) {
+  const int workers = options.threads;
+  const DistributedOptions dist = EffectiveDistributed(options);
+  std::vector<Shard> shards;
+  shards.reserve(static_cast<std::size_t>(workers));
+  for (auto& rows : MakeShards(data.num_rows, workers, dist.shard_skew, dist.shuffle_rows,
+                               options.seed)) {
+    shards.emplace_back(data, std::move(rows));
+  }
+  double smoothness = 0.0;
+  if (!(options.step > 0.0)) {
+    for (const Shard& s : shards) {
+      smoothness = std::max(smoothness, ShardSmoothness(data, problem, s.rows, options.seed));
+    }
+  }
+  const double gamma = SodaStep(options, problem, smoothness);
+  std::vector<double> w_bar0, w0;
+  StartingPoint(options, problem, gamma, data.num_cols, &w_bar0, &w0);
+  std::vector<std::unique_ptr<Worker<L>>> worker_state;
+  for (int i = 0; i < workers; ++i) {
+    worker_state.push_back(std::make_unique<Worker<L>>(
+        data, shards[static_cast<std::size_t>(i)], problem, gamma, dist, options.seed, i, w_bar0, w0));
+  }
+
+  engine::ThreadNetwork net(workers + 1);
+  runtime::Team team(TeamConfig(options, workers, /*first_id=*/1));
+  team.Start([&](runtime::Member& member) {
+    engine::RunWorker(net.endpoint(member.index() + 1), *worker_state[static_cast<std::size_t>(member.index())],
+                      member, options.peer_timeout);
+  });
+  // The team's failure (a worker's error) stops the master too.
+  auto joined = [&team](engine::MasterOutcome* outcome) {
+    team.RequestStop();  // lost or crashed workers: nothing more will come
+    try {
+      team.Join();  // a worker's error reaches the caller
+    } catch (const engine::PeerLost& e) {
+      // A worker found the master silent (the master's stall): the run ends
+      // as lost, at the point the master had reached.
+      outcome->verdict = Status::kPeerLost;
+      outcome->team_report += std::string("; ") + e.what();
+    }
+    outcome->team_report = PinNote(team) + team.Report() + outcome->team_report;
+  };
+  auto check = [&](const Master& master, engine::MasterLoop<Master>& loop) {
+    if (audit == nullptr) return;
+    *audit = SodaAudit{};
+    audit->messages_received = master.messages_received();
+    audit->rows_taken = loop.rows_granted();
+    std::vector<double> mean(static_cast<std::size_t>(data.num_cols), 0.0);
+    for (std::size_t i = 0; i < worker_state.size(); ++i) {
+      audit->messages_sent += worker_state[i]->messages_sent();
+      const std::vector<double>& wi = worker_state[i]->w_local();
+      for (std::size_t j = 0; j < mean.size(); ++j) mean[j] += master.pi()[i] * wi[j];
+    }
+    for (std::size_t j = 0; j < mean.size(); ++j) {
+      const double gap = std::fabs(master.w_bar()[j] - mean[j]);
+      audit->invariant_gap = std::isnan(gap) ? gap : std::max(audit->invariant_gap, gap);
+      if (std::isnan(audit->invariant_gap)) break;
+      audit->w_bar_scale = std::max(audit->w_bar_scale, std::fabs(master.w_bar()[j]));
+    }
+    const engine::Traffic& t = net.endpoint(0).traffic();
+    audit->master_bytes_received = t.bytes_received;
+    for (int r = 1; r <= workers; ++r) audit->workers_bytes_sent += net.endpoint(r).traffic().bytes_sent;
+  };
+  try {
+    return RunMasterSide<L>(net.endpoint(0), data, problem, options, gamma, smoothness, joined,
+                            check, [&team] { return team.failed(); }, "");
+  } catch (...) {
+    team.RequestStop();
+    try {
+      team.Join();
+    } catch (...) {
+    }
+    throw;
+  }
 }
 
 }  // namespace
@@ -1105,6 +1145,56 @@ void CheckSoda(const Dataset& data, const Problem& problem, const Options& optio
                     std::string(ToString(options.solver)) + " needs at most one worker per row (" +
                     std::to_string(data.num_rows) + " rows)");
   }
+}
+
+namespace {
+
+// A worker rank's shard: its part, shuffled by the seed as MakeShards
+// shuffles the rows of a one-worker run.
+std::vector<std::int64_t> PartRows(const Dataset& part, const Options& options) {
+  return MakeShards(part.num_rows, 1, 0.0, options.distributed.shuffle_rows, options.seed)[0];
+}
+
+}  // namespace
+
+double PartSmoothness(const Dataset& part, const Problem& problem, const Options& options) {
+  if (options.step > 0.0) return 0.0;
+  return ShardSmoothness(part, problem, PartRows(part, options), options.seed);
+}
+
+Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t cols,
+                     const Problem& problem, const Options& options, double smoothness,
+                     const std::string& placement) {
+  Dataset shape;  // the master holds no rows: the data's shape only
+  shape.num_rows = rows;
+  shape.num_cols = cols;
+  const double gamma = SodaStep(options, problem, smoothness);
+  return kernels::DispatchLoss(problem.loss, [&](auto loss) {
+    using L = decltype(loss);
+    return RunMasterSide<L>(net, shape, problem, options, gamma, smoothness,
+                            [](engine::MasterOutcome*) {}, {}, {}, placement);
+  });
+}
+
+void RunSodaWorker(engine::Transport& net, const Dataset& part, std::int64_t total_rows,
+                   const Problem& problem, const Options& options, double smoothness) {
+  const double gamma = SodaStep(options, problem, smoothness);
+  const int rank = net.rank();
+  const DistributedOptions dist = EffectiveDistributed(options);
+  std::vector<double> w_bar0, w0;
+  StartingPoint(options, problem, gamma, part.num_cols, &w_bar0, &w0);
+  Shard shard(part, PartRows(part, options));
+  shard.pi = static_cast<double>(part.num_rows) / static_cast<double>(std::max<std::int64_t>(1, total_rows));
+  kernels::DispatchLoss(problem.loss, [&](auto loss) {
+    using L = decltype(loss);
+    Worker<L> worker(part, shard, problem, gamma, dist, options.seed, rank - 1, w_bar0, w0);
+    // One member: the rank's compute thread (fault-plan number = its rank);
+    // the calling thread waits for it.
+    runtime::Team team(TeamConfig(options, 1, /*first_id=*/rank));
+    team.Start([&](runtime::Member& member) { engine::RunWorker(net, worker, member, options.peer_timeout); });
+    team.Join();
+    return 0;
+  });
 }
 
 Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,

@@ -36,11 +36,13 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/problem.hpp"
 #include "asyncopt/solver.hpp"
+#include "engine/transport.hpp"
 
 namespace asyncopt::algorithms {
 
@@ -63,6 +65,27 @@ struct SodaAudit {
 
 Result RunSoda(const Dataset& data, const Problem& problem, const Options& options,
                SodaAudit* audit = nullptr);
+
+// SODA and DAve-PG across processes (MPI): the caller owns the transport
+// (rank 0 the master, ranks 1..M the workers), reads each worker's part of
+// the rows, and reduces what every rank must agree on first: the data's
+// shape and, unless Options::step is given, the largest part smoothness
+// (PartSmoothness, max over the workers). Worker rank r has the fault-plan
+// number r, as with threads; its part's rows are shuffled by the seed as a
+// one-worker threaded run shuffles the whole data, so one worker rank gives
+// the iterates of one worker thread bit for bit.
+Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t cols,
+                     const Problem& problem, const Options& options, double smoothness,
+                     const std::string& placement);
+// Returns when the master said stop. Throws engine::PeerLost when the master
+// is silent past Options::peer_timeout, and any error of the worker (which
+// the master has been told of).
+// `total_rows`: the rows of all parts (pi_i = the part's share of them).
+void RunSodaWorker(engine::Transport& net, const Dataset& part, std::int64_t total_rows,
+                   const Problem& problem, const Options& options, double smoothness);
+// The smoothness of a part's loss, as the threaded run computes it for a
+// shard (0 when Options::step is given: not needed).
+double PartSmoothness(const Dataset& part, const Problem& problem, const Options& options);
 
 // What soda and dave-pg refuse: the hinge loss (Error(kUnsupported)), more
 // workers than rows (Error(kInvalidOption)).
