@@ -17,6 +17,7 @@
 
 #include "algorithms/soda.hpp"
 #include "engine/packet.hpp"
+#include "engine/thread_transport.hpp"
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
@@ -590,6 +591,91 @@ TEST(SodaEngine, AStalledMasterIsPeerLostToo) {
   EXPECT_LT(wall, 30.0);
   Options o = FaultOptions({Fault{Fault::Kind::kCrash, 0, 1.0, 3}}, 1.0);
   EXPECT_THROW(Solve(f.data, f.problem, o), Error);  // somebody must answer
+}
+
+
+// ------------------------------------------------------------- by ranks --
+// The rank-level entry points (what the MPI path calls), here on a
+// ThreadNetwork: rank 0 the master, each worker rank a thread with its own
+// part of the rows (contiguous, as byte ranges of a file would give).
+
+Dataset Rows(const Dataset& data, std::int64_t begin, std::int64_t end) {
+  Dataset part;
+  part.num_rows = end - begin;
+  part.num_cols = data.num_cols;  // row_ptr starts as {0}
+  for (std::int64_t i = begin; i < end; ++i) {
+    const SparseRow row = data.row(i);
+    part.col_index.insert(part.col_index.end(), row.index, row.index + row.nnz);
+    part.values.insert(part.values.end(), row.value, row.value + row.nnz);
+    part.row_ptr.push_back(static_cast<std::int64_t>(part.col_index.size()));
+    part.labels.push_back(data.labels[static_cast<std::size_t>(i)]);
+  }
+  return part;
+}
+
+Result RunAsRanks(const Dataset& data, const Problem& problem, const Options& o, int workers) {
+  std::vector<Dataset> parts;
+  for (int r = 0; r < workers; ++r) {
+    parts.push_back(Rows(data, data.num_rows * r / workers, data.num_rows * (r + 1) / workers));
+  }
+  double smoothness = 0.0;
+  for (const Dataset& part : parts) smoothness = std::max(smoothness, algorithms::PartSmoothness(part, problem, o));
+  engine::ThreadNetwork net(workers + 1);
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(workers));
+  Result r;
+  {
+    std::vector<std::jthread> ranks;
+    for (int k = 1; k <= workers; ++k) {
+      ranks.emplace_back([&, k] {
+        try {
+          algorithms::RunSodaWorker(net.endpoint(k), parts[static_cast<std::size_t>(k - 1)], data.num_rows,
+                                    problem, o, smoothness);
+        } catch (...) {
+          errors[static_cast<std::size_t>(k - 1)] = std::current_exception();
+        }
+      });
+    }
+    r = algorithms::RunSodaMaster(net.endpoint(0), data.num_rows, data.num_cols, problem, o, smoothness, "");
+  }
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return r;
+}
+
+// One worker rank = one worker thread, bit for bit (iterates and trace).
+TEST(SodaRanks, OneWorkerRankIsOneWorkerThreadBitForBit) {
+  const Fixture& f = Shared();
+  for (const SolverKind solver : {SolverKind::kSoda, SolverKind::kDavePg}) {
+    Options o = SodaOptions(solver, 1, 0.3);
+    o.target_subopt = 0.0;
+    o.max_epochs = 60;
+    o.distributed.local_steps = 2;
+    const Result threads = Solve(f.data, f.problem, o);
+    const Result ranks = RunAsRanks(f.data, f.problem, o, 1);
+    ASSERT_EQ(threads.status, Status::kMaxEpochs) << threads.BriefReport();
+    ASSERT_EQ(ranks.status, Status::kMaxEpochs) << ranks.BriefReport();
+    EXPECT_EQ(ranks.w, threads.w);
+    EXPECT_EQ(ranks.exchanges, threads.exchanges);
+    EXPECT_EQ(ranks.bytes_sent, threads.bytes_sent);
+    ASSERT_EQ(ranks.trace.size(), threads.trace.size());
+    for (std::size_t k = 0; k < ranks.trace.size(); ++k) {
+      EXPECT_EQ(ranks.trace[k].objective, threads.trace[k].objective) << k;
+    }
+  }
+}
+
+// 2 and 4 worker ranks on contiguous parts reach 1e-6 of the same f*.
+TEST(SodaRanks, SeveralWorkerRanksReachTheOptimum) {
+  const Fixture& f = Shared();
+  for (const int workers : {2, 4}) {
+    Options o = SodaOptions(SolverKind::kSoda, workers, 0.3);
+    o.target_subopt = 1e-6;
+    const Result r = RunAsRanks(f.data, f.problem, o, workers);
+    EXPECT_EQ(r.status, Status::kTargetReached) << workers << ": " << r.BriefReport();
+    EXPECT_LE(r.suboptimality, 1e-6);
+    EXPECT_EQ(r.f_star, o.f_star);
+  }
 }
 
 TEST(SodaSetup, RejectsBadOptions) {
