@@ -314,6 +314,125 @@ int InterruptedExitCode() {
 
 // ------------------------------------------------------------------ train --
 
+// After the run: the trace closed, the model, the test metrics, the summary,
+// the report, the exit code.
+int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Options& options,
+                const OptimumInfo& opt, const std::optional<Dataset>& test,
+                std::optional<TraceWriter>& trace, Outputs& outputs, const Result& result,
+                int threads, bool quiet) {
+  SetPhase("writing the outputs", PhaseKind::kWriting);
+  if (result.status == Status::kInterrupted && result.updates == 0) {
+    // Stopped before the first update (during the f* phase, say): there is
+    // nothing to save, and the user's existing files stay as they are.
+    if (trace) trace->Abandon();
+    std::fprintf(stderr, "asyncopt train: stopped before training began; nothing written\n");
+    return InterruptedExitCode();
+  }
+
+  if (trace && !trace->Close()) outputs.Fail("trace", trace->error());
+  if (outputs.Has("model")) {
+    if (result.IsSolutionUsable()) {
+      outputs.WriteWith("model", [&](const std::string& path) {
+        SaveModel(ModelOf(result.w, d, problem), path);
+      });
+    } else {
+      outputs.Fail("model", "the run produced no usable weights (" + result.message + ")");
+    }
+  }
+
+  PredictionMetrics test_metrics;
+  if (test && result.IsSolutionUsable()) {
+    // The weights as trained, on the test set preprocessed as the training
+    // set was (the bias is one of its columns); features the training set
+    // never had get no weight.
+    LinearModel trained;
+    trained.w = result.w;
+    test_metrics = Evaluate(Decision(trained, *test), test->labels);
+  }
+
+  if (outputs.Has("summary")) {
+    JsonWriter j;
+    j.BeginObject()
+        .Field("status", ToString(result.status))
+        .Field("message", result.message)
+        .Field("solver", ToString(options.solver));
+    if (InEffect("write", options)) {
+      j.Field("write", ToString(options.async.write));
+    } else {
+      j.Null("write");
+    }
+    if (InEffect("sparsifier", options)) {
+      j.Field("sparsifier", ToString(options.sparsify.kind));
+    } else {
+      j.Null("sparsifier");
+    }
+    j.Field("loss", ToString(problem.loss))
+        .Field("l1", problem.l1)
+        .Field("l2", problem.l2)
+        .Field("threads", threads);
+    if (InEffect("seed", options)) {
+      j.Field("seed", static_cast<std::uint64_t>(options.seed));
+    } else {
+      j.Null("seed");
+    }
+    j.Field("objective", result.objective)
+        .Field("f_star", opt.f_star)
+        .Field("f_star_source", opt.source)
+        .Field("f_star_seconds", opt.seconds)
+        .Field("no_minimiser", opt.no_minimiser)
+        .Field("suboptimality", result.suboptimality)
+        .Field("epochs", result.epochs)
+        .Field("seconds", result.seconds)
+        .Field("updates", result.updates)
+        .Field("updates_per_second", result.seconds > 0 ? result.updates / result.seconds : 0.0)
+        .Field("nnz_w", result.nnz_w)
+        .Field("exchanges", result.exchanges)
+        .Field("coords_sent", result.coords_sent)
+        .Field("bits_sent", result.bits_sent)
+        .Field("conflicts", result.conflicts)
+        .Field("coords_returned", result.coords_returned)
+        .Field("bits_returned", result.bits_returned)
+        .Field("bytes_sent", result.bytes_sent)
+        .Field("bytes_returned", result.bytes_returned)
+        .Field("max_delay", result.max_delay)
+        .Field("dropped_messages", result.dropped_messages)
+        .Field("mask_coords", result.mask_coords)
+        .Field("master_busy", result.master_busy)
+        .Field("step_used", result.step_used)
+        .Field("restarts", result.restarts)
+        .Field("identification_epoch", result.identification_epoch)
+        .Field("warm_start", a.Has("initial-model"));
+    if (options.reference_w.empty()) {
+      j.Null("reference_nnz");
+    } else {
+      j.Field("reference_nnz", CountNonzeros(options.reference_w));
+    }
+    j.Field("trace_points", static_cast<std::int64_t>(result.trace.size()));
+    if (test) {
+      j.BeginObject("test")
+          .Field("path", a.Str("test"))
+          .Field("rows", test->num_rows)
+          .Field("accuracy", test_metrics.accuracy)
+          .Field("logloss", test_metrics.logloss)
+          .Field("auc", test_metrics.auc)
+          .EndObject();
+    }
+    WriteDataset(j, d);
+    WriteConfig(j, a, &options);
+    WriteProvenance(j);
+    j.EndObject();
+    outputs.Write("summary", j.str() + "\n");
+  }
+  if (!quiet) std::fprintf(stderr, "%s\n", result.BriefReport().c_str());
+  outputs.ReportFailures("train");
+
+  if (result.status == Status::kInterrupted) return InterruptedExitCode();
+  if (outputs.failed()) return kExitOutputFailed;
+  if (result.status == Status::kDiverged) return kExitDiverged;
+  if (result.status == Status::kPeerLost) return kExitPeerLost;
+  return kExitOk;
+}
+
 int RunTrain(const std::vector<std::string>& argv) {
   po::options_description desc("asyncopt train: minimise F(w) on a LIBSVM file");
   DescribeTrain(desc);
@@ -430,117 +549,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   }
   Result result = Solve(d.data, problem, options);
   progress.Done();
-  SetPhase("writing the outputs", PhaseKind::kWriting);
-  if (result.status == Status::kInterrupted && result.updates == 0) {
-    // Stopped before the first update (during the f* phase, say): there is
-    // nothing to save, and the user's existing files stay as they are.
-    if (trace) trace->Abandon();
-    std::fprintf(stderr, "asyncopt train: stopped before training began; nothing written\n");
-    return InterruptedExitCode();
-  }
-
-  if (trace && !trace->Close()) outputs.Fail("trace", trace->error());
-  if (outputs.Has("model")) {
-    if (result.IsSolutionUsable()) {
-      outputs.WriteWith("model", [&](const std::string& path) {
-        SaveModel(ModelOf(result.w, d, problem), path);
-      });
-    } else {
-      outputs.Fail("model", "the run produced no usable weights (" + result.message + ")");
-    }
-  }
-
-  PredictionMetrics test_metrics;
-  if (test && result.IsSolutionUsable()) {
-    // The weights as trained, on the test set preprocessed as the training
-    // set was (the bias is one of its columns); features the training set
-    // never had get no weight.
-    LinearModel trained;
-    trained.w = result.w;
-    test_metrics = Evaluate(Decision(trained, *test), test->labels);
-  }
-
-  if (outputs.Has("summary")) {
-    JsonWriter j;
-    j.BeginObject()
-        .Field("status", ToString(result.status))
-        .Field("message", result.message)
-        .Field("solver", ToString(options.solver));
-    if (InEffect("write", options)) {
-      j.Field("write", ToString(options.async.write));
-    } else {
-      j.Null("write");
-    }
-    if (InEffect("sparsifier", options)) {
-      j.Field("sparsifier", ToString(options.sparsify.kind));
-    } else {
-      j.Null("sparsifier");
-    }
-    j.Field("loss", ToString(problem.loss))
-        .Field("l1", problem.l1)
-        .Field("l2", problem.l2)
-        .Field("threads", threads);
-    if (InEffect("seed", options)) {
-      j.Field("seed", static_cast<std::uint64_t>(options.seed));
-    } else {
-      j.Null("seed");
-    }
-    j.Field("objective", result.objective)
-        .Field("f_star", opt.f_star)
-        .Field("f_star_source", opt.source)
-        .Field("f_star_seconds", opt.seconds)
-        .Field("no_minimiser", opt.no_minimiser)
-        .Field("suboptimality", result.suboptimality)
-        .Field("epochs", result.epochs)
-        .Field("seconds", result.seconds)
-        .Field("updates", result.updates)
-        .Field("updates_per_second", result.seconds > 0 ? result.updates / result.seconds : 0.0)
-        .Field("nnz_w", result.nnz_w)
-        .Field("exchanges", result.exchanges)
-        .Field("coords_sent", result.coords_sent)
-        .Field("bits_sent", result.bits_sent)
-        .Field("conflicts", result.conflicts)
-        .Field("coords_returned", result.coords_returned)
-        .Field("bits_returned", result.bits_returned)
-        .Field("bytes_sent", result.bytes_sent)
-        .Field("bytes_returned", result.bytes_returned)
-        .Field("max_delay", result.max_delay)
-        .Field("dropped_messages", result.dropped_messages)
-        .Field("mask_coords", result.mask_coords)
-        .Field("master_busy", result.master_busy)
-        .Field("step_used", result.step_used)
-        .Field("restarts", result.restarts)
-        .Field("identification_epoch", result.identification_epoch)
-        .Field("warm_start", a.Has("initial-model"));
-    if (options.reference_w.empty()) {
-      j.Null("reference_nnz");
-    } else {
-      j.Field("reference_nnz", CountNonzeros(options.reference_w));
-    }
-    j.Field("trace_points", static_cast<std::int64_t>(result.trace.size()));
-    if (test) {
-      j.BeginObject("test")
-          .Field("path", a.Str("test"))
-          .Field("rows", test->num_rows)
-          .Field("accuracy", test_metrics.accuracy)
-          .Field("logloss", test_metrics.logloss)
-          .Field("auc", test_metrics.auc)
-          .EndObject();
-    }
-    WriteDataset(j, d);
-    WriteConfig(j, a, &options);
-    WriteProvenance(j);
-    j.EndObject();
-    outputs.Write("summary", j.str() + "\n");
-  }
-  if (!quiet) std::fprintf(stderr, "%s\n", result.BriefReport().c_str());
-  outputs.ReportFailures("train");
-
-  if (result.status == Status::kInterrupted) return InterruptedExitCode();
-  if (outputs.failed()) return kExitOutputFailed;
-  if (result.status == Status::kDiverged) return kExitDiverged;
-  if (result.status == Status::kPeerLost) return kExitPeerLost;
-  return kExitOk;
+  return FinishTrain(a, d, problem, options, opt, test, trace, outputs, result, threads, quiet);
 }
 
 // ---------------------------------------------------------------- optimum --
