@@ -1,5 +1,5 @@
-// asyncopt kernels: lock-free message passing between worker threads and one
-// master thread (the SODA / DAve-PG engine, src/algorithms/soda.cpp).
+// asyncopt kernels: the lock-free inbox of the engine's ThreadTransport
+// (src/engine/thread_transport.hpp).
 //
 //  * Mailbox<Node>: many producers, one consumer, intrusive nodes. A producer
 //    pushes with one compare-and-swap on the head (a Treiber stack); the
@@ -9,12 +9,10 @@
 //    consumer on a condition variable for at most a given time (so it can
 //    look at its stop conditions and deadlines), never in a spin; a push
 //    takes the mutex only when the mailbox was empty.
-//  * Signal: a sequence number one thread bumps and another waits on, for
-//    the master's reply to a worker and for the pause gate.
 //
 // Ordering: a push is a release, TakeAll an acquire, so everything a
 // producer wrote into its node before Push is visible to the consumer after
-// TakeAll; Signal::Bump / Wait pair the same way for the reply direction.
+// TakeAll.
 #pragma once
 
 #include <atomic>
@@ -75,25 +73,6 @@ class Mailbox {
   std::atomic<Node*> head_{nullptr};
   mutable std::mutex mutex_;
   mutable std::condition_variable wake_;
-};
-
-// A monotone sequence number with blocking waits.
-class Signal {
- public:
-  std::uint32_t Value() const { return seq_.load(std::memory_order_acquire); }
-  // Publishes everything written before it and wakes all waiters.
-  void Bump() {
-    seq_.fetch_add(1, std::memory_order_release);
-    seq_.notify_all();
-  }
-  // Blocks until the value differs from `seen`; returns the new value.
-  std::uint32_t WaitChange(std::uint32_t seen) const {
-    seq_.wait(seen, std::memory_order_acquire);
-    return seq_.load(std::memory_order_acquire);
-  }
-
- private:
-  std::atomic<std::uint32_t> seq_{0};
 };
 
 }  // namespace asyncopt::kernels
