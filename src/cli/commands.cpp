@@ -28,6 +28,15 @@
 #include "core/option_table.hpp"
 #include "core/solver_table.hpp"
 #include "runtime/memory.hpp"
+#ifdef ASYNCOPT_HAVE_MPI
+#include <cstring>
+
+#include "algorithms/soda.hpp"
+#include "data/part_stats.hpp"
+#include "engine/master_worker.hpp"
+#include "engine/mpi_transport.hpp"
+#include "io/libsvm_part.hpp"
+#endif
 
 namespace asyncopt::cli {
 
@@ -54,7 +63,11 @@ bool WantsHelp(const std::vector<std::string>& argv) {
 // ------------------------------------------------------------------- data --
 
 struct LoadedData {
+  // The rows (a threaded run), or under MPI on rank 0 only the shape: the
+  // rows are the workers' (distributed, nnz and hashes from them).
   Dataset data;
+  bool distributed = false;
+  std::int64_t distributed_nnz = 0;
   Preprocessing prep;
   PreprocessingRecord record;
   std::uint64_t raw_hash = 0;
@@ -230,13 +243,16 @@ void WriteProvenance(JsonWriter& j) {
 }
 
 void WriteDataset(JsonWriter& j, const LoadedData& d) {
-  j.BeginObject("dataset")
-      .Field("path", d.path)
-      .Field("content_hash", HashToHex(d.raw_hash))
-      .Field("preprocessed_hash", HashToHex(ContentHash(d.data)))
-      .Field("rows", d.data.num_rows)
+  j.BeginObject("dataset").Field("path", d.path);
+  if (d.distributed) {  // no rank holds all rows: no hash of them
+    j.Null("content_hash").Null("preprocessed_hash");
+  } else {
+    j.Field("content_hash", HashToHex(d.raw_hash))
+        .Field("preprocessed_hash", HashToHex(ContentHash(d.data)));
+  }
+  j.Field("rows", d.data.num_rows)
       .Field("cols", static_cast<std::int64_t>(d.data.num_cols))
-      .Field("nnz", d.data.nnz())
+      .Field("nnz", d.distributed ? d.distributed_nnz : d.data.nnz())
       .Field("preprocessing", d.prep.Describe())
       .Field("scale", d.prep.scale_maxabs ? "maxabs" : "none")
       .Field("normalize_rows", d.prep.normalize_rows)
@@ -433,6 +449,229 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
   return kExitOk;
 }
 
+#ifdef ASYNCOPT_HAVE_MPI
+namespace {
+
+// Element-wise agreement between ranks, at the start of an MPI run while
+// every rank is alive: the maximum over ranks of each value.
+std::vector<double> AgreeMax(engine::MpiSession& session, std::vector<double> values) {
+  session.AllMax(&values);
+  return values;
+}
+
+// `mpirun -np K asyncopt train --transport mpi ...`: rank 0 is the master,
+// ranks 1..K-1 the workers, each reading only its part of --data (plain
+// files by byte range, compressed ones by streaming and keeping every
+// (K-1)-th row). What every rank must agree on is agreed first (an error
+// while reading, the shape, the label values, the column scales, the
+// step); rank 0 alone writes the outputs; every rank exits with rank 0's
+// code (broadcast), or, when a rank was lost, rank 0 ends the job with it
+// (MPI_Abort: a stopped process would keep mpirun waiting).
+int RunTrainMpi(const Args& a, Options options, const Problem& problem, int threads, bool quiet,
+                const std::optional<double>& given_f_star, const std::string& f_star_mode) {
+  engine::MpiSession session(nullptr, nullptr);
+  const int rank = session.rank(), size = session.size();
+  const std::string who = "rank " + std::to_string(rank) + " of " + std::to_string(size);
+  if (size < 2) {
+    throw UsageError("--transport mpi needs at least 2 ranks (mpirun -np K, K >= 2): rank 0 is "
+                     "the master, ranks 1..K-1 the workers");
+  }
+  if (core::SolverFor(options.solver).team != core::Team::kMasterWorkers) {
+    throw UsageError("--transport mpi runs the master/worker solvers (soda, dave-pg), not " +
+                     std::string(ToString(options.solver)));
+  }
+  if (problem.loss == Loss::kHinge) {
+    throw UsageError("solver " + std::string(ToString(options.solver)) +
+                     " needs a smooth loss (logistic, squared-hinge, squared)");
+  }
+  const Preprocessing prep = ReadPreprocessing(a);
+  if (prep.compact_columns) {
+    throw UsageError("--compact-features cannot be used with --transport mpi: no rank sees every "
+                     "feature index");
+  }
+  if (options.distributed.shard_skew != 0.0) {
+    throw UsageError("--shard-skew cannot be used with --transport mpi: each worker rank's shard "
+                     "is its part of the file");
+  }
+  if (a.Has("initial-model")) {
+    throw UsageError("--initial-model cannot be used with --transport mpi yet");
+  }
+  options.threads = size - 1;  // M workers, one compute thread each
+  a.Require("data");
+  const std::string path = a.Str("data");
+  ReadOptions ro;
+  ro.threads = threads;
+  if (a.Has("positive-labels")) ro.positive_labels = ParseLabelList(a, "positive-labels");
+
+  Outputs outputs;
+  if (rank == 0) {
+    for (const char* key : {"summary", "trace", "model"}) outputs.Add(a, key);
+    for (const char* key : {"data", "test", "config"}) outputs.AddInput(a, key);
+    outputs.Check();
+  }
+
+  // 1. The parts. A worker that cannot read its part tells the others
+  //    through the first agreement, so no rank waits for it.
+  SetPhase("reading " + Printable(path) + " (" + who + ")");
+  io::LibsvmPart part;
+  std::string read_error;
+  const auto t0 = Clock::now();
+  if (rank > 0) {
+    try {
+      part = io::ReadLibsvmPart(path, rank - 1, size - 1, ro);
+    } catch (const std::exception& e) {
+      read_error = e.what();
+    }
+  }
+  const double read_seconds = SecondsSince(t0);
+  // Slots: [0] an error, [1] rows, [2] nnz, [3] features, then 3 label
+  // values per rank (-inf: none).
+  std::vector<double> mine(4 + 3 * static_cast<std::size_t>(size), -std::numeric_limits<double>::infinity());
+  mine[0] = read_error.empty() ? 0.0 : 1.0;
+  std::vector<double> sums = {static_cast<double>(part.data.num_rows), static_cast<double>(part.data.nnz())};
+  mine[3] = part.data.num_cols;
+  for (std::size_t k = 0; k < part.labels_seen.size() && k < 3; ++k) {
+    mine[4 + 3 * static_cast<std::size_t>(rank) + k] = part.labels_seen[k];
+  }
+  const std::vector<double> agreed = AgreeMax(session, mine);
+  session.AllSum(&sums);
+  if (agreed[0] > 0.0) {
+    if (!read_error.empty()) throw UsageError(read_error + " (" + who + ")");
+    throw UsageError("another rank could not read its part of " + Printable(path) + " (its message says why)");
+  }
+  const auto rows = static_cast<std::int64_t>(sums[0]);
+  const auto nnz = static_cast<std::int64_t>(sums[1]);
+  const auto cols = static_cast<std::int32_t>(agreed[3]);
+  std::vector<double> labels;
+  for (std::size_t k = 4; k < agreed.size(); ++k) {
+    if (std::isfinite(agreed[k]) && std::find(labels.begin(), labels.end(), agreed[k]) == labels.end()) {
+      labels.push_back(agreed[k]);
+    }
+  }
+  std::sort(labels.begin(), labels.end());
+  if (rows < size - 1) {
+    throw UsageError(Printable(path) + ": " + std::to_string(rows) + " rows for " +
+                     std::to_string(size - 1) + " worker ranks: at least one row per worker");
+  }
+
+  // 2. Labels mapped alike on every rank; the preprocessing with the
+  //    global column scales.
+  LoadedData d;
+  d.path = path;
+  d.prep = prep;
+  d.distributed = true;
+  d.distributed_nnz = nnz;
+  d.read_seconds = read_seconds;
+  io::LabelTexts texts = io::MapLabels(&part.data, labels, ro, path);
+  std::vector<double> scales;
+  if (prep.scale_maxabs) {
+    scales = data::ColumnMaxAbs(part.data, cols);
+    session.AllMax(&scales);
+  }
+  d.record = data::ApplyWithStatistics(prep, scales, cols, part.data);
+  d.data.num_rows = rows;
+  d.data.num_cols = d.record.bias > 0.0 ? cols + 1 : cols;
+  d.data.positive_label_text = texts.positive;
+  d.data.negative_label_text = texts.negative;
+  part.data.num_cols = d.data.num_cols;
+  if (rank > 0) ValidateDataset(part.data);
+  // The step: the largest part smoothness (when --step is not given).
+  std::vector<double> smooth = {rank > 0 ? algorithms::PartSmoothness(part.data, problem, options) : 0.0};
+  session.AllMax(&smooth);
+  // What Solve would check and the shape alone allows: faults name ranks.
+  for (const Fault& f : options.faults) {
+    if (f.member >= size) {
+      throw UsageError("--fault " + ToString(f) + ": rank " + std::to_string(f.member) +
+                       " does not exist; this run's ranks are 0.." + std::to_string(size - 1) +
+                       " (0 = the master)");
+    }
+    if (f.member == 0 && f.kind == Fault::Kind::kCrash) {
+      throw UsageError("--fault " + ToString(f) + ": the master (rank 0) cannot crash; stall it");
+    }
+  }
+  engine::MpiTransport net(session);
+  int code = kExitOk;
+  if (rank == 0) {
+    // f*: given, or (auto, when the trace or a target needs it) from the
+    // cache or the reference solver on rank 0, which then reads the data
+    // itself; without either, suboptimality is unknown.
+    OptimumInfo opt;
+    const bool need_f_star = options.target_subopt > 0.0 || a.Has("trace");
+    if (given_f_star) {
+      opt.f_star = *given_f_star;
+      opt.source = "given";
+    } else if (f_star_mode == "auto" && need_f_star) {
+      LoadedData whole = LoadTraining(a, threads, true);
+      opt = ComputeOptimum(a, whole, problem, threads, quiet);
+    }
+    options.f_star = opt.f_star;
+    std::optional<Dataset> test;
+    if (a.Has("test")) {
+      ReadOptions tro;
+      tro.threads = threads;
+      if (a.Has("positive-labels")) {
+        tro.positive_labels = ParseLabelList(a, "positive-labels");
+      } else if (auto pos = LabelValue(texts.positive)) {
+        tro.positive_labels = {*pos};
+        if (auto neg = LabelValue(texts.negative)) tro.expected_labels = {*pos, *neg};
+      }
+      test = ReadLibsvm(a.Str("test"), tro);
+      ApplyRecord(d.record, *test);
+    }
+    std::optional<TraceWriter> trace;
+    if (outputs.Has("trace")) trace.emplace(outputs.Path("trace"));
+    Progress progress(!quiet);
+    const bool have_f_star = !std::isnan(opt.f_star);
+    options.on_trace = [&](const TracePoint& p) {
+      if (trace) trace->Write(p);
+      progress.Update(p, have_f_star);
+      return TraceReply::kContinue;
+    };
+    options.stop = &g_stop_requested;
+    SetPhase("training (" + std::string(ToString(options.solver)) + ", master of " + std::to_string(size - 1) + " worker ranks)", PhaseKind::kStoppable);
+    if (!quiet) {
+      std::fprintf(stderr, "training: solver %s, %d worker ranks (mpi), %lld rows x %d features\n",
+                   std::string(ToString(options.solver)).c_str(), size - 1,
+                   static_cast<long long>(rows), d.data.num_cols);
+    }
+    Result result;
+    try {
+      result = algorithms::RunSodaMaster(net, rows, d.data.num_cols, problem, options, smooth[0],
+                                         " (mpi ranks 1.." + std::to_string(size - 1) + ", master on " + session.host() + ")");
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "asyncopt train: %s\n", Printable(e.what(), 1 << 16).c_str());
+      session.Abort(kExitFailure);
+    }
+    progress.Done();
+    code = FinishTrain(a, d, problem, options, opt, test, trace, outputs, result, threads, quiet);
+    if (result.status == Status::kPeerLost) {
+      // A lost rank may be stopped (SIGSTOP) or dead: only an abort ends
+      // the job; the outputs are written.
+      session.Abort(code);
+    }
+  } else {
+    SetPhase("training (" + who + ", a worker)", PhaseKind::kStoppable);  // a signal waits for the master
+    try {
+      algorithms::RunSodaWorker(net, part.data, rows, problem, options, smooth[0]);
+    } catch (const engine::PeerLost& e) {
+      std::fprintf(stderr, "asyncopt train (%s): %s\n", who.c_str(), e.what());
+      session.Abort(kExitPeerLost);
+    } catch (const std::exception& e) {
+      // The master was told (kFailed) and ends the job; wait for it.
+      std::fprintf(stderr, "asyncopt train (%s): %s\n", who.c_str(), Printable(e.what(), 1 << 16).c_str());
+    }
+  }
+  // Every rank leaves with rank 0's code.
+  std::vector<char> bytes(sizeof code);
+  std::memcpy(bytes.data(), &code, sizeof code);
+  session.Broadcast(&bytes, 0);
+  std::memcpy(&code, bytes.data(), sizeof code);
+  return code;
+}
+
+}  // namespace
+#endif  // ASYNCOPT_HAVE_MPI
+
 int RunTrain(const std::vector<std::string>& argv) {
   po::options_description desc("asyncopt train: minimise F(w) on a LIBSVM file");
   DescribeTrain(desc);
@@ -456,6 +695,16 @@ int RunTrain(const std::vector<std::string>& argv) {
                                      std::numeric_limits<double>::infinity(), true, true,
                                      "auto | skip | a finite number"});
   }
+  const std::string transport = a.Str("transport");
+  if (transport == "mpi") {
+#ifdef ASYNCOPT_HAVE_MPI
+    return RunTrainMpi(a, options, problem, threads, quiet, given_f_star, f_star_mode);
+#else
+    throw UsageError("--transport mpi: this asyncopt was built without MPI (install libopenmpi-dev "
+                     "and openmpi-bin, scripts/install-deps.sh does, and rebuild)");
+#endif
+  }
+  if (transport != "threads") a.Invalid("transport", "threads | mpi");
 
   Outputs outputs;
   for (const char* key : {"summary", "trace", "model"}) outputs.Add(a, key);

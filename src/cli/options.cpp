@@ -144,7 +144,8 @@ void AddSolver(po::options_description& all) {
   // The CLI's own options about the run join the first group (solver and stopping).
   groups.front().second->add_options()
       ("f-star", Text("auto"), "the optimum for suboptimality: auto (cache, else computed before the run when --trace or --target-subopt asks), skip (suboptimality unknown), or a number")
-      ("initial-model", Text(), "warm start: a model file (LIBLINEAR format, e.g. an earlier --model) to start from");
+      ("initial-model", Text(), "warm start: a model file (LIBLINEAR format, e.g. an earlier --model) to start from")
+      ("transport", Text("threads"), "threads | mpi. mpi: run under `mpirun -np K` (K >= 2), soda and dave-pg only: rank 0 is the master, ranks 1..K-1 the workers, each reading only its part of --data; rank 0 alone writes the outputs");
   for (const auto& [name, group] : groups) all.add(*group);
 }
 
