@@ -70,9 +70,9 @@ LabelMapping ResolveMapping(const std::string& name, std::span<const double> all
   if (all.size() > 2) {
     std::string examples;
     for (std::size_t k = 0; k < 3; ++k) examples += LabelText(all[k]) + ", ";
-    throw Error(ErrorKind::kInvalidInput,
-                name + ": " + std::to_string(all.size()) + " distinct labels (e.g. " + examples +
-                    "...): multiclass data needs --positive-labels");
+    throw Error(ErrorKind::kInvalidInput, name + ": " + std::to_string(all.size()) +
+                                              " distinct labels (e.g. " + examples +
+                                              "...): multiclass data needs --positive-labels");
   }
   if (all.size() == 2) {  // ascending: the larger maps to +1
     mapping.positive = {all[1]};

@@ -68,7 +68,8 @@ class PositionalFile {
       const std::size_t n = ReadAt(at, buffer.data(), buffer.size());
       if (n == 0) break;
       const void* nl = std::memchr(buffer.data(), '\n', n);
-      if (nl != nullptr) return at + static_cast<std::uint64_t>(static_cast<const char*>(nl) - buffer.data()) + 1;
+      if (nl != nullptr)
+        return at + static_cast<std::uint64_t>(static_cast<const char*>(nl) - buffer.data()) + 1;
       at += n;
     }
     return size_;
@@ -129,9 +130,9 @@ void CheckPart(int part, int parts) {
                 "ReadLibsvmPart: parts = " + std::to_string(parts) + " must be >= 1");
   }
   if (part < 0 || part >= parts) {
-    throw Error(ErrorKind::kInvalidOption, "ReadLibsvmPart: part = " + std::to_string(part) +
-                                               " is outside the allowed range [0, parts = " +
-                                               std::to_string(parts) + ")");
+    throw Error(ErrorKind::kInvalidOption,
+                "ReadLibsvmPart: part = " + std::to_string(part) +
+                    " is outside the allowed range [0, parts = " + std::to_string(parts) + ")");
   }
 }
 
@@ -217,7 +218,10 @@ std::size_t RowFilterSource::Read(char* dst, std::size_t capacity) {
         const std::size_t n = std::min(capacity - out, len_ - pos_);
         const void* nl = std::memchr(buffer_.data() + pos_, '\n', n);
         const std::size_t take =
-            nl == nullptr ? n : static_cast<std::size_t>(static_cast<const char*>(nl) - (buffer_.data() + pos_)) + 1;
+            nl == nullptr
+                ? n
+                : static_cast<std::size_t>(static_cast<const char*>(nl) - (buffer_.data() + pos_)) +
+                      1;
         std::memcpy(dst + out, buffer_.data() + pos_, take);
         out += take;
         pos_ += take;
@@ -238,8 +242,8 @@ std::size_t RowFilterSource::Read(char* dst, std::size_t capacity) {
         pos_ += static_cast<std::size_t>(p - begin);
         if (p == end) break;
         if (*p != '\n') {
-          throw Error(ErrorKind::kInvalidInput,
-                      NotTextMessage(name_, line_ + 1, column_ + 1, static_cast<unsigned char>(*p)));
+          throw Error(ErrorKind::kInvalidInput, NotTextMessage(name_, line_ + 1, column_ + 1,
+                                                               static_cast<unsigned char>(*p)));
         }
         dst[out++] = '\n';
         ++pos_;
@@ -269,8 +273,7 @@ Dataset ReadLibsvmPart(const std::string& path, int part, int parts, const ReadO
   }
   if (file) {
     const std::uint64_t begin = file->LineStartAtOrAfter(PartBoundary(file->size(), part, parts));
-    const std::uint64_t end =
-        file->LineStartAtOrAfter(PartBoundary(file->size(), part + 1, parts));
+    const std::uint64_t end = file->LineStartAtOrAfter(PartBoundary(file->size(), part + 1, parts));
     FileRangeSource source(*file, begin, end);
     TextOrigin origin;
     if (begin > 0) origin.lines_before = [&] { return file->CountLines(begin); };

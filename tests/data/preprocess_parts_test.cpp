@@ -105,7 +105,8 @@ TEST(PreprocessParts, ShuffledShardsGetTheWholeDataRowsBitForBit) {
       std::iota(order.begin(), order.end(), std::int64_t{0});
       std::shuffle(order.begin(), order.end(), std::mt19937_64(static_cast<unsigned>(parts)));
       std::vector<std::vector<std::int64_t>> shard_rows(static_cast<std::size_t>(parts));
-      for (std::size_t i = 0; i < order.size(); ++i) shard_rows[i % shard_rows.size()].push_back(order[i]);
+      for (std::size_t i = 0; i < order.size(); ++i)
+        shard_rows[i % shard_rows.size()].push_back(order[i]);
 
       std::vector<Dataset> shards;
       std::int32_t width = 0;

@@ -1,6 +1,8 @@
 // Reading a LIBSVM file in parts (one per MPI rank): the parts together are
 // the file, row for row, for plain (byte ranges) and compressed (interleaved
 // rows) files; labels map as in the whole file; errors name the true line.
+#include "io/libsvm_part.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,7 +20,6 @@
 #include "io/decompress.hpp"
 #include "io/io_test_util.hpp"
 #include "io/labels.hpp"
-#include "io/libsvm_part.hpp"
 #include "io/libsvm_reader_internal.hpp"
 
 namespace asyncopt {
@@ -49,14 +50,24 @@ std::string MakeText(int rows, unsigned seed, const Style& style) {
   std::string text;
   char buf[64];
   for (int r = 0; r < rows; ++r) {
-    if (style.comments && rng() % 9 == 0) text += "# comment before row " + std::to_string(r) + "\n";
+    if (style.comments && rng() % 9 == 0)
+      text += "# comment before row " + std::to_string(r) + "\n";
     if (style.blank_lines) {
       switch (rng() % 12) {
-        case 0: text += "\n"; break;
-        case 1: text += "  \t \n"; break;
-        case 2: text += " \r\n"; break;
-        case 3: text += "   "; break;  // leading blanks of the row
-        default: break;
+        case 0:
+          text += "\n";
+          break;
+        case 1:
+          text += "  \t \n";
+          break;
+        case 2:
+          text += " \r\n";
+          break;
+        case 3:
+          text += "   ";
+          break;  // leading blanks of the row
+        default:
+          break;
       }
     }
     text += io::LabelText(style.labels[rng() % 2]);
@@ -82,20 +93,28 @@ enum class Format { kPlain, kGzip, kXz, kBzip2 };
 
 const char* FormatName(Format f) {
   switch (f) {
-    case Format::kPlain: return "plain";
-    case Format::kGzip: return "gzip";
-    case Format::kXz: return "xz";
-    case Format::kBzip2: return "bzip2";
+    case Format::kPlain:
+      return "plain";
+    case Format::kGzip:
+      return "gzip";
+    case Format::kXz:
+      return "xz";
+    case Format::kBzip2:
+      return "bzip2";
   }
   return "?";
 }
 
 std::string Encode(const std::string& text, Format f) {
   switch (f) {
-    case Format::kGzip: return io_test::Gzip(text);
-    case Format::kXz: return io_test::Xz(text);
-    case Format::kBzip2: return io_test::Bzip2(text);
-    case Format::kPlain: break;
+    case Format::kGzip:
+      return io_test::Gzip(text);
+    case Format::kXz:
+      return io_test::Xz(text);
+    case Format::kBzip2:
+      return io_test::Bzip2(text);
+    case Format::kPlain:
+      break;
   }
   return text;
 }
@@ -312,7 +331,8 @@ TEST(LibsvmPart, MissingFileIsTheSameIoErrorAsTheWholeReader) {
 
 // Writes `text` as `format` and returns, per part count, the messages of the
 // parts that failed ("" for a part read without error).
-std::vector<std::vector<std::string>> PartErrors(const std::string& path, const ReadOptions& options = {}) {
+std::vector<std::vector<std::string>> PartErrors(const std::string& path,
+                                                 const ReadOptions& options = {}) {
   std::vector<std::vector<std::string>> out;
   for (int parts = 1; parts <= kMaxParts; ++parts) {
     std::vector<std::string> messages;
@@ -340,7 +360,8 @@ TEST(LibsvmPart, MalformedLineIsReportedByItsPartWithFileAndTrueLine) {
   for (std::size_t i = 0; i + 1 < good.size(); ++i) {
     if (good[i] == '\n') starts.push_back(i + 1);
   }
-  for (const std::size_t line : {std::size_t{0}, std::size_t{17}, starts.size() / 2, starts.size() - 1}) {
+  for (const std::size_t line :
+       {std::size_t{0}, std::size_t{17}, starts.size() / 2, starts.size() - 1}) {
     const std::size_t b = starts[line];
     const std::size_t e = line + 1 < starts.size() ? starts[line + 1] : good.size();
     const std::string bad = good.substr(0, b) + "1 3:0.5 2:1\n" + good.substr(e);
@@ -349,7 +370,8 @@ TEST(LibsvmPart, MalformedLineIsReportedByItsPartWithFileAndTrueLine) {
       const std::string path = dir.File(std::string("bad_") + FormatName(format));
       WriteBytes(path, Encode(bad, format));
       const std::string expected = ErrorMessage([&] { ReadLibsvm(path); });
-      ASSERT_EQ(expected, path + ":" + std::to_string(line + 1) + ":9: indices must be strictly increasing: 2 after 3");
+      ASSERT_EQ(expected, path + ":" + std::to_string(line + 1) +
+                              ":9: indices must be strictly increasing: 2 after 3");
       for (const auto& messages : PartErrors(path)) {
         // Exactly the part that holds the row reports it, as the whole does.
         EXPECT_EQ(std::count(messages.begin(), messages.end(), expected), 1);
@@ -362,7 +384,8 @@ TEST(LibsvmPart, MalformedLineIsReportedByItsPartWithFileAndTrueLine) {
 
 TEST(LibsvmPart, BinaryByteIsRejectedByEveryCompressedPart) {
   TempDir dir;
-  const std::string text = MakeText(50, 7, Style{}) + "1 1:1 \x01\x02 junk\n" + MakeText(50, 8, Style{});
+  const std::string text =
+      MakeText(50, 7, Style{}) + "1 1:1 \x01\x02 junk\n" + MakeText(50, 8, Style{});
   for (const Format format : {Format::kPlain, Format::kGzip, Format::kXz}) {
     SCOPED_TRACE(FormatName(format));
     const std::string path = dir.File(std::string("binary_") + FormatName(format));
@@ -419,7 +442,8 @@ TEST(LibsvmPart, LabelErrorsOfTheMergedSetAreThoseOfTheWholeFile) {
   // Labels sorted in the file: each of several parts sees one or two values.
   std::string multiclass;
   for (int label = 1; label <= 7; ++label) {
-    for (int r = 0; r < 6; ++r) multiclass += std::to_string(label) + " 1:" + std::to_string(r + 1) + "\n";
+    for (int r = 0; r < 6; ++r)
+      multiclass += std::to_string(label) + " 1:" + std::to_string(r + 1) + "\n";
   }
   const std::string path = dir.File("multi.svm");
   const std::string gz = dir.File("multi.gz");
@@ -442,8 +466,9 @@ TEST(LibsvmPart, LabelErrorsOfTheMergedSetAreThoseOfTheWholeFile) {
     }
   }
   EXPECT_EQ(MapAllParts(empty, 3, none), empty + ": no data rows");
-  EXPECT_EQ(MapAllParts(path, 4, none),
-            path + ": 7 distinct labels (e.g. 1, 2, 3, ...): multiclass data needs --positive-labels");
+  EXPECT_EQ(
+      MapAllParts(path, 4, none),
+      path + ": 7 distinct labels (e.g. 1, 2, 3, ...): multiclass data needs --positive-labels");
 }
 
 TEST(LibsvmPart, MapLabelsRefusesALabelMissingFromTheGivenSet) {
@@ -503,8 +528,8 @@ TEST(LibsvmPart, PreprocessingByPartsEqualsWholeFilePreprocessingBitForBit) {
       Dataset whole = ReadLibsvm(path);
       const PreprocessingRecord expected = Apply(prep, whole);
       for (int parts = 1; parts <= kMaxParts; ++parts) {
-        SCOPED_TRACE(std::string(FormatName(format)) + ", " + prep.Describe() + ", parts = " +
-                     std::to_string(parts));
+        SCOPED_TRACE(std::string(FormatName(format)) + ", " + prep.Describe() +
+                     ", parts = " + std::to_string(parts));
         std::vector<Dataset> data;
         std::vector<double> labels;
         std::int32_t width = 0;
@@ -517,7 +542,8 @@ TEST(LibsvmPart, PreprocessingByPartsEqualsWholeFilePreprocessingBitForBit) {
         std::vector<double> maxima;
         // Merged in reverse order: a max does not care.
         for (int p = parts - 1; p >= 0; --p) {
-          data::MergeColumnMaxAbs(maxima, data::ColumnMaxAbs(data[static_cast<std::size_t>(p)], width));
+          data::MergeColumnMaxAbs(maxima,
+                                  data::ColumnMaxAbs(data[static_cast<std::size_t>(p)], width));
         }
         const PreprocessingRecord record = data::MakeRecord(prep, width, maxima);
         EXPECT_TRUE(SameBits(record.column_scale, expected.column_scale));
@@ -557,7 +583,8 @@ class Trickle final : public io::ByteSource {
 std::string Drain(io::ByteSource& source, std::size_t chunk) {
   std::string out;
   std::vector<char> buffer(chunk);
-  for (std::size_t n; (n = source.Read(buffer.data(), buffer.size())) > 0;) out.append(buffer.data(), n);
+  for (std::size_t n; (n = source.Read(buffer.data(), buffer.size())) > 0;)
+    out.append(buffer.data(), n);
   return out;
 }
 
@@ -582,9 +609,10 @@ TEST(PartRowFilter, KeepsItsRowsBlanksTheOthersAndKeepsEveryLine) {
   const std::vector<std::string> in_lines = Lines(text);
   for (int parts = 1; parts <= 4; ++parts) {
     for (int part = 0; part < parts; ++part) {
-      for (const std::size_t step : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{1} << 20}) {
-        SCOPED_TRACE("part " + std::to_string(part) + " of " + std::to_string(parts) +
-                     ", step " + std::to_string(step));
+      for (const std::size_t step :
+           {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{1} << 20}) {
+        SCOPED_TRACE("part " + std::to_string(part) + " of " + std::to_string(parts) + ", step " +
+                     std::to_string(step));
         io::MemorySource memory(text);
         Trickle trickle(memory, step);
         io::RowFilterSource filter(trickle, part, parts, "t");
