@@ -12,6 +12,7 @@
 
 #include "asyncopt/error.hpp"
 #include "data/format.hpp"
+#include "data/preprocess_parts.hpp"
 #include "data/random.hpp"
 
 namespace asyncopt {
@@ -82,6 +83,33 @@ void AppendBiasColumn(Dataset& data, std::int32_t index, double bias) {
   data.num_cols = index + 1;
 }
 
+// max |x_ij| of each training column of `record` (record.num_cols of them;
+// 0.0 where a column has no nonzero).
+std::vector<double> LargestByColumn(const Dataset& data, const PreprocessingRecord& record) {
+  std::vector<double> largest(static_cast<std::size_t>(record.num_cols), 0.0);
+  for (std::size_t k = 0; k < data.col_index.size(); ++k) {
+    double& m = largest[static_cast<std::size_t>(TrainingColumn(record, data.col_index[k]))];
+    m = std::max(m, std::fabs(data.values[k]));
+  }
+  return largest;
+}
+
+// Completes a record whose widths (and compaction) are set: the scale from
+// the column maxima `largest` (when prep.scale_maxabs), row normalisation and
+// bias. One place, for Apply and for data held in parts (MakeRecord).
+void FinishRecord(const Preprocessing& prep, std::vector<double> largest,
+                  PreprocessingRecord& record) {
+  if (prep.scale_maxabs) {
+    // Columns without a nonzero keep scale 1, so the record stays invertible.
+    for (double& m : largest) {
+      if (m == 0.0) m = 1.0;
+    }
+    record.column_scale = std::move(largest);
+  }
+  record.normalized_rows = prep.normalize_rows;
+  record.bias = prep.bias > 0 ? prep.bias : -1.0;
+}
+
 // Copies the rows with keep[r] == want into a new Dataset of the same width.
 Dataset SelectRows(const Dataset& all, const std::vector<char>& keep, char want) {
   Dataset part;
@@ -141,20 +169,9 @@ PreprocessingRecord Apply(const Preprocessing& prep, Dataset& data) {
     record.original_column = std::move(used);
     record.num_cols = static_cast<std::int32_t>(record.original_column.size());
   }
-  if (prep.scale_maxabs) {
-    // Columns without a nonzero keep scale 1, so the record stays invertible.
-    std::vector<double> largest(static_cast<std::size_t>(record.num_cols), 0.0);
-    for (std::size_t k = 0; k < data.col_index.size(); ++k) {
-      double& m = largest[static_cast<std::size_t>(TrainingColumn(record, data.col_index[k]))];
-      m = std::max(m, std::fabs(data.values[k]));
-    }
-    for (double& m : largest) {
-      if (m == 0.0) m = 1.0;
-    }
-    record.column_scale = std::move(largest);
-  }
-  record.normalized_rows = prep.normalize_rows;
-  record.bias = prep.bias > 0 ? prep.bias : -1.0;
+  std::vector<double> largest;
+  if (prep.scale_maxabs) largest = LargestByColumn(data, record);
+  FinishRecord(prep, std::move(largest), record);
   // The transformation itself is the record's, so Apply and ApplyRecord
   // cannot drift apart.
   ApplyRecord(record, data);
@@ -318,3 +335,74 @@ std::vector<std::int64_t> ShardBoundaries(std::int64_t rows, int shards, double 
 }
 
 }  // namespace asyncopt
+
+// ------------------------------------------------ data held in parts --
+
+namespace asyncopt::data {
+
+void CheckPartwise(const Preprocessing& prep) {
+  CheckBias(prep.bias, "Preprocessing");
+  if (prep.compact_columns) {
+    throw Error(ErrorKind::kUnsupported,
+                "--compact-features (Preprocessing::compact_columns) cannot be applied to data "
+                "read in parts: which features occur is known only once every part is read; "
+                "run without --compact-features, or on data read whole");
+  }
+}
+
+std::vector<double> ColumnMaxAbs(const Dataset& part, std::int32_t num_cols) {
+  const std::int32_t covered = CoveredWidth(part);
+  if (covered > num_cols) {
+    throw Error(ErrorKind::kInvalidOption,
+                "ColumnMaxAbs: " + part.source + " has feature " + std::to_string(covered) +
+                    " beyond the global width num_cols = " + std::to_string(num_cols) +
+                    " (the widths of the parts were not combined)");
+  }
+  PreprocessingRecord identity;
+  identity.num_cols = num_cols;
+  return LargestByColumn(part, identity);
+}
+
+void MergeColumnMaxAbs(std::vector<double>& into, std::span<const double> more) {
+  if (into.size() < more.size()) into.resize(more.size(), 0.0);
+  for (std::size_t j = 0; j < more.size(); ++j) into[j] = std::max(into[j], more[j]);
+}
+
+PreprocessingRecord MakeRecord(const Preprocessing& prep, std::int32_t num_cols,
+                               std::span<const double> column_maxabs) {
+  CheckPartwise(prep);
+  if (num_cols < 0) {
+    throw Error(ErrorKind::kInvalidOption,
+                "MakeRecord: num_cols = " + std::to_string(num_cols) + " must be >= 0");
+  }
+  if (prep.scale_maxabs && column_maxabs.size() != static_cast<std::size_t>(num_cols)) {
+    throw Error(ErrorKind::kInvalidOption,
+                "MakeRecord: " + std::to_string(column_maxabs.size()) +
+                    " column maxima for num_cols = " + std::to_string(num_cols));
+  }
+  PreprocessingRecord record;
+  record.raw_num_cols = num_cols;
+  record.num_cols = num_cols;
+  std::vector<double> largest;
+  if (prep.scale_maxabs) largest.assign(column_maxabs.begin(), column_maxabs.end());
+  FinishRecord(prep, std::move(largest), record);
+  return record;
+}
+
+void ApplyToPart(const PreprocessingRecord& record, Dataset& part) {
+  if (!record.original_column.empty()) {
+    throw Error(ErrorKind::kInvalidOption,
+                "ApplyToPart: a compacted record cannot be applied by parts");
+  }
+  const std::int32_t covered = CoveredWidth(part);
+  if (covered > record.raw_num_cols) {
+    throw Error(ErrorKind::kInvalidOption,
+                "ApplyToPart: " + part.source + " has feature " + std::to_string(covered) +
+                    " beyond the record's width " + std::to_string(record.raw_num_cols));
+  }
+  // As Apply: the width is the whole data's before the record is applied.
+  part.num_cols = record.raw_num_cols;
+  ApplyRecord(record, part);
+}
+
+}  // namespace asyncopt::data

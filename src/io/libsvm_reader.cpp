@@ -43,6 +43,7 @@
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/error.hpp"
 #include "io/decompress.hpp"
+#include "io/labels.hpp"
 #include "io/libsvm_reader_internal.hpp"
 
 namespace asyncopt::io {
@@ -62,12 +63,6 @@ constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 inline bool IsDigit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
-
-// Bytes that do not occur in text files: C0 controls other than tab, LF and
-// CR, and DEL.
-inline bool IsBinaryByte(unsigned char c) {
-  return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
-}
 
 // Value of a number that std::from_chars found out of range (rare path):
 // +-inf for overflow, the (sub)normal or zero strtod gives for underflow.
@@ -168,16 +163,6 @@ struct ParseContext {
 
 bool Contains(std::span<const double> set, double v) {
   return std::find(set.begin(), set.end(), v) != set.end();
-}
-
-// "1, -1, 3" (LabelText spellings).
-std::string JoinLabels(std::span<const double> values) {
-  std::string out;
-  for (const double v : values) {
-    if (!out.empty()) out += ", ";
-    out += LabelText(v);
-  }
-  return out;
 }
 
 struct ParseError {
@@ -765,7 +750,8 @@ class BlockReader {
 // the block's results into an exactly sized chunk.
 class ChunkCollector {
  public:
-  ChunkCollector(const std::string& name, BlockPool& pool) : name_(name), pool_(pool) {}
+  ChunkCollector(const std::string& name, const TextOrigin& origin, BlockPool& pool)
+      : name_(name), origin_(origin), pool_(pool) {}
 
   void Take(Block* b) {
     sync_.Acquire();
@@ -805,21 +791,20 @@ class ChunkCollector {
  private:
   Error MakeError(const Block& b) const {
     const ParseError& e = b.error;
-    const std::string line = std::to_string(line_base_ + e.line + 1);
+    // Lines before the text (a part read from the middle of a file): counted
+    // only now, on the error path.
+    const std::int64_t before = origin_.lines_before ? origin_.lines_before() : 0;
+    const std::string line = std::to_string(before + line_base_ + e.line + 1);
     const std::string column = std::to_string(e.column);
-    std::string message = name_ + ":" + line + ":" + column + ": ";
     if (e.not_text) {
-      char byte[8];
-      std::snprintf(byte, sizeof byte, "0x%02x", e.byte);
-      message += "not a text file (byte " + std::string(byte) + " at line " + line +
-                 " column " + column + ")";
-    } else {
-      message += e.what;
+      return Error(ErrorKind::kInvalidInput,
+                   NotTextMessage(name_, before + line_base_ + e.line + 1, e.column, e.byte));
     }
-    return Error(ErrorKind::kInvalidInput, message);
+    return Error(ErrorKind::kInvalidInput, name_ + ":" + line + ":" + column + ": " + e.what);
   }
 
   const std::string& name_;
+  const TextOrigin& origin_;
   BlockPool& pool_;
   std::vector<Chunk> chunks_;
   std::int64_t line_base_ = 0;
@@ -829,94 +814,6 @@ class ChunkCollector {
   std::int64_t max_col_line_ = 0;  // 1-based file line of max_col_, 0 = none
   StageSync sync_;
 };
-
-// "FILE: no row has a label in --positive-labels (...); the labels found
-// are ...": the smallest distinct labels of the file, up to five.
-[[noreturn]] void ThrowNoPositiveRow(const std::string& name, const ReadOptions& options,
-                                     const std::vector<double>& labels) {
-  constexpr std::size_t kShown = 5;
-  std::vector<double> found = labels;
-  std::sort(found.begin(), found.end());
-  found.erase(std::unique(found.begin(), found.end()), found.end());
-  const std::size_t distinct = found.size();
-  const bool cut = distinct > kShown;
-  if (cut) found.resize(kShown);
-  std::string message = name + ": no row has a label in --positive-labels (" +
-                        JoinLabels(options.positive_labels) + "); the label" +
-                        (distinct == 1 ? " found is " : "s found are ") + JoinLabels(found);
-  if (cut) message += ", ... (" + std::to_string(distinct) + " distinct)";
-  throw Error(ErrorKind::kInvalidInput, message);
-}
-
-// Maps the original labels in `labels` to -1/+1 and sets the label texts.
-void MapLabels(const std::string& name, const ReadOptions& options, Dataset& data) {
-  std::vector<double>& labels = data.labels;
-  // Up to three distinct values, in order of appearance.
-  double distinct[3] = {0, 0, 0};
-  int num_distinct = 0;
-  for (const double v : labels) {
-    bool seen = false;
-    for (int k = 0; k < num_distinct; ++k) seen = seen || distinct[k] == v;
-    if (!seen) {
-      if (num_distinct == 3) {
-        num_distinct = 4;
-        break;
-      }
-      distinct[num_distinct++] = v;
-    }
-  }
-  if (!options.positive_labels.empty()) {
-    const std::vector<double>& positive = options.positive_labels;
-    // A positive set that no row matches makes every row negative: a wrong
-    // set, unless the labels were checked against expected ones that include
-    // a positive label (a test file may hold one class only).
-    bool expects_positive = false;
-    for (const double v : options.expected_labels) {
-      expects_positive = expects_positive || Contains(positive, v);
-    }
-    bool any_positive = false;
-    for (const double v : labels) any_positive = any_positive || Contains(positive, v);
-    if (!any_positive && !expects_positive) ThrowNoPositiveRow(name, options, labels);
-    for (double& v : labels) v = Contains(positive, v) ? 1.0 : -1.0;
-    data.positive_label_text = "+1";
-    data.negative_label_text = "-1";
-    if (num_distinct == 2 && Contains(positive, distinct[0]) != Contains(positive, distinct[1])) {
-      const bool first_positive = Contains(positive, distinct[0]);
-      data.positive_label_text = LabelText(first_positive ? distinct[0] : distinct[1]);
-      data.negative_label_text = LabelText(first_positive ? distinct[1] : distinct[0]);
-    }
-    return;
-  }
-  if (num_distinct > 2) {
-    std::vector<double> sorted = labels;
-    std::sort(sorted.begin(), sorted.end());
-    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    std::string examples;
-    for (std::size_t k = 0; k < 3; ++k) examples += LabelText(sorted[k]) + ", ";
-    throw Error(ErrorKind::kInvalidInput,
-                name + ": " + std::to_string(sorted.size()) + " distinct labels (e.g. " +
-                    examples + "...): multiclass data needs --positive-labels");
-  }
-  if (num_distinct == 2) {
-    const double hi = std::max(distinct[0], distinct[1]);
-    const double lo = std::min(distinct[0], distinct[1]);
-    for (double& v : labels) v = (v == hi) ? 1.0 : -1.0;
-    data.positive_label_text = LabelText(hi);
-    data.negative_label_text = LabelText(lo);
-    return;
-  }
-  // One class only.
-  const double only = distinct[0];
-  const double mapped = only > 0 ? 1.0 : -1.0;
-  for (double& v : labels) v = mapped;
-  if (only > 0) {
-    data.positive_label_text = LabelText(only);
-    data.negative_label_text = "-1";
-  } else {
-    data.negative_label_text = LabelText(only);
-    data.positive_label_text = "+1";
-  }
-}
 
 // Concatenates the chunks into `data`, freeing each after copying it.
 void Assemble(ChunkCollector& collector, Dataset& data) {
@@ -962,20 +859,19 @@ int ResolveOptions(const ReadOptions& options) {
 
 }  // namespace
 
-std::string LabelText(double value) {
-  char buf[64];
-  if (value == std::trunc(value) && std::fabs(value) < 9.0e18) {
-    const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(value));
-    (void)ec;
-    return std::string(buf, ptr);
-  }
-  std::snprintf(buf, sizeof buf, "%.17g", value);
-  return buf;
+std::string NotTextMessage(const std::string& name, std::int64_t line, std::int64_t column,
+                           unsigned byte) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", byte);
+  const std::string at_line = std::to_string(line);
+  const std::string at_column = std::to_string(column);
+  return name + ":" + at_line + ":" + at_column + ": not a text file (byte " + hex + " at line " +
+         at_line + " column " + at_column + ")";
 }
 
-Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
-                          const ReadOptions& options, const ParseTuning& tuning,
-                          std::size_t size_hint) {
+Dataset ParseLibsvmRaw(ByteSource& source, const std::string& name, const ReadOptions& options,
+                       const ParseTuning& tuning, std::size_t size_hint,
+                       const TextOrigin& origin) {
   const int threads = ResolveOptions(options);
   std::size_t block_bytes = tuning.block_bytes;
   if (block_bytes == 0) {
@@ -988,7 +884,7 @@ Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
   context.expected_labels = options.expected_labels;
   BlockPool pool;
   BlockReader reader(source, pool, block_bytes, context);
-  ChunkCollector collector(name, pool);
+  ChunkCollector collector(name, origin, pool);
   const std::size_t max_tokens = 2 * static_cast<std::size_t>(threads);
 
   tbb::task_arena arena(threads);
@@ -1014,13 +910,18 @@ Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
   collector.Join();
   pool.Join();
 
-  if (collector.rows() == 0) {
-    throw Error(ErrorKind::kInvalidInput, name + ": no data rows");
-  }
   Dataset data;
   data.source = name;
   Assemble(collector, data);
-  MapLabels(name, options, data);
+  return data;
+}
+
+Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
+                          const ReadOptions& options, const ParseTuning& tuning,
+                          std::size_t size_hint) {
+  Dataset data = ParseLibsvmRaw(source, name, options, tuning, size_hint, TextOrigin{});
+  // Throws "no data rows" when there is none.
+  MapLabels(&data, DistinctLabels(data.labels), options);
   return data;
 }
 

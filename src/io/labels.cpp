@@ -1,0 +1,159 @@
+// The label rule of ReadOptions, shared by the whole-file reader and the
+// reader of parts (see io/labels.hpp).
+#include "io/labels.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "asyncopt/error.hpp"
+
+namespace asyncopt::io {
+namespace {
+
+bool Contains(std::span<const double> set, double v) {
+  return std::find(set.begin(), set.end(), v) != set.end();
+}
+
+// "FILE: no row has a label in --positive-labels (...); the labels found
+// are ...": the smallest distinct labels, up to five.
+[[noreturn]] void ThrowNoPositiveRow(const std::string& name, const ReadOptions& options,
+                                     std::span<const double> all_labels) {
+  constexpr std::size_t kShown = 5;
+  const std::size_t distinct = all_labels.size();
+  const bool cut = distinct > kShown;
+  std::string message = name + ": no row has a label in --positive-labels (" +
+                        JoinLabels(options.positive_labels) + "); the label" +
+                        (distinct == 1 ? " found is " : "s found are ") +
+                        JoinLabels(all_labels.first(std::min(distinct, kShown)));
+  if (cut) message += ", ... (" + std::to_string(distinct) + " distinct)";
+  throw Error(ErrorKind::kInvalidInput, message);
+}
+
+// What the rule decides for one data set: the original values that map to
+// +1 (every other maps to -1) and the texts of the two classes.
+struct LabelMapping {
+  std::vector<double> positive;
+  std::string positive_text = "+1";
+  std::string negative_text = "-1";
+};
+
+LabelMapping ResolveMapping(const std::string& name, std::span<const double> all,
+                            const ReadOptions& options) {
+  if (all.empty()) throw Error(ErrorKind::kInvalidInput, name + ": no data rows");
+  LabelMapping mapping;
+  if (!options.positive_labels.empty()) {
+    const std::vector<double>& positive = options.positive_labels;
+    // A positive set that no row matches makes every row negative: a wrong
+    // set, unless the labels were checked against expected ones that include
+    // a positive label (a test file may hold one class only).
+    bool expects_positive = false;
+    for (const double v : options.expected_labels) {
+      expects_positive = expects_positive || Contains(positive, v);
+    }
+    bool any_positive = false;
+    for (const double v : all) any_positive = any_positive || Contains(positive, v);
+    if (!any_positive && !expects_positive) ThrowNoPositiveRow(name, options, all);
+    mapping.positive = positive;
+    if (all.size() == 2 && Contains(positive, all[0]) != Contains(positive, all[1])) {
+      const bool first_positive = Contains(positive, all[0]);
+      mapping.positive_text = LabelText(first_positive ? all[0] : all[1]);
+      mapping.negative_text = LabelText(first_positive ? all[1] : all[0]);
+    }
+    return mapping;
+  }
+  if (all.size() > 2) {
+    std::string examples;
+    for (std::size_t k = 0; k < 3; ++k) examples += LabelText(all[k]) + ", ";
+    throw Error(ErrorKind::kInvalidInput, name + ": " + std::to_string(all.size()) +
+                                              " distinct labels (e.g. " + examples +
+                                              "...): multiclass data needs --positive-labels");
+  }
+  if (all.size() == 2) {  // ascending: the larger maps to +1
+    mapping.positive = {all[1]};
+    mapping.positive_text = LabelText(all[1]);
+    mapping.negative_text = LabelText(all[0]);
+    return mapping;
+  }
+  // One class only: its sign decides.
+  const double only = all[0];
+  if (only > 0) {
+    mapping.positive = {only};
+    mapping.positive_text = LabelText(only);
+  } else {
+    mapping.negative_text = LabelText(only);
+  }
+  return mapping;
+}
+
+}  // namespace
+
+std::string LabelText(double value) {
+  char buf[64];
+  if (value == std::trunc(value) && std::fabs(value) < 9.0e18) {
+    const auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(value));
+    (void)ec;
+    return std::string(buf, ptr);
+  }
+  std::snprintf(buf, sizeof buf, "%.17g", value);
+  return buf;
+}
+
+std::string JoinLabels(std::span<const double> values) {
+  std::string out;
+  for (const double v : values) {
+    if (!out.empty()) out += ", ";
+    out += LabelText(v);
+  }
+  return out;
+}
+
+std::vector<double> DistinctLabels(std::span<const double> labels) {
+  // Binary data has two values: a linear scan over a tiny set beats sorting.
+  constexpr std::size_t kFew = 8;
+  std::vector<double> out;
+  for (const double v : labels) {
+    if (Contains(out, v)) continue;
+    if (out.size() == kFew) {
+      out.assign(labels.begin(), labels.end());
+      std::sort(out.begin(), out.end());
+      out.erase(std::unique(out.begin(), out.end()), out.end());
+      return out;
+    }
+    out.push_back(v);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<double> MergeLabels(std::span<const double> a, std::span<const double> b) {
+  std::vector<double> out;
+  out.reserve(a.size() + b.size());
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  // set_union keeps one copy of values equal in a and b; -0 and 0 from two
+  // parts are equal too, so the result has no duplicates.
+  return out;
+}
+
+void MapLabels(Dataset* data, std::span<const double> all_labels, const ReadOptions& options) {
+  const LabelMapping mapping = ResolveMapping(data->source, all_labels, options);
+  for (double& v : data->labels) {
+    if (!std::binary_search(all_labels.begin(), all_labels.end(), v)) [[unlikely]] {
+      throw Error(ErrorKind::kInvalidOption,
+                  data->source + ": label " + LabelText(v) +
+                      " is not in the label set given to MapLabels (" +
+                      JoinLabels(all_labels.first(std::min<std::size_t>(all_labels.size(), 5))) +
+                      (all_labels.size() > 5 ? ", ..." : "") + ")");
+    }
+    v = Contains(mapping.positive, v) ? 1.0 : -1.0;
+  }
+  data->positive_label_text = mapping.positive_text;
+  data->negative_label_text = mapping.negative_text;
+}
+
+}  // namespace asyncopt::io

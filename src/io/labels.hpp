@@ -1,0 +1,49 @@
+// asyncopt internal: the one rule that maps a file's original labels to -1/+1.
+//
+// ReadOptions (asyncopt/dataset.hpp) states the rule: with positive_labels,
+// those values map to +1 and every other to -1; without, the data may hold at
+// most two distinct values and the larger maps to +1. The rule needs only the
+// set of distinct labels of the WHOLE data set, so a file read in parts (one
+// per MPI rank, io/libsvm_part.hpp) maps alike in every part when each part
+// is given the union of all parts' label sets. ReadLibsvm applies the same
+// function to its own label set: there is no second copy of the rule.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "asyncopt/dataset.hpp"
+
+namespace asyncopt::io {
+
+// Canonical spelling of an original label value: integers without a decimal
+// point ("1", "-1", "4"), anything else as printf's %.17g.
+std::string LabelText(double value);
+
+// "1, -1, 3": the LabelText spellings joined, in the given order.
+std::string JoinLabels(std::span<const double> values);
+
+// The distinct values of `labels`, ascending. Values are compared as doubles
+// (-0 and 0 are one label). O(n) while there are at most a few distinct
+// values, O(n log n) (a sorted copy) beyond.
+std::vector<double> DistinctLabels(std::span<const double> labels);
+
+// Sorted union of two ascending sets of distinct labels (as DistinctLabels
+// returns): how the label sets of the parts of a file combine.
+std::vector<double> MergeLabels(std::span<const double> a, std::span<const double> b);
+
+// Maps data->labels (original values) to -1/+1 and sets the label texts by
+// ReadOptions' rule applied to `all_labels`: the distinct original labels of
+// the whole data set, ascending (DistinctLabels, or MergeLabels over parts).
+// Every label of `data` must be in `all_labels`. Errors, named after
+// data->source exactly as ReadLibsvm names them:
+//   Error(kInvalidInput) "FILE: no data rows" when `all_labels` is empty;
+//   "FILE: 4 distinct labels (e.g. 1, 2, 3, ...): multiclass data needs
+//   --positive-labels"; "FILE: no row has a label in --positive-labels (7);
+//   the labels found are 1, 2" (see ReadOptions);
+//   Error(kInvalidOption) when a label of `data` is missing from
+//   `all_labels` (a caller's mistake: the sets were not merged).
+void MapLabels(Dataset* data, std::span<const double> all_labels, const ReadOptions& options);
+
+}  // namespace asyncopt::io
