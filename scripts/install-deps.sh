@@ -8,7 +8,8 @@ what=${1:-test}
 
 pkgs=(build-essential g++ cmake ninja-build git pkg-config
       libtbb-dev libeigen3-dev libboost-program-options-dev
-      zlib1g-dev libbz2-dev liblzma-dev xz-utils bzip2 gzip)
+      zlib1g-dev libbz2-dev liblzma-dev xz-utils bzip2 gzip
+      openmpi-bin libopenmpi-dev)  # the MPI engine: the default build uses MPI when present
 case "$what" in
   run) ;;
   test|bench|all)

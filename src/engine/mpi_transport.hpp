@@ -24,7 +24,10 @@ namespace asyncopt::engine {
 // The MPI environment of the process: MPI_Init_thread at construction
 // (MPI_THREAD_SERIALIZED: one thread at a time calls MPI, not always the
 // main one), MPI_Finalize at destruction (after every pending send
-// completed). One per process.
+// completed). One per process. MPI_COMM_WORLD returns its errors
+// (MPI_ERRORS_RETURN): a failed MPI call throws asyncopt::Error (kIo) naming
+// the call and MPI's own message; a thread level below
+// MPI_THREAD_SERIALIZED is asyncopt::Error (kUnsupported).
 class MpiSession {
  public:
   MpiSession(int* argc, char*** argv);
@@ -55,13 +58,24 @@ class MpiSession {
 
 class MpiTransport final : public Transport {
  public:
+  // The MPI tag of the engine's messages (another user of MPI_COMM_WORLD
+  // must not use it; the tests send a foreign message with it).
+  static constexpr int kTag = 15;
+
   // Uses MPI_COMM_WORLD of `session` with its own tag; one per process.
   explicit MpiTransport(MpiSession& session);
   ~MpiTransport() override;  // waits (bounded, 10 s) for pending sends to complete
 
   int rank() const override;
   int size() const override;
+  // Serializes `p` into a buffer of its own and starts an MPI_Isend; `p`
+  // goes back to the pool (Recycle).
   void Send(int to, Packet&& p) override;
+  // Takes at most 1024 packets per call, so a flood cannot hold the caller.
+  // A message larger than MPI's eager limit that has begun to arrive is
+  // waited for (polling with the backoff, at most 60 s: past that, throws).
+  // A message that does not deserialize, or whose `from` is not its MPI
+  // source, throws asyncopt::Error (kInvalidInput) naming the sender.
   std::size_t ReceiveAll(std::vector<Packet>* out) override;
   std::size_t ReceiveUntil(std::vector<Packet>* out, Deadline deadline) override;
 

@@ -1,0 +1,343 @@
+// MpiSession and MpiTransport (mpi_transport.hpp): the engine's transport
+// over MPI point-to-point messages on MPI_COMM_WORLD with one tag.
+//
+// Errors: the session sets MPI_ERRORS_RETURN on MPI_COMM_WORLD, so a failed
+// MPI call returns a code instead of ending the job; Check() turns it into
+// asyncopt::Error (kIo) naming the call and MPI's own text. A message that
+// does not deserialize is asyncopt::Error (kInvalidInput) naming its sender.
+//
+// Waiting never spins for long: Open MPI makes progress only inside MPI
+// calls and its blocking calls poll a core, so every wait here (a receive
+// with a deadline, a large message that has begun to arrive, the pending
+// sends at shutdown) is a loop of MPI_Test-like calls paced by Backoff: a
+// few tries separated by sched_yield, then sleeps of 20 us growing to 1 ms.
+#include "engine/mpi_transport.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "asyncopt/error.hpp"
+
+namespace asyncopt::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::microseconds;
+
+// Throws asyncopt::Error naming `call` and MPI's text when rc is not MPI_SUCCESS.
+void Check(int rc, const char* call) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING] = {};
+  int length = 0;
+  if (MPI_Error_string(rc, text, &length) != MPI_SUCCESS) length = 0;
+  throw Error(ErrorKind::kIo, std::string(call) + " failed: " +
+                                  (length > 0 ? std::string(text, static_cast<std::size_t>(length))
+                                              : "MPI error code " + std::to_string(rc)));
+}
+
+// The pace of a polling loop: the first kYields pauses give the core away
+// (sched_yield: free when nobody else wants it, so a reply that is a few
+// microseconds away is caught at once), then sleeps of 20, 50, 100, 200,
+// 500 us and 1 ms from then on. A pause never runs past its deadline.
+class Backoff {
+ public:
+  // Pauses once; false (without pausing) when `deadline` has passed.
+  bool Pause(Clock::time_point deadline) {
+    const auto now = Clock::now();
+    if (now >= deadline) return false;
+    if (round_ < kYields) {
+      ++round_;
+      std::this_thread::yield();
+      return true;
+    }
+    const std::size_t step = std::min<std::size_t>(round_ - kYields, std::size(kSleeps) - 1);
+    ++round_;
+    std::this_thread::sleep_for(std::min<Clock::duration>(kSleeps[step], deadline - now));
+    return true;
+  }
+
+ private:
+  static constexpr int kYields = 16;
+  static constexpr microseconds kSleeps[] = {microseconds{20},  microseconds{50},
+                                             microseconds{100}, microseconds{200},
+                                             microseconds{500}, microseconds{1000}};
+  int round_ = 0;
+};
+
+// How long a message that has begun to arrive may take to complete, and how
+// long the destructor waits for the sends still pending.
+constexpr std::chrono::seconds kMessageLimit{60};
+constexpr std::chrono::seconds kShutdownLimit{10};
+// Packets taken by one ReceiveAll: a flood of senders cannot hold the
+// receiver in one call (the rest come with the next).
+constexpr std::size_t kMaxPerReceive = 1024;
+// Send buffers kept for reuse.
+constexpr std::size_t kBufferPoolLimit = 64;
+
+}  // namespace
+
+// ---------------------------------------------------------------- MpiSession
+
+MpiSession::MpiSession(int* argc, char*** argv) {
+  int initialized = 0;
+  Check(MPI_Initialized(&initialized), "MPI_Initialized");
+  if (initialized) {
+    throw Error(ErrorKind::kUnsupported,
+                "MPI is already initialised in this process: one MpiSession per process, "
+                "and it must be the one that calls MPI_Init_thread");
+  }
+  int provided = MPI_THREAD_SINGLE;
+  Check(MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
+  if (provided < MPI_THREAD_SERIALIZED) {
+    MPI_Finalize();
+    throw Error(ErrorKind::kUnsupported,
+                "this MPI library provides thread level " + std::to_string(provided) +
+                    " (MPI_THREAD_SERIALIZED = " + std::to_string(MPI_THREAD_SERIALIZED) +
+                    " is needed: the engine calls MPI from a thread other than main)");
+  }
+  try {
+    Check(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    Check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
+    Check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+  } catch (...) {
+    MPI_Finalize();
+    throw;
+  }
+}
+
+MpiSession::~MpiSession() {
+  int finalized = 0;
+  if (MPI_Finalized(&finalized) == MPI_SUCCESS && !finalized) MPI_Finalize();
+}
+
+std::string MpiSession::host() const {
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  Check(MPI_Get_processor_name(name, &length), "MPI_Get_processor_name");
+  return std::string(name, static_cast<std::size_t>(std::max(length, 0)));
+}
+
+namespace {
+void AllReduce(std::vector<double>* values, MPI_Op op, const char* what) {
+  if (values->size() > static_cast<std::size_t>(INT_MAX)) {
+    throw std::length_error(std::string(what) + " of " + std::to_string(values->size()) +
+                            " values: more than MPI's int count");
+  }
+  Check(MPI_Allreduce(MPI_IN_PLACE, values->data(), static_cast<int>(values->size()), MPI_DOUBLE,
+                      op, MPI_COMM_WORLD),
+        "MPI_Allreduce");
+}
+}  // namespace
+
+void MpiSession::AllMax(std::vector<double>* values) { AllReduce(values, MPI_MAX, "AllMax"); }
+void MpiSession::AllSum(std::vector<double>* values) { AllReduce(values, MPI_SUM, "AllSum"); }
+
+void MpiSession::Broadcast(std::vector<char>* bytes, int root) {
+  std::uint64_t size = bytes->size();
+  Check(MPI_Bcast(&size, 1, MPI_UINT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
+  if (rank_ != root) bytes->resize(size);
+  // In pieces of at most 1 GiB: MPI counts are ints.
+  constexpr std::uint64_t kPiece = std::uint64_t{1} << 30;
+  for (std::uint64_t at = 0; at < size; at += kPiece) {
+    const int n = static_cast<int>(std::min(kPiece, size - at));
+    Check(MPI_Bcast(bytes->data() + at, n, MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
+  }
+}
+
+void MpiSession::Abort(int code) {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::abort();  // MPI_Abort does not return; if it did, the process still ends here
+}
+
+// ---------------------------------------------------------------- MpiTransport
+
+struct MpiTransport::Impl {
+  // A send in flight: its request and the bytes MPI reads until it completes.
+  struct PendingSend {
+    std::vector<char> bytes;
+    int to = 0;
+  };
+
+  int rank = 0;
+  int size = 1;
+  // requests[k] belongs to pending[k]; finished ones are swapped out by Reap.
+  std::vector<MPI_Request> requests;
+  std::vector<PendingSend> pending;
+  std::vector<std::vector<char>> free_buffers;
+  std::vector<int> done;  // MPI_Testsome's indices
+  std::vector<MPI_Status> statuses;
+  std::vector<char> incoming;  // the receive buffer, reused
+
+  // Completes what has finished of the pending sends (MPI_Testsome), keeping
+  // their buffers for reuse. Throws when a send failed.
+  void Reap() {
+    if (requests.empty()) return;
+    const int n = static_cast<int>(requests.size());
+    done.resize(requests.size());
+    statuses.resize(requests.size());
+    int count = 0;
+    const int rc = MPI_Testsome(n, requests.data(), &count, done.data(), statuses.data());
+    if (rc == MPI_ERR_IN_STATUS) {
+      for (int k = 0; k < count; ++k) {
+        const int err = statuses[static_cast<std::size_t>(k)].MPI_ERROR;
+        if (err != MPI_SUCCESS) {
+          const int to = pending[static_cast<std::size_t>(done[static_cast<std::size_t>(k)])].to;
+          Check(err, ("MPI_Isend to rank " + std::to_string(to)).c_str());
+        }
+      }
+    }
+    Check(rc, "MPI_Testsome");
+    if (count == MPI_UNDEFINED || count == 0) return;
+    // Remove the finished entries (their requests are MPI_REQUEST_NULL now),
+    // highest index first so swapping with the back never moves one of them.
+    std::sort(done.begin(), done.begin() + count, std::greater<>());
+    for (int k = 0; k < count; ++k) {
+      const auto i = static_cast<std::size_t>(done[static_cast<std::size_t>(k)]);
+      if (free_buffers.size() < kBufferPoolLimit) free_buffers.push_back(std::move(pending[i].bytes));
+      if (i + 1 != requests.size()) {
+        requests[i] = requests.back();
+        pending[i] = std::move(pending.back());
+      }
+      requests.pop_back();
+      pending.pop_back();
+    }
+  }
+
+  // Receives the message `message` (matched by MPI_Improbe) of `bytes` bytes
+  // from `from` into `incoming`: a non-blocking receive completed by polling
+  // with Backoff (MPI_Recv would spin while a large message's sender is
+  // busy elsewhere).
+  void ReceiveMatched(MPI_Message* message, int bytes, int from) {
+    incoming.resize(static_cast<std::size_t>(bytes));
+    MPI_Request request = MPI_REQUEST_NULL;
+    Check(MPI_Imrecv(incoming.data(), bytes, MPI_BYTE, message, &request), "MPI_Imrecv");
+    const auto limit = Clock::now() + kMessageLimit;
+    Backoff backoff;
+    for (;;) {
+      int complete = 0;
+      MPI_Status status;
+      Check(MPI_Test(&request, &complete, &status), "MPI_Test (receive)");
+      if (complete) return;
+      if (!backoff.Pause(limit)) {
+        MPI_Cancel(&request);
+        MPI_Request_free(&request);
+        throw Error(ErrorKind::kIo, "a message of " + std::to_string(bytes) + " bytes from rank " +
+                                        std::to_string(from) + " did not complete in " +
+                                        std::to_string(kMessageLimit.count()) + " s");
+      }
+    }
+  }
+};
+
+MpiTransport::MpiTransport(MpiSession& session) : impl_(std::make_unique<Impl>()) {
+  impl_->rank = session.rank();
+  impl_->size = session.size();
+}
+
+MpiTransport::~MpiTransport() {
+  Impl& m = *impl_;
+  const auto limit = Clock::now() + kShutdownLimit;
+  Backoff backoff;
+  try {
+    for (m.Reap(); !m.requests.empty(); m.Reap()) {
+      if (!backoff.Pause(limit)) break;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "asyncopt: rank " << m.rank << ": pending MPI sends at shutdown: " << e.what()
+              << "\n";
+  }
+  if (!m.requests.empty()) {
+    // A receiver that never took its messages. MPI may still read the
+    // buffers, so they are left allocated (leaked) rather than freed.
+    std::cerr << "asyncopt: rank " << m.rank << ": " << m.requests.size()
+              << " MPI send(s) still pending after " << kShutdownLimit.count()
+              << " s at shutdown; their buffers are left allocated\n";
+    static auto* orphans = new std::vector<std::vector<char>>();  // never freed, on purpose
+    for (MPI_Request& r : m.requests) MPI_Request_free(&r);
+    for (Impl::PendingSend& s : m.pending) orphans->push_back(std::move(s.bytes));
+  }
+}
+
+int MpiTransport::rank() const { return impl_->rank; }
+int MpiTransport::size() const { return impl_->size; }
+
+void MpiTransport::Send(int to, Packet&& p) {
+  Impl& m = *impl_;
+  if (to < 0 || to >= m.size) {
+    throw std::out_of_range("send to rank " + std::to_string(to) + " of " + std::to_string(m.size));
+  }
+  m.Reap();
+  p.from = m.rank;
+  Impl::PendingSend send{{}, to};
+  if (!m.free_buffers.empty()) {
+    send.bytes = std::move(m.free_buffers.back());
+    m.free_buffers.pop_back();
+  }
+  Serialize(p, &send.bytes);
+  if (send.bytes.size() > static_cast<std::size_t>(INT_MAX)) {
+    throw std::length_error("a packet of " + std::to_string(send.bytes.size()) +
+                            " bytes: more than one MPI message can carry");
+  }
+  MPI_Request request = MPI_REQUEST_NULL;
+  Check(MPI_Isend(send.bytes.data(), static_cast<int>(send.bytes.size()), MPI_BYTE, to, kTag,
+                  MPI_COMM_WORLD, &request),
+        ("MPI_Isend to rank " + std::to_string(to)).c_str());
+  CountSent(p);
+  m.requests.push_back(request);
+  m.pending.push_back(std::move(send));
+  Recycle(std::move(p));  // its bytes are in the send buffer now
+}
+
+std::size_t MpiTransport::ReceiveAll(std::vector<Packet>* out) {
+  Impl& m = *impl_;
+  m.Reap();
+  std::size_t n = 0;
+  while (n < kMaxPerReceive) {
+    int found = 0;
+    MPI_Message message = MPI_MESSAGE_NULL;
+    MPI_Status status;
+    Check(MPI_Improbe(MPI_ANY_SOURCE, kTag, MPI_COMM_WORLD, &found, &message, &status),
+          "MPI_Improbe");
+    if (!found) break;
+    int bytes = 0;
+    Check(MPI_Get_count(&status, MPI_BYTE, &bytes), "MPI_Get_count");
+    const int from = status.MPI_SOURCE;
+    m.ReceiveMatched(&message, bytes, from);
+    Packet p = NewPacket();
+    try {
+      Deserialize(m.incoming.data(), m.incoming.size(), &p);
+    } catch (const std::exception& e) {
+      throw Error(ErrorKind::kInvalidInput,
+                  "malformed message from rank " + std::to_string(from) + ": " + e.what());
+    }
+    if (p.from != from) {
+      throw Error(ErrorKind::kInvalidInput, "malformed message from rank " + std::to_string(from) +
+                                                ": it says it comes from rank " +
+                                                std::to_string(p.from));
+    }
+    CountReceived(p);
+    out->push_back(std::move(p));
+    ++n;
+  }
+  return n;
+}
+
+std::size_t MpiTransport::ReceiveUntil(std::vector<Packet>* out, Deadline deadline) {
+  Backoff backoff;
+  for (;;) {
+    if (const std::size_t n = ReceiveAll(out); n > 0) return n;
+    if (!backoff.Pause(deadline)) return 0;
+  }
+}
+
+}  // namespace asyncopt::engine
