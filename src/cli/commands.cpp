@@ -32,9 +32,10 @@
 #include <cstring>
 
 #include "algorithms/soda.hpp"
-#include "data/part_stats.hpp"
+#include "data/preprocess_parts.hpp"
 #include "engine/master_worker.hpp"
 #include "engine/mpi_transport.hpp"
+#include "io/labels.hpp"
 #include "io/libsvm_part.hpp"
 #endif
 
@@ -385,7 +386,13 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
     j.Field("loss", ToString(problem.loss))
         .Field("l1", problem.l1)
         .Field("l2", problem.l2)
-        .Field("threads", threads);
+        .Field("threads", d.distributed ? options.threads : threads)
+        .Field("transport", d.distributed ? "mpi" : "threads");
+    if (d.distributed) {
+      j.Field("ranks", static_cast<std::int64_t>(options.threads) + 1);
+    } else {
+      j.Null("ranks");
+    }
     if (InEffect("seed", options)) {
       j.Field("seed", static_cast<std::uint64_t>(options.seed));
     } else {
@@ -513,70 +520,75 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   // 1. The parts. A worker that cannot read its part tells the others
   //    through the first agreement, so no rank waits for it.
   SetPhase("reading " + Printable(path) + " (" + who + ")");
-  io::LibsvmPart part;
+  Dataset part;
+  io::PartInfo info;
   std::string read_error;
   const auto t0 = Clock::now();
   if (rank > 0) {
     try {
-      part = io::ReadLibsvmPart(path, rank - 1, size - 1, ro);
+      data::CheckPartwise(prep);
+      part = io::ReadLibsvmPart(path, rank - 1, size - 1, ro, &info);
     } catch (const std::exception& e) {
       read_error = e.what();
     }
   }
   const double read_seconds = SecondsSince(t0);
-  // Slots: [0] an error, [1] rows, [2] nnz, [3] features, then 3 label
-  // values per rank (-inf: none).
-  std::vector<double> mine(4 + 3 * static_cast<std::size_t>(size), -std::numeric_limits<double>::infinity());
-  mine[0] = read_error.empty() ? 0.0 : 1.0;
-  std::vector<double> sums = {static_cast<double>(part.data.num_rows), static_cast<double>(part.data.nnz())};
-  mine[3] = part.data.num_cols;
-  for (std::size_t k = 0; k < part.labels_seen.size() && k < 3; ++k) {
-    mine[4 + 3 * static_cast<std::size_t>(rank) + k] = part.labels_seen[k];
-  }
-  const std::vector<double> agreed = AgreeMax(session, mine);
-  session.AllSum(&sums);
+  // [0] an error, [1] the width, [2] the most distinct labels of a part;
+  // then the sums: rows, nonzeros.
+  std::vector<double> agreed = {read_error.empty() ? 0.0 : 1.0, static_cast<double>(part.num_cols),
+                                static_cast<double>(info.labels.size())};
+  session.AllMax(&agreed);
   if (agreed[0] > 0.0) {
     if (!read_error.empty()) throw UsageError(read_error + " (" + who + ")");
-    throw UsageError("another rank could not read its part of " + Printable(path) + " (its message says why)");
+    throw UsageError("a worker rank could not read its part of " + Printable(path) +
+                     " (its message says why)");
   }
+  std::vector<double> sums = {static_cast<double>(part.num_rows), static_cast<double>(part.nnz())};
+  session.AllSum(&sums);
   const auto rows = static_cast<std::int64_t>(sums[0]);
   const auto nnz = static_cast<std::int64_t>(sums[1]);
-  const auto cols = static_cast<std::int32_t>(agreed[3]);
+  const auto cols = static_cast<std::int32_t>(agreed[1]);
+  // The label set of the whole file: each rank's distinct labels in its
+  // own slots (-inf: none), the maximum over ranks gathers them.
+  const auto per_rank = static_cast<std::size_t>(agreed[2]);
+  std::vector<double> slots(per_rank * static_cast<std::size_t>(size), -std::numeric_limits<double>::infinity());
+  for (std::size_t k = 0; k < info.labels.size(); ++k) slots[per_rank * static_cast<std::size_t>(rank) + k] = info.labels[k];
+  session.AllMax(&slots);
   std::vector<double> labels;
-  for (std::size_t k = 4; k < agreed.size(); ++k) {
-    if (std::isfinite(agreed[k]) && std::find(labels.begin(), labels.end(), agreed[k]) == labels.end()) {
-      labels.push_back(agreed[k]);
-    }
+  for (const double v : slots) {
+    if (std::isfinite(v)) labels = io::MergeLabels(labels, std::vector<double>{v});
   }
-  std::sort(labels.begin(), labels.end());
   if (rows < size - 1) {
     throw UsageError(Printable(path) + ": " + std::to_string(rows) + " rows for " +
                      std::to_string(size - 1) + " worker ranks: at least one row per worker");
   }
 
-  // 2. Labels mapped alike on every rank; the preprocessing with the
-  //    global column scales.
+  // 2. Labels mapped alike on every rank (rank 0 for the label texts of
+  //    the model); the preprocessing with the global width and scales.
   LoadedData d;
   d.path = path;
   d.prep = prep;
   d.distributed = true;
   d.distributed_nnz = nnz;
   d.read_seconds = read_seconds;
-  io::LabelTexts texts = io::MapLabels(&part.data, labels, ro, path);
-  std::vector<double> scales;
+  part.source = path;
+  io::MapLabels(&part, labels, ro);
+  std::vector<double> maxabs;
   if (prep.scale_maxabs) {
-    scales = data::ColumnMaxAbs(part.data, cols);
-    session.AllMax(&scales);
+    maxabs = data::ColumnMaxAbs(part, cols);
+    session.AllMax(&maxabs);
   }
-  d.record = data::ApplyWithStatistics(prep, scales, cols, part.data);
+  d.record = data::MakeRecord(prep, cols, maxabs);
+  if (rank > 0) {
+    data::ApplyToPart(d.record, part);
+    ValidateDataset(part);
+  }
   d.data.num_rows = rows;
   d.data.num_cols = d.record.bias > 0.0 ? cols + 1 : cols;
-  d.data.positive_label_text = texts.positive;
-  d.data.negative_label_text = texts.negative;
-  part.data.num_cols = d.data.num_cols;
-  if (rank > 0) ValidateDataset(part.data);
+  d.data.positive_label_text = part.positive_label_text;
+  d.data.negative_label_text = part.negative_label_text;
   // The step: the largest part smoothness (when --step is not given).
-  std::vector<double> smooth = {rank > 0 ? algorithms::PartSmoothness(part.data, problem, options) : 0.0};
+  std::vector<double> smooth = {rank > 0 ? algorithms::PartSmoothness(part, problem, options) : 0.0};
   session.AllMax(&smooth);
   // What Solve would check and the shape alone allows: faults name ranks.
   for (const Fault& f : options.faults) {
@@ -611,9 +623,9 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
       tro.threads = threads;
       if (a.Has("positive-labels")) {
         tro.positive_labels = ParseLabelList(a, "positive-labels");
-      } else if (auto pos = LabelValue(texts.positive)) {
+      } else if (auto pos = LabelValue(d.data.positive_label_text)) {
         tro.positive_labels = {*pos};
-        if (auto neg = LabelValue(texts.negative)) tro.expected_labels = {*pos, *neg};
+        if (auto neg = LabelValue(d.data.negative_label_text)) tro.expected_labels = {*pos, *neg};
       }
       test = ReadLibsvm(a.Str("test"), tro);
       ApplyRecord(d.record, *test);
@@ -652,7 +664,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   } else {
     SetPhase("training (" + who + ", a worker)", PhaseKind::kStoppable);  // a signal waits for the master
     try {
-      algorithms::RunSodaWorker(net, part.data, rows, problem, options, smooth[0]);
+      algorithms::RunSodaWorker(net, part, rows, problem, options, smooth[0]);
     } catch (const engine::PeerLost& e) {
       std::fprintf(stderr, "asyncopt train (%s): %s\n", who.c_str(), e.what());
       session.Abort(kExitPeerLost);

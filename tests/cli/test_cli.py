@@ -29,7 +29,7 @@ SUMMARY_KEYS = {
     # master/worker solvers (0 or null for the others)
     "coords_returned", "bits_returned", "max_delay", "dropped_messages", "master_busy",
     "step_used", "restarts", "identification_epoch", "reference_nnz", "mask_coords",
-    "bytes_sent", "bytes_returned",
+    "bytes_sent", "bytes_returned", "transport", "ranks",
 }
 TRACE_COLUMNS = ["seconds", "epoch", "updates", "objective", "suboptimality", "nnz_w",
                  "exchanges", "coords_sent", "bits_sent", "conflicts", "coords_returned",
