@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iterator>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "asyncopt/error.hpp"
@@ -114,18 +115,21 @@ std::string JoinLabels(std::span<const double> values) {
 }
 
 std::vector<double> DistinctLabels(std::span<const double> labels) {
-  // Binary data has two values: a linear scan over a tiny set beats sorting.
+  // Binary data has two values: a linear scan over a tiny set is fastest.
+  // Beyond a few values (multiclass, regression targets) a hash set keeps the
+  // pass O(n) instead of sorting n labels.
   constexpr std::size_t kFew = 8;
   std::vector<double> out;
-  for (const double v : labels) {
-    if (Contains(out, v)) continue;
-    if (out.size() == kFew) {
-      out.assign(labels.begin(), labels.end());
-      std::sort(out.begin(), out.end());
-      out.erase(std::unique(out.begin(), out.end()), out.end());
-      return out;
-    }
-    out.push_back(v);
+  std::size_t i = 0;
+  for (; i < labels.size() && out.size() <= kFew; ++i) {
+    if (!Contains(out, labels[i])) out.push_back(labels[i]);
+  }
+  if (i < labels.size()) {
+    // "+ 0.0" turns -0 into +0: one key for the one label.
+    std::unordered_set<double> seen;
+    for (const double v : out) seen.insert(v + 0.0);
+    for (; i < labels.size(); ++i) seen.insert(labels[i] + 0.0);
+    out.assign(seen.begin(), seen.end());
   }
   std::sort(out.begin(), out.end());
   return out;

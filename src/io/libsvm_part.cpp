@@ -277,8 +277,9 @@ Dataset ReadLibsvmPart(const std::string& path, int part, int parts, const ReadO
     FileRangeSource source(*file, begin, end);
     TextOrigin origin;
     if (begin > 0) origin.lines_before = [&] { return file->CountLines(begin); };
-    Dataset data = ParseLibsvmRaw(source, path, options, ParseTuning{},
-                                  static_cast<std::size_t>(end - begin), origin);
+    // (A hint of at least 1 byte: an empty part gets the smallest block.)
+    const auto hint = std::max<std::size_t>(static_cast<std::size_t>(end - begin), 1);
+    Dataset data = ParseLibsvmRaw(source, path, options, ParseTuning{}, hint, origin);
     if (begin > 0) data.num_cols_line = 0;  // its true line is not counted
     Describe(data, info);
     if (info != nullptr) {

@@ -471,6 +471,22 @@ TEST(LibsvmPart, LabelErrorsOfTheMergedSetAreThoseOfTheWholeFile) {
       path + ": 7 distinct labels (e.g. 1, 2, 3, ...): multiclass data needs --positive-labels");
 }
 
+TEST(LibsvmPart, LabelSetsAreSortedDistinctValues) {
+  EXPECT_EQ(io::DistinctLabels(std::vector<double>{2, 1, 2, -0.0, 0.0, 1}),
+            (std::vector<double>{0, 1, 2}));
+  std::vector<double> many;
+  for (int i = 0; i < 5000; ++i) many.push_back((i * 37) % 101 - 50.5);
+  many.push_back(-0.0);
+  many.push_back(0.0);
+  const std::vector<double> distinct = io::DistinctLabels(many);
+  ASSERT_EQ(distinct.size(), 102u);
+  EXPECT_TRUE(std::is_sorted(distinct.begin(), distinct.end()));
+  EXPECT_EQ(distinct.front(), -50.5);
+  EXPECT_EQ(io::MergeLabels(std::vector<double>{1, 3}, std::vector<double>{-0.0, 2, 3}),
+            (std::vector<double>{0, 1, 2, 3}));
+  EXPECT_EQ(io::MergeLabels(std::vector<double>{0.0}, std::vector<double>{-0.0}).size(), 1u);
+}
+
 TEST(LibsvmPart, MapLabelsRefusesALabelMissingFromTheGivenSet) {
   Dataset d = ParseLibsvm("1 1:1\n", "t");
   d.labels = {5.0};
