@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <string_view>
+#include <thread>
 
 // The compile-time version equals the installed package's (EXPECTED_* come
 // from the test), and ASYNCOPT_VERSION follows its documented formula.
@@ -39,6 +40,27 @@ int main() {
   const bool ok = result.status == asyncopt::Status::kConverged && result.IsSolutionUsable() &&
                   std::isfinite(result.objective) && result.objective < std::log(2.0);
   if (!ok) return 1;
+
+  // The embedding contract of README's example: on_trace runs on this
+  // thread and its kStop ends the run as interrupted, with usable weights.
+  asyncopt::Options traced;
+  traced.solver = asyncopt::SolverKind::kSvrg;
+  traced.threads = 2;
+  const std::thread::id caller = std::this_thread::get_id();
+  int points = 0;
+  bool elsewhere = false;
+  traced.on_trace = [&](const asyncopt::TracePoint& p) {
+    ++points;
+    elsewhere = elsewhere || std::this_thread::get_id() != caller;
+    return p.epoch >= 2.0 ? asyncopt::TraceReply::kStop : asyncopt::TraceReply::kContinue;
+  };
+  const asyncopt::Result stopped = asyncopt::Solve(data, problem, traced);
+  if (stopped.status != asyncopt::Status::kInterrupted || !stopped.IsSolutionUsable() ||
+      elsewhere || points < 2 || stopped.epochs >= traced.max_epochs) {
+    std::printf("consumer: on_trace's kStop: %s after %d points%s\n", stopped.BriefReport().c_str(),
+                points, elsewhere ? ", called on another thread" : "");
+    return 1;
+  }
 
   // An error thrown inside the library is caught here as asyncopt::Error.
   try {
