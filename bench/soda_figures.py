@@ -46,8 +46,9 @@ What is run (M = --threads = number of workers; p = --mask-p):
              tol swept loose to tight until one reaches 1e-6, fit time, objective evaluated by our formula on the same
              preprocessed data in numpy) beside SODA / DAve-PG at M = 2 and 20.
   local      SODA p = 0.1, M in {20, 2}, --local-steps K in {1, 2, 4}.
-  delay      M = 4, DAve-PG and SODA p = 0.1: no delay, --worker-delay 1,1,1,8,
-             --shard-skew 0.5 (and --master-delay 4 when the binary has it).
+  delay      M = 4, DAve-PG and SODA p = 0.1: no delay, --fault slow:4:8 (worker 4
+             eight times slower; older binaries: --worker-delay 1,1,1,8),
+             --shard-skew 0.5, --fault slow:0:4 (the master; older: --master-delay 4).
 
 Timing: a run whose solver time is under 2 s is repeated (--repeats, default 3)
 and the median kept (as bench/compare_tools.py does). The machine has 2 cores;
@@ -293,7 +294,8 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     env = dict(os.environ, ASYNCOPT_CACHE_DIR=os.path.join(args.work, "cache"))
     helptext = h.run([args.bin, "train", "--help"], check=False, cwd=ROOT)[0].stdout
-    has_master_delay = "--master-delay" in helptext
+    has_master_delay = "--master-delay" in helptext or "--fault" in helptext
+    has_fault = "--fault" in helptext
     command = "/usr/bin/python3 bench/soda_figures.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     load_start = h.loadavg()
     t_start = time.time()
@@ -318,9 +320,11 @@ def main():
             for K in G["local_Ks"]:
                 R.run(ds, "soda", 0.1, M=M, K=K, sections=["local"])
         # delay tolerance (M = 4)
-        delays = [("", ()), ("wd1118", ("--worker-delay", "1,1,1,8")), ("skew0.5", ("--shard-skew", "0.5"))]
+        slow_worker = ("--fault", "slow:4:8") if has_fault else ("--worker-delay", "1,1,1,8")
+        slow_master = ("--fault", "slow:0:4") if has_fault else ("--master-delay", "4")
+        delays = [("", ()), ("wd1118", slow_worker), ("skew0.5", ("--shard-skew", "0.5"))]
         if has_master_delay:
-            delays.append(("md4", ("--master-delay", "4")))
+            delays.append(("md4", slow_master))
         for tag, extra in delays:
             for solver, p in (("dave-pg", 1.0), ("soda", 0.1)):
                 R.run(ds, solver, p, M=4, tag=tag, extra=extra, sections=["delay"])

@@ -62,7 +62,8 @@ struct ReadOptions {
   // Used to refuse data whose classes are not a model's two labels. Values
   // must be finite (else Error(kInvalidOption)).
   std::vector<double> expected_labels;
-  // Threads used for parsing (0 = all hardware threads).
+  // Threads used for parsing (0 = what the calling thread's oneTBB arena
+  // allows: all hardware threads outside any arena).
   int threads = 0;
 };
 

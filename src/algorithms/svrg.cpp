@@ -12,6 +12,7 @@
 #include "kernels/prox.hpp"
 #include "kernels/shared_vector.hpp"
 #include "kernels/sparse_ops.hpp"
+#include "kernels/sparsify.hpp"
 #include "problem/gradient.hpp"
 #include "runtime/format.hpp"
 #include "runtime/tracer.hpp"
@@ -27,9 +28,18 @@ constexpr std::int64_t kStopCheckEvery = 256;
 constexpr int kMaxStepHalvings = 40;
 
 struct SvrgWorker {
-  SvrgWorker(std::uint64_t seed, int id)
-      : rng(data::Rng::ForStream(seed, kWorkerStream, static_cast<std::uint64_t>(id))) {}
+  SvrgWorker(std::uint64_t seed, int id, std::int64_t dim)
+      : rng(data::Rng::ForStream(seed, kWorkerStream, static_cast<std::uint64_t>(id))),
+        dim(dim),
+        index_bits(kernels::IndexBits(dim)) {}
+  // bits_sent: Section 2.3's coding length of each update's written
+  // coordinates, as hogwild counts its dense updates.
+  std::int64_t Bits(std::int64_t n) const {
+    return kernels::IdentityBits(n, dim, index_bits, kernels::SparsifierConfig{}.value_bits);
+  }
   data::Rng rng;
+  std::int64_t dim;
+  std::int64_t index_bits;
   WorkerCounters counters;
 };
 
@@ -83,6 +93,7 @@ inline void Update(const Dataset& data, std::int64_t i, SharedVector& w, double 
     write(0, row.nnz);
   }
   wk.counters.coords_written += row.nnz;
+  wk.counters.bits_sent += wk.Bits(row.nnz);
   ++wk.counters.updates;
 }
 
@@ -100,7 +111,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
                                               : 0);
   std::vector<SvrgWorker> workers;
   workers.reserve(static_cast<std::size_t>(threads));
-  for (int t = 0; t < threads; ++t) workers.emplace_back(options.seed, t);
+  for (int t = 0; t < threads; ++t) workers.emplace_back(options.seed, t, data.num_cols);
 
   // Segments: the inner loop of one outer iteration, cut into whole
   // "epochs" of m updates (svrg_inner_epochs may be fractional: the last
@@ -160,6 +171,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
     for (const SvrgWorker& wk : workers) {
       c.updates += wk.counters.updates;
       c.coords_sent += wk.counters.coords_written;
+      c.bits_sent += wk.counters.bits_sent;
       c.conflicts += wk.counters.conflicts;
     }
     c.updates += full_gradient_rows;  // every row of a full-gradient pass counts

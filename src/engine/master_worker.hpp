@@ -33,6 +33,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <functional>
 #include <limits>
@@ -105,6 +106,16 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
   std::vector<Packet> pending;  // replies and requests not yet handled, oldest first
   std::vector<Packet> incoming;
   bool stop_seen = false;
+  // A trace request: the shard's loss at its w, and how long that took.
+  auto evaluate = [&](const Packet& p) {
+    const SteadyClock::time_point t0 = SteadyClock::now();
+    const double loss = worker.ShardLossSum(p);
+    const double seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+    send(kEvaluated, [&](Packet& q) {
+      q.scalars[0] = loss;
+      q.scalars[1] = seconds;
+    });
+  };
   // Takes what has arrived: the stop is noted, trace requests are answered
   // when `answer` (the worker is between steps), the rest waits in pending.
   auto take = [&](bool answer) {
@@ -113,9 +124,8 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
         stop_seen = true;
         net.Recycle(std::move(p));
       } else if (p.kind == kEvaluate && answer) {
-        const double loss = worker.ShardLossSum(p);
+        evaluate(p);
         net.Recycle(std::move(p));
-        send(kEvaluated, [&](Packet& q) { q.scalars[0] = loss; });
       } else {
         pending.push_back(std::move(p));
       }
@@ -137,8 +147,7 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
       for (std::size_t k = 0; k < pending.size(); ++k) {
         Packet& in = pending[k];
         if (in.kind == kEvaluate) {
-          const double loss = worker.ShardLossSum(in);
-          send(kEvaluated, [&](Packet& q) { q.scalars[0] = loss; });
+          evaluate(in);
         } else {
           worker.Apply(in);
           grant = in.header[kGrantSlot];
@@ -151,9 +160,11 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
         return;
       }
       if (grant <= 0) {
-        // Wait for the master: a reply, a trace request, the stop; the
-        // master silent past peer_timeout ends the worker.
-        const SteadyClock::time_point give_up = SteadyClock::now() + Seconds(peer_timeout);
+        // Wait for the master: a reply, a trace request, the stop. The
+        // master judges silence (a silent worker within peer_timeout); a
+        // worker gives up on the master only after twice that, so a lost
+        // worker is never mistaken for a lost master.
+        const SteadyClock::time_point give_up = SteadyClock::now() + Seconds(2.0 * peer_timeout);
         while (pending.empty() && !stop_seen) {
           if (net.ReceiveUntil(&incoming, std::min(give_up, SteadyClock::now() + runtime::kPoll)) > 0) {
             take(false);  // trace requests wait in pending: answered in order above
@@ -161,8 +172,11 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
           }
           if (member.stop_requested()) stop_seen = true;
           if (SteadyClock::now() >= give_up) {
-            throw PeerLost(0, "the master (rank 0) was silent for over " +
-                                  std::to_string(peer_timeout) + " s (--peer-timeout)");
+            char text[128];
+            std::snprintf(text, sizeof text,
+                          "the master (rank 0) was silent for over %g s (twice --peer-timeout)",
+                          2.0 * peer_timeout);
+            throw PeerLost(0, text);
           }
         }
         continue;
@@ -292,7 +306,14 @@ class MasterLoop {
   // tracer (off the clock); every worker is waiting (held or idle) then.
   // Workers still computing answer when their step ends (no new step
   // starts: the master holds its replies meanwhile), sleeping ones at once.
-  double EvaluateOnWorkers(std::span<const double> w) {
+  std::optional<double> EvaluateOnWorkers(std::span<const double> w) {
+    // A worker gone (lost, failed, stopped) took its shard's loss with it.
+    if (!AllLive()) return std::nullopt;
+    evaluating_ = true;
+    struct Done {
+      bool& flag;
+      ~Done() { flag = false; }
+    } done{evaluating_};
     std::int64_t nnz = 0;
     for (const double v : w) nnz += v != 0.0;
     int asked = 0;
@@ -318,6 +339,7 @@ class MasterLoop {
     }
     double loss_sum = 0.0;
     std::vector<double> losses(static_cast<std::size_t>(workers_), 0.0);
+    SteadyClock::duration overlap{0};
     int answered = 0;
     std::vector<Packet> in;
     while (answered < asked) {
@@ -325,7 +347,7 @@ class MasterLoop {
       if (Receive(&in) == 0) {
         if (!lost_.empty() || worker_error_) {
           std::fill(asked_.begin(), asked_.end(), false);
-          return std::numeric_limits<double>::quiet_NaN();
+          return std::nullopt;
         }
         continue;
       }
@@ -333,14 +355,20 @@ class MasterLoop {
         if (p.kind == kEvaluated) {
           losses[static_cast<std::size_t>(p.from - 1)] = p.scalars[0];
           asked_[static_cast<std::size_t>(p.from - 1)] = false;
+          // The time it took this worker to answer beyond its evaluation:
+          // the rest of the step it was computing when asked.
+          overlap = std::max(overlap, SteadyClock::now() - since_eval_ - Seconds(p.scalars[1]));
           ++answered;
           net_.Recycle(std::move(p));
         } else {
           Hold(std::move(p));  // a step that ended meanwhile: the next batch
         }
       }
-      if (worker_error_) return std::numeric_limits<double>::quiet_NaN();
+      if (worker_error_) return std::nullopt;
     }
+    // Steps that ended during the pause were the solver's work: the clock
+    // gets the longest of them back (the workers ran in parallel).
+    tracer_.clock().Credit(overlap);
     for (const double l : losses) loss_sum += l;  // fixed order: rank order
     double sq = 0.0, abs = 0.0;
     for (const double v : w) {
@@ -490,6 +518,12 @@ class MasterLoop {
     }
     return false;
   }
+  bool AllLive() const {
+    for (int i = 0; i < workers_; ++i) {
+      if (!Live(i)) return false;
+    }
+    return true;
+  }
   // Still taking part: not stopped, lost or failed.
   bool Live(int i) const {
     const State s = state_[static_cast<std::size_t>(i)];
@@ -598,6 +632,15 @@ class MasterLoop {
       final_w_.clear();
       final_counters_.reset();
     }
+    // The point of the decision is traced now, while every worker can
+    // still evaluate its shard (after the stop nobody can), unless the
+    // last trace point is this very point.
+    if (!evaluating_ && final_counters_ && AllLive() && status != Status::kDiverged) {
+      const std::vector<TracePoint>& trace = tracer_.trace();
+      const bool traced = !trace.empty() && trace.back().updates == final_counters_->updates &&
+                          tracer_.best_finite_w() == final_w_;
+      if (!traced) tracer_.Record(final_w_, *final_counters_);
+    }
     // Every worker still taking part hears it now: one computing ends its
     // step, one sleeping wakes.
     for (int i = 0; i < workers_; ++i) {
@@ -626,6 +669,12 @@ class MasterLoop {
       sleep += Seconds(plan_.stall_seconds());
     }
     const SteadyClock::time_point until = SteadyClock::now() + sleep;
+    struct Refresh {  // the master's own sleep is no worker's silence
+      MasterLoop& loop;
+      ~Refresh() {
+        for (auto& t : loop.since_) t = std::max(t, SteadyClock::now());
+      }
+    } refresh{*this};
     while (!stopping_ && SteadyClock::now() < until) {
       // Messages arriving meanwhile wait in the inbox; the limits and the
       // stop are looked at every kPoll.
@@ -646,6 +695,7 @@ class MasterLoop {
   std::vector<SteadyClock::time_point> since_;
   std::vector<bool> asked_;  // owes the answer to a trace request
   SteadyClock::time_point last_watch_{};  // the last look for silent workers
+  bool evaluating_ = false;               // inside EvaluateOnWorkers
   SteadyClock::time_point since_eval_{};
   std::vector<std::int64_t> shard_rows_;
   std::vector<Packet> held_;

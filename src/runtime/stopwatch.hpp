@@ -35,6 +35,11 @@ class Stopwatch {
     }
     accumulated_ -= std::min(d, accumulated_);
   }
+  // Adds `d`: work that went on while the clock was paused (workers that
+  // finished their step during a trace pause) belongs to the solver.
+  void Credit(Clock::duration d) {
+    if (d > Clock::duration::zero()) accumulated_ += d;
+  }
   double Seconds() const {
     auto total = accumulated_;
     if (running_) total += Clock::now() - start_;

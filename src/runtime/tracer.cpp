@@ -38,10 +38,19 @@ Tracer::Tracer(const Dataset& data, const Problem& problem, const Options& optio
 
 TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters) {
   TracePoint p;
-  p.seconds = clock_.Seconds();
   p.epoch = counters.epoch;
   CopyCounters(counters, &p);
-  p.objective = objective_ ? objective_(w) : Objective(data_, problem_, w, options_.threads);
+  unknown_ = false;
+  if (objective_) {
+    const std::optional<double> f = objective_(w);
+    unknown_ = !f.has_value();
+    p.objective = f.value_or(std::numeric_limits<double>::quiet_NaN());
+  } else {
+    p.objective = Objective(data_, problem_, w, options_.threads);
+  }
+  // After the objective: an evaluator may credit the clock with work done
+  // meanwhile (the master/worker engine's steps ending during the pause).
+  p.seconds = clock_.Seconds();
   p.suboptimality = Suboptimality(p.objective, options_.f_star);
   p.nnz_w = CountNonzeros(w);
   p.max_delay = counters.max_delay;
@@ -83,6 +92,11 @@ std::optional<Status> Tracer::CheckLimits() const {
 std::optional<Status> Tracer::Record(std::span<const double> w, const Counters& counters) {
   clock_.Pause();
   const TracePoint p = Evaluate(w, counters);
+  if (unknown_) {  // F cannot be known now: no point, no verdict of its own
+    std::optional<Status> verdict = CheckLimits();
+    clock_.Start();
+    return verdict;
+  }
   trace_.push_back(p);
   Notify(p);
   std::optional<Status> verdict;
@@ -123,12 +137,17 @@ void Tracer::Finish(Status status, std::span<const double> w, const Counters& co
   if (!recorded) {
     last = Evaluate(w, counters);
     last.seconds = clock_.Seconds();
-    if (Acceptable(last.objective, w)) {
+    if (unknown_) {
+      // F of the final point cannot be known (the data is gone with a
+      // member): the last traced point stands, with its objective.
+    } else if (Acceptable(last.objective, w)) {
       trace_.push_back(last);
       if (options_.on_trace) options_.on_trace(last);  // the last point: its reply changes nothing
       last_finite_w_.assign(w.begin(), w.end());
       last_finite_objective_ = last.objective;
-    } else if (status != Status::kInterrupted) {
+    } else if (status != Status::kInterrupted && status != Status::kPeerLost) {
+      // (Interrupted or lost, the final point may be unknown: a member
+      // holding part of the data is gone. The last finite point stands.)
       result->status = Status::kDiverged;
     }
   }

@@ -40,8 +40,10 @@ class Tracer {
   Tracer(const Dataset&, const Problem&, const Options&&) = delete;
 
   // Evaluates F where the data lives (the master/worker engine: the
-  // workers' shards); by default Objective() on the whole data.
-  void SetEvaluator(std::function<double(std::span<const double>)> objective) {
+  // workers' shards); by default Objective() on the whole data. nullopt:
+  // F cannot be known now (a member holding part of the data is gone);
+  // such a point is not traced and changes nothing.
+  void SetEvaluator(std::function<std::optional<double>(std::span<const double>)> objective) {
     objective_ = std::move(objective);
   }
 
@@ -88,7 +90,8 @@ class Tracer {
   double last_finite_objective_ = 0.0;
   double initial_objective_ = 0.0;
   std::atomic<bool> callback_stop_{false};
-  std::function<double(std::span<const double>)> objective_;
+  std::function<std::optional<double>(std::span<const double>)> objective_;
+  bool unknown_ = false;  // the last Evaluate could not know F
 };
 
 // Relative suboptimality (F - f*) / |f*| (/ 1 when f* = 0); NaN when f* is

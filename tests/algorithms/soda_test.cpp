@@ -557,8 +557,18 @@ TEST(SodaEngine, ACrashedWorkerEndsTheRunAsPeerLostNamingIt) {
   });
   EXPECT_EQ(r.status, Status::kPeerLost) << r.BriefReport();
   EXPECT_NE(r.message.find("worker 2 (rank 2) silent for over 0.5 s"), std::string::npos) << r.message;
+  // Only the crashed worker is blamed: not the healthy ones, not the master.
+  EXPECT_EQ(r.message.find("worker 1"), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.find("worker 3"), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.find("master"), std::string::npos) << r.message;
   EXPECT_TRUE(r.IsSolutionUsable());
   EXPECT_LT(wall, 30.0);  // the peer timeout, not the 60 s time limit
+  // The objective is that of a point every shard evaluated (the last trace
+  // point), not the regulariser alone of a point the lost shard cannot see.
+  ASSERT_FALSE(r.trace.empty());
+  for (const TracePoint& p : r.trace) EXPECT_TRUE(std::isfinite(p.objective)) << p.epoch;
+  EXPECT_EQ(r.objective, r.trace.back().objective);
+  EXPECT_GT(r.objective, 0.5 * f.reference.objective);
 }
 
 // A stall past the peer timeout is the same silence; a shorter one is not.
