@@ -529,7 +529,11 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
       data::CheckPartwise(prep);
       part = io::ReadLibsvmPart(path, rank - 1, size - 1, ro, &info);
     } catch (const std::exception& e) {
+      // Said at once: once the others learn of it, mpirun may end the job.
       read_error = e.what();
+      std::fprintf(stderr, "asyncopt train: error: %s (%s)\n", Printable(read_error, 1 << 16).c_str(),
+                   who.c_str());
+      std::fflush(stderr);
     }
   }
   const double read_seconds = SecondsSince(t0);
@@ -538,10 +542,12 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   std::vector<double> agreed = {read_error.empty() ? 0.0 : 1.0, static_cast<double>(part.num_cols),
                                 static_cast<double>(info.labels.size())};
   session.AllMax(&agreed);
-  if (agreed[0] > 0.0) {
-    if (!read_error.empty()) throw UsageError(read_error + " (" + who + ")");
-    throw UsageError("a worker rank could not read its part of " + Printable(path) +
-                     " (its message says why)");
+  if (agreed[0] > 0.0) {  // every rank ends with the usage code; the failing rank said why
+    if (rank == 0) {
+      std::fprintf(stderr, "asyncopt train: error: a worker rank could not read its part of %s\n",
+                   Printable(path).c_str());
+    }
+    return kExitUsage;
   }
   std::vector<double> sums = {static_cast<double>(part.num_rows), static_cast<double>(part.nnz())};
   session.AllSum(&sums);

@@ -1,0 +1,223 @@
+"""`mpirun -np K asyncopt train --transport mpi`: SODA and DAve-PG across
+processes (issue 15, section 4). Registered only when the build has MPI.
+
+Each test starts mpirun with a bounded timeout; rank 0 writes the outputs,
+every rank exits with rank 0's code. Ranks are oversubscribed on this
+2-core machine (-np 5), which is legitimate: waits sleep, they do not spin.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_cli import BIN, HEART, Workdir, run  # noqa: E402
+
+MPIRUN = os.environ.get("ASYNCOPT_MPIRUN", "mpirun")
+MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
+PROBLEM = ["--loss", "logistic", "--l1", "1e-3", "--l2", "1e-2"]
+
+
+def mpirun(np, *args, timeout=180, mca=()):
+    command = [MPIRUN, *MPI_FLAGS, *mca, "-np", str(np), BIN, "train", "--transport", "mpi", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def start_mpirun(np, *args, mca=(), new_group=False):
+    command = [MPIRUN, *MPI_FLAGS, *mca, "-np", str(np), BIN, "train", "--transport", "mpi", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=new_group)
+
+
+def worker_pids(marker):
+    """PIDs of the asyncopt ranks whose command line holds `marker`, ascending."""
+    out = subprocess.run(["pgrep", "-f", "asyncopt train --transport mpi .*" + marker],
+                         capture_output=True, text=True).stdout.split()
+    return sorted(int(p) for p in out)
+
+
+class MpiTest(Workdir):
+    def summary(self, path):
+        with open(path) as f:
+            return json.load(f)
+
+    def big_data(self, rows=50000):
+        data = self.path("big.svm")
+        if not os.path.exists(data):
+            p = run("generate", "--kind", "powerlaw", "--rows", str(rows), "--dim", "20000",
+                    "--nnz-per-row", "40", "--out", data, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        return data
+
+    def wait_for_training(self, proc, pids_marker, ranks, deadline=60):
+        """Waits until the ranks exist and rank 0 said training began."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < deadline:
+            if len(worker_pids(pids_marker)) >= ranks:
+                time.sleep(3.0)  # reading, agreeing, a few exchanges
+                return
+            time.sleep(0.2)
+        proc.kill()
+        self.fail("the ranks never started")
+
+    # ------------------------------------------------------------ results --
+
+    def test_one_worker_rank_is_one_worker_thread_bit_for_bit(self):
+        for solver in ("soda", "dave-pg"):
+            common = ("--data", HEART, "--solver", solver, *PROBLEM, "--max-epochs", "40",
+                      "--f-star", "skip", "--quiet")
+            m_mpi, m_thr = self.path(solver + "_mpi.model"), self.path(solver + "_thr.model")
+            p = mpirun(2, *common, "--model", m_mpi, "--summary", self.path("s.json"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            q = run("train", *common, "--threads", "1", "--model", m_thr)
+            self.assertEqual(q.returncode, 0, q.stderr)
+            with open(m_mpi, "rb") as a, open(m_thr, "rb") as b:
+                self.assertEqual(a.read(), b.read(), solver)
+            s = self.summary(self.path("s.json"))
+            self.assertEqual((s["transport"], s["ranks"], s["threads"]), ("mpi", 2, 1))
+
+    def test_several_worker_ranks_reach_the_target_with_the_threaded_f_star(self):
+        common = ("--data", HEART, *PROBLEM, "--target-subopt", "1e-6", "--max-seconds", "60")
+        t = run("train", *common, "--solver", "soda", "--threads", "2", "--quiet",
+                "--summary", self.path("t.json"))
+        self.assertEqual(t.returncode, 0, t.stderr)
+        f_star = self.summary(self.path("t.json"))["f_star"]
+        for np, solver in ((3, "soda"), (5, "dave-pg")):
+            s_path, trace = self.path("s%d.json" % np), self.path("t%d.csv" % np)
+            p = mpirun(np, *common, "--solver", solver, "--summary", s_path, "--trace", trace, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            s = self.summary(s_path)
+            self.assertEqual(s["status"], "target_reached", s["message"])
+            self.assertEqual(s["f_star"], f_star)  # the same cache entry, the same data
+            self.assertLessEqual(s["suboptimality"], 1e-6)
+            self.assertEqual(s["ranks"], np)
+            self.assertEqual(s["dataset"]["rows"], 270)
+            self.assertEqual(s["dataset"]["nnz"], 3378)
+            self.assertIsNone(s["dataset"]["content_hash"])  # no rank holds all rows
+            self.assertGreater(s["bytes_sent"], 0)
+            self.assertEqual(s["bytes_sent"], 80 * s["exchanges"] + 12 * s["coords_sent"])
+            self.assertIn("mpi ranks 1..%d" % (np - 1), s["message"])
+            with open(trace) as f:
+                rows = [line.split(",") for line in f.read().splitlines()]
+            self.assertEqual(rows[0][-2:], ["bytes_sent", "bytes_returned"])
+            self.assertGreater(len(rows), 2)
+
+    def test_compressed_input_and_scaling_agree_across_ranks(self):
+        # A gzip file is streamed by every worker rank, each keeping its rows;
+        # --scale maxabs needs the column maxima of all parts.
+        import gzip
+        data = self.path("heart.gz")
+        with open(HEART, "rb") as src, gzip.open(data, "wb") as dst:
+            dst.write(src.read())
+        common = ("--data", data, *PROBLEM, "--scale", "maxabs", "--bias", "1", "--solver", "soda",
+                  "--max-epochs", "30", "--f-star", "skip", "--quiet")
+        p = mpirun(2, *common, "--model", self.path("mpi.model"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        q = run("train", *common, "--threads", "1", "--model", self.path("thr.model"))
+        self.assertEqual(q.returncode, 0, q.stderr)
+        with open(self.path("mpi.model")) as a, open(self.path("thr.model")) as b:
+            self.assertEqual(a.read(), b.read())
+        p = mpirun(4, *common, "--summary", self.path("s.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(self.summary(self.path("s.json"))["dataset"]["rows"], 270)
+
+    # ------------------------------------------------------------- errors --
+
+    def test_bad_input_ends_every_rank_with_a_message_not_a_hang(self):
+        bad = self.path("bad.svm")
+        with open(HEART) as f:
+            lines = f.read().splitlines()
+        lines[200] = "+1 3:0.5 oops"
+        with open(bad, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        p = mpirun(3, "--data", bad, "--solver", "soda", *PROBLEM, "--f-star", "skip", timeout=120)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("bad.svm:201", p.stderr)  # the true line, from the rank that owns it
+        p = mpirun(3, "--data", HEART, "--solver", "hogwild", *PROBLEM, timeout=120)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("soda, dave-pg", p.stderr)
+        p = mpirun(3, "--data", HEART, "--solver", "soda", *PROBLEM, "--fault", "slow:3:2", timeout=120)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("rank 3 does not exist", p.stderr)
+
+    def test_a_stopped_rank_is_named_within_the_peer_timeout(self):
+        # SIGSTOP: MPI itself notices nothing; the master's deadline does.
+        data = self.big_data()
+        summary = self.path("s.json")
+        proc = start_mpirun(3, "--data", data, "--solver", "soda", "--l1", "1e-6", "--l2", "1e-7",
+                            "--max-epochs", "100000", "--f-star", "skip", "--peer-timeout", "3",
+                            "--summary", summary, "--quiet")
+        try:
+            self.wait_for_training(proc, "big.svm", 3)
+            pids = worker_pids("big.svm")
+            os.kill(pids[-1], signal.SIGSTOP)
+            t0 = time.monotonic()
+            _, err = proc.communicate(timeout=120)
+            self.assertLess(time.monotonic() - t0, 30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            for pid in worker_pids("big.svm"):
+                os.kill(pid, signal.SIGKILL)
+        self.assertEqual(proc.returncode, 6, err)
+        s = self.summary(summary)
+        self.assertEqual(s["status"], "peer_lost")
+        self.assertRegex(s["message"], r"worker \d \(rank \d\) silent for over 3 s")
+        self.assertNotIn("master (rank 0)", s["message"])
+
+    def test_a_killed_rank_is_named_and_rank_0_writes_what_it_has(self):
+        # Open MPI cannot survive a dead process: by default mpirun ends the
+        # job at once and names the rank; with orte_abort_on_non_zero_status 0
+        # it lets rank 0 find the silence, write its outputs and end the job.
+        data = self.big_data()
+        summary = self.path("s.json")
+        proc = start_mpirun(3, "--data", data, "--solver", "soda", "--l1", "1e-6", "--l2", "1e-7",
+                            "--max-epochs", "100000", "--f-star", "skip", "--peer-timeout", "3",
+                            "--summary", summary, "--quiet",
+                            mca=("--mca", "orte_abort_on_non_zero_status", "0"))
+        try:
+            self.wait_for_training(proc, "big.svm", 3)
+            victim = worker_pids("big.svm")[-1]
+            os.kill(victim, signal.SIGKILL)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        self.assertNotEqual(proc.returncode, 0, err)
+        s = self.summary(summary)
+        self.assertEqual(s["status"], "peer_lost")
+        self.assertRegex(s["message"], r"worker \d \(rank \d\) silent")
+        self.assertEqual(worker_pids("big.svm"), [])  # nothing left behind
+
+    def test_ctrl_c_writes_everything(self):
+        # A terminal's Ctrl-C reaches mpirun and every rank (one process
+        # group): rank 0 writes the summary, trace and model of what it has.
+        data = self.big_data()
+        summary, trace, model = self.path("s.json"), self.path("t.csv"), self.path("m.model")
+        proc = start_mpirun(3, "--data", data, "--solver", "soda", "--l1", "1e-6", "--l2", "1e-7",
+                            "--max-epochs", "100000", "--f-star", "skip", "--summary", summary,
+                            "--trace", trace, "--model", model, "--quiet", new_group=True)
+        try:
+            self.wait_for_training(proc, "big.svm", 3)
+            os.killpg(proc.pid, signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        s = self.summary(summary)
+        self.assertEqual(s["status"], "interrupted", err)
+        self.assertGreater(s["epochs"], 0)
+        self.assertTrue(os.path.getsize(model) > 0)
+        with open(trace) as f:
+            self.assertGreater(len(f.read().splitlines()), 1)
+        # mpirun, itself signalled, ends the job its own way (exit 1); the
+        # ranks' code is 130 (see README).
+        self.assertNotEqual(proc.returncode, 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
