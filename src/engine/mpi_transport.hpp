@@ -12,6 +12,7 @@
 // spinning rank would take the CPU of a computing one).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,8 +63,15 @@ class MpiTransport final : public Transport {
   // must not use it; the tests send a foreign message with it).
   static constexpr int kTag = 15;
 
+  // How long a wait polls MPI without pause before it starts sleeping
+  // (20 us, then 50 us, ... 1 ms). The default catches a reply that is a
+  // few microseconds away yet leaves the core to computing ranks when there
+  // are more ranks than cores; with a core per rank a longer spin trades CPU
+  // for latency on a loaded machine (bench/transport_pingpong.py, mpi-spin).
+  static constexpr std::chrono::microseconds kDefaultSpin{20};
+
   // Uses MPI_COMM_WORLD of `session` with its own tag; one per process.
-  explicit MpiTransport(MpiSession& session);
+  explicit MpiTransport(MpiSession& session, std::chrono::microseconds spin = kDefaultSpin);
   ~MpiTransport() override;  // waits (bounded, 10 s) for pending sends to complete
 
   int rank() const override;

@@ -253,6 +253,28 @@ TEST_F(Mpi, ReceiveUntilSleepsInsteadOfSpinning) {
   EXPECT_LT(cpu, 0.2 * wall) << "cpu " << cpu << " s of " << wall << " s waiting";
 }
 
+TEST_F(Mpi, AWaitWithASendStillInFlightSleepsToo) {
+  // Rank 0's 1 MB message to rank 1 cannot complete before rank 1 receives
+  // it, 300 ms later; meanwhile rank 0 waits, waking every 50 us at most
+  // to move it along, which must stay far from a spinning core.
+  std::vector<Packet> got;
+  if (rank() == 0) {
+    Packet big;
+    big.kind = kFirstAlgorithmKind;
+    big.value.assign(131'072, 1.0);
+    net().Send(1, std::move(big));
+    const double cpu0 = ThreadCpuSeconds();
+    const auto t0 = Clock::now();
+    EXPECT_EQ(net().ReceiveUntil(&got, t0 + std::chrono::milliseconds(300)), 0u);
+    const double wall = SecondsSince(t0), cpu = ThreadCpuSeconds() - cpu0;
+    EXPECT_LT(cpu, 0.2 * wall) << "cpu " << cpu << " s of " << wall << " s waiting";
+  } else if (rank() == 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(net().ReceiveUntil(&got, Clock::now() + std::chrono::seconds(30)), 1u);
+    EXPECT_EQ(got[0].value.size(), 131'072u);
+  }
+}
+
 TEST_F(Mpi, AReceiverWaitingWithADeadlineWakesForAPacket) {
   // Rank 0 sends to the others after 50 ms; they wait up to 30 s.
   std::vector<Packet> got;
