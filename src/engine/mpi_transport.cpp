@@ -10,7 +10,7 @@
 // calls and its blocking calls poll a core, so every wait here (a receive
 // with a deadline, a large message that has begun to arrive, the pending
 // sends at shutdown) is a loop of MPI_Test-like calls paced by Backoff:
-// polls for the transport's spin (20 us by default), then sleeps of 20 us
+// polls for the transport's spin (200 us by default), then sleeps of 20 us
 // growing to 1 ms.
 #include "engine/mpi_transport.hpp"
 
@@ -47,19 +47,21 @@ void Check(int rc, const char* call) {
 }
 
 // The pace of a polling loop: for its first `spin` (MpiTransport's
-// kDefaultSpin: 20 us) it polls without pause, so a reply a few microseconds
-// away -- the common case on an idle core -- is caught at once (sched_yield
+// kDefaultSpin: 200 us) it polls without pause, so a reply a few
+// microseconds away -- the common case -- is caught at once (sched_yield
 // instead would hand a loaded core to another process for a whole time
-// slice, milliseconds); then it sleeps 20, 50, 100, 200, 500 us and 1 ms
-// from then on, so a waiting rank leaves the core to the computing ones. A
-// pause never runs past its deadline.
+// slice, milliseconds: a 16-yield wait made an empty round trip 3.5 ms on a
+// loaded machine, polling 1.3 us); then it sleeps 20, 50, 100, 200, 500 us
+// and 1 ms from then on, so a waiting rank leaves the core to the computing
+// ones. A pause never runs past its deadline.
 //
 // While this rank has sends in flight its first 40 sleeps (2-3 ms) last
 // 50 us at most: Open MPI moves the fragments of a message it could not
 // send at once only inside the sender's MPI calls, and a sender asleep for
-// 1 ms held a stream of 10 KB messages to 14 000/s instead of 85 000/s
-// (bench/transport_pingpong). Past that the receiver is busy elsewhere and
-// waking every 50 us would cost ~12% of a core for nothing.
+// 1 ms held a stream of 10 KB messages (64, then an ack) to 15 000/s
+// instead of 150 000-230 000/s (bench_transport_pingpong on the loaded
+// 2-core machine). Past that the receiver is busy elsewhere and waking
+// every 50 us would cost ~12% of a core for nothing.
 class Backoff {
  public:
   explicit Backoff(Clock::duration spin) : spin_until_(Clock::now() + spin) {}
