@@ -74,14 +74,16 @@ enum Kind : std::int32_t {
   kStream,      // one of a window, no reply
   kStreamLast,  // the window's last: the echo side acks it
   kAck,
-  kDone,        // the echo side stops
+  kDone,  // the echo side stops
 };
 
 std::size_t Doubles(std::int64_t payload) { return static_cast<std::size_t>(payload / 8); }
 std::int64_t WireOf(std::int64_t payload) {
   return static_cast<std::int64_t>(asyncopt::engine::kPacketHeaderBytes + 8 * Doubles(payload));
 }
-double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double Since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // Fills the round-trip statistics of r from the samples (seconds).
 void Summarise(std::vector<double>* rtt, double seconds, SizeResult* r) {
@@ -144,8 +146,12 @@ void Echo(Transport& net) {
   for (;;) {
     Packet p = ReceiveOne(net, &in);
     switch (p.kind) {
-      case kPing: net.Send(0, std::move(p)); break;
-      case kStream: net.Recycle(std::move(p)); break;
+      case kPing:
+        net.Send(0, std::move(p));
+        break;
+      case kStream:
+        net.Recycle(std::move(p));
+        break;
       case kStreamLast: {
         net.Recycle(std::move(p));
         Packet ack = net.NewPacket();
@@ -153,8 +159,10 @@ void Echo(Transport& net) {
         net.Send(0, std::move(ack));
         break;
       }
-      case kDone: return;
-      default: throw std::runtime_error("echo: unexpected kind " + std::to_string(p.kind));
+      case kDone:
+        return;
+      default:
+        throw std::runtime_error("echo: unexpected kind " + std::to_string(p.kind));
     }
   }
 }
@@ -274,18 +282,19 @@ void PrintJson(const Options& o, const std::vector<SizeResult>& results, int ran
                const std::string& host) {
   std::ostringstream s;
   s.precision(6);
-  s << "{\"transport\": \"" << o.transport << "\", \"ranks\": " << ranks << ", \"host\": \""
-    << host << "\", \"window\": " << o.window << ", \"seconds\": " << o.seconds
-    << ", \"sizes\": [";
+  s << "{\"transport\": \"" << o.transport << "\", \"ranks\": " << ranks << ", \"host\": \"" << host
+    << "\", \"window\": " << o.window << ", \"seconds\": " << o.seconds << ", \"sizes\": [";
   for (std::size_t k = 0; k < results.size(); ++k) {
     const SizeResult& r = results[k];
-    s << (k ? ",\n  " : "\n  ") << "{\"payload\": " << r.payload << ", \"wire_bytes\": "
-      << r.wire_bytes << ", \"round_trips\": " << r.round_trips << ", \"rtt_p50_us\": "
-      << r.rtt_p50_us << ", \"rtt_p99_us\": " << r.rtt_p99_us << ", \"rtt_mean_us\": "
-      << r.rtt_mean_us << ", \"rtt_min_us\": " << r.rtt_min_us << ", \"pingpong_msgs_per_s\": "
+    s << (k ? ",\n  " : "\n  ") << "{\"payload\": " << r.payload
+      << ", \"wire_bytes\": " << r.wire_bytes << ", \"round_trips\": " << r.round_trips
+      << ", \"rtt_p50_us\": " << r.rtt_p50_us << ", \"rtt_p99_us\": " << r.rtt_p99_us
+      << ", \"rtt_mean_us\": " << r.rtt_mean_us << ", \"rtt_min_us\": " << r.rtt_min_us
+      << ", \"pingpong_msgs_per_s\": "
       << 2.0 * static_cast<double>(r.round_trips) / r.pingpong_seconds
-      << ", \"stream_messages\": " << r.stream_messages << ", \"stream_msgs_per_s\": "
-      << static_cast<double>(r.stream_messages) / r.stream_seconds << ", \"stream_mb_per_s\": "
+      << ", \"stream_messages\": " << r.stream_messages
+      << ", \"stream_msgs_per_s\": " << static_cast<double>(r.stream_messages) / r.stream_seconds
+      << ", \"stream_mb_per_s\": "
       << 1e-6 * static_cast<double>(r.stream_messages * r.wire_bytes) / r.stream_seconds << "}";
   }
   s << "\n]}\n";
@@ -293,9 +302,10 @@ void PrintJson(const Options& o, const std::vector<SizeResult>& results, int ran
 }
 
 [[noreturn]] void Usage(const std::string& why) {
-  std::cerr << "bench_transport_pingpong: " << why
-            << "\nusage: bench_transport_pingpong --transport thread|mpi|mpi-spin|raw [--sizes B,B,...]"
-               " [--seconds S] [--window W] [--spin-us US]\n";
+  std::cerr
+      << "bench_transport_pingpong: " << why
+      << "\nusage: bench_transport_pingpong --transport thread|mpi|mpi-spin|raw [--sizes B,B,...]"
+         " [--seconds S] [--window W] [--spin-us US]\n";
   std::exit(2);
 }
 
@@ -332,8 +342,9 @@ Options Parse(int argc, char** argv) {
         Usage("unknown option " + key);
       }
     } catch (const std::logic_error&) {
-      Usage(key + " " + value + ": not a valid value (sizes 0..2^30 bytes, seconds in (0, 600],"
-                                " window 1..4096, spin-us 0..1e7)");
+      Usage(key + " " + value +
+            ": not a valid value (sizes 0..2^30 bytes, seconds in (0, 600],"
+            " window 1..4096, spin-us 0..1e7)");
     }
   }
   if (o.transport != "thread" && o.transport != "mpi" && o.transport != "mpi-spin" &&

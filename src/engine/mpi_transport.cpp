@@ -223,7 +223,8 @@ struct MpiTransport::Impl {
     std::sort(done.begin(), done.begin() + count, std::greater<>());
     for (int k = 0; k < count; ++k) {
       const auto i = static_cast<std::size_t>(done[static_cast<std::size_t>(k)]);
-      if (free_buffers.size() < kBufferPoolLimit) free_buffers.push_back(std::move(pending[i].bytes));
+      if (free_buffers.size() < kBufferPoolLimit)
+        free_buffers.push_back(std::move(pending[i].bytes));
       if (i + 1 != requests.size()) {
         requests[i] = requests.back();
         pending[i] = std::move(pending.back());
@@ -264,7 +265,8 @@ MpiTransport::MpiTransport(MpiSession& session, std::chrono::microseconds spin)
   if (spin.count() < 0) throw std::invalid_argument("MpiTransport: a negative spin");
   impl_->rank = session.rank();
   impl_->size = session.size();
-  impl_->spin = std::min<Clock::duration>(spin, std::chrono::hours(1));  // no overflow in now + spin
+  impl_->spin =
+      std::min<Clock::duration>(spin, std::chrono::hours(1));  // no overflow in now + spin
 }
 
 MpiTransport::~MpiTransport() {

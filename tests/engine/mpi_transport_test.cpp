@@ -11,6 +11,8 @@
 // ends with a collective (the fixture's Sync), so a failed check on one
 // rank cannot leave the others in a different collective. Ranks other than
 // 0 print only failures (--gtest_brief), each tagged with its rank.
+#include "engine/mpi_transport.hpp"
+
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <time.h>
@@ -25,7 +27,6 @@
 #include <vector>
 
 #include "asyncopt/error.hpp"
-#include "engine/mpi_transport.hpp"
 #include "engine/packet.hpp"
 
 namespace asyncopt::engine {
@@ -126,11 +127,21 @@ Packet Expected(int from, int to, int i) {
     fill(300'000, false);
   } else {
     switch (i % 5) {
-      case 0: p.kind = kGo; break;  // an engine kind: counted as control bytes
-      case 1: fill(static_cast<std::size_t>(i) + 1, true); break;
-      case 2: fill(100, false); break;
-      case 3: fill(10'000, false); break;   // 80 KB
-      case 4: fill(12'000, true); break;    // 144 KB
+      case 0:
+        p.kind = kGo;
+        break;  // an engine kind: counted as control bytes
+      case 1:
+        fill(static_cast<std::size_t>(i) + 1, true);
+        break;
+      case 2:
+        fill(100, false);
+        break;
+      case 3:
+        fill(10'000, false);
+        break;  // 80 KB
+      case 4:
+        fill(12'000, true);
+        break;  // 144 KB
     }
   }
   return p;
