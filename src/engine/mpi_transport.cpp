@@ -9,8 +9,9 @@
 // Waiting never spins for long: Open MPI makes progress only inside MPI
 // calls and its blocking calls poll a core, so every wait here (a receive
 // with a deadline, a large message that has begun to arrive, the pending
-// sends at shutdown) is a loop of MPI_Test-like calls paced by Backoff: a
-// few tries separated by sched_yield, then sleeps of 20 us growing to 1 ms.
+// sends at shutdown) is a loop of MPI_Test-like calls paced by Backoff:
+// polls for the transport's spin (200 us by default), then sleeps of 20 us
+// growing to 1 ms.
 #include "engine/mpi_transport.hpp"
 
 #include <mpi.h>
@@ -45,33 +46,51 @@ void Check(int rc, const char* call) {
                                               : "MPI error code " + std::to_string(rc)));
 }
 
-// The pace of a polling loop: the first kYields pauses give the core away
-// (sched_yield: free when nobody else wants it, so a reply that is a few
-// microseconds away is caught at once), then sleeps of 20, 50, 100, 200,
-// 500 us and 1 ms from then on. A pause never runs past its deadline.
+// The pace of a polling loop: for its first `spin` (MpiTransport's
+// kDefaultSpin: 200 us) it polls without pause, so a reply a few
+// microseconds away -- the common case -- is caught at once (sched_yield
+// instead would hand a loaded core to another process for a whole time
+// slice, milliseconds: a 16-yield wait made an empty round trip 3.5 ms on a
+// loaded machine, polling 1.3 us); then it sleeps 20, 50, 100, 200, 500 us
+// and 1 ms from then on, so a waiting rank leaves the core to the computing
+// ones. A pause never runs past its deadline.
+//
+// While this rank has sends in flight its first 40 sleeps (2-3 ms) last
+// 50 us at most: Open MPI moves the fragments of a message it could not
+// send at once only inside the sender's MPI calls, and a sender asleep for
+// 1 ms held a stream of 10 KB messages (64, then an ack) to 15 000/s
+// instead of 150 000-230 000/s (bench_transport_pingpong on the loaded
+// 2-core machine). Past that the receiver is busy elsewhere and waking
+// every 50 us would cost ~12% of a core for nothing.
 class Backoff {
  public:
+  explicit Backoff(Clock::duration spin) : spin_until_(Clock::now() + spin) {}
+
   // Pauses once; false (without pausing) when `deadline` has passed.
-  bool Pause(Clock::time_point deadline) {
+  bool Pause(Clock::time_point deadline, bool sending = false) {
     const auto now = Clock::now();
     if (now >= deadline) return false;
-    if (round_ < kYields) {
-      ++round_;
-      std::this_thread::yield();
-      return true;
-    }
-    const std::size_t step = std::min<std::size_t>(round_ - kYields, std::size(kSleeps) - 1);
+    if (round_ == 0 && now < spin_until_) return true;
+    const std::size_t step = std::min<std::size_t>(round_, std::size(kSleeps) - 1);
     ++round_;
-    std::this_thread::sleep_for(std::min<Clock::duration>(kSleeps[step], deadline - now));
+    Clock::duration sleep = kSleeps[step];
+    if (sending && sending_wakes_ < kSendingWakes) {
+      ++sending_wakes_;
+      sleep = std::min<Clock::duration>(sleep, kSendingSleep);
+    }
+    std::this_thread::sleep_for(std::min<Clock::duration>(sleep, deadline - now));
     return true;
   }
 
  private:
-  static constexpr int kYields = 16;
   static constexpr microseconds kSleeps[] = {microseconds{20},  microseconds{50},
                                              microseconds{100}, microseconds{200},
                                              microseconds{500}, microseconds{1000}};
-  int round_ = 0;
+  static constexpr microseconds kSendingSleep{50};
+  static constexpr int kSendingWakes = 40;
+  const Clock::time_point spin_until_;
+  std::size_t round_ = 0;
+  int sending_wakes_ = 0;
 };
 
 // How long a message that has begun to arrive may take to complete, and how
@@ -170,6 +189,7 @@ struct MpiTransport::Impl {
 
   int rank = 0;
   int size = 1;
+  Clock::duration spin{};  // Backoff's polling phase
   // requests[k] belongs to pending[k]; finished ones are swapped out by Reap.
   std::vector<MPI_Request> requests;
   std::vector<PendingSend> pending;
@@ -203,7 +223,8 @@ struct MpiTransport::Impl {
     std::sort(done.begin(), done.begin() + count, std::greater<>());
     for (int k = 0; k < count; ++k) {
       const auto i = static_cast<std::size_t>(done[static_cast<std::size_t>(k)]);
-      if (free_buffers.size() < kBufferPoolLimit) free_buffers.push_back(std::move(pending[i].bytes));
+      if (free_buffers.size() < kBufferPoolLimit)
+        free_buffers.push_back(std::move(pending[i].bytes));
       if (i + 1 != requests.size()) {
         requests[i] = requests.back();
         pending[i] = std::move(pending.back());
@@ -222,7 +243,7 @@ struct MpiTransport::Impl {
     MPI_Request request = MPI_REQUEST_NULL;
     Check(MPI_Imrecv(incoming.data(), bytes, MPI_BYTE, message, &request), "MPI_Imrecv");
     const auto limit = Clock::now() + kMessageLimit;
-    Backoff backoff;
+    Backoff backoff(spin);
     for (;;) {
       int complete = 0;
       MPI_Status status;
@@ -239,18 +260,22 @@ struct MpiTransport::Impl {
   }
 };
 
-MpiTransport::MpiTransport(MpiSession& session) : impl_(std::make_unique<Impl>()) {
+MpiTransport::MpiTransport(MpiSession& session, std::chrono::microseconds spin)
+    : impl_(std::make_unique<Impl>()) {
+  if (spin.count() < 0) throw std::invalid_argument("MpiTransport: a negative spin");
   impl_->rank = session.rank();
   impl_->size = session.size();
+  impl_->spin =
+      std::min<Clock::duration>(spin, std::chrono::hours(1));  // no overflow in now + spin
 }
 
 MpiTransport::~MpiTransport() {
   Impl& m = *impl_;
   const auto limit = Clock::now() + kShutdownLimit;
-  Backoff backoff;
+  Backoff backoff(m.spin);
   try {
     for (m.Reap(); !m.requests.empty(); m.Reap()) {
-      if (!backoff.Pause(limit)) break;
+      if (!backoff.Pause(limit, /*sending=*/true)) break;
     }
   } catch (const std::exception& e) {
     std::cerr << "asyncopt: rank " << m.rank << ": pending MPI sends at shutdown: " << e.what()
@@ -258,13 +283,12 @@ MpiTransport::~MpiTransport() {
   }
   if (!m.requests.empty()) {
     // A receiver that never took its messages. MPI may still read the
-    // buffers, so they are left allocated (leaked) rather than freed.
+    // buffers, so the whole state is left allocated (leaked), not freed.
     std::cerr << "asyncopt: rank " << m.rank << ": " << m.requests.size()
               << " MPI send(s) still pending after " << kShutdownLimit.count()
               << " s at shutdown; their buffers are left allocated\n";
-    static auto* orphans = new std::vector<std::vector<char>>();  // never freed, on purpose
     for (MPI_Request& r : m.requests) MPI_Request_free(&r);
-    for (Impl::PendingSend& s : m.pending) orphans->push_back(std::move(s.bytes));
+    static_cast<void>(impl_.release());
   }
 }
 
@@ -333,10 +357,10 @@ std::size_t MpiTransport::ReceiveAll(std::vector<Packet>* out) {
 }
 
 std::size_t MpiTransport::ReceiveUntil(std::vector<Packet>* out, Deadline deadline) {
-  Backoff backoff;
+  Backoff backoff(impl_->spin);
   for (;;) {
     if (const std::size_t n = ReceiveAll(out); n > 0) return n;
-    if (!backoff.Pause(deadline)) return 0;
+    if (!backoff.Pause(deadline, !impl_->requests.empty())) return 0;
   }
 }
 

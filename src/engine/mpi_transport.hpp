@@ -12,6 +12,7 @@
 // spinning rank would take the CPU of a computing one).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -62,8 +63,20 @@ class MpiTransport final : public Transport {
   // must not use it; the tests send a foreign message with it).
   static constexpr int kTag = 15;
 
+  // How long a wait polls MPI without pause before it starts sleeping
+  // (20 us, then 50 us, ... 1 ms). 200 us outlasts a sleep's wake-up on an
+  // idle core (sleep_for(20 us) returns after ~90 us on Linux), so two ranks
+  // exchanging messages fall back into polling after one of them slept
+  // instead of sleeping in turn: with 20 us a round trip of an empty message
+  // took 0.4-3.5 ms on the 2-core test machine, with 200 us 1.3 us
+  // (bench/results/transport_pingpong.md). A wait longer than this leaves
+  // the core to computing ranks (more ranks than cores); 200 us of polling
+  // per wait is the price. A longer spin trades CPU for latency when every
+  // rank has a core of its own.
+  static constexpr std::chrono::microseconds kDefaultSpin{200};
+
   // Uses MPI_COMM_WORLD of `session` with its own tag; one per process.
-  explicit MpiTransport(MpiSession& session);
+  explicit MpiTransport(MpiSession& session, std::chrono::microseconds spin = kDefaultSpin);
   ~MpiTransport() override;  // waits (bounded, 10 s) for pending sends to complete
 
   int rank() const override;

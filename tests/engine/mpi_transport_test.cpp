@@ -11,6 +11,8 @@
 // ends with a collective (the fixture's Sync), so a failed check on one
 // rank cannot leave the others in a different collective. Ranks other than
 // 0 print only failures (--gtest_brief), each tagged with its rank.
+#include "engine/mpi_transport.hpp"
+
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <time.h>
@@ -25,7 +27,6 @@
 #include <vector>
 
 #include "asyncopt/error.hpp"
-#include "engine/mpi_transport.hpp"
 #include "engine/packet.hpp"
 
 namespace asyncopt::engine {
@@ -126,11 +127,21 @@ Packet Expected(int from, int to, int i) {
     fill(300'000, false);
   } else {
     switch (i % 5) {
-      case 0: p.kind = kGo; break;  // an engine kind: counted as control bytes
-      case 1: fill(static_cast<std::size_t>(i) + 1, true); break;
-      case 2: fill(100, false); break;
-      case 3: fill(10'000, false); break;   // 80 KB
-      case 4: fill(12'000, true); break;    // 144 KB
+      case 0:
+        p.kind = kGo;
+        break;  // an engine kind: counted as control bytes
+      case 1:
+        fill(static_cast<std::size_t>(i) + 1, true);
+        break;
+      case 2:
+        fill(100, false);
+        break;
+      case 3:
+        fill(10'000, false);
+        break;  // 80 KB
+      case 4:
+        fill(12'000, true);
+        break;  // 144 KB
     }
   }
   return p;
@@ -251,6 +262,28 @@ TEST_F(Mpi, ReceiveUntilSleepsInsteadOfSpinning) {
   EXPECT_EQ(net().ReceiveUntil(&got, t0 + std::chrono::milliseconds(300)), 0u);
   const double wall = SecondsSince(t0), cpu = ThreadCpuSeconds() - cpu0;
   EXPECT_LT(cpu, 0.2 * wall) << "cpu " << cpu << " s of " << wall << " s waiting";
+}
+
+TEST_F(Mpi, AWaitWithASendStillInFlightSleepsToo) {
+  // Rank 0's 1 MB message to rank 1 cannot complete before rank 1 receives
+  // it, 300 ms later; meanwhile rank 0 waits, waking every 50 us at most
+  // to move it along, which must stay far from a spinning core.
+  std::vector<Packet> got;
+  if (rank() == 0) {
+    Packet big;
+    big.kind = kFirstAlgorithmKind;
+    big.value.assign(131'072, 1.0);
+    net().Send(1, std::move(big));
+    const double cpu0 = ThreadCpuSeconds();
+    const auto t0 = Clock::now();
+    EXPECT_EQ(net().ReceiveUntil(&got, t0 + std::chrono::milliseconds(300)), 0u);
+    const double wall = SecondsSince(t0), cpu = ThreadCpuSeconds() - cpu0;
+    EXPECT_LT(cpu, 0.2 * wall) << "cpu " << cpu << " s of " << wall << " s waiting";
+  } else if (rank() == 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(net().ReceiveUntil(&got, Clock::now() + std::chrono::seconds(30)), 1u);
+    EXPECT_EQ(got[0].value.size(), 131'072u);
+  }
 }
 
 TEST_F(Mpi, AReceiverWaitingWithADeadlineWakesForAPacket) {
