@@ -916,6 +916,14 @@ Result RunMasterSide(engine::Transport& net, const Dataset& shape, const Problem
   loop.SetRegulariser(problem.l1, problem.l2);
   loop.SetPassesPerStep(dist.local_steps);
   if (stop_check) loop.SetStopCheck(stop_check);
+  // A diverged run (or one stopped while w is not finite) hands back the
+  // best round's point: chosen at the stop, so it is traced while every
+  // worker can evaluate it.
+  loop.SetOnStop([&master](Status status) {
+    const bool finite = std::all_of(master.w().begin(), master.w().end(),
+                                    [](double v) { return std::isfinite(v); });
+    if (status == Status::kDiverged || !finite) master.ReturnToGoodPoint();
+  });
   tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
   engine::MasterOutcome outcome;
   loop.Handshake();

@@ -301,6 +301,9 @@ class MasterLoop {
 
   // An extra stop condition looked at while waiting (the team failed, ...).
   void SetStopCheck(std::function<bool()> check) { stop_check_ = std::move(check); }
+  // Called when the stop is decided, before its point is taken (SODA: back
+  // to the best round's point when the run diverged).
+  void SetOnStop(std::function<void(Status)> hook) { on_stop_ = std::move(hook); }
 
   // The trace evaluator: F(w) from the workers' shard losses. Called by the
   // tracer (off the clock); every worker is waiting (held or idle) then.
@@ -625,6 +628,7 @@ class MasterLoop {
     if (!verdict_) verdict_ = status;
     if (stopping_) return;
     stopping_ = true;
+    if (on_stop_) on_stop_(status);  // the algorithm may choose the point it hands back
     try {
       final_counters_ = Counters(master_.counters());
       final_w_.assign(master_.w().begin(), master_.w().end());
@@ -635,7 +639,7 @@ class MasterLoop {
     // The point of the decision is traced now, while every worker can
     // still evaluate its shard (after the stop nobody can), unless the
     // last trace point is this very point.
-    if (!evaluating_ && final_counters_ && AllLive() && status != Status::kDiverged) {
+    if (!evaluating_ && final_counters_ && AllLive()) {
       const std::vector<TracePoint>& trace = tracer_.trace();
       const bool traced = !trace.empty() && trace.back().updates == final_counters_->updates &&
                           tracer_.best_finite_w() == final_w_;
@@ -714,6 +718,7 @@ class MasterLoop {
   std::exception_ptr master_error_;
   std::exception_ptr worker_error_;
   std::function<bool()> stop_check_;
+  std::function<void(Status)> on_stop_;
 };
 
 }  // namespace asyncopt::engine
