@@ -233,7 +233,13 @@ def markdown(meta, cells, goals, prefix):
              " -- **HIGH (> 1.5): the cores were shared with other jobs; times are noisy**" if la[0] > 1.5 else "",
              " / ".join("%.2f" % x for x in lb)), "",
          "* baseline: `%s`: %s" % (bins["baseline"]["path"], bins["baseline"]["version"]),
-         "* candidate: `%s`: %s" % (bins["candidate"]["path"], bins["candidate"]["version"]), "",
+         "* candidate: `%s`: %s" % (bins["candidate"]["path"], bins["candidate"]["version"]), ""]
+    if meta.get("fixed_epochs"):
+        L += ["**Mode `--fixed-epochs %d`:** every run is %d epochs traced only at the end, with no target "
+              "and no f*; wherever the text and tables below say \"to 1e-6\", read \"for %d epochs\" (time = "
+              "solver seconds of the %d epochs). This compares the engines without trace pauses." %
+              ((meta["fixed_epochs"],) * 4), ""]
+    L += [
          "Every run: `asyncopt train` with the problem of the SODA benchmark's config (logistic, l1 = 1e-4, "
          "l2 = 1e-3; madelon row-normalised, rcv1-vw-small max-abs scaled), `--solver soda --mask-p 0.1` or "
          "`--solver dave-pg`, `--threads M` workers (plus the master thread), seed 1, `--target-subopt %g` "
