@@ -54,6 +54,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import shlex
 import shutil
 import sys
@@ -132,6 +133,7 @@ def run_cell(a, problems, fstar, cell, rnd):
         args = ["--kill-after", "10", repr(timeout), a.mpiexec] + a.mpiexec_flags + [
             "-np", str(WORKERS + 1), a.binary] + train
     out = dict(cap_seconds=cap, load1=h.loadavg()[0])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         # The cap bounds the solver clock; the timeout bounds parsing, f*, the
         # MPI start and a run that ignored its cap (`timeout` first, for MPI).
@@ -140,6 +142,11 @@ def run_cell(a, problems, fstar, cell, rnd):
         log("   %s" % e)
         out.update(status="killed", reached=False, command=" ".join([binary] + args))
         return out
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # CPU seconds of the run's processes (mpirun waits for its ranks, so theirs
+    # count): against the wall time, how much of it the members computed or
+    # polled rather than slept.
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     s = r["summary"] or {}
     reached = s.get("status") == "target_reached"
     hit = h.time_to_target(r["trace"], TARGET, skip_start=True)
@@ -154,14 +161,15 @@ def run_cell(a, problems, fstar, cell, rnd):
                bytes_sent_per_exchange=h.ratio(s.get("bytes_sent"), ex),
                bytes_returned_per_exchange=h.ratio(s.get("bytes_returned"), ex),
                max_delay=s.get("max_delay"), master_busy=s.get("master_busy"), step_used=s.get("step_used"),
+               cpu_seconds=cpu, cpu_per_wall=h.ratio(cpu, r["wall"]),
                ranks=s.get("ranks"), f_star_source=s.get("f_star_source"),
                command=" ".join(shlex.quote(x) for x in r["command"]))
     out.update(r["provenance"])
     if not s:
         out["stderr"] = r["stderr"][-500:]
-    log("   round %d %-14s %-8s %-8s %-15s %8s s  %7s epochs  %5s exch  wall %.2f s  load %.1f" % (
+    log("   round %d %-14s %-8s %-8s %-15s %8s s  %7s epochs  %5s exch  wall %.2f s  cpu %.2f s  load %.1f" % (
         rnd + 1, ds, solver, transport, out["status"], fmt(out["seconds"], "%.3f"), fmt(out["epochs"], "%.1f"),
-        fmt(ex, "%d"), r["wall"], out["load1"]))
+        fmt(ex, "%d"), r["wall"], cpu, out["load1"]))
     return out
 
 
@@ -175,7 +183,8 @@ def span(xs, spec):
 
 
 SIDE_KEYS = ("time_to_target", "epochs_to_target", "wall", "exchanges", "bytes_sent", "bytes_returned",
-             "bytes_sent_per_exchange", "bytes_returned_per_exchange", "max_delay", "master_busy")
+             "bytes_sent_per_exchange", "bytes_returned_per_exchange", "max_delay", "master_busy", "cpu_seconds",
+             "cpu_per_wall")
 
 
 def cells_of(runs, goal):
@@ -272,7 +281,7 @@ def plot(cells, meta, path):
     ax2.set_ylabel("bytes per exchange (median)")
     ax2.legend(fontsize=7)
     m = meta["machine"]
-    fig.suptitle("asyncopt %s: %d worker ranks (mpirun -np %d) vs %d worker threads; %s, %d cores, load %.1f-%.1f"
+    fig.suptitle("%s: %d worker ranks (mpirun -np %d) vs %d worker threads; %s, %d cores, load %.1f-%.1f"
                  % (meta["binary"]["version"], WORKERS, WORKERS + 1, WORKERS, m["cpu"], m["cores"],
                     meta["load_start"][0], meta["load_end"][0]), fontsize=9)
     h.save_figure(fig, path, dpi=100)
@@ -347,11 +356,14 @@ def markdown(meta, cells, goals, prefix):
         for tr in TRANSPORTS:
             s = c[tr]
             rows.append([c["dataset"], c["solver"], tr, fmt(s["bytes_sent"], "%.0f"), fmt(s["bytes_returned"], "%.0f"),
-                         fmt(s["max_delay"], "%.0f"), fmt(s["master_busy"], "%.3f"), ", ".join(s["statuses"])])
-    L += ["", "Totals per run (medians): bytes each way, the largest delay (in master steps) and the master's "
-          "busy fraction.", ""]
+                         fmt(s["max_delay"], "%.0f"), fmt(s["master_busy"], "%.3f"), fmt(s["cpu_seconds"], "%.2f"),
+                         fmt(s["cpu_per_wall"], "%.2f"), ", ".join(s["statuses"])])
+    L += ["", "Per run (medians): bytes each way, the largest delay (in master steps), the master's busy "
+          "fraction, and the CPU seconds (user + sys) of the run's processes (for MPI: mpirun and its 3 ranks) "
+          "over the program's wall time: up to %d on this machine; well under it, the members mostly slept "
+          "(waiting for each other), rather than computed or polled." % os.cpu_count(), ""]
     L += h.md_table(["dataset", "solver", "transport", "bytes_sent", "bytes_returned", "max_delay", "master_busy",
-                     "statuses"], rows)
+                     "cpu s", "cpu / wall", "statuses"], rows)
     odd = [r for r in meta.get("odd_runs", [])]
     L += ["", "![](%s.png)" % prefix, "",
           "Runs that hit the cap, missed the target or were killed: %s." % ("; ".join(odd) if odd else "none"),
@@ -456,7 +468,7 @@ def write_outputs(base, prefix, meta, runs):
         "dataset", "solver", "transport", "round", "status", "reached", "time_to_target", "epochs_to_target",
         "wall", "seconds", "epochs", "trace_time_to_target", "trace_epochs_to_target", "suboptimality",
         "exchanges", "bytes_sent", "bytes_returned", "bytes_sent_per_exchange", "bytes_returned_per_exchange",
-        "max_delay", "master_busy", "step_used", "ranks", "cap_seconds", "load1", "f_star_source", "commit",
+        "max_delay", "master_busy", "cpu_seconds", "cpu_per_wall", "step_used", "ranks", "cap_seconds", "load1", "f_star_source", "commit",
         "binary_version", "cpu", "cores", "date", "command"])
     h.write_json(base + ".json", dict(meta=meta, cells=summary, goals=goals, runs=runs))
     plot(summary, meta, base + ".png")
