@@ -497,7 +497,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
       for (std::int64_t p = begin; p < end;) {
         if (p >= next_check) {
           next_check = p + kStopCheckEvery;
-          if (stop.load(std::memory_order_relaxed)) return;
+          if (stop.load(std::memory_order_relaxed) || member.stop_requested()) return;
           if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
         }
         if (batch == 1) {

@@ -193,7 +193,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
       const auto t0 = member.timed() ? runtime::SteadyClock::now() : runtime::SteadyClock::time_point{};
       for (std::int64_t q = a; q < b; ++q) {
         if ((q - a) % kStopCheckEvery == 0) {
-          if (stop.load(std::memory_order_relaxed)) return;
+          if (stop.load(std::memory_order_relaxed) || member.stop_requested()) return;
           if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) return;
         }
         const std::int64_t i = schedule.Row(q, wk.rng);

@@ -510,11 +510,46 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   ro.threads = threads;
   if (a.Has("positive-labels")) ro.positive_labels = ParseLabelList(a, "positive-labels");
 
+  // Every rank-local step that can fail before the run is caught and told
+  // to the others through the next agreement: no rank may leave while the
+  // others wait in a collective (they have no deadline).
+  auto said = [&](const std::exception& e) {
+    std::fprintf(stderr, "asyncopt train: error: %s (%s)\n", Printable(e.what(), 1 << 16).c_str(),
+                 who.c_str());
+    std::fflush(stderr);
+  };
+  int local_code = kExitOk;  // this rank's failure before the run (its exit code)
+  auto fail_with = [&](const std::exception& e) {
+    said(e);
+    local_code = dynamic_cast<const UsageError*>(&e) != nullptr ||
+                         (dynamic_cast<const Error*>(&e) != nullptr &&
+                          dynamic_cast<const Error*>(&e)->kind() != ErrorKind::kResource)
+                     ? kExitUsage
+                     : (dynamic_cast<const Error*>(&e) != nullptr ? kExitResource : kExitFailure);
+  };
+
+  // Rank 0 prepares before the workers start waiting for it: the outputs'
+  // paths, and f* (given; or, auto and needed by --trace or
+  // --target-subopt, from the cache or the reference solver on rank 0,
+  // which then reads the data itself; else unknown).
   Outputs outputs;
+  OptimumInfo opt;
   if (rank == 0) {
-    for (const char* key : {"summary", "trace", "model"}) outputs.Add(a, key);
-    for (const char* key : {"data", "test", "config"}) outputs.AddInput(a, key);
-    outputs.Check();
+    try {
+      for (const char* key : {"summary", "trace", "model"}) outputs.Add(a, key);
+      for (const char* key : {"data", "test", "config"}) outputs.AddInput(a, key);
+      outputs.Check();
+      const bool need_f_star = options.target_subopt > 0.0 || a.Has("trace");
+      if (given_f_star) {
+        opt.f_star = *given_f_star;
+        opt.source = "given";
+      } else if (f_star_mode == "auto" && need_f_star) {
+        LoadedData whole = LoadTraining(a, threads, true);
+        opt = ComputeOptimum(a, whole, problem, threads, quiet);
+      }
+    } catch (const std::exception& e) {
+      fail_with(e);
+    }
   }
 
   // 1. The parts. A worker that cannot read its part tells the others
@@ -531,23 +566,21 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     } catch (const std::exception& e) {
       // Said at once: once the others learn of it, mpirun may end the job.
       read_error = e.what();
-      std::fprintf(stderr, "asyncopt train: error: %s (%s)\n", Printable(read_error, 1 << 16).c_str(),
-                   who.c_str());
-      std::fflush(stderr);
+      fail_with(e);
     }
   }
   const double read_seconds = SecondsSince(t0);
   // [0] an error, [1] the width, [2] the most distinct labels of a part;
   // then the sums: rows, nonzeros.
-  std::vector<double> agreed = {read_error.empty() ? 0.0 : 1.0, static_cast<double>(part.num_cols),
+  std::vector<double> agreed = {static_cast<double>(local_code), static_cast<double>(part.num_cols),
                                 static_cast<double>(info.labels.size())};
   session.AllMax(&agreed);
-  if (agreed[0] > 0.0) {  // every rank ends with the usage code; the failing rank said why
-    if (rank == 0) {
-      std::fprintf(stderr, "asyncopt train: error: a worker rank could not read its part of %s\n",
+  if (agreed[0] > 0.0) {  // every rank ends with the failing rank's code; it said why
+    if (rank == 0 && local_code == kExitOk) {
+      std::fprintf(stderr, "asyncopt train: error: a worker rank could not prepare its part of %s\n",
                    Printable(path).c_str());
     }
-    return kExitUsage;
+    return static_cast<int>(agreed[0]);
   }
   std::vector<double> sums = {static_cast<double>(part.num_rows), static_cast<double>(part.nnz())};
   session.AllSum(&sums);
@@ -578,24 +611,50 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   d.distributed_nnz = nnz;
   d.read_seconds = read_seconds;
   part.source = path;
-  io::MapLabels(&part, labels, ro);
   std::vector<double> maxabs;
+  std::optional<Dataset> test;
+  std::vector<double> smooth = {0.0, 0.0};  // the largest part smoothness, a failure's code
+  try {
+    io::MapLabels(&part, labels, ro);  // the same set everywhere: the same verdict on every rank
+    if (prep.scale_maxabs) maxabs = data::ColumnMaxAbs(part, cols);
+  } catch (const std::exception& e) {
+    fail_with(e);
+  }
   if (prep.scale_maxabs) {
-    maxabs = data::ColumnMaxAbs(part, cols);
+    maxabs.resize(static_cast<std::size_t>(cols), 0.0);
     session.AllMax(&maxabs);
   }
-  d.record = data::MakeRecord(prep, cols, maxabs);
-  if (rank > 0) {
-    data::ApplyToPart(d.record, part);
-    ValidateDataset(part);
+  if (local_code == kExitOk) {
+    try {
+      d.record = data::MakeRecord(prep, cols, maxabs);
+      d.data.num_rows = rows;
+      d.data.num_cols = d.record.bias > 0.0 ? cols + 1 : cols;
+      d.data.positive_label_text = part.positive_label_text;
+      d.data.negative_label_text = part.negative_label_text;
+      if (rank > 0) {
+        data::ApplyToPart(d.record, part);
+        ValidateDataset(part);
+        // The step: the largest part smoothness (when --step is not given).
+        smooth[0] = algorithms::PartSmoothness(part, problem, options);
+      } else if (a.Has("test")) {
+        ReadOptions tro;
+        tro.threads = threads;
+        if (a.Has("positive-labels")) {
+          tro.positive_labels = ParseLabelList(a, "positive-labels");
+        } else if (auto pos = LabelValue(d.data.positive_label_text)) {
+          tro.positive_labels = {*pos};
+          if (auto neg = LabelValue(d.data.negative_label_text)) tro.expected_labels = {*pos, *neg};
+        }
+        test = ReadLibsvm(a.Str("test"), tro);
+        ApplyRecord(d.record, *test);
+      }
+    } catch (const std::exception& e) {
+      fail_with(e);
+    }
   }
-  d.data.num_rows = rows;
-  d.data.num_cols = d.record.bias > 0.0 ? cols + 1 : cols;
-  d.data.positive_label_text = part.positive_label_text;
-  d.data.negative_label_text = part.negative_label_text;
-  // The step: the largest part smoothness (when --step is not given).
-  std::vector<double> smooth = {rank > 0 ? algorithms::PartSmoothness(part, problem, options) : 0.0};
+  smooth[1] = local_code;
   session.AllMax(&smooth);
+  if (smooth[1] > 0.0) return static_cast<int>(smooth[1]);  // the failing rank said why
   // What Solve would check and the shape alone allows: faults name ranks.
   for (const Fault& f : options.faults) {
     if (f.member >= size) {
@@ -610,32 +669,10 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   engine::MpiTransport net(session);
   int code = kExitOk;
   if (rank == 0) {
-    // f*: given, or (auto, when the trace or a target needs it) from the
-    // cache or the reference solver on rank 0, which then reads the data
-    // itself; without either, suboptimality is unknown.
-    OptimumInfo opt;
-    const bool need_f_star = options.target_subopt > 0.0 || a.Has("trace");
-    if (given_f_star) {
-      opt.f_star = *given_f_star;
-      opt.source = "given";
-    } else if (f_star_mode == "auto" && need_f_star) {
-      LoadedData whole = LoadTraining(a, threads, true);
-      opt = ComputeOptimum(a, whole, problem, threads, quiet);
-    }
+   // An error here leaves the workers waiting (for replies, then for the
+   // exit code): it ends the job instead.
+   try {
     options.f_star = opt.f_star;
-    std::optional<Dataset> test;
-    if (a.Has("test")) {
-      ReadOptions tro;
-      tro.threads = threads;
-      if (a.Has("positive-labels")) {
-        tro.positive_labels = ParseLabelList(a, "positive-labels");
-      } else if (auto pos = LabelValue(d.data.positive_label_text)) {
-        tro.positive_labels = {*pos};
-        if (auto neg = LabelValue(d.data.negative_label_text)) tro.expected_labels = {*pos, *neg};
-      }
-      test = ReadLibsvm(a.Str("test"), tro);
-      ApplyRecord(d.record, *test);
-    }
     std::optional<TraceWriter> trace;
     if (outputs.Has("trace")) trace.emplace(outputs.Path("trace"));
     Progress progress(!quiet);
@@ -652,14 +689,10 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
                    std::string(ToString(options.solver)).c_str(), size - 1,
                    static_cast<long long>(rows), d.data.num_cols);
     }
-    Result result;
-    try {
-      result = algorithms::RunSodaMaster(net, rows, d.data.num_cols, problem, options, smooth[0],
-                                         " (mpi ranks 1.." + std::to_string(size - 1) + ", master on " + session.host() + ")");
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "asyncopt train: %s\n", Printable(e.what(), 1 << 16).c_str());
-      session.Abort(kExitFailure);
-    }
+    const Result result =
+        algorithms::RunSodaMaster(net, rows, d.data.num_cols, problem, options, smooth[0],
+                                  " (mpi ranks 1.." + std::to_string(size - 1) + ", master on " +
+                                      session.host() + ")");
     progress.Done();
     code = FinishTrain(a, d, problem, options, opt, test, trace, outputs, result, threads, quiet);
     if (result.status == Status::kPeerLost) {
@@ -667,6 +700,10 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
       // the job; the outputs are written.
       session.Abort(code);
     }
+   } catch (const std::exception& e) {
+    std::fprintf(stderr, "asyncopt train: error: %s\n", Printable(e.what(), 1 << 16).c_str());
+    session.Abort(dynamic_cast<const UsageError*>(&e) != nullptr ? kExitUsage : kExitFailure);
+   }
   } else {
     SetPhase("training (" + who + ", a worker)", PhaseKind::kStoppable);  // a signal waits for the master
     try {

@@ -367,7 +367,10 @@ class MasterLoop {
           Hold(std::move(p));  // a step that ended meanwhile: the next batch
         }
       }
-      if (worker_error_) return std::nullopt;
+      if (worker_error_) {
+        std::fill(asked_.begin(), asked_.end(), false);
+        return std::nullopt;
+      }
     }
     // Steps that ended during the pause were the solver's work: the clock
     // gets the longest of them back (the workers ran in parallel).
@@ -417,6 +420,10 @@ class MasterLoop {
           }
           if (p.kind == kBye) {
             state_[static_cast<std::size_t>(i)] = State::kStopped;
+            continue;
+          }
+          if (p.kind == kEvaluated) {  // a late answer to an abandoned trace point
+            asked_[static_cast<std::size_t>(i)] = false;
             continue;
           }
           if (p.kind < kFirstAlgorithmKind) continue;  // stray control message
@@ -588,6 +595,7 @@ class MasterLoop {
     if (p.kind == kFailed) {
       RecordFailure(p);
       state_[static_cast<std::size_t>(p.from - 1)] = State::kFailed;
+      BeginStop(Status::kInterrupted);
       return;
     }
     if (p.kind >= kFirstAlgorithmKind) state_[static_cast<std::size_t>(p.from - 1)] = State::kHeld;
@@ -602,6 +610,12 @@ class MasterLoop {
     const SteadyClock::time_point now = SteadyClock::now();
     if (n > 0 && now - last_watch_ < runtime::kPoll) return n;
     last_watch_ = now;
+    // A worker whose packet is in hand is not silent, however late the
+    // master came to read it.
+    for (std::size_t k = out->size() - n; k < out->size(); ++k) {
+      const int from = (*out)[k].from - 1;
+      if (from >= 0 && from < workers_) since_[static_cast<std::size_t>(from)] = now;
+    }
     // Silent: owes a step (computing), its kBye (stopping) or a trace
     // answer for longer than peer_timeout.
     const auto limit = Seconds(options_.peer_timeout);

@@ -347,6 +347,7 @@ void RunSegments(Team& team, const std::function<void(Member&, std::int64_t)>& w
   std::int64_t released = NowTicks();
   try {
     for (std::int64_t segment = 0;; ++segment) {
+      const int left_before = team.left();
       // Every member still in the run has arrived (or the team stops).
       while (!team.WaitFor(kPoll, [&] {
         std::lock_guard<std::mutex> lock(arrive_mutex);
@@ -359,8 +360,12 @@ void RunSegments(Team& team, const std::function<void(Member&, std::int64_t)>& w
         const std::int64_t now = NowTicks();
         std::int64_t handoff = 0;
         {
+          // A member that left during the segment (crashed, failed) did not
+          // arrive: the wait for it was work, not a hand-off.
           std::lock_guard<std::mutex> lock(arrive_mutex);
-          if (last_arrival > 0) handoff += std::max<std::int64_t>(0, now - last_arrival);
+          if (last_arrival > 0 && team.left() == left_before) {
+            handoff += std::max<std::int64_t>(0, now - last_arrival);
+          }
         }
         const std::int64_t resumed = first_resume.load(std::memory_order_relaxed);
         if (segment > 0 && resumed > 0) handoff += std::max<std::int64_t>(0, resumed - released);
