@@ -12,10 +12,13 @@
 // (soda.cpp is the first; DisSVRG, SPARS-AMS follow).
 //
 // The protocol, per worker: Hello (its shard size) -> Go (a grant of passes)
-// -> [Step -> Reply(grant)]* -> Stop. A worker waits for the master only
-// between steps, blocked in a receive with a deadline. Trace points need no
-// gate: the master holds its replies, so every worker ends its step and
-// waits; then it sends Evaluate(w) and sums the workers' Evaluated losses.
+// -> [Step -> Reply(grant)]* -> Stop -> Bye. A worker waits for the master
+// only between steps, blocked in a receive with a deadline; a Stop reaches
+// it also inside a step and inside an injected sleep. Trace points need no
+// gate: the master sends Evaluate(w) and holds its replies, so no worker
+// starts a new step; each answers when its current step ends (a sleeping
+// one at once) with its shard's loss and its evaluation time, and the rest
+// of the wait (the steps ending) is credited back to the solver clock.
 //
 // The schedule is a policy: which held messages may be answered now.
 //   Async (SODA, DAve-PG): every held message, at the end of each batch.
