@@ -56,23 +56,12 @@ BINARIES = ("baseline", "candidate")
 
 def problem_args(name, work):
     """The CLI's problem flags for a dataset, from its SODA config, on the decompressed file."""
-    cfg = h.read_ini(os.path.join(ROOT, DATASETS[name]["config"]))
-    args = ["--data", h.plain_copy(name, work), "--loss", cfg.get("loss", "logistic"), "--l1", cfg["l1"],
-            "--l2", cfg["l2"]]
-    if cfg.get("scale", "none") != "none":
-        args += ["--scale", cfg["scale"]]
-    if h.truthy(cfg.get("normalize-rows", "false")):
-        args += ["--normalize-rows"]
-    if cfg.get("positive-labels"):
-        args += ["--positive-labels", cfg["positive-labels"]]
-    return args
+    return h.problem_args_from_config(os.path.join(ROOT, DATASETS[name]["config"]), name, work)
 
 
 def f_star(binary, problem, cache):
     """`optimum` through the shared cache: (f*, seconds of wall)."""
-    r = h.run_cli(binary, ["optimum"] + problem + ["--cache-dir", cache, "--quiet"], trace=False, ok=(0,))
-    s = r["summary"] or {}
-    return s.get("f_star", s.get("objective")), r["wall"]
+    return h.optimum_via_cache(binary, problem, cache)
 
 
 def run_cell(a, bins, problems, cell, rnd):

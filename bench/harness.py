@@ -125,6 +125,33 @@ def truthy(v):
     return str(v).lower() in ("1", "true", "yes", "on")
 
 
+def problem_args_from_config(config, name, work):
+    """The CLI's problem flags from an asyncopt config file's problem keys (loss, l1, l2,
+    scale, normalize-rows, positive-labels), on dataset `name` decompressed into `work`."""
+    cfg = read_ini(config)
+    args = ["--data", plain_copy(name, work), "--loss", cfg.get("loss", "logistic"), "--l1", cfg["l1"],
+            "--l2", cfg["l2"]]
+    if cfg.get("scale", "none") != "none":
+        args += ["--scale", cfg["scale"]]
+    if truthy(cfg.get("normalize-rows", "false")):
+        args += ["--normalize-rows"]
+    if cfg.get("positive-labels"):
+        args += ["--positive-labels", cfg["positive-labels"]]
+    return args
+
+
+def cmake_cache_value(build, key):
+    """A CMakeCache.txt entry of the build dir, or None."""
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def data_file(name, data_dir=DATA_DIR):
     """The xz file of a dataset of /work/shared/data by its name (`madelon`, `rcv1-vw-small`)."""
     path = os.path.join(data_dir, name + ".xz")
@@ -287,6 +314,14 @@ def timed_median(fn, repeats, under=2.0):
 
 
 # --------------------------------------------------------------------------- grids and rounds
+def optimum_via_cache(binary, problem, cache, timeout=None):
+    """`asyncopt optimum` through a shared f* cache dir: (f*, wall seconds)."""
+    r = run_cli(binary, ["optimum"] + problem + ["--cache-dir", cache, "--quiet"], trace=False, ok=(0,),
+                timeout=timeout)
+    s = r["summary"] or {}
+    return s.get("f_star", s.get("objective")), r["wall"]
+
+
 def grid(**axes):
     """The cells of a grid, one dict per combination, the last axis varying fastest:
     grid(solver=["a", "b"], threads=[1, 2]) -> [{solver: a, threads: 1}, {a, 2}, {b, 1}, {b, 2}]."""

@@ -76,38 +76,14 @@ DATASETS = {
 TRANSPORTS = ("threads", "mpi")
 
 
-def cache_value(build, key):
-    """A CMakeCache.txt entry of the build dir, or None."""
-    try:
-        with open(os.path.join(build, "CMakeCache.txt")) as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return line.split("=", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
 def problem_args(name, work):
     """The CLI's problem flags for a dataset, from its SODA config, on the decompressed file."""
-    cfg = h.read_ini(os.path.join(ROOT, DATASETS[name]["config"]))
-    args = ["--data", h.plain_copy(name, work), "--loss", cfg.get("loss", "logistic"), "--l1", cfg["l1"],
-            "--l2", cfg["l2"]]
-    if cfg.get("scale", "none") != "none":
-        args += ["--scale", cfg["scale"]]
-    if h.truthy(cfg.get("normalize-rows", "false")):
-        args += ["--normalize-rows"]
-    if cfg.get("positive-labels"):
-        args += ["--positive-labels", cfg["positive-labels"]]
-    return args
+    return h.problem_args_from_config(os.path.join(ROOT, DATASETS[name]["config"]), name, work)
 
 
 def f_star(binary, problem, cache):
-    """`optimum` into the shared cache: (f*, wall seconds)."""
-    r = h.run_cli(binary, ["optimum"] + problem + ["--cache-dir", cache, "--quiet"], trace=False, ok=(0,),
-                  timeout=600)
-    s = r["summary"] or {}
-    return s.get("f_star", s.get("objective")), r["wall"]
+    """`optimum` through the shared cache: (f*, seconds of wall)."""
+    return h.optimum_via_cache(binary, problem, cache, timeout=600)
 
 
 def run_cell(a, problems, fstar, cell, rnd):
@@ -404,10 +380,10 @@ def main():
     a.binary = os.path.abspath(a.binary)
     if not os.access(a.binary, os.X_OK):
         ap.error("--binary %s: not an executable file" % a.binary)
-    a.mpiexec = a.mpiexec or cache_value(a.build, "MPIEXEC_EXECUTABLE")
+    a.mpiexec = a.mpiexec or h.cmake_cache_value(a.build, "MPIEXEC_EXECUTABLE")
     if not a.mpiexec or not os.access(a.mpiexec, os.X_OK):
         ap.error("no mpiexec: %s (give --mpiexec, or a --build configured with MPI)" % a.mpiexec)
-    flags = a.mpiexec_flags if a.mpiexec_flags is not None else (cache_value(a.build, "ASYNCOPT_MPIEXEC_FLAGS") or "")
+    flags = a.mpiexec_flags if a.mpiexec_flags is not None else (h.cmake_cache_value(a.build, "ASYNCOPT_MPIEXEC_FLAGS") or "")
     a.mpiexec_flags = flags.split(";") if ";" in flags else shlex.split(flags)
     a.mpiexec_flags = [f for f in a.mpiexec_flags if f]
     a.timeout_bin = shutil.which("timeout")

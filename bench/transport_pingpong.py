@@ -47,18 +47,6 @@ FIELDS = ("rtt_p50_us", "rtt_p99_us", "rtt_mean_us", "rtt_min_us", "pingpong_msg
           "stream_mb_per_s", "round_trips", "stream_messages")
 
 
-def cache_value(build, key):
-    """A CMakeCache.txt entry of the build dir, or None."""
-    try:
-        with open(os.path.join(build, "CMakeCache.txt")) as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return line.split("=", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
 def run_cell(a, transport):
     """One run of the program for one transport: a record per payload size."""
     args = [a.binary, "--transport", transport, "--sizes", a.sizes, "--seconds", str(a.seconds),
@@ -221,8 +209,8 @@ def main():
     for t in transports:
         if t not in TRANSPORTS:
             ap.error("--transports: unknown %r (have %s)" % (t, ",".join(TRANSPORTS)))
-    a.mpiexec = a.mpiexec or cache_value(a.build, "MPIEXEC_EXECUTABLE")
-    flags = a.mpiexec_flags if a.mpiexec_flags is not None else cache_value(a.build, "ASYNCOPT_MPIEXEC_FLAGS")
+    a.mpiexec = a.mpiexec or h.cmake_cache_value(a.build, "MPIEXEC_EXECUTABLE")
+    flags = a.mpiexec_flags if a.mpiexec_flags is not None else h.cmake_cache_value(a.build, "ASYNCOPT_MPIEXEC_FLAGS")
     a.mpiexec_flags = shlex.split(flags.replace(";", " ")) if flags else []
     if not a.mpiexec and set(transports) - {"thread"}:
         ap.error("no MPI: %s has no MPIEXEC_EXECUTABLE (pass --mpiexec or --transports thread)" % a.build)

@@ -331,6 +331,17 @@ int InterruptedExitCode() {
 
 // ------------------------------------------------------------------ train --
 
+// train's Options::on_trace: every point to the trace file (if any) and the
+// progress line; the run goes on.
+std::function<TraceReply(const TracePoint&)> TraceTo(std::optional<TraceWriter>& trace,
+                                                     Progress& progress, bool have_f_star) {
+  return [&trace, &progress, have_f_star](const TracePoint& p) {
+    if (trace) trace->Write(p);
+    progress.Update(p, have_f_star);
+    return TraceReply::kContinue;
+  };
+}
+
 // After the run: the trace closed, the model, the test metrics, the summary,
 // the report, the exit code.
 int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Options& options,
@@ -676,12 +687,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     std::optional<TraceWriter> trace;
     if (outputs.Has("trace")) trace.emplace(outputs.Path("trace"));
     Progress progress(!quiet);
-    const bool have_f_star = !std::isnan(opt.f_star);
-    options.on_trace = [&](const TracePoint& p) {
-      if (trace) trace->Write(p);
-      progress.Update(p, have_f_star);
-      return TraceReply::kContinue;
-    };
+    options.on_trace = TraceTo(trace, progress, !std::isnan(opt.f_star));
     options.stop = &g_stop_requested;
     SetPhase("training (" + std::string(ToString(options.solver)) + ", master of " + std::to_string(size - 1) + " worker ranks)", PhaseKind::kStoppable);
     if (!quiet) {
@@ -837,12 +843,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   std::optional<TraceWriter> trace;
   if (outputs.Has("trace")) trace.emplace(outputs.Path("trace"));
   Progress progress(!quiet);
-  const bool have_f_star = !std::isnan(opt.f_star);
-  options.on_trace = [&](const TracePoint& p) {
-    if (trace) trace->Write(p);
-    progress.Update(p, have_f_star);
-    return TraceReply::kContinue;
-  };
+  options.on_trace = TraceTo(trace, progress, !std::isnan(opt.f_star));
 
   SetPhase("training (" + std::string(ToString(options.solver)) + ")", PhaseKind::kStoppable);
   if (!quiet) {
