@@ -81,7 +81,10 @@ class MpiTest(Workdir):
             self.assertEqual((s["transport"], s["ranks"], s["threads"]), ("mpi", 2, 1))
 
     def test_several_worker_ranks_reach_the_target_with_the_threaded_f_star(self):
-        common = ("--data", HEART, *PROBLEM, "--target-subopt", "1e-6", "--max-seconds", "60")
+        # soda needs ~90 epochs here, close to the default --max-epochs 100:
+        # the cap is the time limit.
+        common = ("--data", HEART, *PROBLEM, "--target-subopt", "1e-6", "--max-seconds", "60",
+                  "--max-epochs", "100000")
         t = run("train", *common, "--solver", "soda", "--threads", "2", "--quiet",
                 "--summary", self.path("t.json"))
         self.assertEqual(t.returncode, 0, t.stderr)
