@@ -286,7 +286,8 @@ def markdown(meta, cells, goals, prefix):
          "`--transport threads --threads %d` (master thread + %d workers in one process; workers pinned to CPUs "
          "by the CLI's default `--pin-workers` when CPUs are free). mpi: `mpirun -np %d ... --transport mpi "
          "--threads 1` (rank 0 master, ranks 1..%d workers, each reading its part of the file; `--threads` is "
-         "the reader's threads per rank there; no pinning). %d interleaved rounds: each round runs every cell, "
+         "the reader's threads per rank there; by the same default, worker ranks pin their compute threads to "
+         "CPUs 0 and 1). %d interleaved rounds: each round runs every cell, "
          "a cell's threads and mpi runs back to back, every other round in reverse order." % (
              TARGET, meta["trace_every"], WORKERS, WORKERS, WORKERS + 1, WORKERS, meta["repeats"]), "",
          "f*: computed once per dataset by `asyncopt optimum --cache-dir WORK/cache` before the rounds (%s). "

@@ -1185,7 +1185,8 @@ Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t col
 }
 
 void RunSodaWorker(engine::Transport& net, const Dataset& part, std::int64_t total_rows,
-                   const Problem& problem, const Options& options, double smoothness) {
+                   const Problem& problem, const Options& options, double smoothness,
+                   int host_index, int host_workers) {
   const double gamma = SodaStep(options, problem, smoothness);
   const int rank = net.rank();
   const DistributedOptions dist = EffectiveDistributed(options);
@@ -1198,7 +1199,10 @@ void RunSodaWorker(engine::Transport& net, const Dataset& part, std::int64_t tot
     Worker<L> worker(part, shard, problem, gamma, dist, options.seed, rank - 1, w_bar0, w0);
     // One member: the rank's compute thread (fault-plan number = its rank);
     // the calling thread waits for it.
-    runtime::Team team(TeamConfig(options, 1, /*first_id=*/rank));
+    runtime::Team::Config config = TeamConfig(options, 1, /*first_id=*/rank);
+    config.host_index = host_index;
+    config.host_teams = host_workers;
+    runtime::Team team(std::move(config));
     team.Start([&](runtime::Member& member) { engine::RunWorker(net, worker, member, options.peer_timeout); });
     team.Join();
     return 0;

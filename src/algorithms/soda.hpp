@@ -81,8 +81,13 @@ Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t col
 // is silent past Options::peer_timeout, and any error of the worker (which
 // the master has been told of).
 // `total_rows`: the rows of all parts (pi_i = the part's share of them).
+// With Options::pin_workers the rank's compute thread is pinned to CPU
+// `host_index` of the `host_workers` worker ranks on this host (the k-th CPU
+// the process may use), when there are that many CPUs; as worker threads
+// are in a threaded run. The master is never pinned.
 void RunSodaWorker(engine::Transport& net, const Dataset& part, std::int64_t total_rows,
-                   const Problem& problem, const Options& options, double smoothness);
+                   const Problem& problem, const Options& options, double smoothness,
+                   int host_index = 0, int host_workers = 1);
 // The smoothness of a part's loss, as the threaded run computes it for a
 // shard (0 when Options::step is given: not needed).
 double PartSmoothness(const Dataset& part, const Problem& problem, const Options& options);

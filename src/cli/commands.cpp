@@ -470,13 +470,6 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
 #ifdef ASYNCOPT_HAVE_MPI
 namespace {
 
-// Element-wise agreement between ranks, at the start of an MPI run while
-// every rank is alive: the maximum over ranks of each value.
-std::vector<double> AgreeMax(engine::MpiSession& session, std::vector<double> values) {
-  session.AllMax(&values);
-  return values;
-}
-
 // `mpirun -np K asyncopt train --transport mpi ...`: rank 0 is the master,
 // ranks 1..K-1 the workers, each reading only its part of --data (plain
 // files by byte range, compressed ones by streaming and keeping every
@@ -490,6 +483,13 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   engine::MpiSession session(nullptr, nullptr);
   const int rank = session.rank(), size = session.size();
   const std::string who = "rank " + std::to_string(rank) + " of " + std::to_string(size);
+  // Where this worker rank's compute thread goes with --pin-workers: the
+  // worker ranks on one host take its CPUs in rank order (rank 0, the
+  // master, is not pinned). A collective, while every rank is alive.
+  std::vector<int> host_workers = session.HostRanks();
+  std::erase(host_workers, 0);
+  const int host_index = static_cast<int>(
+      std::find(host_workers.begin(), host_workers.end(), rank) - host_workers.begin());
   if (size < 2) {
     throw UsageError("--transport mpi needs at least 2 ranks (mpirun -np K, K >= 2): rank 0 is "
                      "the master, ranks 1..K-1 the workers");
@@ -713,7 +713,8 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   } else {
     SetPhase("training (" + who + ", a worker)", PhaseKind::kStoppable);  // a signal waits for the master
     try {
-      algorithms::RunSodaWorker(net, part, rows, problem, options, smooth[0]);
+      algorithms::RunSodaWorker(net, part, rows, problem, options, smooth[0], host_index,
+                                static_cast<int>(host_workers.size()));
     } catch (const engine::PeerLost& e) {
       std::fprintf(stderr, "asyncopt train (%s): %s\n", who.c_str(), e.what());
       session.Abort(kExitPeerLost);

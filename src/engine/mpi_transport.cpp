@@ -10,11 +10,12 @@
 // calls and its blocking calls poll a core, so every wait here (a receive
 // with a deadline, a large message that has begun to arrive, the pending
 // sends at shutdown) is a loop of MPI_Test-like calls paced by Backoff:
-// polls for the transport's spin (200 us by default), then sleeps of 20 us
-// growing to 1 ms.
+// polls for the transport's spin (200 us by default), then sleeps of 50 us
+// for 10 ms, growing to 1 ms after that.
 #include "engine/mpi_transport.hpp"
 
 #include <mpi.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <chrono>
@@ -46,51 +47,73 @@ void Check(int rc, const char* call) {
                                               : "MPI error code " + std::to_string(rc)));
 }
 
-// The pace of a polling loop: for its first `spin` (MpiTransport's
+// The pace of a polling loop. For its first `spin` (MpiTransport's
 // kDefaultSpin: 200 us) it polls without pause, so a reply a few
 // microseconds away -- the common case -- is caught at once (sched_yield
 // instead would hand a loaded core to another process for a whole time
 // slice, milliseconds: a 16-yield wait made an empty round trip 3.5 ms on a
-// loaded machine, polling 1.3 us); then it sleeps 20, 50, 100, 200, 500 us
-// and 1 ms from then on, so a waiting rank leaves the core to the computing
-// ones. A pause never runs past its deadline.
+// loaded machine, polling 1.3 us). Then it sleeps: 50 us at a time until
+// the wait has lasted kShortPhase (10 ms: a peer's step, a message's
+// fragments, a master's reply to several workers all fall inside it), then
+// 100, 200, 500 us and 1 ms from then on, so a rank waiting for a slow or
+// stalled peer leaves the core to the computing ones (a wake-up every 50 us
+// costs about a tenth of a core). A pause never runs past its deadline.
 //
-// While this rank has sends in flight its first 40 sleeps (2-3 ms) last
-// 50 us at most: Open MPI moves the fragments of a message it could not
-// send at once only inside the sender's MPI calls, and a sender asleep for
-// 1 ms held a stream of 10 KB messages (64, then an ack) to 15 000/s
-// instead of 150 000-230 000/s (bench_transport_pingpong on the loaded
-// 2-core machine). Past that the receiver is busy elsewhere and waking
-// every 50 us would cost ~12% of a core for nothing.
+// While it sleeps the thread's timer slack is 1 us (restored when the wait
+// ends): Linux pads a normal thread's sleep by up to its slack, 50 us by
+// default, to batch wake-ups, which made every 20 us sleep ~70 us and a
+// sleeping rank answer up to a millisecond late. Measured on madelon (SODA,
+// 2 worker ranks + master on 2 cores, time to 1e-6): 200 us of polling then
+// 20 us..1 ms sleeps with the default slack took 0.59 s; with 50 us sleeps
+// and 1 us slack, 0.13 s, the threaded transport's time (0.12 s).
+//
+// Open MPI moves the fragments of a large message only inside the
+// sender's MPI calls; a sender waiting here calls MPI_Testsome at every
+// wake-up, so its sends progress at the same pace.
 class Backoff {
  public:
-  explicit Backoff(Clock::duration spin) : spin_until_(Clock::now() + spin) {}
+  explicit Backoff(Clock::duration spin)
+      : start_(Clock::now()), spin_until_(start_ + spin) {}
+  Backoff(const Backoff&) = delete;
+  Backoff& operator=(const Backoff&) = delete;
+  ~Backoff() {
+    if (saved_slack_ > 0) prctl(PR_SET_TIMERSLACK, static_cast<unsigned long>(saved_slack_), 0, 0, 0);
+  }
 
   // Pauses once; false (without pausing) when `deadline` has passed.
-  bool Pause(Clock::time_point deadline, bool sending = false) {
+  bool Pause(Clock::time_point deadline) {
     const auto now = Clock::now();
     if (now >= deadline) return false;
-    if (round_ == 0 && now < spin_until_) return true;
-    const std::size_t step = std::min<std::size_t>(round_, std::size(kSleeps) - 1);
-    ++round_;
-    Clock::duration sleep = kSleeps[step];
-    if (sending && sending_wakes_ < kSendingWakes) {
-      ++sending_wakes_;
-      sleep = std::min<Clock::duration>(sleep, kSendingSleep);
+    if (now < spin_until_) return true;
+    Clock::duration sleep = kShortSleep;
+    if (now - start_ >= kShortPhase) {
+      sleep = kLongSleeps[std::min<std::size_t>(long_round_, std::size(kLongSleeps) - 1)];
+      ++long_round_;
+    }
+    if (saved_slack_ < 0) {
+      // PR_GET_TIMERSLACK returns the slack in ns; -1 on error (then left as is).
+      const int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+      if (slack > static_cast<int>(kSlackNs) &&
+          prctl(PR_SET_TIMERSLACK, kSlackNs, 0, 0, 0) == 0) {
+        saved_slack_ = slack;
+      } else {
+        saved_slack_ = 0;  // nothing to restore
+      }
     }
     std::this_thread::sleep_for(std::min<Clock::duration>(sleep, deadline - now));
     return true;
   }
 
  private:
-  static constexpr microseconds kSleeps[] = {microseconds{20},  microseconds{50},
-                                             microseconds{100}, microseconds{200},
-                                             microseconds{500}, microseconds{1000}};
-  static constexpr microseconds kSendingSleep{50};
-  static constexpr int kSendingWakes = 40;
+  static constexpr microseconds kShortSleep{50};
+  static constexpr std::chrono::milliseconds kShortPhase{10};
+  static constexpr microseconds kLongSleeps[] = {microseconds{100}, microseconds{200},
+                                                 microseconds{500}, microseconds{1000}};
+  static constexpr unsigned long kSlackNs = 1000;
+  const Clock::time_point start_;
   const Clock::time_point spin_until_;
-  std::size_t round_ = 0;
-  int sending_wakes_ = 0;
+  std::size_t long_round_ = 0;
+  int saved_slack_ = -1;  // -1: not yet asked; 0: nothing to restore
 };
 
 // How long a message that has begun to arrive may take to complete, and how
@@ -144,6 +167,24 @@ std::string MpiSession::host() const {
   int length = 0;
   Check(MPI_Get_processor_name(name, &length), "MPI_Get_processor_name");
   return std::string(name, static_cast<std::size_t>(std::max(length, 0)));
+}
+
+std::vector<int> MpiSession::HostRanks() const {
+  MPI_Comm local = MPI_COMM_NULL;
+  Check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local),
+        "MPI_Comm_split_type");
+  int n = 0;
+  const int rc = MPI_Comm_size(local, &n);
+  std::vector<int> ranks(static_cast<std::size_t>(std::max(n, 1)), rank_);
+  int me = rank_;
+  const int rc2 = rc == MPI_SUCCESS
+                      ? MPI_Allgather(&me, 1, MPI_INT, ranks.data(), 1, MPI_INT, local)
+                      : rc;
+  MPI_Comm_free(&local);
+  Check(rc, "MPI_Comm_size");
+  Check(rc2, "MPI_Allgather");
+  std::sort(ranks.begin(), ranks.end());
+  return ranks;
 }
 
 namespace {
@@ -275,7 +316,7 @@ MpiTransport::~MpiTransport() {
   Backoff backoff(m.spin);
   try {
     for (m.Reap(); !m.requests.empty(); m.Reap()) {
-      if (!backoff.Pause(limit, /*sending=*/true)) break;
+      if (!backoff.Pause(limit)) break;
     }
   } catch (const std::exception& e) {
     std::cerr << "asyncopt: rank " << m.rank << ": pending MPI sends at shutdown: " << e.what()
@@ -360,7 +401,7 @@ std::size_t MpiTransport::ReceiveUntil(std::vector<Packet>* out, Deadline deadli
   Backoff backoff(impl_->spin);
   for (;;) {
     if (const std::size_t n = ReceiveAll(out); n > 0) return n;
-    if (!backoff.Pause(deadline, !impl_->requests.empty())) return 0;
+    if (!backoff.Pause(deadline)) return 0;
   }
 }
 

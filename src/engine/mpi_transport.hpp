@@ -40,6 +40,9 @@ class MpiSession {
   int size() const { return size_; }
   // This host's name (MPI_Get_processor_name), for messages and reports.
   std::string host() const;
+  // The ranks that share this rank's host (MPI_Comm_split_type with
+  // MPI_COMM_TYPE_SHARED), ascending. A collective: every rank calls it.
+  std::vector<int> HostRanks() const;
 
   // Collectives for the start of a run, while every rank is alive (all
   // ranks must call them, in the same order): the element-wise maximum /
@@ -64,15 +67,17 @@ class MpiTransport final : public Transport {
   static constexpr int kTag = 15;
 
   // How long a wait polls MPI without pause before it starts sleeping
-  // (20 us, then 50 us, ... 1 ms). 200 us outlasts a sleep's wake-up on an
-  // idle core (sleep_for(20 us) returns after ~90 us on Linux), so two ranks
-  // exchanging messages fall back into polling after one of them slept
-  // instead of sleeping in turn: with 20 us a round trip of an empty message
-  // took 0.4-3.5 ms on the 2-core test machine, with 200 us 1.3 us
+  // (50 us at a time with 1 us of timer slack for 10 ms, then longer; see
+  // Backoff in mpi_transport.cpp). 200 us outlasts a sleep's wake-up, so two
+  // ranks exchanging messages fall back into polling after one of them
+  // slept instead of sleeping in turn: with 20 us a round trip of an empty
+  // message took 0.4-3.5 ms on the 2-core test machine, with 200 us 1.3 us
   // (bench/results/transport_pingpong.md). A wait longer than this leaves
   // the core to computing ranks (more ranks than cores); 200 us of polling
   // per wait is the price. A longer spin trades CPU for latency when every
-  // rank has a core of its own.
+  // rank has a core of its own. Measured and rejected: polling only 20 us
+  // when most recent waits outlasted the spin (SODA on madelon, 2 worker
+  // ranks on 2 cores: 0.27 s to 1e-6 instead of 0.17 s).
   static constexpr std::chrono::microseconds kDefaultSpin{200};
 
   // Uses MPI_COMM_WORLD of `session` with its own tag; one per process.

@@ -141,19 +141,29 @@ Member::Parked::~Parked() {
 // ---------------------------------------------------------------- Team
 
 Team::Team(Config config) : config_(std::move(config)) {
+  if (config_.host_teams < 1 || config_.host_index < 0 || config_.host_index >= config_.host_teams) {
+    throw std::invalid_argument("Team: host_index " + std::to_string(config_.host_index) + " of " +
+                                std::to_string(config_.host_teams) + " teams");
+  }
   members_.reserve(static_cast<std::size_t>(std::max(0, config_.size)));
   for (int k = 0; k < config_.size; ++k) {
     const int id = config_.first_id + k;
     members_.push_back(std::unique_ptr<Member>(new Member(*this, k, id, FaultPlan(config_.faults, id))));
   }
   // One member has nobody to be kept apart from.
-  if (config_.pin && config_.size >= 2) {
+  const int on_host = config_.size * std::max(1, config_.host_teams);
+  if (config_.pin && on_host >= 2) {
     const std::vector<int> allowed = AllowedCpus();
-    cpus_ = PinRegistry::Get().Reserve(allowed, config_.size);
+    if (allowed.size() >= static_cast<std::size_t>(on_host)) {
+      // This team's slice of the host's CPUs.
+      const auto first = allowed.begin() + static_cast<std::ptrdiff_t>(config_.host_index) * config_.size;
+      cpus_ = PinRegistry::Get().Reserve(std::vector<int>(first, first + config_.size), config_.size);
+    }
     if (cpus_.empty()) {
-      pin_note_ = "not pinned: " + std::to_string(config_.size) + " threads, " +
+      pin_note_ = "not pinned: " + std::to_string(on_host) + " threads" +
+                  (config_.host_teams > 1 ? " on this host" : "") + ", " +
                   std::to_string(allowed.size()) + " CPUs allowed" +
-                  (allowed.size() >= static_cast<std::size_t>(config_.size)
+                  (allowed.size() >= static_cast<std::size_t>(on_host)
                        ? " but some are pinned by another run of this process"
                        : "");
     } else {

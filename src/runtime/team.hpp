@@ -152,6 +152,13 @@ class Team {
     int size = 1;           // member threads
     int first_id = 0;       // Fault::member of member 0 (soda: 1, the master is 0)
     bool pin = false;       // Options::pin_workers
+    // This team is team `host_index` of `host_teams` teams of `size` members
+    // that share this host's CPUs (the worker ranks of an MPI job on one
+    // host: one team each): its members take the allowed CPUs
+    // host_index * size + k, and pinning needs host_teams * size of them.
+    // One team of one member has nobody to be kept apart from: not pinned.
+    int host_index = 0;
+    int host_teams = 1;
     std::vector<Fault> faults;
     double peer_timeout = 60.0;  // seconds
     std::string role = "worker";  // in messages: "worker 2"

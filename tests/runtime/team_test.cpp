@@ -82,6 +82,43 @@ TEST(Team, ConcurrentTeamsNeverShareAPinnedCpu) {
       << second.pin_note();
 }
 
+// The worker ranks of an MPI job on one host are one-member teams that
+// share its CPUs: team i of n pins its member on the i-th allowed CPU when
+// there are n of them, and pins nothing (saying why) when there are not;
+// a host index outside [0, n) is refused.
+TEST(Team, TeamsSharingAHostTakeTheirSliceOfItsCpus) {
+  const std::vector<int> cpus = AllowedCpus();
+  const int n = static_cast<int>(cpus.size());
+  const auto mask_of = [](int index, int teams, std::string* note) {
+    Team::Config c = Config(1, true);
+    c.host_index = index;
+    c.host_teams = teams;
+    Team team(c);
+    std::vector<int> mask;
+    RunSegments(
+        team, [&](Member&, std::int64_t) { mask = AllowedCpus(); }, [](std::int64_t) { return false; },
+        [] {});
+    *note = team.pin_note();
+    return mask;
+  };
+  std::string note;
+  if (n >= 2) {
+    EXPECT_EQ(mask_of(0, 2, &note), std::vector<int>{cpus[0]});
+    EXPECT_EQ(note, "pinned");
+    EXPECT_EQ(mask_of(1, 2, &note), std::vector<int>{cpus[1]});
+    EXPECT_EQ(note, "pinned");
+  }
+  EXPECT_EQ(mask_of(n, n + 1, &note), cpus);  // more teams than CPUs
+  EXPECT_NE(note.find("not pinned: " + std::to_string(n + 1) + " threads on this host"),
+            std::string::npos)
+      << note;
+  EXPECT_EQ(AllowedCpus(), cpus);
+  Team::Config bad = Config(1, true);
+  bad.host_index = 2;
+  bad.host_teams = 2;
+  EXPECT_THROW(Team team(bad), std::invalid_argument);
+}
+
 // between() runs on the calling thread while no member works; segments run
 // in order; between's false ends the run after that segment.
 TEST(Team, SegmentsMeetAtTheConductorOnTheCallingThread) {
