@@ -28,6 +28,7 @@ Usage (always /usr/bin/python3):
   /usr/bin/python3 bench/engine_overhead.py --baseline OLD/asyncopt --candidate NEW/asyncopt
       [--repeats 3] [--datasets madelon,rcv1-vw-small] [--solvers soda,dave-pg]
       [--threads 2,4] [--max-seconds S] [--work DIR] [--out bench/results]
+  /usr/bin/python3 bench/engine_overhead.py ... --untraced   # judge untraced times (see --help)
   /usr/bin/python3 bench/engine_overhead.py --replot   # tables and figure again from the JSON
 Outputs: OUT/PREFIX.{csv,json,md,png} (PREFIX = engine_overhead).
 """
@@ -64,11 +65,18 @@ def f_star(binary, problem, cache):
     return h.optimum_via_cache(binary, problem, cache)
 
 
-def run_cell(a, bins, problems, cell, rnd):
-    """One run of one binary on one cell: the record's measured fields."""
+def run_cell(a, bins, problems, cell, rnd, untraced_epochs=None):
+    """One run of one binary on one cell: the record's measured fields.
+
+    untraced_epochs: the second phase of --untraced: that many epochs with one
+    trace point at the end (f* from the cache, so the summary gives the
+    final suboptimality)."""
     ds, solver, threads, which = cell["dataset"], cell["solver"], cell["threads"], cell["binary"]
     cap = a.max_seconds or DATASETS[ds]["cap"]
-    if a.fixed_epochs:
+    if untraced_epochs:
+        stop = ["--max-epochs", str(untraced_epochs), "--trace-every", str(untraced_epochs),
+                "--max-seconds", repr(cap)]
+    elif a.fixed_epochs:
         # The engines alone: a fixed number of epochs, one trace point at the
         # end, no f*: neither clock meets a trace pause (the baseline's clock
         # left out the steps workers finished during one; the candidate's
@@ -92,8 +100,13 @@ def run_cell(a, bins, problems, cell, rnd):
         out.update(status="killed", reached=False, command=" ".join([bins[which]] + args))
         return out
     s = r["summary"] or {}
+    if untraced_epochs:
+        sub = s.get("suboptimality")
+        out.update(phase="untraced", untraced_epochs=untraced_epochs,
+                   untraced_seconds=s.get("seconds") if s.get("status") == "max_epochs" else None,
+                   untraced_reached=sub is not None and sub <= TARGET)
     reached = s.get("status") == ("max_epochs" if a.fixed_epochs else "target_reached")
-    hit = None if a.fixed_epochs else h.time_to_target(r["trace"], TARGET, skip_start=True)
+    hit = None if a.fixed_epochs or untraced_epochs else h.time_to_target(r["trace"], TARGET, skip_start=True)
     out.update(status=s.get("status", "error (exit %d)" % r["rc"]), reached=reached, rc=r["rc"],
                seconds=s.get("seconds"), epochs=s.get("epochs"), wall=r["wall"],
                time_to_target=s.get("seconds") if reached else None,
@@ -104,9 +117,10 @@ def run_cell(a, bins, problems, cell, rnd):
     out.update(r["provenance"])
     if not s:
         out["stderr"] = r["stderr"][-500:]
-    log("   round %d %-14s %-8s M=%d %-9s %-15s %8s s  %6s epochs  wall %.2f s" % (
+    log("   round %d %-14s %-8s M=%d %-9s %-15s %8s s  %6s epochs  wall %.2f s%s" % (
         rnd + 1, ds, solver, threads, which, out["status"], fmt(out["seconds"], "%.3f"),
-        fmt(out["epochs"], "%.0f"), r["wall"]))
+        fmt(out["epochs"], "%.0f"), r["wall"],
+        "  untraced, subopt %s" % fmt(out["suboptimality"], "%.2g") if untraced_epochs else ""))
     return out
 
 
@@ -124,7 +138,9 @@ def cells_of(runs):
     out = []
     keys = list(dict.fromkeys((r["dataset"], r["solver"], r["threads"]) for r in runs))
     for ds, solver, threads in keys:
-        mine = [r for r in runs if (r["dataset"], r["solver"], r["threads"]) == (ds, solver, threads)]
+        both = [r for r in runs if (r["dataset"], r["solver"], r["threads"]) == (ds, solver, threads)]
+        mine = [r for r in both if r.get("phase") != "untraced"]
+        later = [r for r in both if r.get("phase") == "untraced"]
         c = dict(dataset=ds, solver=solver, threads=threads)
         for b in BINARIES:
             rs = [r for r in mine if r["binary"] == b]
@@ -149,6 +165,24 @@ def cells_of(runs):
         r = c["ratio_time_to_target"]
         c["verdict"] = ("FAIL" if cand["reached"] < cand["runs"] and base["reached"] == base["runs"] else
                         "n/a" if not complete or r is None else "PASS" if r >= GOAL else "FAIL")
+        if later:
+            # --untraced: the verdict reads the untraced runs' solver seconds
+            # for each binary's own median epochs to the target.
+            for b in BINARIES:
+                rs = [x for x in later if x["binary"] == b]
+                c[b].update(untraced_epochs=rs[0]["untraced_epochs"] if rs else None,
+                            untraced_time=h.median([x.get("untraced_seconds") for x in rs]),
+                            untraced_times=[x.get("untraced_seconds") for x in rs],
+                            untraced_reached=sum(bool(x.get("untraced_reached")) for x in rs),
+                            untraced_runs=len(rs),
+                            untraced_subopt=h.median([x.get("suboptimality") for x in rs]))
+            ru = c["ratio_untraced_time"] = h.ratio(base["untraced_time"], cand["untraced_time"])
+            by_round = {}
+            for x in later:
+                by_round.setdefault(x["round"], {})[x["binary"]] = x.get("untraced_seconds")
+            c["paired_untraced_ratio_median"] = h.median(
+                [h.ratio(v.get("baseline"), v.get("candidate")) for _, v in sorted(by_round.items())])
+            c["verdict"] = "n/a" if ru is None else "PASS" if ru >= GOAL else "FAIL"
         out.append(c)
     return out
 
@@ -161,16 +195,25 @@ def goal_lines(cells):
                                    len(good), len(cells),
                                    "; %d not judged (a run missed the target)" % (len(cells) - len(judged))
                                    if len(judged) < len(cells) else "")]
-    known = [c["ratio_time_to_target"] for c in cells if c["ratio_time_to_target"]]
+    untraced = any("ratio_untraced_time" in c for c in cells)
+    if untraced:
+        lines[0] = lines[0].replace("median time", "median untraced time for its own epochs")
+    key = "ratio_untraced_time" if untraced else "ratio_time_to_target"
+    known = [c[key] for c in cells if c.get(key)]
     if known:
         lines.append("info geometric mean of the cells' time ratios: %.3fx (%d cells; a pooled figure, less "
                      "noisy than any one cell)" % (math.exp(sum(math.log(x) for x in known) / len(known)),
                                                   len(known)))
     for c in cells:
-        lines.append("     %-4s %-14s %-8s M=%d  time %s (paired median %s)  epochs %s  s/epoch %s  wall %s" % (
+        lines.append("     %-4s %-14s %-8s M=%d  time %s (paired median %s)  epochs %s  s/epoch %s  wall %s%s" % (
             c["verdict"], c["dataset"], c["solver"], c["threads"], fmt(c["ratio_time_to_target"], "%.2fx"),
             fmt(c["paired_time_ratio_median"], "%.2fx"), fmt(c["ratio_epochs_to_target"], "%.2fx"),
-            fmt(c["ratio_seconds_per_epoch"], "%.2fx"), fmt(c["ratio_wall"], "%.2fx")))
+            fmt(c["ratio_seconds_per_epoch"], "%.2fx"), fmt(c["ratio_wall"], "%.2fx"),
+            "  untraced time %s (paired median %s; at 1e-6: b %d/%d, c %d/%d)" % (
+                fmt(c["ratio_untraced_time"], "%.2fx"), fmt(c["paired_untraced_ratio_median"], "%.2fx"),
+                c["baseline"]["untraced_reached"], c["baseline"]["untraced_runs"],
+                c["candidate"]["untraced_reached"], c["candidate"]["untraced_runs"])
+            if "ratio_untraced_time" in c else ""))
     return lines
 
 
@@ -228,6 +271,15 @@ def markdown(meta, cells, goals, prefix):
               "and no f*; wherever the text and tables below say \"to 1e-6\", read \"for %d epochs\" (time = "
               "solver seconds of the %d epochs). This compares the engines without trace pauses." %
               ((meta["fixed_epochs"],) * 4), ""]
+    if meta.get("untraced"):
+        L += ["**Mode `--untraced`:** the verdict reads untraced times. A trace point pauses the solver "
+              "clock, and the two engines count the steps workers finish during the pause differently (the "
+              "baseline's clock left them out, as free work; the candidate's master credits the longest of "
+              "them back), so time to 1e-6 on the solver clock compares clocks as much as engines. After the "
+              "traced rounds, each binary runs untraced (one trace point at the end) for its own median "
+              "epochs to 1e-6 from those rounds, in %d more interleaved rounds; the time ratio of those runs "
+              "is judged, and the table after the first gives them with the final suboptimality (asynchronous "
+              "runs of the same epochs end near, not exactly at, 1e-6)." % meta["repeats"], ""]
     L += [
          "Every run: `asyncopt train` with the problem of the SODA benchmark's config (logistic, l1 = 1e-4, "
          "l2 = 1e-3; madelon row-normalised, rcv1-vw-small max-abs scaled), `--solver soda --mask-p 0.1` or "
@@ -266,6 +318,24 @@ def markdown(meta, cells, goals, prefix):
                      "paired median", "baseline epochs", "candidate epochs", "epoch ratio", "s/epoch ratio",
                      "baseline wall s",
                      "candidate wall s", "wall ratio", "reached (b, c)", "verdict"], rows)
+    if meta.get("untraced"):
+        rows = []
+        for c in cells:
+            if "ratio_untraced_time" not in c:
+                continue
+            b, k = c["baseline"], c["candidate"]
+            rows.append([c["dataset"], c["solver"], c["threads"], fmt(b["untraced_epochs"], "%d"),
+                         fmt(k["untraced_epochs"], "%d"),
+                         "%s (%s)" % (fmt(b["untraced_time"], "%.3f"), span(b["untraced_times"], "%.3f")),
+                         "%s (%s)" % (fmt(k["untraced_time"], "%.3f"), span(k["untraced_times"], "%.3f")),
+                         fmt(c["ratio_untraced_time"], "**%.2f**"), fmt(c["paired_untraced_ratio_median"], "%.2f"),
+                         "%s, %s" % (fmt(b["untraced_subopt"], "%.2g"), fmt(k["untraced_subopt"], "%.2g")),
+                         "%d/%d, %d/%d" % (b["untraced_reached"], b["untraced_runs"], k["untraced_reached"],
+                                           k["untraced_runs"]), c["verdict"]])
+        L += ["", "Untraced runs (the verdict): each binary for its own median epochs to 1e-6.", ""]
+        L += h.md_table(["dataset", "solver", "M", "baseline epochs", "candidate epochs", "baseline s",
+                         "candidate s", "time ratio", "paired median", "median final subopt (b, c)",
+                         "at <= 1e-6 (b, c)", "verdict"], rows)
     computed = meta["computed_f_star_runs"]
     L += ["", "![](%s.png)" % prefix, "",
           "Timed runs that computed f* instead of reading the cache: %s." % (
@@ -290,6 +360,10 @@ def main():
     ap.add_argument("--fixed-epochs", type=int, default=0,
                     help="instead of time to 1e-6: N epochs traced only at the end (the engines' cost "
                          "without trace pauses); 'time' is then the solver seconds of the N epochs")
+    ap.add_argument("--untraced", action="store_true",
+                    help="after the traced rounds, time each binary untraced for its own median epochs to "
+                         "1e-6 (one trace point at the end) and judge those times: trace pauses then cost "
+                         "neither clock anything")
     ap.add_argument("--work", default=os.path.join(ROOT, "build/bench-work/engine_overhead"),
                     help="decompressed data and the f* cache")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
@@ -319,6 +393,8 @@ def main():
         threads = [int(t) for t in a.threads.split(",") if t]
     except ValueError:
         ap.error("--threads %r: comma-separated integers expected" % a.threads)
+    if a.untraced and a.fixed_epochs:
+        ap.error("--untraced and --fixed-epochs are two different modes: choose one")
     if a.repeats < 1 or (a.max_seconds is not None and not a.max_seconds > 0) or not a.trace_every > 0:
         ap.error("--repeats must be >= 1, --max-seconds and --trace-every > 0")
     a.work = os.path.abspath(a.work)
@@ -341,9 +417,21 @@ def main():
 
     cells = h.grid(dataset=datasets, solver=solvers, threads=threads, binary=list(BINARIES))
     runs = h.interleaved(cells, a.repeats, lambda cell, r: run_cell(a, bins, problems, cell, r))
+    if a.untraced:
+        epochs = {}
+        for c in cells:
+            key = (c["dataset"], c["solver"], c["threads"], c["binary"])
+            e = h.median([r.get("epochs_to_target") for r in runs
+                          if (r["dataset"], r["solver"], r["threads"], r["binary"]) == key])
+            epochs[key] = int(math.ceil(e)) if e else None
+        known = [c for c in cells if epochs[(c["dataset"], c["solver"], c["threads"], c["binary"])]]
+        log("== untraced: each binary's median epochs to %g, one trace point at the end" % TARGET)
+        runs += h.interleaved(known, a.repeats, lambda cell, r: run_cell(
+            a, bins, problems, cell, r, epochs[(cell["dataset"], cell["solver"], cell["threads"], cell["binary"])]))
     meta = dict(command=command, machine=h.machine(), git_commit=h.git_commit(), load_start=load_start,
                 load_end=h.loadavg(), elapsed_seconds=time.time() - t0, repeats=a.repeats, target=TARGET,
-                goal=GOAL, trace_every=a.trace_every, fixed_epochs=a.fixed_epochs, f_star=fstar,
+                goal=GOAL, trace_every=a.trace_every, fixed_epochs=a.fixed_epochs, untraced=a.untraced,
+                f_star=fstar,
                 binaries={b: dict(path=p, version=h.binary_version(p)) for b, p in bins.items()},
                 computed_f_star_runs=["%s %s %s M=%d round %d" % (r["binary"], r["dataset"], r["solver"],
                                                                   r["threads"], r["round"] + 1)
@@ -355,7 +443,8 @@ def write_outputs(base, prefix, meta, runs):
     summary = cells_of(runs)
     goals = goal_lines(summary)
     h.write_csv(base + ".csv", runs, [
-        "dataset", "solver", "threads", "binary", "round", "status", "reached", "time_to_target",
+        "dataset", "solver", "threads", "binary", "phase", "round", "status", "reached", "time_to_target",
+        "untraced_epochs", "untraced_seconds", "untraced_reached",
         "epochs_to_target", "wall", "seconds", "epochs", "trace_time_to_target", "trace_epochs_to_target",
         "suboptimality", "exchanges", "cap_seconds", "f_star_source", "commit", "binary_version", "cpu", "cores",
         "date", "command"])

@@ -233,6 +233,8 @@ struct Result {
   Status status = Status::kMaxEpochs;
   std::string message;
   std::vector<double> w;  // finite final weights (empty if none usable)
+  // F(w); NaN when it could not be evaluated (status peer_lost before the
+  // first trace point: a lost worker took its shard's loss with it).
   double objective = std::numeric_limits<double>::quiet_NaN();
   double f_star = std::numeric_limits<double>::quiet_NaN();
   double suboptimality = std::numeric_limits<double>::quiet_NaN();

@@ -926,15 +926,19 @@ Result RunMasterSide(engine::Transport& net, const Dataset& shape, const Problem
   });
   tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
   engine::MasterOutcome outcome;
-  loop.Handshake();
-  tracer.Begin(master.w());
-  loop.Go();
-  outcome = loop.Run([&master](std::optional<Status> v) -> std::optional<Status> {
-    if (v == Status::kDiverged) {
-      return master.Restart() ? std::nullopt : std::optional<Status>(Status::kDiverged);
-    }
-    return v;
-  });
+  const bool started = loop.Handshake();
+  tracer.Begin(master.w());  // not evaluated when a worker never started: its shard is gone
+  if (started) {
+    loop.Go();
+    outcome = loop.Run([&master](std::optional<Status> v) -> std::optional<Status> {
+      if (v == Status::kDiverged) {
+        return master.Restart() ? std::nullopt : std::optional<Status>(Status::kDiverged);
+      }
+      return v;
+    });
+  } else {
+    outcome = loop.StopBeforeStart();
+  }
   workers_done(&outcome);
   if (audit) audit(master, loop);
   if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);

@@ -18,7 +18,8 @@
 // gate: the master sends Evaluate(w) and holds its replies, so no worker
 // starts a new step; each answers when its current step ends (a sleeping
 // one at once) with its shard's loss and its evaluation time, and the rest
-// of the wait (the steps ending) is credited back to the solver clock.
+// of the wait (the steps ending; their mean over the workers) is credited
+// back to the solver clock.
 //
 // The schedule is a policy: which held messages may be answered now.
 //   Async (SODA, DAve-PG): every held message, at the end of each batch.
@@ -259,21 +260,34 @@ class MasterLoop {
 
   // Waits for every worker's Hello (at most peer_timeout); Go then lets them
   // compute. Between the two every worker waits (the first trace point).
-  void Handshake() {
+  // False when the run cannot start: a worker never said Hello within
+  // peer_timeout (it is lost: a process that died or crashed at step 0;
+  // verdict kPeerLost) or the stop check fired meanwhile (kInterrupted);
+  // StopBeforeStart then ends it.
+  bool Handshake() {
     const SteadyClock::time_point give_up = SteadyClock::now() + Seconds(options_.peer_timeout);
     int hellos = 0;
     std::vector<Packet> in;
+    bool started = true;
     while (hellos < workers_) {
       in.clear();
       if (net_.ReceiveUntil(&in, std::min(give_up, SteadyClock::now() + runtime::kPoll)) == 0) {
         if (SteadyClock::now() >= give_up) {
-          std::string missing;
           for (int i = 0; i < workers_; ++i) {
-            if (state_[static_cast<std::size_t>(i)] == State::kStarting) missing += " " + std::to_string(i + 1);
+            if (state_[static_cast<std::size_t>(i)] != State::kStarting) continue;
+            state_[static_cast<std::size_t>(i)] = State::kLost;
+            lost_.push_back(i);
+            never_started_.push_back(i);
           }
-          throw PeerLost(0, "workers (ranks)" + missing + " never reported within --peer-timeout");
+          if (!verdict_) verdict_ = Status::kPeerLost;
+          started = false;
+          break;
         }
-        if (stop_check_ && stop_check_()) throw PeerLost(0, "stopped while the workers started");
+        if (stop_check_ && stop_check_()) {
+          if (!verdict_) verdict_ = Status::kInterrupted;
+          started = false;
+          break;
+        }
         continue;
       }
       for (Packet& p : in) {
@@ -287,6 +301,19 @@ class MasterLoop {
       if (worker_error_) std::rethrow_exception(worker_error_);
     }
     master_.Begin(shard_rows_);
+    return started;
+  }
+
+  // Ends a run whose Handshake failed, before any step: every worker not
+  // lost is told to stop and waited for (its Bye, judged as in Run). The
+  // outcome has no final point (the caller's is the starting point).
+  MasterOutcome StopBeforeStart() {
+    stopping_ = true;
+    for (int i = 0; i < workers_; ++i) {
+      const State st = state_[static_cast<std::size_t>(i)];
+      if (st == State::kIdle || st == State::kStarting) SendStop(i);
+    }
+    return Run([](std::optional<Status> v) { return v; });
   }
 
   void Go() {
@@ -363,7 +390,8 @@ class MasterLoop {
           asked_[static_cast<std::size_t>(p.from - 1)] = false;
           // The time it took this worker to answer beyond its evaluation:
           // the rest of the step it was computing when asked.
-          overlap = std::max(overlap, SteadyClock::now() - since_eval_ - Seconds(p.scalars[1]));
+          overlap += std::max(SteadyClock::duration::zero(),
+                              SteadyClock::now() - since_eval_ - Seconds(p.scalars[1]));
           ++answered;
           net_.Recycle(std::move(p));
         } else {
@@ -376,8 +404,11 @@ class MasterLoop {
       }
     }
     // Steps that ended during the pause were the solver's work: the clock
-    // gets the longest of them back (the workers ran in parallel).
-    tracer_.clock().Credit(overlap);
+    // gets back the time the team needs for them, the mean of the workers'
+    // remainders (M workers in parallel do M remainders' work in their mean;
+    // the longest would also count the time the early finishers idled, which
+    // an untraced run spends on further steps).
+    if (asked > 0) tracer_.clock().Credit(overlap / asked);
     for (const double l : losses) loss_sum += l;  // fixed order: rank order
     double sq = 0.0, abs = 0.0;
     for (const double v : w) {
@@ -499,8 +530,10 @@ class MasterLoop {
     out.busy_seconds = busy_seconds_;
     out.worker_error = worker_error_;
     for (const int i : lost_) {
-      out.team_report += "; worker " + std::to_string(i + 1) + " (rank " + std::to_string(i + 1) +
-                         ") silent for over " + runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
+      const bool never = std::find(never_started_.begin(), never_started_.end(), i) != never_started_.end();
+      out.team_report += "; worker " + std::to_string(i + 1) + " (rank " + std::to_string(i + 1) + ") " +
+                         (never ? "never reported within " : "silent for over ") +
+                         runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
     }
     return out;
   }
@@ -721,6 +754,7 @@ class MasterLoop {
   std::vector<std::int64_t> shard_rows_;
   std::vector<Packet> held_;
   std::vector<int> lost_;
+  std::vector<int> never_started_;  // lost before their Hello
   runtime::FaultPlan plan_;
   bool stalled_ = false;
   std::int64_t budget_ = std::numeric_limits<std::int64_t>::max();

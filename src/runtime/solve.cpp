@@ -44,7 +44,10 @@ std::optional<Result> StartsAtTheTarget(const Dataset& data, const Problem& prob
 
 std::string Result::BriefReport() const {
   std::ostringstream out;
-  out << "status " << ToString(status) << ", objective " << FormatValue(objective);
+  // NaN: not known (a worker's shard was lost before the objective could
+  // be evaluated).
+  out << "status " << ToString(status) << ", objective "
+      << (std::isnan(objective) ? std::string("unknown") : FormatValue(objective));
   if (!std::isnan(f_star)) out << ", suboptimality " << FormatValue(suboptimality);
   out << ", epochs " << epochs << ", " << seconds << " s, " << updates << " updates, nnz(w) "
       << nnz_w;

@@ -571,6 +571,29 @@ TEST(SodaEngine, ACrashedWorkerEndsTheRunAsPeerLostNamingIt) {
   EXPECT_GT(r.objective, 0.5 * f.reference.objective);
 }
 
+// A worker that crashes before its first message (step 0, as a process that
+// died at start) never says Hello: the run still ends as peer_lost, naming
+// it, with the starting point and no objective (its shard is gone), and
+// the other workers are stopped.
+TEST(SodaEngine, AWorkerLostBeforeItsFirstMessageIsPeerLostToo) {
+  const Fixture& f = Shared();
+  Result r;
+  const double wall = WallSeconds([&] {
+    r = Solve(f.data, f.problem, FaultOptions({Fault{Fault::Kind::kCrash, 2, 1.0, 0}}, 0.5));
+  });
+  EXPECT_EQ(r.status, Status::kPeerLost) << r.BriefReport();
+  EXPECT_NE(r.message.find("worker 2 (rank 2) never reported within 0.5 s"), std::string::npos)
+      << r.message;
+  EXPECT_EQ(r.message.find("worker 1 (rank 1)"), std::string::npos) << r.message;
+  EXPECT_LT(wall, 30.0);
+  EXPECT_EQ(r.epochs, 0.0);
+  EXPECT_EQ(r.updates, 0);
+  ASSERT_EQ(r.w.size(), static_cast<std::size_t>(f.data.num_cols));
+  for (const double v : r.w) EXPECT_EQ(v, 0.0);
+  EXPECT_TRUE(std::isnan(r.objective));
+  EXPECT_NE(r.BriefReport().find("objective unknown"), std::string::npos) << r.BriefReport();
+}
+
 // A stall past the peer timeout is the same silence; a shorter one is not.
 TEST(SodaEngine, AStallIsPeerLostOnlyPastThePeerTimeout) {
   const Fixture& f = Shared();
