@@ -93,6 +93,65 @@ struct Shard {
     }
     pi = static_cast<double>(rows.size()) / static_cast<double>(data.num_rows);
   }
+
+  // A worker rank's shard, made from its part in place: the part's index
+  // array becomes col_row and its values col_value, so the rank never holds
+  // its rows and their column-major copy at once (its peak is the part's
+  // CSR plus 4 bytes per nonzero while the entries move, not twice the
+  // CSR). `order`: the part's rows in the shard's order (local row k is
+  // part row order[k]); the columns come out exactly as the constructor
+  // above makes them. `part` is left empty.
+  Shard(Dataset&& part, std::vector<std::int64_t> order, std::int64_t total_rows)
+      : rows(std::move(order)) {
+    const auto d = static_cast<std::size_t>(part.num_cols);
+    const auto nnz = static_cast<std::size_t>(part.nnz());
+    labels.reserve(rows.size());
+    col_start.assign(d + 1, 0);
+    for (const std::int64_t r : rows) {
+      labels.push_back(part.labels[static_cast<std::size_t>(r)]);
+      const SparseRow row = part.row(r);
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        ++col_start[static_cast<std::size_t>(row.index[k]) + 1];
+      }
+    }
+    std::partial_sum(col_start.begin(), col_start.end(), col_start.begin());
+    const auto transpose = [&](auto index_type) {
+      using Index = decltype(index_type);
+      // dest[q]: where entry q goes; its column is replaced by its local row.
+      std::vector<Index> dest(nnz);
+      {
+        std::vector<std::int64_t> fill(col_start.begin(), col_start.end() - 1);
+        for (std::size_t local = 0; local < rows.size(); ++local) {
+          const auto r = static_cast<std::size_t>(rows[local]);
+          for (auto q = static_cast<std::size_t>(part.row_ptr[r]); q < static_cast<std::size_t>(part.row_ptr[r + 1]);
+               ++q) {
+            dest[q] = static_cast<Index>(fill[static_cast<std::size_t>(part.col_index[q])]++);
+            part.col_index[q] = static_cast<std::int32_t>(local);
+          }
+        }
+      }
+      std::vector<std::int64_t>().swap(part.row_ptr);
+      std::vector<double>().swap(part.labels);
+      // Each swap puts one entry in its place: O(nnz) swaps in all.
+      for (std::size_t q = 0; q < nnz; ++q) {
+        while (static_cast<std::size_t>(dest[q]) != q) {
+          const auto to = static_cast<std::size_t>(dest[q]);
+          std::swap(part.col_index[q], part.col_index[to]);
+          std::swap(part.values[q], part.values[to]);
+          std::swap(dest[q], dest[to]);
+        }
+      }
+    };
+    if (nnz <= std::numeric_limits<std::uint32_t>::max()) {
+      transpose(std::uint32_t{});
+    } else {
+      transpose(std::uint64_t{});
+    }
+    col_row = std::move(part.col_index);
+    col_value = std::move(part.values);
+    part = Dataset{};
+    pi = static_cast<double>(rows.size()) / static_cast<double>(std::max<std::int64_t>(1, total_rows));
+  }
 };
 
 // SODA's message kinds on the engine (engine/master_worker.hpp).
@@ -124,12 +183,13 @@ template <class L>
 class Worker {
  public:
   // w_bar0, w0: the starting w_bar (every worker's w_i) and w = prox(w_bar0).
-  Worker(const Dataset& data, const Shard& shard, const Problem& problem, double gamma,
+  // `cols`: the data's dimension d. The worker reads its shard by columns
+  // only (a rank's shard holds no rows: Shard's in-place constructor).
+  Worker(std::int32_t cols, const Shard& shard, const Problem& problem, double gamma,
          const DistributedOptions& dist, std::uint64_t seed, int id,
          const std::vector<double>& w_bar0, const std::vector<double>& w0)
-      : data_(data),
-        shard_(shard),
-        d_(data.num_cols),
+      : shard_(shard),
+        d_(cols),
         n_(static_cast<std::int64_t>(shard.rows.size())),
         gamma_(gamma),
         l1_(problem.l1),
@@ -167,14 +227,12 @@ class Worker {
     } else if (p.value.size() == eval_w_.size()) {
       eval_w_ = p.value;
     }
+    eval_z_.assign(static_cast<std::size_t>(n_), 0.0);
+    ColumnProduct(eval_w_, &eval_z_);
     double sum = 0.0;
     for (std::int64_t r = 0; r < n_; ++r) {
-      const SparseRow row = data_.row(shard_.rows[static_cast<std::size_t>(r)]);
-      double z = 0.0;
-      for (std::int32_t k = 0; k < row.nnz; ++k) {
-        z += eval_w_[static_cast<std::size_t>(row.index[k])] * row.value[k];
-      }
-      sum += L::Value(shard_.labels[static_cast<std::size_t>(r)], z);
+      const auto ru = static_cast<std::size_t>(r);
+      sum += L::Value(shard_.labels[ru], eval_z_[ru]);
     }
     return sum;
   }
@@ -206,7 +264,24 @@ class Worker {
   }
 
  private:
-  // Exact margins, losses and loss sum from the rows (O(nnz of the shard)).
+  // z := X_shard w by columns (O(nnz of the shard + d)): every margin
+  // gathers its terms in increasing column order, the order of a row of a
+  // LIBSVM file. z must hold zeros.
+  void ColumnProduct(const std::vector<double>& w, std::vector<double>* z) const {
+    const std::int64_t* col_start = shard_.col_start.data();
+    const std::int32_t* col_row = shard_.col_row.data();
+    const double* col_value = shard_.col_value.data();
+    double* out = z->data();
+    for (std::int32_t j = 0; j < d_; ++j) {
+      const double wj = w[static_cast<std::size_t>(j)];
+      if (wj == 0.0) continue;
+      for (std::int64_t q = col_start[j]; q < col_start[j + 1]; ++q) {
+        out[col_row[q]] += wj * col_value[q];
+      }
+    }
+  }
+
+  // Exact margins, losses and loss sum from the columns (O(nnz of the shard + d)).
   void RefreshMargins() {
     reg_sq_ = 0.0;
     reg_abs_ = 0.0;
@@ -214,14 +289,8 @@ class Worker {
       reg_sq_ += v * v;
       reg_abs_ += std::fabs(v);
     }
-    for (std::int64_t r = 0; r < n_; ++r) {
-      const SparseRow row = data_.row(shard_.rows[static_cast<std::size_t>(r)]);
-      double z = 0.0;
-      for (std::int32_t k = 0; k < row.nnz; ++k) {
-        z += w_copy_[static_cast<std::size_t>(row.index[k])] * row.value[k];
-      }
-      z_[static_cast<std::size_t>(r)] = z;
-    }
+    std::fill(z_.begin(), z_.end(), 0.0);
+    ColumnProduct(w_copy_, &z_);
     RecomputeLosses();
     ++stamp_;
     since_refresh_ = 0;
@@ -445,7 +514,6 @@ public:
 
  private:
 
-  const Dataset& data_;
   const Shard& shard_;
   const std::int32_t d_;
   const std::int64_t n_;
@@ -477,6 +545,7 @@ public:
   std::int64_t changed_nnz_ = 0;
   std::vector<double> u_, step_, z_local_;
   std::vector<double> eval_w_;  // a trace point's w, dense
+  std::vector<double> eval_z_;  // its margins on the shard
   std::int64_t messages_sent_ = 0;
 };
 
@@ -1004,7 +1073,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
   std::vector<std::unique_ptr<Worker<L>>> worker_state;
   for (int i = 0; i < workers; ++i) {
     worker_state.push_back(std::make_unique<Worker<L>>(
-        data, shards[static_cast<std::size_t>(i)], problem, gamma, dist, options.seed, i, w_bar0, w0));
+        data.num_cols, shards[static_cast<std::size_t>(i)], problem, gamma, dist, options.seed, i, w_bar0, w0));
   }
 
   engine::ThreadNetwork net(workers + 1);
@@ -1124,11 +1193,11 @@ double SodaMemoryBytes(const Dataset& data, const Options& options) {
   const double d = data.num_cols, m = static_cast<double>(data.num_rows);
   const double workers = options.threads;
   // Per worker: the shard's column index (d + 1 offsets), its copy of w and
-  // w_i, the support set (two int32 arrays), about seven doubles per row of
+  // w_i, the support set (two int32 arrays), about eight doubles per row of
   // the shard. Every nonzero once more in the column-major shards. The
   // master: w_bar, w, the good point, recency list (tick, two links), two
   // copy-on-write slots (value and mark), the marks; Tracer and Result.
-  return workers * (8.0 * d + 16.0 * d + 8.0 * d) + 7.0 * 8.0 * m + 12.0 * static_cast<double>(data.nnz()) +
+  return workers * (8.0 * d + 16.0 * d + 8.0 * d) + 8.0 * 8.0 * m + 12.0 * static_cast<double>(data.nnz()) +
          (3.0 * 8.0 + 16.0 + 2.0 * 16.0 + 2.0) * d + 3.0 * 8.0 * d;
 }
 
@@ -1188,19 +1257,20 @@ Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t col
   });
 }
 
-void RunSodaWorker(engine::Transport& net, const Dataset& part, std::int64_t total_rows,
+void RunSodaWorker(engine::Transport& net, Dataset&& part, std::int64_t total_rows,
                    const Problem& problem, const Options& options, double smoothness,
                    int host_index, int host_workers) {
   const double gamma = SodaStep(options, problem, smoothness);
   const int rank = net.rank();
   const DistributedOptions dist = EffectiveDistributed(options);
+  const std::int32_t cols = part.num_cols;
   std::vector<double> w_bar0, w0;
-  StartingPoint(options, problem, gamma, part.num_cols, &w_bar0, &w0);
-  Shard shard(part, PartRows(part, options));
-  shard.pi = static_cast<double>(part.num_rows) / static_cast<double>(std::max<std::int64_t>(1, total_rows));
+  StartingPoint(options, problem, gamma, cols, &w_bar0, &w0);
+  std::vector<std::int64_t> order = PartRows(part, options);
+  const Shard shard(std::move(part), std::move(order), total_rows);
   kernels::DispatchLoss(problem.loss, [&](auto loss) {
     using L = decltype(loss);
-    Worker<L> worker(part, shard, problem, gamma, dist, options.seed, rank - 1, w_bar0, w0);
+    Worker<L> worker(cols, shard, problem, gamma, dist, options.seed, rank - 1, w_bar0, w0);
     // One member: the rank's compute thread (fault-plan number = its rank);
     // the calling thread waits for it.
     runtime::Team::Config config = TeamConfig(options, 1, /*first_id=*/rank);

@@ -85,7 +85,8 @@ Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t col
 // `host_index` of the `host_workers` worker ranks on this host (the k-th CPU
 // the process may use), when there are that many CPUs; as worker threads
 // are in a threaded run. The master is never pinned.
-void RunSodaWorker(engine::Transport& net, const Dataset& part, std::int64_t total_rows,
+// `part` is taken (moved into the worker's column-major shard, in place).
+void RunSodaWorker(engine::Transport& net, Dataset&& part, std::int64_t total_rows,
                    const Problem& problem, const Options& options, double smoothness,
                    int host_index = 0, int host_workers = 1);
 // The smoothness of a part's loss, as the threaded run computes it for a

@@ -713,7 +713,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   } else {
     SetPhase("training (" + who + ", a worker)", PhaseKind::kStoppable);  // a signal waits for the master
     try {
-      algorithms::RunSodaWorker(net, part, rows, problem, options, smooth[0], host_index,
+      algorithms::RunSodaWorker(net, std::move(part), rows, problem, options, smooth[0], host_index,
                                 static_cast<int>(host_workers.size()));
     } catch (const engine::PeerLost& e) {
       std::fprintf(stderr, "asyncopt train (%s): %s\n", who.c_str(), e.what());

@@ -661,7 +661,8 @@ Result RunAsRanks(const Dataset& data, const Problem& problem, const Options& o,
     for (int k = 1; k <= workers; ++k) {
       ranks.emplace_back([&, k] {
         try {
-          algorithms::RunSodaWorker(net.endpoint(k), parts[static_cast<std::size_t>(k - 1)], data.num_rows,
+          algorithms::RunSodaWorker(net.endpoint(k), std::move(parts[static_cast<std::size_t>(k - 1)]),
+                                    data.num_rows,
                                     problem, o, smoothness);
         } catch (...) {
           errors[static_cast<std::size_t>(k - 1)] = std::current_exception();
