@@ -62,12 +62,7 @@ RCV1_PROXASAGA = {1e-3: 0.0030, 1e-6: 0.0065}  # seconds, one thread, quoted in 
 
 def round_trip(a):
     """The cores' cache-line round trip now (bench_contention --probe), or None."""
-    if not a.probe_bin or not os.path.exists(a.probe_bin):
-        return None
-    p = subprocess.run([a.probe_bin, "--probe"], capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit("failed (%d): %s --probe\n%s" % (p.returncode, a.probe_bin, p.stderr[-2000:]))
-    return json.loads(p.stdout)["round_trip_ns"]
+    return h.core_round_trip(a.probe_bin)
 
 
 def svrg_to_targets(a, data, reg, tag, env_cache):
