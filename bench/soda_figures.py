@@ -254,6 +254,61 @@ def saga_sweep(prob, fstar, tols, repeats):
     return out
 
 
+# --------------------------------------------------------------------------- compare
+def compare(args):
+    """Two results of this script, run by run: did a change move epochs to 1e-6 or wall time?"""
+    res = []
+    for path in args.compare:
+        with open(path) as f:
+            res.append(json.load(f))
+    before = {r["key"]: r for r in res[0]["runs"]}
+    after = {r["key"]: r for r in res[1]["runs"]}
+    rows, recs = [], []
+    for key in [k for k in before if k in after]:
+        b, a = before[key], after[key]
+        rec = dict(key=key, sections=",".join(a.get("sections") or []),
+                   epochs_before=b.get("epochs"), epochs_after=a.get("epochs"),
+                   reached_before=b.get("reached"), reached_after=a.get("reached"),
+                   seconds_before=b.get("seconds"), seconds_after=a.get("seconds"),
+                   wall_before=b.get("cli_wall"), wall_after=a.get("cli_wall"))
+        rec["epoch_ratio"] = h.ratio(rec["epochs_after"], rec["epochs_before"])
+        rec["wall_ratio"] = h.ratio(rec["wall_after"], rec["wall_before"])
+        recs.append(rec)
+        rows.append([key, rec["sections"], "%s / %s" % (b.get("epochs"), a.get("epochs")),
+                     "%.2f" % rec["epoch_ratio"] if rec["epoch_ratio"] else "-",
+                     "%s / %s" % (b.get("reached"), a.get("reached")),
+                     "%.3f / %.3f" % (b.get("seconds") or float("nan"), a.get("seconds") or float("nan")),
+                     "%.2f / %.2f" % (b.get("cli_wall") or float("nan"), a.get("cli_wall") or float("nan")),
+                     "%.2f" % rec["wall_ratio"] if rec["wall_ratio"] else "-"])
+    both = [r for r in recs if r["reached_before"] and r["reached_after"]]
+    er = h.median([r["epoch_ratio"] for r in both])
+    wall_b = sum(r["wall_before"] or 0 for r in both)
+    wall_a = sum(r["wall_after"] or 0 for r in both)
+    lost = [r["key"] for r in recs if r["reached_before"] and not r["reached_after"]]
+    gained = [r["key"] for r in recs if r["reached_after"] and not r["reached_before"]]
+    m = [res[i]["meta"] for i in (0, 1)]
+    L = ["# SODA benchmark before and after a change, run by run", "",
+         "`/usr/bin/python3 bench/soda_figures.py --compare %s %s`" % tuple(args.compare), "",
+         "* before: `%s` (%s), %s, load at start %s" % (m[0].get("binary"), m[0].get("binary_git_commit"),
+                                                       m[0]["machine"].get("date", "?"), m[0].get("load_start")),
+         "* after: `%s` (%s), %s, load at start %s" % (m[1].get("binary"), m[1].get("binary_git_commit"),
+                                                      m[1]["machine"].get("date", "?"), m[1].get("load_start")), "",
+         "Runs that reached 1e-6 in both: %d of %d common runs; median epoch ratio after / before %s; "
+         "summed wall of those runs %.1f s before, %.1f s after (after / before %s). Reached only before: %s. "
+         "Reached only after: %s." % (len(both), len(recs), "%.3f" % er if er else "-", wall_b, wall_a,
+                                     "%.3f" % (wall_a / wall_b) if wall_b else "-",
+                                     ", ".join(lost) or "none", ", ".join(gained) or "none"), "",
+         "Epochs: the summary's epochs at the stop (1e-6, or the cap); wall: the CLI's whole run (median of the "
+         "script's repeats for runs under 2 s). A delay case's key names its injected delay.", ""]
+    L += h.md_table(["run", "sections", "epochs before / after", "ratio", "reached before / after",
+                     "solver s before / after", "wall s before / after", "wall ratio"], rows)
+    base = os.path.join(args.out, args.prefix + "_compare")
+    os.makedirs(args.out, exist_ok=True)
+    h.write_csv(base + ".csv", recs)
+    h.write_markdown(base + ".md", L)
+    log("\n".join(L[:9]))
+
+
 # --------------------------------------------------------------------------- main
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -269,10 +324,15 @@ def main():
     ap.add_argument("--no-sklearn", action="store_true", help="skip the saga sweep")
     ap.add_argument("--quick", action="store_true", help="smoke test: tiny grid, 3 s caps, 1 repeat")
     ap.add_argument("--replot", action="store_true", help="no runs: redo outputs from OUT/PREFIX.json")
+    ap.add_argument("--compare", nargs=2, metavar=("BEFORE.json", "AFTER.json"),
+                    help="no runs: compare two results of this script run by run (same key): epochs to "
+                         "1e-6, solver seconds, wall; writes OUT/PREFIX_compare.{md,csv}")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
     args.work = os.path.abspath(args.work)
     args.out = os.path.abspath(args.out)
+    if args.compare:
+        return compare(args)
     if args.replot:
         with open(os.path.join(args.out, args.prefix + ".json")) as f:
             res = json.load(f)
