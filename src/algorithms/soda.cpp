@@ -218,17 +218,26 @@ class Worker {
 
   // The loss sum over the shard at the w a trace point carries (sparse
   // pairs, or dense), from the rows: F's loss part where the data lives.
+  // Sparse pairs are applied as they come (ascending coordinates), so the
+  // cost is the shard's entries in w's support, not d: with M workers a
+  // trace point would otherwise cost M d.
   double ShardLossSum(const engine::Packet& p) {
-    eval_w_.assign(static_cast<std::size_t>(d_), 0.0);
-    if (p.sparse()) {
-      for (std::size_t k = 0; k < p.index.size(); ++k) {
-        eval_w_[static_cast<std::size_t>(p.index[k])] = p.value[k];
-      }
-    } else if (p.value.size() == eval_w_.size()) {
-      eval_w_ = p.value;
-    }
     eval_z_.assign(static_cast<std::size_t>(n_), 0.0);
-    ColumnProduct(eval_w_, &eval_z_);
+    if (p.sparse() || p.value.empty()) {  // pairs; none: w = 0
+      for (std::size_t k = 0; k < p.index.size(); ++k) {
+        const std::int32_t j = p.index[k];
+        if (j < 0 || j >= d_) {
+          throw std::runtime_error("a trace point's w has coordinate " + std::to_string(j) +
+                                   " outside [0, " + std::to_string(d_) + ")");
+        }
+        AddColumn(j, p.value[k], &eval_z_);
+      }
+    } else if (p.value.size() == static_cast<std::size_t>(d_)) {
+      ColumnProduct(p.value, &eval_z_);
+    } else {
+      throw std::runtime_error("a trace point's w has " + std::to_string(p.value.size()) +
+                               " values for " + std::to_string(d_) + " features");
+    }
     double sum = 0.0;
     for (std::int64_t r = 0; r < n_; ++r) {
       const auto ru = static_cast<std::size_t>(r);
@@ -268,16 +277,17 @@ class Worker {
   // gathers its terms in increasing column order, the order of a row of a
   // LIBSVM file. z must hold zeros.
   void ColumnProduct(const std::vector<double>& w, std::vector<double>* z) const {
-    const std::int64_t* col_start = shard_.col_start.data();
+    for (std::int32_t j = 0; j < d_; ++j) AddColumn(j, w[static_cast<std::size_t>(j)], z);
+  }
+  // z += wj X_shard[:, j] (nothing when wj is 0).
+  void AddColumn(std::int32_t j, double wj, std::vector<double>* z) const {
+    if (wj == 0.0) return;
     const std::int32_t* col_row = shard_.col_row.data();
     const double* col_value = shard_.col_value.data();
     double* out = z->data();
-    for (std::int32_t j = 0; j < d_; ++j) {
-      const double wj = w[static_cast<std::size_t>(j)];
-      if (wj == 0.0) continue;
-      for (std::int64_t q = col_start[j]; q < col_start[j + 1]; ++q) {
-        out[col_row[q]] += wj * col_value[q];
-      }
+    const auto ju = static_cast<std::size_t>(j);
+    for (std::int64_t q = shard_.col_start[ju]; q < shard_.col_start[ju + 1]; ++q) {
+      out[col_row[q]] += wj * col_value[q];
     }
   }
 
@@ -544,7 +554,6 @@ public:
   std::vector<double> changed_delta_;
   std::int64_t changed_nnz_ = 0;
   std::vector<double> u_, step_, z_local_;
-  std::vector<double> eval_w_;  // a trace point's w, dense
   std::vector<double> eval_z_;  // its margins on the shard
   std::int64_t messages_sent_ = 0;
 };

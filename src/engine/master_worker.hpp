@@ -347,20 +347,30 @@ class MasterLoop {
       bool& flag;
       ~Done() { flag = false; }
     } done{evaluating_};
+    // The payload once (sparse pairs when smaller), copied to each worker.
     std::int64_t nnz = 0;
     for (const double v : w) nnz += v != 0.0;
+    const bool sparse = 12 * nnz < 8 * static_cast<std::int64_t>(w.size());
+    std::vector<std::int32_t> pairs_index;
+    std::vector<double> pairs_value;
+    if (sparse) {
+      pairs_index.reserve(static_cast<std::size_t>(nnz));
+      pairs_value.reserve(static_cast<std::size_t>(nnz));
+      for (std::size_t j = 0; j < w.size(); ++j) {
+        if (w[j] != 0.0) {
+          pairs_index.push_back(static_cast<std::int32_t>(j));
+          pairs_value.push_back(w[j]);
+        }
+      }
+    }
     int asked = 0;
     for (int i = 0; i < workers_; ++i) {
       if (!Live(i)) continue;
       Packet p = net_.NewPacket();
       p.kind = kEvaluate;
-      if (12 * nnz < 8 * static_cast<std::int64_t>(w.size())) {
-        for (std::size_t j = 0; j < w.size(); ++j) {
-          if (w[j] != 0.0) {
-            p.index.push_back(static_cast<std::int32_t>(j));
-            p.value.push_back(w[j]);
-          }
-        }
+      if (sparse) {
+        p.index.assign(pairs_index.begin(), pairs_index.end());
+        p.value.assign(pairs_value.begin(), pairs_value.end());
         if (p.index.empty()) p.header[0] = 1;  // w = 0: an empty sparse payload
       } else {
         p.value.assign(w.begin(), w.end());
