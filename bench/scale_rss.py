@@ -14,7 +14,11 @@ is a newline). Rows = newlines, nonzeros = ':' (generated data: no blank or comm
 values; checked against the MPI summary's totals). CSR bytes (asyncopt/dataset.hpp): 12 nnz +
 16 rows + 8 (int32 index + double value; int64 row_ptr of rows + 1; double label).
 
-Runs: `asyncopt train --solver soda --loss logistic --l2 1e-4 --f-star skip --max-epochs E --seed 1`
+Runs: `asyncopt train --solver soda PROBLEM --f-star skip --max-epochs E --seed 1`, PROBLEM by
+--problem: `soda` (default) the SODA benchmark's power-law problem (configs/soda-powerlaw.ini:
+--scale maxabs --loss logistic --l1 1e-4 --l2 1e-3 --mask-p 0.1: a sparse w, the problem SODA is
+for), or `dense-l2` (--loss logistic --l2 1e-4: w dense, so every mask, message and reply is d
+long: a worker's model state is then ~100 bytes per feature)
 (no trace, no target: rank 0 never reads the data); mpi: `--transport mpi --threads 1` under the
 MPIEXEC_EXECUTABLE and ASYNCOPT_MPIEXEC_FLAGS of --build's cache; threads: `--threads 4`. Each
 process runs under this script's --rank-wrapper: a child in its own process group, INT/TERM/HUP/
@@ -48,6 +52,11 @@ from harness import ROOT, log
 WORKERS = 4
 GOAL = 1.5  # worker rank peak RSS / its shard's CSR: at most this
 RANK0_SHARE = 0.25  # rank 0 peak RSS / the whole CSR: below this
+# The problem flags (--problem): see the docstring.
+PROBLEMS = {
+    "soda": ["--scale", "maxabs", "--loss", "logistic", "--l1", "1e-4", "--l2", "1e-3", "--mask-p", "0.1"],
+    "dense-l2": ["--loss", "logistic", "--l2", "1e-4"],
+}
 TINY = dict(rows=200, dim=100, k=10)
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 KINDS = ("mpi", "threads", "tiny-mpi", "tiny-threads")
@@ -176,8 +185,8 @@ def run_one(a, files, kind, rnd):
     os.makedirs(d)
     tiny = kind.startswith("tiny")
     # A tiny run lasts 1 solver second, so that the polled VmHWM sees it (see the docstring).
-    train = ["train", "--solver", "soda", "--data", files["tiny" if tiny else "main"], "--loss", "logistic", "--l2",
-             "1e-4", "--f-star", "skip", "--seed", "1", "--quiet", "--max-epochs",
+    train = ["train", "--solver", "soda", "--data", files["tiny" if tiny else "main"]] + PROBLEMS[a.problem] + [
+             "--f-star", "skip", "--seed", "1", "--quiet", "--max-epochs",
              "2147483647" if tiny else str(a.epochs)] + (["--max-seconds", "1"] if tiny else [])
     wrap = [sys.executable, os.path.abspath(__file__), "--rank-wrapper", d]
     if kind.endswith("mpi"):
@@ -304,7 +313,8 @@ def markdown(meta, rows, runs, goals, prefix):
                                                  meta.get("mpiexec_version") or "version unknown"),
          "* data: `%s` (%d bytes), `asyncopt generate --kind powerlaw --rows %d --dim %d --nnz-per-row %d --seed 1`"
          % (meta["data"], meta["data_bytes"], meta["rows"], meta["dim"], meta["k"]), "",
-         "Every run: `asyncopt train --solver soda --loss logistic --l2 1e-4 --f-star skip --max-epochs %d --seed 1` "
+         "Every run: `asyncopt train --solver soda " + " ".join(PROBLEMS[meta.get("problem", "dense-l2")]) +
+         " --f-star skip --max-epochs %d --seed 1` "
          "(rank 0 never reads the data); mpi: `--transport mpi --threads 1` under `-np %d`; threads: `--transport "
          "threads --threads %d`. Peak RSS: each process's `ru_maxrss` (from `os.wait4` in a wrapper), or its polled "
          "VmHWM where `ru_maxrss` is at the wrapper's floor (%.1f MB here: Linux keeps a forked child's high-water "
@@ -363,6 +373,8 @@ def main():
     ap.add_argument("--nnz-per-row", type=int, default=50)
     ap.add_argument("--dim", type=int, help="features (default min(1e6, rows / 2))")
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--problem", choices=sorted(PROBLEMS), default="soda",
+                    help="soda: configs/soda-powerlaw.ini's problem (default); dense-l2: l2 only, w dense")
     ap.add_argument("--repeats", type=int, default=1, help="interleaved rounds of the two main runs (default 1)")
     ap.add_argument("--goal", type=float, default=GOAL, help="worker rank RSS / shard CSR allowed")
     ap.add_argument("--rank0-share", type=float, default=RANK0_SHARE, help="rank 0 RSS / whole CSR: below this")
@@ -409,7 +421,7 @@ def main():
     runs += h.interleaved([dict(kind="mpi"), dict(kind="threads")], a.repeats, one)
     p = h.run([a.mpiexec, "--version"], check=False, timeout=30)[0]
     total_rows, total_nnz = sum(s["rows"] for s in sh), sum(s["nnz"] for s in sh)
-    meta = dict(command=command, machine=h.machine(), git_commit=h.git_commit(), load_start=load_start,
+    meta = dict(problem=a.problem, command=command, machine=h.machine(), git_commit=h.git_commit(), load_start=load_start,
                 load_end=h.loadavg(), elapsed_seconds=time.time() - t0, repeats=a.repeats, epochs=a.epochs,
                 goal=a.goal, rank0_share=a.rank0_share, workers=WORKERS, data=files["main"],
                 data_bytes=os.path.getsize(files["main"]), rows=total_rows, nnz=total_nnz, dim=dim, k=k, shards=sh,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "algorithms/async_common.hpp"
@@ -56,6 +58,16 @@ constexpr std::chrono::milliseconds kPoll{20};
 // A worker's final gradient step looks for a stop this often (nonzeros of
 // the mask's columns, plus one per coordinate): a few hundred microseconds.
 constexpr std::int64_t kStopCheckNonzeros = std::int64_t{1} << 18;
+
+// An order-independent checksum of a part's rows: what the second read of
+// a part must reproduce (row number in the part, label, every entry).
+std::uint64_t EntryHash(std::int64_t row, std::int32_t col, double value) {
+  std::uint64_t h = std::bit_cast<std::uint64_t>(value) ^ (static_cast<std::uint64_t>(row) * 0x9e3779b97f4a7c15ULL) ^
+                    (static_cast<std::uint64_t>(static_cast<std::uint32_t>(col)) * 0xc2b2ae3d27d4eb4fULL);
+  h ^= h >> 31;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  return h ^ (h >> 29);
+}
 
 struct Shard {
   std::vector<std::int64_t> rows;  // global row ids
@@ -150,6 +162,92 @@ struct Shard {
     col_row = std::move(part.col_index);
     col_value = std::move(part.values);
     part = Dataset{};
+    pi = static_cast<double>(rows.size()) / static_cast<double>(std::max<std::int64_t>(1, total_rows));
+  }
+
+  // A worker rank's shard, made from a second read of its part: `part`
+  // gives the column counts, labels and a checksum, and is then freed;
+  // `reread` streams the same rows again (in order, in pieces, preprocessed
+  // alike), which are placed straight into the columns. The rank's peak is
+  // the part's CSR or the shard plus one piece, not both (Shard's in-place
+  // constructor needs 4 bytes per nonzero more). Each column is then sorted
+  // by local row, so the columns are exactly those of the constructors
+  // above. A second read that differs from the first (the file changed)
+  // throws Error(kIo).
+  Shard(Dataset&& part, std::vector<std::int64_t> order, std::int64_t total_rows,
+        const PartReader& reread)
+      : rows(std::move(order)) {
+    const auto d = static_cast<std::size_t>(part.num_cols);
+    const auto n = static_cast<std::size_t>(part.num_rows);
+    const auto nnz = static_cast<std::size_t>(part.nnz());
+    std::vector<std::int32_t> local_of(n);
+    labels.reserve(n);
+    for (std::size_t local = 0; local < rows.size(); ++local) {
+      local_of[static_cast<std::size_t>(rows[local])] = static_cast<std::int32_t>(local);
+      labels.push_back(part.labels[static_cast<std::size_t>(rows[local])]);
+    }
+    col_start.assign(d + 1, 0);
+    std::uint64_t hash = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const SparseRow row = part.row(static_cast<std::int64_t>(r));
+      hash += EntryHash(static_cast<std::int64_t>(r), -1, part.labels[r]);
+      for (std::int32_t k = 0; k < row.nnz; ++k) {
+        ++col_start[static_cast<std::size_t>(row.index[k]) + 1];
+        hash += EntryHash(static_cast<std::int64_t>(r), row.index[k], row.value[k]);
+      }
+    }
+    std::partial_sum(col_start.begin(), col_start.end(), col_start.begin());
+    const std::int32_t width = part.num_cols;
+    const std::string source = part.source;
+    part = Dataset{};  // freed before the columns are allocated
+    col_row.resize(nnz);
+    col_value.resize(nnz);
+    std::vector<std::int64_t> fill(col_start.begin(), col_start.end() - 1);
+    const auto changed = [&source](const std::string& what) {
+      return Error(ErrorKind::kIo, source + ": the second read of this rank's part differs from the first (" +
+                                       what + "): was the file changed while training started?");
+    };
+    std::size_t next = 0;
+    std::uint64_t again = 0;
+    reread([&](const Dataset& piece) {
+      if (piece.num_cols != width) {
+        throw changed("width " + std::to_string(piece.num_cols) + " instead of " + std::to_string(width));
+      }
+      for (std::int64_t i = 0; i < piece.num_rows; ++i, ++next) {
+        if (next >= n) throw changed("more than " + std::to_string(n) + " rows");
+        const std::int32_t local = local_of[next];
+        again += EntryHash(static_cast<std::int64_t>(next), -1, piece.labels[static_cast<std::size_t>(i)]);
+        const SparseRow row = piece.row(i);
+        for (std::int32_t k = 0; k < row.nnz; ++k) {
+          const auto j = static_cast<std::size_t>(row.index[k]);
+          if (fill[j] >= col_start[j + 1]) throw changed("more entries in feature " + std::to_string(j + 1));
+          const auto q = static_cast<std::size_t>(fill[j]++);
+          col_row[q] = local;
+          col_value[q] = row.value[k];
+          again += EntryHash(static_cast<std::int64_t>(next), row.index[k], row.value[k]);
+        }
+      }
+    });
+    if (next != n) throw changed(std::to_string(next) + " rows instead of " + std::to_string(n));
+    if (again != hash) throw changed("other values");
+    // Within a column, by local row (stable: a row's repeated feature keeps
+    // its order, as the other constructors leave it).
+    std::vector<std::pair<std::int32_t, double>> column;
+    for (std::size_t j = 0; j < d; ++j) {
+      const auto b = static_cast<std::size_t>(col_start[j]), e = static_cast<std::size_t>(col_start[j + 1]);
+      if (std::is_sorted(col_row.begin() + static_cast<std::ptrdiff_t>(b),
+                         col_row.begin() + static_cast<std::ptrdiff_t>(e))) {
+        continue;
+      }
+      column.clear();
+      for (std::size_t q = b; q < e; ++q) column.emplace_back(col_row[q], col_value[q]);
+      std::stable_sort(column.begin(), column.end(),
+                       [](const auto& x, const auto& y) { return x.first < y.first; });
+      for (std::size_t q = b; q < e; ++q) {
+        col_row[q] = column[q - b].first;
+        col_value[q] = column[q - b].second;
+      }
+    }
     pi = static_cast<double>(rows.size()) / static_cast<double>(std::max<std::int64_t>(1, total_rows));
   }
 };
@@ -1268,7 +1366,7 @@ Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t col
 
 void RunSodaWorker(engine::Transport& net, Dataset&& part, std::int64_t total_rows,
                    const Problem& problem, const Options& options, double smoothness,
-                   int host_index, int host_workers) {
+                   int host_index, int host_workers, const PartReader& reread) {
   const double gamma = SodaStep(options, problem, smoothness);
   const int rank = net.rank();
   const DistributedOptions dist = EffectiveDistributed(options);
@@ -1276,7 +1374,18 @@ void RunSodaWorker(engine::Transport& net, Dataset&& part, std::int64_t total_ro
   std::vector<double> w_bar0, w0;
   StartingPoint(options, problem, gamma, cols, &w_bar0, &w0);
   std::vector<std::int64_t> order = PartRows(part, options);
-  const Shard shard(std::move(part), std::move(order), total_rows);
+  std::optional<Shard> made;
+  try {
+    if (reread) {
+      made.emplace(std::move(part), std::move(order), total_rows, reread);
+    } else {
+      made.emplace(std::move(part), std::move(order), total_rows);
+    }
+  } catch (const std::exception& e) {
+    engine::SendFailure(net, e);  // before the Hello: the master would wait for it
+    throw;
+  }
+  const Shard& shard = *made;
   kernels::DispatchLoss(problem.loss, [&](auto loss) {
     using L = decltype(loss);
     Worker<L> worker(cols, shard, problem, gamma, dist, options.seed, rank - 1, w_bar0, w0);

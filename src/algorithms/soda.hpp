@@ -35,6 +35,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -85,10 +86,17 @@ Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t col
 // `host_index` of the `host_workers` worker ranks on this host (the k-th CPU
 // the process may use), when there are that many CPUs; as worker threads
 // are in a threaded run. The master is never pinned.
-// `part` is taken (moved into the worker's column-major shard, in place).
+// Streams the rows of a worker's part again, in order, in pieces, each
+// preprocessed as the part was: calls `take` once per piece.
+using PartReader = std::function<void(const std::function<void(const Dataset& piece)>& take)>;
+
+// `part` is taken: the worker's column-major shard is made from it in place
+// or, when `reread` is given, from a second read of the part (the rank then
+// never holds the part and the shard at once; a second read that differs
+// from the first throws Error(kIo)).
 void RunSodaWorker(engine::Transport& net, Dataset&& part, std::int64_t total_rows,
                    const Problem& problem, const Options& options, double smoothness,
-                   int host_index = 0, int host_workers = 1);
+                   int host_index = 0, int host_workers = 1, const PartReader& reread = {});
 // The smoothness of a part's loss, as the threaded run computes it for a
 // shard (0 when Options::step is given: not needed).
 double PartSmoothness(const Dataset& part, const Problem& problem, const Options& options);

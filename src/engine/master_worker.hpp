@@ -99,6 +99,22 @@ inline SteadyClock::duration Seconds(double s) {
 // injected sleep at once and an Evaluate is answered by a sleeping worker;
 // after a kStop it says kBye and returns. Errors are reported to the
 // master (kFailed) before they leave.
+// Tells the master (rank 0) that this worker failed, with the error's text
+// (kFailed); best effort: a failure to send is swallowed. RunWorker does it
+// for errors in the protocol; a worker that fails before it (its shard
+// could not be made) calls it itself, so the master does not wait for a
+// Hello that will never come.
+inline void SendFailure(Transport& net, const std::exception& e) {
+  try {
+    Packet p = net.NewPacket();
+    p.kind = kFailed;
+    const std::string text = e.what();
+    p.value.assign(text.begin(), text.end());  // one char per double: small, rare
+    net.Send(0, std::move(p));
+  } catch (...) {
+  }
+}
+
 template <class Worker>
 void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double peer_timeout) {
   auto send = [&](std::int32_t kind, auto&& fill) {
@@ -207,13 +223,7 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
   } catch (const PeerLost&) {
     throw;
   } catch (const std::exception& e) {
-    try {
-      send(kFailed, [&](Packet& p) {
-        const std::string text = e.what();
-        p.value.assign(text.begin(), text.end());  // one char per double: small, rare
-      });
-    } catch (...) {
-    }
+    SendFailure(net, e);
     throw;
   }
 }

@@ -646,10 +646,32 @@ Dataset Rows(const Dataset& data, std::int64_t begin, std::int64_t end) {
   return part;
 }
 
-Result RunAsRanks(const Dataset& data, const Problem& problem, const Options& o, int workers) {
+// How a worker rank makes its shard in RunAsRanks: from its part in place,
+// or from a second read of it in 3 pieces (what the CLI does with a plain
+// file); `tamper` changes the second read (a file changed between reads).
+enum class ShardFrom { kInPlace, kSecondRead };
+
+Result RunAsRanks(const Dataset& data, const Problem& problem, const Options& o, int workers,
+                  ShardFrom from = ShardFrom::kInPlace,
+                  const std::function<void(Dataset*)>& tamper = {}) {
   std::vector<Dataset> parts;
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
   for (int r = 0; r < workers; ++r) {
-    parts.push_back(Rows(data, data.num_rows * r / workers, data.num_rows * (r + 1) / workers));
+    ranges.emplace_back(data.num_rows * r / workers, data.num_rows * (r + 1) / workers);
+    parts.push_back(Rows(data, ranges.back().first, ranges.back().second));
+  }
+  std::vector<algorithms::PartReader> rereads(static_cast<std::size_t>(workers));
+  if (from == ShardFrom::kSecondRead) {
+    for (int r = 0; r < workers; ++r) {
+      const auto [begin, end] = ranges[static_cast<std::size_t>(r)];
+      rereads[static_cast<std::size_t>(r)] = [&data, &tamper, begin, end](const auto& take) {
+        for (int k = 0; k < 3; ++k) {
+          Dataset piece = Rows(data, begin + (end - begin) * k / 3, begin + (end - begin) * (k + 1) / 3);
+          if (tamper && k == 1) tamper(&piece);
+          take(piece);
+        }
+      };
+    }
   }
   double smoothness = 0.0;
   for (const Dataset& part : parts) smoothness = std::max(smoothness, algorithms::PartSmoothness(part, problem, o));
@@ -662,8 +684,8 @@ Result RunAsRanks(const Dataset& data, const Problem& problem, const Options& o,
       ranks.emplace_back([&, k] {
         try {
           algorithms::RunSodaWorker(net.endpoint(k), std::move(parts[static_cast<std::size_t>(k - 1)]),
-                                    data.num_rows,
-                                    problem, o, smoothness);
+                                    data.num_rows, problem, o, smoothness, 0, 1,
+                                    rereads[static_cast<std::size_t>(k - 1)]);
         } catch (...) {
           errors[static_cast<std::size_t>(k - 1)] = std::current_exception();
         }
@@ -686,16 +708,54 @@ TEST(SodaRanks, OneWorkerRankIsOneWorkerThreadBitForBit) {
     o.max_epochs = 60;
     o.distributed.local_steps = 2;
     const Result threads = Solve(f.data, f.problem, o);
-    const Result ranks = RunAsRanks(f.data, f.problem, o, 1);
     ASSERT_EQ(threads.status, Status::kMaxEpochs) << threads.BriefReport();
-    ASSERT_EQ(ranks.status, Status::kMaxEpochs) << ranks.BriefReport();
-    EXPECT_EQ(ranks.w, threads.w);
-    EXPECT_EQ(ranks.exchanges, threads.exchanges);
-    EXPECT_EQ(ranks.bytes_sent, threads.bytes_sent);
-    ASSERT_EQ(ranks.trace.size(), threads.trace.size());
-    for (std::size_t k = 0; k < ranks.trace.size(); ++k) {
-      EXPECT_EQ(ranks.trace[k].objective, threads.trace[k].objective) << k;
+    // The shard made in place and the shard made from a second read in
+    // pieces give the same columns, so the same iterates.
+    for (const ShardFrom from : {ShardFrom::kInPlace, ShardFrom::kSecondRead}) {
+      const Result ranks = RunAsRanks(f.data, f.problem, o, 1, from);
+      ASSERT_EQ(ranks.status, Status::kMaxEpochs) << ranks.BriefReport();
+      EXPECT_EQ(ranks.w, threads.w);
+      EXPECT_EQ(ranks.exchanges, threads.exchanges);
+      EXPECT_EQ(ranks.bytes_sent, threads.bytes_sent);
+      ASSERT_EQ(ranks.trace.size(), threads.trace.size());
+      for (std::size_t k = 0; k < ranks.trace.size(); ++k) {
+        EXPECT_EQ(ranks.trace[k].objective, threads.trace[k].objective) << k;
+      }
     }
+  }
+}
+
+// A second read that differs from the first (a value, a row too many, a
+// row missing) ends the run with an error that says so, reported to the
+// master before the worker's Hello: nobody waits for the peer timeout.
+TEST(SodaRanks, ASecondReadThatDiffersIsAnError) {
+  const Fixture& f = Shared();
+  Options o = SodaOptions(SolverKind::kSoda, 2, 0.3);
+  o.max_epochs = 5;
+  o.peer_timeout = 60.0;
+  const std::vector<std::function<void(Dataset*)>> tampers = {
+      [](Dataset* piece) { piece->values[0] += 1.0; },
+      [](Dataset* piece) {  // one row more: the first row again
+        piece->row_ptr.push_back(piece->row_ptr.back() + piece->row_ptr[1]);
+        piece->col_index.insert(piece->col_index.end(), piece->col_index.begin(),
+                                piece->col_index.begin() + piece->row_ptr[1]);
+        piece->values.insert(piece->values.end(), piece->values.begin(), piece->values.begin() + piece->row_ptr[1]);
+        piece->labels.push_back(piece->labels[0]);
+        ++piece->num_rows;
+      },
+      [](Dataset* piece) { *piece = Dataset{0, piece->num_cols}; },  // rows missing
+  };
+  for (const auto& tamper : tampers) {
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      RunAsRanks(f.data, f.problem, o, 2, ShardFrom::kSecondRead, tamper);
+      ADD_FAILURE() << "no error";
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find("the second read of this rank's part differs from the first"),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);
   }
 }
 
