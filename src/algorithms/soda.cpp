@@ -59,6 +59,14 @@ constexpr std::chrono::milliseconds kPoll{20};
 // the mask's columns, plus one per coordinate): a few hundred microseconds.
 constexpr std::int64_t kStopCheckNonzeros = std::int64_t{1} << 18;
 
+// A shard's local rows are int32 (its column arrays hold them).
+void CheckLocalRows(std::int64_t rows) {
+  if (rows > std::numeric_limits<std::int32_t>::max()) {
+    throw Error(ErrorKind::kUnsupported, "a worker's part of " + std::to_string(rows) +
+                                             " rows: a worker holds at most 2^31 - 1 rows (use more workers)");
+  }
+}
+
 // An order-independent checksum of a part's rows: what the second read of
 // a part must reproduce (row number in the part, label, every entry).
 std::uint64_t EntryHash(std::int64_t row, std::int32_t col, double value) {
@@ -81,6 +89,7 @@ struct Shard {
 
   Shard(const Dataset& data, std::vector<std::int64_t> shard_rows)
       : rows(std::move(shard_rows)) {
+    CheckLocalRows(static_cast<std::int64_t>(rows.size()));
     const auto d = static_cast<std::size_t>(data.num_cols);
     labels.reserve(rows.size());
     col_start.assign(d + 1, 0);
@@ -1364,39 +1373,57 @@ Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t col
   });
 }
 
-void RunSodaWorker(engine::Transport& net, Dataset&& part, std::int64_t total_rows,
-                   const Problem& problem, const Options& options, double smoothness,
-                   int host_index, int host_workers, const PartReader& reread) {
-  const double gamma = SodaStep(options, problem, smoothness);
-  const int rank = net.rank();
-  const DistributedOptions dist = EffectiveDistributed(options);
+struct WorkerShard::Impl {
+  Shard shard;
+  std::int32_t cols;
+};
+WorkerShard::WorkerShard(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+WorkerShard::WorkerShard(WorkerShard&&) noexcept = default;
+WorkerShard& WorkerShard::operator=(WorkerShard&&) noexcept = default;
+WorkerShard::~WorkerShard() = default;
+
+WorkerShard MakeWorkerShard(Dataset&& part, std::int64_t total_rows, const Options& options,
+                            const PartReader& reread) {
+  CheckLocalRows(part.num_rows);
   const std::int32_t cols = part.num_cols;
-  std::vector<double> w_bar0, w0;
-  StartingPoint(options, problem, gamma, cols, &w_bar0, &w0);
   std::vector<std::int64_t> order = PartRows(part, options);
-  std::optional<Shard> made;
-  try {
-    if (reread) {
-      made.emplace(std::move(part), std::move(order), total_rows, reread);
-    } else {
-      made.emplace(std::move(part), std::move(order), total_rows);
-    }
-  } catch (const std::exception& e) {
-    engine::SendFailure(net, e);  // before the Hello: the master would wait for it
-    throw;
+  if (reread) {
+    return WorkerShard(std::make_unique<WorkerShard::Impl>(
+        WorkerShard::Impl{Shard(std::move(part), std::move(order), total_rows, reread), cols}));
   }
-  const Shard& shard = *made;
+  return WorkerShard(std::make_unique<WorkerShard::Impl>(
+      WorkerShard::Impl{Shard(std::move(part), std::move(order), total_rows), cols}));
+}
+
+void RunSodaWorker(engine::Transport& net, const WorkerShard& made, const Problem& problem,
+                   const Options& options, double smoothness, int host_index, int host_workers) {
+  const int rank = net.rank();
+  const Shard& shard = made.impl().shard;
+  const std::int32_t cols = made.impl().cols;
   kernels::DispatchLoss(problem.loss, [&](auto loss) {
     using L = decltype(loss);
-    Worker<L> worker(cols, shard, problem, gamma, dist, options.seed, rank - 1, w_bar0, w0);
-    // One member: the rank's compute thread (fault-plan number = its rank);
-    // the calling thread waits for it.
-    runtime::Team::Config config = TeamConfig(options, 1, /*first_id=*/rank);
-    config.host_index = host_index;
-    config.host_teams = host_workers;
-    runtime::Team team(std::move(config));
-    team.Start([&](runtime::Member& member) { engine::RunWorker(net, worker, member, options.peer_timeout); });
-    team.Join();
+    std::unique_ptr<Worker<L>> worker;
+    std::unique_ptr<runtime::Team> team;  // after `worker`: destroyed (joined) first
+    // Everything before the worker's first message: a failure is sent to
+    // the master, which would otherwise wait for a Hello that never comes.
+    try {
+      const double gamma = SodaStep(options, problem, smoothness);
+      const DistributedOptions dist = EffectiveDistributed(options);
+      std::vector<double> w_bar0, w0;
+      StartingPoint(options, problem, gamma, cols, &w_bar0, &w0);
+      worker = std::make_unique<Worker<L>>(cols, shard, problem, gamma, dist, options.seed, rank - 1, w_bar0, w0);
+      // One member: the rank's compute thread (fault-plan number = its
+      // rank); the calling thread waits for it.
+      runtime::Team::Config config = TeamConfig(options, 1, /*first_id=*/rank);
+      config.host_index = host_index;
+      config.host_teams = host_workers;
+      team = std::make_unique<runtime::Team>(std::move(config));
+      team->Start([&](runtime::Member& member) { engine::RunWorker(net, *worker, member, options.peer_timeout); });
+    } catch (const std::exception& e) {
+      engine::SendFailure(net, e);
+      throw;
+    }
+    team->Join();
     return 0;
   });
 }

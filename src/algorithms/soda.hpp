@@ -36,6 +36,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -78,25 +79,41 @@ Result RunSoda(const Dataset& data, const Problem& problem, const Options& optio
 Result RunSodaMaster(engine::Transport& net, std::int64_t rows, std::int32_t cols,
                      const Problem& problem, const Options& options, double smoothness,
                      const std::string& placement);
-// Returns when the master said stop. Throws engine::PeerLost when the master
-// is silent past Options::peer_timeout, and any error of the worker (which
-// the master has been told of).
-// `total_rows`: the rows of all parts (pi_i = the part's share of them).
-// With Options::pin_workers the rank's compute thread is pinned to CPU
-// `host_index` of the `host_workers` worker ranks on this host (the k-th CPU
-// the process may use), when there are that many CPUs; as worker threads
-// are in a threaded run. The master is never pinned.
 // Streams the rows of a worker's part again, in order, in pieces, each
 // preprocessed as the part was: calls `take` once per piece.
 using PartReader = std::function<void(const std::function<void(const Dataset& piece)>& take)>;
 
-// `part` is taken: the worker's column-major shard is made from it in place
-// or, when `reread` is given, from a second read of the part (the rank then
-// never holds the part and the shard at once; a second read that differs
-// from the first throws Error(kIo)).
-void RunSodaWorker(engine::Transport& net, Dataset&& part, std::int64_t total_rows,
-                   const Problem& problem, const Options& options, double smoothness,
-                   int host_index = 0, int host_workers = 1, const PartReader& reread = {});
+// A worker rank's shard: its part by columns, rows in the seed's order.
+class WorkerShard {
+ public:
+  struct Impl;  // defined in soda.cpp
+  explicit WorkerShard(std::unique_ptr<Impl> impl);
+  WorkerShard(WorkerShard&&) noexcept;
+  WorkerShard& operator=(WorkerShard&&) noexcept;
+  ~WorkerShard();
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Makes the shard from `part`, which is taken: in place or, when `reread` is
+// given, from a second read of the part (the rank then never holds the part
+// and the shard at once; a second read that differs from the first throws
+// Error(kIo)). Made before the run starts, so that a slow or failed second
+// read is part of the ranks' preparation, not a silent worker.
+// `total_rows`: the rows of all parts (pi_i = the part's share of them).
+WorkerShard MakeWorkerShard(Dataset&& part, std::int64_t total_rows, const Options& options,
+                            const PartReader& reread = {});
+// Returns when the master said stop. Throws engine::PeerLost when the master
+// is silent past Options::peer_timeout, and any error of the worker (which
+// the master has been told of, also when it happens before the worker's
+// first message). With Options::pin_workers the rank's compute thread is
+// pinned to CPU `host_index` of the `host_workers` worker ranks on this host
+// (the k-th CPU the process may use), when there are that many CPUs; as
+// worker threads are in a threaded run. The master is never pinned.
+void RunSodaWorker(engine::Transport& net, const WorkerShard& shard, const Problem& problem,
+                   const Options& options, double smoothness, int host_index = 0, int host_workers = 1);
 // The smoothness of a part's loss, as the threaded run computes it for a
 // shard (0 when Options::step is given: not needed).
 double PartSmoothness(const Dataset& part, const Problem& problem, const Options& options);

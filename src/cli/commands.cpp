@@ -635,6 +635,36 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     maxabs.resize(static_cast<std::size_t>(cols), 0.0);
     session.AllMax(&maxabs);
   }
+  // A plain file's part is read a second time, in pieces of about 16 MB
+  // of text (at least 4), straight into the worker's columns: the rank
+  // never holds its rows and their column-major copy at once. A
+  // compressed part (streamed, interleaved rows) is turned into columns
+  // in place instead (4 bytes per nonzero more at the peak).
+  algorithms::PartReader reread;
+  if (info.by_byte_range) {
+    constexpr std::uint64_t kPieceBytes = std::uint64_t{16} << 20;
+    const std::uint64_t bytes = info.end_byte - info.begin_byte;
+    const std::uint64_t most = std::max<std::uint64_t>(1, std::numeric_limits<int>::max() / (size - 1));
+    const int pieces = static_cast<int>(
+        std::min(most, std::clamp<std::uint64_t>((bytes + kPieceBytes - 1) / kPieceBytes, 4, 1 << 16)));
+    reread = [&, pieces](const std::function<void(const Dataset&)>& take) {
+      for (int k = 0; k < pieces; ++k) {
+        // Piece k of the worker's range: the same line-aligned byte
+        // boundaries as part (rank - 1) of (size - 1) (io::PartBoundary).
+        io::PartInfo piece_info;
+        Dataset piece = io::ReadLibsvmPart(path, (rank - 1) * pieces + k, (size - 1) * pieces, ro, &piece_info);
+        if (!piece_info.by_byte_range) {
+          throw Error(ErrorKind::kIo, Printable(path) + ": no longer a plain file on the second read of "
+                                                        "this rank's part");
+        }
+        piece.source = path;
+        io::MapLabels(&piece, labels, ro);
+        data::ApplyToPart(d.record, piece);
+        take(piece);
+      }
+    };
+  }
+  std::optional<algorithms::WorkerShard> shard;
   if (local_code == kExitOk) {
     try {
       d.record = data::MakeRecord(prep, cols, maxabs);
@@ -647,6 +677,9 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
         ValidateDataset(part);
         // The step: the largest part smoothness (when --step is not given).
         smooth[0] = algorithms::PartSmoothness(part, problem, options);
+        // The shard now: a slow or failed second read is part of the
+        // preparation the ranks agree on, not a worker the master waits for.
+        shard.emplace(algorithms::MakeWorkerShard(std::move(part), rows, options, reread));
       } else if (a.Has("test")) {
         ReadOptions tro;
         tro.threads = threads;
@@ -712,38 +745,9 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
    }
   } else {
     SetPhase("training (" + who + ", a worker)", PhaseKind::kStoppable);  // a signal waits for the master
-    // A plain file's part is read a second time, in pieces of about 16 MB
-    // of text (at least 4), straight into the worker's columns: the rank
-    // never holds its rows and their column-major copy at once. A
-    // compressed part (streamed, interleaved rows) is turned into columns
-    // in place instead (4 bytes per nonzero more at the peak).
-    algorithms::PartReader reread;
-    if (info.by_byte_range) {
-      constexpr std::uint64_t kPieceBytes = std::uint64_t{16} << 20;
-      const std::uint64_t bytes = info.end_byte - info.begin_byte;
-      const std::uint64_t most = std::max<std::uint64_t>(1, std::numeric_limits<int>::max() / (size - 1));
-      const int pieces = static_cast<int>(
-          std::min(most, std::clamp<std::uint64_t>((bytes + kPieceBytes - 1) / kPieceBytes, 4, 1 << 16)));
-      reread = [&, pieces](const std::function<void(const Dataset&)>& take) {
-        for (int k = 0; k < pieces; ++k) {
-          // Piece k of the worker's range: the same line-aligned byte
-          // boundaries as part (rank - 1) of (size - 1) (io::PartBoundary).
-          io::PartInfo piece_info;
-          Dataset piece = io::ReadLibsvmPart(path, (rank - 1) * pieces + k, (size - 1) * pieces, ro, &piece_info);
-          if (!piece_info.by_byte_range) {
-            throw Error(ErrorKind::kIo, Printable(path) + ": no longer a plain file on the second read of "
-                                                          "this rank's part");
-          }
-          piece.source = path;
-          io::MapLabels(&piece, labels, ro);
-          data::ApplyToPart(d.record, piece);
-          take(piece);
-        }
-      };
-    }
     try {
-      algorithms::RunSodaWorker(net, std::move(part), rows, problem, options, smooth[0], host_index,
-                                static_cast<int>(host_workers.size()), reread);
+      algorithms::RunSodaWorker(net, *shard, problem, options, smooth[0], host_index,
+                                static_cast<int>(host_workers.size()));
     } catch (const engine::PeerLost& e) {
       std::fprintf(stderr, "asyncopt train (%s): %s\n", who.c_str(), e.what());
       session.Abort(kExitPeerLost);

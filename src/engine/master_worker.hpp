@@ -302,21 +302,32 @@ class MasterLoop {
       }
       for (Packet& p : in) {
         const int i = p.from - 1;
-        if (p.kind == kFailed) RecordFailure(p);
-        if (p.kind != kHello || i < 0 || i >= workers_) continue;
+        if (i < 0 || i >= workers_) continue;
+        if (p.kind == kFailed) {
+          RecordFailure(p);
+          state_[static_cast<std::size_t>(i)] = State::kFailed;
+        }
+        if (p.kind != kHello) continue;
         shard_rows_[static_cast<std::size_t>(i)] = p.header[0];
         state_[static_cast<std::size_t>(i)] = State::kIdle;
         ++hellos;
       }
-      if (worker_error_) std::rethrow_exception(worker_error_);
+      // A worker that failed before its Hello: the others are stopped
+      // (StopBeforeStart) and the error reaches the caller with the outcome.
+      if (worker_error_) {
+        if (!verdict_) verdict_ = Status::kInterrupted;
+        started = false;
+        break;
+      }
     }
     master_.Begin(shard_rows_);
     return started;
   }
 
   // Ends a run whose Handshake failed, before any step: every worker not
-  // lost is told to stop and waited for (its Bye, judged as in Run). The
-  // outcome has no final point (the caller's is the starting point).
+  // lost or failed is told to stop and waited for (its Bye, judged as in
+  // Run). The outcome has no final point (the caller's is the starting
+  // point); a worker's failure is its worker_error.
   MasterOutcome StopBeforeStart() {
     stopping_ = true;
     for (int i = 0; i < workers_; ++i) {

@@ -10,8 +10,9 @@
 // calls and its blocking calls poll a core, so every wait here (a receive
 // with a deadline, a large message that has begun to arrive, the pending
 // sends at shutdown) is a loop of MPI_Test-like calls paced by Backoff:
-// polls for the transport's spin (200 us by default), then sleeps of 50 us
-// for 10 ms, growing to 1 ms after that.
+// polls for the transport's spin (200 us by default) after the rank's last
+// message, then sleeps of 50 us until it has been idle 10 ms, growing to
+// 1 ms after that.
 #include "engine/mpi_transport.hpp"
 
 #include <mpi.h>
@@ -47,17 +48,22 @@ void Check(int rc, const char* call) {
                                               : "MPI error code " + std::to_string(rc)));
 }
 
-// The pace of a polling loop. For its first `spin` (MpiTransport's
-// kDefaultSpin: 200 us) it polls without pause, so a reply a few
-// microseconds away -- the common case -- is caught at once (sched_yield
-// instead would hand a loaded core to another process for a whole time
-// slice, milliseconds: a 16-yield wait made an empty round trip 3.5 ms on a
-// loaded machine, polling 1.3 us). Then it sleeps: 50 us at a time until
-// the wait has lasted kShortPhase (10 ms: a peer's step, a message's
-// fragments, a master's reply to several workers all fall inside it), then
-// 100, 200, 500 us and 1 ms from then on, so a rank waiting for a slow or
-// stalled peer leaves the core to the computing ones (a wake-up every 50 us
-// costs about a tenth of a core). A pause never runs past its deadline.
+// The pace of a polling loop, set by how long the rank has been idle: the
+// time since `since` (MpiTransport: its last message sent or received; a
+// fresh wait: now). Within `spin` of it (MpiTransport's kDefaultSpin:
+// 200 us) it polls without pause, so a reply a few microseconds away -- the
+// common case -- is caught at once (sched_yield instead would hand a loaded
+// core to another process for a whole time slice, milliseconds: a 16-yield
+// wait made an empty round trip 3.5 ms on a loaded machine, polling
+// 1.3 us). Then it sleeps 50 us at a time until the rank has been idle for
+// kShortPhase (10 ms: a peer's step, a message's fragments, a master's
+// reply to several workers all fall inside it), then 100, 200, 500 us and
+// 1 ms from 100 ms on, so a rank waiting for a slow or stalled peer leaves
+// the core to the computing ones (a wake-up every 50 us costs about a tenth
+// of a core; every 1 ms, about 0.5%). Measuring from the last message, not
+// from the call, matters: the engine waits in calls of at most 20 ms
+// (runtime::kPoll), and a new 10 ms of short sleeps in each would keep an
+// idle rank waking every 50 us. A pause never runs past its deadline.
 //
 // While it sleeps the thread's timer slack is 1 us (restored when the wait
 // ends): Linux pads a normal thread's sleep by up to its slack, 50 us by
@@ -72,8 +78,7 @@ void Check(int rc, const char* call) {
 // wake-up, so its sends progress at the same pace.
 class Backoff {
  public:
-  explicit Backoff(Clock::duration spin)
-      : start_(Clock::now()), spin_until_(start_ + spin) {}
+  Backoff(Clock::time_point since, Clock::duration spin) : since_(since), spin_until_(since + spin) {}
   Backoff(const Backoff&) = delete;
   Backoff& operator=(const Backoff&) = delete;
   ~Backoff() {
@@ -85,10 +90,13 @@ class Backoff {
     const auto now = Clock::now();
     if (now >= deadline) return false;
     if (now < spin_until_) return true;
+    const Clock::duration idle = now - since_;
     Clock::duration sleep = kShortSleep;
-    if (now - start_ >= kShortPhase) {
-      sleep = kLongSleeps[std::min<std::size_t>(long_round_, std::size(kLongSleeps) - 1)];
-      ++long_round_;
+    if (idle >= kShortPhase) {
+      sleep = idle < std::chrono::milliseconds{20}    ? microseconds{100}
+              : idle < std::chrono::milliseconds{50}  ? microseconds{200}
+              : idle < std::chrono::milliseconds{100} ? microseconds{500}
+                                                      : microseconds{1000};
     }
     if (saved_slack_ < 0) {
       // PR_GET_TIMERSLACK returns the slack in ns; -1 on error (then left as is).
@@ -107,12 +115,9 @@ class Backoff {
  private:
   static constexpr microseconds kShortSleep{50};
   static constexpr std::chrono::milliseconds kShortPhase{10};
-  static constexpr microseconds kLongSleeps[] = {microseconds{100}, microseconds{200},
-                                                 microseconds{500}, microseconds{1000}};
   static constexpr unsigned long kSlackNs = 1000;
-  const Clock::time_point start_;
+  const Clock::time_point since_;
   const Clock::time_point spin_until_;
-  std::size_t long_round_ = 0;
   int saved_slack_ = -1;  // -1: not yet asked; 0: nothing to restore
 };
 
@@ -231,6 +236,8 @@ struct MpiTransport::Impl {
   int rank = 0;
   int size = 1;
   Clock::duration spin{};  // Backoff's polling phase
+  // The last message sent or received: how long the rank has been idle.
+  Clock::time_point last_activity = Clock::now();
   // requests[k] belongs to pending[k]; finished ones are swapped out by Reap.
   std::vector<MPI_Request> requests;
   std::vector<PendingSend> pending;
@@ -284,7 +291,7 @@ struct MpiTransport::Impl {
     MPI_Request request = MPI_REQUEST_NULL;
     Check(MPI_Imrecv(incoming.data(), bytes, MPI_BYTE, message, &request), "MPI_Imrecv");
     const auto limit = Clock::now() + kMessageLimit;
-    Backoff backoff(spin);
+    Backoff backoff(Clock::now(), spin);
     for (;;) {
       int complete = 0;
       MPI_Status status;
@@ -313,7 +320,7 @@ MpiTransport::MpiTransport(MpiSession& session, std::chrono::microseconds spin)
 MpiTransport::~MpiTransport() {
   Impl& m = *impl_;
   const auto limit = Clock::now() + kShutdownLimit;
-  Backoff backoff(m.spin);
+  Backoff backoff(Clock::now(), m.spin);
   try {
     for (m.Reap(); !m.requests.empty(); m.Reap()) {
       if (!backoff.Pause(limit)) break;
@@ -358,6 +365,7 @@ void MpiTransport::Send(int to, Packet&& p) {
                   MPI_COMM_WORLD, &request),
         ("MPI_Isend to rank " + std::to_string(to)).c_str());
   CountSent(p);
+  m.last_activity = Clock::now();
   m.requests.push_back(request);
   m.pending.push_back(std::move(send));
   Recycle(std::move(p));  // its bytes are in the send buffer now
@@ -394,11 +402,12 @@ std::size_t MpiTransport::ReceiveAll(std::vector<Packet>* out) {
     out->push_back(std::move(p));
     ++n;
   }
+  if (n > 0) m.last_activity = Clock::now();
   return n;
 }
 
 std::size_t MpiTransport::ReceiveUntil(std::vector<Packet>* out, Deadline deadline) {
-  Backoff backoff(impl_->spin);
+  Backoff backoff(impl_->last_activity, impl_->spin);
   for (;;) {
     if (const std::size_t n = ReceiveAll(out); n > 0) return n;
     if (!backoff.Pause(deadline)) return 0;

@@ -66,9 +66,10 @@ class MpiTransport final : public Transport {
   // must not use it; the tests send a foreign message with it).
   static constexpr int kTag = 15;
 
-  // How long a wait polls MPI without pause before it starts sleeping
-  // (50 us at a time with 1 us of timer slack for 10 ms, then longer; see
-  // Backoff in mpi_transport.cpp). 200 us outlasts a sleep's wake-up, so two
+  // How long after the rank's last message a wait polls MPI without pause
+  // before it starts sleeping (50 us at a time with 1 us of timer slack
+  // until the rank has been idle 10 ms, then longer; see Backoff in
+  // mpi_transport.cpp). 200 us outlasts a sleep's wake-up, so two
   // ranks exchanging messages fall back into polling after one of them
   // slept instead of sleeping in turn: with 20 us a round trip of an empty
   // message took 0.4-3.5 ms on the 2-core test machine, with 200 us 1.3 us

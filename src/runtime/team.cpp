@@ -154,8 +154,11 @@ Team::Team(Config config) : config_(std::move(config)) {
   const int on_host = config_.size * std::max(1, config_.host_teams);
   if (config_.pin && on_host >= 2) {
     const std::vector<int> allowed = AllowedCpus();
-    if (allowed.size() >= static_cast<std::size_t>(on_host)) {
-      // This team's slice of the host's CPUs.
+    if (config_.host_teams == 1) {
+      cpus_ = PinRegistry::Get().Reserve(allowed, config_.size);  // the first free ones
+    } else if (allowed.size() >= static_cast<std::size_t>(on_host)) {
+      // This team's slice of the host's CPUs (one process per team: the
+      // registry sees only this process's teams).
       const auto first = allowed.begin() + static_cast<std::ptrdiff_t>(config_.host_index) * config_.size;
       cpus_ = PinRegistry::Get().Reserve(std::vector<int>(first, first + config_.size), config_.size);
     }

@@ -40,6 +40,24 @@ def worker_pids(marker):
     return sorted(int(p) for p in out)
 
 
+def holding(pids, name):
+    """Which of `pids` have a file whose path ends in `name` open (/proc/PID/fd)."""
+    out = []
+    for pid in pids:
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink("/proc/%d/fd/%s" % (pid, fd)).endswith(name):
+                    out.append(pid)
+                    break
+            except OSError:
+                pass
+    return out
+
+
 class MpiTest(Workdir):
     def summary(self, path):
         with open(path) as f:
@@ -54,13 +72,23 @@ class MpiTest(Workdir):
         return data
 
     def wait_for_training(self, proc, pids_marker, ranks, deadline=60):
-        """Waits until the ranks exist and rank 0 said training began."""
+        """Waits until the ranks exist and the worker ranks have read their
+        parts and closed the data file (both reads: the shards are made), then
+        a little more for some exchanges. A rank killed before that ends the
+        job inside a start-up collective, not through the engine."""
         t0 = time.monotonic()
+        seen_open = False
         while time.monotonic() - t0 < deadline:
-            if len(worker_pids(pids_marker)) >= ranks:
-                time.sleep(3.0)  # reading, agreeing, a few exchanges
-                return
-            time.sleep(0.2)
+            pids = worker_pids(pids_marker)
+            if len(pids) >= ranks:
+                open_now = holding(pids, pids_marker)
+                seen_open = seen_open or bool(open_now)
+                if (seen_open and not open_now) or time.monotonic() - t0 > 20:
+                    time.sleep(1.5)  # a few exchanges
+                    return
+            if proc.poll() is not None:
+                self.fail("mpirun ended before training: %s" % (proc.communicate()[1],))
+            time.sleep(0.05)
         proc.kill()
         self.fail("the ranks never started")
 

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -80,6 +81,28 @@ TEST(Team, ConcurrentTeamsNeverShareAPinnedCpu) {
   Team second(Config(2, true));
   EXPECT_NE(second.pin_note().find("pinned by another run"), std::string::npos)
       << second.pin_note();
+}
+
+// With enough CPUs for both, two concurrent teams are both pinned, on
+// disjoint CPUs (the second takes the first free ones).
+TEST(Team, ConcurrentTeamsWithRoomAreBothPinnedApart) {
+  const std::vector<int> cpus = AllowedCpus();
+  if (cpus.size() < 4) GTEST_SKIP() << "needs 4 CPUs, has " << cpus.size();
+  std::vector<int> first_cpus, second_cpus;
+  Team first(Config(2, true));
+  Team second(Config(2, true));
+  EXPECT_EQ(first.pin_note(), "pinned");
+  EXPECT_EQ(second.pin_note(), "pinned");
+  std::mutex m;
+  RunSegments(
+      first, [&](Member&, std::int64_t) { std::lock_guard<std::mutex> l(m); first_cpus.push_back(AllowedCpus()[0]); },
+      [](std::int64_t) { return false; }, [] {});
+  RunSegments(
+      second, [&](Member&, std::int64_t) { std::lock_guard<std::mutex> l(m); second_cpus.push_back(AllowedCpus()[0]); },
+      [](std::int64_t) { return false; }, [] {});
+  for (const int c : first_cpus) {
+    EXPECT_EQ(std::count(second_cpus.begin(), second_cpus.end(), c), 0) << c;
+  }
 }
 
 // The worker ranks of an MPI job on one host are one-member teams that
