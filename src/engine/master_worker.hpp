@@ -92,18 +92,11 @@ inline SteadyClock::duration Seconds(double s) {
 
 // ------------------------------------------------------------- worker side
 
-// Runs one worker until the master says stop. `member` is its team member
-// (threads) or the member of its rank's one-thread team (MPI): the fault
-// plan, and the stop of the process. The worker reads its inbox at every
-// wait and at the stop checks of a step, so a kStop ends a step or an
-// injected sleep at once and an Evaluate is answered by a sleeping worker;
-// after a kStop it says kBye and returns. Errors are reported to the
-// master (kFailed) before they leave.
 // Tells the master (rank 0) that this worker failed, with the error's text
 // (kFailed); best effort: a failure to send is swallowed. RunWorker does it
-// for errors in the protocol; a worker that fails before it (its shard
-// could not be made) calls it itself, so the master does not wait for a
-// Hello that will never come.
+// for errors in the protocol; a worker that fails before it (its state or
+// thread could not be made) calls it itself, so the master does not wait
+// for a Hello that will never come.
 inline void SendFailure(Transport& net, const std::exception& e) {
   try {
     Packet p = net.NewPacket();
@@ -115,6 +108,13 @@ inline void SendFailure(Transport& net, const std::exception& e) {
   }
 }
 
+// Runs one worker until the master says stop. `member` is its team member
+// (threads) or the member of its rank's one-thread team (MPI): the fault
+// plan, and the stop of the process. The worker reads its inbox at every
+// wait and at the stop checks of a step, so a kStop ends a step or an
+// injected sleep at once and an Evaluate is answered by a sleeping worker;
+// after a kStop it says kBye and returns. Errors are reported to the
+// master (kFailed) before they leave.
 template <class Worker>
 void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double peer_timeout) {
   auto send = [&](std::int32_t kind, auto&& fill) {
