@@ -46,18 +46,8 @@ from harness import ROOT, log
 
 TARGET = 1e-6
 GOAL = 0.95  # baseline / candidate time to target: the candidate no slower
-# name -> the SODA benchmark's config (problem keys only are read) and the
-# per-run --max-seconds cap (runs took 0.7-4 s on this machine).
-DATASETS = {
-    "madelon": dict(config="configs/soda-madelon.ini", cap=30.0),
-    "rcv1-vw-small": dict(config="configs/soda-rcv1.ini", cap=60.0),
-}
+DATASETS = h.SODA_DATASETS
 BINARIES = ("baseline", "candidate")
-
-
-def problem_args(name, work):
-    """The CLI's problem flags for a dataset, from its SODA config, on the decompressed file."""
-    return h.problem_args_from_config(os.path.join(ROOT, DATASETS[name]["config"]), name, work)
 
 
 def f_star(binary, problem, cache):
@@ -410,7 +400,7 @@ def main():
 
     problems, fstar = {}, {}
     for ds in datasets:
-        problems[ds] = problem_args(ds, a.work)
+        problems[ds] = h.soda_problem_args(ds, a.work)
         fb, wall = f_star(bins["baseline"], problems[ds], a.cache)
         fc, _ = f_star(bins["candidate"], problems[ds], a.cache)
         fstar[ds] = dict(baseline=fb, candidate=fc, baseline_wall=wall)

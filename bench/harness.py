@@ -20,6 +20,7 @@ import json
 import lzma
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -150,6 +151,29 @@ def cmake_cache_value(build, key):
     except OSError:
         pass
     return None
+
+
+def mpi_launcher(build, mpiexec=None, flags=None):
+    """(mpiexec, [flags]): the given ones, else the build's MPIEXEC_EXECUTABLE and
+    ASYNCOPT_MPIEXEC_FLAGS (a CMake list or a shell string). mpiexec is None without MPI."""
+    mpiexec = mpiexec or cmake_cache_value(build, "MPIEXEC_EXECUTABLE")
+    if flags is None:
+        flags = cmake_cache_value(build, "ASYNCOPT_MPIEXEC_FLAGS") or ""
+    return mpiexec, [f for f in (flags.split(";") if ";" in flags else shlex.split(flags)) if f]
+
+
+# The SODA benchmark's problems by dataset (configs/soda-*.ini; only the
+# problem keys are read) and a per-run --max-seconds cap, for the scripts
+# that run soda and dave-pg on them (runs took 0.3-4 s on this machine).
+SODA_DATASETS = {
+    "madelon": dict(config="configs/soda-madelon.ini", cap=30.0),
+    "rcv1-vw-small": dict(config="configs/soda-rcv1.ini", cap=60.0),
+}
+
+
+def soda_problem_args(name, work):
+    """The CLI's problem flags for a SODA_DATASETS entry, on its file decompressed into work."""
+    return problem_args_from_config(os.path.join(ROOT, SODA_DATASETS[name]["config"]), name, work)
 
 
 def data_file(name, data_dir=DATA_DIR):

@@ -67,18 +67,8 @@ TARGET = 1e-6
 GOAL = 1.5  # MPI / threads time to target on madelon: at most this
 WORKERS = 2
 JUDGED = ("madelon",)  # latency-bound: judged; the others are reported
-# name -> the SODA benchmark's config (problem keys only are read) and the
-# per-run --max-seconds cap (runs took 0.3-2.5 s on this machine).
-DATASETS = {
-    "madelon": dict(config="configs/soda-madelon.ini", cap=30.0),
-    "rcv1-vw-small": dict(config="configs/soda-rcv1.ini", cap=60.0),
-}
+DATASETS = h.SODA_DATASETS
 TRANSPORTS = ("threads", "mpi")
-
-
-def problem_args(name, work):
-    """The CLI's problem flags for a dataset, from its SODA config, on the decompressed file."""
-    return h.problem_args_from_config(os.path.join(ROOT, DATASETS[name]["config"]), name, work)
 
 
 def f_star(binary, problem, cache):
@@ -381,12 +371,9 @@ def main():
     a.binary = os.path.abspath(a.binary)
     if not os.access(a.binary, os.X_OK):
         ap.error("--binary %s: not an executable file" % a.binary)
-    a.mpiexec = a.mpiexec or h.cmake_cache_value(a.build, "MPIEXEC_EXECUTABLE")
+    a.mpiexec, a.mpiexec_flags = h.mpi_launcher(a.build, a.mpiexec, a.mpiexec_flags)
     if not a.mpiexec or not os.access(a.mpiexec, os.X_OK):
         ap.error("no mpiexec: %s (give --mpiexec, or a --build configured with MPI)" % a.mpiexec)
-    flags = a.mpiexec_flags if a.mpiexec_flags is not None else (h.cmake_cache_value(a.build, "ASYNCOPT_MPIEXEC_FLAGS") or "")
-    a.mpiexec_flags = flags.split(";") if ";" in flags else shlex.split(flags)
-    a.mpiexec_flags = [f for f in a.mpiexec_flags if f]
     a.timeout_bin = shutil.which("timeout")
     if not a.timeout_bin:
         ap.error("coreutils `timeout` not found (it bounds the MPI runs)")
@@ -411,7 +398,7 @@ def main():
 
     problems, fstar = {}, {}
     for ds in datasets:
-        problems[ds] = problem_args(ds, a.work)
+        problems[ds] = h.soda_problem_args(ds, a.work)
         fstar[ds], wall = f_star(a.binary, problems[ds], a.cache)
         if fstar[ds] is None:
             sys.exit("asyncopt optimum gave no f* for %s" % ds)

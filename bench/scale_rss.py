@@ -392,12 +392,9 @@ def main():
     a.binary = os.path.abspath(a.binary)
     if not os.access(a.binary, os.X_OK):
         ap.error("--binary %s: not an executable file" % a.binary)
-    a.mpiexec = a.mpiexec or h.cmake_cache_value(a.build, "MPIEXEC_EXECUTABLE")
+    a.mpiexec, a.mpiexec_flags = h.mpi_launcher(a.build, a.mpiexec, a.mpiexec_flags)
     if not a.mpiexec or not os.access(a.mpiexec, os.X_OK):
         ap.error("no mpiexec: %s (give --mpiexec, or a --build configured with MPI)" % a.mpiexec)
-    flags = a.mpiexec_flags if a.mpiexec_flags is not None else (
-        h.cmake_cache_value(a.build, "ASYNCOPT_MPIEXEC_FLAGS") or "")
-    a.mpiexec_flags = [f for f in (flags.split(";") if ";" in flags else shlex.split(flags)) if f]
     a.timeout_bin = shutil.which("timeout")
     k = a.nnz_per_row
     rows = int(math.ceil(a.nnz / k)) if a.nnz >= 1 and k >= 1 else 0

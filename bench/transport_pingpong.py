@@ -209,9 +209,7 @@ def main():
     for t in transports:
         if t not in TRANSPORTS:
             ap.error("--transports: unknown %r (have %s)" % (t, ",".join(TRANSPORTS)))
-    a.mpiexec = a.mpiexec or h.cmake_cache_value(a.build, "MPIEXEC_EXECUTABLE")
-    flags = a.mpiexec_flags if a.mpiexec_flags is not None else h.cmake_cache_value(a.build, "ASYNCOPT_MPIEXEC_FLAGS")
-    a.mpiexec_flags = shlex.split(flags.replace(";", " ")) if flags else []
+    a.mpiexec, a.mpiexec_flags = h.mpi_launcher(a.build, a.mpiexec, a.mpiexec_flags)
     if not a.mpiexec and set(transports) - {"thread"}:
         ap.error("no MPI: %s has no MPIEXEC_EXECUTABLE (pass --mpiexec or --transports thread)" % a.build)
     if a.repeats < 1 or not a.seconds > 0 or a.window < 1:

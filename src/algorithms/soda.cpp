@@ -87,12 +87,11 @@ struct Shard {
   std::vector<std::int32_t> col_row;
   std::vector<double> col_value;
 
-  Shard(const Dataset& data, std::vector<std::int64_t> shard_rows)
-      : rows(std::move(shard_rows)) {
-    CheckLocalRows(static_cast<std::int64_t>(rows.size()));
-    const auto d = static_cast<std::size_t>(data.num_cols);
+  // labels in the shard's row order, and col_start: where each column
+  // begins (the counts of the rows' features, summed).
+  void TakeLabelsAndCountColumns(const Dataset& data) {
     labels.reserve(rows.size());
-    col_start.assign(d + 1, 0);
+    col_start.assign(static_cast<std::size_t>(data.num_cols) + 1, 0);
     for (const std::int64_t r : rows) {
       labels.push_back(data.labels[static_cast<std::size_t>(r)]);
       const SparseRow row = data.row(r);
@@ -101,6 +100,13 @@ struct Shard {
       }
     }
     std::partial_sum(col_start.begin(), col_start.end(), col_start.begin());
+  }
+
+  Shard(const Dataset& data, std::vector<std::int64_t> shard_rows)
+      : rows(std::move(shard_rows)) {
+    CheckLocalRows(static_cast<std::int64_t>(rows.size()));
+    const auto d = static_cast<std::size_t>(data.num_cols);
+    TakeLabelsAndCountColumns(data);
     col_row.resize(static_cast<std::size_t>(col_start[d]));
     col_value.resize(static_cast<std::size_t>(col_start[d]));
     std::vector<std::int64_t> fill(col_start.begin(), col_start.end() - 1);
@@ -124,18 +130,8 @@ struct Shard {
   // above makes them. `part` is left empty.
   Shard(Dataset&& part, std::vector<std::int64_t> order, std::int64_t total_rows)
       : rows(std::move(order)) {
-    const auto d = static_cast<std::size_t>(part.num_cols);
     const auto nnz = static_cast<std::size_t>(part.nnz());
-    labels.reserve(rows.size());
-    col_start.assign(d + 1, 0);
-    for (const std::int64_t r : rows) {
-      labels.push_back(part.labels[static_cast<std::size_t>(r)]);
-      const SparseRow row = part.row(r);
-      for (std::int32_t k = 0; k < row.nnz; ++k) {
-        ++col_start[static_cast<std::size_t>(row.index[k]) + 1];
-      }
-    }
-    std::partial_sum(col_start.begin(), col_start.end(), col_start.begin());
+    TakeLabelsAndCountColumns(part);
     const auto transpose = [&](auto index_type) {
       using Index = decltype(index_type);
       // dest[q]: where entry q goes; its column is replaced by its local row.
