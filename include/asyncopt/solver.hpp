@@ -25,6 +25,8 @@ enum class SolverKind {
   kSvrg,       // asynchronous sparse proximal SVRG (ProxASAGA-style reweighting)
   kSoda,       // master/worker proximal gradient with sparsity masks (Grishchenko et al.)
   kDavePg,     // the same engine with p = 1: DAve-PG (Mishchenko et al. 2018)
+  kDisSvrg,    // SVRG trainers and servers under stale-synchronous parallelism (Ming et al.)
+  kPetuumSgd,  // the same system with plain SGD trainers: PetuumSGD's baseline
 };
 
 // How worker threads write the shared model (see src/kernels/shared_vector.hpp).
@@ -92,6 +94,41 @@ struct DistributedOptions {
   int max_restarts = 5;      // restarts from the last good point before diverged, in [0, 1e6]
 };
 
+// How a dissvrg trainer sizes its inner steps.
+enum class StepRule {
+  kConstant,     // eta = Options::step
+  kAccelerated,  // eta = eta0 + ||grad f_i(w)||, capped (Ming et al., Section 5.1)
+};
+
+// petuum-sgd's step schedule over a trainer's epochs e = 0, 1, ...
+enum class PetuumSchedule {
+  kDecay,  // eta0 * 0.95^e (the authors' code)
+  kSqrt,   // eta0 / sqrt(e + 1) (the paper's text: eta / sqrt(T))
+};
+
+// How a server folds a trainer's pushed model into w (both of the authors').
+enum class Aggregation {
+  kDelta,    // w += (w_trainer - w_pulled) / T
+  kAverage,  // w = the mean of every trainer's latest pushed model
+};
+
+// Options of the stale-synchronous parameter-server solvers (dissvrg,
+// petuum-sgd): T = Options::threads trainers, each owning a shard of the
+// rows, and `servers` servers, each owning a contiguous block of w.
+struct SspOptions {
+  int servers = 1;           // S, in [1, kMaxThreads]
+  // tau: a pull from a trainer that has finished e epochs is served once
+  // every trainer has finished e - tau. An integer >= 0; 0 = bulk
+  // synchronous; inf = fully asynchronous.
+  double staleness = 4.0;
+  int inner_steps = 0;       // m: updates per trainer epoch; 0 = the trainer's shard rows
+  bool adaptive_m = false;   // grow a trainer's m when another is > tau/2 epochs behind
+  int m_delta = 0;           // adaptive m: 0 = m <- ceil(1.05 m); > 0: m <- m + m_delta
+  StepRule step_rule = StepRule::kConstant;
+  PetuumSchedule petuum_schedule = PetuumSchedule::kDecay;
+  Aggregation aggregate = Aggregation::kDelta;
+};
+
 // An injected fault, for experiments with stragglers and tests of the
 // failure paths. Members of a run are numbered as MPI ranks are: for soda and
 // dave-pg, 0 is the master and 1..M the workers; for hogwild and svrg, 0 ..
@@ -142,16 +179,25 @@ std::string_view ToString(Status v);
 std::string_view ToString(WritePolicy v);
 std::string_view ToString(SparsifierKind v);
 std::string_view ToString(Fault::Kind v);
+std::string_view ToString(StepRule v);
+std::string_view ToString(PetuumSchedule v);
+std::string_view ToString(Aggregation v);
 // Return false (and leave *out untouched) for an unknown name.
 bool Parse(std::string_view s, SolverKind* out);
 bool Parse(std::string_view s, Loss* out);
 bool Parse(std::string_view s, Status* out);
 bool Parse(std::string_view s, WritePolicy* out);
 bool Parse(std::string_view s, SparsifierKind* out);
+bool Parse(std::string_view s, StepRule* out);
+bool Parse(std::string_view s, PetuumSchedule* out);
+bool Parse(std::string_view s, Aggregation* out);
 std::vector<std::string> AllNames(SolverKind);  // tag-dispatched listing
 std::vector<std::string> AllNames(Loss);
 std::vector<std::string> AllNames(WritePolicy);
 std::vector<std::string> AllNames(SparsifierKind);
+std::vector<std::string> AllNames(StepRule);
+std::vector<std::string> AllNames(PetuumSchedule);
+std::vector<std::string> AllNames(Aggregation);
 
 // One row of the trace CSV. Fields a solver does not produce stay 0;
 // suboptimality is NaN (an empty CSV field) when f* is unknown.
@@ -175,6 +221,11 @@ struct TracePoint {
   // messages; not the engine's start, stop and trace messages).
   std::int64_t bytes_sent = 0;
   std::int64_t bytes_returned = 0;
+  // dissvrg, petuum-sgd: the largest staleness a served pull had so far
+  // (never above tau), and the trainers' summed waiting time as a fraction
+  // of T x solver time.
+  std::int64_t max_staleness = 0;
+  double wait_fraction = 0.0;
 };
 
 struct Options {
@@ -193,6 +244,7 @@ struct Options {
   AsyncOptions async;
   SparsifyOptions sparsify;
   DistributedOptions distributed;
+  SspOptions ssp;
   // A known minimiser (optional, size num_cols). Its support defines the
   // identification epoch reported by soda and dave-pg.
   std::vector<double> reference_w;
@@ -227,6 +279,25 @@ struct Options {
   // Every range above is written once, in the library's option table, which
   // also drives the CLI's flags and messages.
   bool IsValid(std::string* error) const;
+};
+
+// One trainer of a parameter-server run (dissvrg, petuum-sgd).
+struct MemberStats {
+  int member = 0;               // its fault-plan number (rank under MPI)
+  std::int64_t epochs = 0;      // pushes that carried a model
+  std::int64_t pulls = 0;       // models the servers sent it
+  double wait_seconds = 0.0;    // time its pulls were held by the staleness rule
+  double wait_fraction = 0.0;   // of the solver time
+  std::int64_t inner_steps = 0; // its m at the end
+};
+
+// A trainer's state at a trace point: m over time (adaptive m).
+struct MemberSample {
+  double seconds = 0.0;  // solver clock
+  int member = 0;
+  std::int64_t epochs = 0;
+  std::int64_t inner_steps = 0;
+  double wait_seconds = 0.0;
 };
 
 struct Result {
@@ -265,6 +336,12 @@ struct Result {
   // never, or no reference_w).
   double identification_epoch = std::numeric_limits<double>::quiet_NaN();
   int threads_used = 0;
+  // Parameter-server solvers (dissvrg, petuum-sgd); empty or NaN otherwise.
+  std::int64_t max_staleness = 0;
+  double wait_fraction = std::numeric_limits<double>::quiet_NaN();
+  std::vector<std::int64_t> staleness_histogram;  // [s]: pulls served at staleness s
+  std::vector<MemberStats> members;
+  std::vector<MemberSample> member_trace;
   std::vector<TracePoint> trace;
 
   bool IsSolutionUsable() const { return !w.empty(); }

@@ -358,6 +358,16 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
   }
 
   if (trace && !trace->Close()) outputs.Fail("trace", trace->error());
+  if (outputs.Has("trainer-trace")) {
+    std::string csv = "seconds,member,epochs,inner_steps,wait_seconds\n";
+    char row[160];
+    for (const MemberSample& s : result.member_trace) {
+      std::snprintf(row, sizeof row, "%.9f,%d,%lld,%lld,%.9f\n", s.seconds, s.member,
+                    static_cast<long long>(s.epochs), static_cast<long long>(s.inner_steps), s.wait_seconds);
+      csv += row;
+    }
+    outputs.Write("trainer-trace", csv);
+  }
   if (outputs.Has("model")) {
     if (result.IsSolutionUsable()) {
       outputs.WriteWith("model", [&](const std::string& path) {
@@ -436,6 +446,28 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
         .Field("restarts", result.restarts)
         .Field("identification_epoch", result.identification_epoch)
         .Field("warm_start", a.Has("initial-model"));
+    // Parameter-server solvers (dissvrg, petuum-sgd): the staleness rule's
+    // record and each trainer's share of the work and of the waiting.
+    const bool ssp = options.solver == SolverKind::kDisSvrg || options.solver == SolverKind::kPetuumSgd;
+    if (ssp) {
+      j.Field("max_staleness", result.max_staleness)
+          .Field("wait_fraction", result.wait_fraction)
+          .Field("staleness_histogram", result.staleness_histogram);
+      j.BeginArray("trainers");
+      for (const MemberStats& m : result.members) {
+        j.BeginObject()
+            .Field("member", m.member)
+            .Field("epochs", m.epochs)
+            .Field("pulls", m.pulls)
+            .Field("wait_seconds", m.wait_seconds)
+            .Field("wait_fraction", m.wait_fraction)
+            .Field("inner_steps", m.inner_steps)
+            .EndObject();
+      }
+      j.EndArray();
+    } else {
+      j.Null("max_staleness").Null("wait_fraction").Null("staleness_histogram").Null("trainers");
+    }
     if (options.reference_w.empty()) {
       j.Null("reference_nnz");
     } else {
@@ -547,7 +579,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   OptimumInfo opt;
   if (rank == 0) {
     try {
-      for (const char* key : {"summary", "trace", "model"}) outputs.Add(a, key);
+      for (const char* key : {"summary", "trace", "model", "trainer-trace"}) outputs.Add(a, key);
       for (const char* key : {"data", "test", "config"}) outputs.AddInput(a, key);
       outputs.Check();
       const bool need_f_star = options.target_subopt > 0.0 || a.Has("trace");
@@ -781,6 +813,11 @@ int RunTrain(const std::vector<std::string>& argv) {
   options.stop = &g_stop_requested;
   const Problem problem = ReadProblem(a);
   RefuseUnusedOptions(a, options);
+  if (a.Has("trainer-trace") && options.solver != SolverKind::kDisSvrg &&
+      options.solver != SolverKind::kPetuumSgd) {
+    throw UsageError("--trainer-trace: solver " + std::string(ToString(options.solver)) +
+                     " has no trainers (dissvrg and petuum-sgd do)");
+  }
   std::string why;
   if (!options.IsValid(&why)) throw UsageError(why);
   std::optional<double> given_f_star;
@@ -802,7 +839,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   if (transport != "threads") a.Invalid("transport", "threads | mpi");
 
   Outputs outputs;
-  for (const char* key : {"summary", "trace", "model"}) outputs.Add(a, key);
+  for (const char* key : {"summary", "trace", "model", "trainer-trace"}) outputs.Add(a, key);
   for (const char* key : {"data", "test", "config", "initial-model"}) outputs.AddInput(a, key);
   outputs.Check();
 

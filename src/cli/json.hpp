@@ -63,6 +63,30 @@ class JsonWriter {
     out_ += v ? "true" : "false";
     return *this;
   }
+  // A list of integers on one line: "key": [1, 2, 3].
+  JsonWriter& Field(std::string_view key, const std::vector<std::int64_t>& v) {
+    Key(key);
+    out_ += '[';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out_ += ", ";
+      out_ += std::to_string(v[i]);
+    }
+    out_ += ']';
+    return *this;
+  }
+  // An array whose elements are written with an empty key (BeginObject()).
+  JsonWriter& BeginArray(std::string_view key = {}) {
+    Key(key);
+    out_ += '[';
+    first_.push_back(true);
+    return *this;
+  }
+  JsonWriter& EndArray() {
+    first_.pop_back();
+    Newline();
+    out_ += ']';
+    return *this;
+  }
   JsonWriter& Null(std::string_view key) {
     Key(key);
     out_ += "null";

@@ -28,7 +28,7 @@ TraceWriter::TraceWriter(const std::string& path)
     : out_(std::make_unique<io::OutputFile>(path)) {
   Put("seconds,epoch,updates,objective,suboptimality,nnz_w,exchanges,coords_sent,"
       "bits_sent,conflicts,coords_returned,bits_returned,max_delay,master_busy,bytes_sent,"
-      "bytes_returned\n");
+      "bytes_returned,max_staleness,wait_fraction\n");
 }
 
 TraceWriter::~TraceWriter() = default;
@@ -53,13 +53,14 @@ void TraceWriter::Write(const TracePoint& p) {
   }
   char row[512];
   const int n = std::snprintf(
-      row, sizeof row, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.4f,%lld,%lld\n",
+      row, sizeof row, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.4f,%lld,%lld,%lld,%.4f\n",
       p.seconds, p.epoch, static_cast<long long>(p.updates), objective, subopt,
       static_cast<long long>(p.nnz_w), static_cast<long long>(p.exchanges),
       static_cast<long long>(p.coords_sent), static_cast<long long>(p.bits_sent),
       static_cast<long long>(p.conflicts), static_cast<long long>(p.coords_returned),
       static_cast<long long>(p.bits_returned), static_cast<long long>(p.max_delay), p.master_busy,
-      static_cast<long long>(p.bytes_sent), static_cast<long long>(p.bytes_returned));
+      static_cast<long long>(p.bytes_sent), static_cast<long long>(p.bytes_returned),
+      static_cast<long long>(p.max_staleness), p.wait_fraction);
   Put(std::string_view(row, static_cast<std::size_t>(std::min<int>(n, sizeof row - 1))));
 }
 

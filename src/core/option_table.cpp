@@ -85,6 +85,7 @@ bool InRange(const Range& r, double v) {
   const bool above = r.lo_open ? v > r.lo : v >= r.lo;
   const bool below = r.hi_open ? v < r.hi : v <= r.hi;
   if (!above || !below) return false;
+  if (r.integral && std::isfinite(v) && v != std::floor(v)) return false;
   return !r.power_of_two || (v >= 1 && std::has_single_bit(static_cast<std::uint64_t>(v)));
 }
 
@@ -195,6 +196,9 @@ constexpr std::string_view kSparsify = "Gradient sparsification (Wangni et al. 2
 constexpr std::string_view kMasterWorker =
     "Master/worker solvers (Grishchenko et al., Sparse Asynchronous Distributed Learning, "
     "Algorithm 1)";
+constexpr std::string_view kSsp =
+    "Parameter-server solvers under stale-synchronous parallelism (Ming et al., DisSVRG, "
+    "Algorithms 1-3)";
 
 using S = SolverKind;
 
@@ -341,16 +345,57 @@ std::vector<OptionSpec> MakeTable() {
        .help = "0 = balanced shards; > 0: shard i holds rows in proportion to (1 + skew)^-i",
        .access = At<&Options::distributed, &DistributedOptions::shard_skew>(),
        .range = {.lo = 0, .hi = kInf, .hi_open = true}, .users = Users::kListed,
-       .solvers = {S::kSoda, S::kDavePg}},
+       .solvers = {S::kSoda, S::kDavePg, S::kDisSvrg, S::kPetuumSgd}},
       {.key = "shuffle-shards", .field = "distributed.shuffle_rows", .group = kMasterWorker,
        .help = "assign rows to shards through a seeded permutation",
        .access = At<&Options::distributed, &DistributedOptions::shuffle_rows>(),
-       .users = Users::kListed, .solvers = {S::kSoda, S::kDavePg}},
+       .users = Users::kListed, .solvers = {S::kSoda, S::kDavePg, S::kDisSvrg, S::kPetuumSgd}},
       {.key = "max-restarts", .field = "distributed.max_restarts", .group = kMasterWorker,
        .help = "restarts from the last good point before the run is declared diverged",
        .access = At<&Options::distributed, &DistributedOptions::max_restarts>(),
        .range = {.lo = 0, .hi = 1000000}, .users = Users::kListed,
        .solvers = {S::kSoda, S::kDavePg}},
+      {.key = "servers", .field = "ssp.servers", .group = kSsp,
+       .help = "S servers, each owning a contiguous block of w (threads, or MPI ranks 0..S-1)",
+       .access = At<&Options::ssp, &SspOptions::servers>(),
+       .range = {.lo = 1, .hi = kMaxThreads}, .users = Users::kListed,
+       .solvers = {S::kDisSvrg, S::kPetuumSgd}},
+      {.key = "staleness", .field = "ssp.staleness", .group = kSsp,
+       .help = "tau: a trainer that has finished e epochs pulls once every trainer has finished "
+               "e - tau (0 = bulk synchronous, inf = fully asynchronous)",
+       .access = At<&Options::ssp, &SspOptions::staleness>(),
+       .range = {.lo = 0, .hi = kInf, .integral = true}, .users = Users::kListed,
+       .solvers = {S::kDisSvrg, S::kPetuumSgd}},
+      {.key = "inner-steps", .field = "ssp.inner_steps", .group = kSsp,
+       .help = "m: updates per trainer epoch (the first, with --adaptive-m)",
+       .access = At<&Options::ssp, &SspOptions::inner_steps>(),
+       .range = {.lo = 0, .hi = kIntMax, .note = "0 = the trainer's shard rows"},
+       .users = Users::kListed, .solvers = {S::kDisSvrg, S::kPetuumSgd}},
+      {.key = "adaptive-m", .field = "ssp.adaptive_m", .group = kSsp,
+       .help = "grow a trainer's m after an epoch that ends with another trainer more than "
+               "tau/2 epochs behind (Ming et al., Section 5.2)",
+       .access = At<&Options::ssp, &SspOptions::adaptive_m>(), .users = Users::kListed,
+       .solvers = {S::kDisSvrg}},
+      {.key = "m-delta", .field = "ssp.m_delta", .group = kSsp,
+       .help = "adaptive m's growth: m + delta",
+       .access = At<&Options::ssp, &SspOptions::m_delta>(),
+       .range = {.lo = 0, .hi = kIntMax, .note = "0 = m * 1.05, the authors' code"},
+       .users = Users::kListed, .solvers = {S::kDisSvrg}},
+      {.key = "step-rule", .field = "ssp.step_rule", .group = kSsp,
+       .help = "constant: eta = --step; accelerated: eta = --step + ||grad f_i(w)||, capped at "
+               "the stable step (Ming et al., Section 5.1)",
+       .access = EnumAt<&Options::ssp, &SspOptions::step_rule>(), .users = Users::kListed,
+       .solvers = {S::kDisSvrg}},
+      {.key = "petuum-schedule", .field = "ssp.petuum_schedule", .group = kSsp,
+       .help = "decay: eta0 * 0.95^epoch (the authors' code); sqrt: eta0 / sqrt(epoch + 1) (the "
+               "paper's text)",
+       .access = EnumAt<&Options::ssp, &SspOptions::petuum_schedule>(), .users = Users::kListed,
+       .solvers = {S::kPetuumSgd}},
+      {.key = "aggregate", .field = "ssp.aggregate", .group = kSsp,
+       .help = "delta: w += (w_trainer - w_pulled) / T; average: w = the mean of the trainers' "
+               "latest models",
+       .access = EnumAt<&Options::ssp, &SspOptions::aggregate>(), .users = Users::kListed,
+       .solvers = {S::kDisSvrg, S::kPetuumSgd}},
   };
   // clang-format on
   return t;
@@ -398,6 +443,11 @@ std::string AllowedText(const OptionSpec& spec) {
           },
           [&](const Field<double>&) {
             const std::string lo = BoundText(r.lo);
+            if (r.integral) {
+              return std::string("an integer ") + (r.lo_open ? "> " : ">= ") + lo +
+                     (std::isfinite(r.hi) ? " and <= " + BoundText(r.hi) : std::string(r.hi_open ? "" : ", or inf")) +
+                     note;
+            }
             if (std::isfinite(r.hi)) {
               return std::string("a number in ") + (r.lo_open ? "(" : "[") + lo + ", " +
                      BoundText(r.hi) + (r.hi_open ? ")" : "]") + note;

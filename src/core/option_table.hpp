@@ -52,6 +52,7 @@ struct Range {
   bool lo_open = false;
   bool hi_open = false;
   bool power_of_two = false;   // integers only
+  bool integral = false;       // reals: whole numbers only (inf allowed when hi is)
   std::string_view note = {};  // appended in parentheses: "0 = the solver's default rule"
 };
 

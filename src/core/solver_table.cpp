@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "algorithms/dissvrg.hpp"
 #include "algorithms/hogwild.hpp"
 #include "algorithms/reference.hpp"
 #include "algorithms/soda.hpp"
@@ -92,6 +93,9 @@ Result RunReference(const Dataset& data, const Problem& problem, const Options& 
 Result RunSodaEntry(const Dataset& data, const Problem& problem, const Options& options) {
   return algorithms::RunSoda(data, problem, options);
 }
+Result RunDisSvrgEntry(const Dataset& data, const Problem& problem, const Options& options) {
+  return algorithms::RunDisSvrg(data, problem, options);
+}
 void CheckNothing(const Dataset&, const Problem&, const Options&) {}
 void CheckReference(const Dataset&, const Problem& problem, const Options&) {
   detail::CheckReferenceProblem(problem);
@@ -122,6 +126,14 @@ constexpr SolverSpec kSolvers[] = {
     {SolverKind::kDavePg, "dave-pg",
      "soda with every coordinate in the mask (p = 1): DAve-PG (Mishchenko et al. 2018)",
      Team::kMasterWorkers, RunSodaEntry, algorithms::CheckSoda, algorithms::SodaMemoryBytes},
+    {SolverKind::kDisSvrg, "dissvrg",
+     "SVRG trainers and a parameter server under stale-synchronous parallelism (Ming et al., "
+     "DisSVRG, Algorithms 1-3; accelerated rate Section 5.1, adaptive m Section 5.2)",
+     Team::kMasterWorkers, RunDisSvrgEntry, algorithms::CheckDisSvrg, algorithms::DisSvrgMemoryBytes},
+    {SolverKind::kPetuumSgd, "petuum-sgd",
+     "the same system with plain SGD trainers and a decaying step: PetuumSGD (Ho et al. 2013), "
+     "DisSVRG's baseline",
+     Team::kMasterWorkers, RunDisSvrgEntry, algorithms::CheckDisSvrg, algorithms::DisSvrgMemoryBytes},
 };
 
 }  // namespace

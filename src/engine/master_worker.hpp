@@ -350,6 +350,13 @@ class MasterLoop {
   // Rows granted to the workers so far (net of rows given back).
   std::int64_t rows_granted() const { return granted_; }
 
+  // The schedule (see the top of this file): whether worker i's held
+  // message may be answered now. Unset: every held message at the end of
+  // each batch (asynchronous). A rule that holds a message must become true
+  // once other workers' messages arrive (bounded staleness: the slowest
+  // worker is always answered).
+  void SetSchedule(std::function<bool(int worker)> ready) { ready_ = std::move(ready); }
+
   // An extra stop condition looked at while waiting (the team failed, ...).
   void SetStopCheck(std::function<bool()> check) { stop_check_ = std::move(check); }
   // Called when the stop is decided, before its point is taken (SODA: back
@@ -517,7 +524,10 @@ class MasterLoop {
           if (!stopping_ && c.epoch >= static_cast<double>(options_.max_epochs)) BeginStop(Status::kMaxEpochs);
         }
         const SteadyClock::time_point t1 = SteadyClock::now();
-        for (const int i : answer) Answer(i);
+        // The schedule: each message is answered once the rule allows,
+        // in arrival order; the others wait (held) for a later batch.
+        waiting_.insert(waiting_.end(), answer.begin(), answer.end());
+        AnswerReady();
         // Rows given back (dropped messages) let idle workers go on.
         if (!stopping_) {
           for (int i = 0; i < workers_; ++i) {
@@ -530,6 +540,11 @@ class MasterLoop {
             Send(i, std::move(go), State::kComputing);
           }
         }
+        // Nobody computing and nobody to answer: nothing more can happen
+        // (the row budget is spent on steps that computed fewer rows than
+        // granted, or the schedule waits for an idle worker). The run ends
+        // on its epoch budget rather than waiting for a time limit.
+        if (!stopping_ && Stalled()) BeginStop(Status::kMaxEpochs);
         busy += SteadyClock::now() - t1;
         busy_seconds_ += std::chrono::duration<double>(busy).count();
         ++batches;
@@ -641,6 +656,34 @@ class MasterLoop {
       state_[static_cast<std::size_t>(i)] = State::kStopping;
       since_[static_cast<std::size_t>(i)] = SteadyClock::now();
     }
+  }
+
+  // Answers the waiting workers the schedule allows now, in arrival order.
+  void AnswerReady() {
+    if (stopping_ || master_error_) {
+      waiting_.clear();
+      return;
+    }
+    std::size_t kept = 0;
+    for (const int i : waiting_) {
+      if (!ready_ || ready_(i)) {
+        Answer(i);
+      } else {
+        waiting_[kept++] = i;
+      }
+    }
+    waiting_.resize(kept);
+  }
+
+  // Every live worker idle or held, none computing, none answerable.
+  bool Stalled() const {
+    bool any_live = false;
+    for (int i = 0; i < workers_; ++i) {
+      const State s = state_[static_cast<std::size_t>(i)];
+      if (s == State::kComputing || s == State::kStarting) return false;
+      any_live = any_live || Live(i);
+    }
+    return any_live && held_.empty();
   }
 
   // Replies to worker i's held message: the algorithm's reply with a grant
@@ -784,6 +827,8 @@ class MasterLoop {
   SteadyClock::time_point since_eval_{};
   std::vector<std::int64_t> shard_rows_;
   std::vector<Packet> held_;
+  std::vector<int> waiting_;  // held by the schedule, in arrival order
+  std::function<bool(int)> ready_;
   std::vector<int> lost_;
   std::vector<int> never_started_;  // lost before their Hello
   runtime::FaultPlan plan_;

@@ -43,6 +43,15 @@ constexpr Table<Fault::Kind, 3> kFaultNames{{{Fault::Kind::kSlow, "slow"},
                                              {Fault::Kind::kStall, "stall"},
                                              {Fault::Kind::kCrash, "crash"}}};
 
+constexpr Table<StepRule, 2> kStepRuleNames{{{StepRule::kConstant, "constant"},
+                                             {StepRule::kAccelerated, "accelerated"}}};
+
+constexpr Table<PetuumSchedule, 2> kPetuumNames{{{PetuumSchedule::kDecay, "decay"},
+                                                 {PetuumSchedule::kSqrt, "sqrt"}}};
+
+constexpr Table<Aggregation, 2> kAggregationNames{{{Aggregation::kDelta, "delta"},
+                                                   {Aggregation::kAverage, "average"}}};
+
 template <class E, std::size_t N>
 std::string_view Name(const Table<E, N>& table, E v) {
   for (const auto& [value, name] : table) {
@@ -82,6 +91,9 @@ std::string_view ToString(Status v) { return Name(kStatusNames, v); }
 std::string_view ToString(WritePolicy v) { return Name(kWriteNames, v); }
 std::string_view ToString(SparsifierKind v) { return Name(kSparsifierNames, v); }
 std::string_view ToString(Fault::Kind v) { return Name(kFaultNames, v); }
+std::string_view ToString(StepRule v) { return Name(kStepRuleNames, v); }
+std::string_view ToString(PetuumSchedule v) { return Name(kPetuumNames, v); }
+std::string_view ToString(Aggregation v) { return Name(kAggregationNames, v); }
 bool Parse(std::string_view s, SolverKind* out) {
   const core::SolverSpec* solver = core::FindSolver(s);
   if (solver != nullptr) *out = solver->kind;
@@ -91,6 +103,9 @@ bool Parse(std::string_view s, Loss* out) { return Lookup(kLossNames, s, out); }
 bool Parse(std::string_view s, Status* out) { return Lookup(kStatusNames, s, out); }
 bool Parse(std::string_view s, WritePolicy* out) { return Lookup(kWriteNames, s, out); }
 bool Parse(std::string_view s, SparsifierKind* out) { return Lookup(kSparsifierNames, s, out); }
+bool Parse(std::string_view s, StepRule* out) { return Lookup(kStepRuleNames, s, out); }
+bool Parse(std::string_view s, PetuumSchedule* out) { return Lookup(kPetuumNames, s, out); }
+bool Parse(std::string_view s, Aggregation* out) { return Lookup(kAggregationNames, s, out); }
 std::vector<std::string> AllNames(SolverKind) {
   std::vector<std::string> names;
   for (const core::SolverSpec& s : core::SolverTable()) names.emplace_back(s.name);
@@ -99,5 +114,8 @@ std::vector<std::string> AllNames(SolverKind) {
 std::vector<std::string> AllNames(Loss) { return Names(kLossNames); }
 std::vector<std::string> AllNames(WritePolicy) { return Names(kWriteNames); }
 std::vector<std::string> AllNames(SparsifierKind) { return Names(kSparsifierNames); }
+std::vector<std::string> AllNames(StepRule) { return Names(kStepRuleNames); }
+std::vector<std::string> AllNames(PetuumSchedule) { return Names(kPetuumNames); }
+std::vector<std::string> AllNames(Aggregation) { return Names(kAggregationNames); }
 
 }  // namespace asyncopt

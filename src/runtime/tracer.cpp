@@ -55,6 +55,8 @@ TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters)
   p.nnz_w = CountNonzeros(w);
   p.max_delay = counters.max_delay;
   p.master_busy = counters.master_busy;
+  p.max_staleness = counters.max_staleness;
+  p.wait_fraction = counters.wait_fraction;
   return p;
 }
 

@@ -29,6 +29,8 @@ struct Counters {
   double master_busy = 0.0;
   std::int64_t bytes_sent = 0;
   std::int64_t bytes_returned = 0;
+  std::int64_t max_staleness = 0;
+  double wait_fraction = 0.0;
 };
 
 class Tracer {

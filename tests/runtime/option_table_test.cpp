@@ -223,7 +223,8 @@ TEST(OptionTable, WhyUnusedNamesTheSolverOrTheCondition) {
             "solver svrg does not use it (used by: hogwild)");
   o.solver = SolverKind::kReference;
   EXPECT_EQ(core::WhyUnused(*core::FindOption("seed"), o),
-            "solver reference does not use it (used by: hogwild, svrg, soda, dave-pg)");
+            "solver reference does not use it (used by: hogwild, svrg, soda, dave-pg, dissvrg, "
+            "petuum-sgd)");
   EXPECT_EQ(core::WhyUnused(*core::FindOption("max-epochs"), o), std::nullopt);
   o.solver = SolverKind::kHogwild;
   EXPECT_EQ(core::WhyUnused(*core::FindOption("lock-stripe"), o),

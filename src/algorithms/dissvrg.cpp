@@ -1,0 +1,635 @@
+// DisSVRG and PetuumSGD under stale-synchronous parallelism (see dissvrg.hpp).
+#include "algorithms/dissvrg.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "algorithms/async_common.hpp"
+#include "algorithms/soda.hpp"
+#include "asyncopt/error.hpp"
+#include "data/random.hpp"
+#include "engine/master_worker.hpp"
+#include "engine/thread_transport.hpp"
+#include "kernels/losses.hpp"
+#include "runtime/format.hpp"
+#include "runtime/team.hpp"
+#include "runtime/tracer.hpp"
+
+namespace asyncopt::algorithms {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+
+// A trainer looks for a stop this often (rows).
+constexpr std::int64_t kStopCheckRows = 4096;
+// The scale alpha of the trainer's iterate w = alpha u + beta g is folded
+// into u when it falls below this (rare: alpha shrinks by 1 - eta l2 a step).
+constexpr double kRescaleBelow = 1e-100;
+// Adaptive m never grows past this many times the trainer's shard rows.
+constexpr double kMaxGrowth = 64.0;
+// Staleness histogram buckets: 0 .. kHistogramBuckets - 2, and one for the rest.
+constexpr std::int64_t kHistogramBuckets = 65;
+
+// The protocol's message kinds on the engine.
+//   kPush (trainer -> server): header[0] = the trainer's pushes so far,
+//     this one included; header[1] = inner steps done; header[2] = 1 when
+//     the payload has a model (0: a gradient-only first epoch, or an epoch
+//     stopped before its gradient pass ended), header[kRowsSlot] = rows
+//     computed; value = [the model part (d): w_p (average) or w_p - w~
+//     (delta), when header[2]] [G_p (d), dissvrg, when it was completed:
+//     scalars[0] = 1].
+//   kModel (server -> trainer): header[0] = the staleness of this reply
+//     (c_p - min_q c_q), header[1] = the trainer's m for its next epoch,
+//     header[2] = the trainer's epochs the server has seen; value = [w (d)]
+//     [sum_{q != p} G_q (d), dissvrg]. header[kGrantSlot]: the engine's grant.
+enum SspKind : std::int32_t {
+  kPush = engine::kFirstAlgorithmKind + 8,
+  kModel,
+};
+
+bool Svrg(const Options& options) { return options.solver == SolverKind::kDisSvrg; }
+
+// tau as an integer; "inf" as the largest one.
+std::int64_t Tau(const Options& options) {
+  const double t = options.ssp.staleness;
+  return std::isinf(t) ? std::numeric_limits<std::int64_t>::max() / 4 : static_cast<std::int64_t>(t);
+}
+
+template <class L>
+class Trainer {
+ public:
+  // `rows`: the trainer's shard, global row ids of `data`, in its order.
+  Trainer(const Dataset& data, std::vector<std::int64_t> rows, std::int64_t total_rows,
+          const Problem& problem, const Options& options, double eta0, double eta_cap, int id,
+          const std::vector<double>& w0)
+      : data_(data),
+        rows_(std::move(rows)),
+        n_(static_cast<std::int64_t>(rows_.size())),
+        total_rows_(total_rows),
+        d_(data.num_cols),
+        l2_(problem.l2),
+        svrg_(Svrg(options)),
+        delta_rule_(options.ssp.aggregate == Aggregation::kDelta),
+        accelerated_(options.ssp.step_rule == StepRule::kAccelerated),
+        petuum_sqrt_(options.ssp.petuum_schedule == PetuumSchedule::kSqrt),
+        eta0_(eta0),
+        eta_cap_(eta_cap),
+        m_(options.ssp.inner_steps > 0 ? options.ssp.inner_steps : std::max<std::int64_t>(1, n_)),
+        rng_(data::Rng::ForStream(options.seed, kDisSvrgSampleStream, static_cast<std::uint64_t>(id))),
+        anchor_(w0),
+        u_(static_cast<std::size_t>(d_), 0.0),
+        g_(static_cast<std::size_t>(d_), 0.0),
+        own_(static_cast<std::size_t>(d_), 0.0),
+        others_(static_cast<std::size_t>(d_), 0.0),
+        deriv_(svrg_ ? static_cast<std::size_t>(n_) : 0, 0.0),
+        xg_(svrg_ ? static_cast<std::size_t>(n_) : 0, 0.0),
+        row_norm_(static_cast<std::size_t>(n_), 0.0) {
+    for (std::int64_t k = 0; k < n_; ++k) {
+      const SparseRow row = data_.row(rows_[static_cast<std::size_t>(k)]);
+      double sq = 0.0;
+      for (std::int32_t q = 0; q < row.nnz; ++q) sq += row.value[q] * row.value[q];
+      row_norm_[static_cast<std::size_t>(k)] = std::sqrt(sq);
+    }
+  }
+
+  std::int64_t shard_rows() const { return n_; }
+  std::int64_t pushes() const { return pushes_; }
+  const std::vector<std::int64_t>& seen_staleness() const { return seen_staleness_; }
+
+  double ShardLossSum(const engine::Packet& p) const {
+    std::vector<double> w(static_cast<std::size_t>(d_), 0.0);
+    if (p.sparse() || p.value.empty()) {
+      for (std::size_t k = 0; k < p.index.size(); ++k) {
+        const std::int32_t j = p.index[k];
+        if (j < 0 || j >= d_) {
+          throw std::runtime_error("a trace point's w has coordinate " + std::to_string(j) +
+                                   " outside [0, " + std::to_string(d_) + ")");
+        }
+        w[static_cast<std::size_t>(j)] = p.value[k];
+      }
+    } else if (p.value.size() == static_cast<std::size_t>(d_)) {
+      w.assign(p.value.begin(), p.value.end());
+    } else {
+      throw std::runtime_error("a trace point's w has " + std::to_string(p.value.size()) +
+                               " values for " + std::to_string(d_) + " features");
+    }
+    double sum = 0.0;
+    for (const std::int64_t r : rows_) {
+      sum += L::Value(data_.labels[static_cast<std::size_t>(r)], Dot(data_.row(r), w));
+    }
+    return sum;
+  }
+
+  // The server's reply (or the engine's Go, which carries nothing: the
+  // first epoch starts from w0).
+  void Apply(const engine::Packet& reply) {
+    if (reply.kind != kModel) return;
+    const auto d = static_cast<std::size_t>(d_);
+    const std::size_t expect = svrg_ ? 2 * d : d;
+    if (reply.value.size() != expect) {
+      throw std::runtime_error("a model reply has " + std::to_string(reply.value.size()) +
+                               " values, expected " + std::to_string(expect));
+    }
+    const bool same = std::equal(anchor_.begin(), anchor_.end(), reply.value.begin());
+    if (!same) {
+      std::copy(reply.value.begin(), reply.value.begin() + static_cast<std::ptrdiff_t>(d), anchor_.begin());
+      gradient_current_ = false;
+    }
+    if (svrg_) {
+      std::copy(reply.value.begin() + static_cast<std::ptrdiff_t>(d), reply.value.end(), others_.begin());
+      have_others_ = true;
+    }
+    seen_staleness_.push_back(reply.header[0]);
+    m_ = std::max<std::int64_t>(1, reply.header[1]);
+    epochs_seen_ = reply.header[2];
+  }
+
+  // One epoch (or the first, gradient-only one); `grant` is the engine's
+  // permission, not a row count (an epoch is n_p + m rows for dissvrg, m for
+  // petuum-sgd).
+  std::int64_t Step(std::int64_t /*grant*/, const engine::StepControl& control, engine::Packet* out) {
+    const auto d = static_cast<std::size_t>(d_);
+    out->kind = kPush;
+    out->ClearPayload();
+    std::int64_t rows = 0;
+    bool stopped = false;
+    auto stop_due = [&](std::int64_t done) {
+      if (done % kStopCheckRows != kStopCheckRows - 1) return false;
+      return control.stop_requested && control.stop_requested();
+    };
+    // 1. dissvrg: the shard's loss gradient at the anchor (skipped when the
+    //    anchor has not moved since it was computed).
+    if (svrg_ && !gradient_current_) {
+      std::fill(own_.begin(), own_.end(), 0.0);
+      for (std::int64_t k = 0; k < n_; ++k) {
+        const std::int64_t r = rows_[static_cast<std::size_t>(k)];
+        const SparseRow row = data_.row(r);
+        const double a = L::Derivative(data_.labels[static_cast<std::size_t>(r)], Dot(row, anchor_));
+        deriv_[static_cast<std::size_t>(k)] = a;
+        if (a != 0.0) {
+          for (std::int32_t q = 0; q < row.nnz; ++q) own_[static_cast<std::size_t>(row.index[q])] += a * row.value[q];
+        }
+        ++rows;
+        if (stop_due(k)) {
+          stopped = true;
+          break;
+        }
+      }
+      gradient_current_ = !stopped;
+    }
+    std::int64_t steps = 0;
+    const bool inner = !stopped && (!svrg_ || have_others_);
+    if (inner) {
+      // 2. The iterate w = alpha u + beta g, g = the loss part of mu.
+      //    dissvrg: w <- (1 - eta l2) w - eta g - eta s x_i with s =
+      //    loss'(x_i.w) - loss'(x_i.w~); petuum-sgd: g = 0, s = loss'(x_i.w).
+      std::copy(anchor_.begin(), anchor_.end(), u_.begin());
+      double alpha = 1.0, beta = 0.0;
+      if (svrg_) {
+        const double inv_n = 1.0 / static_cast<double>(total_rows_);
+        for (std::size_t j = 0; j < d; ++j) g_[j] = (others_[j] + own_[j]) * inv_n;
+        for (std::int64_t k = 0; k < n_; ++k) xg_[static_cast<std::size_t>(k)] = Dot(data_.row(rows_[static_cast<std::size_t>(k)]), g_);
+      }
+      const double eta_epoch = svrg_ ? eta0_ : PetuumStep();
+      for (; steps < m_; ++steps) {
+        const auto k = static_cast<std::size_t>(rng_.Below(static_cast<std::uint64_t>(n_)));
+        const std::int64_t r = rows_[k];
+        const SparseRow row = data_.row(r);
+        const double y = data_.labels[static_cast<std::size_t>(r)];
+        double z = alpha * Dot(row, u_);
+        if (svrg_) z += beta * xg_[k];
+        const double phi = L::Derivative(y, z);
+        double eta = eta_epoch;
+        if (accelerated_) eta = std::min(eta0_ + std::fabs(phi) * row_norm_[k], eta_cap_);
+        const double s = svrg_ ? phi - deriv_[k] : phi;
+        const double shrink = 1.0 - eta * l2_;
+        alpha *= shrink;
+        if (svrg_) beta = shrink * beta - eta;
+        if (s != 0.0) {
+          const double c = eta * s / alpha;
+          for (std::int32_t q = 0; q < row.nnz; ++q) u_[static_cast<std::size_t>(row.index[q])] -= c * row.value[q];
+        }
+        if (std::fabs(alpha) < kRescaleBelow) {
+          for (double& v : u_) v *= alpha;
+          alpha = 1.0;
+        }
+        ++rows;
+        if (stop_due(steps)) {
+          ++steps;
+          break;
+        }
+      }
+      // 3. The model to push.
+      out->value.resize(d);
+      for (std::size_t j = 0; j < d; ++j) {
+        double w = alpha * u_[j];
+        if (svrg_) w += beta * g_[j];
+        out->value[j] = delta_rule_ ? w - anchor_[j] : w;
+      }
+    }
+    out->header[0] = ++pushes_;
+    out->header[1] = steps;
+    out->header[2] = inner ? 1 : 0;
+    out->scalars[0] = 0.0;
+    if (svrg_ && gradient_current_) {
+      out->value.insert(out->value.end(), own_.begin(), own_.end());
+      out->scalars[0] = 1.0;
+    }
+    return rows;
+  }
+
+ private:
+  static double Dot(const SparseRow& row, const std::vector<double>& w) {
+    double z = 0.0;
+    for (std::int32_t q = 0; q < row.nnz; ++q) z += row.value[q] * w[static_cast<std::size_t>(row.index[q])];
+    return z;
+  }
+
+  // petuum-sgd's step for the trainer's coming epoch e (its model epochs so far).
+  double PetuumStep() const {
+    const auto e = static_cast<double>(epochs_seen_);
+    return petuum_sqrt_ ? eta0_ / std::sqrt(e + 1.0) : eta0_ * std::pow(0.95, e);
+  }
+
+  const Dataset& data_;
+  const std::vector<std::int64_t> rows_;
+  const std::int64_t n_;
+  const std::int64_t total_rows_;
+  const std::int32_t d_;
+  const double l2_;
+  const bool svrg_, delta_rule_, accelerated_, petuum_sqrt_;
+  const double eta0_, eta_cap_;
+  std::int64_t m_;
+  data::Rng rng_;
+  std::vector<double> anchor_;  // w~: the last model pulled (w0 at first)
+  std::vector<double> u_, g_;   // the iterate's parts; g: the loss part of mu
+  std::vector<double> own_;     // G_p at the anchor
+  std::vector<double> others_;  // sum_{q != p} G_q, from the last reply
+  std::vector<double> deriv_;   // loss'(x_i.w~) per shard row
+  std::vector<double> xg_;      // x_i.g per shard row
+  std::vector<double> row_norm_;
+  bool gradient_current_ = false;  // own_ and deriv_ are at anchor_
+  bool have_others_ = false;
+  std::int64_t pushes_ = 0;
+  std::int64_t epochs_seen_ = 0;
+  std::vector<std::int64_t> seen_staleness_;
+};
+
+// The server: w, the trainers' latest models (average) and shard gradients
+// (dissvrg), their push counts and the SSP rule.
+class Server {
+ public:
+  Server(std::int32_t d, std::int64_t m, const Options& options, int trainers,
+         const std::vector<double>& w0, std::function<double()> seconds)
+      : d_(d),
+        m_(m),
+        options_(options),
+        trainers_(trainers),
+        svrg_(Svrg(options)),
+        average_(options.ssp.aggregate == Aggregation::kAverage),
+        tau_(Tau(options)),
+        w_(w0),
+        latest_(average_ ? static_cast<std::size_t>(trainers) : 0, w0),
+        grad_(svrg_ ? static_cast<std::size_t>(trainers) : 0,
+              std::vector<double>(static_cast<std::size_t>(d), 0.0)),
+        clock_(static_cast<std::size_t>(trainers), 0),
+        epochs_(static_cast<std::size_t>(trainers), 0),
+        pulls_(static_cast<std::size_t>(trainers), 0),
+        m_of_(static_cast<std::size_t>(trainers), 0),
+        arrived_(static_cast<std::size_t>(trainers), 0.0),
+        wait_(static_cast<std::size_t>(trainers), 0.0),
+        histogram_(static_cast<std::size_t>(kHistogramBuckets), 0),
+        seconds_(std::move(seconds)) {}
+
+  void Begin(const std::vector<std::int64_t>& shard_rows) {
+    for (std::size_t p = 0; p < m_of_.size(); ++p) {
+      m_of_[p] = options_.ssp.inner_steps > 0 ? options_.ssp.inner_steps
+                                               : std::max<std::int64_t>(1, shard_rows[p]);
+      shard_rows_.push_back(std::max<std::int64_t>(1, shard_rows[p]));
+    }
+  }
+
+  const std::vector<double>& w() const { return w_; }
+  std::int64_t absorbed() const { return absorbed_; }
+
+  runtime::Counters counters() const {
+    runtime::Counters c;
+    c.updates = rows_;
+    c.epoch = static_cast<double>(rows_) / static_cast<double>(m_);
+    c.exchanges = absorbed_;
+    c.max_delay = max_staleness_;
+    c.max_staleness = max_staleness_;
+    const double seconds = seconds_();
+    double wait = 0.0;
+    for (const double s : wait_) wait += s;
+    c.wait_fraction = seconds > 0.0 ? wait / (seconds * trainers_) : 0.0;
+    return c;
+  }
+
+  engine::AbsorbResult Absorb(int trainer, const engine::Packet& msg, bool /*stopping*/) {
+    const auto p = static_cast<std::size_t>(trainer);
+    const auto d = static_cast<std::size_t>(d_);
+    arrived_[p] = seconds_();  // the solver clock: trace points are not waiting
+    ++absorbed_;
+    rows_ += msg.header[engine::kRowsSlot];
+    const bool model = msg.header[2] != 0;
+    const bool gradient = msg.scalars[0] != 0.0;
+    const std::size_t expect = (model ? d : 0) + (gradient ? d : 0);
+    if (msg.value.size() != expect) {
+      throw std::runtime_error("trainer " + std::to_string(trainer + 1) + "'s push has " +
+                               std::to_string(msg.value.size()) + " values, expected " +
+                               std::to_string(expect));
+    }
+    if (model) {
+      ++epochs_[p];
+      if (average_) {
+        std::copy(msg.value.begin(), msg.value.begin() + static_cast<std::ptrdiff_t>(d), latest_[p].begin());
+        // The mean in trainer order: the same value however pushes interleave.
+        for (std::size_t j = 0; j < d; ++j) {
+          double sum = 0.0;
+          for (std::size_t q = 0; q < latest_.size(); ++q) sum += latest_[q][j];
+          w_[j] = sum / static_cast<double>(trainers_);
+        }
+      } else {
+        const double share = 1.0 / static_cast<double>(trainers_);
+        for (std::size_t j = 0; j < d; ++j) w_[j] += msg.value[j] * share;
+      }
+    }
+    if (gradient) {
+      const std::size_t at = model ? d : 0;
+      std::copy(msg.value.begin() + static_cast<std::ptrdiff_t>(at),
+                msg.value.begin() + static_cast<std::ptrdiff_t>(at + d), grad_[p].begin());
+    }
+    clock_[p] = msg.header[0];
+    // Section 5.2: a trainer that ends an epoch with another more than tau/2
+    // epochs behind does more inner steps from now on.
+    if (options_.ssp.adaptive_m && tau_ < std::numeric_limits<std::int64_t>::max() / 4) {
+      const std::int64_t slowest = *std::min_element(clock_.begin(), clock_.end());
+      if (2 * (clock_[p] - slowest) > tau_) {
+        const double cap = kMaxGrowth * static_cast<double>(shard_rows_[p]);
+        const double grown = options_.ssp.m_delta > 0
+                                 ? static_cast<double>(m_of_[p]) + options_.ssp.m_delta
+                                 : std::ceil(1.05 * static_cast<double>(m_of_[p]));
+        m_of_[p] = static_cast<std::int64_t>(std::min(grown, std::max(cap, static_cast<double>(m_of_[p]))));
+      }
+    }
+    return {};
+  }
+
+  // The SSP rule, and no reply before every trainer's first gradient.
+  bool Ready(int trainer) const {
+    const std::int64_t slowest = *std::min_element(clock_.begin(), clock_.end());
+    if (svrg_ && slowest < 1) return false;
+    return clock_[static_cast<std::size_t>(trainer)] - slowest <= tau_;
+  }
+
+  void Reply(int trainer, engine::Packet* msg) {
+    const auto p = static_cast<std::size_t>(trainer);
+    const auto d = static_cast<std::size_t>(d_);
+    const std::int64_t slowest = *std::min_element(clock_.begin(), clock_.end());
+    const std::int64_t staleness = clock_[p] - slowest;
+    max_staleness_ = std::max(max_staleness_, staleness);
+    ++histogram_[static_cast<std::size_t>(std::min(staleness, kHistogramBuckets - 1))];
+    wait_[p] += std::max(0.0, seconds_() - arrived_[p]);
+    ++pulls_[p];
+    msg->kind = kModel;
+    msg->ClearPayload();
+    msg->header[0] = staleness;
+    msg->header[1] = m_of_[p];
+    msg->header[2] = epochs_[p];
+    msg->value.reserve(svrg_ ? 2 * d : d);
+    msg->value.assign(w_.begin(), w_.end());
+    if (svrg_) {
+      // The others' gradients summed in trainer order (p's own is skipped,
+      // not subtracted: with one trainer the sum is exactly 0).
+      msg->value.resize(2 * d, 0.0);
+      double* sum = msg->value.data() + d;
+      for (std::size_t q = 0; q < grad_.size(); ++q) {
+        if (q == p) continue;
+        for (std::size_t j = 0; j < d; ++j) sum[j] += grad_[q][j];
+      }
+    }
+    samples_.push_back({seconds_(), trainer + 1, epochs_[p], m_of_[p], wait_[p]});
+  }
+
+  void FillResult(Result* result, double seconds) const {
+    result->max_staleness = max_staleness_;
+    result->max_delay = max_staleness_;
+    double wait = 0.0;
+    for (const double s : wait_) wait += s;
+    result->wait_fraction = seconds > 0.0 ? wait / (seconds * trainers_) : 0.0;
+    std::int64_t last = 0;
+    for (std::size_t s = 0; s < histogram_.size(); ++s) {
+      if (histogram_[s] > 0) last = static_cast<std::int64_t>(s) + 1;
+    }
+    result->staleness_histogram.assign(histogram_.begin(), histogram_.begin() + last);
+    result->members.clear();
+    for (std::size_t p = 0; p < clock_.size(); ++p) {
+      MemberStats s;
+      s.member = static_cast<int>(p) + 1;
+      s.epochs = epochs_[p];
+      s.pulls = pulls_[p];
+      s.wait_seconds = wait_[p];
+      s.wait_fraction = seconds > 0.0 ? wait_[p] / seconds : 0.0;
+      s.inner_steps = m_of_[p];
+      result->members.push_back(s);
+    }
+    result->member_trace = samples_;
+  }
+
+ private:
+  const std::int32_t d_;
+  const std::int64_t m_;
+  const Options& options_;
+  const int trainers_;
+  const bool svrg_, average_;
+  const std::int64_t tau_;
+  std::vector<double> w_;
+  std::vector<std::vector<double>> latest_;
+  std::vector<std::vector<double>> grad_;
+  std::vector<std::int64_t> clock_;   // pushes absorbed per trainer
+  std::vector<std::int64_t> epochs_;  // model pushes per trainer
+  std::vector<std::int64_t> pulls_;
+  std::vector<std::int64_t> m_of_;
+  std::vector<std::int64_t> shard_rows_;
+  std::vector<double> arrived_;  // solver seconds of each trainer's last push
+  std::vector<double> wait_;
+  std::vector<std::int64_t> histogram_;
+  std::vector<MemberSample> samples_;
+  std::function<double()> seconds_;
+  std::int64_t rows_ = 0, absorbed_ = 0, max_staleness_ = 0;
+};
+
+double LMax(const Dataset& data, const Problem& problem) {
+  double max_sq = 0.0;
+  for (std::int64_t i = 0; i < data.num_rows; ++i) {
+    const SparseRow row = data.row(i);
+    double sq = 0.0;
+    for (std::int32_t k = 0; k < row.nnz; ++k) sq += row.value[k] * row.value[k];
+    max_sq = std::max(max_sq, sq);
+  }
+  return kernels::CurvatureBound(problem.loss) * max_sq + problem.l2;
+}
+
+template <class L>
+Result Run(const Dataset& data, const Problem& problem, const Options& options, SspAudit* audit) {
+  const int trainers = options.threads;
+  const double l_max = LMax(data, problem);
+  const double eta0 = options.step > 0.0 ? options.step : DisSvrgDefaultStep(data, problem, options.solver);
+  // The accelerated step's safeguard: never above 1 / (2 L_max) (or the
+  // given base step, if larger): the largest step the constant-rate
+  // analysis of SVRG allows, so eta stays finite and the run stable however
+  // large ||grad f_i(w)|| is.
+  const double eta_cap = std::max(eta0, l_max > 0.0 ? 0.5 / l_max : 1.0);
+  std::vector<double> w0 = options.initial_w;
+  w0.resize(static_cast<std::size_t>(data.num_cols), 0.0);
+
+  std::vector<std::unique_ptr<Trainer<L>>> state;
+  int id = 0;
+  for (auto& rows : MakeShards(data.num_rows, trainers, options.distributed.shard_skew,
+                               options.distributed.shuffle_rows, options.seed)) {
+    state.push_back(std::make_unique<Trainer<L>>(data, std::move(rows), data.num_rows, problem, options,
+                                                 eta0, eta_cap, id++, w0));
+  }
+
+  engine::ThreadNetwork net(trainers + 1);
+  runtime::Team team(TeamConfig(options, trainers, /*first_id=*/1));
+  team.Start([&](runtime::Member& member) {
+    engine::RunWorker(net.endpoint(member.index() + 1), *state[static_cast<std::size_t>(member.index())],
+                      member, options.peer_timeout);
+  });
+  auto stop_team = [&team] {
+    team.RequestStop();
+    try {
+      team.Join();
+    } catch (...) {
+    }
+  };
+  try {
+    runtime::Tracer tracer(data, problem, options);
+    Server server(data.num_cols, data.num_rows, options, trainers, w0, [&tracer] { return tracer.Seconds(); });
+    engine::Transport& endpoint = net.endpoint(0);
+    engine::MasterLoop<Server> loop(endpoint, server, tracer, options, data.num_rows, data.num_cols);
+    loop.SetRegulariser(problem.l1, problem.l2);
+    loop.SetStopCheck([&team] { return team.failed(); });
+    loop.SetSchedule([&server](int p) { return server.Ready(p); });
+    tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
+    const bool started = loop.Handshake();
+    tracer.Begin(server.w());
+    engine::MasterOutcome outcome;
+    if (started) {
+      loop.Go();
+      outcome = loop.Run([](std::optional<Status> v) { return v; });
+    } else {
+      outcome = loop.StopBeforeStart();
+    }
+    team.RequestStop();
+    try {
+      team.Join();
+    } catch (const engine::PeerLost& e) {
+      outcome.verdict = Status::kPeerLost;
+      outcome.team_report += std::string("; ") + e.what();
+    }
+    outcome.team_report = PinNote(team) + team.Report() + outcome.team_report;
+    if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);
+    if (audit != nullptr) {
+      *audit = SspAudit{};
+      for (const auto& t : state) {
+        audit->seen_staleness.push_back(t->seen_staleness());
+        audit->pushes_sent += t->pushes();
+      }
+      audit->pushes_absorbed = server.absorbed();
+    }
+    std::vector<double> final_w = std::move(outcome.final_w);
+    if (final_w.empty()) final_w = server.w();
+    Result result;
+    result.step_used = eta0;
+    result.master_busy = tracer.Seconds() > 0.0 ? std::min(1.0, outcome.busy_seconds / tracer.Seconds())
+                                                : std::numeric_limits<double>::quiet_NaN();
+    server.FillResult(&result, tracer.Seconds());
+    const std::string tau = std::isinf(options.ssp.staleness) ? "inf" : std::to_string(Tau(options));
+    result.message = std::string(ToString(options.solver)) + ", " + std::to_string(trainers) +
+                     " trainers, 1 server, tau " + tau + ", aggregate " +
+                     std::string(ToString(options.ssp.aggregate)) + ", eta " + runtime::ShortNumber(eta0) +
+                     (Svrg(options) ? ", step rule " + std::string(ToString(options.ssp.step_rule))
+                                    : ", schedule " + std::string(ToString(options.ssp.petuum_schedule))) +
+                     outcome.team_report;
+    runtime::Counters totals = loop.Counters(server.counters());
+    if (outcome.final_counters) {
+      totals.updates = outcome.final_counters->updates;
+      totals.epoch = outcome.final_counters->epoch;
+    }
+    tracer.Finish(outcome.verdict.value_or(Status::kMaxEpochs), final_w, totals, &result);
+    return result;
+  } catch (...) {
+    stop_team();
+    throw;
+  }
+}
+
+}  // namespace
+
+double DisSvrgDefaultStep(const Dataset& data, const Problem& problem, SolverKind solver) {
+  const double l_max = LMax(data, problem);
+  if (!(l_max > 0.0)) return 1.0;
+  return solver == SolverKind::kPetuumSgd ? 0.5 / l_max : 0.25 / l_max;
+}
+
+void CheckDisSvrg(const Dataset& data, const Problem& problem, const Options& options) {
+  const std::string name(ToString(options.solver));
+  if (problem.loss == Loss::kHinge) {
+    throw Error(ErrorKind::kUnsupported,
+                "solver " + name + " needs a smooth loss (logistic, squared-hinge, squared)");
+  }
+  if (problem.l1 > 0.0) {
+    throw Error(ErrorKind::kUnsupported,
+                "solver " + name + " minimises smooth problems: l1 = " + runtime::ShortNumber(problem.l1) +
+                    " is not supported (use svrg, soda or reference)");
+  }
+  if (options.threads > data.num_rows) {
+    throw Error(ErrorKind::kInvalidOption,
+                "threads = " + std::to_string(options.threads) + ": more trainers than the data's " +
+                    std::to_string(data.num_rows) + " rows");
+  }
+  if (options.ssp.servers != 1) {
+    throw Error(ErrorKind::kUnsupported,
+                "ssp.servers = " + std::to_string(options.ssp.servers) + ": more than one server is not built yet");
+  }
+  for (const Fault& f : options.faults) {
+    if (f.member == 0 && f.kind == Fault::Kind::kCrash) {
+      throw Error(ErrorKind::kInvalidOption,
+                  "fault " + ToString(f) + ": the server (member 0) cannot crash; stall it");
+    }
+    if (f.member > options.threads) {
+      throw Error(ErrorKind::kInvalidOption,
+                  "fault " + ToString(f) + ": member " + std::to_string(f.member) +
+                      " does not exist; this run's members are 0 (the server) and 1.." +
+                      std::to_string(options.threads) + " (the trainers)");
+    }
+  }
+}
+
+double DisSvrgMemoryBytes(const Dataset& data, const Options& options) {
+  const double d = data.num_cols, m = static_cast<double>(data.num_rows);
+  const double t = std::max(1, options.threads);
+  // Trainers: 6 dense vectors and 4 doubles per shard row; server: w, a
+  // model and a gradient per trainer, the replies; the shards' row lists.
+  return t * 6.0 * 8.0 * d + 4.0 * 8.0 * m + 8.0 * m + (2.0 * t + 4.0) * 8.0 * d;
+}
+
+Result RunDisSvrg(const Dataset& data, const Problem& problem, const Options& options, SspAudit* audit) {
+  CheckDisSvrg(data, problem, options);
+  return kernels::DispatchLoss(problem.loss, [&](auto loss) {
+    return Run<decltype(loss)>(data, problem, options, audit);
+  });
+}
+
+}  // namespace asyncopt::algorithms

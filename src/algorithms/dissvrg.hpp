@@ -1,0 +1,72 @@
+// DisSVRG and PetuumSGD: trainers and a server under stale-synchronous
+// parallelism (SSP), on the message-passing engine (engine/master_worker.hpp).
+//
+// Ming, Zhao, et al., "Accelerate Distributed Stochastic Gradient Descent with
+// Asynchronous Communication Protocol" (paper 004): Algorithm 1 (DisSVRG),
+// Algorithm 2 (server), Algorithm 3 (trainer), Section 5.1 (the accelerated
+// learning rate), Section 5.2 (adaptive m). PetuumSGD (Ho et al. 2013, the
+// paper's baseline) is the same system with plain SGD trainers.
+//
+//   trainer p (T = Options::threads of them, each owning a shard S_p):
+//     repeat: receive w~ and the others' shard gradients; compute its own
+//     shard's loss gradient G_p = sum_{i in S_p} loss'(x_i.w~) x_i (one pass);
+//     mu = (G_p + sum_{q != p} G_q) / n + l2 w~; run m inner steps
+//       v = grad f_i(w) - grad f_i(w~) + mu,  w <- w - eta v   (i from S_p)
+//     and push w (or w - w~) with G_p.
+//   server: w, every trainer's latest G_q and epoch count c_q. A push is
+//     folded into w (--aggregate delta: w += (w_p - w~_p) / T; average: w =
+//     the mean of the latest pushed models); the reply to trainer p (its next
+//     pull) waits until min_q c_q >= c_p - tau (the SSP rule; tau = 0 is
+//     bulk synchronous) and carries w and sum_{q != p} G_q.
+//
+// mu under staleness: G_q was computed at trainer q's own last anchor w~_q,
+// which may be older than p's; mu is exact (the full gradient at w~) only
+// when every anchor is the same point. What makes DisSVRG exact is the fixed
+// point: at w~ = w* for every trainer, sum_q G_q / n + l2 w* = grad F(w*) = 0
+// = mu, and every inner step has v = grad f_i(w*) - grad f_i(w*) + 0 = 0, so
+// no trainer moves and both aggregation rules leave w* in place. Averaging
+// shard-local SVRG runs (mu from the trainer's shard alone) would instead
+// settle where the shard-local minimisers average out, which is not w*.
+// Every trainer's first epoch is its G at the starting point, and no reply
+// leaves the server before all of them have arrived, so mu never lacks a
+// shard.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "asyncopt/dataset.hpp"
+#include "asyncopt/problem.hpp"
+#include "asyncopt/solver.hpp"
+
+namespace asyncopt::algorithms {
+
+// The random stream of trainer p's row draws: data::Rng::ForStream(seed,
+// kDisSvrgSampleStream, p), one Below(n_p) per inner step.
+inline constexpr std::uint64_t kDisSvrgSampleStream = 0x7373702d73;  // "ssp-s"
+
+// What the protocol tests check after a threaded run (all trainers joined).
+struct SspAudit {
+  // Per trainer: the staleness of each reply it received (c_p - min_q c_q
+  // at the moment the server answered), as the trainer saw it in the reply.
+  std::vector<std::vector<std::int64_t>> seen_staleness;
+  std::int64_t pushes_sent = 0;      // by all trainers (model pushes and gradient-only ones)
+  std::int64_t pushes_absorbed = 0;  // by the server
+};
+
+Result RunDisSvrg(const Dataset& data, const Problem& problem, const Options& options,
+                  SspAudit* audit = nullptr);
+
+// What dissvrg and petuum-sgd refuse: the hinge loss, more trainers than
+// rows, more than one server (not yet), a fractional staleness.
+void CheckDisSvrg(const Dataset& data, const Problem& problem, const Options& options);
+
+// Bytes a run allocates beyond the data: each trainer's shard rows and
+// dense vectors, the server's per-trainer vectors.
+double DisSvrgMemoryBytes(const Dataset& data, const Options& options);
+
+// The default step: 1 / (4 L_max) (dissvrg) or 1 / (2 L_max) (petuum-sgd),
+// with L_max = c max_i ||x_i||^2 + l2, c the loss's curvature bound.
+double DisSvrgDefaultStep(const Dataset& data, const Problem& problem, SolverKind solver);
+
+}  // namespace asyncopt::algorithms

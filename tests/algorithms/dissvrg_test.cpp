@@ -1,0 +1,396 @@
+// DisSVRG and PetuumSGD (paper 004, Algorithms 1-3) on the engine: exact
+// convergence, the staleness bound under injected delays, bulk synchrony at
+// tau = 0, one trainer = serial SVRG bit for bit, adaptive m, no lost push
+// when a trainer is stopped, slowed or the run interrupted, option errors.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "algorithms/dissvrg.hpp"
+#include "asyncopt/error.hpp"
+#include "asyncopt/optimum.hpp"
+#include "asyncopt/solver.hpp"
+#include "data/random.hpp"
+#include "kernels/losses.hpp"
+#include "support/planted_data.hpp"
+
+namespace asyncopt {
+namespace {
+
+struct Problems {
+  Dataset data = testing::PlantedData(400, 30, 0.3, 11);
+  Problem logistic{Loss::kLogistic, 0.0, 1e-2};
+  Problem squares{Loss::kSquared, 0.0, 1e-2};
+  double f_logistic = SolveReference(data, logistic).objective;
+  double f_squares = SolveReference(data, squares).objective;
+};
+
+const Problems& Shared() {
+  static const Problems p;
+  return p;
+}
+
+Options SspOptions(SolverKind solver, int trainers, double tau) {
+  Options o;
+  o.solver = solver;
+  o.threads = trainers;
+  o.ssp.staleness = tau;
+  o.max_epochs = 100000;
+  o.max_seconds = 120.0;  // only stops a stuck run (sanitizers, a loaded machine)
+  o.peer_timeout = 60.0;
+  return o;
+}
+
+std::int64_t Largest(const std::vector<std::vector<std::int64_t>>& seen) {
+  std::int64_t most = 0;
+  for (const auto& v : seen) {
+    for (const std::int64_t s : v) most = std::max(most, s);
+  }
+  return most;
+}
+
+// ---- exact convergence: trainers x aggregation x loss ----
+
+class DisSvrgConvergence : public ::testing::TestWithParam<std::tuple<int, Aggregation, Loss>> {};
+
+TEST_P(DisSvrgConvergence, ReachesOneEMinusEight) {
+  const auto [trainers, rule, loss] = GetParam();
+  const Problems& p = Shared();
+  const Problem& problem = loss == Loss::kSquared ? p.squares : p.logistic;
+  Options o = SspOptions(SolverKind::kDisSvrg, trainers, 2);
+  o.ssp.aggregate = rule;
+  o.f_star = loss == Loss::kSquared ? p.f_squares : p.f_logistic;
+  o.target_subopt = 1e-8;
+  algorithms::SspAudit audit;
+  const Result r = algorithms::RunDisSvrg(p.data, problem, o, &audit);
+  EXPECT_EQ(r.status, Status::kTargetReached) << r.message << " subopt " << r.suboptimality;
+  EXPECT_LE(r.suboptimality, 1e-8);
+  EXPECT_LE(r.max_staleness, 2);
+  EXPECT_LE(Largest(audit.seen_staleness), 2);
+  EXPECT_EQ(audit.pushes_sent, audit.pushes_absorbed);
+  ASSERT_EQ(r.members.size(), static_cast<std::size_t>(trainers));
+  for (const MemberStats& m : r.members) EXPECT_GT(m.epochs, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    TrainersRulesLosses, DisSvrgConvergence,
+    ::testing::Combine(::testing::Values(1, 2, 4), ::testing::Values(Aggregation::kDelta, Aggregation::kAverage),
+                       ::testing::Values(Loss::kSquared, Loss::kLogistic)));
+
+TEST(DisSvrg, AcceleratedRateStaysFiniteAndExact) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kDisSvrg, 2, 4);
+  o.ssp.step_rule = StepRule::kAccelerated;
+  o.f_star = p.f_squares;
+  o.target_subopt = 1e-8;
+  const Result r = Solve(p.data, p.squares, o);
+  EXPECT_EQ(r.status, Status::kTargetReached) << r.message;
+}
+
+TEST(DisSvrg, ConvergesBeyondOneEMinusTwelve) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kDisSvrg, 2, 1);
+  o.f_star = p.f_squares;
+  o.target_subopt = 1e-12;
+  const Result r = Solve(p.data, p.squares, o);
+  EXPECT_EQ(r.status, Status::kTargetReached) << r.message << " subopt " << r.suboptimality;
+}
+
+// ---- one trainer: serial SVRG, bit for bit ----
+
+// Serial SVRG (Johnson & Zhang 2013, Option I with the last inner iterate),
+// written here in the arithmetic the trainer uses: the full loss gradient G
+// at the anchor row by row, g = G / n, the iterate as alpha u + beta g, row
+// draws from the same random stream. Returns w after `epochs` inner loops.
+template <class L>
+std::vector<double> SerialSvrg(const Dataset& data, const Problem& problem, double eta, std::uint64_t seed,
+                               std::int64_t epochs) {
+  const auto d = static_cast<std::size_t>(data.num_cols);
+  const std::int64_t n = data.num_rows;
+  data::Rng rng = data::Rng::ForStream(seed, algorithms::kDisSvrgSampleStream, 0);
+  std::vector<double> anchor(d, 0.0), G(d), g(d), u(d), deriv(static_cast<std::size_t>(n)),
+      xg(static_cast<std::size_t>(n));
+  auto dot = [&](std::int64_t i, const std::vector<double>& v) {
+    const SparseRow row = data.row(i);
+    double z = 0.0;
+    for (std::int32_t q = 0; q < row.nnz; ++q) z += row.value[q] * v[static_cast<std::size_t>(row.index[q])];
+    return z;
+  };
+  for (std::int64_t e = 0; e < epochs; ++e) {
+    std::fill(G.begin(), G.end(), 0.0);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double a = L::Derivative(data.labels[static_cast<std::size_t>(i)], dot(i, anchor));
+      deriv[static_cast<std::size_t>(i)] = a;
+      const SparseRow row = data.row(i);
+      if (a != 0.0) {
+        for (std::int32_t q = 0; q < row.nnz; ++q) G[static_cast<std::size_t>(row.index[q])] += a * row.value[q];
+      }
+    }
+    for (std::size_t j = 0; j < d; ++j) g[j] = (0.0 + G[j]) * (1.0 / static_cast<double>(n));
+    for (std::int64_t i = 0; i < n; ++i) xg[static_cast<std::size_t>(i)] = dot(i, g);
+    u = anchor;
+    double alpha = 1.0, beta = 0.0;
+    for (std::int64_t t = 0; t < n; ++t) {
+      const auto i = static_cast<std::int64_t>(rng.Below(static_cast<std::uint64_t>(n)));
+      const SparseRow row = data.row(i);
+      const double z = alpha * dot(i, u) + beta * xg[static_cast<std::size_t>(i)];
+      const double s = L::Derivative(data.labels[static_cast<std::size_t>(i)], z) - deriv[static_cast<std::size_t>(i)];
+      const double shrink = 1.0 - eta * problem.l2;
+      alpha *= shrink;
+      beta = shrink * beta - eta;
+      if (s != 0.0) {
+        const double c = eta * s / alpha;
+        for (std::int32_t q = 0; q < row.nnz; ++q) u[static_cast<std::size_t>(row.index[q])] -= c * row.value[q];
+      }
+    }
+    for (std::size_t j = 0; j < d; ++j) anchor[j] = alpha * u[j] + beta * g[j];
+  }
+  return anchor;
+}
+
+TEST(DisSvrg, OneTrainerOneServerIsSerialSvrgBitForBit) {
+  const Problems& p = Shared();
+  for (const Loss loss : {Loss::kSquared, Loss::kLogistic}) {
+    const Problem& problem = loss == Loss::kSquared ? p.squares : p.logistic;
+    Options o = SspOptions(SolverKind::kDisSvrg, 1, 0);
+    o.ssp.aggregate = Aggregation::kAverage;  // w = the trainer's model, exactly
+    o.distributed.shuffle_rows = false;       // the shard is rows 0..n-1 in order
+    o.seed = 5;
+    o.max_epochs = 12;
+    const Result r = Solve(p.data, problem, o);
+    ASSERT_TRUE(r.IsSolutionUsable()) << r.message;
+    ASSERT_EQ(r.members.size(), 1u);
+    const std::int64_t loops = r.members[0].epochs;
+    EXPECT_GE(loops, 4);
+    const double eta = algorithms::DisSvrgDefaultStep(p.data, problem, SolverKind::kDisSvrg);
+    EXPECT_EQ(r.step_used, eta);
+    const std::vector<double> serial =
+        loss == Loss::kSquared ? SerialSvrg<kernels::SquaredLoss>(p.data, problem, eta, 5, loops)
+                               : SerialSvrg<kernels::LogisticLoss>(p.data, problem, eta, 5, loops);
+    ASSERT_EQ(r.w.size(), serial.size());
+    for (std::size_t j = 0; j < serial.size(); ++j) {
+      EXPECT_EQ(r.w[j], serial[j]) << "loss " << ToString(loss) << ", coordinate " << j;
+    }
+  }
+}
+
+TEST(DisSvrg, OneTrainerAndASeedAreBitReproducible) {
+  const Problems& p = Shared();
+  for (const SolverKind solver : {SolverKind::kDisSvrg, SolverKind::kPetuumSgd}) {
+    Options o = SspOptions(solver, 1, 3);
+    o.max_epochs = 10;
+    const Result a = Solve(p.data, p.logistic, o);
+    const Result b = Solve(p.data, p.logistic, o);
+    EXPECT_EQ(a.w, b.w) << ToString(solver);
+    o.seed = 9;
+    const Result c = Solve(p.data, p.logistic, o);
+    EXPECT_NE(a.w, c.w) << ToString(solver);
+  }
+}
+
+// ---- the SSP rule ----
+
+// Random slow-downs (factors 1-8) and a stall per trainer, from a seeded
+// generator; the bound must hold whatever the interleaving.
+std::vector<Fault> RandomDelays(int trainers, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> factor(1.0, 8.0);
+  std::uniform_int_distribution<int> at(1, 20);
+  std::vector<Fault> faults;
+  for (int t = 1; t <= trainers; ++t) {
+    faults.push_back(Fault{Fault::Kind::kSlow, t, factor(rng)});
+    faults.push_back(Fault{Fault::Kind::kStall, t, 1.0, at(rng), 0.002 * factor(rng)});
+  }
+  return faults;
+}
+
+class StalenessBound : public ::testing::TestWithParam<std::tuple<double, SolverKind, unsigned>> {};
+
+TEST_P(StalenessBound, NoServedPullIsStalerThanTau) {
+  const auto [tau, solver, seed] = GetParam();
+  const Problems& p = Shared();
+  Options o = SspOptions(solver, 4, tau);
+  o.max_epochs = 40;
+  o.ssp.inner_steps = 25;  // many short epochs: many chances to break the rule
+  o.faults = RandomDelays(4, seed);
+  algorithms::SspAudit audit;
+  const Result r = algorithms::RunDisSvrg(p.data, p.logistic, o, &audit);
+  EXPECT_EQ(r.status, Status::kMaxEpochs) << r.message;
+  const auto bound = static_cast<std::int64_t>(tau);
+  EXPECT_LE(Largest(audit.seen_staleness), bound);
+  EXPECT_LE(r.max_staleness, bound);
+  ASSERT_LE(r.staleness_histogram.size(), static_cast<std::size_t>(bound + 1));
+  std::int64_t served = 0, pulls = 0;
+  for (const std::int64_t c : r.staleness_histogram) served += c;
+  for (const MemberStats& m : r.members) pulls += m.pulls;
+  EXPECT_EQ(served, pulls);
+  EXPECT_EQ(audit.pushes_sent, audit.pushes_absorbed);
+  EXPECT_GE(r.wait_fraction, 0.0);
+  EXPECT_LE(r.wait_fraction, 1.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(DelaysAndTaus, StalenessBound,
+                         ::testing::Combine(::testing::Values(0.0, 1.0, 3.0),
+                                            ::testing::Values(SolverKind::kDisSvrg, SolverKind::kPetuumSgd),
+                                            ::testing::Values(1u, 2u)));
+
+TEST(DisSvrg, TauZeroMakesEveryTrainerWaitForAll) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kPetuumSgd, 3, 0);
+  o.max_epochs = 30;
+  o.ssp.inner_steps = 20;
+  o.faults = {Fault{Fault::Kind::kSlow, 2, 6.0}};
+  algorithms::SspAudit audit;
+  const Result r = algorithms::RunDisSvrg(p.data, p.logistic, o, &audit);
+  ASSERT_EQ(r.members.size(), 3u);
+  EXPECT_EQ(r.max_staleness, 0);
+  // In lock step the epochs differ by at most one at the end, however slow
+  // trainer 2 is; and the fast ones waited for it.
+  std::int64_t lo = r.members[0].epochs, hi = lo;
+  for (const MemberStats& m : r.members) {
+    lo = std::min(lo, m.epochs);
+    hi = std::max(hi, m.epochs);
+  }
+  EXPECT_LE(hi - lo, 1);
+  EXPECT_GT(r.members[0].wait_seconds, r.members[1].wait_seconds);
+  EXPECT_GT(r.members[2].wait_seconds, r.members[1].wait_seconds);
+}
+
+TEST(DisSvrg, InfiniteStalenessLetsFastTrainersRunAhead) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kPetuumSgd, 2, std::numeric_limits<double>::infinity());
+  o.max_epochs = 60;
+  o.ssp.inner_steps = 20;
+  o.faults = {Fault{Fault::Kind::kSlow, 2, 20.0}};
+  const Result r = Solve(p.data, p.logistic, o);
+  ASSERT_EQ(r.members.size(), 2u);
+  EXPECT_GT(r.members[0].epochs, 2 * r.members[1].epochs);
+  EXPECT_GT(r.max_staleness, 1);
+}
+
+// ---- adaptive m (Section 5.2) ----
+
+TEST(DisSvrg, AdaptiveMGrowsTheFastTrainersOnly) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kDisSvrg, 3, 4);
+  o.max_epochs = 200;
+  o.ssp.inner_steps = 20;
+  o.ssp.adaptive_m = true;
+  o.faults = {Fault{Fault::Kind::kSlow, 3, 8.0}};
+  const Result r = Solve(p.data, p.logistic, o);
+  ASSERT_EQ(r.members.size(), 3u);
+  EXPECT_GT(r.members[0].inner_steps, 20);
+  EXPECT_GT(r.members[1].inner_steps, 20);
+  EXPECT_EQ(r.members[2].inner_steps, 20);  // the slow one is never ahead
+  // m over time: every sample of a trainer is at least its previous one.
+  std::vector<std::int64_t> last(4, 0);
+  for (const MemberSample& s : r.member_trace) {
+    ASSERT_GE(s.member, 1);
+    ASSERT_LE(s.member, 3);
+    EXPECT_GE(s.inner_steps, last[static_cast<std::size_t>(s.member)]);
+    last[static_cast<std::size_t>(s.member)] = s.inner_steps;
+  }
+  // With m + delta instead of 5%.
+  o.ssp.m_delta = 7;
+  const Result d = Solve(p.data, p.logistic, o);
+  EXPECT_EQ((d.members[0].inner_steps - 20) % 7, 0);
+  EXPECT_GT(d.members[0].inner_steps, 20);
+}
+
+// ---- PetuumSGD ----
+
+TEST(PetuumSgd, BothSchedulesDescend) {
+  const Problems& p = Shared();
+  for (const PetuumSchedule schedule : {PetuumSchedule::kDecay, PetuumSchedule::kSqrt}) {
+    Options o = SspOptions(SolverKind::kPetuumSgd, 2, 2);
+    o.ssp.petuum_schedule = schedule;
+    o.max_epochs = 30;
+    o.f_star = p.f_logistic;
+    const Result r = Solve(p.data, p.logistic, o);
+    ASSERT_TRUE(r.IsSolutionUsable());
+    EXPECT_LT(r.suboptimality, 1e-2) << ToString(schedule);
+    EXPECT_GT(r.suboptimality, 0.0);
+  }
+}
+
+// ---- stops, slow trainers, crashes: nothing waits, nothing is lost ----
+
+TEST(DisSvrgProtocol, StopRequestEndsTheRunWithEveryPushAbsorbed) {
+  const Problems& p = Shared();
+  std::atomic<bool> stop{false};
+  Options o = SspOptions(SolverKind::kDisSvrg, 3, 2);
+  o.faults = {Fault{Fault::Kind::kSlow, 1, 50.0}};
+  o.stop = &stop;
+  std::thread stopper([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    stop.store(true);
+  });
+  algorithms::SspAudit audit;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = algorithms::RunDisSvrg(p.data, p.logistic, o, &audit);
+  stopper.join();
+  EXPECT_EQ(r.status, Status::kInterrupted);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);
+  EXPECT_TRUE(r.IsSolutionUsable());
+  EXPECT_EQ(audit.pushes_sent, audit.pushes_absorbed);
+}
+
+TEST(DisSvrgProtocol, TimeLimitWithASlowTrainerKeepsEveryPush) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kDisSvrg, 2, 1);
+  o.faults = {Fault{Fault::Kind::kSlow, 2, 8.0}};
+  o.max_seconds = 0.2;
+  algorithms::SspAudit audit;
+  const Result r = algorithms::RunDisSvrg(p.data, p.logistic, o, &audit);
+  EXPECT_EQ(r.status, Status::kTimeLimit);
+  EXPECT_EQ(audit.pushes_sent, audit.pushes_absorbed);
+}
+
+TEST(DisSvrgProtocol, ACrashedTrainerIsPeerLostNotAHang) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kDisSvrg, 3, 2);
+  o.faults = {Fault{Fault::Kind::kCrash, 2, 1.0, 3}};
+  o.peer_timeout = 0.5;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = Solve(p.data, p.logistic, o);
+  EXPECT_EQ(r.status, Status::kPeerLost) << r.message;
+  EXPECT_NE(r.message.find("worker 2"), std::string::npos) << r.message;
+  EXPECT_TRUE(r.IsSolutionUsable());
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 20.0);
+}
+
+// ---- options ----
+
+TEST(DisSvrgSetup, RejectsWhatItCannotDo) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kDisSvrg, 2, 1);
+  EXPECT_THROW(Solve(p.data, Problem{Loss::kHinge, 0.0, 0.01}, o), Error);
+  EXPECT_THROW(Solve(p.data, Problem{Loss::kLogistic, 0.01, 0.01}, o), Error);
+  o.threads = 401;
+  EXPECT_THROW(Solve(p.data, p.logistic, o), Error);
+  o.threads = 2;
+  o.faults = {Fault{Fault::Kind::kCrash, 0, 1.0, 3}};
+  EXPECT_THROW(Solve(p.data, p.logistic, o), Error);
+  o.faults.clear();
+  std::string why;
+  o.ssp.staleness = 2.5;
+  EXPECT_FALSE(o.IsValid(&why));
+  EXPECT_NE(why.find("ssp.staleness = 2.5"), std::string::npos) << why;
+  o.ssp.staleness = -1;
+  EXPECT_FALSE(o.IsValid(&why));
+  o.ssp.staleness = std::numeric_limits<double>::infinity();
+  EXPECT_TRUE(o.IsValid(&why)) << why;
+  o.ssp.servers = 0;
+  EXPECT_FALSE(o.IsValid(&why));
+}
+
+}  // namespace
+}  // namespace asyncopt
