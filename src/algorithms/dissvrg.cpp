@@ -57,6 +57,16 @@ enum SspKind : std::int32_t {
 
 bool Svrg(const Options& options) { return options.solver == SolverKind::kDisSvrg; }
 
+// Server s owns coordinates [bounds[s], bounds[s + 1]) of w: S contiguous
+// blocks of (nearly) equal size.
+std::vector<std::size_t> BlockBounds(std::int32_t d, int servers) {
+  std::vector<std::size_t> bounds;
+  for (int s = 0; s <= servers; ++s) {
+    bounds.push_back(static_cast<std::size_t>(static_cast<std::int64_t>(d) * s / servers));
+  }
+  return bounds;
+}
+
 // tau as an integer; "inf" as the largest one.
 std::int64_t Tau(const Options& options) {
   const double t = options.ssp.staleness;
@@ -70,7 +80,10 @@ class Trainer {
   Trainer(const Dataset& data, std::vector<std::int64_t> rows, std::int64_t total_rows,
           const Problem& problem, const Options& options, double eta0, double eta_cap, int id,
           const std::vector<double>& w0)
-      : data_(data),
+      : bounds_(BlockBounds(data.num_cols, options.ssp.servers)),
+        servers_(options.ssp.servers),
+        received_(options.ssp.servers),
+        data_(data),
         rows_(std::move(rows)),
         n_(static_cast<std::int64_t>(rows_.size())),
         total_rows_(total_rows),
@@ -102,6 +115,10 @@ class Trainer {
 
   std::int64_t shard_rows() const { return n_; }
   std::int64_t pushes() const { return pushes_; }
+  // Every server's reply to the last push has arrived (block servers).
+  bool Ready() const { return received_ >= servers_; }
+  // The push's parts for block servers 1..S-1, sent with the master's.
+  std::vector<std::pair<int, engine::Packet>>& Outbox() { return outbox_; }
   const std::vector<std::int64_t>& seen_staleness() const { return seen_staleness_; }
 
   double ShardLossSum(const engine::Packet& p) const {
@@ -132,24 +149,30 @@ class Trainer {
   // first epoch starts from w0).
   void Apply(const engine::Packet& reply) {
     if (reply.kind != kModel) return;
-    const auto d = static_cast<std::size_t>(d_);
-    const std::size_t expect = svrg_ ? 2 * d : d;
+    const int s = reply.from;  // servers are ranks 0..S-1
+    if (s < 0 || s >= servers_) throw std::runtime_error("a model reply from rank " + std::to_string(s) + ", not a server");
+    const std::size_t lo = bounds_[static_cast<std::size_t>(s)], hi = bounds_[static_cast<std::size_t>(s) + 1];
+    const std::size_t n = hi - lo;
+    const std::size_t expect = svrg_ ? 2 * n : n;
     if (reply.value.size() != expect) {
       throw std::runtime_error("a model reply has " + std::to_string(reply.value.size()) +
                                " values, expected " + std::to_string(expect));
     }
-    const bool same = std::equal(anchor_.begin(), anchor_.end(), reply.value.begin());
-    if (!same) {
-      std::copy(reply.value.begin(), reply.value.begin() + static_cast<std::ptrdiff_t>(d), anchor_.begin());
+    const auto block = reply.value.begin();
+    if (!std::equal(block, block + static_cast<std::ptrdiff_t>(n), anchor_.begin() + static_cast<std::ptrdiff_t>(lo))) {
+      std::copy(block, block + static_cast<std::ptrdiff_t>(n), anchor_.begin() + static_cast<std::ptrdiff_t>(lo));
       gradient_current_ = false;
     }
     if (svrg_) {
-      std::copy(reply.value.begin() + static_cast<std::ptrdiff_t>(d), reply.value.end(), others_.begin());
+      std::copy(block + static_cast<std::ptrdiff_t>(n), reply.value.end(), others_.begin() + static_cast<std::ptrdiff_t>(lo));
       have_others_ = true;
     }
-    seen_staleness_.push_back(reply.header[0]);
-    m_ = std::max<std::int64_t>(1, reply.header[1]);
-    epochs_seen_ = reply.header[2];
+    ++received_;
+    if (s == 0) {  // the master's reply: the schedule's record and the next m
+      seen_staleness_.push_back(reply.header[0]);
+      m_ = std::max<std::int64_t>(1, reply.header[1]);
+      epochs_seen_ = reply.header[2];
+    }
   }
 
   // One epoch (or the first, gradient-only one); `grant` is the engine's
@@ -157,6 +180,7 @@ class Trainer {
   // petuum-sgd).
   std::int64_t Step(std::int64_t /*grant*/, const engine::StepControl& control, engine::Packet* out) {
     const auto d = static_cast<std::size_t>(d_);
+    received_ = 0;
     out->kind = kPush;
     out->ClearPayload();
     std::int64_t rows = 0;
@@ -228,20 +252,30 @@ class Trainer {
         }
       }
       // 3. The model to push.
-      out->value.resize(d);
+      model_.resize(d);
       for (std::size_t j = 0; j < d; ++j) {
         double w = alpha * u_[j];
         if (svrg_) w += beta * g_[j];
-        out->value[j] = delta_rule_ ? w - anchor_[j] : w;
+        model_[j] = delta_rule_ ? w - anchor_[j] : w;
       }
     }
-    out->header[0] = ++pushes_;
-    out->header[1] = steps;
-    out->header[2] = inner ? 1 : 0;
-    out->scalars[0] = 0.0;
-    if (svrg_ && gradient_current_) {
-      out->value.insert(out->value.end(), own_.begin(), own_.end());
-      out->scalars[0] = 1.0;
+    // Server s gets block s of the model and of G_p; the master's packet
+    // alone counts the rows.
+    ++pushes_;
+    const bool gradient = svrg_ && gradient_current_;
+    outbox_.clear();
+    for (int s = 0; s < servers_; ++s) {
+      engine::Packet extra;
+      engine::Packet& p = s == 0 ? *out : extra;
+      p.kind = kPush;
+      const std::size_t lo = bounds_[static_cast<std::size_t>(s)], hi = bounds_[static_cast<std::size_t>(s) + 1];
+      if (inner) p.value.insert(p.value.end(), model_.begin() + static_cast<std::ptrdiff_t>(lo), model_.begin() + static_cast<std::ptrdiff_t>(hi));
+      if (gradient) p.value.insert(p.value.end(), own_.begin() + static_cast<std::ptrdiff_t>(lo), own_.begin() + static_cast<std::ptrdiff_t>(hi));
+      p.header[0] = pushes_;
+      p.header[1] = steps;
+      p.header[2] = inner ? 1 : 0;
+      p.scalars[0] = gradient ? 1.0 : 0.0;
+      if (s > 0) outbox_.emplace_back(s, std::move(extra));
     }
     return rows;
   }
@@ -259,6 +293,11 @@ class Trainer {
     return petuum_sqrt_ ? eta0_ / std::sqrt(e + 1.0) : eta0_ * std::pow(0.95, e);
   }
 
+  const std::vector<std::size_t> bounds_;
+  const int servers_;
+  int received_;  // server replies since the last push
+  std::vector<std::pair<int, engine::Packet>> outbox_;
+  std::vector<double> model_;
   const Dataset& data_;
   const std::vector<std::int64_t> rows_;
   const std::int64_t n_;
@@ -283,42 +322,67 @@ class Trainer {
   std::vector<std::int64_t> seen_staleness_;
 };
 
-// The server: w, the trainers' latest models (average) and shard gradients
-// (dissvrg), their push counts and the SSP rule.
+// A server: its block [lo, hi) of w, the trainers' latest models of it
+// (average) and their shard gradients on it (dissvrg), their push counts and
+// the SSP rule. The master (server 0) also keeps the other blocks as the
+// last snapshot gave them (trace points, the final point), decides m
+// (adaptive m) and keeps the run's record (staleness, waiting, m over time).
 class Server {
  public:
-  Server(std::int32_t d, std::int64_t m, const Options& options, int trainers,
+  Server(std::int32_t d, std::int64_t m, const Options& options, int trainers, int index,
          const std::vector<double>& w0, std::function<double()> seconds)
-      : d_(d),
+      : bounds_(BlockBounds(d, options.ssp.servers)),
+        lo_(bounds_[static_cast<std::size_t>(index)]),
+        hi_(bounds_[static_cast<std::size_t>(index) + 1]),
         m_(m),
         options_(options),
         trainers_(trainers),
+        first_member_(options.ssp.servers),
         svrg_(Svrg(options)),
         average_(options.ssp.aggregate == Aggregation::kAverage),
         tau_(Tau(options)),
         w_(w0),
-        latest_(average_ ? static_cast<std::size_t>(trainers) : 0, w0),
-        grad_(svrg_ ? static_cast<std::size_t>(trainers) : 0,
-              std::vector<double>(static_cast<std::size_t>(d), 0.0)),
+        latest_(average_ ? static_cast<std::size_t>(trainers) : 0,
+                std::vector<double>(w0.begin() + static_cast<std::ptrdiff_t>(lo_),
+                                    w0.begin() + static_cast<std::ptrdiff_t>(hi_))),
+        grad_(svrg_ ? static_cast<std::size_t>(trainers) : 0, std::vector<double>(hi_ - lo_, 0.0)),
         clock_(static_cast<std::size_t>(trainers), 0),
         epochs_(static_cast<std::size_t>(trainers), 0),
         pulls_(static_cast<std::size_t>(trainers), 0),
-        m_of_(static_cast<std::size_t>(trainers), 0),
+        m_of_(static_cast<std::size_t>(trainers), std::max(1, options.ssp.inner_steps)),
+        shard_rows_(static_cast<std::size_t>(trainers), 1),
         arrived_(static_cast<std::size_t>(trainers), 0.0),
         wait_(static_cast<std::size_t>(trainers), 0.0),
         histogram_(static_cast<std::size_t>(kHistogramBuckets), 0),
         seconds_(std::move(seconds)) {}
 
+  // The master: the trainers' shard sizes, from their Hello.
   void Begin(const std::vector<std::int64_t>& shard_rows) {
     for (std::size_t p = 0; p < m_of_.size(); ++p) {
-      m_of_[p] = options_.ssp.inner_steps > 0 ? options_.ssp.inner_steps
-                                               : std::max<std::int64_t>(1, shard_rows[p]);
-      shard_rows_.push_back(std::max<std::int64_t>(1, shard_rows[p]));
+      shard_rows_[p] = std::max<std::int64_t>(1, shard_rows[p]);
+      m_of_[p] = options_.ssp.inner_steps > 0 ? options_.ssp.inner_steps : shard_rows_[p];
     }
   }
 
   const std::vector<double>& w() const { return w_; }
   std::int64_t absorbed() const { return absorbed_; }
+  const std::vector<std::int64_t>& Clocks() const { return clock_; }
+
+  // A block server's snapshot: its block, appended.
+  void Block(std::vector<double>* out) const {
+    out->insert(out->end(), w_.begin() + static_cast<std::ptrdiff_t>(lo_), w_.begin() + static_cast<std::ptrdiff_t>(hi_));
+  }
+  // The master: block server b's snapshot ([clocks][block]).
+  void TakeBlock(int b, const engine::Packet& p) {
+    const std::size_t lo = bounds_[static_cast<std::size_t>(b)], hi = bounds_[static_cast<std::size_t>(b) + 1];
+    if (p.value.size() != clock_.size() + (hi - lo)) {
+      throw std::runtime_error("block server " + std::to_string(b) + "'s snapshot has " +
+                               std::to_string(p.value.size()) + " values, expected " +
+                               std::to_string(clock_.size() + (hi - lo)));
+    }
+    std::copy(p.value.begin() + static_cast<std::ptrdiff_t>(clock_.size()), p.value.end(),
+              w_.begin() + static_cast<std::ptrdiff_t>(lo));
+  }
 
   runtime::Counters counters() const {
     runtime::Counters c;
@@ -327,22 +391,23 @@ class Server {
     c.exchanges = absorbed_;
     c.max_delay = max_staleness_;
     c.max_staleness = max_staleness_;
-    const double seconds = seconds_();
-    double wait = 0.0;
-    for (const double s : wait_) wait += s;
-    c.wait_fraction = seconds > 0.0 ? wait / (seconds * trainers_) : 0.0;
+    c.wait_fraction = WaitFraction(seconds_());
     return c;
   }
 
   engine::AbsorbResult Absorb(int trainer, const engine::Packet& msg, bool /*stopping*/) {
+    Absorb(trainer, msg);
+    return {};
+  }
+  void Absorb(int trainer, const engine::Packet& msg) {
     const auto p = static_cast<std::size_t>(trainer);
-    const auto d = static_cast<std::size_t>(d_);
+    const std::size_t n = hi_ - lo_;
     arrived_[p] = seconds_();  // the solver clock: trace points are not waiting
     ++absorbed_;
     rows_ += msg.header[engine::kRowsSlot];
     const bool model = msg.header[2] != 0;
     const bool gradient = msg.scalars[0] != 0.0;
-    const std::size_t expect = (model ? d : 0) + (gradient ? d : 0);
+    const std::size_t expect = (model ? n : 0) + (gradient ? n : 0);
     if (msg.value.size() != expect) {
       throw std::runtime_error("trainer " + std::to_string(trainer + 1) + "'s push has " +
                                std::to_string(msg.value.size()) + " values, expected " +
@@ -351,26 +416,26 @@ class Server {
     if (model) {
       ++epochs_[p];
       if (average_) {
-        std::copy(msg.value.begin(), msg.value.begin() + static_cast<std::ptrdiff_t>(d), latest_[p].begin());
+        std::copy(msg.value.begin(), msg.value.begin() + static_cast<std::ptrdiff_t>(n), latest_[p].begin());
         // The mean in trainer order: the same value however pushes interleave.
-        for (std::size_t j = 0; j < d; ++j) {
+        for (std::size_t j = 0; j < n; ++j) {
           double sum = 0.0;
           for (std::size_t q = 0; q < latest_.size(); ++q) sum += latest_[q][j];
-          w_[j] = sum / static_cast<double>(trainers_);
+          w_[lo_ + j] = sum / static_cast<double>(trainers_);
         }
       } else {
         const double share = 1.0 / static_cast<double>(trainers_);
-        for (std::size_t j = 0; j < d; ++j) w_[j] += msg.value[j] * share;
+        for (std::size_t j = 0; j < n; ++j) w_[lo_ + j] += msg.value[j] * share;
       }
     }
     if (gradient) {
-      const std::size_t at = model ? d : 0;
+      const std::size_t at = model ? n : 0;
       std::copy(msg.value.begin() + static_cast<std::ptrdiff_t>(at),
-                msg.value.begin() + static_cast<std::ptrdiff_t>(at + d), grad_[p].begin());
+                msg.value.begin() + static_cast<std::ptrdiff_t>(at + n), grad_[p].begin());
     }
     clock_[p] = msg.header[0];
     // Section 5.2: a trainer that ends an epoch with another more than tau/2
-    // epochs behind does more inner steps from now on.
+    // epochs behind does more inner steps from now on (the master decides).
     if (options_.ssp.adaptive_m && tau_ < std::numeric_limits<std::int64_t>::max() / 4) {
       const std::int64_t slowest = *std::min_element(clock_.begin(), clock_.end());
       if (2 * (clock_[p] - slowest) > tau_) {
@@ -381,7 +446,6 @@ class Server {
         m_of_[p] = static_cast<std::int64_t>(std::min(grown, std::max(cap, static_cast<double>(m_of_[p]))));
       }
     }
-    return {};
   }
 
   // The SSP rule, and no reply before every trainer's first gradient.
@@ -393,7 +457,7 @@ class Server {
 
   void Reply(int trainer, engine::Packet* msg) {
     const auto p = static_cast<std::size_t>(trainer);
-    const auto d = static_cast<std::size_t>(d_);
+    const std::size_t n = hi_ - lo_;
     const std::int64_t slowest = *std::min_element(clock_.begin(), clock_.end());
     const std::int64_t staleness = clock_[p] - slowest;
     max_staleness_ = std::max(max_staleness_, staleness);
@@ -405,27 +469,25 @@ class Server {
     msg->header[0] = staleness;
     msg->header[1] = m_of_[p];
     msg->header[2] = epochs_[p];
-    msg->value.reserve(svrg_ ? 2 * d : d);
-    msg->value.assign(w_.begin(), w_.end());
+    msg->value.reserve(svrg_ ? 2 * n : n);
+    msg->value.assign(w_.begin() + static_cast<std::ptrdiff_t>(lo_), w_.begin() + static_cast<std::ptrdiff_t>(hi_));
     if (svrg_) {
       // The others' gradients summed in trainer order (p's own is skipped,
       // not subtracted: with one trainer the sum is exactly 0).
-      msg->value.resize(2 * d, 0.0);
-      double* sum = msg->value.data() + d;
+      msg->value.resize(2 * n, 0.0);
+      double* sum = msg->value.data() + n;
       for (std::size_t q = 0; q < grad_.size(); ++q) {
         if (q == p) continue;
-        for (std::size_t j = 0; j < d; ++j) sum[j] += grad_[q][j];
+        for (std::size_t j = 0; j < n; ++j) sum[j] += grad_[q][j];
       }
     }
-    samples_.push_back({seconds_(), trainer + 1, epochs_[p], m_of_[p], wait_[p]});
+    samples_.push_back({seconds_(), first_member_ + trainer, epochs_[p], m_of_[p], wait_[p]});
   }
 
   void FillResult(Result* result, double seconds) const {
     result->max_staleness = max_staleness_;
     result->max_delay = max_staleness_;
-    double wait = 0.0;
-    for (const double s : wait_) wait += s;
-    result->wait_fraction = seconds > 0.0 ? wait / (seconds * trainers_) : 0.0;
+    result->wait_fraction = WaitFraction(seconds);
     std::int64_t last = 0;
     for (std::size_t s = 0; s < histogram_.size(); ++s) {
       if (histogram_[s] > 0) last = static_cast<std::int64_t>(s) + 1;
@@ -434,7 +496,7 @@ class Server {
     result->members.clear();
     for (std::size_t p = 0; p < clock_.size(); ++p) {
       MemberStats s;
-      s.member = static_cast<int>(p) + 1;
+      s.member = first_member_ + static_cast<int>(p);
       s.epochs = epochs_[p];
       s.pulls = pulls_[p];
       s.wait_seconds = wait_[p];
@@ -446,13 +508,21 @@ class Server {
   }
 
  private:
-  const std::int32_t d_;
+  double WaitFraction(double seconds) const {
+    double wait = 0.0;
+    for (const double s : wait_) wait += s;
+    return seconds > 0.0 ? wait / (seconds * trainers_) : 0.0;
+  }
+
+  const std::vector<std::size_t> bounds_;
+  const std::size_t lo_, hi_;
   const std::int64_t m_;
   const Options& options_;
   const int trainers_;
+  const int first_member_;  // the fault-plan number (rank) of trainer 0
   const bool svrg_, average_;
   const std::int64_t tau_;
-  std::vector<double> w_;
+  std::vector<double> w_;  // all of w; only [lo_, hi_) is this server's
   std::vector<std::vector<double>> latest_;
   std::vector<std::vector<double>> grad_;
   std::vector<std::int64_t> clock_;   // pushes absorbed per trainer
@@ -500,11 +570,25 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options, 
                                                  eta0, eta_cap, id++, w0));
   }
 
-  engine::ThreadNetwork net(trainers + 1);
-  runtime::Team team(TeamConfig(options, trainers, /*first_id=*/1));
+  // Ranks (and fault-plan members): 0 the master (server 0, this thread),
+  // 1..S-1 the block servers, S..S+T-1 the trainers; the team runs ranks 1...
+  const int servers = options.ssp.servers;
+  std::vector<std::unique_ptr<Server>> blocks;
+  for (int b = 1; b < servers; ++b) {
+    blocks.push_back(std::make_unique<Server>(data.num_cols, data.num_rows, options, trainers, b, w0,
+                                              [] { return 0.0; }));
+  }
+  engine::ThreadNetwork net(servers + trainers);
+  runtime::Team team(TeamConfig(options, servers - 1 + trainers, /*first_id=*/1));
   team.Start([&](runtime::Member& member) {
-    engine::RunWorker(net.endpoint(member.index() + 1), *state[static_cast<std::size_t>(member.index())],
-                      member, options.peer_timeout);
+    const int rank = member.index() + 1;
+    if (rank < servers) {
+      engine::RunBlockServer(net.endpoint(rank), *blocks[static_cast<std::size_t>(rank - 1)], member, servers,
+                             options.peer_timeout);
+    } else {
+      engine::RunWorker(net.endpoint(rank), *state[static_cast<std::size_t>(rank - servers)], member,
+                        options.peer_timeout);
+    }
   });
   auto stop_team = [&team] {
     team.RequestStop();
@@ -515,9 +599,9 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options, 
   };
   try {
     runtime::Tracer tracer(data, problem, options);
-    Server server(data.num_cols, data.num_rows, options, trainers, w0, [&tracer] { return tracer.Seconds(); });
+    Server server(data.num_cols, data.num_rows, options, trainers, 0, w0, [&tracer] { return tracer.Seconds(); });
     engine::Transport& endpoint = net.endpoint(0);
-    engine::MasterLoop<Server> loop(endpoint, server, tracer, options, data.num_rows, data.num_cols);
+    engine::MasterLoop<Server> loop(endpoint, server, tracer, options, data.num_rows, data.num_cols, servers - 1);
     loop.SetRegulariser(problem.l1, problem.l2);
     loop.SetStopCheck([&team] { return team.failed(); });
     loop.SetSchedule([&server](int p) { return server.Ready(p); });
@@ -547,6 +631,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options, 
         audit->pushes_sent += t->pushes();
       }
       audit->pushes_absorbed = server.absorbed();
+      for (const auto& b : blocks) audit->block_absorbed.push_back(b->absorbed());
     }
     std::vector<double> final_w = std::move(outcome.final_w);
     if (final_w.empty()) final_w = server.w();
@@ -557,7 +642,8 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options, 
     server.FillResult(&result, tracer.Seconds());
     const std::string tau = std::isinf(options.ssp.staleness) ? "inf" : std::to_string(Tau(options));
     result.message = std::string(ToString(options.solver)) + ", " + std::to_string(trainers) +
-                     " trainers, 1 server, tau " + tau + ", aggregate " +
+                     " trainers, " + std::to_string(servers) + (servers == 1 ? " server" : " servers") +
+                     ", tau " + tau + ", aggregate " +
                      std::string(ToString(options.ssp.aggregate)) + ", eta " + runtime::ShortNumber(eta0) +
                      (Svrg(options) ? ", step rule " + std::string(ToString(options.ssp.step_rule))
                                     : ", schedule " + std::string(ToString(options.ssp.petuum_schedule))) +
@@ -599,20 +685,24 @@ void CheckDisSvrg(const Dataset& data, const Problem& problem, const Options& op
                 "threads = " + std::to_string(options.threads) + ": more trainers than the data's " +
                     std::to_string(data.num_rows) + " rows");
   }
-  if (options.ssp.servers != 1) {
-    throw Error(ErrorKind::kUnsupported,
-                "ssp.servers = " + std::to_string(options.ssp.servers) + ": more than one server is not built yet");
+  const int servers = options.ssp.servers;
+  if (servers > data.num_cols) {
+    throw Error(ErrorKind::kInvalidOption,
+                "ssp.servers = " + std::to_string(servers) + ": more servers than the data's " +
+                    std::to_string(data.num_cols) + " features (each owns a block of w)");
   }
+  const std::string members = servers == 1 ? "0 (the server)" : "0.." + std::to_string(servers - 1) + " (the servers)";
   for (const Fault& f : options.faults) {
-    if (f.member == 0 && f.kind == Fault::Kind::kCrash) {
+    if (f.member < servers && f.kind == Fault::Kind::kCrash) {
       throw Error(ErrorKind::kInvalidOption,
-                  "fault " + ToString(f) + ": the server (member 0) cannot crash; stall it");
+                  "fault " + ToString(f) + ": a server (members " + members + ") cannot crash; stall it");
     }
-    if (f.member > options.threads) {
+    if (f.member >= servers + options.threads) {
       throw Error(ErrorKind::kInvalidOption,
                   "fault " + ToString(f) + ": member " + std::to_string(f.member) +
-                      " does not exist; this run's members are 0 (the server) and 1.." +
-                      std::to_string(options.threads) + " (the trainers)");
+                      " does not exist; this run's members are " + members + " and " +
+                      std::to_string(servers) + ".." + std::to_string(servers + options.threads - 1) +
+                      " (the trainers)");
     }
   }
 }

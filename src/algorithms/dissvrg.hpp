@@ -51,14 +51,17 @@ struct SspAudit {
   // at the moment the server answered), as the trainer saw it in the reply.
   std::vector<std::vector<std::int64_t>> seen_staleness;
   std::int64_t pushes_sent = 0;      // by all trainers (model pushes and gradient-only ones)
-  std::int64_t pushes_absorbed = 0;  // by the server
+  std::int64_t pushes_absorbed = 0;  // by the master (server 0)
+  std::vector<std::int64_t> block_absorbed;  // by block servers 1..S-1
 };
 
 Result RunDisSvrg(const Dataset& data, const Problem& problem, const Options& options,
                   SspAudit* audit = nullptr);
 
-// What dissvrg and petuum-sgd refuse: the hinge loss, more trainers than
-// rows, more than one server (not yet), a fractional staleness.
+// What dissvrg and petuum-sgd refuse: the hinge loss, l1, more trainers
+// than rows, more servers than features, a crash of a server, fault members
+// that do not exist. Members (ranks): 0 the master (server 0), 1..S-1 the
+// block servers, S..S+T-1 the trainers.
 void CheckDisSvrg(const Dataset& data, const Problem& problem, const Options& options);
 
 // Bytes a run allocates beyond the data: each trainer's shard rows and

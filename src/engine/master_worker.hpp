@@ -64,6 +64,15 @@ inline constexpr std::size_t kGrantSlot = 3;
 inline constexpr std::size_t kRowsSlot = 3;
 // Hello: header[0] = the worker's shard rows.
 
+// Block servers (parameter-server algorithms with S > 1 servers): ranks
+// 1..S-1 own blocks of w beside the master (rank 0, block 0); the workers
+// are then ranks S..S+M-1. The master asks them for their blocks at trace
+// points and at the stop (kSnapshot, a request with the master's
+// per-worker clocks; kBlock, the reply: [their clocks][their block],
+// header[0..1] their traffic received and sent), and stops them last.
+inline constexpr std::int32_t kSnapshot = kFirstAlgorithmKind - 2;
+inline constexpr std::int32_t kBlock = kFirstAlgorithmKind - 1;
+
 // A peer silent past --peer-timeout.
 class PeerLost : public std::runtime_error {
  public:
@@ -161,16 +170,25 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
       take(false);
       return stop_seen;
     }};
+    // The grant of the master's last reply, until a step uses it. With
+    // block servers a step also waits for every server's reply (Ready()).
+    std::int64_t grant = 0;
+    auto ready = [&] {
+      if constexpr (requires { worker.Ready(); }) {
+        return worker.Ready();
+      } else {
+        return true;
+      }
+    };
     for (;;) {
-      // Handle what waits: trace requests, then the reply (or Go) and its grant.
-      std::int64_t grant = 0;
+      // Handle what waits: trace requests, then the replies (or Go) and the grant.
       for (std::size_t k = 0; k < pending.size(); ++k) {
         Packet& in = pending[k];
         if (in.kind == kEvaluate) {
           evaluate(in);
         } else {
           worker.Apply(in);
-          grant = in.header[kGrantSlot];
+          if (in.from == 0) grant = in.header[kGrantSlot];
         }
         net.Recycle(std::move(in));
       }
@@ -179,7 +197,7 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
         bye();
         return;
       }
-      if (grant <= 0) {
+      if (grant <= 0 || !ready()) {
         // Wait for the master: a reply, a trace request, the stop. The
         // master judges silence (a silent worker within peer_timeout); a
         // worker gives up on the master only after twice that, so a lost
@@ -204,6 +222,7 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
       const SteadyClock::time_point t0 = SteadyClock::now();
       Packet out = net.NewPacket();
       const std::int64_t rows = worker.Step(grant, control, &out);
+      // (grant is consumed below, once the step has been sent)
       out.header[kRowsSlot] = rows;
       // Injected faults: a crash is silence from now on; a slow or stalled
       // worker sleeps before its message leaves (its result arrives late),
@@ -218,8 +237,115 @@ void RunWorker(Transport& net, Worker& worker, runtime::Member& member, double p
           stop_seen = true;
         }
       }
-      net.Send(0, std::move(out));  // the step (complete or abandoned) is always sent
+      // The step (complete or abandoned) is always sent: to the block
+      // servers (their parts), then to the master.
+      if constexpr (requires { worker.Outbox(); }) {
+        for (auto& [to, packet] : worker.Outbox()) net.Send(to, std::move(packet));
+        worker.Outbox().clear();
+      }
+      net.Send(0, std::move(out));
+      grant = 0;
     }
+  } catch (const PeerLost&) {
+    throw;
+  } catch (const std::exception& e) {
+    SendFailure(net, e);
+    throw;
+  }
+}
+
+// ------------------------------------------------------- block server side
+
+// Runs block server `net.rank()` (1..S-1) until the master says stop. The
+// algorithm supplies
+//   BlockServer: Absorb(worker, packet), Ready(worker), Reply(worker, out),
+//                Clocks() (per-worker step counts), Block(values)
+// Workers are ranks `first_worker`.. (their index = rank - first_worker).
+// Each step message is absorbed as it comes; its reply leaves when Ready
+// allows (in arrival order). A kSnapshot is answered once the server's
+// clocks have reached the master's (the steps the master has absorbed are
+// on their way here too), so the blocks of a trace point or of the final
+// point are those of one set of steps. Injected faults: slow and stall after
+// a batch; a crash is silence. Errors go to the master (kFailed).
+template <class BlockServer>
+void RunBlockServer(Transport& net, BlockServer& server, runtime::Member& member, int first_worker,
+                    double peer_timeout) {
+  std::vector<Packet> in;
+  std::vector<int> waiting;
+  std::optional<std::vector<std::int64_t>> snapshot;  // the master's clocks, when asked
+  bool stop = false;
+  SteadyClock::time_point heard = SteadyClock::now();
+  auto hello = [&](std::int32_t kind) {
+    Packet p = net.NewPacket();
+    p.kind = kind;
+    net.Send(0, std::move(p));
+  };
+  try {
+    hello(kHello);
+    std::int64_t batches = 0;
+    while (!stop) {
+      in.clear();
+      if (net.ReceiveUntil(&in, SteadyClock::now() + runtime::kPoll) == 0) {
+        if (member.stop_requested()) break;  // threads: the run is over
+        if (SteadyClock::now() - heard > Seconds(2.0 * peer_timeout)) {
+          char text[160];
+          std::snprintf(text, sizeof text,
+                        "block server %d heard nobody for over %g s (twice --peer-timeout)", net.rank(),
+                        2.0 * peer_timeout);
+          throw PeerLost(0, text);
+        }
+        continue;
+      }
+      heard = SteadyClock::now();
+      const SteadyClock::time_point t0 = SteadyClock::now();
+      for (Packet& p : in) {
+        if (p.from == 0 && p.kind == kStop) {
+          stop = true;
+        } else if (p.from == 0 && p.kind == kSnapshot) {
+          snapshot.emplace(p.value.begin(), p.value.end());
+        } else if (p.from >= first_worker && p.kind >= kFirstAlgorithmKind) {
+          const int i = p.from - first_worker;
+          server.Absorb(i, p);
+          waiting.push_back(i);
+        }
+        net.Recycle(std::move(p));
+      }
+      if (stop) break;
+      std::size_t kept = 0;
+      for (const int i : waiting) {
+        if (server.Ready(i)) {
+          Packet out = net.NewPacket();
+          server.Reply(i, &out);
+          net.Send(i + first_worker, std::move(out));
+        } else {
+          waiting[kept++] = i;
+        }
+      }
+      waiting.resize(kept);
+      if (snapshot) {
+        const std::vector<std::int64_t>& clocks = server.Clocks();
+        bool reached = clocks.size() == snapshot->size();
+        for (std::size_t k = 0; reached && k < clocks.size(); ++k) reached = clocks[k] >= (*snapshot)[k];
+        if (reached) {
+          Packet out = net.NewPacket();
+          out.kind = kBlock;
+          out.value.assign(clocks.begin(), clocks.end());
+          server.Block(&out.value);
+          out.header[0] = net.traffic().bytes_received;
+          out.header[1] = net.traffic().bytes_sent;
+          net.Send(0, std::move(out));
+          snapshot.reset();
+        }
+      }
+      ++batches;
+      const runtime::Member::FaultAction fault = member.PlanAfterWork(1, SteadyClock::now() - t0);
+      if (fault.crashed) return;
+      const SteadyClock::time_point until = SteadyClock::now() + fault.sleep;
+      while (SteadyClock::now() < until && !member.stop_requested()) {
+        std::this_thread::sleep_for(std::min<SteadyClock::duration>(until - SteadyClock::now(), runtime::kPoll));
+      }
+    }
+    hello(kBye);
   } catch (const PeerLost&) {
     throw;
   } catch (const std::exception& e) {
@@ -247,14 +373,18 @@ template <class Master>
 class MasterLoop {
  public:
   MasterLoop(Transport& net, Master& master, runtime::Tracer& tracer, const Options& options,
-             std::int64_t rows, std::int32_t dim)
+             std::int64_t rows, std::int32_t dim, int block_servers = 0)
       : net_(net),
         master_(master),
         tracer_(tracer),
         options_(options),
         rows_(rows),
         dim_(dim),
-        workers_(net.size() - 1),
+        blocks_(block_servers),
+        first_(1 + block_servers),
+        workers_(net.size() - 1 - block_servers),
+        block_state_(static_cast<std::size_t>(block_servers), State::kStarting),
+        block_traffic_(static_cast<std::size_t>(block_servers)),
         state_(static_cast<std::size_t>(workers_), State::kStarting),
         since_(static_cast<std::size_t>(workers_)),
         asked_(static_cast<std::size_t>(workers_), false),
@@ -279,7 +409,8 @@ class MasterLoop {
     int hellos = 0;
     std::vector<Packet> in;
     bool started = true;
-    while (hellos < workers_) {
+    int block_hellos = 0;
+    while (hellos < workers_ || block_hellos < blocks_) {
       in.clear();
       if (net_.ReceiveUntil(&in, std::min(give_up, SteadyClock::now() + runtime::kPoll)) == 0) {
         if (SteadyClock::now() >= give_up) {
@@ -288,6 +419,14 @@ class MasterLoop {
             state_[static_cast<std::size_t>(i)] = State::kLost;
             lost_.push_back(i);
             never_started_.push_back(i);
+          }
+          for (int b = 0; b < blocks_; ++b) {
+            if (block_state_[static_cast<std::size_t>(b)] == State::kStarting) {
+              block_state_[static_cast<std::size_t>(b)] = State::kLost;
+              block_report_ += "; block server " + std::to_string(b + 1) + " (rank " + std::to_string(b + 1) +
+                               ") never reported within " + runtime_text(options_.peer_timeout) +
+                               " s (--peer-timeout)";
+            }
           }
           if (!verdict_) verdict_ = Status::kPeerLost;
           started = false;
@@ -301,7 +440,18 @@ class MasterLoop {
         continue;
       }
       for (Packet& p : in) {
-        const int i = p.from - 1;
+        if (IsBlockServer(p.from)) {
+          const auto b = static_cast<std::size_t>(p.from - 1);
+          if (p.kind == kFailed) {
+            RecordFailure(p);
+            block_state_[b] = State::kFailed;
+          } else if (p.kind == kHello && block_state_[b] == State::kStarting) {
+            block_state_[b] = State::kIdle;
+            ++block_hellos;
+          }
+          continue;
+        }
+        const int i = p.from - first_;
         if (i < 0 || i >= workers_) continue;
         if (p.kind == kFailed) {
           RecordFailure(p);
@@ -403,7 +553,7 @@ class MasterLoop {
       } else {
         p.value.assign(w.begin(), w.end());
       }
-      net_.Send(i + 1, std::move(p));
+      net_.Send(i + first_, std::move(p));
       asked_[static_cast<std::size_t>(i)] = true;
       since_eval_ = SteadyClock::now();
       ++asked;
@@ -424,8 +574,8 @@ class MasterLoop {
       }
       for (Packet& p : in) {
         if (p.kind == kEvaluated) {
-          losses[static_cast<std::size_t>(p.from - 1)] = p.scalars[0];
-          asked_[static_cast<std::size_t>(p.from - 1)] = false;
+          losses[static_cast<std::size_t>(p.from - first_)] = p.scalars[0];
+          asked_[static_cast<std::size_t>(p.from - first_)] = false;
           // The time it took this worker to answer beyond its evaluation:
           // the rest of the step it was computing when asked.
           overlap += std::max(SteadyClock::duration::zero(),
@@ -481,9 +631,12 @@ class MasterLoop {
           continue;
         }
         const SteadyClock::time_point t0 = SteadyClock::now();
-        std::vector<int> answer;  // workers whose step message this batch holds
         for (Packet& p : batch) {
-          const int i = p.from - 1;
+          if (IsBlockServer(p.from)) {
+            BlockServerMessage(p);
+            continue;
+          }
+          const int i = p.from - first_;
           if (p.kind == kFailed) {
             RecordFailure(p);
             state_[static_cast<std::size_t>(i)] = State::kFailed;
@@ -499,21 +652,14 @@ class MasterLoop {
             continue;
           }
           if (p.kind < kFirstAlgorithmKind) continue;  // stray control message
-          if (!stopping_) {
-            state_[static_cast<std::size_t>(i)] = State::kHeld;
-            answer.push_back(i);
-          }
-          if (master_error_) continue;
-          const AbsorbResult r = master_.Absorb(i, p, stopping_);
-          if (r.diverged && !stopping_) BeginStop(Status::kDiverged);
-          if (r.rows_returned > 0) granted_ -= r.rows_returned;
-          net_.Recycle(std::move(p));
+          TakeStep(p);
         }
         SteadyClock::duration busy = SteadyClock::now() - t0;
         if (!stopping_) {
           const runtime::Counters c = master_.counters();
           if (c.epoch >= next_trace) {
             next_trace = next_trace_after(c.epoch);
+            Gather();  // block servers: their blocks at one set of steps
             std::optional<Status> v = tracer_.Record(master_.w(), Counters(c));
             if (!lost_.empty()) v = Status::kPeerLost;
             v = on_trace_verdict(v);
@@ -526,7 +672,6 @@ class MasterLoop {
         const SteadyClock::time_point t1 = SteadyClock::now();
         // The schedule: each message is answered once the rule allows,
         // in arrival order; the others wait (held) for a later batch.
-        waiting_.insert(waiting_.end(), answer.begin(), answer.end());
         AnswerReady();
         // Rows given back (dropped messages) let idle workers go on.
         if (!stopping_) {
@@ -568,6 +713,7 @@ class MasterLoop {
         }
       }
     }
+    StopBlockServers();
     if (master_error_) std::rethrow_exception(master_error_);
     MasterOutcome out;
     out.verdict = verdict_;
@@ -575,9 +721,10 @@ class MasterLoop {
     out.final_counters = final_counters_;
     out.busy_seconds = busy_seconds_;
     out.worker_error = worker_error_;
+    out.team_report += block_report_;
     for (const int i : lost_) {
       const bool never = std::find(never_started_.begin(), never_started_.end(), i) != never_started_.end();
-      out.team_report += "; worker " + std::to_string(i + 1) + " (rank " + std::to_string(i + 1) + ") " +
+      out.team_report += "; worker " + std::to_string(i + 1) + " (rank " + std::to_string(i + first_) + ") " +
                          (never ? "never reported within " : "silent for over ") +
                          runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
     }
@@ -591,6 +738,10 @@ class MasterLoop {
     const Traffic& t = net_.traffic();
     c.bytes_sent = t.bytes_received;  // workers -> master: what the master received
     c.bytes_returned = t.bytes_sent;
+    for (const auto& [received, sent] : block_traffic_) {  // as the block servers last reported
+      c.bytes_sent += received;
+      c.bytes_returned += sent;
+    }
     return c;
   }
 
@@ -642,7 +793,7 @@ class MasterLoop {
 
  private:
   void Send(int i, Packet&& p, State next) {
-    net_.Send(i + 1, std::move(p));
+    net_.Send(i + first_, std::move(p));
     state_[static_cast<std::size_t>(i)] = next;
     since_[static_cast<std::size_t>(i)] = SteadyClock::now();
   }
@@ -651,7 +802,7 @@ class MasterLoop {
   void SendStop(int i) {
     Packet p = net_.NewPacket();
     p.kind = kStop;
-    net_.Send(i + 1, std::move(p));
+    net_.Send(i + first_, std::move(p));
     if (state_[static_cast<std::size_t>(i)] != State::kLost) {
       state_[static_cast<std::size_t>(i)] = State::kStopping;
       since_[static_cast<std::size_t>(i)] = SteadyClock::now();
@@ -702,13 +853,17 @@ class MasterLoop {
 
   // A message that arrived during a trace point: applied in the next batch.
   void Hold(Packet&& p) {
+    if (IsBlockServer(p.from)) {
+      BlockServerMessage(p);
+      return;
+    }
     if (p.kind == kFailed) {
       RecordFailure(p);
-      state_[static_cast<std::size_t>(p.from - 1)] = State::kFailed;
+      state_[static_cast<std::size_t>(p.from - first_)] = State::kFailed;
       BeginStop(Status::kInterrupted);
       return;
     }
-    if (p.kind >= kFirstAlgorithmKind) state_[static_cast<std::size_t>(p.from - 1)] = State::kHeld;
+    if (p.kind >= kFirstAlgorithmKind) state_[static_cast<std::size_t>(p.from - first_)] = State::kHeld;
     held_.push_back(std::move(p));
   }
 
@@ -723,7 +878,7 @@ class MasterLoop {
     // A worker whose packet is in hand is not silent, however late the
     // master came to read it.
     for (std::size_t k = out->size() - n; k < out->size(); ++k) {
-      const int from = (*out)[k].from - 1;
+      const int from = (*out)[k].from - first_;
       if (from >= 0 && from < workers_) since_[static_cast<std::size_t>(from)] = now;
     }
     // Silent: owes a step (computing), its kBye (stopping) or a trace
@@ -753,6 +908,7 @@ class MasterLoop {
     if (stopping_) return;
     stopping_ = true;
     if (on_stop_) on_stop_(status);  // the algorithm may choose the point it hands back
+    Gather();  // block servers: the point of the decision, every block at one set of steps
     try {
       final_counters_ = Counters(master_.counters());
       final_w_.assign(master_.w().begin(), master_.w().end());
@@ -776,11 +932,216 @@ class MasterLoop {
     }
   }
 
+  bool IsBlockServer(int rank) const { return rank >= 1 && rank < first_; }
+
+  // A worker's step message: absorbed now, answered when the schedule allows.
+  void TakeStep(Packet& p) {
+    const int i = p.from - first_;
+    if (!stopping_) {
+      state_[static_cast<std::size_t>(i)] = State::kHeld;
+      waiting_.push_back(i);
+    }
+    if (!master_error_) {
+      const AbsorbResult r = master_.Absorb(i, p, stopping_);
+      if (r.diverged && !stopping_) BeginStop(Status::kDiverged);
+      if (r.rows_returned > 0) granted_ -= r.rows_returned;
+    }
+    net_.Recycle(std::move(p));
+  }
+
+  // What a block server says outside a snapshot: a failure, its Bye, a
+  // late kBlock of an abandoned snapshot (dropped).
+  void BlockServerMessage(Packet& p) {
+    const auto b = static_cast<std::size_t>(p.from - 1);
+    if (p.kind == kFailed) {
+      RecordFailure(p);
+      block_state_[b] = State::kFailed;
+      BeginStop(Status::kInterrupted);
+    } else if (p.kind == kBye) {
+      block_state_[b] = State::kStopped;
+    }
+    net_.Recycle(std::move(p));
+  }
+
+  // With block servers: every block of w at the steps the master has
+  // absorbed, into the algorithm (Master::TakeBlock). The master sends its
+  // per-worker clocks; a block server answers once it has absorbed at least
+  // those steps, with its clocks and block. A server that has absorbed more
+  // (a worker's step that reached it first) names steps the master then
+  // absorbs too, and the round repeats: the workers cannot get further,
+  // since the master answers nobody meanwhile. False (the point is then
+  // partly older) when a block server is gone or silent past peer_timeout.
+  bool Gather() {
+    if (blocks_ == 0) return true;
+    if constexpr (requires(Master& m, const Packet& p) {
+                    m.Clocks();
+                    m.TakeBlock(0, p);
+                  }) {
+      if (gathering_) return false;
+      for (const State st : block_state_) {
+        if (st != State::kIdle) return false;
+      }
+      gathering_ = true;
+      struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+      } done{gathering_};
+      const SteadyClock::time_point give_up = SteadyClock::now() + Seconds(options_.peer_timeout);
+      // Steps held during a trace point are absorbed first: the block
+      // servers have absorbed them already, or will.
+      std::vector<Packet> keep;
+      for (Packet& p : held_) {
+        if (p.from >= first_ && p.kind >= kFirstAlgorithmKind) {
+          TakeStep(p);
+        } else {
+          keep.push_back(std::move(p));
+        }
+      }
+      held_ = std::move(keep);
+      std::vector<Packet> in;
+      // Receives one batch (with a kPoll deadline): worker steps are
+      // absorbed, block replies go to `on_block`, the rest is held.
+      auto receive = [&](const std::function<void(Packet&)>& on_block) {
+        in.clear();
+        if (net_.ReceiveUntil(&in, std::min(give_up, SteadyClock::now() + runtime::kPoll)) == 0) {
+          return SteadyClock::now() < give_up;
+        }
+        for (Packet& p : in) {
+          if (IsBlockServer(p.from) && p.kind == kBlock) {
+            on_block(p);
+            net_.Recycle(std::move(p));
+          } else if (IsBlockServer(p.from)) {
+            BlockServerMessage(p);
+          } else if (p.from >= first_ && p.kind >= kFirstAlgorithmKind) {
+            since_[static_cast<std::size_t>(p.from - first_)] = SteadyClock::now();
+            TakeStep(p);
+          } else {
+            Hold(std::move(p));
+          }
+        }
+        return true;
+      };
+      auto silent = [&](const std::vector<bool>& answered) {
+        for (int b = 0; b < blocks_; ++b) {
+          if (answered[static_cast<std::size_t>(b)]) continue;
+          block_state_[static_cast<std::size_t>(b)] = State::kLost;
+          block_report_ += "; block server " + std::to_string(b + 1) + " (rank " + std::to_string(b + 1) +
+                           ") silent for over " + runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
+        }
+        if (!stopping_) BeginStop(Status::kPeerLost);
+        return false;
+      };
+      for (;;) {
+        const std::vector<std::int64_t> own = master_.Clocks();
+        for (int b = 0; b < blocks_; ++b) {
+          Packet p = net_.NewPacket();
+          p.kind = kSnapshot;
+          p.value.assign(own.begin(), own.end());
+          net_.Send(b + 1, std::move(p));
+        }
+        std::vector<std::int64_t> target = own;
+        std::vector<bool> answered(static_cast<std::size_t>(blocks_), false);
+        int answers = 0;
+        bool same = true;
+        while (answers < blocks_) {
+          const bool alive = receive([&](const Packet& p) {
+            const auto b = static_cast<std::size_t>(p.from - 1);
+            if (answered[b] || p.value.size() < own.size()) return;  // an older round's reply
+            bool equal = true;
+            for (std::size_t k = 0; k < own.size(); ++k) {
+              const auto c = static_cast<std::int64_t>(p.value[k]);
+              target[k] = std::max(target[k], c);
+              equal = equal && c == own[k];
+            }
+            same = same && equal;
+            block_traffic_[b] = {p.header[0], p.header[1]};
+            if (equal) master_.TakeBlock(static_cast<int>(b) + 1, p);
+            answered[b] = true;
+            ++answers;
+          });
+          if (!alive) return silent(answered);
+          for (const State st : block_state_) {
+            if (st == State::kFailed) return false;
+          }
+        }
+        if (same && master_.Clocks() == own) return true;
+        // Steps a block server has absorbed and the master not yet: they
+        // are on their way here (a worker sends its step to every server).
+        auto behind = [&] {
+          const std::vector<std::int64_t>& now = master_.Clocks();
+          for (std::size_t k = 0; k < target.size(); ++k) {
+            if (now[k] < target[k]) return true;
+          }
+          return false;
+        };
+        while (behind()) {
+          if (!receive([](const Packet&) {})) {
+            block_report_ += "; steps the block servers had absorbed did not reach the master within " +
+                             runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
+            return silent(std::vector<bool>(static_cast<std::size_t>(blocks_), true));
+          }
+        }
+      }
+    }
+    return true;
+  }
+
+  // After the run: every block server is told to stop and waited for (its
+  // Bye), at most peer_timeout.
+  void StopBlockServers() {
+    if (blocks_ == 0) return;
+    for (int b = 0; b < blocks_; ++b) {
+      const State st = block_state_[static_cast<std::size_t>(b)];
+      if (st == State::kStopped || st == State::kFailed) continue;
+      try {
+        Packet p = net_.NewPacket();
+        p.kind = kStop;
+        net_.Send(b + 1, std::move(p));
+      } catch (...) {
+      }
+    }
+    const SteadyClock::time_point give_up = SteadyClock::now() + Seconds(options_.peer_timeout);
+    std::vector<Packet> in;
+    auto open = [&] {
+      for (const State st : block_state_) {
+        if (st == State::kIdle || st == State::kStarting) return true;
+      }
+      return false;
+    };
+    while (open() && SteadyClock::now() < give_up) {
+      in.clear();
+      try {
+        net_.ReceiveUntil(&in, std::min(give_up, SteadyClock::now() + runtime::kPoll));
+      } catch (...) {
+        break;
+      }
+      for (Packet& p : in) {
+        if (!IsBlockServer(p.from)) continue;
+        const auto b = static_cast<std::size_t>(p.from - 1);
+        if (p.kind == kBye) block_state_[b] = State::kStopped;
+        if (p.kind == kFailed) {
+          RecordFailure(p);
+          block_state_[b] = State::kFailed;
+        }
+      }
+    }
+    for (int b = 0; b < blocks_; ++b) {
+      State& st = block_state_[static_cast<std::size_t>(b)];
+      if (st != State::kIdle && st != State::kStarting) continue;
+      st = State::kLost;
+      block_report_ += "; block server " + std::to_string(b + 1) + " (rank " + std::to_string(b + 1) +
+                       ") did not stop within " + runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
+      if (!verdict_ || *verdict_ != Status::kPeerLost) verdict_ = Status::kPeerLost;
+    }
+  }
+
   void RecordFailure(const Packet& p) {
     if (worker_error_) return;
     const std::string text(p.value.begin(), p.value.end());
-    worker_error_ = std::make_exception_ptr(std::runtime_error(
-        "worker " + std::to_string(p.from) + " (rank " + std::to_string(p.from) + ") failed: " + text));
+    const std::string who = IsBlockServer(p.from) ? "block server " + std::to_string(p.from)
+                                                  : "worker " + std::to_string(p.from - first_ + 1);
+    worker_error_ = std::make_exception_ptr(
+        std::runtime_error(who + " (rank " + std::to_string(p.from) + ") failed: " + text));
   }
 
   // The master's own faults: slow (sleeps (f - 1) x its busy time after a
@@ -818,7 +1179,13 @@ class MasterLoop {
   const Options& options_;
   const std::int64_t rows_;
   const std::int32_t dim_;
+  const int blocks_;  // block servers: ranks 1..blocks_
+  const int first_;   // the rank of worker 0
   const int workers_;
+  std::vector<State> block_state_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> block_traffic_;  // received, sent
+  bool gathering_ = false;
+  std::string block_report_;  // lost or silent block servers, for the message
   std::vector<State> state_;
   std::vector<SteadyClock::time_point> since_;
   std::vector<bool> asked_;  // owes the answer to a trace request

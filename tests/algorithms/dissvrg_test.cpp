@@ -59,13 +59,14 @@ std::int64_t Largest(const std::vector<std::vector<std::int64_t>>& seen) {
 
 // ---- exact convergence: trainers x aggregation x loss ----
 
-class DisSvrgConvergence : public ::testing::TestWithParam<std::tuple<int, Aggregation, Loss>> {};
+class DisSvrgConvergence : public ::testing::TestWithParam<std::tuple<int, int, Aggregation, Loss>> {};
 
 TEST_P(DisSvrgConvergence, ReachesOneEMinusEight) {
-  const auto [trainers, rule, loss] = GetParam();
+  const auto [trainers, servers, rule, loss] = GetParam();
   const Problems& p = Shared();
   const Problem& problem = loss == Loss::kSquared ? p.squares : p.logistic;
   Options o = SspOptions(SolverKind::kDisSvrg, trainers, 2);
+  o.ssp.servers = servers;
   o.ssp.aggregate = rule;
   o.f_star = loss == Loss::kSquared ? p.f_squares : p.f_logistic;
   o.target_subopt = 1e-8;
@@ -76,13 +77,19 @@ TEST_P(DisSvrgConvergence, ReachesOneEMinusEight) {
   EXPECT_LE(r.max_staleness, 2);
   EXPECT_LE(Largest(audit.seen_staleness), 2);
   EXPECT_EQ(audit.pushes_sent, audit.pushes_absorbed);
+  ASSERT_EQ(audit.block_absorbed.size(), static_cast<std::size_t>(servers - 1));
+  for (const std::int64_t n : audit.block_absorbed) EXPECT_EQ(n, audit.pushes_sent);
   ASSERT_EQ(r.members.size(), static_cast<std::size_t>(trainers));
-  for (const MemberStats& m : r.members) EXPECT_GT(m.epochs, 0);
+  for (const MemberStats& m : r.members) {
+    EXPECT_GT(m.epochs, 0);
+    EXPECT_GE(m.member, servers);  // trainers are members (ranks) S..S+T-1
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     TrainersRulesLosses, DisSvrgConvergence,
-    ::testing::Combine(::testing::Values(1, 2, 4), ::testing::Values(Aggregation::kDelta, Aggregation::kAverage),
+    ::testing::Combine(::testing::Values(1, 2, 4), ::testing::Values(1, 2),
+                       ::testing::Values(Aggregation::kDelta, Aggregation::kAverage),
                        ::testing::Values(Loss::kSquared, Loss::kLogistic)));
 
 TEST(DisSvrg, AcceleratedRateStaysFiniteAndExact) {
@@ -182,6 +189,42 @@ TEST(DisSvrg, OneTrainerOneServerIsSerialSvrgBitForBit) {
   }
 }
 
+TEST(DisSvrg, BlockServersSplitWWithoutChangingTheIterates) {
+  // One trainer: every block server applies the same arithmetic to its
+  // coordinates as a lone server does, so the iterates are the same bits;
+  // the trace points gather the blocks at one set of pushes.
+  const Problems& p = Shared();
+  for (const Aggregation rule : {Aggregation::kDelta, Aggregation::kAverage}) {
+    Options o = SspOptions(SolverKind::kDisSvrg, 1, 1);
+    o.ssp.aggregate = rule;
+    o.max_epochs = 15;
+    const Result one = Solve(p.data, p.logistic, o);
+    o.ssp.servers = 3;
+    const Result three = Solve(p.data, p.logistic, o);
+    EXPECT_EQ(one.w, three.w) << ToString(rule);
+    ASSERT_EQ(one.trace.size(), three.trace.size());
+    for (std::size_t k = 0; k < one.trace.size(); ++k) {
+      EXPECT_EQ(one.trace[k].objective, three.trace[k].objective) << "trace point " << k;
+    }
+    // The block servers' bytes are counted too: the same payload, more headers.
+    EXPECT_GT(three.bytes_sent, one.bytes_sent);
+  }
+}
+
+TEST(DisSvrg, SlowBlockServerStillConverges) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kDisSvrg, 3, 2);
+  o.ssp.servers = 2;
+  o.faults = {Fault{Fault::Kind::kSlow, 1, 4.0}, Fault{Fault::Kind::kStall, 1, 1.0, 5, 0.05}};
+  o.f_star = p.f_squares;
+  o.target_subopt = 1e-8;
+  algorithms::SspAudit audit;
+  const Result r = algorithms::RunDisSvrg(p.data, p.squares, o, &audit);
+  EXPECT_EQ(r.status, Status::kTargetReached) << r.message;
+  ASSERT_EQ(audit.block_absorbed.size(), 1u);
+  EXPECT_EQ(audit.block_absorbed[0], audit.pushes_sent);
+}
+
 TEST(DisSvrg, OneTrainerAndASeedAreBitReproducible) {
   const Problems& p = Shared();
   for (const SolverKind solver : {SolverKind::kDisSvrg, SolverKind::kPetuumSgd}) {
@@ -200,12 +243,13 @@ TEST(DisSvrg, OneTrainerAndASeedAreBitReproducible) {
 
 // Random slow-downs (factors 1-8) and a stall per trainer, from a seeded
 // generator; the bound must hold whatever the interleaving.
-std::vector<Fault> RandomDelays(int trainers, unsigned seed) {
+// Members 1..members - 1 (block servers, then trainers).
+std::vector<Fault> RandomDelays(int members, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<double> factor(1.0, 8.0);
   std::uniform_int_distribution<int> at(1, 20);
   std::vector<Fault> faults;
-  for (int t = 1; t <= trainers; ++t) {
+  for (int t = 1; t < members; ++t) {
     faults.push_back(Fault{Fault::Kind::kSlow, t, factor(rng)});
     faults.push_back(Fault{Fault::Kind::kStall, t, 1.0, at(rng), 0.002 * factor(rng)});
   }
@@ -220,7 +264,8 @@ TEST_P(StalenessBound, NoServedPullIsStalerThanTau) {
   Options o = SspOptions(solver, 4, tau);
   o.max_epochs = 40;
   o.ssp.inner_steps = 25;  // many short epochs: many chances to break the rule
-  o.faults = RandomDelays(4, seed);
+  o.ssp.servers = static_cast<int>(seed);  // seed 2: a block server, delayed too
+  o.faults = RandomDelays(o.ssp.servers + 4, seed);
   algorithms::SspAudit audit;
   const Result r = algorithms::RunDisSvrg(p.data, p.logistic, o, &audit);
   EXPECT_EQ(r.status, Status::kMaxEpochs) << r.message;
@@ -246,8 +291,8 @@ TEST(DisSvrg, TauZeroMakesEveryTrainerWaitForAll) {
   const Problems& p = Shared();
   Options o = SspOptions(SolverKind::kPetuumSgd, 3, 0);
   o.max_epochs = 30;
-  o.ssp.inner_steps = 20;
-  o.faults = {Fault{Fault::Kind::kSlow, 2, 6.0}};
+  o.ssp.inner_steps = 400;  // long enough that the slow-down, not the scheduler, sets the waits
+  o.faults = {Fault{Fault::Kind::kSlow, 2, 10.0}};
   algorithms::SspAudit audit;
   const Result r = algorithms::RunDisSvrg(p.data, p.logistic, o, &audit);
   ASSERT_EQ(r.members.size(), 3u);
@@ -379,7 +424,15 @@ TEST(DisSvrgSetup, RejectsWhatItCannotDo) {
   o.threads = 2;
   o.faults = {Fault{Fault::Kind::kCrash, 0, 1.0, 3}};
   EXPECT_THROW(Solve(p.data, p.logistic, o), Error);
+  o.ssp.servers = 2;  // a block server cannot crash either
+  o.faults = {Fault{Fault::Kind::kCrash, 1, 1.0, 3}};
+  EXPECT_THROW(Solve(p.data, p.logistic, o), Error);
+  o.faults = {Fault{Fault::Kind::kSlow, 4, 2.0}};  // members 0..3 only
+  EXPECT_THROW(Solve(p.data, p.logistic, o), Error);
   o.faults.clear();
+  o.ssp.servers = 31;  // more servers than features
+  EXPECT_THROW(Solve(p.data, p.logistic, o), Error);
+  o.ssp.servers = 1;
   std::string why;
   o.ssp.staleness = 2.5;
   EXPECT_FALSE(o.IsValid(&why));
