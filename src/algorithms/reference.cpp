@@ -1567,6 +1567,7 @@ ReferenceResult SolveReference(const Dataset& data, const Problem& problem,
   }
   detail::CheckReferenceProblem(problem);
   ValidateDataset(data);
+  CheckLabelKind(data, problem);
   const double tol = options.tolerance > 0.0
                          ? options.tolerance
                          : (problem.l2 == 0.0 && problem.l1 > 0.0 ? 1e-10 : 1e-12);
