@@ -1,5 +1,5 @@
-// asyncopt: sparse binary-classification data in compressed sparse row form,
-// and the LIBSVM / SVMlight reader and writer.
+// asyncopt: sparse data in compressed sparse row form, with binary classes or
+// real (regression) targets, and the LIBSVM / SVMlight reader and writer.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +17,15 @@ struct SparseRow {
   std::int32_t nnz = 0;
 };
 
-// m x d CSR matrix (int32 column indices, double values) plus labels in
-// {-1, +1}. Explicit zeros are never stored.
+// What Dataset::labels hold.
+enum class LabelKind {
+  kClasses,  // -1 or +1: two classes, mapped from the file's labels (ReadOptions)
+  kTargets,  // real targets as read (regression: the squared loss), finite
+};
+
+// m x d CSR matrix (int32 column indices, double values) plus one label per
+// row: a class in {-1, +1} or a real target (label_kind). Explicit zeros are
+// never stored.
 struct Dataset {
   std::int64_t num_rows = 0;  // m
   std::int32_t num_cols = 0;  // d: largest feature index seen (1-based in the file)
@@ -28,10 +35,12 @@ struct Dataset {
   std::vector<std::int64_t> row_ptr{0};  // size m + 1
   std::vector<std::int32_t> col_index;   // size nnz, 0-based
   std::vector<double> values;            // size nnz
-  std::vector<double> labels;            // size m, each -1.0 or +1.0
+  std::vector<double> labels;            // size m: -1.0 or +1.0, or real targets
+  LabelKind label_kind = LabelKind::kClasses;
 
   // How the file spelled its classes, for model files that LIBLINEAR's
   // predict compares against the original labels ("1"/"-1", "4"/"2", ...).
+  // Unused for real targets.
   std::string positive_label_text = "+1";
   std::string negative_label_text = "-1";
   std::string source;  // path it was read from, or a generator description
@@ -62,6 +71,11 @@ struct ReadOptions {
   // Used to refuse data whose classes are not a model's two labels. Values
   // must be finite (else Error(kInvalidOption)).
   std::vector<double> expected_labels;
+  // Keep every label as read, as a real target (Dataset::label_kind =
+  // kTargets): for regression with the squared loss. No mapping to -1/+1,
+  // so the two options above must be empty (else Error(kInvalidOption)).
+  // Labels must still be finite numbers (the reader's own check).
+  bool keep_targets = false;
   // Threads used for parsing (0 = what the calling thread's oneTBB arena
   // allows: all hardware threads outside any arena).
   int threads = 0;
@@ -81,7 +95,8 @@ Dataset ReadLibsvm(const std::string& path, const ReadOptions& options = {});
 Dataset ParseLibsvm(std::string_view text, const std::string& name,
                     const ReadOptions& options = {});
 
-// Writes LIBSVM text (labels as +1/-1, values with round-trip precision).
+// Writes LIBSVM text: classes as +1/-1, real targets and values with
+// round-trip precision.
 void WriteLibsvm(const Dataset& data, const std::string& path);
 
 // Checks a Dataset built in memory, in O(nnz): row_ptr has num_rows + 1
@@ -89,9 +104,10 @@ void WriteLibsvm(const Dataset& data, const std::string& path);
 // values have nnz entries; every column index lies in [0, num_cols) and the
 // indices of each row strictly increase; every value is finite and no row's
 // squared norm overflows; labels has num_rows entries, each -1 or +1 (the
-// reader's mapping; see ReadOptions). Throws Error(kInvalidInput) naming the
-// first row at fault (0-based, as in row(i)) and the offending entry. Solve
-// and SolveReference call it before any work.
+// reader's mapping; see ReadOptions) for kClasses, each finite for kTargets.
+// Throws Error(kInvalidInput) naming the first row at fault (0-based, as in
+// row(i)) and the offending entry. Solve and SolveReference call it before
+// any work (and CheckLabelKind, problem.hpp: labels that suit the loss).
 void ValidateDataset(const Dataset& data);
 
 // 64-bit hash of the matrix and labels (not of the file bytes): two files

@@ -53,4 +53,22 @@ struct PowerLawOptions {
 };
 Dataset GeneratePowerLaw(const PowerLawOptions& options);
 
+// Least-squares regression with a planted model, by default in the shape of
+// YearPredictionMSD (Bertin-Mahieux et al. 2011; LIBSVM's regression sets:
+// 463,715 training rows x 90 dense features), the set of the DisSVRG paper's
+// experiments (paper 004, Section 5). Only the shape is YearPredictionMSD's:
+// w* ~ N(0, I_d), x_n ~ N(0, I_d) (every feature stored, so rows are dense),
+// y_n = x_n . w* + e_n, e_n ~ N(0, noise^2); real targets
+// (LabelKind::kTargets). With the defaults R^2 of w* is about d / (d + 1).
+// Memory about 12 bytes per entry (0.5 GB by default; its LIBSVM text is
+// about 0.95 GB).
+struct RegressionOptions {
+  std::int64_t rows = 463715;
+  std::int32_t dim = 90;
+  double noise = 1.0;          // standard deviation of e_n, >= 0
+  std::uint64_t seed = 1;
+  int threads = 0;             // generation threads (result independent of it)
+};
+Dataset GenerateRegression(const RegressionOptions& options);
+
 }  // namespace asyncopt

@@ -13,15 +13,21 @@
 
 namespace asyncopt {
 
-// A binary linear model in the RAW feature space of the data file: any column
-// scaling applied for training is folded into w before saving, so Debian's
-// `liblinear-predict` gives the same decisions as `asyncopt predict`.
+// A linear model in the RAW feature space of the data file, a binary
+// classifier or a regression model: any column scaling applied for training
+// is folded into w before saving, and so is a standardised target (its std
+// into w, its mean into the bias term), so Debian's `liblinear-predict` gives
+// the same decisions, or the same predicted values, as `asyncopt predict`.
 struct LinearModel {
   std::vector<double> w;  // size num_features (+1 when bias > 0: last entry)
   double bias = -1.0;     // LIBLINEAR's bias: > 0 appends feature value `bias`
   Loss loss = Loss::kLogistic;
   bool l1 = false;              // trained with an l1 term (selects solver_type name)
   bool normalize_rows = false;  // decision on x/||x|| (sign unchanged)
+  // Real-valued predictions x.w (+ bias term) of a target: LIBLINEAR's
+  // regression format (solver_type L2R_L2LOSS_SVR, no label line); the
+  // labels below are then unused. Else a classifier of the two labels.
+  bool regression = false;
   std::string positive_label = "1";
   std::string negative_label = "-1";
   int num_features() const { return static_cast<int>(w.size()) - (bias > 0 ? 1 : 0); }
@@ -29,7 +35,11 @@ struct LinearModel {
 
 // Writes `model` in LIBLINEAR's text format (solver_type, nr_class 2, label,
 // nr_feature, bias, then one weight per row; with 0 <= bias the last row is
-// the bias weight, as LIBLINEAR expects). Regular files are replaced
+// the bias weight, as LIBLINEAR expects). A regression model is written as
+// LIBLINEAR writes its own (solver_type L2R_L2LOSS_SVR, the l2-regularised
+// squared-loss regression of `liblinear-train -s 11` with -p 0; also for a
+// model trained with l1, which LIBLINEAR's regression has no name for; no
+// label line), so liblinear-predict reports its mean squared error. Regular files are replaced
 // atomically; symlinks, devices, FIFOs and descriptor names are written as
 // io::WriteOutputFile describes. normalize_rows is not part of the format.
 // Throws Error(kInvalidInput) for non-finite weights, Error(kInvalidOption)
@@ -37,11 +47,14 @@ struct LinearModel {
 // without its bias weight; Error(kIo) naming the path if it cannot be written.
 void SaveModel(const LinearModel& model, const std::string& path);
 
-// Reads a LIBLINEAR text model of a binary linear classifier: what SaveModel
-// and LIBLINEAR's own train write (trailing spaces after weights, an optional
+// Reads a LIBLINEAR text model of a binary linear classifier or of a linear
+// regression (solver_type L2R_L2LOSS_SVR, L2R_L2LOSS_SVR_DUAL or
+// L2R_L1LOSS_SVR_DUAL: regression = true, loss kSquared): what SaveModel and
+// LIBLINEAR's own train write (trailing spaces after weights, an optional
 // "rho" line, keys in any order). Strict otherwise: every header key at most
 // once with exactly its number of values, solver_type/nr_class/label/
-// nr_feature/bias all present, two different labels, a bare "w" line, then
+// nr_feature/bias all present (a regression model has no label line), two
+// different labels, a bare "w" line, then
 // exactly nr_feature (+1 when bias >= 0) rows of one finite weight each
 // (blank lines only after the last row). A bias of exactly 0 keeps no bias
 // weight (its feature is 0). Throws Error(kInvalidInput) with "FILE:LINE:"
@@ -64,6 +77,15 @@ LinearModel LoadModel(const std::string& path);
 // Note: with normalize_rows AND a column scale the raw-space model divides by
 // ||x|| where training divided by ||x_scaled||: same sign without a bias,
 // but not the same margin.
+// Regression (record.label_kind == kTargets): regression = true, and with
+// standardised targets (record.standardized_target, mean mu, std s) the
+// model predicts in the original units: every weight times s, and mu joins
+// the bias term -- the bias weight becomes s w_b + mu / record.bias, or,
+// trained without a bias feature, the model gets one (bias 1, weight mu).
+// The file stays a plain LIBLINEAR model. (With normalize_rows and no
+// training bias, such a model then normalises over its own features only,
+// as a bias model does: test features beyond the training width no longer
+// count in ||x||.)
 LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
                             const PreprocessingRecord& record, std::string positive_label = "1",
                             std::string negative_label = "-1");
@@ -74,8 +96,12 @@ LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
 // columns), w_j * column_scale[j], and the bias weight rescaled to the
 // record's bias value (the bias term w_b * b is kept; 0 when the model has
 // no bias). Features the model lacks start at 0; model features the
-// training data lacks are dropped. Throws Error(kInvalidOption) when the
-// model has a bias but the record has none.
+// training data lacks are dropped. Standardised targets: the weights are
+// divided by the record's target_std after the mean is taken off the bias
+// term; trained without a bias feature, what the model's bias term holds
+// beyond the mean is dropped (nothing, for a model MakeLinearModel made).
+// Throws Error(kInvalidOption) when the model has a bias but the record has
+// none (and does not standardise the target).
 std::vector<double> TrainingWeights(const LinearModel& model, const PreprocessingRecord& record);
 
 // Margin (decision value) of one raw row: x . w (+ bias * w_bias when
@@ -111,5 +137,18 @@ struct PredictionMetrics {
   std::int64_t rows = 0;
 };
 PredictionMetrics Evaluate(const std::vector<double>& margins, const std::vector<double>& labels);
+
+// A regression model's errors: predictions p_i (DecisionValue) against real
+// targets y_i. NaN for no rows; r2 is NaN when every target is the same
+// (no variance to explain).
+struct RegressionMetrics {
+  double mse = 0.0;   // (1/n) sum (p_i - y_i)^2: what liblinear-predict reports
+  double rmse = 0.0;  // sqrt(mse)
+  double mae = 0.0;   // (1/n) sum |p_i - y_i|
+  double r2 = 0.0;    // 1 - sum (p_i - y_i)^2 / sum (y_i - mean y)^2
+  std::int64_t rows = 0;
+};
+RegressionMetrics EvaluateRegression(const std::vector<double>& predictions,
+                                     const std::vector<double>& targets);
 
 }  // namespace asyncopt

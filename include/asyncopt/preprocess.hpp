@@ -21,8 +21,15 @@ struct Preprocessing {
   // never occurs has weight 0 at the optimum of every problem here); a model
   // maps back to the raw indices (MakeLinearModel). Applied first.
   bool compact_columns = false;
+  // Real targets (LabelKind::kTargets) only: y' = (y - mean) / std over the
+  // rows (population std), so the squared loss sees targets of unit scale
+  // (cadata's reach 500,001, which leaves l2-regularised least squares badly
+  // conditioned). A model maps back to the original units (MakeLinearModel).
+  // Error(kInvalidOption) on -1/+1 classes; Error(kInvalidInput) when every
+  // target is the same value (std 0).
+  bool standardize_target = false;
   // Short description for summaries and cache keys, e.g.
-  // "compact+maxabs+rownorm+bias=1".
+  // "compact+maxabs+rownorm+bias=1+ystd".
   std::string Describe() const;
 };
 
@@ -43,10 +50,19 @@ struct PreprocessingRecord {
   // Width of the raw data before any preprocessing (the largest feature
   // index): the model's feature count in the raw space.
   std::int32_t raw_num_cols = 0;
+  // The kind of the training labels: kTargets makes MakeLinearModel build a
+  // regression model.
+  LabelKind label_kind = LabelKind::kClasses;
+  // Standardised targets: y' = (y - target_mean) / target_std (ApplyRecord
+  // does it to other data's targets too); a prediction in original units is
+  // target_mean + target_std * x'.w. Otherwise mean 0 and std 1.
+  bool standardized_target = false;
+  double target_mean = 0.0;
+  double target_std = 1.0;
 };
 
 // Applies `prep` in place (compaction, scale, then row normalisation, then
-// bias column).
+// bias column; the targets' standardisation on its own).
 PreprocessingRecord Apply(const Preprocessing& prep, Dataset& data);
 
 // Applies a training set's record to other data (test set): the same
@@ -55,7 +71,9 @@ PreprocessingRecord Apply(const Preprocessing& prep, Dataset& data);
 // normalisation, same bias. With a bias, the bias feature goes to index
 // record.num_cols as in training, so features at or beyond the training width
 // (which the model has no weight for) are dropped first, like LIBLINEAR's
-// predict; the data's width becomes record.num_cols + 1.
+// predict; the data's width becomes record.num_cols + 1. Standardised
+// targets: the data's targets with the record's mean and std
+// (Error(kInvalidOption) when its labels are classes).
 void ApplyRecord(const PreprocessingRecord& record, Dataset& data);
 
 // Random train/test split: a fraction `test_fraction` of the rows (seeded
@@ -74,7 +92,12 @@ struct DatasetStats {
   std::int32_t cols = 0;
   std::int64_t nnz = 0;
   double density = 0.0;                // nnz / (rows * cols)
-  std::int64_t positives = 0, negatives = 0;
+  std::int64_t positives = 0, negatives = 0;  // classes (0 for real targets)
+  // Real targets (LabelKind::kTargets): range, mean, population standard
+  // deviation and the number of distinct values (all 0 for classes).
+  bool targets = false;
+  double target_min = 0.0, target_max = 0.0, target_mean = 0.0, target_std = 0.0;
+  std::int64_t target_distinct = 0;
   std::int32_t min_row_nnz = 0, max_row_nnz = 0;  // Omega = max_row_nnz
   double mean_row_nnz = 0.0;
   std::int32_t empty_columns = 0;      // features never seen

@@ -35,6 +35,14 @@ struct Problem {
   void Validate() const;
 };
 
+// Throws Error(kInvalidInput) when the data's labels do not suit the loss:
+// real targets (LabelKind::kTargets) with a classification loss (logistic,
+// hinge, squared hinge), which needs -1/+1 classes (read the file without
+// ReadOptions::keep_targets, or map the targets to classes first). The
+// squared loss takes either kind. O(1); Objective, ObjectiveAndGradient,
+// Solve, CheckSolve and SolveReference call it.
+void CheckLabelKind(const Dataset& data, const Problem& problem);
+
 // Loss value and derivatives with respect to the margin z = x.w.
 double LossValue(Loss loss, double y, double z);
 double LossDerivative(Loss loss, double y, double z);  // a subgradient for hinge

@@ -28,6 +28,7 @@
 #include "core/option_table.hpp"
 #include "core/solver_table.hpp"
 #include "runtime/memory.hpp"
+#include "io/labels.hpp"
 #ifdef ASYNCOPT_HAVE_MPI
 #include <cstring>
 
@@ -35,7 +36,6 @@
 #include "data/preprocess_parts.hpp"
 #include "engine/master_worker.hpp"
 #include "engine/mpi_transport.hpp"
-#include "io/labels.hpp"
 #include "io/libsvm_part.hpp"
 #endif
 
@@ -76,20 +76,54 @@ struct LoadedData {
   std::string path;
 };
 
+// How --data's labels are read: as -1/+1 classes (ReadOptions' mapping),
+// unless the squared loss is asked for without --positive-labels: then as
+// real targets (regression). `problem` null (info, which has no --loss):
+// real targets unless --positive-labels is given; a file of at most two
+// distinct labels is then shown as classes (see LoadTraining).
+// --scale-target standard needs real targets: refused otherwise, by name.
+ReadOptions LabelReading(const Args& a, const Problem* problem, const Preprocessing& prep,
+                         int threads) {
+  ReadOptions ro;
+  ro.threads = threads;
+  const bool positive = a.Has("positive-labels");
+  if (positive) ro.positive_labels = ParseLabelList(a, "positive-labels");
+  if (prep.standardize_target) {
+    if (problem != nullptr && problem->loss != Loss::kSquared) {
+      throw UsageError("--scale-target standard: the " + std::string(ToString(problem->loss)) +
+                       " loss takes -1/+1 classes, which are not scaled; standardising the "
+                       "target is for real targets (--loss squared)");
+    }
+    if (positive) {
+      throw UsageError("--scale-target standard cannot be used with --positive-labels, which "
+                       "reads the labels as -1/+1 classes");
+    }
+  }
+  ro.keep_targets = !positive && (problem == nullptr || problem->loss == Loss::kSquared);
+  return ro;
+}
+
 // Reads --data, applies the preprocessing. With `for_solver`, refuses data
 // no solver can use (no feature at all; a row whose squared norm overflows)
-// naming the file and the cause.
-LoadedData LoadTraining(const Args& a, int threads, bool for_solver) {
+// naming the file and the cause. `problem` as for LabelReading.
+LoadedData LoadTraining(const Args& a, int threads, bool for_solver, const Problem* problem) {
   a.Require("data");
   LoadedData out;
   out.path = a.Str("data");
   out.prep = ReadPreprocessing(a);
-  ReadOptions ro;
-  ro.threads = threads;
-  if (a.Has("positive-labels")) ro.positive_labels = ParseLabelList(a, "positive-labels");
+  const ReadOptions ro = LabelReading(a, problem, out.prep, threads);
   SetPhase("reading " + Printable(out.path));
   const auto t0 = Clock::now();
   out.data = ReadLibsvm(out.path, ro);
+  if (problem == nullptr && ro.keep_targets && !out.prep.standardize_target) {
+    // info: two labels or fewer are classes, mapped as without keep_targets.
+    const std::vector<double> distinct = io::DistinctLabels(out.data.labels);
+    if (distinct.size() <= 2) {
+      ReadOptions classes;
+      classes.threads = threads;
+      io::MapLabels(&out.data, distinct, classes);
+    }
+  }
   out.read_seconds = SecondsSince(t0);
   out.raw_hash = ContentHash(out.data);
   SetPhase("preprocessing " + Printable(out.path));
@@ -259,8 +293,14 @@ void WriteDataset(JsonWriter& j, const LoadedData& d) {
       .Field("normalize_rows", d.prep.normalize_rows)
       .Field("bias", d.prep.bias)
       .Field("compact_features", d.prep.compact_columns)
-      .Field("read_seconds", d.read_seconds)
-      .EndObject();
+      .Field("labels", d.data.label_kind == LabelKind::kTargets ? "targets" : "classes")
+      .Field("scale_target", d.record.standardized_target ? "standard" : "none");
+  if (d.record.standardized_target) {
+    j.Field("target_mean", d.record.target_mean).Field("target_std", d.record.target_std);
+  } else {
+    j.Null("target_mean").Null("target_std");
+  }
+  j.Field("read_seconds", d.read_seconds).EndObject();
 }
 
 // The options in effect (defaults included): with `solver`, the solver
@@ -291,6 +331,15 @@ bool InEffect(std::string_view key, const Options& options) {
 // flip the weights' sign), else the warm start would point the wrong way.
 std::vector<double> WarmStartWeights(const std::string& path, const LoadedData& d) {
   LinearModel model = LoadModel(path);
+  const bool targets = d.data.label_kind == LabelKind::kTargets;
+  if (model.regression != targets) {
+    throw UsageError(Printable(path) + ": a " +
+                     (model.regression ? "regression" : "classification") +
+                     " model cannot start a run on " +
+                     (targets ? "real targets (--loss squared without --positive-labels)"
+                              : "-1/+1 classes"));
+  }
+  if (targets) return TrainingWeights(model, d.record);
   const std::string& pos = d.data.positive_label_text;
   const std::string& neg = d.data.negative_label_text;
   auto same = [](const std::string& a, const std::string& b) {
@@ -305,6 +354,50 @@ std::vector<double> WarmStartWeights(const std::string& path, const LoadedData& 
                      Printable(pos) + "' and '" + Printable(neg) + "'");
   }
   return TrainingWeights(model, d.record);
+}
+
+// A model's quality on labelled rows: accuracy, log-loss and AUC for
+// classes, or MSE, RMSE, MAE and R^2 for real targets; the other kind's
+// metrics are NaN (null in JSON), so every summary has the same keys.
+struct Quality {
+  bool regression = false;
+  PredictionMetrics classes;
+  RegressionMetrics targets;
+};
+
+// `values`: decision values (classes) or predictions (targets), against
+// `labels`. With a record that standardised the targets both are in the
+// training units: they are mapped back to the original ones first.
+Quality QualityOf(std::vector<double> values, std::vector<double> labels, bool regression,
+                  const PreprocessingRecord* record = nullptr) {
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  Quality q;
+  q.regression = regression;
+  if (regression) {
+    if (record != nullptr && record->standardized_target) {
+      for (double& v : values) v = record->target_mean + record->target_std * v;
+      for (double& v : labels) v = record->target_mean + record->target_std * v;
+    }
+    q.targets = EvaluateRegression(values, labels);
+    q.classes.accuracy = q.classes.logloss = q.classes.auc = kNaN;
+    q.classes.rows = q.targets.rows;
+  } else {
+    q.classes = Evaluate(values, labels);
+    q.targets.mse = q.targets.rmse = q.targets.mae = q.targets.r2 = kNaN;
+    q.targets.rows = q.classes.rows;
+  }
+  return q;
+}
+
+void WriteQuality(JsonWriter& j, const Quality& q) {
+  j.Field("task", q.regression ? "regression" : "classification")
+      .Field("accuracy", q.classes.accuracy)
+      .Field("logloss", q.classes.logloss)
+      .Field("auc", q.classes.auc)
+      .Field("mse", q.targets.mse)
+      .Field("rmse", q.targets.rmse)
+      .Field("mae", q.targets.mae)
+      .Field("r2", q.targets.r2);
 }
 
 // Weights trained on preprocessed data, as a model of the raw feature space.
@@ -378,14 +471,16 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
     }
   }
 
-  PredictionMetrics test_metrics;
+  Quality test_quality = QualityOf({}, {}, d.data.label_kind == LabelKind::kTargets);
   if (test && result.IsSolutionUsable()) {
     // The weights as trained, on the test set preprocessed as the training
     // set was (the bias is one of its columns); features the training set
-    // never had get no weight.
+    // never had get no weight. Standardised targets: judged in the
+    // original units.
     LinearModel trained;
     trained.w = result.w;
-    test_metrics = Evaluate(Decision(trained, *test), test->labels);
+    test_quality = QualityOf(Decision(trained, *test), test->labels,
+                             test->label_kind == LabelKind::kTargets, &d.record);
   }
 
   if (outputs.Has("summary")) {
@@ -475,13 +570,9 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
     }
     j.Field("trace_points", static_cast<std::int64_t>(result.trace.size()));
     if (test) {
-      j.BeginObject("test")
-          .Field("path", a.Str("test"))
-          .Field("rows", test->num_rows)
-          .Field("accuracy", test_metrics.accuracy)
-          .Field("logloss", test_metrics.logloss)
-          .Field("auc", test_metrics.auc)
-          .EndObject();
+      j.BeginObject("test").Field("path", a.Str("test")).Field("rows", test->num_rows);
+      WriteQuality(j, test_quality);
+      j.EndObject();
     }
     WriteDataset(j, d);
     WriteConfig(j, a, &options);
@@ -549,9 +640,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   options.threads = size - 1;  // M workers, one compute thread each
   a.Require("data");
   const std::string path = a.Str("data");
-  ReadOptions ro;
-  ro.threads = threads;
-  if (a.Has("positive-labels")) ro.positive_labels = ParseLabelList(a, "positive-labels");
+  const ReadOptions ro = LabelReading(a, &problem, prep, threads);
 
   // Every rank-local step that can fail before the run is caught and told
   // to the others through the next agreement: no rank may leave while the
@@ -587,7 +676,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
         opt.f_star = *given_f_star;
         opt.source = "given";
       } else if (f_star_mode == "auto" && need_f_star) {
-        LoadedData whole = LoadTraining(a, threads, true);
+        LoadedData whole = LoadTraining(a, threads, true, &problem);
         opt = ComputeOptimum(a, whole, problem, threads, quiet);
       }
     } catch (const std::exception& e) {
@@ -658,7 +747,11 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   std::optional<Dataset> test;
   std::vector<double> smooth = {0.0, 0.0};  // the largest part smoothness, a failure's code
   try {
-    io::MapLabels(&part, labels, ro);  // the same set everywhere: the same verdict on every rank
+    if (ro.keep_targets) {
+      io::KeepTargets(&part, rows);
+    } else {
+      io::MapLabels(&part, labels, ro);  // the same set everywhere: the same verdict on every rank
+    }
     if (prep.scale_maxabs) maxabs = data::ColumnMaxAbs(part, cols);
   } catch (const std::exception& e) {
     fail_with(e);
@@ -666,6 +759,30 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   if (prep.scale_maxabs) {
     maxabs.resize(static_cast<std::size_t>(cols), 0.0);
     session.AllMax(&maxabs);
+  }
+  // --scale-target standard: the whole file's target mean and std, from
+  // every part's sums (the mean first, then the squared deviations from it:
+  // two passes, as Apply's). Rank 0 holds no rows and adds zeros.
+  data::TargetMoments targets;
+  if (prep.standardize_target) {
+    std::vector<double> sum = {0.0};
+    // [0] max y, [1] max -y (the min): -inf where a part has no row.
+    std::vector<double> extremes = {-std::numeric_limits<double>::infinity(),
+                                    -std::numeric_limits<double>::infinity()};
+    for (const double y : part.labels) {
+      sum[0] += y;
+      extremes[0] = std::max(extremes[0], y);
+      extremes[1] = std::max(extremes[1], -y);
+    }
+    session.AllSum(&sum);
+    session.AllMax(&extremes);
+    targets.mean = sum[0] / static_cast<double>(rows);
+    std::vector<double> squares = {0.0};
+    for (const double y : part.labels) squares[0] += (y - targets.mean) * (y - targets.mean);
+    session.AllSum(&squares);
+    targets.std = std::sqrt(squares[0] / static_cast<double>(rows));
+    targets.max = extremes[0];
+    targets.min = -extremes[1];
   }
   // A plain file's part is read a second time, in pieces of about 16 MB
   // of text (at least 4), straight into the worker's columns: the rank
@@ -690,7 +807,11 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
                                                         "this rank's part");
         }
         piece.source = path;
-        io::MapLabels(&piece, labels, ro);
+        if (ro.keep_targets) {
+          io::KeepTargets(&piece, rows);
+        } else {
+          io::MapLabels(&piece, labels, ro);
+        }
         data::ApplyToPart(d.record, piece);
         take(piece);
       }
@@ -700,8 +821,11 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   if (local_code == kExitOk) {
     try {
       d.record = data::MakeRecord(prep, cols, maxabs);
+      d.record.label_kind = part.label_kind;
+      if (prep.standardize_target) data::StandardizeTargets(d.record, targets, path);
       d.data.num_rows = rows;
       d.data.num_cols = d.record.bias > 0.0 ? cols + 1 : cols;
+      d.data.label_kind = part.label_kind;
       d.data.positive_label_text = part.positive_label_text;
       d.data.negative_label_text = part.negative_label_text;
       if (rank > 0) {
@@ -715,7 +839,9 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
       } else if (a.Has("test")) {
         ReadOptions tro;
         tro.threads = threads;
-        if (a.Has("positive-labels")) {
+        if (ro.keep_targets) {
+          tro.keep_targets = true;
+        } else if (a.Has("positive-labels")) {
           tro.positive_labels = ParseLabelList(a, "positive-labels");
         } else if (auto pos = LabelValue(d.data.positive_label_text)) {
           tro.positive_labels = {*pos};
@@ -843,7 +969,7 @@ int RunTrain(const std::vector<std::string>& argv) {
   for (const char* key : {"data", "test", "config", "initial-model"}) outputs.AddInput(a, key);
   outputs.Check();
 
-  LoadedData d = LoadTraining(a, threads, true);
+  LoadedData d = LoadTraining(a, threads, true, &problem);
   if (outputs.Has("model")) {
     // LIBLINEAR's format lists every weight of the raw feature space, also
     // after --compact-features: know before the run whether that fits.
@@ -857,7 +983,9 @@ int RunTrain(const std::vector<std::string>& argv) {
   if (a.Has("test")) {
     ReadOptions ro;
     ro.threads = threads;
-    if (a.Has("positive-labels")) {
+    if (d.data.label_kind == LabelKind::kTargets) {
+      ro.keep_targets = true;  // and standardised as the training targets (ApplyRecord)
+    } else if (a.Has("positive-labels")) {
       ro.positive_labels = ParseLabelList(a, "positive-labels");
     } else if (auto pos = LabelValue(d.data.positive_label_text)) {
       ro.positive_labels = {*pos};  // the training file's +1 class
@@ -949,7 +1077,7 @@ int RunOptimum(const std::vector<std::string>& argv) {
   outputs.Add(a, "summary");
   for (const char* key : {"data", "config"}) outputs.AddInput(a, key);
   outputs.Check();
-  LoadedData d = LoadTraining(a, threads, true);
+  LoadedData d = LoadTraining(a, threads, true, &problem);
   OptimumInfo opt = ComputeOptimum(a, d, problem, threads, quiet);
   if (StopRequested()) {
     std::fprintf(stderr, "asyncopt optimum: stopped before f* was known; nothing written\n");
@@ -997,11 +1125,11 @@ int RunPredict(const std::vector<std::string>& argv) {
   po::options_description g("Prediction");
   g.add_options()
       ("model", po::value<std::string>(), "model file (LIBLINEAR text format)")
-      ("data", po::value<std::string>(), "LIBSVM file to predict; its labels must be the model's two labels unless --positive-labels says which are +1")
-      ("positive-labels", po::value<std::string>(), "label values that are +1 (default: the model's positive label; every other label must then be its negative one)")
+      ("data", po::value<std::string>(), "LIBSVM file to predict; for a classifier its labels must be the model's two labels unless --positive-labels says which are +1; for a regression model they are the real targets")
+      ("positive-labels", po::value<std::string>(), "classifiers: label values that are +1 (default: the model's positive label; every other label must then be its negative one)")
       ("normalize-rows", po::value<std::string>()->default_value("false")->implicit_value("true"), "the model was trained with --normalize-rows")
-      ("predictions", po::value<std::string>(), "write one decision value per row here")
-      ("summary", po::value<std::string>(), "write accuracy, logloss and auc as JSON here");
+      ("predictions", po::value<std::string>(), "write one decision value (regression: predicted value) per row here")
+      ("summary", po::value<std::string>(), "write the metrics as JSON here (accuracy, logloss, auc; regression: mse, rmse, mae, r2)");
   desc.add(g);
   if (WantsHelp(argv)) {
     std::cout << desc << "\n";
@@ -1024,7 +1152,14 @@ int RunPredict(const std::vector<std::string>& argv) {
   model.normalize_rows = normalize_rows;
   ReadOptions ro;
   ro.threads = threads;
-  if (!positive.empty()) {
+  if (model.regression) {
+    if (!positive.empty()) {
+      throw UsageError("option '--positive-labels' has no effect here: " +
+                       Printable(a.Str("model")) +
+                       " is a regression model, the file's labels are its real targets");
+    }
+    ro.keep_targets = true;
+  } else if (!positive.empty()) {
     ro.positive_labels = positive;  // the reader refuses a set that matches no row
   } else {
     // The data's labels must be the model's: anything else (a multiclass
@@ -1043,7 +1178,7 @@ int RunPredict(const std::vector<std::string>& argv) {
   const Dataset data = ReadLibsvm(a.Str("data"), ro);
   SetPhase("predicting");
   const std::vector<double> margins = Decision(model, data);
-  const PredictionMetrics m = Evaluate(margins, data.labels);
+  const Quality q = QualityOf(margins, data.labels, model.regression);
   SetPhase("writing the outputs", PhaseKind::kWriting);
   if (outputs.Has("predictions")) {
     std::string text;
@@ -1057,24 +1192,33 @@ int RunPredict(const std::vector<std::string>& argv) {
   }
   if (outputs.Has("summary")) {
     JsonWriter j;
-    j.BeginObject()
-        .Field("rows", m.rows)
-        .Field("accuracy", m.accuracy)
-        .Field("logloss", m.logloss)
-        .Field("auc", m.auc)
-        .Field("model", a.Str("model"))
+    j.BeginObject().Field("rows", q.classes.rows);
+    WriteQuality(j, q);
+    j.Field("model", a.Str("model"))
         .Field("data", a.Str("data"))
         .Field("content_hash", HashToHex(ContentHash(data)));
     WriteProvenance(j);
     j.EndObject();
     outputs.Write("summary", j.str() + "\n");
   }
-  std::printf("accuracy %.6f (%lld rows)\nlogloss %.6f\n", m.accuracy,
-              static_cast<long long>(m.rows), m.logloss);
-  if (std::isnan(m.auc)) {
-    std::printf("auc n/a (one class only)\n");
+  if (q.regression) {
+    const RegressionMetrics& m = q.targets;
+    std::printf("rmse %.6g (%lld rows)\nmae %.6g\nmse %.6g\n", m.rmse,
+                static_cast<long long>(m.rows), m.mae, m.mse);
+    if (std::isnan(m.r2)) {
+      std::printf("r2 n/a (every target is the same)\n");
+    } else {
+      std::printf("r2 %.6f\n", m.r2);
+    }
   } else {
-    std::printf("auc %.6f\n", m.auc);
+    const PredictionMetrics& m = q.classes;
+    std::printf("accuracy %.6f (%lld rows)\nlogloss %.6f\n", m.accuracy,
+                static_cast<long long>(m.rows), m.logloss);
+    if (std::isnan(m.auc)) {
+      std::printf("auc n/a (one class only)\n");
+    } else {
+      std::printf("auc %.6f\n", m.auc);
+    }
   }
   outputs.ReportFailures("predict");
   return outputs.failed() ? kExitOutputFailed : kExitOk;
@@ -1087,14 +1231,14 @@ int RunGenerate(const std::vector<std::string>& argv) {
   AddGeneral(desc, true);
   po::options_description g("Generator");
   g.add_options()
-      ("kind", po::value<std::string>(), "svm-wangni | logistic-wangni | powerlaw")
-      ("rows", po::value<std::string>(), "rows N, in [1, 2^40] (default per kind: 51200 | 1024 | 10000)")
-      ("dim", po::value<std::string>(), "dimension d, in [1, 2147483647] (default per kind: 256 | 2048 | 20000)")
+      ("kind", po::value<std::string>(), "svm-wangni | logistic-wangni | powerlaw | regression (planted least squares, YearPredictionMSD's shape)")
+      ("rows", po::value<std::string>(), "rows N, in [1, 2^40] (default per kind: 51200 | 1024 | 10000 | 463715)")
+      ("dim", po::value<std::string>(), "dimension d, in [1, 2147483647] (default per kind: 256 | 2048 | 20000 | 90)")
       ("seed", po::value<std::string>()->default_value("1"), "random seed, in [0, 2^64 - 1]")
       ("out", po::value<std::string>(), "output LIBSVM file")
       ("c1", po::value<std::string>(), "svm-wangni, logistic-wangni: C1 in [0,1] (default 0.01 svm, 0.9 logistic)")
       ("c2", po::value<std::string>(), "svm-wangni, logistic-wangni: C2 in [0,1] (default 0.9 svm, 0.25 logistic)")
-      ("noise", po::value<std::string>(), "svm-wangni, logistic-wangni: label noise standard deviation (>= 0; default 1 svm, 0 logistic)")
+      ("noise", po::value<std::string>(), "svm-wangni, logistic-wangni, regression: noise standard deviation (>= 0; default 1 svm, 0 logistic, 1 regression)")
       ("nnz-per-row", po::value<std::string>()->default_value(std::to_string(PowerLawOptions{}.nnz_per_row)), "powerlaw: nonzeros per row, in [1, dim]")
       ("zipf", po::value<std::string>()->default_value("1"), "powerlaw: Zipf exponent of feature popularity, in [0, 10]")
       ("label-noise", po::value<std::string>()->default_value("0.05"), "powerlaw: label flip probability in [0, 0.5]");
@@ -1109,15 +1253,21 @@ int RunGenerate(const std::vector<std::string>& argv) {
   const int threads = ThreadsOf(a);
   const std::string kind = a.Str("kind");
   const bool wangni = kind == "svm-wangni" || kind == "logistic-wangni";
-  if (!wangni && kind != "powerlaw") a.Invalid("kind", "svm-wangni | logistic-wangni | powerlaw");
+  const bool regression = kind == "regression";
+  if (!wangni && !regression && kind != "powerlaw") {
+    a.Invalid("kind", "svm-wangni | logistic-wangni | powerlaw | regression");
+  }
   // Options of the other kinds would have no effect: refuse them.
   for (const char* key : {"c1", "c2", "noise"}) {
-    if (!wangni && a.Has(key)) {
-      throw UsageError("option '--" + std::string(key) + "' has no effect here: --kind powerlaw does not use it (used by: svm-wangni, logistic-wangni)");
+    const bool used = wangni || (regression && std::string(key) == "noise");
+    if (!used && a.Has(key)) {
+      throw UsageError("option '--" + std::string(key) + "' has no effect here: --kind " + kind +
+                       " does not use it (used by: svm-wangni, logistic-wangni" +
+                       (std::string(key) == "noise" ? ", regression)" : ")"));
     }
   }
   for (const char* key : {"nnz-per-row", "zipf", "label-noise"}) {
-    if (wangni && a.Has(key)) {
+    if ((wangni || regression) && a.Has(key)) {
       throw UsageError("option '--" + std::string(key) + "' has no effect here: --kind " + kind +
                        " does not use it (used by: powerlaw)");
     }
@@ -1160,6 +1310,18 @@ int RunGenerate(const std::vector<std::string>& argv) {
     data = GenerateWangniSvm(wangni_options(WangniSvmOptions{}));
   } else if (kind == "logistic-wangni") {
     data = GenerateWangniLogistic(wangni_options(WangniLogisticOptions{}));
+  } else if (regression) {
+    RegressionOptions o;
+    o.rows = rows(o.rows);
+    o.dim = dim(o.dim);
+    o.noise = real("noise", o.noise, {0.0, std::numeric_limits<double>::infinity(), false, true, "a finite number >= 0"});
+    o.seed = seed;
+    o.threads = threads;
+    runtime::RequireMemory(12.0 * static_cast<double>(o.rows) * static_cast<double>(o.dim),
+                           "generate --kind regression (" + std::to_string(o.rows) + " dense rows of " +
+                               std::to_string(o.dim) + " features)",
+                           [] { return std::string("ask for fewer --rows or a smaller --dim"); });
+    data = GenerateRegression(o);
   } else {
     PowerLawOptions o;
     o.rows = rows(o.rows);
@@ -1190,6 +1352,34 @@ int RunGenerate(const std::vector<std::string>& argv) {
 
 // ------------------------------------------------------------------- info --
 
+namespace {
+
+// info's line about the labels: the two classes and their counts, or the
+// real targets' statistics (after --scale-target, when given).
+std::string LabelLine(const DatasetStats& s, const LoadedData& d) {
+  char line[400];
+  if (s.targets) {
+    std::snprintf(line, sizeof line,
+                  "targets         min %.6g, max %.6g, mean %.6g, std %.6g, %lld distinct (real: "
+                  "regression, --loss squared)",
+                  s.target_min, s.target_max, s.target_mean, s.target_std,
+                  static_cast<long long>(s.target_distinct));
+    std::string text = line;
+    if (d.record.standardized_target) {
+      std::snprintf(line, sizeof line,
+                    "\n                standardised: y' = (y - %.10g) / %.10g (--scale-target standard)",
+                    d.record.target_mean, d.record.target_std);
+      text += line;
+    }
+    return text;
+  }
+  return "labels          +1 (was " + Printable(d.data.positive_label_text) +
+         "): " + std::to_string(s.positives) + ", -1 (was " +
+         Printable(d.data.negative_label_text) + "): " + std::to_string(s.negatives);
+}
+
+}  // namespace
+
 int RunInfo(const std::vector<std::string>& argv) {
   po::options_description desc("asyncopt info: dataset statistics");
   AddGeneral(desc, true);
@@ -1210,7 +1400,7 @@ int RunInfo(const std::vector<std::string>& argv) {
   outputs.Add(a, "summary");
   for (const char* key : {"data", "config"}) outputs.AddInput(a, key);
   outputs.Check();
-  LoadedData d = LoadTraining(a, threads, false);
+  LoadedData d = LoadTraining(a, threads, false, nullptr);
   SetPhase("computing statistics");
   const DatasetStats s = ComputeStats(d.data, rho_samples);
   std::printf(
@@ -1220,7 +1410,7 @@ int RunInfo(const std::vector<std::string>& argv) {
       "rows            %lld\n"
       "features        %d (%d never used)\n"
       "nonzeros        %lld (density %.6g)\n"
-      "labels          +1 (was %s): %lld, -1 (was %s): %lld\n"
+      "%s\n"
       "row nnz         min %d, mean %.2f, max %d (Omega)\n"
       "max |x|         %.6g\n"
       "Hogwild Delta   %.6g (largest fraction of rows sharing one feature)\n"
@@ -1228,8 +1418,7 @@ int RunInfo(const std::vector<std::string>& argv) {
       "feature skew    top 1%% of features hold %.2f%% of nonzeros; Gini %.4f; Zipf exponent %.3f\n",
       Printable(d.path).c_str(), HashToHex(d.raw_hash).c_str(), d.prep.Describe().c_str(),
       static_cast<long long>(s.rows), s.cols, s.empty_columns, static_cast<long long>(s.nnz),
-      s.density, Printable(d.data.positive_label_text).c_str(), static_cast<long long>(s.positives),
-      Printable(d.data.negative_label_text).c_str(), static_cast<long long>(s.negatives), s.min_row_nnz,
+      s.density, LabelLine(s, d).c_str(), s.min_row_nnz,
       s.mean_row_nnz, s.max_row_nnz, s.max_abs_value, s.delta, s.rho,
       static_cast<long long>(s.rho_sample_rows), 100.0 * s.top1pct_share, s.gini, s.zipf_exponent);
   SetPhase("writing the outputs", PhaseKind::kWriting);
@@ -1240,9 +1429,20 @@ int RunInfo(const std::vector<std::string>& argv) {
         .Field("cols", static_cast<std::int64_t>(s.cols))
         .Field("nnz", s.nnz)
         .Field("density", s.density)
-        .Field("positives", s.positives)
-        .Field("negatives", s.negatives)
-        .Field("min_row_nnz", static_cast<std::int64_t>(s.min_row_nnz))
+        .Field("labels", s.targets ? "targets" : "classes");
+    if (s.targets) {
+      j.Null("positives").Null("negatives");
+      j.BeginObject("targets")
+          .Field("min", s.target_min)
+          .Field("max", s.target_max)
+          .Field("mean", s.target_mean)
+          .Field("std", s.target_std)
+          .Field("distinct", s.target_distinct)
+          .EndObject();
+    } else {
+      j.Field("positives", s.positives).Field("negatives", s.negatives).Null("targets");
+    }
+    j.Field("min_row_nnz", static_cast<std::int64_t>(s.min_row_nnz))
         .Field("max_row_nnz", static_cast<std::int64_t>(s.max_row_nnz))
         .Field("mean_row_nnz", s.mean_row_nnz)
         .Field("empty_columns", static_cast<std::int64_t>(s.empty_columns))

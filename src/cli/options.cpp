@@ -95,17 +95,18 @@ void AddData(po::options_description& all, bool with_test, bool with_compact) {
   po::options_description g("Data");
   g.add_options()
       ("data", Text(), "LIBSVM/SVMlight file (plain, gzip, bzip2 or xz; detected by content)")
-      ("positive-labels", Text(), "comma-separated label values mapped to +1 (required for multiclass files), e.g. 3,5")
+      ("positive-labels", Text(), "comma-separated label values mapped to +1 (required for multiclass files), e.g. 3,5; without it --loss squared keeps the labels as real targets (regression)")
       ("scale", Text("none"), "column scaling: none | maxabs")
       ("normalize-rows", Switch(false), "scale every row to unit l2 norm (after column scaling)")
-      ("bias", Text(Def(-1.0)), "append a constant feature of this value when > 0 (LIBLINEAR's -B), at most 1e6");
+      ("bias", Text(Def(-1.0)), "append a constant feature of this value when > 0 (LIBLINEAR's -B), at most 1e6")
+      ("scale-target", Text("none"), "real targets (--loss squared): none | standard: y' = (y - mean) / std before training; the model (LIBLINEAR format) and predictions stay in the original units");
   if (with_compact) {
     g.add_options()("compact-features", Switch(false),
                     "train on the features that occur only (very wide sparse data: no arrays of the "
                     "largest feature index); the model maps back to the file's feature indices");
   }
   if (with_test) {
-    g.add_options()("test", Text(), "held-out LIBSVM file: test accuracy and log-loss in the summary");
+    g.add_options()("test", Text(), "held-out LIBSVM file: test accuracy, log-loss and AUC in the summary (real targets: MSE, RMSE, MAE and R^2, in the original units)");
   }
   all.add(g);
 }
@@ -202,6 +203,12 @@ Preprocessing ReadPreprocessing(const Args& a) {
   prep.bias = a.Real("bias", {-kInf, kMaxBias, true, false,
                               "a number <= 0 (no bias feature) or in (0, 1e6]"});
   prep.compact_columns = a.Str("compact-features").empty() ? false : a.Bool("compact-features");
+  const std::string target = a.Str("scale-target");
+  if (target == "standard") {
+    prep.standardize_target = true;
+  } else if (target != "none") {
+    a.Invalid("scale-target", "none | standard");
+  }
   return prep;
 }
 

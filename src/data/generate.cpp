@@ -1,5 +1,5 @@
-// Seeded synthetic data: the Wangni et al. (paper 002) recipes and an
-// RCV1-like power-law generator.
+// Seeded synthetic data: the Wangni et al. (paper 002) recipes, an RCV1-like
+// power-law generator and a planted least-squares regression.
 //
 // Every row draws from its own random stream, derived from (seed, row), and
 // the globally shared draws (column scales, planted models) from a stream of
@@ -31,6 +31,8 @@ constexpr std::uint64_t kWangniGlobalDomain = 0x57414E47'00000001ULL;
 constexpr std::uint64_t kWangniRowDomain = 0x57414E47'00000002ULL;
 constexpr std::uint64_t kPowerLawGlobalDomain = 0x504F5745'00000001ULL;
 constexpr std::uint64_t kPowerLawRowDomain = 0x504F5745'00000002ULL;
+constexpr std::uint64_t kRegressionGlobalDomain = 0x52454752'00000001ULL;
+constexpr std::uint64_t kRegressionRowDomain = 0x52454752'00000002ULL;
 
 // Largest Zipf exponent accepted: (2^31)^-10 is still a normal double, so no
 // feature weight underflows to zero.
@@ -381,6 +383,62 @@ Dataset GeneratePowerLaw(const PowerLawOptions& options) {
   data.source = "generated:powerlaw rows=" + std::to_string(rows) + " dim=" + std::to_string(options.dim) +
                 " nnz_per_row=" + std::to_string(per_row) + " zipf=" + Num(s) +
                 " label_noise=" + Num(options.label_noise) + " seed=" + std::to_string(options.seed);
+  return data;
+}
+
+// w* from the global stream; row n from its own: x_n's d draws, then e_n.
+Dataset GenerateRegression(const RegressionOptions& options) {
+  const std::string where = "GenerateRegression";
+  if (options.rows <= 0) ThrowBadOption(where, "rows", std::to_string(options.rows), "[1, 2^63)");
+  if (options.dim <= 0) ThrowBadOption(where, "dim", std::to_string(options.dim), "[1, 2^31)");
+  if (!(options.noise >= 0.0) || std::isinf(options.noise)) {
+    ThrowBadOption(where, "noise", Num(options.noise), "[0, inf)");
+  }
+  if (options.threads < 0) {
+    ThrowBadOption(where, "threads", std::to_string(options.threads), "[0 (all), max int]");
+  }
+  const std::int64_t dim = options.dim;
+  if (options.rows > std::numeric_limits<std::int64_t>::max() / dim) {
+    ThrowBadOption(where, "rows", std::to_string(options.rows), "with rows * dim < 2^63");
+  }
+  data::Rng global = data::Rng::ForStream(options.seed, kRegressionGlobalDomain, 0);
+  std::vector<double> planted(static_cast<std::size_t>(dim));
+  for (double& w : planted) w = global.Normal();
+
+  Dataset data;
+  data.num_rows = options.rows;
+  data.num_cols = options.dim;
+  data.label_kind = LabelKind::kTargets;
+  data.positive_label_text.clear();
+  data.negative_label_text.clear();
+  data.row_ptr.resize(static_cast<std::size_t>(options.rows) + 1);
+  for (std::int64_t r = 0; r <= options.rows; ++r) data.row_ptr[static_cast<std::size_t>(r)] = r * dim;
+  data.col_index.resize(static_cast<std::size_t>(options.rows * dim));
+  data.values.resize(static_cast<std::size_t>(options.rows * dim));
+  data.labels.resize(static_cast<std::size_t>(options.rows));
+  auto fill_rows = [&](const tbb::blocked_range<std::int64_t>& range) {
+    for (std::int64_t r = range.begin(); r != range.end(); ++r) {
+      data::Rng rng = data::Rng::ForStream(options.seed, kRegressionRowDomain, static_cast<std::uint64_t>(r));
+      const auto out = static_cast<std::size_t>(r * dim);
+      double target = 0.0;
+      for (std::int64_t j = 0; j < dim; ++j) {
+        const double x = rng.Normal();
+        data.col_index[out + static_cast<std::size_t>(j)] = static_cast<std::int32_t>(j);
+        data.values[out + static_cast<std::size_t>(j)] = x;
+        target += x * planted[static_cast<std::size_t>(j)];
+      }
+      data.labels[static_cast<std::size_t>(r)] = target + options.noise * rng.Normal();
+    }
+  };
+  tbb::task_arena arena(options.threads > 0 ? options.threads : tbb::task_arena::automatic);
+  arena.execute([&] { data::ParallelFor<std::int64_t>(0, options.rows, 64, fill_rows); });
+  // A draw of exactly 0 is not stored (LIBSVM data has no explicit zeros).
+  if (std::find(data.values.begin(), data.values.end(), 0.0) != data.values.end()) {
+    DropExactZeros(data);
+  }
+  data.source = "generated:regression rows=" + std::to_string(options.rows) +
+                " dim=" + std::to_string(options.dim) + " noise=" + Num(options.noise) +
+                " seed=" + std::to_string(options.seed);
   return data;
 }
 

@@ -14,6 +14,7 @@
 #include "data/format.hpp"
 #include "data/preprocess_parts.hpp"
 #include "data/random.hpp"
+#include "data/targets.hpp"
 
 namespace asyncopt {
 namespace {
@@ -110,10 +111,26 @@ void FinishRecord(const Preprocessing& prep, std::vector<double> largest,
   record.bias = prep.bias > 0 ? prep.bias : -1.0;
 }
 
+// Preprocessing::standardize_target: the mean and std of data's targets
+// into the record (ApplyRecord then scales them).
+void StandardizeTargets(const Dataset& data, PreprocessingRecord& record) {
+  if (data.label_kind != LabelKind::kTargets) {
+    throw Error(ErrorKind::kInvalidOption,
+                data.source + ": standardising the target applies to real targets (regression, "
+                              "the squared loss); these labels are -1/+1 classes");
+  }
+  if (data.labels.empty()) {
+    throw Error(ErrorKind::kInvalidInput,
+                data.source + ": cannot standardise the target: there are no rows");
+  }
+  data::StandardizeTargets(record, data::Moments(data.labels), data.source);
+}
+
 // Copies the rows with keep[r] == want into a new Dataset of the same width.
 Dataset SelectRows(const Dataset& all, const std::vector<char>& keep, char want) {
   Dataset part;
   part.num_cols = all.num_cols;
+  part.label_kind = all.label_kind;
   part.positive_label_text = all.positive_label_text;
   part.negative_label_text = all.negative_label_text;
   part.source = all.source;
@@ -151,6 +168,7 @@ std::string Preprocessing::Describe() const {
   if (scale_maxabs) add("maxabs");
   if (normalize_rows) add("rownorm");
   if (bias > 0) add("bias=" + data::ShortestDouble(bias));
+  if (standardize_target) add("ystd");
   return text.empty() ? "none" : text;
 }
 
@@ -172,6 +190,8 @@ PreprocessingRecord Apply(const Preprocessing& prep, Dataset& data) {
   std::vector<double> largest;
   if (prep.scale_maxabs) largest = LargestByColumn(data, record);
   FinishRecord(prep, std::move(largest), record);
+  record.label_kind = data.label_kind;
+  if (prep.standardize_target) StandardizeTargets(data, record);
   // The transformation itself is the record's, so Apply and ApplyRecord
   // cannot drift apart.
   ApplyRecord(record, data);
@@ -180,6 +200,21 @@ PreprocessingRecord Apply(const Preprocessing& prep, Dataset& data) {
 
 void ApplyRecord(const PreprocessingRecord& record, Dataset& data) {
   CheckBias(record.bias, "PreprocessingRecord");
+  if (record.standardized_target) {
+    if (data.label_kind != LabelKind::kTargets) {
+      throw Error(ErrorKind::kInvalidOption,
+                  data.source + ": the record standardises real targets, but the labels are "
+                                "-1/+1 classes");
+    }
+    if (!(record.target_std > 0.0) || !std::isfinite(record.target_std) ||
+        !std::isfinite(record.target_mean)) {
+      throw Error(ErrorKind::kInvalidOption,
+                  "PreprocessingRecord: target_mean = " + data::ShortestDouble(record.target_mean) +
+                      " and target_std = " + data::ShortestDouble(record.target_std) +
+                      " must be finite, the std > 0");
+    }
+    for (double& y : data.labels) y = (y - record.target_mean) / record.target_std;
+  }
   const bool with_bias = record.bias > 0;
   std::int32_t width = record.num_cols;
   if (width <= 0) {
@@ -387,6 +422,24 @@ PreprocessingRecord MakeRecord(const Preprocessing& prep, std::int32_t num_cols,
   if (prep.scale_maxabs) largest.assign(column_maxabs.begin(), column_maxabs.end());
   FinishRecord(prep, std::move(largest), record);
   return record;
+}
+
+void StandardizeTargets(PreprocessingRecord& record, const TargetMoments& t,
+                        const std::string& source) {
+  if (t.min == t.max || !(t.std > 0.0)) {
+    throw Error(ErrorKind::kInvalidInput,
+                source + ": cannot standardise the target: every target is " +
+                    ShortestDouble(t.min) + " (standard deviation 0)");
+  }
+  if (!std::isfinite(t.std) || !std::isfinite(t.mean)) {
+    throw Error(ErrorKind::kInvalidInput,
+                source + ": cannot standardise the target: its mean or standard deviation "
+                         "overflows (targets from " + ShortestDouble(t.min) + " to " +
+                    ShortestDouble(t.max) + ")");
+  }
+  record.standardized_target = true;
+  record.target_mean = t.mean;
+  record.target_std = t.std;
 }
 
 void ApplyToPart(const PreprocessingRecord& record, Dataset& part) {

@@ -12,7 +12,13 @@
 //   --bias B           the GLOBAL width (the largest num_cols over the parts):
 //                      the bias feature goes to that index in every part;
 //   --compact-features impossible by parts (which features occur is known
-//                      only once every part is read): CheckPartwise refuses it.
+//                      only once every part is read): CheckPartwise refuses it;
+//   --scale-target     the GLOBAL mean and std of the targets: the caller
+//                      sums the parts' targets (the mean), then their squared
+//                      deviations from it, and gives the moments to
+//                      StandardizeTargets. The sums over parts round in
+//                      another order than Apply's one pass over the file: the
+//                      targets agree with Apply's to a few ulps, not bit for bit.
 // Protocol: every part reads its rows; the caller combines the widths (max)
 // and, when scaling, the column maxima (elementwise max) of all parts;
 // MakeRecord turns them into the record Apply() would return for the whole
@@ -23,10 +29,12 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/preprocess.hpp"
+#include "data/targets.hpp"
 
 namespace asyncopt::data {
 
@@ -49,6 +57,15 @@ void MergeColumnMaxAbs(std::vector<double>& into, std::span<const double> more);
 // maxima (size num_cols; ignored otherwise). CheckPartwise's errors.
 PreprocessingRecord MakeRecord(const Preprocessing& prep, std::int32_t num_cols,
                                std::span<const double> column_maxabs);
+
+// Preprocessing::standardize_target with the moments of the whole data's
+// real targets (data::Moments, or combined over parts as above): sets the
+// record's standardized_target, target_mean and target_std. One check for
+// Apply and for parts: Error(kInvalidInput) "SOURCE: cannot standardise the
+// target: every target is 3.5 (standard deviation 0)" when min == max (or
+// the std is not > 0), and when the mean or std is not finite.
+void StandardizeTargets(PreprocessingRecord& record, const TargetMoments& targets,
+                        const std::string& source);
 
 // Transforms one part with the record of the whole (MakeRecord): its rows
 // become those Apply() gives the same rows of the whole data, and its

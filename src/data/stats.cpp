@@ -16,6 +16,7 @@
 #include "asyncopt/preprocess.hpp"
 #include "data/parallel.hpp"
 #include "data/random.hpp"
+#include "data/targets.hpp"
 
 namespace asyncopt {
 namespace {
@@ -231,7 +232,21 @@ DatasetStats ComputeStats(const Dataset& data, std::int64_t rho_samples, std::ui
     stats.density = static_cast<double>(stats.nnz) /
                     (static_cast<double>(stats.rows) * static_cast<double>(cols));
   }
-  for (const double y : data.labels) (y > 0 ? stats.positives : stats.negatives) += 1;
+  if (data.label_kind == LabelKind::kTargets) {
+    const data::TargetMoments t = data::Moments(data.labels);
+    stats.targets = true;
+    stats.target_min = t.min;
+    stats.target_max = t.max;
+    stats.target_mean = t.mean;
+    stats.target_std = t.std;
+    std::vector<double> sorted(data.labels);
+    std::sort(sorted.begin(), sorted.end());
+    // -0 and 0 are one value.
+    stats.target_distinct = static_cast<std::int64_t>(
+        std::unique(sorted.begin(), sorted.end()) - sorted.begin());
+  } else {
+    for (const double y : data.labels) (y > 0 ? stats.positives : stats.negatives) += 1;
+  }
   for (const double v : data.values) stats.max_abs_value = std::max(stats.max_abs_value, std::fabs(v));
   if (stats.rows == 0) return stats;
 

@@ -39,6 +39,10 @@ void ValidateDataset(const Dataset& data) {
     Invalid("col_index has " + std::to_string(data.col_index.size()) + " entries but values has " +
             std::to_string(data.values.size()));
   }
+  if (data.label_kind != LabelKind::kClasses && data.label_kind != LabelKind::kTargets) {
+    Invalid("label_kind = " + std::to_string(static_cast<int>(data.label_kind)) +
+            " is not a LabelKind");
+  }
   if (data.labels.size() != rows) {
     Invalid("labels has " + std::to_string(data.labels.size()) + " entries, expected num_rows = " +
             std::to_string(m));
@@ -90,9 +94,12 @@ void ValidateDataset(const Dataset& data) {
               "); rescale the data, e.g. max-abs column scaling");
     }
     const double y = data.labels[static_cast<std::size_t>(i)];
-    if (y != 1.0 && y != -1.0) {
+    if (data.label_kind == LabelKind::kTargets) {
+      if (!std::isfinite(y)) Invalid(Row(i) + ": target " + Num(y) + " is not finite");
+    } else if (y != 1.0 && y != -1.0) {
       Invalid(Row(i) + ": label " + Num(y) +
-              " is not -1 or +1 (map two-valued labels first, as the reader does)");
+              " is not -1 or +1 (map two-valued labels first, as the reader does; real "
+              "targets are LabelKind::kTargets)");
     }
   }
 }

@@ -156,8 +156,16 @@ void MapLabels(Dataset* data, std::span<const double> all_labels, const ReadOpti
     }
     v = Contains(mapping.positive, v) ? 1.0 : -1.0;
   }
+  data->label_kind = LabelKind::kClasses;
   data->positive_label_text = mapping.positive_text;
   data->negative_label_text = mapping.negative_text;
+}
+
+void KeepTargets(Dataset* data, std::int64_t total_rows) {
+  if (total_rows <= 0) throw Error(ErrorKind::kInvalidInput, data->source + ": no data rows");
+  data->label_kind = LabelKind::kTargets;
+  data->positive_label_text.clear();
+  data->negative_label_text.clear();
 }
 
 }  // namespace asyncopt::io

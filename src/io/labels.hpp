@@ -9,6 +9,7 @@
 // function to its own label set: there is no second copy of the rule.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -33,9 +34,10 @@ std::vector<double> DistinctLabels(std::span<const double> labels);
 // returns): how the label sets of the parts of a file combine.
 std::vector<double> MergeLabels(std::span<const double> a, std::span<const double> b);
 
-// Maps data->labels (original values) to -1/+1 and sets the label texts by
-// ReadOptions' rule applied to `all_labels`: the distinct original labels of
-// the whole data set, ascending (DistinctLabels, or MergeLabels over parts).
+// Maps data->labels (original values) to -1/+1 (label_kind kClasses) and
+// sets the label texts by ReadOptions' rule applied to `all_labels`: the
+// distinct original labels of the whole data set, ascending (DistinctLabels,
+// or MergeLabels over parts).
 // Every label of `data` must be in `all_labels`. Errors, named after
 // data->source exactly as ReadLibsvm names them:
 //   Error(kInvalidInput) "FILE: no data rows" when `all_labels` is empty;
@@ -45,5 +47,11 @@ std::vector<double> MergeLabels(std::span<const double> a, std::span<const doubl
 //   Error(kInvalidOption) when a label of `data` is missing from
 //   `all_labels` (a caller's mistake: the sets were not merged).
 void MapLabels(Dataset* data, std::span<const double> all_labels, const ReadOptions& options);
+
+// ReadOptions::keep_targets: the labels stay as read, as real targets
+// (label_kind = kTargets; the class texts are cleared). `total_rows` counts
+// the rows of the WHOLE data set (all parts): Error(kInvalidInput) "FILE: no
+// data rows" when it is 0, as MapLabels.
+void KeepTargets(Dataset* data, std::int64_t total_rows);
 
 }  // namespace asyncopt::io

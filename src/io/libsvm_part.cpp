@@ -136,9 +136,10 @@ void CheckPart(int part, int parts) {
   }
 }
 
-void Describe(const Dataset& data, PartInfo* info) {
+void Describe(const Dataset& data, const ReadOptions& options, PartInfo* info) {
   if (info == nullptr) return;
-  info->labels = DistinctLabels(data.labels);
+  // Real targets are kept as read: no label set to agree on.
+  if (!options.keep_targets) info->labels = DistinctLabels(data.labels);
   info->num_cols = data.num_cols;
   info->rows = data.num_rows;
 }
@@ -281,7 +282,7 @@ Dataset ReadLibsvmPart(const std::string& path, int part, int parts, const ReadO
     const auto hint = std::max<std::size_t>(static_cast<std::size_t>(end - begin), 1);
     Dataset data = ParseLibsvmRaw(source, path, options, ParseTuning{}, hint, origin);
     if (begin > 0) data.num_cols_line = 0;  // its true line is not counted
-    Describe(data, info);
+    Describe(data, options, info);
     if (info != nullptr) {
       info->by_byte_range = true;
       info->begin_byte = begin;
@@ -301,7 +302,7 @@ Dataset ReadLibsvmPart(const std::string& path, int part, int parts, const ReadO
     RowFilterSource filtered(stream, part, parts, path);
     data = ParseLibsvmRaw(filtered, path, options, ParseTuning{}, hint, TextOrigin{});
   }
-  Describe(data, info);
+  Describe(data, options, info);
   if (info != nullptr) info->compression = stream.compression();
   return data;
 }

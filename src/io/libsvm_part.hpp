@@ -48,7 +48,7 @@ struct PartInfo {
   // Distinct original label values of the part's rows, ascending (empty when
   // the part has no row). Two values for binary data; every distinct value
   // for multiclass data, so that the merged set gives the same messages as
-  // ReadLibsvm.
+  // ReadLibsvm. Empty with ReadOptions::keep_targets (see KeepTargets).
   std::vector<double> labels;
   // Largest feature index in the part (1-based, = the part's num_cols); the
   // file's width is the largest over the parts.

@@ -846,6 +846,11 @@ int ResolveOptions(const ReadOptions& options) {
       throw Error(ErrorKind::kInvalidOption, "expected labels must be finite, not " + LabelText(v));
     }
   }
+  if (options.keep_targets && (!options.positive_labels.empty() || !options.expected_labels.empty())) {
+    throw Error(ErrorKind::kInvalidOption,
+                "keep_targets keeps every label as read: positive_labels and expected_labels "
+                "(a mapping to classes) cannot be given with it");
+  }
   const int threads = options.threads;
   if (threads < 0) {
     throw Error(ErrorKind::kInvalidOption,
@@ -921,7 +926,11 @@ Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
                           std::size_t size_hint) {
   Dataset data = ParseLibsvmRaw(source, name, options, tuning, size_hint, TextOrigin{});
   // Throws "no data rows" when there is none.
-  MapLabels(&data, DistinctLabels(data.labels), options);
+  if (options.keep_targets) {
+    KeepTargets(&data, data.num_rows);
+  } else {
+    MapLabels(&data, DistinctLabels(data.labels), options);
+  }
   return data;
 }
 

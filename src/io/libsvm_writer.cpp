@@ -45,16 +45,20 @@ void WriteLibsvm(const Dataset& data, const std::string& path) {
 
   for (std::int64_t i = 0; i < data.num_rows; ++i) {
     const SparseRow row = data.row(i);
-    const std::size_t need = 4 + kMaxEntryBytes * static_cast<std::size_t>(row.nnz);
+    const std::size_t need = kMaxEntryBytes + kMaxEntryBytes * static_cast<std::size_t>(row.nnz);
     if (used + need > buffer.size()) {
       flush();
       if (need > buffer.size()) buffer.resize(need);
     }
     char* out = buffer.data() + used;
     char* const limit = buffer.data() + buffer.size();
-    const bool positive = data.labels[static_cast<std::size_t>(i)] > 0;
-    *out++ = positive ? '+' : '-';
-    *out++ = '1';
+    const double y = data.labels[static_cast<std::size_t>(i)];
+    if (data.label_kind == LabelKind::kTargets) {
+      out = std::to_chars(out, limit, y).ptr;  // shortest text that reads back the same
+    } else {
+      *out++ = y > 0 ? '+' : '-';
+      *out++ = '1';
+    }
     for (std::int32_t k = 0; k < row.nnz; ++k) {
       *out++ = ' ';
       out = std::to_chars(out, limit, static_cast<std::int64_t>(row.index[k]) + 1).ptr;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "asyncopt/error.hpp"
+#include "asyncopt/solver.hpp"
 #include "kernels/losses.hpp"
 #include "kernels/sparse_ops.hpp"
 #include "problem/gradient.hpp"
@@ -39,6 +40,7 @@ void CheckArguments(const Dataset& data, const Problem& problem, std::size_t w_s
       data.labels.size() != static_cast<std::size_t>(data.num_rows)) {
     throw Error(ErrorKind::kInvalidInput, "dataset row_ptr/labels sizes do not match num_rows");
   }
+  CheckLabelKind(data, problem);
 }
 
 // Sum of the losses of all rows, in fixed blocks of kRowBlock rows.
@@ -74,6 +76,16 @@ void Problem::Validate() const {
   if (!std::isfinite(l2) || l2 < 0.0) {
     throw Error(ErrorKind::kInvalidOption,
                 "l2 must be finite and >= 0, got " + std::to_string(l2));
+  }
+}
+
+void CheckLabelKind(const Dataset& data, const Problem& problem) {
+  if (data.label_kind == LabelKind::kTargets && problem.loss != Loss::kSquared) {
+    throw Error(ErrorKind::kInvalidInput,
+                "the " + std::string(ToString(problem.loss)) +
+                    " loss is for -1/+1 classes, but the data's labels are real targets "
+                    "(LabelKind::kTargets, read with keep_targets): use the squared loss, or "
+                    "read the classes without keep_targets");
   }
 }
 

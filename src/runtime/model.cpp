@@ -30,6 +30,10 @@ namespace {
 // LIBLINEAR's solver_type names: they only select how liblinear-predict
 // reports; every asyncopt model is a plain linear decision function.
 const char* SolverTypeName(const LinearModel& m) {
+  // LIBLINEAR's l2-regularised squared-loss regression (-s 11; -p 0 makes
+  // its epsilon-insensitive loss the squared loss): how liblinear-predict
+  // knows to report the mean squared error.
+  if (m.regression) return "L2R_L2LOSS_SVR";
   switch (m.loss) {
     case Loss::kLogistic:
       return m.l1 ? "L1R_LR" : "L2R_LR";
@@ -42,25 +46,31 @@ const char* SolverTypeName(const LinearModel& m) {
   return "L2R_LR";
 }
 
-bool LossFromSolverType(const std::string& name, Loss* loss, bool* l1) {
+bool LossFromSolverType(const std::string& name, LinearModel* model) {
   struct Entry {
     const char* name;
     Loss loss;
     bool l1;
+    bool regression;
   };
   static const Entry kTable[] = {
-      {"L2R_LR", Loss::kLogistic, false},
-      {"L1R_LR", Loss::kLogistic, true},
-      {"L2R_LR_DUAL", Loss::kLogistic, false},
-      {"L2R_L1LOSS_SVC_DUAL", Loss::kHinge, false},
-      {"L2R_L2LOSS_SVC", Loss::kSquaredHinge, false},
-      {"L2R_L2LOSS_SVC_DUAL", Loss::kSquaredHinge, false},
-      {"L1R_L2LOSS_SVC", Loss::kSquaredHinge, true},
+      {"L2R_LR", Loss::kLogistic, false, false},
+      {"L1R_LR", Loss::kLogistic, true, false},
+      {"L2R_LR_DUAL", Loss::kLogistic, false, false},
+      {"L2R_L1LOSS_SVC_DUAL", Loss::kHinge, false, false},
+      {"L2R_L2LOSS_SVC", Loss::kSquaredHinge, false, false},
+      {"L2R_L2LOSS_SVC_DUAL", Loss::kSquaredHinge, false, false},
+      {"L1R_L2LOSS_SVC", Loss::kSquaredHinge, true, false},
+      // LIBLINEAR's regression models (-s 11, 12, 13): a linear prediction.
+      {"L2R_L2LOSS_SVR", Loss::kSquared, false, true},
+      {"L2R_L2LOSS_SVR_DUAL", Loss::kSquared, false, true},
+      {"L2R_L1LOSS_SVR_DUAL", Loss::kSquared, false, true},
   };
   for (const auto& e : kTable) {
     if (name == e.name) {
-      *loss = e.loss;
-      *l1 = e.l1;
+      model->loss = e.loss;
+      model->l1 = e.l1;
+      model->regression = e.regression;
       return true;
     }
   }
@@ -239,8 +249,9 @@ void SaveModel(const LinearModel& model, const std::string& path) {
                 path + ": refusing to write a model with a non-finite bias");
   }
   CheckUsable(model);
-  if (!ValidLabel(model.positive_label) || !ValidLabel(model.negative_label) ||
-      SameLabel(model.positive_label, model.negative_label)) {
+  if (!model.regression &&
+      (!ValidLabel(model.positive_label) || !ValidLabel(model.negative_label) ||
+       SameLabel(model.positive_label, model.negative_label))) {
     throw Error(ErrorKind::kInvalidOption,
                 path + ": model labels must be two different words, found '" +
                     model.positive_label + "' and '" + model.negative_label + "'");
@@ -249,8 +260,12 @@ void SaveModel(const LinearModel& model, const std::string& path) {
   std::string text;
   char line[64];
   std::snprintf(line, sizeof line, "%d\nbias %.17g\nw\n", model.num_features(), model.bias);
-  text = std::string("solver_type ") + SolverTypeName(model) + "\nnr_class 2\nlabel " +
-         model.positive_label + " " + model.negative_label + "\nnr_feature " + line;
+  // LIBLINEAR writes no label line for a regression model (nr_class 2 all the same).
+  text = std::string("solver_type ") + SolverTypeName(model) + "\nnr_class 2\n" +
+         (model.regression
+              ? std::string()
+              : "label " + model.positive_label + " " + model.negative_label + "\n") +
+         "nr_feature " + line;
   for (double v : model.w) {
     std::snprintf(line, sizeof line, "%.17g \n", v);
     text += line;
@@ -273,6 +288,7 @@ LinearModel LoadModel(const std::string& path) {
   std::int64_t nr_feature = -1;
   std::int64_t seen_on[std::size(kHeaderKeys)] = {};
   std::string_view line;
+  std::string solver_type;
   bool found_w = false;
   while (lines.Next(&line)) {
     const std::int64_t n = lines.number();
@@ -302,9 +318,11 @@ LinearModel LoadModel(const std::string& path) {
     }
     const std::string value(tokens[1]);
     if (key == "solver_type") {
-      if (!LossFromSolverType(value, &model.loss, &model.l1)) {
+      solver_type = value;
+      if (!LossFromSolverType(value, &model)) {
         Malformed(path, n,
-                  "unsupported solver_type '" + value + "' (binary linear classifiers only)");
+                  "unsupported solver_type '" + value +
+                      "' (binary linear classifiers and linear regression only)");
       }
     } else if (key == "nr_class") {
       if (value != "2") Malformed(path, n, "nr_class must be 2, found '" + value + "'");
@@ -342,8 +360,14 @@ LinearModel LoadModel(const std::string& path) {
   }
   if (!found_w) Malformed(path, lines.number(), "the header has no 'w' line");
   std::string missing;
+  constexpr std::size_t kLabelKey = 2;
+  static_assert(std::string_view(kHeaderKeys[kLabelKey].name) == "label");
+  if (model.regression && seen_on[kLabelKey] != 0) {
+    Malformed(path, seen_on[kLabelKey],
+              "a regression model (solver_type " + solver_type + ") has no label line");
+  }
   for (std::size_t k = 0; k < std::size(kHeaderKeys); ++k) {
-    if (kHeaderKeys[k].required && seen_on[k] == 0) {
+    if (kHeaderKeys[k].required && seen_on[k] == 0 && !(model.regression && k == kLabelKey)) {
       missing += std::string(missing.empty() ? "" : ", ") + kHeaderKeys[k].name;
     }
   }
@@ -415,8 +439,19 @@ LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
              std::to_string(original.size()) + " original columns for a training width of " +
              std::to_string(width));
   }
+  const bool standardized = record.standardized_target;
+  if (standardized && (!(record.target_std > 0.0) || !std::isfinite(record.target_std) ||
+                       !std::isfinite(record.target_mean))) {
+    BadModel("MakeLinearModel: the preprocessing record's target_mean and target_std must be "
+             "finite, the std > 0");
+  }
   LinearModel model;
   model.w.assign(w.begin(), w.end());
+  if (standardized) {
+    // x'.w' predicts (y - mu) / s: y = x'.(s w') + mu.
+    for (double& v : model.w) v *= record.target_std;
+    if (with_bias) model.w[width] += record.target_mean / record.bias;
+  }
   for (std::size_t j = 0; j < scaled; ++j) {
     const double s = record.column_scale[j];
     if (!(s > 0.0) || !std::isfinite(s)) {
@@ -445,6 +480,12 @@ LinearModel MakeLinearModel(std::span<const double> w, const Problem& problem,
     model.w = std::move(expanded);
   }
   model.bias = with_bias ? record.bias : -1.0;
+  if (standardized && !with_bias) {
+    // The mean needs a bias term: a feature of value 1 with weight mu.
+    model.bias = 1.0;
+    model.w.push_back(record.target_mean);
+  }
+  model.regression = record.label_kind == LabelKind::kTargets;
   model.loss = problem.loss;
   model.l1 = problem.l1 > 0.0;
   model.normalize_rows = record.normalized_rows;
@@ -457,7 +498,15 @@ std::vector<double> TrainingWeights(const LinearModel& model, const Preprocessin
   CheckUsable(model);
   const bool with_bias = record.bias > 0;
   const bool model_bias = model.bias > 0;
-  if (model_bias && !with_bias) {
+  const bool standardized = record.standardized_target;
+  if (standardized && (!(record.target_std > 0.0) || !std::isfinite(record.target_std) ||
+                       !std::isfinite(record.target_mean))) {
+    BadModel("TrainingWeights: the preprocessing record's target_mean and target_std must be "
+             "finite, the std > 0");
+  }
+  // With standardised targets a model trained without a bias feature keeps
+  // the mean in a bias term of its own (MakeLinearModel).
+  if (model_bias && !with_bias && !standardized) {
     BadModel("TrainingWeights: the model has a bias feature (bias " + std::to_string(model.bias) +
              ") but the training data has none (Preprocessing::bias, --bias)");
   }
@@ -467,15 +516,19 @@ std::vector<double> TrainingWeights(const LinearModel& model, const Preprocessin
                                 : static_cast<std::size_t>(std::max(record.num_cols, 0));
   const std::size_t scaled = record.column_scale.size();
   const auto features = static_cast<std::size_t>(std::max(model.num_features(), 0));
+  const double target_std = standardized ? record.target_std : 1.0;
   std::vector<double> w(width + (with_bias ? 1 : 0), 0.0);
   for (std::size_t c = 0; c < width; ++c) {
     const std::size_t j = original.empty() ? c : static_cast<std::size_t>(original[c]);
     if (j >= features) continue;  // the model never saw this feature
-    w[c] = model.w[j] * (c < scaled ? record.column_scale[c] : 1.0);
+    w[c] = model.w[j] * (c < scaled ? record.column_scale[c] : 1.0) / target_std;
   }
-  if (with_bias && model_bias) {
-    // The bias term w_b b stays the same with another bias value b.
-    w[width] = model.w[features] * model.bias / record.bias;
+  if (with_bias) {
+    // The bias term w_b b stays the same with another bias value b; the
+    // target's mean comes off it.
+    const double term = (model_bias ? model.w[features] * model.bias : 0.0) -
+                        (standardized ? record.target_mean : 0.0);
+    w[width] = term / (record.bias * target_std);
   }
   for (const double v : w) {
     if (!std::isfinite(v)) BadModel("TrainingWeights: a weight is not finite after scaling");
@@ -526,6 +579,34 @@ double Probability(const LinearModel& model, double margin) {
     p = e / (1.0 + e);
   }
   return std::clamp(p, std::numeric_limits<double>::denorm_min(), std::nextafter(1.0, 0.0));
+}
+
+RegressionMetrics EvaluateRegression(const std::vector<double>& predictions,
+                                     const std::vector<double>& targets) {
+  RegressionMetrics m;
+  const std::size_t n = std::min(predictions.size(), targets.size());
+  m.rows = static_cast<std::int64_t>(n);
+  constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  if (n == 0) {
+    m.mse = m.rmse = m.mae = m.r2 = kNaN;
+    return m;
+  }
+  const double count = static_cast<double>(n);
+  double mean = 0.0;
+  for (std::size_t i = 0; i < n; ++i) mean += targets[i];
+  mean /= count;
+  double sse = 0.0, sae = 0.0, sst = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double e = predictions[i] - targets[i];
+    sse += e * e;
+    sae += std::fabs(e);
+    sst += (targets[i] - mean) * (targets[i] - mean);
+  }
+  m.mse = sse / count;
+  m.rmse = std::sqrt(m.mse);
+  m.mae = sae / count;
+  m.r2 = sst > 0.0 ? 1.0 - sse / sst : kNaN;
+  return m;
 }
 
 PredictionMetrics Evaluate(const std::vector<double>& margins, const std::vector<double>& labels) {

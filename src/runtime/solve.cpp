@@ -66,6 +66,7 @@ void CheckSolve(const Dataset& data, const Problem& problem, const Options& give
   std::string error;
   if (!options.IsValid(&error)) throw Error(ErrorKind::kInvalidOption, error);
   ValidateDataset(data);
+  CheckLabelKind(data, problem);
   if (data.num_rows <= 0) throw Error(ErrorKind::kInvalidInput, "Solve: the dataset has no rows");
   if (data.num_cols <= 0) {
     throw Error(ErrorKind::kInvalidInput,

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import queue
+import random
 import re
 import shutil
 import signal
@@ -197,10 +198,15 @@ class ErrorTest(Workdir):
         self.assertUsageError(run("info", "--data", bad), bad + ":2:")
 
     def test_multiclass_needs_positive_labels(self):
+        # A classification loss needs two classes; info (no loss) shows
+        # more than two labels as real targets (see RegressionTest).
         multi = self.write("multi.svm", "1 1:1\n2 2:1\n3 1:1 2:1\n")
-        self.assertUsageError(run("info", "--data", multi), "positive-labels")
+        self.assertUsageError(run("train", "--data", multi, "--loss", "logistic"), "positive-labels")
+        self.assertUsageError(run("optimum", "--data", multi, "--loss", "hinge", "--l2", "1"),
+                              "positive-labels")
         ok = run("info", "--data", multi, "--positive-labels", "3")
         self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertIn("+1 (was +1): 1, -1 (was -1): 2", ok.stdout)
         self.assertRegex(ok.stdout, r"\+1 \(was [^)]*\): 1,")
 
     def test_bad_positive_labels(self):
@@ -588,6 +594,251 @@ class SodaTest(Workdir):
         self.assertEqual(s["solver"], "soda")
         self.assertEqual(s["config"]["fault"], "slow:2:4")
         self.assertTrue(os.path.exists(model))
+
+
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+SHARED_DATA = os.environ.get("ASYNCOPT_SHARED_DATA", os.path.join(REPO, "..", "shared", "data"))
+
+
+class RegressionTest(Workdir):
+    """Real targets end to end (issue 16, section 1): targets kept as read
+    for --loss squared, info's target statistics, predict's RMSE/MAE/R^2,
+    --scale-target standard, LIBLINEAR's regression model format checked by
+    liblinear-predict, the regression generator."""
+
+    def regression_file(self, name="y.svm", rows=400, cols=6, offset=2.0e5, scale=5.0e4, seed=1):
+        """cadata-like: targets around OFFSET, spread SCALE, columns of
+        different scales; returns (path, targets)."""
+        rng = random.Random(seed)
+        w = [rng.gauss(0, 1) for _ in range(cols)]
+        lines, ys = [], []
+        for _ in range(rows):
+            x = [rng.gauss(0, 1) * 10.0 ** (j % 3) for j in range(cols)]
+            y = offset + scale * (sum(a * b / 10.0 ** (j % 3) for j, (a, b) in enumerate(zip(x, w)))
+                                  + 0.3 * rng.gauss(0, 1))
+            ys.append(float("%.17g" % y))
+            lines.append("%.17g " % y + " ".join("%d:%.17g" % (j + 1, v) for j, v in enumerate(x)))
+        return self.write(name, "\n".join(lines) + "\n"), ys
+
+    def train(self, data, *args):
+        summary, model = self.path("s.json"), self.path("m.model")
+        l2 = [] if "--l2" in args else ["--l2", "1e-3"]
+        p = run("train", "--data", data, "--loss", "squared", *l2, "--model", model,
+                "--summary", summary, "--quiet", *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.load(open(summary)), model
+
+    def predict(self, model, data, *args):
+        summary, values = self.path("p.json"), self.path("z.txt")
+        p = run("predict", "--model", model, "--data", data, "--summary", summary,
+                "--predictions", values, *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.load(open(summary)), [float(v) for v in open(values).read().split()], p.stdout
+
+    def test_info_shows_target_statistics(self):
+        data, ys = self.regression_file()
+        p = run("info", "--data", data, "--summary", self.path("i.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"targets +min [-0-9.e+]+, max [-0-9.e+]+, mean [-0-9.e+]+, "
+                                   r"std [-0-9.e+]+, 400 distinct")
+        s = json.load(open(self.path("i.json")))
+        self.assertEqual(s["labels"], "targets")
+        self.assertIsNone(s["positives"])
+        t = s["targets"]
+        mean = sum(ys) / len(ys)
+        std = math.sqrt(sum((y - mean) ** 2 for y in ys) / len(ys))
+        self.assertEqual(t["min"], min(ys))
+        self.assertEqual(t["max"], max(ys))
+        self.assertAlmostEqual(t["mean"] / mean, 1.0, places=12)
+        self.assertAlmostEqual(t["std"] / std, 1.0, places=10)
+        self.assertEqual(t["distinct"], len(set(ys)))
+        # A two-valued file is still shown as classes.
+        run("info", "--data", HEART, "--summary", self.path("h.json"))
+        h = json.load(open(self.path("h.json")))
+        self.assertEqual((h["labels"], h["targets"], h["positives"]), ("classes", None, 120))
+
+    def test_squared_loss_keeps_targets_and_predict_reports_rmse_mae_r2(self):
+        data, ys = self.regression_file()
+        # (Targets around 2e5 of features around 0 need an intercept: --bias.)
+        s, model = self.train(data, "--solver", "reference", "--bias", "1")
+        self.assertEqual(s["dataset"]["labels"], "targets")
+        text = open(model).read()
+        self.assertTrue(text.startswith("solver_type L2R_L2LOSS_SVR\nnr_class 2\nnr_feature 6\nbias 1\n"),
+                        text[:80])
+        self.assertNotIn("label", text)
+        p, z, out = self.predict(model, data)
+        self.assertEqual(p["task"], "regression")
+        self.assertIsNone(p["accuracy"])
+        n = len(ys)
+        mse = sum((a - b) ** 2 for a, b in zip(z, ys)) / n
+        mae = sum(abs(a - b) for a, b in zip(z, ys)) / n
+        mean = sum(ys) / n
+        r2 = 1 - mse * n / sum((y - mean) ** 2 for y in ys)
+        self.assertAlmostEqual(p["mse"] / mse, 1.0, places=9)
+        self.assertAlmostEqual(p["rmse"] / math.sqrt(mse), 1.0, places=9)
+        self.assertAlmostEqual(p["mae"] / mae, 1.0, places=9)
+        self.assertAlmostEqual(p["r2"], r2, places=9)
+        self.assertGreater(r2, 0.9)
+        self.assertRegex(out, r"rmse [0-9.e+]+ \(400 rows\)\nmae [0-9.e+]+\nmse [0-9.e+]+\nr2 0\.9\d+")
+
+    def check_against_liblinear(self, data, *train_args):
+        """liblinear-predict reads our regression model and reports the mean
+        squared error asyncopt predict reports (its %g: 6 digits), from the
+        same predictions."""
+        _, model = self.train(data, "--solver", "reference", *train_args)
+        p, z, _ = self.predict(model, data)
+        ll = subprocess.run(["liblinear-predict", data, model, self.path("ll.txt")],
+                            capture_output=True, text=True)
+        self.assertEqual(ll.returncode, 0, ll.stdout + ll.stderr)
+        m = re.search(r"Mean squared error = ([0-9.e+-]+) \(regression\)", ll.stdout)
+        self.assertIsNotNone(m, ll.stdout)
+        self.assertLessEqual(abs(float(m.group(1)) - p["mse"]), 5e-6 * p["mse"], ll.stdout)
+        theirs = [float(v) for v in open(self.path("ll.txt")).read().split()]
+        self.assertEqual(len(theirs), len(z))
+        for a, b in zip(theirs, z):
+            self.assertLessEqual(abs(a - b), 1e-9 * max(1.0, abs(b)))
+        return p
+
+    def test_liblinear_predict_reports_the_same_mse(self):
+        data, _ = self.regression_file()
+        # No intercept for targets around 2e5: a poor fit, but the same one.
+        self.assertLess(self.check_against_liblinear(data)["r2"], 0.0)
+        for args in (["--scale-target", "standard"], ["--bias", "2"],
+                     ["--scale-target", "standard", "--bias", "1", "--scale", "maxabs"]):
+            with self.subTest(args=args):
+                # Standardising centres the targets (an intercept through
+                # the bias term) or the bias feature fits it.
+                self.assertGreater(self.check_against_liblinear(data, *args)["r2"], 0.9)
+
+    def test_scale_target_standard_trains_the_standardised_problem(self):
+        data, ys = self.regression_file()
+        test = self.path("test.svm")
+        shutil.copy(data, test)
+        raw, _ = self.train(data, "--f-star", "auto", "--trace", self.path("t.csv"))
+        s, model = self.train(data, "--scale-target", "standard", "--test", test,
+                              "--trace", self.path("t.csv"))
+        d = s["dataset"]
+        mean = sum(ys) / len(ys)
+        std = math.sqrt(sum((y - mean) ** 2 for y in ys) / len(ys))
+        self.assertEqual((d["scale_target"], d["preprocessing"]), ("standard", "ystd"))
+        self.assertAlmostEqual(d["target_mean"] / mean, 1.0, places=12)
+        self.assertAlmostEqual(d["target_std"] / std, 1.0, places=10)
+        self.assertEqual(raw["dataset"]["scale_target"], "none")
+        self.assertIsNone(raw["dataset"]["target_mean"])
+        # The objective is the standardised problem's, of unit scale.
+        self.assertLess(s["f_star"], 1.0)
+        self.assertGreater(raw["f_star"], 1e6)
+        # Predictions in the original units: the test metrics of the
+        # summary are predict's on the same file.
+        p, z, _ = self.predict(model, test)
+        self.assertAlmostEqual(sum(z) / len(z) / mean, 1.0, places=2)
+        self.assertGreater(p["r2"], 0.9)
+        for key in ("mse", "rmse", "mae", "r2"):
+            self.assertAlmostEqual(s["test"][key] / p[key], 1.0, places=9, msg=key)
+        self.assertEqual(s["test"]["task"], "regression")
+        # A warm start from this model is the same point: the target is met at once.
+        w = run("train", "--data", data, "--loss", "squared", "--l2", "1e-3", "--scale-target",
+                "standard", "--solver", "svrg", "--initial-model", model, "--target-subopt", "1e-6",
+                "--summary", self.path("w.json"), "--quiet")
+        self.assertEqual(w.returncode, 0, w.stderr)
+        ws = json.load(open(self.path("w.json")))
+        self.assertEqual((ws["status"], ws["epochs"]), ("target_reached", 0), ws["message"])
+
+    def test_scale_target_from_a_config_file(self):
+        data, _ = self.regression_file()
+        config = self.write("r.ini", "loss = squared\nscale-target = standard\nl2 = 1e-3\n")
+        p = run("optimum", "--data", data, "--config", config, "--summary", self.path("o.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        o = json.load(open(self.path("o.json")))
+        self.assertEqual(o["dataset"]["scale_target"], "standard")
+        self.assertLess(o["f_star"], 1.0)
+
+    def test_bad_regression_input_is_refused_by_name(self):
+        data, _ = self.regression_file()
+        self.assertUsageError(run("train", "--data", HEART, "--loss", "logistic", "--scale-target",
+                                  "standard"), "--scale-target standard: the logistic loss")
+        self.assertUsageError(run("train", "--data", data, "--loss", "squared", "--scale-target",
+                                  "zscore"), "'scale-target'", "'zscore'", "none | standard")
+        self.assertUsageError(run("train", "--data", HEART, "--loss", "squared", "--scale-target",
+                                  "standard", "--positive-labels", "1"), "--positive-labels")
+        constant = self.write("c.svm", "3.5 1:1\n3.5 2:1\n3.5 1:2\n")
+        self.assertUsageError(run("train", "--data", constant, "--loss", "squared",
+                                  "--scale-target", "standard"),
+                              constant + ": cannot standardise the target: every target is 3.5 "
+                                         "(standard deviation 0)")
+        nan = self.write("n.svm", "1.5 1:1\nnan 1:1\n")
+        self.assertUsageError(run("train", "--data", nan, "--loss", "squared"),
+                              nan + ":2:1: expected finite label, found 'nan'")
+        # A classification loss never silently fits real targets.
+        self.assertUsageError(run("train", "--data", data, "--loss", "logistic"),
+                              "multiclass data needs --positive-labels")
+        _, model = self.train(data, "--solver", "reference")
+        self.assertUsageError(run("predict", "--model", model, "--data", data, "--positive-labels", "1"),
+                              "is a regression model")
+        classifier = self.path("c.model")
+        run("train", "--data", HEART, "--model", classifier, "--quiet", "--l2", "0.01")
+        self.assertUsageError(run("train", "--data", data, "--loss", "squared", "--initial-model",
+                                  classifier), "a classification model cannot start a run on real targets")
+
+    def test_squared_loss_on_a_two_valued_file_fits_the_values_as_read(self):
+        rng = random.Random(3)
+        lines = []
+        for _ in range(300):
+            x = rng.gauss(0, 1)
+            lines.append("%d 1:%.17g" % (1 if x + 0.5 * rng.gauss(0, 1) > 0 else 0, x))
+        data = self.write("01.svm", "\n".join(lines) + "\n")
+        _, model = self.train(data, "--bias", "1", "--solver", "reference", "--l2", "1e-6")
+        p, z, _ = self.predict(model, data)
+        ys = [float(line.split()[0]) for line in lines]
+        # Fitted to 0/1 (as read), not to -1/+1: the mean prediction is the mean label.
+        self.assertAlmostEqual(sum(z) / len(z), sum(ys) / len(ys), places=4)
+        self.assertEqual(p["task"], "regression")
+        # With --positive-labels it is the least-squares classifier of before.
+        _, model = self.train(data, "--bias", "1", "--positive-labels", "1")
+        self.assertIn("label 1 0\n", open(model).read())
+        p, _, out = self.predict(model, data)
+        self.assertEqual(p["task"], "classification")
+        self.assertIn("accuracy", out)
+
+    def test_generate_regression_is_deterministic_and_learnable(self):
+        a, b, c = self.path("a.svm"), self.path("b.svm"), self.path("c.svm")
+        for out, seed, threads in ((a, "4", "1"), (b, "4", "2"), (c, "5", "2")):
+            p = run("generate", "--kind", "regression", "--rows", "500", "--dim", "10", "--seed", seed,
+                    "--threads", threads, "--out", out, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(open(a).read(), open(b).read())
+        self.assertNotEqual(open(a).read(), open(c).read())
+        s, model = self.train(a, "--solver", "svrg", "--target-subopt", "1e-8", "--max-epochs", "500")
+        self.assertEqual(s["status"], "target_reached", s["message"])
+        p, _, _ = self.predict(model, a)
+        self.assertGreater(p["r2"], 0.9)  # noise 1 against ||w*||^2 ~ d = 10
+        # The YearPredictionMSD-shaped config, with fewer rows.
+        config = os.path.join(REPO, "configs", "yearpredictionmsd-generate.ini")
+        p = run("generate", "--config", config, "--rows", "50", "--out", a, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        run("info", "--data", a, "--summary", self.path("i.json"))
+        i = json.load(open(self.path("i.json")))
+        self.assertEqual((i["rows"], i["cols"], i["nnz"], i["labels"]), (50, 90, 4500, "targets"))
+        self.assertUsageError(run("generate", "--kind", "regression", "--c1", "0.5", "--out", a), "'--c1'")
+        self.assertUsageError(run("generate", "--kind", "regression", "--noise", "-1", "--out", a), "'noise'")
+
+    def test_shared_regression_sets(self):
+        names = ("cadata", "cpusmall_scale", "abalone_scale")
+        if not all(os.path.exists(os.path.join(SHARED_DATA, n + ".xz")) for n in names):
+            self.skipTest("the regression sets are not in " + SHARED_DATA)
+        for name in names:
+            with self.subTest(name=name):
+                data = os.path.join(SHARED_DATA, name + ".xz")
+                p = run("info", "--data", data, "--summary", self.path("i.json"), "--threads", "2")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(json.load(open(self.path("i.json")))["labels"], "targets")
+                s, model = self.train(data, "--solver", "svrg", "--scale", "maxabs", "--scale-target",
+                                      "standard", "--l2", "1e-4", "--target-subopt", "1e-6",
+                                      "--max-epochs", "1000", "--threads", "2")
+                self.assertEqual(s["status"], "target_reached", s["message"])
+                p, _, _ = self.predict(model, data)
+                self.assertGreater(p["r2"], 0.4)
 
 
 if __name__ == "__main__":

@@ -156,6 +156,45 @@ class MpiTest(Workdir):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(self.summary(self.path("s.json"))["dataset"]["rows"], 270)
 
+    def test_real_targets_and_their_standardisation_across_ranks(self):
+        # --loss squared keeps the targets on every rank (no label set to
+        # agree on); --scale-target standard takes the mean and std of all
+        # parts. One worker rank is one worker thread, bit for bit.
+        data = self.path("y.svm")
+        p = run("generate", "--kind", "regression", "--rows", "600", "--dim", "8", "--seed", "2",
+                "--out", data, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        problem = ("--data", data, "--loss", "squared", "--l2", "1e-2", "--solver", "soda")
+        for extra in ((), ("--scale-target", "standard", "--bias", "1")):
+            common = (*problem, *extra, "--max-epochs", "30", "--f-star", "skip", "--quiet")
+            p = mpirun(2, *common, "--model", self.path("mpi.model"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            q = run("train", *common, "--threads", "1", "--model", self.path("thr.model"))
+            self.assertEqual(q.returncode, 0, q.stderr)
+            with open(self.path("mpi.model")) as a, open(self.path("thr.model")) as b:
+                self.assertEqual(a.read(), b.read(), extra)
+        common = (*problem, "--scale-target", "standard", "--target-subopt", "1e-6",
+                  "--max-seconds", "60", "--max-epochs", "100000", "--quiet")
+        t = run("train", *common, "--threads", "2", "--summary", self.path("t.json"))
+        self.assertEqual(t.returncode, 0, t.stderr)
+        threaded = self.summary(self.path("t.json"))
+        p = mpirun(4, *common, "--summary", self.path("s.json"), "--trace", self.path("t.csv"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        s = self.summary(self.path("s.json"))
+        self.assertEqual(s["status"], "target_reached", s["message"])
+        self.assertEqual(s["f_star"], threaded["f_star"])
+        d = s["dataset"]
+        self.assertEqual((d["labels"], d["scale_target"]), ("targets", "standard"))
+        self.assertAlmostEqual(d["target_mean"], threaded["dataset"]["target_mean"], places=12)
+        self.assertAlmostEqual(d["target_std"] / threaded["dataset"]["target_std"], 1.0, places=12)
+        constant = self.path("c.svm")
+        with open(constant, "w") as f:
+            f.write("3.5 1:1\n3.5 2:1\n3.5 1:2\n3.5 2:2\n")
+        p = mpirun(3, "--data", constant, "--loss", "squared", "--solver", "soda", "--scale-target",
+                   "standard", "--f-star", "skip", timeout=120)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("every target is 3.5 (standard deviation 0)", p.stderr)
+
     # ------------------------------------------------------------- errors --
 
     def test_bad_input_ends_every_rank_with_a_message_not_a_hang(self):

@@ -10,10 +10,12 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "asyncopt/error.hpp"
+#include "asyncopt/optimum.hpp"
 #include "asyncopt/preprocess.hpp"
 #include "data/data_test_util.hpp"
 
@@ -389,6 +391,88 @@ TEST(GeneratePowerLaw, RejectsBadArguments) {
   ExpectInvalidOption(make([](PowerLawOptions& o) { o.zipf_exponent = std::nan(""); }), "zipf_exponent");
   ExpectInvalidOption(make([](PowerLawOptions& o) { o.label_noise = 1.5; }), "label_noise");
   ExpectInvalidOption(make([](PowerLawOptions& o) { o.threads = -1; }), "threads");
+}
+
+// ---- Planted least-squares regression -----------------------------------
+
+RegressionOptions SmallRegression() {
+  RegressionOptions options;
+  options.rows = 3000;
+  options.dim = 12;
+  options.noise = 0.5;
+  options.seed = 5;
+  return options;
+}
+
+TEST(GenerateRegression, DefaultsAreYearPredictionMsdsShape) {
+  const RegressionOptions defaults;
+  EXPECT_EQ(defaults.rows, 463715);
+  EXPECT_EQ(defaults.dim, 90);
+  const Dataset d = GenerateRegression(SmallRegression());
+  EXPECT_EQ(d.num_rows, 3000);
+  EXPECT_EQ(d.num_cols, 12);
+  EXPECT_EQ(d.nnz(), 3000 * 12);  // dense
+  EXPECT_EQ(d.label_kind, LabelKind::kTargets);
+  EXPECT_NO_THROW(ValidateDataset(d));
+  // Targets are real numbers, not classes.
+  EXPECT_GT(std::count_if(d.labels.begin(), d.labels.end(),
+                          [](double y) { return y != 1.0 && y != -1.0; }),
+            2990);
+}
+
+TEST(GenerateRegression, ReproducibleSameBitsForAnyThreadCountAndSeedMatters) {
+  RegressionOptions options = SmallRegression();
+  options.threads = 1;
+  const Dataset one = GenerateRegression(options);
+  options.threads = 2;
+  const Dataset two = GenerateRegression(options);
+  options.threads = 4;
+  const Dataset four = GenerateRegression(options);
+  EXPECT_TRUE(SameMatrixAndLabels(one, two));
+  EXPECT_TRUE(SameMatrixAndLabels(one, four));
+  options.seed = 6;
+  EXPECT_NE(GenerateRegression(options).labels, one.labels);
+  RegressionOptions golden;
+  golden.rows = 40;
+  golden.dim = 7;
+  golden.seed = 99;
+  EXPECT_EQ(HashOf(GenerateRegression(golden)), 0xd4f63e1f744574baULL);
+}
+
+// The noise is what least squares cannot explain: the mean squared residual
+// of the fit is noise^2 (up to d / m and sampling), and 0 without noise.
+TEST(GenerateRegression, LeastSquaresLeavesExactlyTheNoise) {
+  for (const double noise : {0.0, 0.5, 2.0}) {
+    RegressionOptions options = SmallRegression();
+    options.noise = noise;
+    const Dataset d = GenerateRegression(options);
+    const ReferenceResult r = SolveReference(d, Problem{Loss::kSquared, 0.0, 0.0});
+    const double mean_sq_residual = 2.0 * r.objective;  // F = (1/2m) sum residual^2
+    if (noise == 0.0) {
+      // f* = 0: no relative certificate can reach 1e-12 of it; F itself is 0.
+      EXPECT_LT(mean_sq_residual, 1e-20);
+    } else {
+      ASSERT_TRUE(r.converged) << noise;
+      EXPECT_NEAR(mean_sq_residual / (noise * noise), 1.0, 0.08) << noise;
+    }
+  }
+}
+
+TEST(GenerateRegression, RejectsBadArguments) {
+  RegressionOptions o = SmallRegression();
+  o.rows = 0;
+  ExpectInvalidOption([&] { GenerateRegression(o); }, "GenerateRegression: rows = 0");
+  o = SmallRegression();
+  o.dim = -3;
+  ExpectInvalidOption([&] { GenerateRegression(o); }, "dim = -3");
+  o = SmallRegression();
+  o.noise = -1.0;
+  ExpectInvalidOption([&] { GenerateRegression(o); }, "noise = -1");
+  o.noise = std::numeric_limits<double>::infinity();
+  ExpectInvalidOption([&] { GenerateRegression(o); }, "noise = inf");
+  o = SmallRegression();
+  o.threads = -1;
+  ExpectInvalidOption([&] { GenerateRegression(o); }, "threads = -1");
 }
 
 }  // namespace

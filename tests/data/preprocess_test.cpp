@@ -281,5 +281,79 @@ TEST(ShardBoundaries, RejectsBadArguments) {
   ExpectThrowsInvalidOption([] { ShardBoundaries(5, 2, std::nan("")); }, "skew");
 }
 
+// ---- Real targets: --scale-target standard --------------------------------
+
+Dataset TargetData() {
+  Dataset d = MakeDataset({{{0, 2.0}}, {{1, -4.0}}, {{0, 1.0}, {1, 1.0}}, {{1, 3.0}}},
+                          {100000.0, 300000.0, 500001.0, 14999.0}, 2);
+  d.label_kind = LabelKind::kTargets;
+  d.source = "y.svm";
+  return d;
+}
+
+TEST(TargetStandardisation, GivesMeanZeroStdOneAndRecordsTheMoments) {
+  Dataset d = TargetData();
+  const std::vector<double> raw = d.labels;
+  Preprocessing prep;
+  prep.standardize_target = true;
+  EXPECT_EQ(prep.Describe(), "ystd");
+  const PreprocessingRecord record = Apply(prep, d);
+  ASSERT_TRUE(record.standardized_target);
+  EXPECT_EQ(record.label_kind, LabelKind::kTargets);
+  const double mean = (100000.0 + 300000.0 + 500001.0 + 14999.0) / 4.0;
+  double sq = 0.0;
+  for (const double y : raw) sq += (y - mean) * (y - mean);
+  EXPECT_DOUBLE_EQ(record.target_mean, mean);
+  EXPECT_DOUBLE_EQ(record.target_std, std::sqrt(sq / 4.0));
+  double sum = 0.0, sum_sq = 0.0;
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    EXPECT_DOUBLE_EQ(d.labels[i], (raw[i] - mean) / record.target_std);
+    sum += d.labels[i];
+    sum_sq += d.labels[i] * d.labels[i];
+  }
+  EXPECT_NEAR(sum, 0.0, 1e-12);
+  EXPECT_NEAR(sum_sq / 4.0, 1.0, 1e-12);
+  // A test set gets the training set's mean and std, not its own.
+  Dataset test = MakeDataset({{{0, 1.0}}, {{1, 1.0}}}, {mean, mean + record.target_std}, 2);
+  test.label_kind = LabelKind::kTargets;
+  ApplyRecord(record, test);
+  EXPECT_DOUBLE_EQ(test.labels[0], 0.0);
+  EXPECT_DOUBLE_EQ(test.labels[1], 1.0);
+  // The features are untouched by it.
+  EXPECT_EQ(d.values, TargetData().values);
+}
+
+TEST(TargetStandardisation, RefusesClassesConstantTargetsAndClassTestData) {
+  Preprocessing prep;
+  prep.standardize_target = true;
+  Dataset classes = SmallData();
+  classes.source = "c.svm";
+  ExpectThrowsInvalidOption([&] { Apply(prep, classes); }, "c.svm: standardising the target applies to real targets");
+  Dataset constant = TargetData();
+  for (double& y : constant.labels) y = 3.5;
+  try {
+    Apply(prep, constant);
+    ADD_FAILURE() << "constant targets standardised";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+    EXPECT_STREQ(e.what(), "y.svm: cannot standardise the target: every target is 3.5 (standard deviation 0)");
+  }
+  Dataset huge = TargetData();
+  huge.labels = {1e308, -1e308, 1e308, -1e308};
+  try {
+    Apply(prep, huge);
+    ADD_FAILURE() << "overflowing targets standardised";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("its mean or standard deviation overflows (targets from -1e+308 to 1e+308)"),
+              std::string::npos)
+        << e.what();
+  }
+  Dataset train = TargetData();
+  const PreprocessingRecord record = Apply(prep, train);
+  Dataset other = SmallData();
+  other.source = "t.svm";
+  ExpectThrowsInvalidOption([&] { ApplyRecord(record, other); }, "t.svm: the record standardises real targets");
+}
+
 }  // namespace
 }  // namespace asyncopt

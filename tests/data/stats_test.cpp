@@ -68,6 +68,29 @@ TEST(ComputeStats, HandBuiltDataset) {
   EXPECT_NEAR(s.zipf_exponent, 0.67548, 1e-4);
 }
 
+// Real targets: range, mean, population std and distinct values instead of
+// class counts (-0 and 0 are one value).
+TEST(ComputeStats, RealTargetsGetTheirStatisticsNotClassCounts) {
+  Dataset d = HandData();
+  d.labels = {2.5, -0.0, 0.0, 10.0, 2.5, -3.0};
+  d.label_kind = LabelKind::kTargets;
+  const DatasetStats s = ComputeStats(d, 6);
+  EXPECT_TRUE(s.targets);
+  EXPECT_EQ(s.positives, 0);
+  EXPECT_EQ(s.negatives, 0);
+  EXPECT_EQ(s.target_min, -3.0);
+  EXPECT_EQ(s.target_max, 10.0);
+  EXPECT_DOUBLE_EQ(s.target_mean, 2.0);
+  // deviations 0.5, -2, -2, 8, 0.5, -5: squares sum to 97.5
+  EXPECT_DOUBLE_EQ(s.target_std, std::sqrt(97.5 / 6.0));
+  EXPECT_EQ(s.target_distinct, 4);
+  // Classes keep their counts and no target statistics.
+  const DatasetStats c = ComputeStats(HandData(), 6);
+  EXPECT_FALSE(c.targets);
+  EXPECT_EQ(c.positives, 3);
+  EXPECT_EQ(c.target_distinct, 0);
+}
+
 TEST(ComputeStats, ColumnInEveryRowGivesRhoAndDeltaOne) {
   const Dataset data = MakeDataset({{{0, 1.0}}, {{0, 1.0}, {1, 1.0}}, {{0, 1.0}}, {{0, 1.0}, {2, 1.0}}},
                                    {1, 1, 1, 1}, 3);

@@ -40,6 +40,7 @@ inline void ExpectSameData(const Dataset& a, const Dataset& b) {
   EXPECT_EQ(a.col_index, b.col_index);
   EXPECT_EQ(a.values, b.values);
   EXPECT_EQ(a.labels, b.labels);
+  EXPECT_EQ(a.label_kind, b.label_kind);
   EXPECT_EQ(a.positive_label_text, b.positive_label_text);
   EXPECT_EQ(a.negative_label_text, b.negative_label_text);
 }

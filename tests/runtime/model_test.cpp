@@ -602,5 +602,116 @@ TEST(Metrics, AucIsUndefinedForOneClass) {
   EXPECT_TRUE(std::isnan(Evaluate({1.0, 2.0}, {1.0, 1.0}).auc));
 }
 
+// ---- Regression models ---------------------------------------------------
+
+TEST_F(ModelFile, RegressionModelIsLiblinearsRegressionFormat) {
+  LinearModel m;
+  m.regression = true;
+  m.loss = Loss::kSquared;
+  m.w = {0.5, -2.25, 200000.5};
+  m.bias = 1.0;
+  m.positive_label = m.negative_label = "";  // unused: no label line
+  const std::string path = TempFile("r.model").string();
+  SaveModel(m, path);
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "solver_type L2R_L2LOSS_SVR\nnr_class 2\nnr_feature 2\nbias 1\nw\n0.5 \n-2.25 \n"
+                  "200000.5 \n");
+  const LinearModel back = LoadModel(path);
+  EXPECT_TRUE(back.regression);
+  EXPECT_EQ(back.loss, Loss::kSquared);
+  EXPECT_EQ(back.w, m.w);
+  EXPECT_EQ(back.bias, 1.0);
+  // Trained with l1 it is still LIBLINEAR's regression (it has no l1 name).
+  m.l1 = true;
+  SaveModel(m, path);
+  EXPECT_TRUE(LoadModel(path).regression);
+  // A classifier keeps its label line and its classes.
+  m.regression = false;
+  m.positive_label = "1";
+  m.negative_label = "-1";
+  SaveModel(m, path);
+  EXPECT_FALSE(LoadModel(path).regression);
+}
+
+TEST_F(ModelFile, RegressionModelWithALabelLineIsAnError) {
+  EXPECT_EQ(LoadError("solver_type L2R_L2LOSS_SVR\nnr_class 2\nlabel 1 -1\nnr_feature 1\n"
+                      "bias -1\nw\n1\n"),
+            dir_.File("m1.model") +
+                ":3: malformed model file: a regression model (solver_type L2R_L2LOSS_SVR) has "
+                "no label line");
+  // ... and a classifier without one still lacks it.
+  EXPECT_TRUE(Contains(LoadError("solver_type L2R_LR\nnr_class 2\nnr_feature 1\nbias -1\nw\n1\n"),
+                       "the header lacks label"));
+}
+
+TEST_F(ModelFile, ReadsRegressionModelsOfTheRealLiblinearTrain) {
+  const std::string train = "/usr/bin/liblinear-train";
+  if (::access(train.c_str(), X_OK) != 0) GTEST_SKIP() << train << " is not installed";
+  const std::string data = TempFile("r.svm").string();
+  std::ofstream(data) << "3.5 1:1 2:0.5\n-1 1:0.25\n10 2:2\n0.5 1:-1 2:1\n";
+  for (const char* solver : {"11", "12", "13"}) {
+    const std::string model = TempFile(std::string("ll") + solver + ".model").string();
+    const std::string command = train + " -q -s " + solver + " -p 0 -c 10 -B 1 '" + data + "' '" +
+                                model + "' > '" + TempFile("train.log").string() + "' 2>&1";
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    const LinearModel m = LoadModel(model);
+    EXPECT_TRUE(m.regression) << solver;
+    EXPECT_EQ(m.num_features(), 2) << solver;
+    EXPECT_EQ(m.w.size(), 3u) << solver;
+  }
+}
+
+// Standardised targets fold into the raw-space model: every weight times
+// the std, the mean into the bias term (a bias of its own when training had
+// none); TrainingWeights undoes it.
+TEST(MakeLinearModel, StandardisedTargetsPredictInTheOriginalUnits) {
+  for (const double bias : {-1.0, 2.0}) {
+    SCOPED_TRACE("bias " + std::to_string(bias));
+    Dataset raw = RawScalingData();
+    raw.labels = {350000.0, 120000.5, 14999.0, 500001.0};
+    raw.label_kind = LabelKind::kTargets;
+    Dataset train = raw;
+    Preprocessing prep;
+    prep.scale_maxabs = true;
+    prep.bias = bias;
+    prep.standardize_target = true;
+    const PreprocessingRecord record = Apply(prep, train);
+    ASSERT_TRUE(record.standardized_target);
+    std::vector<double> w = {0.7, -1.3, 2.1, 5.0};
+    if (bias > 0) w.push_back(0.4);
+    const LinearModel model = MakeLinearModel(w, Problem{Loss::kSquared, 0.0, 1e-3}, record);
+    EXPECT_TRUE(model.regression);
+    EXPECT_EQ(model.num_features(), 4);
+    EXPECT_EQ(model.bias, bias > 0 ? bias : 1.0);  // a bias term for the mean either way
+    for (std::int64_t i = 0; i < raw.num_rows; ++i) {
+      const double original = record.target_mean + record.target_std * Dot(train.row(i), w);
+      EXPECT_NEAR(DecisionValue(model, raw.row(i)), original, 1e-9 * std::fabs(original)) << i;
+    }
+    const std::vector<double> back = TrainingWeights(model, record);
+    ASSERT_EQ(back.size(), w.size());
+    for (std::size_t j = 0; j < w.size(); ++j) EXPECT_NEAR(back[j], w[j], 1e-12) << j;
+    // Without the record's target scaling the same weights predict
+    // standardised values, far from the original units.
+    PreprocessingRecord plain = record;
+    plain.standardized_target = false;
+    const LinearModel unscaled = MakeLinearModel(w, Problem{Loss::kSquared, 0.0, 1e-3}, plain);
+    EXPECT_GT(std::fabs(DecisionValue(unscaled, raw.row(0)) - DecisionValue(model, raw.row(0))), 1e4);
+  }
+}
+
+TEST(Metrics, RegressionMetricsOnHandComputedExample) {
+  // errors 1, -2, 0, 3; targets mean 2.5, deviations -1.5, -0.5, 0.5, 1.5
+  const RegressionMetrics m = EvaluateRegression({2.0, 0.0, 3.0, 7.0}, {1.0, 2.0, 3.0, 4.0});
+  EXPECT_EQ(m.rows, 4);
+  EXPECT_DOUBLE_EQ(m.mse, 14.0 / 4.0);
+  EXPECT_DOUBLE_EQ(m.rmse, std::sqrt(3.5));
+  EXPECT_DOUBLE_EQ(m.mae, 6.0 / 4.0);
+  EXPECT_DOUBLE_EQ(m.r2, 1.0 - 14.0 / 5.0);
+  EXPECT_DOUBLE_EQ(EvaluateRegression({1.0, 2.0}, {1.0, 2.0}).r2, 1.0);
+  EXPECT_TRUE(std::isnan(EvaluateRegression({1.0, 2.0}, {3.0, 3.0}).r2));  // nothing to explain
+  EXPECT_TRUE(std::isnan(EvaluateRegression({}, {}).rmse));
+}
+
 }  // namespace
 }  // namespace asyncopt
