@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -549,34 +550,103 @@ double LMax(const Dataset& data, const Problem& problem) {
   return kernels::CurvatureBound(problem.loss) * max_sq + problem.l2;
 }
 
+// The base step (Options::step, or the default from L_max) and the
+// accelerated step's safeguard: never above 1 / (2 L_max) (or the base step,
+// if larger), the largest step the constant-rate analysis of SVRG allows, so
+// eta stays finite and the run stable however large ||grad f_i(w)|| is.
+struct Steps {
+  double eta0 = 0.0, cap = 0.0;
+};
+Steps StepsFor(const Options& options, double l_max) {
+  Steps s;
+  const double fallback = l_max > 0.0 ? (options.solver == SolverKind::kPetuumSgd ? 0.5 : 0.25) / l_max : 1.0;
+  s.eta0 = options.step > 0.0 ? options.step : fallback;
+  s.cap = std::max(s.eta0, l_max > 0.0 ? 0.5 / l_max : 1.0);
+  return s;
+}
+
+std::vector<double> StartingPoint(const Options& options, std::int32_t d) {
+  std::vector<double> w0 = options.initial_w;
+  w0.resize(static_cast<std::size_t>(d), 0.0);
+  return w0;
+}
+
+// The master's side (server 0 and the run's control) on any transport:
+// rank 0 of `net`; ranks 1..S-1 the block servers, S.. the trainers.
+// `shape` has the data's rows and features (under MPI the master holds no
+// rows). `joined` runs after the master's loop (the threaded run joins its
+// team there) and may turn the outcome; `audit` sees the server last.
+Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem& problem, const Options& options,
+                     double l_max, const std::function<void(engine::MasterOutcome*)>& joined,
+                     const std::function<bool()>& stop_check, const std::function<void(const Server&)>& audit,
+                     const std::string& placement) {
+  const int servers = options.ssp.servers;
+  const int trainers = net.size() - servers;
+  const Steps steps = StepsFor(options, l_max);
+  const std::vector<double> w0 = StartingPoint(options, shape.num_cols);
+  runtime::Tracer tracer(shape, problem, options);
+  Server server(shape.num_cols, shape.num_rows, options, trainers, 0, w0, [&tracer] { return tracer.Seconds(); });
+  engine::MasterLoop<Server> loop(net, server, tracer, options, shape.num_rows, shape.num_cols, servers - 1);
+  loop.SetRegulariser(problem.l1, problem.l2);
+  if (stop_check) loop.SetStopCheck(stop_check);
+  loop.SetSchedule([&server](int p) { return server.Ready(p); });
+  tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
+  const bool started = loop.Handshake();
+  tracer.Begin(server.w());
+  engine::MasterOutcome outcome;
+  if (started) {
+    loop.Go();
+    outcome = loop.Run([](std::optional<Status> v) { return v; });
+  } else {
+    outcome = loop.StopBeforeStart();
+  }
+  joined(&outcome);
+  if (audit) audit(server);
+  if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);
+  std::vector<double> final_w = std::move(outcome.final_w);
+  if (final_w.empty()) final_w = server.w();
+  Result result;
+  result.step_used = steps.eta0;
+  result.master_busy = tracer.Seconds() > 0.0 ? std::min(1.0, outcome.busy_seconds / tracer.Seconds())
+                                              : std::numeric_limits<double>::quiet_NaN();
+  server.FillResult(&result, tracer.Seconds());
+  const std::string tau = std::isinf(options.ssp.staleness) ? "inf" : std::to_string(Tau(options));
+  result.message = std::string(ToString(options.solver)) + ", " + std::to_string(trainers) + " trainers, " +
+                   std::to_string(servers) + (servers == 1 ? " server" : " servers") + placement + ", tau " + tau +
+                   ", aggregate " + std::string(ToString(options.ssp.aggregate)) + ", eta " +
+                   runtime::ShortNumber(steps.eta0) +
+                   (Svrg(options) ? ", step rule " + std::string(ToString(options.ssp.step_rule))
+                                  : ", schedule " + std::string(ToString(options.ssp.petuum_schedule))) +
+                   outcome.team_report;
+  runtime::Counters totals = loop.Counters(server.counters());
+  if (outcome.final_counters) {
+    totals.updates = outcome.final_counters->updates;
+    totals.epoch = outcome.final_counters->epoch;
+  }
+  tracer.Finish(outcome.verdict.value_or(Status::kMaxEpochs), final_w, totals, &result);
+  return result;
+}
+
+// The threaded run: rank 0 is this thread, ranks 1.. a team (members 1.. of
+// the fault plan) on a ThreadNetwork.
 template <class L>
 Result Run(const Dataset& data, const Problem& problem, const Options& options, SspAudit* audit) {
   const int trainers = options.threads;
+  const int servers = options.ssp.servers;
   const double l_max = LMax(data, problem);
-  const double eta0 = options.step > 0.0 ? options.step : DisSvrgDefaultStep(data, problem, options.solver);
-  // The accelerated step's safeguard: never above 1 / (2 L_max) (or the
-  // given base step, if larger): the largest step the constant-rate
-  // analysis of SVRG allows, so eta stays finite and the run stable however
-  // large ||grad f_i(w)|| is.
-  const double eta_cap = std::max(eta0, l_max > 0.0 ? 0.5 / l_max : 1.0);
-  std::vector<double> w0 = options.initial_w;
-  w0.resize(static_cast<std::size_t>(data.num_cols), 0.0);
-
+  const Steps steps = StepsFor(options, l_max);
+  const std::vector<double> w0 = StartingPoint(options, data.num_cols);
   std::vector<std::unique_ptr<Trainer<L>>> state;
   int id = 0;
   for (auto& rows : MakeShards(data.num_rows, trainers, options.distributed.shard_skew,
                                options.distributed.shuffle_rows, options.seed)) {
     state.push_back(std::make_unique<Trainer<L>>(data, std::move(rows), data.num_rows, problem, options,
-                                                 eta0, eta_cap, id++, w0));
+                                                 steps.eta0, steps.cap, id++, w0));
   }
-
-  // Ranks (and fault-plan members): 0 the master (server 0, this thread),
-  // 1..S-1 the block servers, S..S+T-1 the trainers; the team runs ranks 1...
-  const int servers = options.ssp.servers;
   std::vector<std::unique_ptr<Server>> blocks;
   for (int b = 1; b < servers; ++b) {
     blocks.push_back(std::make_unique<Server>(data.num_cols, data.num_rows, options, trainers, b, w0,
-                                              [] { return 0.0; }));
+                                              [] { return 0.0; }));  // block servers keep no record
   }
   engine::ThreadNetwork net(servers + trainers);
   runtime::Team team(TeamConfig(options, servers - 1 + trainers, /*first_id=*/1));
@@ -590,83 +660,116 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options, 
                         options.peer_timeout);
     }
   });
-  auto stop_team = [&team] {
+  auto joined = [&team](engine::MasterOutcome* outcome) {
+    team.RequestStop();
+    try {
+      team.Join();
+    } catch (const engine::PeerLost& e) {
+      outcome->verdict = Status::kPeerLost;
+      outcome->team_report += std::string("; ") + e.what();
+    }
+    outcome->team_report = PinNote(team) + team.Report() + outcome->team_report;
+  };
+  auto check = [&](const Server& server) {
+    if (audit == nullptr) return;
+    *audit = SspAudit{};
+    for (const auto& t : state) {
+      audit->seen_staleness.push_back(t->seen_staleness());
+      audit->pushes_sent += t->pushes();
+    }
+    audit->pushes_absorbed = server.absorbed();
+    for (const auto& b : blocks) audit->block_absorbed.push_back(b->absorbed());
+  };
+  try {
+    return RunServerSide(net.endpoint(0), data, problem, options, l_max, joined, [&team] { return team.failed(); },
+                         check, "");
+  } catch (...) {
     team.RequestStop();
     try {
       team.Join();
     } catch (...) {
     }
-  };
-  try {
-    runtime::Tracer tracer(data, problem, options);
-    Server server(data.num_cols, data.num_rows, options, trainers, 0, w0, [&tracer] { return tracer.Seconds(); });
-    engine::Transport& endpoint = net.endpoint(0);
-    engine::MasterLoop<Server> loop(endpoint, server, tracer, options, data.num_rows, data.num_cols, servers - 1);
-    loop.SetRegulariser(problem.l1, problem.l2);
-    loop.SetStopCheck([&team] { return team.failed(); });
-    loop.SetSchedule([&server](int p) { return server.Ready(p); });
-    tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
-    const bool started = loop.Handshake();
-    tracer.Begin(server.w());
-    engine::MasterOutcome outcome;
-    if (started) {
-      loop.Go();
-      outcome = loop.Run([](std::optional<Status> v) { return v; });
-    } else {
-      outcome = loop.StopBeforeStart();
-    }
-    team.RequestStop();
-    try {
-      team.Join();
-    } catch (const engine::PeerLost& e) {
-      outcome.verdict = Status::kPeerLost;
-      outcome.team_report += std::string("; ") + e.what();
-    }
-    outcome.team_report = PinNote(team) + team.Report() + outcome.team_report;
-    if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);
-    if (audit != nullptr) {
-      *audit = SspAudit{};
-      for (const auto& t : state) {
-        audit->seen_staleness.push_back(t->seen_staleness());
-        audit->pushes_sent += t->pushes();
-      }
-      audit->pushes_absorbed = server.absorbed();
-      for (const auto& b : blocks) audit->block_absorbed.push_back(b->absorbed());
-    }
-    std::vector<double> final_w = std::move(outcome.final_w);
-    if (final_w.empty()) final_w = server.w();
-    Result result;
-    result.step_used = eta0;
-    result.master_busy = tracer.Seconds() > 0.0 ? std::min(1.0, outcome.busy_seconds / tracer.Seconds())
-                                                : std::numeric_limits<double>::quiet_NaN();
-    server.FillResult(&result, tracer.Seconds());
-    const std::string tau = std::isinf(options.ssp.staleness) ? "inf" : std::to_string(Tau(options));
-    result.message = std::string(ToString(options.solver)) + ", " + std::to_string(trainers) +
-                     " trainers, " + std::to_string(servers) + (servers == 1 ? " server" : " servers") +
-                     ", tau " + tau + ", aggregate " +
-                     std::string(ToString(options.ssp.aggregate)) + ", eta " + runtime::ShortNumber(eta0) +
-                     (Svrg(options) ? ", step rule " + std::string(ToString(options.ssp.step_rule))
-                                    : ", schedule " + std::string(ToString(options.ssp.petuum_schedule))) +
-                     outcome.team_report;
-    runtime::Counters totals = loop.Counters(server.counters());
-    if (outcome.final_counters) {
-      totals.updates = outcome.final_counters->updates;
-      totals.epoch = outcome.final_counters->epoch;
-    }
-    tracer.Finish(outcome.verdict.value_or(Status::kMaxEpochs), final_w, totals, &result);
-    return result;
-  } catch (...) {
-    stop_team();
     throw;
   }
+}
+
+// One member on this rank (fault-plan number = its rank), the calling
+// thread waiting for it; errors before the first message reach the master.
+template <class Body>
+void RunRankMember(engine::Transport& net, const Options& options, int host_index, int host_teams, bool pin,
+                   const Body& body) {
+  std::unique_ptr<runtime::Team> team;
+  try {
+    runtime::Team::Config config = TeamConfig(options, 1, /*first_id=*/net.rank());
+    config.pin = pin && options.pin_workers;
+    config.host_index = host_index;
+    config.host_teams = host_teams;
+    team = std::make_unique<runtime::Team>(std::move(config));
+    team->Start([&](runtime::Member& member) { body(member); });
+  } catch (const std::exception& e) {
+    engine::SendFailure(net, e);
+    throw;
+  }
+  team->Join();
 }
 
 }  // namespace
 
 double DisSvrgDefaultStep(const Dataset& data, const Problem& problem, SolverKind solver) {
-  const double l_max = LMax(data, problem);
-  if (!(l_max > 0.0)) return 1.0;
-  return solver == SolverKind::kPetuumSgd ? 0.5 / l_max : 0.25 / l_max;
+  Options o;
+  o.solver = solver;
+  return StepsFor(o, LMax(data, problem)).eta0;
+}
+
+double PartLMax(const Dataset& part, const Problem& problem) { return LMax(part, problem); }
+
+Result RunDisSvrgMaster(engine::Transport& net, std::int64_t rows, std::int32_t cols, const Problem& problem,
+                        const Options& options, double l_max, const std::string& placement) {
+  Dataset shape;  // the master holds no rows: the data's shape only
+  shape.num_rows = rows;
+  shape.num_cols = cols;
+  return RunServerSide(net, shape, problem, options, l_max, [](engine::MasterOutcome*) {}, {}, {}, placement);
+}
+
+void RunDisSvrgBlockServer(engine::Transport& net, std::int64_t rows, std::int32_t cols, const Options& options) {
+  const int servers = options.ssp.servers;
+  const int trainers = net.size() - servers;
+  std::unique_ptr<Server> server;
+  try {
+    server = std::make_unique<Server>(cols, rows, options, trainers, net.rank(), StartingPoint(options, cols),
+                                      [] { return 0.0; });
+  } catch (const std::exception& e) {
+    engine::SendFailure(net, e);
+    throw;
+  }
+  RunRankMember(net, options, 0, 1, /*pin=*/false, [&](runtime::Member& member) {
+    engine::RunBlockServer(net, *server, member, servers, options.peer_timeout);
+  });
+}
+
+void RunDisSvrgTrainer(engine::Transport& net, const Dataset& part, std::int64_t total_rows, const Problem& problem,
+                       const Options& options, double l_max, int host_index, int host_trainers) {
+  const int servers = options.ssp.servers;
+  kernels::DispatchLoss(problem.loss, [&](auto loss) {
+    using L = decltype(loss);
+    std::unique_ptr<Trainer<L>> trainer;
+    try {
+      const Steps steps = StepsFor(options, l_max);
+      // The part's rows in the order a one-trainer threaded run takes the
+      // whole data: one trainer rank gives that run's iterates.
+      std::vector<std::int64_t> order =
+          MakeShards(part.num_rows, 1, 0.0, options.distributed.shuffle_rows, options.seed)[0];
+      trainer = std::make_unique<Trainer<L>>(part, std::move(order), total_rows, problem, options, steps.eta0,
+                                             steps.cap, net.rank() - servers, StartingPoint(options, part.num_cols));
+    } catch (const std::exception& e) {
+      engine::SendFailure(net, e);
+      throw;
+    }
+    RunRankMember(net, options, host_index, host_trainers, /*pin=*/true, [&](runtime::Member& member) {
+      engine::RunWorker(net, *trainer, member, options.peer_timeout);
+    });
+    return 0;
+  });
 }
 
 void CheckDisSvrg(const Dataset& data, const Problem& problem, const Options& options) {

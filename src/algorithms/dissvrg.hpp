@@ -33,11 +33,13 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/problem.hpp"
 #include "asyncopt/solver.hpp"
+#include "engine/transport.hpp"
 
 namespace asyncopt::algorithms {
 
@@ -57,6 +59,27 @@ struct SspAudit {
 
 Result RunDisSvrg(const Dataset& data, const Problem& problem, const Options& options,
                   SspAudit* audit = nullptr);
+
+// Across processes (MPI): rank 0 the master (server 0), ranks 1..S-1 the
+// block servers, ranks S..S+T-1 the trainers, each holding its part of the
+// rows. The caller reads the parts and agrees first on the data's shape and
+// the largest row smoothness L_max (PartLMax, max over the trainers), from
+// which the default step comes. Trainer rank r draws rows as trainer thread
+// r - S of a threaded run, over its part in the order a one-trainer
+// threaded run takes the whole data: one trainer rank gives that run's
+// iterates bit for bit.
+Result RunDisSvrgMaster(engine::Transport& net, std::int64_t rows, std::int32_t cols, const Problem& problem,
+                        const Options& options, double l_max, const std::string& placement);
+// Returns when the master says stop; throws engine::PeerLost when nobody
+// spoke for twice Options::peer_timeout.
+void RunDisSvrgBlockServer(engine::Transport& net, std::int64_t rows, std::int32_t cols, const Options& options);
+// `part` (the rank's rows, width = the data's) must outlive the call. With
+// Options::pin_workers the compute thread is pinned to CPU `host_index` of
+// the `host_trainers` trainer ranks on this host.
+void RunDisSvrgTrainer(engine::Transport& net, const Dataset& part, std::int64_t total_rows, const Problem& problem,
+                       const Options& options, double l_max, int host_index = 0, int host_trainers = 1);
+// c max_i ||x_i||^2 + l2 over a part's rows.
+double PartLMax(const Dataset& part, const Problem& problem);
 
 // What dissvrg and petuum-sgd refuse: the hinge loss, l1, more trainers
 // than rows, more servers than features, a crash of a server, fault members

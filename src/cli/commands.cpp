@@ -32,6 +32,7 @@
 #ifdef ASYNCOPT_HAVE_MPI
 #include <cstring>
 
+#include "algorithms/dissvrg.hpp"
 #include "algorithms/soda.hpp"
 #include "data/preprocess_parts.hpp"
 #include "engine/master_worker.hpp"
@@ -505,7 +506,8 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
         .Field("threads", d.distributed ? options.threads : threads)
         .Field("transport", d.distributed ? "mpi" : "threads");
     if (d.distributed) {
-      j.Field("ranks", static_cast<std::int64_t>(options.threads) + 1);
+      const bool ssp_ranks = options.solver == SolverKind::kDisSvrg || options.solver == SolverKind::kPetuumSgd;
+      j.Field("ranks", static_cast<std::int64_t>(options.threads) + (ssp_ranks ? options.ssp.servers : 1));
     } else {
       j.Null("ranks");
     }
@@ -606,19 +608,28 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   engine::MpiSession session(nullptr, nullptr);
   const int rank = session.rank(), size = session.size();
   const std::string who = "rank " + std::to_string(rank) + " of " + std::to_string(size);
+  // The parameter-server solvers (dissvrg, petuum-sgd): ranks 0..S-1 are
+  // the servers (0 the master), S..K-1 the trainers. soda, dave-pg: rank 0
+  // the master, 1..K-1 the workers. Ranks from `servers` on hold the data.
+  const bool ssp = options.solver == SolverKind::kDisSvrg || options.solver == SolverKind::kPetuumSgd;
+  const int servers = ssp ? options.ssp.servers : 1;
+  const bool data_rank = rank >= servers;
   // Where this worker rank's compute thread goes with --pin-workers: the
-  // worker ranks on one host take its CPUs in rank order (rank 0, the
-  // master, is not pinned). A collective, while every rank is alive.
+  // worker ranks on one host take its CPUs in rank order (the master and
+  // the block servers are not pinned). A collective, while every rank is alive.
   std::vector<int> host_workers = session.HostRanks();
-  std::erase(host_workers, 0);
+  std::erase_if(host_workers, [servers](int r) { return r < servers; });
   const int host_index = static_cast<int>(
       std::find(host_workers.begin(), host_workers.end(), rank) - host_workers.begin());
-  if (size < 2) {
-    throw UsageError("--transport mpi needs at least 2 ranks (mpirun -np K, K >= 2): rank 0 is "
-                     "the master, ranks 1..K-1 the workers");
+  if (size < servers + 1) {
+    throw UsageError(ssp ? "--transport mpi with --servers " + std::to_string(servers) + " needs at least " +
+                               std::to_string(servers + 1) + " ranks (mpirun -np K): ranks 0.." +
+                               std::to_string(servers - 1) + " are the servers, the rest the trainers"
+                         : std::string("--transport mpi needs at least 2 ranks (mpirun -np K, K >= 2): rank 0 is "
+                                       "the master, ranks 1..K-1 the workers"));
   }
   if (core::SolverFor(options.solver).team != core::Team::kMasterWorkers) {
-    throw UsageError("--transport mpi runs the master/worker solvers (soda, dave-pg), not " +
+    throw UsageError("--transport mpi runs the message-passing solvers (soda, dave-pg, dissvrg, petuum-sgd), not " +
                      std::string(ToString(options.solver)));
   }
   if (problem.loss == Loss::kHinge) {
@@ -637,7 +648,8 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   if (a.Has("initial-model")) {
     throw UsageError("--initial-model cannot be used with --transport mpi yet");
   }
-  options.threads = size - 1;  // M workers, one compute thread each
+  options.threads = size - servers;  // M workers (trainers), one compute thread each
+  const int parts = size - servers;
   a.Require("data");
   const std::string path = a.Str("data");
   const ReadOptions ro = LabelReading(a, &problem, prep, threads);
@@ -691,10 +703,10 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   io::PartInfo info;
   std::string read_error;
   const auto t0 = Clock::now();
-  if (rank > 0) {
+  if (data_rank) {
     try {
       data::CheckPartwise(prep);
-      part = io::ReadLibsvmPart(path, rank - 1, size - 1, ro, &info);
+      part = io::ReadLibsvmPart(path, rank - servers, parts, ro, &info);
     } catch (const std::exception& e) {
       // Said at once: once the others learn of it, mpirun may end the job.
       read_error = e.what();
@@ -729,9 +741,9 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   for (const double v : slots) {
     if (std::isfinite(v)) labels = io::MergeLabels(labels, std::vector<double>{v});
   }
-  if (rows < size - 1) {
-    throw UsageError(Printable(path) + ": " + std::to_string(rows) + " rows for " +
-                     std::to_string(size - 1) + " worker ranks: at least one row per worker");
+  if (rows < parts) {
+    throw UsageError(Printable(path) + ": " + std::to_string(rows) + " rows for " + std::to_string(parts) +
+                     (ssp ? " trainer ranks: at least one row per trainer" : " worker ranks: at least one row per worker"));
   }
 
   // 2. Labels mapped alike on every rank (rank 0 for the label texts of
@@ -789,11 +801,12 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   // never holds its rows and their column-major copy at once. A
   // compressed part (streamed, interleaved rows) is turned into columns
   // in place instead (4 bytes per nonzero more at the peak).
+  // (soda and dave-pg: their workers keep columns; a trainer keeps its rows.)
   algorithms::PartReader reread;
-  if (info.by_byte_range) {
+  if (info.by_byte_range && !ssp) {
     constexpr std::uint64_t kPieceBytes = std::uint64_t{16} << 20;
     const std::uint64_t bytes = info.end_byte - info.begin_byte;
-    const std::uint64_t most = std::max<std::uint64_t>(1, std::numeric_limits<int>::max() / (size - 1));
+    const std::uint64_t most = std::max<std::uint64_t>(1, std::numeric_limits<int>::max() / parts);
     const int pieces = static_cast<int>(
         std::min(most, std::clamp<std::uint64_t>((bytes + kPieceBytes - 1) / kPieceBytes, 4, 1 << 16)));
     reread = [&, pieces](const std::function<void(const Dataset&)>& take) {
@@ -801,7 +814,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
         // Piece k of the worker's range: the same line-aligned byte
         // boundaries as part (rank - 1) of (size - 1) (io::PartBoundary).
         io::PartInfo piece_info;
-        Dataset piece = io::ReadLibsvmPart(path, (rank - 1) * pieces + k, (size - 1) * pieces, ro, &piece_info);
+        Dataset piece = io::ReadLibsvmPart(path, (rank - servers) * pieces + k, parts * pieces, ro, &piece_info);
         if (!piece_info.by_byte_range) {
           throw Error(ErrorKind::kIo, Printable(path) + ": no longer a plain file on the second read of "
                                                         "this rank's part");
@@ -828,15 +841,20 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
       d.data.label_kind = part.label_kind;
       d.data.positive_label_text = part.positive_label_text;
       d.data.negative_label_text = part.negative_label_text;
-      if (rank > 0) {
+      if (data_rank) {
         data::ApplyToPart(d.record, part);
         ValidateDataset(part);
-        // The step: the largest part smoothness (when --step is not given).
-        smooth[0] = algorithms::PartSmoothness(part, problem, options);
-        // The shard now: a slow or failed second read is part of the
-        // preparation the ranks agree on, not a worker the master waits for.
-        shard.emplace(algorithms::MakeWorkerShard(std::move(part), rows, options, reread));
-      } else if (a.Has("test")) {
+        if (ssp) {
+          // The default step: the largest row smoothness over the parts.
+          smooth[0] = algorithms::PartLMax(part, problem);
+        } else {
+          // The step: the largest part smoothness (when --step is not given).
+          smooth[0] = algorithms::PartSmoothness(part, problem, options);
+          // The shard now: a slow or failed second read is part of the
+          // preparation the ranks agree on, not a worker the master waits for.
+          shard.emplace(algorithms::MakeWorkerShard(std::move(part), rows, options, reread));
+        }
+      } else if (rank == 0 && a.Has("test")) {
         ReadOptions tro;
         tro.threads = threads;
         if (ro.keep_targets) {
@@ -858,6 +876,16 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   session.AllMax(&smooth);
   if (smooth[1] > 0.0) return static_cast<int>(smooth[1]);  // the failing rank said why
   // What Solve would check and the shape alone allows: faults name ranks.
+  if (ssp) {
+    Dataset shape;
+    shape.num_rows = rows;
+    shape.num_cols = d.data.num_cols;
+    try {
+      algorithms::CheckDisSvrg(shape, problem, options);
+    } catch (const Error& e) {
+      throw UsageError(e.what());  // the same verdict on every rank
+    }
+  }
   for (const Fault& f : options.faults) {
     if (f.member >= size) {
       throw UsageError("--fault " + ToString(f) + ": rank " + std::to_string(f.member) +
@@ -880,16 +908,19 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     Progress progress(!quiet);
     options.on_trace = TraceTo(trace, progress, !std::isnan(opt.f_star));
     options.stop = &g_stop_requested;
-    SetPhase("training (" + std::string(ToString(options.solver)) + ", master of " + std::to_string(size - 1) + " worker ranks)", PhaseKind::kStoppable);
+    const char* role = ssp ? "trainer" : "worker";
+    SetPhase("training (" + std::string(ToString(options.solver)) + ", master of " + std::to_string(parts) + " " +
+             role + " ranks)", PhaseKind::kStoppable);
     if (!quiet) {
-      std::fprintf(stderr, "training: solver %s, %d worker ranks (mpi), %lld rows x %d features\n",
-                   std::string(ToString(options.solver)).c_str(), size - 1,
+      std::fprintf(stderr, "training: solver %s, %d %s ranks (mpi), %lld rows x %d features\n",
+                   std::string(ToString(options.solver)).c_str(), parts, role,
                    static_cast<long long>(rows), d.data.num_cols);
     }
+    const std::string placement = " (mpi ranks " + std::to_string(servers) + ".." + std::to_string(size - 1) +
+                                  ", master on " + session.host() + ")";
     const Result result =
-        algorithms::RunSodaMaster(net, rows, d.data.num_cols, problem, options, smooth[0],
-                                  " (mpi ranks 1.." + std::to_string(size - 1) + ", master on " +
-                                      session.host() + ")");
+        ssp ? algorithms::RunDisSvrgMaster(net, rows, d.data.num_cols, problem, options, smooth[0], placement)
+            : algorithms::RunSodaMaster(net, rows, d.data.num_cols, problem, options, smooth[0], placement);
     progress.Done();
     code = FinishTrain(a, d, problem, options, opt, test, trace, outputs, result, threads, quiet);
     if (result.status == Status::kPeerLost) {
@@ -902,10 +933,19 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     session.Abort(dynamic_cast<const UsageError*>(&e) != nullptr ? kExitUsage : kExitFailure);
    }
   } else {
-    SetPhase("training (" + who + ", a worker)", PhaseKind::kStoppable);  // a signal waits for the master
+    // A signal waits for the master.
+    SetPhase("training (" + who + (data_rank ? (ssp ? ", a trainer)" : ", a worker)") : ", a block server)"),
+             PhaseKind::kStoppable);
     try {
-      algorithms::RunSodaWorker(net, *shard, problem, options, smooth[0], host_index,
-                                static_cast<int>(host_workers.size()));
+      if (!data_rank) {
+        algorithms::RunDisSvrgBlockServer(net, rows, d.data.num_cols, options);
+      } else if (ssp) {
+        algorithms::RunDisSvrgTrainer(net, part, rows, problem, options, smooth[0], host_index,
+                                      static_cast<int>(host_workers.size()));
+      } else {
+        algorithms::RunSodaWorker(net, *shard, problem, options, smooth[0], host_index,
+                                  static_cast<int>(host_workers.size()));
+      }
     } catch (const engine::PeerLost& e) {
       std::fprintf(stderr, "asyncopt train (%s): %s\n", who.c_str(), e.what());
       session.Abort(kExitPeerLost);

@@ -937,6 +937,7 @@ class MasterLoop {
   // A worker's step message: absorbed now, answered when the schedule allows.
   void TakeStep(Packet& p) {
     const int i = p.from - first_;
+    gathered_ = false;
     if (!stopping_) {
       state_[static_cast<std::size_t>(i)] = State::kHeld;
       waiting_.push_back(i);
@@ -978,6 +979,10 @@ class MasterLoop {
                     m.TakeBlock(0, p);
                   }) {
       if (gathering_) return false;
+      // Nothing absorbed since the last snapshot: its blocks are still
+      // those of the master's steps (the stop right after a trace point
+      // hands back the very point it traced).
+      if (gathered_) return true;
       for (const State st : block_state_) {
         if (st != State::kIdle) return false;
       }
@@ -1064,7 +1069,10 @@ class MasterLoop {
             if (st == State::kFailed) return false;
           }
         }
-        if (same && master_.Clocks() == own) return true;
+        if (same && master_.Clocks() == own) {
+          gathered_ = true;
+          return true;
+        }
         // Steps a block server has absorbed and the master not yet: they
         // are on their way here (a worker sends its step to every server).
         auto behind = [&] {
@@ -1185,6 +1193,7 @@ class MasterLoop {
   std::vector<State> block_state_;
   std::vector<std::pair<std::int64_t, std::int64_t>> block_traffic_;  // received, sent
   bool gathering_ = false;
+  bool gathered_ = false;  // the last Gather's blocks match every step absorbed since
   std::string block_report_;  // lost or silent block servers, for the message
   std::vector<State> state_;
   std::vector<SteadyClock::time_point> since_;

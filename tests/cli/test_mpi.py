@@ -58,7 +58,9 @@ def holding(pids, name):
     return out
 
 
-class MpiTest(Workdir):
+class MpiBase(Workdir):
+    """What the MPI tests share (no tests of its own)."""
+
     def summary(self, path):
         with open(path) as f:
             return json.load(f)
@@ -92,6 +94,9 @@ class MpiTest(Workdir):
         proc.kill()
         self.fail("the ranks never started")
 
+
+
+class MpiTest(MpiBase):
     # ------------------------------------------------------------ results --
 
     def test_one_worker_rank_is_one_worker_thread_bit_for_bit(self):
@@ -287,6 +292,109 @@ class MpiTest(Workdir):
         # mpirun, itself signalled, ends the job its own way (exit 1); the
         # ranks' code is 130 (see README).
         self.assertNotEqual(proc.returncode, 0)
+
+
+class SspMpiTest(MpiBase):
+    """dissvrg and petuum-sgd under mpirun (issue 16): ranks 0..S-1 the
+    servers, the rest the trainers; the same binary as on threads."""
+
+    REG = ["--loss", "squared", "--l2", "1e-2"]
+
+    def regression_data(self):
+        data = self.path("reg.svm")
+        if not os.path.exists(data):
+            p = run("generate", "--kind", "regression", "--rows", "600", "--dim", "12", "--seed", "3",
+                    "--out", data, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+        return data
+
+    def test_one_trainer_rank_is_one_trainer_thread_bit_for_bit(self):
+        # With one trainer, block servers split w without changing it: np 2
+        # (one server) and np 3 (two) both give the threaded run's model.
+        for solver in ("dissvrg", "petuum-sgd"):
+            common = ("--data", self.regression_data(), "--solver", solver, *self.REG, "--max-epochs", "30",
+                      "--f-star", "skip", "--quiet")
+            m_thr = self.path(solver + "_thr.model")
+            q = run("train", *common, "--threads", "1", "--model", m_thr)
+            self.assertEqual(q.returncode, 0, q.stderr)
+            for np, servers in ((2, 1), (3, 2)):
+                m_mpi = self.path("%s_mpi%d.model" % (solver, np))
+                p = mpirun(np, *common, "--servers", str(servers), "--model", m_mpi,
+                           "--summary", self.path("s.json"))
+                self.assertEqual(p.returncode, 0, p.stderr)
+                with open(m_mpi, "rb") as a, open(m_thr, "rb") as b:
+                    self.assertEqual(a.read(), b.read(), (solver, np))
+                s = self.summary(self.path("s.json"))
+                self.assertEqual((s["transport"], s["ranks"], s["threads"]), ("mpi", np, 1))
+
+    def test_several_trainers_and_servers_reach_one_e_minus_eight(self):
+        cases = (("squared", self.regression_data(), self.REG),
+                 ("logistic", HEART, ["--loss", "logistic", "--l2", "1e-2"]))
+        for name, data, problem in cases:
+            common = ("--data", data, *problem, "--solver", "dissvrg", "--target-subopt", "1e-8",
+                      "--max-seconds", "60", "--max-epochs", "100000", "--staleness", "2")
+            t = run("train", *common, "--threads", "2", "--quiet", "--summary", self.path("t.json"))
+            self.assertEqual(t.returncode, 0, t.stderr)
+            f_star = self.summary(self.path("t.json"))["f_star"]
+            for np, servers in ((3, 1), (5, 2)):
+                s_path = self.path("s%d.json" % np)
+                p = mpirun(np, *common, "--servers", str(servers), "--summary", s_path, "--quiet")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                s = self.summary(s_path)
+                self.assertEqual(s["status"], "target_reached", (name, s["message"]))
+                self.assertEqual(s["f_star"], f_star)
+                self.assertLessEqual(s["suboptimality"], 1e-8)
+                self.assertLessEqual(s["max_staleness"], 2)
+                self.assertEqual([t["member"] for t in s["trainers"]], list(range(servers, np)))
+                self.assertIn("mpi ranks %d..%d" % (servers, np - 1), s["message"])
+                self.assertGreater(s["bytes_sent"], 0)
+
+    def test_a_stopped_trainer_rank_is_named_and_nothing_hangs(self):
+        data = self.big_data()
+        summary = self.path("s.json")
+        proc = start_mpirun(4, "--data", data, "--solver", "dissvrg", "--servers", "2", "--l2", "1e-4",
+                            "--inner-steps", "2000", "--max-epochs", "100000", "--f-star", "skip",
+                            "--peer-timeout", "3", "--summary", summary, "--quiet")
+        try:
+            self.wait_for_training(proc, "big.svm", 4)
+            os.kill(worker_pids("big.svm")[-1], signal.SIGSTOP)  # rank 3: a trainer
+            t0 = time.monotonic()
+            _, err = proc.communicate(timeout=120)
+            self.assertLess(time.monotonic() - t0, 40)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            for pid in worker_pids("big.svm"):
+                os.kill(pid, signal.SIGKILL)
+        self.assertEqual(proc.returncode, 6, err)
+        s = self.summary(summary)
+        self.assertEqual(s["status"], "peer_lost")
+        self.assertRegex(s["message"], r"worker \d \(rank 3\) silent for over 3 s")
+
+    def test_ctrl_c_with_block_servers_writes_everything(self):
+        data = self.big_data()
+        summary, model = self.path("s.json"), self.path("m.model")
+        proc = start_mpirun(4, "--data", data, "--solver", "petuum-sgd", "--servers", "2", "--l2", "1e-4",
+                            "--max-epochs", "100000", "--f-star", "skip", "--summary", summary,
+                            "--model", model, "--quiet", new_group=True)
+        try:
+            self.wait_for_training(proc, "big.svm", 4)
+            os.killpg(proc.pid, signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        s = self.summary(summary)
+        self.assertEqual(s["status"], "interrupted", err)
+        self.assertGreater(s["epochs"], 0)
+        self.assertTrue(os.path.getsize(model) > 0)
+        self.assertEqual(worker_pids("big.svm"), [])
+
+    def test_too_few_ranks_for_the_servers_is_a_usage_error(self):
+        p = mpirun(2, "--data", HEART, "--solver", "dissvrg", "--servers", "2", "--l2", "1e-2",
+                   "--f-star", "skip", "--quiet", timeout=60)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--servers 2 needs at least 3 ranks", p.stderr)
 
 
 if __name__ == "__main__":
