@@ -285,7 +285,8 @@ struct Options {
 struct MemberStats {
   int member = 0;               // its fault-plan number (rank under MPI)
   std::int64_t epochs = 0;      // pushes that carried a model
-  std::int64_t pulls = 0;       // models the servers sent it
+  std::int64_t pushes = 0;      // all its pushes (dissvrg: the first carries only its gradient)
+  std::int64_t pulls = 0;       // models the master sent it
   double wait_seconds = 0.0;    // time its pulls were held by the staleness rule
   double wait_fraction = 0.0;   // of the solver time
   std::int64_t inner_steps = 0; // its m at the end

@@ -499,6 +499,7 @@ class Server {
       MemberStats s;
       s.member = first_member_ + static_cast<int>(p);
       s.epochs = epochs_[p];
+      s.pushes = clock_[p];
       s.pulls = pulls_[p];
       s.wait_seconds = wait_[p];
       s.wait_fraction = seconds > 0.0 ? wait_[p] / seconds : 0.0;

@@ -555,6 +555,7 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
         j.BeginObject()
             .Field("member", m.member)
             .Field("epochs", m.epochs)
+            .Field("pushes", m.pushes)
             .Field("pulls", m.pulls)
             .Field("wait_seconds", m.wait_seconds)
             .Field("wait_fraction", m.wait_fraction)
