@@ -65,8 +65,10 @@ class MpiBase(Workdir):
         with open(path) as f:
             return json.load(f)
 
-    def big_data(self, rows=50000):
-        data = self.path("big.svm")
+    def big_data(self, rows=50000, name="big.svm"):
+        # Tests find their ranks by this name (worker_pids): a test class
+        # that may run beside another (ctest -j) uses its own.
+        data = self.path(name)
         if not os.path.exists(data):
             p = run("generate", "--kind", "powerlaw", "--rows", str(rows), "--dim", "20000",
                     "--nnz-per-row", "40", "--out", data, "--quiet")
@@ -350,21 +352,21 @@ class SspMpiTest(MpiBase):
                 self.assertGreater(s["bytes_sent"], 0)
 
     def test_a_stopped_trainer_rank_is_named_and_nothing_hangs(self):
-        data = self.big_data()
+        data = self.big_data(name="trainers.svm")
         summary = self.path("s.json")
         proc = start_mpirun(4, "--data", data, "--solver", "dissvrg", "--servers", "2", "--l2", "1e-4",
                             "--inner-steps", "2000", "--max-epochs", "100000", "--f-star", "skip",
                             "--peer-timeout", "3", "--summary", summary, "--quiet")
         try:
-            self.wait_for_training(proc, "big.svm", 4)
-            os.kill(worker_pids("big.svm")[-1], signal.SIGSTOP)  # rank 3: a trainer
+            self.wait_for_training(proc, "trainers.svm", 4)
+            os.kill(worker_pids("trainers.svm")[-1], signal.SIGSTOP)  # rank 3: a trainer
             t0 = time.monotonic()
             _, err = proc.communicate(timeout=120)
             self.assertLess(time.monotonic() - t0, 40)
         finally:
             if proc.poll() is None:
                 proc.kill()
-            for pid in worker_pids("big.svm"):
+            for pid in worker_pids("trainers.svm"):
                 os.kill(pid, signal.SIGKILL)
         self.assertEqual(proc.returncode, 6, err)
         s = self.summary(summary)
@@ -372,13 +374,13 @@ class SspMpiTest(MpiBase):
         self.assertRegex(s["message"], r"worker \d \(rank 3\) silent for over 3 s")
 
     def test_ctrl_c_with_block_servers_writes_everything(self):
-        data = self.big_data()
+        data = self.big_data(name="trainers.svm")
         summary, model = self.path("s.json"), self.path("m.model")
         proc = start_mpirun(4, "--data", data, "--solver", "petuum-sgd", "--servers", "2", "--l2", "1e-4",
                             "--max-epochs", "100000", "--f-star", "skip", "--summary", summary,
                             "--model", model, "--quiet", new_group=True)
         try:
-            self.wait_for_training(proc, "big.svm", 4)
+            self.wait_for_training(proc, "trainers.svm", 4)
             os.killpg(proc.pid, signal.SIGINT)
             _, err = proc.communicate(timeout=120)
         finally:
@@ -388,7 +390,7 @@ class SspMpiTest(MpiBase):
         self.assertEqual(s["status"], "interrupted", err)
         self.assertGreater(s["epochs"], 0)
         self.assertTrue(os.path.getsize(model) > 0)
-        self.assertEqual(worker_pids("big.svm"), [])
+        self.assertEqual(worker_pids("trainers.svm"), [])
 
     def test_too_few_ranks_for_the_servers_is_a_usage_error(self):
         p = mpirun(2, "--data", HEART, "--solver", "dissvrg", "--servers", "2", "--l2", "1e-2",
