@@ -118,8 +118,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"years", {3000, 90, 1.0, 1998.0, 10.0, 10.0, true, 4}, 1e-5}),
     [](const auto& info) { return std::string(info.param.name); });
 
-// Hogwild, SVRG and SODA on real targets converge to the reference's f*:
-// their loss code takes any y (no -1/+1 sign trick).
+// Hogwild, SVRG, SODA, DisSVRG and PetuumSGD on real targets converge to
+// the reference's f*: their loss code takes any y (no -1/+1 sign trick).
 TEST(RealTargets, EverySolverReachesTheReferenceOptimum) {
   const Dataset d = RegressionData({600, 30, 0.3, 40.0, 5.0, 1.0, true, 5});
   const Problem p{Loss::kSquared, 0.0, 1e-2};
@@ -131,7 +131,8 @@ TEST(RealTargets, EverySolverReachesTheReferenceOptimum) {
     int max_epochs;
   };
   for (const Run& run : {Run{SolverKind::kSvrg, 1e-9, 2000}, Run{SolverKind::kSoda, 1e-8, 200000},
-                         Run{SolverKind::kHogwild, 1e-3, 300}}) {
+                         Run{SolverKind::kHogwild, 1e-3, 300}, Run{SolverKind::kDisSvrg, 1e-9, 100000},
+                         Run{SolverKind::kPetuumSgd, 1e-2, 300}}) {
     SCOPED_TRACE(std::string(ToString(run.solver)));
     Options o;
     o.solver = run.solver;
