@@ -38,6 +38,8 @@ constexpr double kRescaleBelow = 1e-100;
 constexpr double kMaxGrowth = 64.0;
 // Staleness histogram buckets: 0 .. kHistogramBuckets - 2, and one for the rest.
 constexpr std::int64_t kHistogramBuckets = 65;
+// Result::member_trace holds at most this many samples (thinned evenly).
+constexpr std::size_t kMaxSamples = std::size_t{1} << 18;
 
 // The protocol's message kinds on the engine.
 //   kPush (trainer -> server): header[0] = the trainer's pushes so far,
@@ -68,10 +70,12 @@ std::vector<std::size_t> BlockBounds(std::int32_t d, int servers) {
   return bounds;
 }
 
-// tau as an integer; "inf" as the largest one.
+// tau as an integer; inf, and anything no run could reach (>= 2^62), as
+// "no bound".
+constexpr std::int64_t kNoBound = std::numeric_limits<std::int64_t>::max() / 4;
 std::int64_t Tau(const Options& options) {
   const double t = options.ssp.staleness;
-  return std::isinf(t) ? std::numeric_limits<std::int64_t>::max() / 4 : static_cast<std::int64_t>(t);
+  return t >= static_cast<double>(kNoBound) ? kNoBound : static_cast<std::int64_t>(t);
 }
 
 template <class L>
@@ -92,7 +96,7 @@ class Trainer {
         l2_(problem.l2),
         svrg_(Svrg(options)),
         delta_rule_(options.ssp.aggregate == Aggregation::kDelta),
-        accelerated_(options.ssp.step_rule == StepRule::kAccelerated),
+        accelerated_(Svrg(options) && options.ssp.step_rule == StepRule::kAccelerated),
         petuum_sqrt_(options.ssp.petuum_schedule == PetuumSchedule::kSqrt),
         eta0_(eta0),
         eta_cap_(eta_cap),
@@ -341,6 +345,7 @@ class Server {
         first_member_(options.ssp.servers),
         svrg_(Svrg(options)),
         average_(options.ssp.aggregate == Aggregation::kAverage),
+        adaptive_(Svrg(options) && options.ssp.adaptive_m),
         tau_(Tau(options)),
         w_(w0),
         latest_(average_ ? static_cast<std::size_t>(trainers) : 0,
@@ -367,6 +372,7 @@ class Server {
 
   const std::vector<double>& w() const { return w_; }
   std::int64_t absorbed() const { return absorbed_; }
+  std::int64_t max_staleness() const { return max_staleness_; }
   const std::vector<std::int64_t>& Clocks() const { return clock_; }
 
   // A block server's snapshot: its block, appended.
@@ -437,9 +443,12 @@ class Server {
     clock_[p] = msg.header[0];
     // Section 5.2: a trainer that ends an epoch with another more than tau/2
     // epochs behind does more inner steps from now on (the master decides).
-    if (options_.ssp.adaptive_m && tau_ < std::numeric_limits<std::int64_t>::max() / 4) {
+    // The epochs p had finished before this push are compared: right after
+    // its push a trainer is always one ahead of those yet to push in the
+    // round, which is no straggler.
+    if (adaptive_ && tau_ < kNoBound) {
       const std::int64_t slowest = *std::min_element(clock_.begin(), clock_.end());
-      if (2 * (clock_[p] - slowest) > tau_) {
+      if (2 * (clock_[p] - 1 - slowest) > tau_) {
         const double cap = kMaxGrowth * static_cast<double>(shard_rows_[p]);
         const double grown = options_.ssp.m_delta > 0
                                  ? static_cast<double>(m_of_[p]) + options_.ssp.m_delta
@@ -482,7 +491,17 @@ class Server {
         for (std::size_t j = 0; j < n; ++j) sum[j] += grad_[q][j];
       }
     }
-    samples_.push_back({seconds_(), first_member_ + trainer, epochs_[p], m_of_[p], wait_[p]});
+    // m over time: one sample per served pull, every other one kept each
+    // time the record reaches kMaxSamples (a bounded record of any run).
+    if (++served_ % sample_every_ == 0) {
+      samples_.push_back({seconds_(), first_member_ + trainer, epochs_[p], m_of_[p], wait_[p]});
+      if (samples_.size() >= kMaxSamples) {
+        std::size_t kept = 0;
+        for (std::size_t k = 1; k < samples_.size(); k += 2) samples_[kept++] = samples_[k];
+        samples_.resize(kept);
+        sample_every_ *= 2;
+      }
+    }
   }
 
   void FillResult(Result* result, double seconds) const {
@@ -522,7 +541,7 @@ class Server {
   const Options& options_;
   const int trainers_;
   const int first_member_;  // the fault-plan number (rank) of trainer 0
-  const bool svrg_, average_;
+  const bool svrg_, average_, adaptive_;
   const std::int64_t tau_;
   std::vector<double> w_;  // all of w; only [lo_, hi_) is this server's
   std::vector<std::vector<double>> latest_;
@@ -538,6 +557,7 @@ class Server {
   std::vector<MemberSample> samples_;
   std::function<double()> seconds_;
   std::int64_t rows_ = 0, absorbed_ = 0, max_staleness_ = 0;
+  std::int64_t served_ = 0, sample_every_ = 1;
 };
 
 double LMax(const Dataset& data, const Problem& problem) {
@@ -552,9 +572,12 @@ double LMax(const Dataset& data, const Problem& problem) {
 }
 
 // The base step (Options::step, or the default from L_max) and the
-// accelerated step's safeguard: never above 1 / (2 L_max) (or the base step,
-// if larger), the largest step the constant-rate analysis of SVRG allows, so
-// eta stays finite and the run stable however large ||grad f_i(w)|| is.
+// accelerated step's safeguard: never above 1 / (2 L_max), twice the
+// default step (or the base step, if larger: then the rule adds nothing), so
+// eta stays finite however large ||grad f_i(w)|| is. (Johnson and Zhang's
+// analysis of SVRG asks eta < 1 / (4 L); the cap trades that guarantee for
+// the speed the paper reports, and the tests check that runs still reach
+// 1e-8.)
 struct Steps {
   double eta0 = 0.0, cap = 0.0;
 };
@@ -589,6 +612,7 @@ Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem
   Server server(shape.num_cols, shape.num_rows, options, trainers, 0, w0, [&tracer] { return tracer.Seconds(); });
   engine::MasterLoop<Server> loop(net, server, tracer, options, shape.num_rows, shape.num_cols, servers - 1);
   loop.SetRegulariser(problem.l1, problem.l2);
+  loop.SetRole("trainer");
   if (stop_check) loop.SetStopCheck(stop_check);
   loop.SetSchedule([&server](int p) { return server.Ready(p); });
   tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
@@ -611,7 +635,7 @@ Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem
   result.master_busy = tracer.Seconds() > 0.0 ? std::min(1.0, outcome.busy_seconds / tracer.Seconds())
                                               : std::numeric_limits<double>::quiet_NaN();
   server.FillResult(&result, tracer.Seconds());
-  const std::string tau = std::isinf(options.ssp.staleness) ? "inf" : std::to_string(Tau(options));
+  const std::string tau = Tau(options) == kNoBound ? "inf" : std::to_string(Tau(options));
   result.message = std::string(ToString(options.solver)) + ", " + std::to_string(trainers) + " trainers, " +
                    std::to_string(servers) + (servers == 1 ? " server" : " servers") + placement + ", tau " + tau +
                    ", aggregate " + std::string(ToString(options.ssp.aggregate)) + ", eta " +
@@ -679,7 +703,10 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options, 
       audit->pushes_sent += t->pushes();
     }
     audit->pushes_absorbed = server.absorbed();
-    for (const auto& b : blocks) audit->block_absorbed.push_back(b->absorbed());
+    for (const auto& b : blocks) {
+      audit->block_absorbed.push_back(b->absorbed());
+      audit->block_max_staleness.push_back(b->max_staleness());
+    }
   };
   try {
     return RunServerSide(net.endpoint(0), data, problem, options, l_max, joined, [&team] { return team.failed(); },
@@ -816,7 +843,8 @@ double DisSvrgMemoryBytes(const Dataset& data, const Options& options) {
   const double t = std::max(1, options.threads);
   // Trainers: 6 dense vectors and 4 doubles per shard row; server: w, a
   // model and a gradient per trainer, the replies; the shards' row lists.
-  return t * 6.0 * 8.0 * d + 4.0 * 8.0 * m + 8.0 * m + (2.0 * t + 4.0) * 8.0 * d;
+  const double s = std::max(1, options.ssp.servers);
+  return t * 6.0 * 8.0 * d + 4.0 * 8.0 * m + 8.0 * m + (2.0 * t + 4.0) * 8.0 * d + s * 8.0 * d;
 }
 
 Result RunDisSvrg(const Dataset& data, const Problem& problem, const Options& options, SspAudit* audit) {

@@ -55,6 +55,7 @@ struct SspAudit {
   std::int64_t pushes_sent = 0;      // by all trainers (model pushes and gradient-only ones)
   std::int64_t pushes_absorbed = 0;  // by the master (server 0)
   std::vector<std::int64_t> block_absorbed;  // by block servers 1..S-1
+  std::vector<std::int64_t> block_max_staleness;  // the SSP rule at each block server
 };
 
 Result RunDisSvrg(const Dataset& data, const Problem& problem, const Options& options,

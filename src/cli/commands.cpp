@@ -708,6 +708,12 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     try {
       data::CheckPartwise(prep);
       part = io::ReadLibsvmPart(path, rank - servers, parts, ro, &info);
+      if (part.num_rows == 0) {
+        // A byte range in which no line starts (a short file, long lines).
+        throw UsageError(Printable(path) + ": the part of rank " + std::to_string(rank) + " (" +
+                         std::to_string(rank - servers + 1) + " of " + std::to_string(parts) +
+                         ") holds no row: run fewer ranks (mpirun -np) for this file");
+      }
     } catch (const std::exception& e) {
       // Said at once: once the others learn of it, mpirun may end the job.
       read_error = e.what();

@@ -70,6 +70,10 @@ inline constexpr std::size_t kRowsSlot = 3;
 // points and at the stop (kSnapshot, a request with the master's
 // per-worker clocks; kBlock, the reply: [their clocks][their block],
 // header[0..1] their traffic received and sent), and stops them last.
+// A block server with nothing else to say tells the master it is alive
+// (kHeartbeat) every max(kPoll, peer_timeout / 8), so a hung one is found
+// and named within peer_timeout, not blamed on the workers waiting for it.
+inline constexpr std::int32_t kHeartbeat = kFirstAlgorithmKind - 3;
 inline constexpr std::int32_t kSnapshot = kFirstAlgorithmKind - 2;
 inline constexpr std::int32_t kBlock = kFirstAlgorithmKind - 1;
 
@@ -275,16 +279,20 @@ void RunBlockServer(Transport& net, BlockServer& server, runtime::Member& member
   std::optional<std::vector<std::int64_t>> snapshot;  // the master's clocks, when asked
   bool stop = false;
   SteadyClock::time_point heard = SteadyClock::now();
+  SteadyClock::time_point told = SteadyClock::now();  // the last message to the master
+  const auto beat = std::max<SteadyClock::duration>(runtime::kPoll, Seconds(peer_timeout / 8.0));
   auto hello = [&](std::int32_t kind) {
     Packet p = net.NewPacket();
     p.kind = kind;
     net.Send(0, std::move(p));
+    told = SteadyClock::now();
   };
   try {
     hello(kHello);
     std::int64_t batches = 0;
     while (!stop) {
       in.clear();
+      if (SteadyClock::now() - told >= beat) hello(kHeartbeat);
       if (net.ReceiveUntil(&in, SteadyClock::now() + runtime::kPoll) == 0) {
         if (member.stop_requested()) break;  // threads: the run is over
         if (SteadyClock::now() - heard > Seconds(2.0 * peer_timeout)) {
@@ -334,6 +342,7 @@ void RunBlockServer(Transport& net, BlockServer& server, runtime::Member& member
           out.header[0] = net.traffic().bytes_received;
           out.header[1] = net.traffic().bytes_sent;
           net.Send(0, std::move(out));
+          told = SteadyClock::now();
           snapshot.reset();
         }
       }
@@ -385,11 +394,13 @@ class MasterLoop {
         workers_(net.size() - 1 - block_servers),
         block_state_(static_cast<std::size_t>(block_servers), State::kStarting),
         block_traffic_(static_cast<std::size_t>(block_servers)),
+        block_since_(static_cast<std::size_t>(block_servers), SteadyClock::now()),
         state_(static_cast<std::size_t>(workers_), State::kStarting),
         since_(static_cast<std::size_t>(workers_)),
         asked_(static_cast<std::size_t>(workers_), false),
         shard_rows_(static_cast<std::size_t>(workers_), 0),
-        plan_(options.faults, 0) {
+        plan_(options.faults, 0),
+        grant_rows_(static_cast<std::size_t>(workers_), 0) {
     const std::int64_t limit =
         std::numeric_limits<std::int64_t>::max() / std::max<std::int64_t>(rows, 1);
     if (options.max_epochs < limit) budget_ = options.max_epochs * rows;
@@ -471,6 +482,7 @@ class MasterLoop {
       }
     }
     master_.Begin(shard_rows_);
+    std::fill(block_since_.begin(), block_since_.end(), SteadyClock::now());
     return started;
   }
 
@@ -506,6 +518,9 @@ class MasterLoop {
   // once other workers' messages arrive (bounded staleness: the slowest
   // worker is always answered).
   void SetSchedule(std::function<bool(int worker)> ready) { ready_ = std::move(ready); }
+
+  // What messages call the workers ("worker"; DisSVRG: "trainer").
+  void SetRole(std::string role) { role_ = std::move(role); }
 
   // An extra stop condition looked at while waiting (the team failed, ...).
   void SetStopCheck(std::function<bool()> check) { stop_check_ = std::move(check); }
@@ -627,6 +642,7 @@ class MasterLoop {
         for (Packet& p : held_) batch.push_back(std::move(p));
         held_.clear();
         if (batch.empty() && Receive(&batch) == 0) {
+          FlushStop();
           CheckLimits();
           continue;
         }
@@ -640,7 +656,7 @@ class MasterLoop {
           if (p.kind == kFailed) {
             RecordFailure(p);
             state_[static_cast<std::size_t>(i)] = State::kFailed;
-            BeginStop(Status::kInterrupted);
+            RequestStop(Status::kInterrupted);
             continue;
           }
           if (p.kind == kBye) {
@@ -654,16 +670,23 @@ class MasterLoop {
           if (p.kind < kFirstAlgorithmKind) continue;  // stray control message
           TakeStep(p);
         }
+        // A stop decided while the batch was taken (a silent or failed
+        // member) takes effect once every step of the batch is absorbed.
+        FlushStop();
         SteadyClock::duration busy = SteadyClock::now() - t0;
         if (!stopping_) {
           const runtime::Counters c = master_.counters();
           if (c.epoch >= next_trace) {
             next_trace = next_trace_after(c.epoch);
-            Gather();  // block servers: their blocks at one set of steps
-            std::optional<Status> v = tracer_.Record(master_.w(), Counters(c));
-            if (!lost_.empty()) v = Status::kPeerLost;
-            v = on_trace_verdict(v);
-            if (v) BeginStop(*v);
+            // Block servers: their blocks at one set of steps (a failed
+            // gather has decided the stop; its point is not traced).
+            if (Gather() && !stopping_) {
+              std::optional<Status> v = tracer_.Record(master_.w(), Counters(c));
+              if (!lost_.empty()) v = Status::kPeerLost;
+              v = on_trace_verdict(v);
+              if (v) BeginStop(*v);
+              FlushStop();
+            }
           } else {
             CheckLimits();
           }
@@ -685,11 +708,18 @@ class MasterLoop {
             Send(i, std::move(go), State::kComputing);
           }
         }
-        // Nobody computing and nobody to answer: nothing more can happen
-        // (the row budget is spent on steps that computed fewer rows than
-        // granted, or the schedule waits for an idle worker). The run ends
-        // on its epoch budget rather than waiting for a time limit.
-        if (!stopping_ && Stalled()) BeginStop(Status::kMaxEpochs);
+        // Nobody computing and nobody to answer: nothing more can happen.
+        // With the row budget spent (the schedule waits for a worker that
+        // has no grant) the run ends on its epoch budget; otherwise the
+        // schedule holds every worker, which is a bug: an error, not a hang.
+        if (!stopping_ && Stalled()) {
+          if (granted_ < budget_) {
+            throw std::logic_error("the schedule holds every worker and none computes (" +
+                                   std::to_string(waiting_.size()) + " held) with " +
+                                   std::to_string(budget_ - granted_) + " rows of the budget left");
+          }
+          BeginStop(Status::kMaxEpochs);
+        }
         busy += SteadyClock::now() - t1;
         busy_seconds_ += std::chrono::duration<double>(busy).count();
         ++batches;
@@ -724,7 +754,7 @@ class MasterLoop {
     out.team_report += block_report_;
     for (const int i : lost_) {
       const bool never = std::find(never_started_.begin(), never_started_.end(), i) != never_started_.end();
-      out.team_report += "; worker " + std::to_string(i + 1) + " (rank " + std::to_string(i + first_) + ") " +
+      out.team_report += "; " + role_ + " " + std::to_string(i + 1) + " (rank " + std::to_string(i + first_) + ") " +
                          (never ? "never reported within " : "silent for over ") +
                          runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
     }
@@ -782,10 +812,26 @@ class MasterLoop {
     // Passes while rows remain (the last may pass the budget), at most K.
     const std::int64_t left = (budget_ - granted_ + n - 1) / n;
     const std::int64_t passes = std::min(passes_per_step_, left);
+    const std::int64_t before = granted_;
     granted_ = passes > (std::numeric_limits<std::int64_t>::max() - granted_) / n
                    ? std::numeric_limits<std::int64_t>::max()
                    : granted_ + passes * n;
+    grant_rows_[static_cast<std::size_t>(i)] = granted_ - before;
     return passes;
+  }
+
+  // A step computed `rows` rows on a grant of grant_rows_[i]: the budget
+  // counts what was computed (a step of fewer rows than it was granted, an
+  // SSP epoch of m < n_i updates or one stopped early, leaves the rest to
+  // later grants; one of more rows, the n_i + m of a DisSVRG epoch, takes
+  // them).
+  void Settle(int i, std::int64_t rows) {
+    std::int64_t& g = grant_rows_[static_cast<std::size_t>(i)];
+    if (granted_ != std::numeric_limits<std::int64_t>::max() && rows >= 0) {
+      const std::int64_t room = std::numeric_limits<std::int64_t>::max() - granted_;
+      granted_ = rows - g > room ? std::numeric_limits<std::int64_t>::max() : granted_ + (rows - g);
+    }
+    g = 0;
   }
 
  public:
@@ -860,7 +906,7 @@ class MasterLoop {
     if (p.kind == kFailed) {
       RecordFailure(p);
       state_[static_cast<std::size_t>(p.from - first_)] = State::kFailed;
-      BeginStop(Status::kInterrupted);
+      RequestStop(Status::kInterrupted);
       return;
     }
     if (p.kind >= kFirstAlgorithmKind) state_[static_cast<std::size_t>(p.from - first_)] = State::kHeld;
@@ -871,8 +917,11 @@ class MasterLoop {
   // (computing, not answered) as lost.
   std::size_t Receive(std::vector<Packet>* out) {
     const std::size_t n = net_.ReceiveUntil(out, SteadyClock::now() + runtime::kPoll);
-    // Silence is judged every kPoll, also while the others keep the inbox busy.
     const SteadyClock::time_point now = SteadyClock::now();
+    for (std::size_t k = out->size() - n; k < out->size(); ++k) {
+      if (IsBlockServer((*out)[k].from)) block_since_[static_cast<std::size_t>((*out)[k].from - 1)] = now;
+    }
+    // Silence is judged every kPoll, also while the others keep the inbox busy.
     if (n > 0 && now - last_watch_ < runtime::kPoll) return n;
     last_watch_ = now;
     // A worker whose packet is in hand is not silent, however late the
@@ -884,7 +933,19 @@ class MasterLoop {
     // Silent: owes a step (computing), its kBye (stopping) or a trace
     // answer for longer than peer_timeout.
     const auto limit = Seconds(options_.peer_timeout);
-    for (int i = 0; i < workers_; ++i) {
+    // A block server beats while it lives: one silent past the limit is
+    // lost, and the workers waiting for its replies are not to blame.
+    bool block_lost = false;
+    for (int b = 0; b < blocks_; ++b) {
+      const auto k = static_cast<std::size_t>(b);
+      if (block_state_[k] != State::kIdle || now - block_since_[k] <= limit) continue;
+      block_state_[k] = State::kLost;
+      block_report_ += "; block server " + std::to_string(b + 1) + " (rank " + std::to_string(b + 1) +
+                       ") silent for over " + runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
+      block_lost = true;
+      RequestStop(Status::kPeerLost);
+    }
+    for (int i = 0; i < workers_ && !block_lost; ++i) {
       const auto k = static_cast<std::size_t>(i);
       const bool owes = state_[k] == State::kComputing || state_[k] == State::kStopping;
       const bool silent = (owes && now - since_[k] > limit) ||
@@ -892,10 +953,20 @@ class MasterLoop {
       if (!silent) continue;
       state_[k] = State::kLost;
       lost_.push_back(i);
-      BeginStop(Status::kPeerLost);
+      RequestStop(Status::kPeerLost);
     }
-    if (stop_check_ && stop_check_() && !stopping_) BeginStop(Status::kInterrupted);
+    if (stop_check_ && stop_check_() && !stopping_) RequestStop(Status::kInterrupted);
     return n;
+  }
+
+  // A stop found while messages are being taken: decided by FlushStop,
+  // once the messages in hand are absorbed (the first reason stands).
+  void RequestStop(Status status) {
+    if (!pending_stop_) pending_stop_ = status;
+  }
+  void FlushStop() {
+    if (pending_stop_ && !stopping_) BeginStop(*pending_stop_);
+    pending_stop_.reset();
   }
 
   void CheckLimits() {
@@ -908,10 +979,17 @@ class MasterLoop {
     if (stopping_) return;
     stopping_ = true;
     if (on_stop_) on_stop_(status);  // the algorithm may choose the point it hands back
-    Gather();  // block servers: the point of the decision, every block at one set of steps
+    // Block servers: the point of the decision, every block at one set of
+    // steps; when that cannot be had (a block server gone), the last point
+    // that was (the steps since are lost with the server's blocks).
+    const bool consistent = Gather();
     try {
       final_counters_ = Counters(master_.counters());
-      final_w_.assign(master_.w().begin(), master_.w().end());
+      if (consistent || consistent_w_.empty()) {
+        final_w_.assign(master_.w().begin(), master_.w().end());
+      } else {
+        final_w_ = consistent_w_;
+      }
     } catch (...) {  // out of memory: fall back to the state at the end
       final_w_.clear();
       final_counters_.reset();
@@ -938,6 +1016,7 @@ class MasterLoop {
   void TakeStep(Packet& p) {
     const int i = p.from - first_;
     gathered_ = false;
+    Settle(i, p.header[kRowsSlot]);
     if (!stopping_) {
       state_[static_cast<std::size_t>(i)] = State::kHeld;
       waiting_.push_back(i);
@@ -957,7 +1036,7 @@ class MasterLoop {
     if (p.kind == kFailed) {
       RecordFailure(p);
       block_state_[b] = State::kFailed;
-      BeginStop(Status::kInterrupted);
+      RequestStop(Status::kInterrupted);
     } else if (p.kind == kBye) {
       block_state_[b] = State::kStopped;
     }
@@ -1071,6 +1150,7 @@ class MasterLoop {
         }
         if (same && master_.Clocks() == own) {
           gathered_ = true;
+          consistent_w_.assign(master_.w().begin(), master_.w().end());
           return true;
         }
         // Steps a block server has absorbed and the master not yet: they
@@ -1147,7 +1227,7 @@ class MasterLoop {
     if (worker_error_) return;
     const std::string text(p.value.begin(), p.value.end());
     const std::string who = IsBlockServer(p.from) ? "block server " + std::to_string(p.from)
-                                                  : "worker " + std::to_string(p.from - first_ + 1);
+                                                  : role_ + " " + std::to_string(p.from - first_ + 1);
     worker_error_ = std::make_exception_ptr(
         std::runtime_error(who + " (rank " + std::to_string(p.from) + ") failed: " + text));
   }
@@ -1194,6 +1274,10 @@ class MasterLoop {
   std::vector<std::pair<std::int64_t, std::int64_t>> block_traffic_;  // received, sent
   bool gathering_ = false;
   bool gathered_ = false;  // the last Gather's blocks match every step absorbed since
+  std::vector<double> consistent_w_;  // w at the last successful Gather
+  std::vector<SteadyClock::time_point> block_since_;  // the last message from each block server
+  std::optional<Status> pending_stop_;
+  std::string role_ = "worker";
   std::string block_report_;  // lost or silent block servers, for the message
   std::vector<State> state_;
   std::vector<SteadyClock::time_point> since_;
@@ -1211,6 +1295,7 @@ class MasterLoop {
   bool stalled_ = false;
   std::int64_t budget_ = std::numeric_limits<std::int64_t>::max();
   std::int64_t granted_ = 0;
+  std::vector<std::int64_t> grant_rows_;  // rows of each worker's outstanding grant
   std::int64_t passes_per_step_ = 1;
   bool stopping_ = false;
   std::optional<Status> verdict_;

@@ -100,6 +100,49 @@ TEST(DisSvrg, AcceleratedRateStaysFiniteAndExact) {
   o.target_subopt = 1e-8;
   const Result r = Solve(p.data, p.squares, o);
   EXPECT_EQ(r.status, Status::kTargetReached) << r.message;
+  // The rule changes the iterates (one trainer: no scheduling noise) ...
+  Options one = SspOptions(SolverKind::kDisSvrg, 1, 0);
+  one.max_epochs = 6;
+  const Result constant = Solve(p.data, p.squares, one);
+  one.ssp.step_rule = StepRule::kAccelerated;
+  const Result accelerated = Solve(p.data, p.squares, one);
+  EXPECT_NE(constant.w, accelerated.w);
+  // ... and the cap keeps a huge gradient from blowing it up.
+  Dataset loud = p.data;
+  for (double& v : loud.values) v *= 1e3;
+  const Result capped = Solve(loud, Problem{Loss::kSquared, 0.0, 1e-2}, one);
+  EXPECT_TRUE(capped.IsSolutionUsable()) << capped.message;
+  EXPECT_TRUE(std::isfinite(capped.objective));
+  // petuum-sgd has its own schedule: the rule is dissvrg's only.
+  one.solver = SolverKind::kPetuumSgd;
+  const Result petuum_accelerated = Solve(p.data, p.squares, one);
+  one.ssp.step_rule = StepRule::kConstant;
+  EXPECT_EQ(Solve(p.data, p.squares, one).w, petuum_accelerated.w);
+}
+
+TEST(DisSvrg, HugeStalenessIsNoBound) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kPetuumSgd, 2, 1e300);
+  o.max_epochs = 20;
+  const Result r = Solve(p.data, p.logistic, o);
+  EXPECT_EQ(r.status, Status::kMaxEpochs) << r.message;
+  EXPECT_GE(r.epochs, 20.0);
+  EXPECT_NE(r.message.find("tau inf"), std::string::npos) << r.message;
+}
+
+TEST(DisSvrg, ShortEpochsStillRunTheWholeEpochBudget) {
+  // petuum-sgd with m far below the shard size: the budget counts the rows
+  // computed, not the passes granted.
+  const Problems& p = Shared();
+  for (const SolverKind solver : {SolverKind::kPetuumSgd, SolverKind::kDisSvrg}) {
+    Options o = SspOptions(solver, 2, 2);
+    o.ssp.inner_steps = 25;
+    o.max_epochs = 12;
+    const Result r = Solve(p.data, p.logistic, o);
+    EXPECT_EQ(r.status, Status::kMaxEpochs) << r.message;
+    EXPECT_GE(r.epochs, 12.0) << ToString(solver);
+    EXPECT_LT(r.epochs, 14.0) << ToString(solver);
+  }
 }
 
 TEST(DisSvrg, ConvergesBeyondOneEMinusTwelve) {
@@ -273,11 +316,9 @@ TEST_P(StalenessBound, NoServedPullIsStalerThanTau) {
   EXPECT_LE(Largest(audit.seen_staleness), bound);
   EXPECT_LE(r.max_staleness, bound);
   ASSERT_LE(r.staleness_histogram.size(), static_cast<std::size_t>(bound + 1));
-  std::int64_t served = 0, pulls = 0;
-  for (const std::int64_t c : r.staleness_histogram) served += c;
-  for (const MemberStats& m : r.members) pulls += m.pulls;
-  EXPECT_EQ(served, pulls);
+  for (const std::int64_t s : audit.block_max_staleness) EXPECT_LE(s, bound);  // each block server's rule
   EXPECT_EQ(audit.pushes_sent, audit.pushes_absorbed);
+  for (const std::int64_t n : audit.block_absorbed) EXPECT_EQ(n, audit.pushes_sent);
   EXPECT_GE(r.wait_fraction, 0.0);
   EXPECT_LE(r.wait_fraction, 1.0);
 }
@@ -343,6 +384,18 @@ TEST(DisSvrg, AdaptiveMGrowsTheFastTrainersOnly) {
     EXPECT_GE(s.inner_steps, last[static_cast<std::size_t>(s.member)]);
     last[static_cast<std::size_t>(s.member)] = s.inner_steps;
   }
+  // Bulk synchrony, no straggler: the one-push lag within a round (every
+  // trainer but the round's last is one push ahead when it pushes) is no
+  // reason to grow m. (At tau >= 1 a lead of one finished epoch is more
+  // than tau/2 and does count, as Section 5.2 says.)
+  for (const double tau : {0.0}) {
+    Options calm = SspOptions(SolverKind::kDisSvrg, 3, tau);
+    calm.max_epochs = 100;
+    calm.ssp.inner_steps = 20;
+    calm.ssp.adaptive_m = true;
+    const Result c = Solve(p.data, p.logistic, calm);
+    for (const MemberStats& m : c.members) EXPECT_EQ(m.inner_steps, 20) << "tau " << tau;
+  }
   // With m + delta instead of 5%.
   o.ssp.m_delta = 7;
   const Result d = Solve(p.data, p.logistic, o);
@@ -364,6 +417,18 @@ TEST(PetuumSgd, BothSchedulesDescend) {
     EXPECT_LT(r.suboptimality, 1e-2) << ToString(schedule);
     EXPECT_GT(r.suboptimality, 0.0);
   }
+  // The schedules differ (one trainer: the same draws, other steps).
+  Options o = SspOptions(SolverKind::kPetuumSgd, 1, 0);
+  o.max_epochs = 5;
+  const Result decay = Solve(p.data, p.logistic, o);
+  o.ssp.petuum_schedule = PetuumSchedule::kSqrt;
+  const Result sqrt = Solve(p.data, p.logistic, o);
+  EXPECT_NE(decay.w, sqrt.w);
+  // The first epoch is eta0 for both; they part from the second on.
+  o.max_epochs = 1;
+  const Result first_sqrt = Solve(p.data, p.logistic, o);
+  o.ssp.petuum_schedule = PetuumSchedule::kDecay;
+  EXPECT_EQ(Solve(p.data, p.logistic, o).w, first_sqrt.w);
 }
 
 // ---- stops, slow trainers, crashes: nothing waits, nothing is lost ----
@@ -407,9 +472,72 @@ TEST(DisSvrgProtocol, ACrashedTrainerIsPeerLostNotAHang) {
   const auto t0 = std::chrono::steady_clock::now();
   const Result r = Solve(p.data, p.logistic, o);
   EXPECT_EQ(r.status, Status::kPeerLost) << r.message;
-  EXPECT_NE(r.message.find("worker 2"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("trainer 2 (rank 2) silent"), std::string::npos) << r.message;
   EXPECT_TRUE(r.IsSolutionUsable());
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 20.0);
+}
+
+// ---- block servers: nothing lost, nothing mixed ----
+
+TEST(DisSvrgProtocol, StopsWithBlockServersLoseNoPush) {
+  const Problems& p = Shared();
+  std::atomic<bool> stop{false};
+  Options o = SspOptions(SolverKind::kDisSvrg, 3, 2);
+  o.ssp.servers = 3;
+  o.faults = {Fault{Fault::Kind::kSlow, 3, 30.0}};
+  o.stop = &stop;
+  std::thread stopper([&stop] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stop.store(true);
+  });
+  algorithms::SspAudit audit;
+  const Result r = algorithms::RunDisSvrg(p.data, p.logistic, o, &audit);
+  stopper.join();
+  EXPECT_EQ(r.status, Status::kInterrupted);
+  ASSERT_EQ(audit.block_absorbed.size(), 2u);
+  for (const std::int64_t n : audit.block_absorbed) EXPECT_EQ(n, audit.pushes_sent);
+  EXPECT_EQ(audit.pushes_absorbed, audit.pushes_sent);
+  // The point handed back is one point: its objective, recomputed here, is the one reported.
+  EXPECT_NEAR(r.objective, Objective(p.data, p.logistic, r.w), 1e-13 * std::fabs(r.objective));
+
+  o.stop = nullptr;
+  o.max_seconds = 0.15;
+  const Result t = algorithms::RunDisSvrg(p.data, p.logistic, o, &audit);
+  EXPECT_EQ(t.status, Status::kTimeLimit);
+  for (const std::int64_t n : audit.block_absorbed) EXPECT_EQ(n, audit.pushes_sent);
+  EXPECT_NEAR(t.objective, Objective(p.data, p.logistic, t.w), 1e-13 * std::fabs(t.objective));
+}
+
+TEST(DisSvrgProtocol, EveryTracePointIsOnePointWithSeveralTrainersAndServers) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kDisSvrg, 3, 1);
+  o.ssp.servers = 2;
+  o.max_epochs = 40;
+  std::vector<std::pair<double, std::vector<double>>> points;
+  const Result r = Solve(p.data, p.squares, o);
+  // The final point's objective is F(w) of the w handed back.
+  EXPECT_NEAR(r.objective, Objective(p.data, p.squares, r.w), 1e-13 * std::fabs(r.objective));
+  ASSERT_GE(r.trace.size(), 5u);
+  for (std::size_t k = 1; k < r.trace.size(); ++k) {
+    EXPECT_TRUE(std::isfinite(r.trace[k].objective));
+  }
+}
+
+TEST(DisSvrgProtocol, AStalledBlockServerIsNamedWithinThePeerTimeout) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kDisSvrg, 2, 2);
+  o.ssp.servers = 2;
+  o.peer_timeout = 0.5;
+  o.faults = {Fault{Fault::Kind::kStall, 1, 1.0, 20, 5.0}};  // block server 1, past the timeout
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = Solve(p.data, p.logistic, o);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, Status::kPeerLost) << r.message;
+  EXPECT_NE(r.message.find("block server 1 (rank 1) silent"), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.find("trainer"), r.message.find("trainers, "))  // no trainer is blamed
+      << r.message;
+  EXPECT_TRUE(r.IsSolutionUsable());
+  EXPECT_LT(seconds, 10.0);
 }
 
 // ---- options ----

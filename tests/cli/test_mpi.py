@@ -40,6 +40,26 @@ def worker_pids(marker):
     return sorted(int(p) for p in out)
 
 
+def rank_of(pid):
+    """The MPI rank of process `pid` (Open MPI's OMPI_COMM_WORLD_RANK in its
+    environment), or None."""
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            for entry in f.read().split(b"\0"):
+                if entry.startswith(b"OMPI_COMM_WORLD_RANK="):
+                    return int(entry.split(b"=", 1)[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def pid_of_rank(marker, rank):
+    for pid in worker_pids(marker):
+        if rank_of(pid) == rank:
+            return pid
+    return None
+
+
 def holding(pids, name):
     """Which of `pids` have a file whose path ends in `name` open (/proc/PID/fd)."""
     out = []
@@ -338,7 +358,8 @@ class SspMpiTest(MpiBase):
             t = run("train", *common, "--threads", "2", "--quiet", "--summary", self.path("t.json"))
             self.assertEqual(t.returncode, 0, t.stderr)
             f_star = self.summary(self.path("t.json"))["f_star"]
-            for np, servers in ((3, 1), (5, 2)):
+            # 1, 2 and 4 trainers; 1 and 2 servers.
+            for np, servers in ((2, 1), (3, 1), (6, 2)):
                 s_path = self.path("s%d.json" % np)
                 p = mpirun(np, *common, "--servers", str(servers), "--summary", s_path, "--quiet")
                 self.assertEqual(p.returncode, 0, p.stderr)
@@ -359,7 +380,9 @@ class SspMpiTest(MpiBase):
                             "--peer-timeout", "3", "--summary", summary, "--quiet")
         try:
             self.wait_for_training(proc, "trainers.svm", 4)
-            os.kill(worker_pids("trainers.svm")[-1], signal.SIGSTOP)  # rank 3: a trainer
+            victim = pid_of_rank("trainers.svm", 3)  # a trainer
+            self.assertIsNotNone(victim)
+            os.kill(victim, signal.SIGSTOP)
             t0 = time.monotonic()
             _, err = proc.communicate(timeout=120)
             self.assertLess(time.monotonic() - t0, 40)
@@ -371,7 +394,34 @@ class SspMpiTest(MpiBase):
         self.assertEqual(proc.returncode, 6, err)
         s = self.summary(summary)
         self.assertEqual(s["status"], "peer_lost")
-        self.assertRegex(s["message"], r"worker \d \(rank 3\) silent for over 3 s")
+        self.assertRegex(s["message"], r"trainer \d \(rank 3\) silent for over 3 s")
+
+    def test_a_stopped_block_server_rank_is_named_not_the_trainers(self):
+        data = self.big_data(name="trainers.svm")
+        summary = self.path("s.json")
+        proc = start_mpirun(4, "--data", data, "--solver", "dissvrg", "--servers", "2", "--l2", "1e-4",
+                            "--inner-steps", "2000", "--max-epochs", "100000", "--f-star", "skip",
+                            "--peer-timeout", "3", "--summary", summary, "--model", self.path("m.model"),
+                            "--quiet")
+        try:
+            self.wait_for_training(proc, "trainers.svm", 4)
+            victim = pid_of_rank("trainers.svm", 1)  # the block server
+            self.assertIsNotNone(victim)
+            os.kill(victim, signal.SIGSTOP)
+            t0 = time.monotonic()
+            _, err = proc.communicate(timeout=120)
+            self.assertLess(time.monotonic() - t0, 40)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            for pid in worker_pids("trainers.svm"):
+                os.kill(pid, signal.SIGKILL)
+        self.assertEqual(proc.returncode, 6, err)
+        s = self.summary(summary)
+        self.assertEqual(s["status"], "peer_lost")
+        self.assertRegex(s["message"], r"block server 1 \(rank 1\) silent for over 3 s")
+        self.assertNotRegex(s["message"], r"trainer \d \(rank")
+        self.assertTrue(os.path.getsize(self.path("m.model")) > 0)
 
     def test_ctrl_c_with_block_servers_writes_everything(self):
         data = self.big_data(name="trainers.svm")
