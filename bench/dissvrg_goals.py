@@ -31,9 +31,10 @@ Phases:
           a gradient step of eta m; petuum: 0), moves by 2 (factor 4) while the
           time to 1e-3 improves, then tries the best's factor-2 neighbours.
           When the start reaches nothing, k0 +- 2, +- 4, ... until one does.
-          One run per point, target 1e-3, capped at --sweep-cap seconds (and
-          at 2x the best time so far) and --sweep-epochs epochs; the fastest
-          to 1e-3 wins. Kept in
+          One run per point, target 1e-3, capped at --sweep-cap seconds and
+          --sweep-epochs epochs (and at 2x the best's epochs); the fewest
+          epochs to 1e-3 wins (then seconds): a step does not change what an
+          epoch costs, and epochs do not feel the machine's load. Kept in
           WORK/sweep-*.json and reused (--resweep redoes it; --steps-from-configs
           takes the configs' `step` values instead).
   rounds  --repeats interleaved rounds (every cell once per round, every
@@ -236,6 +237,19 @@ def default_step(a, ds, variant):
 
 
 # --------------------------------------------------------------------------- the step sweep
+def score(r):
+    """A sweep run's rank: epochs to 1e-3 (a step does not change the cost of an epoch, and epochs do
+    not feel the machine's load), then seconds; None when it missed the target."""
+    return None if r.get("epochs_1e3") is None else (r["epochs_1e3"], r.get("t_1e3") or 0.0)
+
+
+def chosen(res):
+    """A sweep's result with its choice (step, k, t_1e3, epochs_1e3) made from its runs."""
+    ok = [r for r in res["runs"] if score(r) is not None]
+    b = min(ok, key=score) if ok else {}
+    return dict(res, step=b.get("step"), k=b.get("k"), t_1e3=b.get("t_1e3"), epochs_1e3=b.get("epochs_1e3"))
+
+
 def sweep(a, ds, variant):
     """Pattern search over eta = 2^k x default (see the docstring): dict(step, k, default, runs)."""
     base = default_step(a, ds, variant)
@@ -244,55 +258,54 @@ def sweep(a, ds, variant):
     best = [None]
 
     def f(k):
-        if k in tried:
-            return tried[k]["t_1e3"]
-        if not -30 <= k <= 4:
-            return None
-        cap = a.sweep_cap if best[0] is None else min(a.sweep_cap, max(2.0 * tried[best[0]]["t_1e3"], 1.0))
+        if k in tried or not -30 <= k <= 4:
+            return
+        epochs = a.sweep_epochs
+        if best[0] is not None:  # a run that cannot beat the best by 2x is not worth finishing
+            epochs = min(epochs, max(int(2 * tried[best[0]]["epochs_1e3"]) + 2, 10))
         step = base * 2.0 ** k
-        r = train(a, ds, "threads", VARIANTS[variant] + ["--step", "%.6g" % step] + system_args(a), TARGET, cap,
-                  label="sweep %s 2^%d" % (variant, k), max_epochs=a.sweep_epochs)
+        r = train(a, ds, "threads", VARIANTS[variant] + ["--step", "%.6g" % step] + system_args(a), TARGET,
+                  a.sweep_cap, label="sweep %s 2^%d" % (variant, k), max_epochs=epochs)
         r.update(dataset=ds, variant=variant, k=k, step=float("%.6g" % step), default_step=base)
         tried[k] = r
-        if r.get("t_1e3") is not None and (best[0] is None or r["t_1e3"] < tried[best[0]]["t_1e3"]):
+        if score(r) is not None and (best[0] is None or score(r) < score(tried[best[0]])):
             best[0] = k
-        return r.get("t_1e3")
 
     f(k0)
     for k in [k0 + s * j for j in (2, 4, 6, 8, 10, 12) for s in (1, -1)]:
         if best[0] is not None:  # nothing reached 1e-3 yet: outwards from k0
             break
         f(k)
-    if best[0] is None:
-        return dict(step=None, k=None, default=base, runs=list(tried.values()))
-    for d in (-2, 2):  # factor-4 moves while they improve (f updates best)
-        while True:
-            before = best[0]
-            f(before + d)
-            if best[0] == before:
-                break
-    for d in (-1, 1):
-        f(best[0] + d)
-    b = tried[best[0]]
-    return dict(step=b["step"], k=best[0], default=base, t_1e3=b["t_1e3"], runs=list(tried.values()))
+    if best[0] is not None:
+        for d in (-2, 2):  # factor-4 moves while they improve (f updates best)
+            while True:
+                before = best[0]
+                f(before + d)
+                if best[0] == before:
+                    break
+        for d in (-1, 1):
+            f(best[0] + d)
+    return chosen(dict(default=base, runs=list(tried.values())))
 
 
 def steps_for(a, ds):
     """{variant: step} for a dataset: from the sweep cache, a new sweep, or the configs."""
     if a.steps_from_configs:
-        return {v: float(h.read_ini(os.path.join(ROOT, c))["step"]) for v, c in DATASETS[ds]["configs"].items()}, None
+        return {v: float(h.read_ini(os.path.join(ROOT, DATASETS[ds]["configs"][v]))["step"])
+                for v in a.variants}, None
     path = os.path.join(a.work, "sweep-%s-%d-T%d-S%d-tau%s.json" % (ds, a.rows_of[ds], a.trainers, a.servers, a.tau))
+    res = {}
     if os.path.exists(path) and not a.resweep:
         with open(path) as f:
             res = json.load(f)
-        log("== %s: steps from %s" % (ds, path))
-    else:
-        res = {}
-        for v in VARIANTS:
+        log("== %s: steps of %s from %s" % (ds, ",".join(v for v in a.variants if v in res), path))
+    for v in a.variants:
+        if v not in res:  # the variants the cache lacks are swept and added to it
             log("== %s: step sweep of %s" % (ds, v))
             res[v] = sweep(a, ds, v)
-        h.write_json(path, res)
-    return {v: res[v]["step"] for v in VARIANTS}, res
+            h.write_json(path, res)
+        res[v] = chosen(res[v])  # the choice by today's rule, from the runs the cache keeps
+    return {v: res[v]["step"] for v in a.variants}, {v: res[v] for v in a.variants}
 
 
 # --------------------------------------------------------------------------- MPI probe
@@ -328,7 +341,7 @@ def cells_for(a, transports):
     for ds in a.datasets:
         for tr in transports:
             if "compare" in a.parts:
-                cells += [dict(part="compare", dataset=ds, transport=tr, variant=v) for v in VARIANTS
+                cells += [dict(part="compare", dataset=ds, transport=tr, variant=v) for v in a.variants
                           if a.steps[ds].get(v)]
             if "straggler" in a.parts:
                 cells += [dict(part="straggler", dataset=ds, transport=tr, variant="dissvrg", slow=f,
@@ -634,7 +647,7 @@ def markdown(meta, S, runs, prefix):
     # steps
     L += ["## Steps", "",
           "Chosen by the pattern search of the docstring (eta = 2^k x the solver's default rule; one run per "
-          "point to 1e-3 on threads; the fastest wins)%s." % (
+          "point to 1e-3 on threads; the fewest epochs to 1e-3 wins)%s." % (
               " -- **taken from the configs (`--steps-from-configs`), not swept**" if meta["steps_from_configs"]
               else ""), ""]
     rows = []
@@ -645,9 +658,10 @@ def markdown(meta, S, runs, prefix):
             tried = sorted(s.get("runs", []), key=lambda r: r["k"])
             rows.append([ds, v, fmt(meta["steps"][ds].get(v), "**%.4g**"), fmt(s.get("default"), "%.4g"),
                          fmt(s.get("k"), "2^%d"),
-                         ", ".join("%.3g: %s" % (r["step"], fmt(r.get("t_1e3"), "%.3f s") if r.get("t_1e3")
-                                                 is not None else r.get("status")) for r in tried) or "-"])
-    L += h.md_table(["dataset", "solver", "chosen step", "default rule", "factor", "tried (step: time to 1e-3)"], rows)
+                         ", ".join("%.3g: %s" % (r["step"], "%.1f ep, %.3f s" % (r["epochs_1e3"], r["t_1e3"])
+                                                 if score(r) else r.get("status")) for r in tried) or "-"])
+    L += h.md_table(["dataset", "solver", "chosen step", "default rule", "factor",
+                     "tried (step: epochs and seconds to 1e-3)"], rows)
     # (a)
     L += ["", "## (a) Time to 1e-3: dissvrg vs petuum-sgd", ""]
     rows = []
@@ -733,7 +747,9 @@ def main():
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--rows", type=int, help="rows of the generated yearmsd set (default 463715)")
     ap.add_argument("--transports", default="threads,mpi")
-    ap.add_argument("--parts", default="compare,shared,straggler,tau,long")
+    ap.add_argument("--parts", default="compare,shared,straggler,tau,long",
+                    help="what to run after the sweep ('' = the sweep alone)")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="the solvers swept and compared")
     ap.add_argument("--repeats", type=int, default=3, help="interleaved rounds (default 3)")
     ap.add_argument("--trainers", type=int, help="T (default: the configs' threads, 4)")
     ap.add_argument("--servers", type=int, help="S (default: the configs' servers, 2)")
@@ -771,6 +787,12 @@ def main():
     for p in a.parts:
         if p not in ("compare", "shared", "straggler", "tau", "long"):
             ap.error("--parts: unknown %r" % p)
+    a.variants = [v for v in a.variants.split(",") if v]
+    for v in a.variants:
+        if v not in VARIANTS:
+            ap.error("--variants: unknown %r (have %s)" % (v, ",".join(VARIANTS)))
+    if "dissvrg" not in a.variants:
+        ap.error("--variants must include dissvrg (the straggler and tau parts and the caps use its step)")
     if a.repeats < 1 or not a.trace_every > 0 or not a.sweep_cap > 0 or not a.cap_factor > 0 or \
             (a.rows is not None and a.rows < 100) or a.mpi_threads < 1 or a.sweep_epochs < 1:
         ap.error("--repeats, --mpi-threads, --sweep-epochs must be >= 1, --rows >= 100, --trace-every, --sweep-cap, "
@@ -825,7 +847,7 @@ def main():
         runs += long_runs(a, runs, transports)
     meta = dict(command=command, machine=h.machine(), git_commit=h.git_commit(), load_start=load_start,
                 load_end=h.loadavg(), elapsed_seconds=time.time() - t0, repeats=a.repeats, datasets=a.datasets,
-                transports=transports, parts=a.parts, mpi_skipped=mpi_skipped, trainers=a.trainers,
+                transports=transports, parts=a.parts, variants=a.variants, mpi_skipped=mpi_skipped, trainers=a.trainers,
                 servers=a.servers, tau=a.tau, trace_every=a.trace_every, rows=rows_of, data=data_of,
                 problem_args=a.problems, f_star=a.fstar, steps=a.steps, sweeps=sweeps, caps=a.caps,
                 steps_from_configs=a.steps_from_configs,

@@ -105,8 +105,8 @@ class StragglerGoal(unittest.TestCase):
 
 class StepSearch(unittest.TestCase):
     def search(self, best_k, start_rows=64 * 2 ** 6, fails_above=None, reach=None):
-        """The search on a fake solver: time to 1e-3 = 1 + |k - best_k|; None above fails_above or
-        farther than `reach` from best_k."""
+        """The search on a fake solver: epochs to 1e-3 = 1 + |k - best_k|; None above fails_above,
+        farther than `reach` from best_k or beyond the run's epoch cap."""
         calls = []
 
         def fake_train(a, ds, transport, flags, target, cap, **kw):
@@ -114,14 +114,14 @@ class StepSearch(unittest.TestCase):
             calls.append(k)
             t = 1.0 + abs(k - best_k)
             if (fails_above is not None and k > fails_above) or (reach is not None and abs(k - best_k) > reach) \
-                    or t > cap:
+                    or t > kw["max_epochs"]:
                 return dict(status="time_limit", t_1e3=None)
-            return dict(status="target_reached", t_1e3=t)
+            return dict(status="target_reached", t_1e3=t / 10.0, epochs_1e3=t)
 
         saved = goals.train, goals.default_step
         goals.train, goals.default_step = fake_train, lambda a, ds, v: 0.5
         try:
-            a = types.SimpleNamespace(shard_rows={"d": start_rows}, sweep_cap=100.0, sweep_epochs=10, trainers=4,
+            a = types.SimpleNamespace(shard_rows={"d": start_rows}, sweep_cap=100.0, sweep_epochs=100, trainers=4,
                                       servers=2, tau="4")
             res = goals.sweep(a, "d", "dissvrg")
         finally:
