@@ -83,7 +83,10 @@ def eta0_of(a, cfg, rows):
         rows, cfg.get("threads", "4"), cfg.get("servers", "2"), cfg.get("staleness", "4")))
     if os.path.exists(sweep):
         with open(sweep) as f:
-            step = json.load(f).get("dissvrg", {}).get("step")
+            runs = json.load(f).get("dissvrg", {}).get("runs", [])
+        # dissvrg_goals.py's rule: the fewest epochs to 1e-3, then seconds
+        ok = [r for r in runs if r.get("epochs_1e3") is not None]
+        step = min(ok, key=lambda r: (r["epochs_1e3"], r.get("t_1e3") or 0.0))["step"] if ok else None
         if step:
             return step, "bench/dissvrg_goals.py's sweep (%s)" % os.path.relpath(sweep, ROOT)
     note = "" if rows == FULL_ROWS else " (chosen on the full set: with %d rows only a starting point)" % rows

@@ -303,8 +303,8 @@ def steps_for(a, ds):
         if v not in res:  # the variants the cache lacks are swept and added to it
             log("== %s: step sweep of %s" % (ds, v))
             res[v] = sweep(a, ds, v)
-            h.write_json(path, res)
         res[v] = chosen(res[v])  # the choice by today's rule, from the runs the cache keeps
+    h.write_json(path, res)  # dissvrg_figures.py reads the dissvrg step from here
     return {v: res[v]["step"] for v in a.variants}, {v: res[v] for v in a.variants}
 
 
@@ -429,6 +429,8 @@ def summarise(meta, runs):
     """The goal lines and the per-part tables' data."""
     S = dict(compare=[], straggler=[], tau=[], shared=[], goals=[])
     G = S["goals"]
+    if not runs:
+        G.append("info the step sweep alone (--parts ''): no goal measured")
     for ds in meta["datasets"]:
         for tr in meta["transports"]:
             rs = pick(runs, part="compare", dataset=ds, transport=tr)
