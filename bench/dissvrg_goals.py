@@ -730,9 +730,9 @@ def markdown(meta, S, runs, prefix):
                           fmt(r["reference"]["seconds"], "%.3f"),
                           "svrg %s; reference %s" % (", ".join(r["svrg"]["statuses"]),
                                                      ", ".join(r["reference"]["statuses"]))] for r in S["shared"]])
-    L += ["", "![](%s.png)" % prefix, "",
-          "Every run, with its command, the load before it and the provenance of its summary: `%s.csv`, `%s.json`."
-          % (prefix, prefix)]
+    L += (["", "![](%s.png)" % prefix] if runs else []) + [
+        "", "Every run, with its command, the load before it and the provenance of its summary: `%s.csv`, `%s.json`%s."
+        % (prefix, prefix, "; the sweep's runs: `%s_sweep.csv`" % prefix if meta.get("sweeps") else "")]
     return L
 
 
@@ -873,7 +873,8 @@ def write_outputs(base, prefix, meta, runs):
                                                       "seconds", "t_1e3", "epochs_1e3", "wait_fraction", "wall",
                                                       "cap_seconds", "command"])
     h.write_json(base + ".json", dict(meta=meta, summary=S, goals=S["goals"], runs=runs))
-    plot(meta, S, runs, base + ".png")
+    if runs:  # a sweep alone has nothing to draw
+        plot(meta, S, runs, base + ".png")
     h.write_report(base, markdown(meta, S, runs, prefix), S["goals"])
 
 
