@@ -164,7 +164,10 @@ class Trainer {
                                " values, expected " + std::to_string(expect));
     }
     const auto block = reply.value.begin();
-    if (!std::equal(block, block + static_cast<std::ptrdiff_t>(n), anchor_.begin() + static_cast<std::ptrdiff_t>(lo))) {
+    // The reply to a gradient push keeps the anchor: the inner steps start
+    // where this trainer's G was computed (the w it carries is ignored).
+    if (!awaiting_inner_ &&
+        !std::equal(block, block + static_cast<std::ptrdiff_t>(n), anchor_.begin() + static_cast<std::ptrdiff_t>(lo))) {
       std::copy(block, block + static_cast<std::ptrdiff_t>(n), anchor_.begin() + static_cast<std::ptrdiff_t>(lo));
       gradient_current_ = false;
     }
@@ -196,7 +199,9 @@ class Trainer {
     };
     // 1. dissvrg: the shard's loss gradient at the anchor (skipped when the
     //    anchor has not moved since it was computed).
+    bool computed = false;
     if (svrg_ && !gradient_current_) {
+      computed = true;
       std::fill(own_.begin(), own_.end(), 0.0);
       for (std::int64_t k = 0; k < n_; ++k) {
         const std::int64_t r = rows_[static_cast<std::size_t>(k)];
@@ -215,7 +220,11 @@ class Trainer {
       gradient_current_ = !stopped;
     }
     std::int64_t steps = 0;
-    const bool inner = !stopped && (!svrg_ || have_others_);
+    // dissvrg's epoch has two phases: a step that computed G pushes it
+    // alone, and the next one (once the servers have every trainer's G of
+    // this round, at tau = 0, or within tau rounds) runs the inner steps.
+    const bool inner = !stopped && (!svrg_ || (have_others_ && !computed));
+    awaiting_inner_ = svrg_ && computed && !stopped;
     if (inner) {
       // 2. The iterate w = alpha u + beta g, g = the loss part of mu.
       //    dissvrg: w <- (1 - eta l2) w - eta g - eta s x_i with s =
@@ -321,6 +330,7 @@ class Trainer {
   std::vector<double> xg_;      // x_i.g per shard row
   std::vector<double> row_norm_;
   bool gradient_current_ = false;  // own_ and deriv_ are at anchor_
+  bool awaiting_inner_ = false;    // the last push was G alone: the inner steps come next
   bool have_others_ = false;
   std::int64_t pushes_ = 0;
   std::int64_t epochs_seen_ = 0;
@@ -446,9 +456,9 @@ class Server {
     // The epochs p had finished before this push are compared: right after
     // its push a trainer is always one ahead of those yet to push in the
     // round, which is no straggler.
-    if (adaptive_ && tau_ < kNoBound) {
-      const std::int64_t slowest = *std::min_element(clock_.begin(), clock_.end());
-      if (2 * (clock_[p] - 1 - slowest) > tau_) {
+    if (adaptive_ && model && tau_ < kNoBound) {
+      const std::int64_t slowest = *std::min_element(epochs_.begin(), epochs_.end());
+      if (2 * (epochs_[p] - 1 - slowest) > tau_) {
         const double cap = kMaxGrowth * static_cast<double>(shard_rows_[p]);
         const double grown = options_.ssp.m_delta > 0
                                  ? static_cast<double>(m_of_[p]) + options_.ssp.m_delta
@@ -458,18 +468,22 @@ class Server {
     }
   }
 
-  // The SSP rule, and no reply before every trainer's first gradient.
+  // The SSP rule on pushes: dissvrg pushes twice an epoch (G, then the
+  // model), so its trainers may be 2 tau pushes apart, tau epochs; at tau =
+  // 0 every phase is bulk synchronous and mu is exact. No reply before
+  // every trainer's first G.
   bool Ready(int trainer) const {
     const std::int64_t slowest = *std::min_element(clock_.begin(), clock_.end());
     if (svrg_ && slowest < 1) return false;
-    return clock_[static_cast<std::size_t>(trainer)] - slowest <= tau_;
+    if (tau_ == kNoBound) return true;
+    return clock_[static_cast<std::size_t>(trainer)] - slowest <= (svrg_ ? 2 * tau_ : tau_);
   }
 
   void Reply(int trainer, engine::Packet* msg) {
     const auto p = static_cast<std::size_t>(trainer);
     const std::size_t n = hi_ - lo_;
-    const std::int64_t slowest = *std::min_element(clock_.begin(), clock_.end());
-    const std::int64_t staleness = clock_[p] - slowest;
+    // Staleness in epochs: the trainer's finished epochs ahead of the slowest's.
+    const std::int64_t staleness = epochs_[p] - *std::min_element(epochs_.begin(), epochs_.end());
     max_staleness_ = std::max(max_staleness_, staleness);
     ++histogram_[static_cast<std::size_t>(std::min(staleness, kHistogramBuckets - 1))];
     wait_[p] += std::max(0.0, seconds_() - arrived_[p]);
