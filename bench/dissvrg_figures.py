@@ -56,13 +56,7 @@ M_FACTORS = (0.25, 0.5, 1.0, 2.0)
 PROBLEM_KEYS = ("loss", "l1", "l2", "scale", "normalize-rows", "scale-target", "bias")
 
 
-def fmt(v, spec="%.3g"):
-    return "-" if v is None else spec % v
-
-
-def span(xs, spec):
-    xs = [x for x in xs if x is not None]
-    return "-" if not xs else (spec % xs[0] if len(xs) == 1 else (spec + "-" + spec) % (min(xs), max(xs)))
+fmt, span = h.fmt, h.span
 
 
 def data_file(a, rows):
@@ -251,12 +245,8 @@ def main():
     a = ap.parse_args()
     base = os.path.join(a.out, a.prefix)
     if a.replot:
-        with open(base + ".json") as f:
-            old = json.load(f)
-        return write_outputs(base, a.prefix, old["meta"], old["runs"])
-    a.binary = os.path.abspath(a.binary)
-    if not os.access(a.binary, os.X_OK):
-        ap.error("--binary %s: not an executable file" % a.binary)
+        return h.replot(a, write_outputs)
+    h.check_binary(ap, a)
     if a.rows < 100 or a.repeats < 1 or a.max_epochs < 1 or not a.max_seconds > 0 or not a.trace_every > 0 or \
             (a.eta0 is not None and not a.eta0 > 0):
         ap.error("--rows >= 100, --repeats, --max-epochs >= 1, --max-seconds, --trace-every, --eta0 > 0")

@@ -408,13 +408,7 @@ def long_runs(a, runs, transports):
 
 
 # --------------------------------------------------------------------------- summaries and verdicts
-def fmt(v, spec="%.3g"):
-    return "-" if v is None else spec % v
-
-
-def span(xs, spec):
-    xs = [x for x in xs if x is not None]
-    return "-" if not xs else (spec % xs[0] if len(xs) == 1 else (spec + "-" + spec) % (min(xs), max(xs)))
+fmt, span = h.fmt, h.span
 
 
 def pick(runs, **kw):
@@ -771,12 +765,8 @@ def main():
     a = ap.parse_args()
     base = os.path.join(a.out, a.prefix)
     if a.replot:
-        with open(base + ".json") as f:
-            old = json.load(f)
-        return write_outputs(base, a.prefix, old["meta"], old["runs"])
-    a.binary = os.path.abspath(a.binary)
-    if not os.access(a.binary, os.X_OK):
-        ap.error("--binary %s: not an executable file" % a.binary)
+        return h.replot(a, write_outputs)
+    h.check_binary(ap, a)
     a.datasets = [d for d in a.datasets.split(",") if d]
     for d in a.datasets:
         if d not in DATASETS:

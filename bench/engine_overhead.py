@@ -114,13 +114,7 @@ def run_cell(a, bins, problems, cell, rnd, untraced_epochs=None):
     return out
 
 
-def fmt(v, spec="%.3g"):
-    return "-" if v is None else spec % v
-
-
-def span(xs, spec):
-    xs = [x for x in xs if x is not None]
-    return "-" if not xs else (spec % xs[0] if len(xs) == 1 else (spec + "-" + spec) % (min(xs), max(xs)))
+fmt, span = h.fmt, h.span
 
 
 def cells_of(runs):

@@ -446,6 +446,31 @@ def time_to_target(trace, target, column="suboptimality", skip_start=False):
 
 
 # --------------------------------------------------------------------------- reports
+def fmt(v, spec="%.3g"):
+    """A number for a table: `spec`, or "-" for None."""
+    return "-" if v is None else spec % v
+
+
+def span(xs, spec):
+    """The range of the values that are not None: "a-b", "a" for one, "-" for none."""
+    xs = [x for x in xs if x is not None]
+    return "-" if not xs else (spec % xs[0] if len(xs) == 1 else (spec + "-" + spec) % (min(xs), max(xs)))
+
+
+def replot(a, write_outputs):
+    """--replot: redo the outputs from OUT/PREFIX.json (no runs); returns what
+    write_outputs returns."""
+    base = os.path.join(a.out, a.prefix)
+    with open(base + ".json") as f:
+        old = json.load(f)
+    return write_outputs(base, a.prefix, old["meta"], old["runs"])
+
+
+def check_binary(ap, a):
+    """Makes a.binary absolute; an error naming it when it is not an executable file."""
+    a.binary = os.path.abspath(a.binary)
+    if not os.access(a.binary, os.X_OK):
+        ap.error("--binary %s: not an executable file" % a.binary)
 def csv_cell(v, float_format="%.10g"):
     """One CSV cell: '' for None, lists joined by ';', floats in float_format."""
     if v is None:

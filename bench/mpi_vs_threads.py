@@ -139,13 +139,7 @@ def run_cell(a, problems, fstar, cell, rnd):
     return out
 
 
-def fmt(v, spec="%.3g"):
-    return "-" if v is None else spec % v
-
-
-def span(xs, spec):
-    xs = [x for x in xs if x is not None]
-    return "-" if not xs else (spec % xs[0] if len(xs) == 1 else (spec + "-" + spec) % (min(xs), max(xs)))
+fmt, span = h.fmt, h.span
 
 
 SIDE_KEYS = ("time_to_target", "epochs_to_target", "wall", "exchanges", "bytes_sent", "bytes_returned",
@@ -365,12 +359,8 @@ def main():
     a = ap.parse_args()
     base = os.path.join(a.out, a.prefix)
     if a.replot:
-        with open(base + ".json") as f:
-            old = json.load(f)
-        return write_outputs(base, a.prefix, old["meta"], old["runs"])
-    a.binary = os.path.abspath(a.binary)
-    if not os.access(a.binary, os.X_OK):
-        ap.error("--binary %s: not an executable file" % a.binary)
+        return h.replot(a, write_outputs)
+    h.check_binary(ap, a)
     a.mpiexec, a.mpiexec_flags = h.mpi_launcher(a.build, a.mpiexec, a.mpiexec_flags)
     if not a.mpiexec or not os.access(a.mpiexec, os.X_OK):
         ap.error("no mpiexec: %s (give --mpiexec, or a --build configured with MPI)" % a.mpiexec)

@@ -98,8 +98,7 @@ def run_one(a, problems, cell, rnd):
     return out
 
 
-def fmt(v, spec="%.3g"):
-    return "-" if v is None else spec % v
+fmt = h.fmt
 
 
 def modes(times):
@@ -265,12 +264,8 @@ def main():
     a = ap.parse_args()
     base = os.path.join(a.out, a.prefix)
     if a.replot:
-        with open(base + ".json") as f:
-            old = json.load(f)
-        return write_outputs(base, a.prefix, old["meta"], old["runs"])
-    a.binary = os.path.abspath(a.binary)
-    if not os.access(a.binary, os.X_OK):
-        ap.error("--binary %s: not an executable file" % a.binary)
+        return h.replot(a, write_outputs)
+    h.check_binary(ap, a)
     names = [c for c in a.cells.split(",") if c]
     for c in names:
         if c not in CELLS:

@@ -215,8 +215,7 @@ def run_one(a, files, kind, rnd):
 
 
 # --------------------------------------------------------------------------- analysis and reports
-def fmt(v, spec="%.3g"):
-    return "-" if v is None else spec % v
+fmt = h.fmt
 
 
 def mb(v):
@@ -386,12 +385,8 @@ def main():
     a = ap.parse_args()
     base = os.path.join(a.out, a.prefix)
     if a.replot:
-        with open(base + ".json") as f:
-            old = json.load(f)
-        return write_outputs(base, a.prefix, old["meta"], old["runs"])
-    a.binary = os.path.abspath(a.binary)
-    if not os.access(a.binary, os.X_OK):
-        ap.error("--binary %s: not an executable file" % a.binary)
+        return h.replot(a, write_outputs)
+    h.check_binary(ap, a)
     a.mpiexec, a.mpiexec_flags = h.mpi_launcher(a.build, a.mpiexec, a.mpiexec_flags)
     if not a.mpiexec or not os.access(a.mpiexec, os.X_OK):
         ap.error("no mpiexec: %s (give --mpiexec, or a --build configured with MPI)" % a.mpiexec)

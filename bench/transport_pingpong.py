@@ -86,8 +86,7 @@ def cells_of(runs):
     return out
 
 
-def fmt(v, spec="%.3g"):
-    return "-" if v is None else spec % v
+fmt = h.fmt
 
 
 def size_text(b):
