@@ -372,31 +372,10 @@ class SspMpiTest(MpiBase):
                 self.assertIn("mpi ranks %d..%d" % (servers, np - 1), s["message"])
                 self.assertGreater(s["bytes_sent"], 0)
 
-    def test_a_stopped_trainer_rank_is_named_and_nothing_hangs(self):
-        data = self.big_data(name="trainers.svm")
-        summary = self.path("s.json")
-        proc = start_mpirun(4, "--data", data, "--solver", "dissvrg", "--servers", "2", "--l2", "1e-4",
-                            "--inner-steps", "2000", "--max-epochs", "100000", "--f-star", "skip",
-                            "--peer-timeout", "3", "--summary", summary, "--quiet")
-        try:
-            self.wait_for_training(proc, "trainers.svm", 4)
-            victim = pid_of_rank("trainers.svm", 3)  # a trainer
-            self.assertIsNotNone(victim)
-            os.kill(victim, signal.SIGSTOP)
-            t0 = time.monotonic()
-            _, err = proc.communicate(timeout=120)
-            self.assertLess(time.monotonic() - t0, 40)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-            for pid in worker_pids("trainers.svm"):
-                os.kill(pid, signal.SIGKILL)
-        self.assertEqual(proc.returncode, 6, err)
-        s = self.summary(summary)
-        self.assertEqual(s["status"], "peer_lost")
-        self.assertRegex(s["message"], r"trainer \d \(rank 3\) silent for over 3 s")
-
-    def test_a_stopped_block_server_rank_is_named_not_the_trainers(self):
+    def stop_rank_and_wait(self, rank):
+        """Runs dissvrg on 4 ranks (2 servers, 2 trainers, --peer-timeout 3),
+        SIGSTOPs `rank` once training runs, and returns (exit code, stderr,
+        summary) after the job ended (within 40 s of the stop)."""
         data = self.big_data(name="trainers.svm")
         summary = self.path("s.json")
         proc = start_mpirun(4, "--data", data, "--solver", "dissvrg", "--servers", "2", "--l2", "1e-4",
@@ -405,7 +384,7 @@ class SspMpiTest(MpiBase):
                             "--quiet")
         try:
             self.wait_for_training(proc, "trainers.svm", 4)
-            victim = pid_of_rank("trainers.svm", 1)  # the block server
+            victim = pid_of_rank("trainers.svm", rank)
             self.assertIsNotNone(victim)
             os.kill(victim, signal.SIGSTOP)
             t0 = time.monotonic()
@@ -416,8 +395,17 @@ class SspMpiTest(MpiBase):
                 proc.kill()
             for pid in worker_pids("trainers.svm"):
                 os.kill(pid, signal.SIGKILL)
-        self.assertEqual(proc.returncode, 6, err)
-        s = self.summary(summary)
+        return proc.returncode, err, self.summary(summary)
+
+    def test_a_stopped_trainer_rank_is_named_and_nothing_hangs(self):
+        code, err, s = self.stop_rank_and_wait(3)  # a trainer
+        self.assertEqual(code, 6, err)
+        self.assertEqual(s["status"], "peer_lost")
+        self.assertRegex(s["message"], r"trainer \d \(rank 3\) silent for over 3 s")
+
+    def test_a_stopped_block_server_rank_is_named_not_the_trainers(self):
+        code, err, s = self.stop_rank_and_wait(1)  # the block server
+        self.assertEqual(code, 6, err)
         self.assertEqual(s["status"], "peer_lost")
         self.assertRegex(s["message"], r"block server 1 \(rank 1\) silent for over 3 s")
         self.assertNotRegex(s["message"], r"trainer \d \(rank")
