@@ -525,12 +525,11 @@ TEST(DisSvrgProtocol, StopsWithBlockServersLoseNoPush) {
   EXPECT_NEAR(t.objective, Objective(p.data, p.logistic, t.w), 1e-13 * std::fabs(t.objective));
 }
 
-TEST(DisSvrgProtocol, EveryTracePointIsOnePointWithSeveralTrainersAndServers) {
+TEST(DisSvrgProtocol, TheReportedObjectiveIsThatOfTheReturnedPointWithSeveralTrainersAndServers) {
   const Problems& p = Shared();
   Options o = SspOptions(SolverKind::kDisSvrg, 3, 1);
   o.ssp.servers = 2;
   o.max_epochs = 40;
-  std::vector<std::pair<double, std::vector<double>>> points;
   const Result r = Solve(p.data, p.squares, o);
   // The final point's objective is F(w) of the w handed back.
   EXPECT_NEAR(r.objective, Objective(p.data, p.squares, r.w), 1e-13 * std::fabs(r.objective));
