@@ -21,11 +21,12 @@ struct SparseRow {
 enum class LabelKind {
   kClasses,  // -1 or +1: two classes, mapped from the file's labels (ReadOptions)
   kTargets,  // real targets as read (regression: the squared loss), finite
+  kClassIds, // 0, 1, ..., K-1: multiclass data, each an index into Dataset::class_labels
 };
 
 // m x d CSR matrix (int32 column indices, double values) plus one label per
-// row: a class in {-1, +1} or a real target (label_kind). Explicit zeros are
-// never stored.
+// row: a class in {-1, +1}, a real target or a class id (label_kind).
+// Explicit zeros are never stored.
 struct Dataset {
   std::int64_t num_rows = 0;  // m
   std::int32_t num_cols = 0;  // d: largest feature index seen (1-based in the file)
@@ -35,8 +36,12 @@ struct Dataset {
   std::vector<std::int64_t> row_ptr{0};  // size m + 1
   std::vector<std::int32_t> col_index;   // size nnz, 0-based
   std::vector<double> values;            // size nnz
-  std::vector<double> labels;            // size m: -1.0 or +1.0, or real targets
+  std::vector<double> labels;            // size m: -1.0 or +1.0, real targets, or class ids
   LabelKind label_kind = LabelKind::kClasses;
+  // kClassIds only: the original label of each class id (id k is
+  // class_labels[k]); K = class_labels.size(), distinct finite values. Read
+  // from a file: ascending, or ReadOptions::expected_labels' order.
+  std::vector<double> class_labels;
 
   // How the file spelled its classes, for model files that LIBLINEAR's
   // predict compares against the original labels ("1"/"-1", "4"/"2", ...).
@@ -46,6 +51,11 @@ struct Dataset {
   std::string source;  // path it was read from, or a generator description
 
   std::int64_t nnz() const { return static_cast<std::int64_t>(col_index.size()); }
+  // K for class ids, 2 for binary classes, 0 for real targets.
+  int num_classes() const {
+    if (label_kind == LabelKind::kClassIds) return static_cast<int>(class_labels.size());
+    return label_kind == LabelKind::kClasses ? 2 : 0;
+  }
   SparseRow row(std::int64_t i) const {
     const std::int64_t b = row_ptr[static_cast<std::size_t>(i)];
     const std::int64_t e = row_ptr[static_cast<std::size_t>(i) + 1];
@@ -76,6 +86,14 @@ struct ReadOptions {
   // so the two options above must be empty (else Error(kInvalidOption)).
   // Labels must still be finite numbers (the reader's own check).
   bool keep_targets = false;
+  // Keep each row's class as an id 0..K-1 (Dataset::label_kind = kClassIds)
+  // into Dataset::class_labels: the distinct labels, ascending -- or, when
+  // expected_labels is given, those values in their given order, so that a
+  // test file read against a model's classes gets the model's ids (and a
+  // label outside them is the expected_labels error). For multiclass models
+  // (softmax, the perceptron). Not with keep_targets or positive_labels
+  // (Error(kInvalidOption)); expected_labels must then be distinct.
+  bool class_ids = false;
   // Threads used for parsing (0 = what the calling thread's oneTBB arena
   // allows: all hardware threads outside any arena).
   int threads = 0;
@@ -104,7 +122,9 @@ void WriteLibsvm(const Dataset& data, const std::string& path);
 // values have nnz entries; every column index lies in [0, num_cols) and the
 // indices of each row strictly increase; every value is finite and no row's
 // squared norm overflows; labels has num_rows entries, each -1 or +1 (the
-// reader's mapping; see ReadOptions) for kClasses, each finite for kTargets.
+// reader's mapping; see ReadOptions) for kClasses, each finite for kTargets,
+// each an integer in [0, K) for kClassIds, whose class_labels are K >= 1
+// distinct finite values.
 // Throws Error(kInvalidInput) naming the first row at fault (0-based, as in
 // row(i)) and the offending entry. Solve and SolveReference call it before
 // any work (and CheckLabelKind, problem.hpp: labels that suit the loss).

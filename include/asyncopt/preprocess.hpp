@@ -92,7 +92,10 @@ struct DatasetStats {
   std::int32_t cols = 0;
   std::int64_t nnz = 0;
   double density = 0.0;                // nnz / (rows * cols)
-  std::int64_t positives = 0, negatives = 0;  // classes (0 for real targets)
+  std::int64_t positives = 0, negatives = 0;  // -1/+1 classes (0 otherwise)
+  // Class ids (LabelKind::kClassIds): rows per class id, in class_labels'
+  // order (empty otherwise).
+  std::vector<std::int64_t> class_counts;
   // Real targets (LabelKind::kTargets): range, mean, population standard
   // deviation and the number of distinct values (all 0 for classes).
   bool targets = false;

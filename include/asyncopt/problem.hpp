@@ -38,8 +38,10 @@ struct Problem {
 // Throws Error(kInvalidInput) when the data's labels do not suit the loss:
 // real targets (LabelKind::kTargets) with a classification loss (logistic,
 // hinge, squared hinge), which needs -1/+1 classes (read the file without
-// ReadOptions::keep_targets, or map the targets to classes first). The
-// squared loss takes either kind. O(1); Objective, ObjectiveAndGradient,
+// ReadOptions::keep_targets, or map the targets to classes first); class ids
+// (LabelKind::kClassIds: multiclass data) with any loss of this linear
+// problem, which takes two classes or real targets. The squared loss takes
+// -1/+1 classes or real targets. O(1); Objective, ObjectiveAndGradient,
 // Solve, CheckSolve and SolveReference call it.
 void CheckLabelKind(const Dataset& data, const Problem& problem);
 

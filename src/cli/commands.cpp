@@ -766,11 +766,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   std::optional<Dataset> test;
   std::vector<double> smooth = {0.0, 0.0};  // the largest part smoothness, a failure's code
   try {
-    if (ro.keep_targets) {
-      io::KeepTargets(&part, rows);
-    } else {
-      io::MapLabels(&part, labels, ro);  // the same set everywhere: the same verdict on every rank
-    }
+    io::AssignLabels(&part, labels, rows, ro);  // the same set everywhere: the same verdict on every rank
     if (prep.scale_maxabs) maxabs = data::ColumnMaxAbs(part, cols);
   } catch (const std::exception& e) {
     fail_with(e);
@@ -827,11 +823,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
                                                         "this rank's part");
         }
         piece.source = path;
-        if (ro.keep_targets) {
-          io::KeepTargets(&piece, rows);
-        } else {
-          io::MapLabels(&piece, labels, ro);
-        }
+        io::AssignLabels(&piece, labels, rows, ro);
         data::ApplyToPart(d.record, piece);
         take(piece);
       }
@@ -847,6 +839,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
       d.data.num_cols = d.record.bias > 0.0 ? cols + 1 : cols;
       d.data.label_kind = part.label_kind;
       d.data.positive_label_text = part.positive_label_text;
+      d.data.class_labels = part.class_labels;
       d.data.negative_label_text = part.negative_label_text;
       if (data_rank) {
         data::ApplyToPart(d.record, part);

@@ -244,6 +244,9 @@ DatasetStats ComputeStats(const Dataset& data, std::int64_t rho_samples, std::ui
     // -0 and 0 are one value.
     stats.target_distinct = static_cast<std::int64_t>(
         std::unique(sorted.begin(), sorted.end()) - sorted.begin());
+  } else if (data.label_kind == LabelKind::kClassIds) {
+    stats.class_counts.assign(data.class_labels.size(), 0);
+    for (const double y : data.labels) stats.class_counts[static_cast<std::size_t>(y)] += 1;
   } else {
     for (const double y : data.labels) (y > 0 ? stats.positives : stats.negatives) += 1;
   }

@@ -1,10 +1,12 @@
 // ValidateDataset: the CSR invariants every solver relies on, checked once
 // in O(nnz) before a run (a Dataset built in memory by an application has
 // not been through the reader's checks).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/error.hpp"
@@ -39,9 +41,20 @@ void ValidateDataset(const Dataset& data) {
     Invalid("col_index has " + std::to_string(data.col_index.size()) + " entries but values has " +
             std::to_string(data.values.size()));
   }
-  if (data.label_kind != LabelKind::kClasses && data.label_kind != LabelKind::kTargets) {
+  if (data.label_kind != LabelKind::kClasses && data.label_kind != LabelKind::kTargets &&
+      data.label_kind != LabelKind::kClassIds) {
     Invalid("label_kind = " + std::to_string(static_cast<int>(data.label_kind)) +
             " is not a LabelKind");
+  }
+  const auto classes = static_cast<std::int64_t>(data.class_labels.size());
+  if (data.label_kind == LabelKind::kClassIds) {
+    if (classes == 0) Invalid("class ids (LabelKind::kClassIds) but class_labels is empty");
+    std::vector<double> sorted = data.class_labels;
+    std::sort(sorted.begin(), sorted.end());
+    for (std::size_t k = 0; k < sorted.size(); ++k) {
+      if (!std::isfinite(sorted[k])) Invalid("class_labels holds " + Num(sorted[k]));
+      if (k > 0 && sorted[k] == sorted[k - 1]) Invalid("class_labels holds " + Num(sorted[k]) + " twice");
+    }
   }
   if (data.labels.size() != rows) {
     Invalid("labels has " + std::to_string(data.labels.size()) + " entries, expected num_rows = " +
@@ -96,6 +109,11 @@ void ValidateDataset(const Dataset& data) {
     const double y = data.labels[static_cast<std::size_t>(i)];
     if (data.label_kind == LabelKind::kTargets) {
       if (!std::isfinite(y)) Invalid(Row(i) + ": target " + Num(y) + " is not finite");
+    } else if (data.label_kind == LabelKind::kClassIds) {
+      if (!(y >= 0.0 && y < static_cast<double>(classes) && y == std::trunc(y))) {
+        Invalid(Row(i) + ": class id " + Num(y) + " is not an integer in [0, " +
+                std::to_string(classes) + ") (an index into class_labels)");
+      }
     } else if (y != 1.0 && y != -1.0) {
       Invalid(Row(i) + ": label " + Num(y) +
               " is not -1 or +1 (map two-valued labels first, as the reader does; real "

@@ -87,6 +87,11 @@ std::uint64_t ContentHash(const Dataset& data) {
   hasher.AbsorbBytes(data.col_index.data(), data.col_index.size() * sizeof(std::int32_t));
   hasher.AbsorbBytes(data.values.data(), data.values.size() * sizeof(double));
   hasher.AbsorbBytes(data.labels.data(), data.labels.size() * sizeof(double));
+  // Class ids name their classes: the same ids over other labels are other
+  // data. (Binary classes and targets hash as they always have.)
+  if (data.label_kind == LabelKind::kClassIds) {
+    hasher.AbsorbBytes(data.class_labels.data(), data.class_labels.size() * sizeof(double));
+  }
   return hasher.Digest();
 }
 

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "asyncopt/error.hpp"
@@ -166,6 +167,55 @@ void KeepTargets(Dataset* data, std::int64_t total_rows) {
   data->label_kind = LabelKind::kTargets;
   data->positive_label_text.clear();
   data->negative_label_text.clear();
+}
+
+void MapClassIds(Dataset* data, std::span<const double> all_labels, const ReadOptions& options) {
+  if (all_labels.empty()) throw Error(ErrorKind::kInvalidInput, data->source + ": no data rows");
+  std::vector<double> classes(all_labels.begin(), all_labels.end());
+  if (!options.expected_labels.empty()) {
+    classes = options.expected_labels;
+    std::vector<double> sorted = classes;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
+      throw Error(ErrorKind::kInvalidOption,
+                  "class_ids: the expected labels (" + JoinLabels(classes) +
+                      ") name a class twice; each class needs one id");
+    }
+  }
+  // Ids by binary search over a sorted copy that remembers each value's id.
+  std::vector<std::pair<double, double>> lookup;
+  lookup.reserve(classes.size());
+  for (std::size_t k = 0; k < classes.size(); ++k) {
+    lookup.emplace_back(classes[k] + 0.0, static_cast<double>(k));
+  }
+  std::sort(lookup.begin(), lookup.end());
+  for (double& v : data->labels) {
+    const auto it = std::lower_bound(lookup.begin(), lookup.end(), std::make_pair(v + 0.0, -1.0));
+    if (it == lookup.end() || it->first != v) [[unlikely]] {
+      throw Error(ErrorKind::kInvalidOption,
+                  data->source + ": label " + LabelText(v) + " is not one of the classes given to " +
+                      "MapClassIds (" +
+                      JoinLabels(std::span<const double>(classes).first(
+                          std::min<std::size_t>(classes.size(), 5))) +
+                      (classes.size() > 5 ? ", ..." : "") + ")");
+    }
+    v = it->second;
+  }
+  data->label_kind = LabelKind::kClassIds;
+  data->class_labels = std::move(classes);
+  data->positive_label_text.clear();
+  data->negative_label_text.clear();
+}
+
+void AssignLabels(Dataset* data, std::span<const double> all_labels, std::int64_t total_rows,
+                  const ReadOptions& options) {
+  if (options.keep_targets) {
+    KeepTargets(data, total_rows);
+  } else if (options.class_ids) {
+    MapClassIds(data, all_labels, options);
+  } else {
+    MapLabels(data, all_labels, options);
+  }
 }
 
 }  // namespace asyncopt::io

@@ -54,4 +54,21 @@ void MapLabels(Dataset* data, std::span<const double> all_labels, const ReadOpti
 // data rows" when it is 0, as MapLabels.
 void KeepTargets(Dataset* data, std::int64_t total_rows);
 
+// ReadOptions::class_ids: each label becomes its class id (label_kind =
+// kClassIds), an index into data->class_labels, which is `all_labels` (the
+// whole data set's distinct labels, ascending) or, when given,
+// options.expected_labels in their order (a test set read against a model's
+// classes: the reader has already refused labels outside them). Errors as
+// MapLabels: "FILE: no data rows" when `all_labels` is empty;
+// Error(kInvalidOption) for repeated expected_labels or a label missing
+// from the class list (the caller's mistake).
+void MapClassIds(Dataset* data, std::span<const double> all_labels, const ReadOptions& options);
+
+// The one dispatch over ReadOptions' three label rules, for the whole-file
+// reader and for parts: KeepTargets (keep_targets; `all_labels` unused),
+// MapClassIds (class_ids) or MapLabels. `total_rows` counts the rows of the
+// whole data set.
+void AssignLabels(Dataset* data, std::span<const double> all_labels, std::int64_t total_rows,
+                  const ReadOptions& options);
+
 }  // namespace asyncopt::io

@@ -138,7 +138,8 @@ void CheckPart(int part, int parts) {
 
 void Describe(const Dataset& data, const ReadOptions& options, PartInfo* info) {
   if (info == nullptr) return;
-  // Real targets are kept as read: no label set to agree on.
+  // Real targets are kept as read: no label set to agree on. Classes (two,
+  // or ids) need the whole file's set.
   if (!options.keep_targets) info->labels = DistinctLabels(data.labels);
   info->num_cols = data.num_cols;
   info->rows = data.num_rows;

@@ -851,6 +851,11 @@ int ResolveOptions(const ReadOptions& options) {
                 "keep_targets keeps every label as read: positive_labels and expected_labels "
                 "(a mapping to classes) cannot be given with it");
   }
+  if (options.class_ids && (options.keep_targets || !options.positive_labels.empty())) {
+    throw Error(ErrorKind::kInvalidOption,
+                "class_ids keeps one id per class: keep_targets (real targets) and "
+                "positive_labels (a mapping to two classes) cannot be given with it");
+  }
   const int threads = options.threads;
   if (threads < 0) {
     throw Error(ErrorKind::kInvalidOption,
@@ -926,11 +931,8 @@ Dataset ParseLibsvmSource(ByteSource& source, const std::string& name,
                           std::size_t size_hint) {
   Dataset data = ParseLibsvmRaw(source, name, options, tuning, size_hint, TextOrigin{});
   // Throws "no data rows" when there is none.
-  if (options.keep_targets) {
-    KeepTargets(&data, data.num_rows);
-  } else {
-    MapLabels(&data, DistinctLabels(data.labels), options);
-  }
+  AssignLabels(&data, options.keep_targets ? std::vector<double>{} : DistinctLabels(data.labels),
+               data.num_rows, options);
   return data;
 }
 

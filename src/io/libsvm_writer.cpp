@@ -55,6 +55,8 @@ void WriteLibsvm(const Dataset& data, const std::string& path) {
     const double y = data.labels[static_cast<std::size_t>(i)];
     if (data.label_kind == LabelKind::kTargets) {
       out = std::to_chars(out, limit, y).ptr;  // shortest text that reads back the same
+    } else if (data.label_kind == LabelKind::kClassIds) {
+      out = std::to_chars(out, limit, data.class_labels[static_cast<std::size_t>(y)]).ptr;
     } else {
       *out++ = y > 0 ? '+' : '-';
       *out++ = '1';

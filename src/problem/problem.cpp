@@ -87,6 +87,15 @@ void CheckLabelKind(const Dataset& data, const Problem& problem) {
                     "(LabelKind::kTargets, read with keep_targets): use the squared loss, or "
                     "read the classes without keep_targets");
   }
+  if (data.label_kind == LabelKind::kClassIds) {
+    throw Error(ErrorKind::kInvalidInput,
+                "the data's labels are " + std::to_string(data.class_labels.size()) +
+                    " class ids (multiclass, read with class_ids), but the " +
+                    std::string(ToString(problem.loss)) +
+                    " loss of a linear model takes -1/+1 classes or real targets: use a "
+                    "multiclass model (--model-kind softmax or mlp), or map the classes to two "
+                    "with --positive-labels");
+  }
 }
 
 double LossValue(Loss loss, double y, double z) {

@@ -43,6 +43,7 @@ inline void ExpectSameData(const Dataset& a, const Dataset& b) {
   EXPECT_EQ(a.label_kind, b.label_kind);
   EXPECT_EQ(a.positive_label_text, b.positive_label_text);
   EXPECT_EQ(a.negative_label_text, b.negative_label_text);
+  EXPECT_EQ(a.class_labels, b.class_labels);
 }
 
 // The message of the asyncopt::Error thrown by `f`, checking its kind; an

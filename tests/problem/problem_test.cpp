@@ -10,6 +10,7 @@
 
 #include "asyncopt/error.hpp"
 #include "asyncopt/problem.hpp"
+#include "asyncopt/solver.hpp"
 #include "problem/random_dataset.hpp"
 
 namespace asyncopt {
@@ -171,6 +172,34 @@ TEST(Problem, CountNonzeros) {
   const std::vector<double> w = {0.0, 1.0, -0.0, -1e-300, 0.0, 2.0};
   EXPECT_EQ(CountNonzeros(w), 3);
   EXPECT_EQ(CountNonzeros(std::span<const double>()), 0);
+}
+
+// Class ids (multiclass data) meet a binary or regression loss only by
+// mistake: the linear problem refuses them by name, for every loss, in the
+// objective and in the solvers, rather than read id 2 as a "positive" class.
+TEST(Problem, ClassIdsAreRefusedByTheLinearProblem) {
+  ReadOptions ro;
+  ro.class_ids = true;
+  const Dataset d = ParseLibsvm("1 1:1\n2 2:1\n3 1:1 2:1\n", "t", ro);
+  const std::vector<double> w(2, 0.0);
+  for (const Loss loss : {Loss::kLogistic, Loss::kHinge, Loss::kSquaredHinge, Loss::kSquared}) {
+    const Problem p{loss, 0.0, 1e-2};
+    for (int where = 0; where < 2; ++where) {
+      try {
+        if (where == 0) {
+          Objective(d, p, w);
+        } else {
+          Options o;
+          o.threads = 1;
+          Solve(d, p, o);
+        }
+        ADD_FAILURE() << ToString(loss) << " accepted class ids (" << where << ")";
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::kInvalidInput);
+        EXPECT_NE(std::string(e.what()).find("3 class ids"), std::string::npos) << e.what();
+      }
+    }
+  }
 }
 
 }  // namespace
