@@ -29,6 +29,15 @@ enum class SolverKind {
   kPetuumSgd,  // the same system with plain SGD trainers: PetuumSGD's baseline
 };
 
+// The model a solver trains. hogwild, svrg, soda, dissvrg and the reference
+// train the linear one through their own sparse kernels; spars-ams trains
+// any of them through the model interface (src/models/model.hpp).
+enum class ModelKind {
+  kLinear,   // w . x with Problem::loss: -1/+1 classes or real targets; w in R^d
+  kSoftmax,  // K-class multinomial logistic regression on class ids; W in R^{d x K}
+  kMlp,      // one hidden ReLU layer of Options::hidden units and a softmax output
+};
+
 // How worker threads write the shared model (see src/kernels/shared_vector.hpp).
 enum class WritePolicy {
   kWild,    // relaxed load + relaxed store: Hogwild's lost updates allowed
