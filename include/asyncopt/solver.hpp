@@ -27,6 +27,8 @@ enum class SolverKind {
   kDavePg,     // the same engine with p = 1: DAve-PG (Mishchenko et al. 2018)
   kDisSvrg,    // SVRG trainers and servers under stale-synchronous parallelism (Ming et al.)
   kPetuumSgd,  // the same system with plain SGD trainers: PetuumSGD's baseline
+  kSparsAms,   // compressed worker gradients with error feedback, AMSGrad on the server
+               // (SPARS-AMS, paper 003, Algorithm 1), on synchronous rounds
 };
 
 // The model a solver trains. hogwild, svrg, soda, dissvrg and the reference
@@ -54,6 +56,7 @@ enum class SparsifierKind {
   kGSparExact,  // closed-form Algorithm 2 (linear-time selection)
   kTopK,        // biased: the ceil(rho n) largest, optional error feedback
   kQsgd,        // QSGD stochastic quantisation with s levels
+  kSign,        // scaled sign (||g||_1 / n) sign(g) (Karimireddy et al. 2019); spars-ams only
 };
 
 struct SparsifyOptions {
@@ -119,6 +122,32 @@ enum class PetuumSchedule {
 enum class Aggregation {
   kDelta,    // w += (w_trainer - w_pulled) / T
   kAverage,  // w = the mean of every trainer's latest pushed model
+};
+
+// How the spars-ams server turns the round's averaged message into a step.
+enum class ServerUpdate {
+  kAmsGrad,  // AMSGrad moments on the server (paper 003, Algorithm 1)
+  kSgd,      // theta -= eta x message: distributed SGD with the same compressor (with
+             // topk and error feedback: Stich, Cordonnier and Jaggi 2018)
+};
+
+// Options of spars-ams (N = Options::threads workers, each owning a shard
+// of the rows; one server). The compressor is Options::sparsify (kind, rho,
+// error_feedback, qsgd_levels) plus `keep`; the mini-batch is
+// AsyncOptions::batch_size rows per worker per round; eta is Options::step
+// (0: 1e-3 for amsgrad, 0.1 for sgd).
+struct SparsAmsOptions {
+  double beta1 = 0.9;     // AMSGrad's first-moment decay, in [0, 1)
+  double beta2 = 0.999;   // second-moment decay, in [0, 1)
+  double epsilon = 1e-8;  // added to sqrt(v_hat), > 0
+  // k as a count: a message keeps `keep` coordinates (rho = keep / P);
+  // 0 = Options::sparsify.rho as the fraction. In [0, 2^31 - 1], at most P.
+  int keep = 0;
+  ServerUpdate server_update = ServerUpdate::kAmsGrad;
+  // false: synchronous rounds (the server waits for all N messages, averages
+  // them, steps, and answers everyone); true: the server steps on each
+  // message as it arrives (staleness counted in server steps).
+  bool asynchronous = false;
 };
 
 // Options of the stale-synchronous parameter-server solvers (dissvrg,
@@ -191,6 +220,8 @@ std::string_view ToString(Fault::Kind v);
 std::string_view ToString(StepRule v);
 std::string_view ToString(PetuumSchedule v);
 std::string_view ToString(Aggregation v);
+std::string_view ToString(ModelKind v);
+std::string_view ToString(ServerUpdate v);
 // Return false (and leave *out untouched) for an unknown name.
 bool Parse(std::string_view s, SolverKind* out);
 bool Parse(std::string_view s, Loss* out);
@@ -200,6 +231,8 @@ bool Parse(std::string_view s, SparsifierKind* out);
 bool Parse(std::string_view s, StepRule* out);
 bool Parse(std::string_view s, PetuumSchedule* out);
 bool Parse(std::string_view s, Aggregation* out);
+bool Parse(std::string_view s, ModelKind* out);
+bool Parse(std::string_view s, ServerUpdate* out);
 std::vector<std::string> AllNames(SolverKind);  // tag-dispatched listing
 std::vector<std::string> AllNames(Loss);
 std::vector<std::string> AllNames(WritePolicy);
@@ -207,6 +240,8 @@ std::vector<std::string> AllNames(SparsifierKind);
 std::vector<std::string> AllNames(StepRule);
 std::vector<std::string> AllNames(PetuumSchedule);
 std::vector<std::string> AllNames(Aggregation);
+std::vector<std::string> AllNames(ModelKind);
+std::vector<std::string> AllNames(ServerUpdate);
 
 // One row of the trace CSV. Fields a solver does not produce stay 0;
 // suboptimality is NaN (an empty CSV field) when f* is unknown.
@@ -254,6 +289,12 @@ struct Options {
   SparsifyOptions sparsify;
   DistributedOptions distributed;
   SspOptions ssp;
+  SparsAmsOptions spars;
+  // The model spars-ams trains (the other solvers train the linear one):
+  // linear (Problem::loss), softmax or mlp on class ids (read with
+  // ReadOptions::class_ids). initial_w then has the model's parameter count.
+  ModelKind model_kind = ModelKind::kLinear;
+  int hidden = 100;  // mlp: hidden units H, in [1, 2^20]
   // A known minimiser (optional, size num_cols). Its support defines the
   // identification epoch reported by soda and dave-pg.
   std::vector<double> reference_w;

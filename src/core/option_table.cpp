@@ -196,6 +196,7 @@ constexpr std::string_view kSparsify = "Gradient sparsification (Wangni et al. 2
 constexpr std::string_view kMasterWorker =
     "Master/worker solvers (Grishchenko et al., Sparse Asynchronous Distributed Learning, "
     "Algorithm 1)";
+constexpr std::string_view kSpars = "SPARS-AMS (compressed gradients, AMSGrad on the server)";
 constexpr std::string_view kSsp =
     "Parameter-server solvers under stale-synchronous parallelism (Ming et al., DisSVRG, "
     "Algorithms 1-3)";
@@ -258,7 +259,8 @@ std::vector<OptionSpec> MakeTable() {
       {.key = "batch-size", .field = "async.batch_size", .group = kAsync,
        .help = "rows per stochastic gradient",
        .access = At<&Options::async, &AsyncOptions::batch_size>(),
-       .range = {.lo = 1, .hi = kMaxBatchSize}, .users = Users::kListed, .solvers = {S::kHogwild}},
+       .range = {.lo = 1, .hi = kMaxBatchSize}, .users = Users::kListed,
+       .solvers = {S::kHogwild, S::kSparsAms}},
       {.key = "lock-stripe", .field = "async.lock_stripe", .group = kAsync,
        .help = "coordinates per lock (1 = a lock per coordinate)",
        .access = At<&Options::async, &AsyncOptions::lock_stripe>(),
@@ -298,19 +300,20 @@ std::vector<OptionSpec> MakeTable() {
 
       {.key = "sparsifier", .field = "sparsify.kind", .group = kSparsify,
        .help = "gradient sparsifier: uniform (UniSp), gspar (Algorithm 3), gspar-exact (Algorithm "
-               "2), topk (biased), qsgd (stochastic quantisation)",
+               "2), topk (biased), qsgd (stochastic quantisation), sign (scaled sign, spars-ams "
+               "only)",
        .access = EnumAt<&Options::sparsify, &SparsifyOptions::kind>(),
-       .users = Users::kListed, .solvers = {S::kHogwild}},
+       .users = Users::kListed, .solvers = {S::kHogwild, S::kSparsAms}},
       {.key = "rho", .field = "sparsify.rho", .group = kSparsify, .help = "target kept fraction",
        .access = At<&Options::sparsify, &SparsifyOptions::rho>(),
        .range = {.lo = 0, .hi = 1, .lo_open = true}, .users = Users::kListed,
-       .solvers = {S::kHogwild}, .when_key = "sparsifier",
+       .solvers = {S::kHogwild, S::kSparsAms}, .when_key = "sparsifier",
        .when_values = {"uniform", "gspar", "gspar-exact", "topk"}},
       {.key = "gspar-iterations", .field = "sparsify.gspar_iterations", .group = kSparsify,
        .help = "greedy iterations of Algorithm 3 (paper: 2)",
        .access = At<&Options::sparsify, &SparsifyOptions::gspar_iterations>(),
-       .range = {.lo = 1, .hi = 1000}, .users = Users::kListed, .solvers = {S::kHogwild},
-       .when_key = "sparsifier", .when_values = {"gspar"}},
+       .range = {.lo = 1, .hi = 1000}, .users = Users::kListed,
+       .solvers = {S::kHogwild, S::kSparsAms}, .when_key = "sparsifier", .when_values = {"gspar"}},
       {.key = "constant-trick", .field = "sparsify.constant_trick", .group = kSparsify,
        .help = "send sign(g)/lambda for unsaturated coordinates (no division)",
        .access = At<&Options::sparsify, &SparsifyOptions::constant_trick>(),
@@ -322,15 +325,16 @@ std::vector<OptionSpec> MakeTable() {
        .users = Users::kListed, .solvers = {S::kHogwild}, .when_key = "sparsifier",
        .when_values = {"uniform", "gspar", "gspar-exact", "qsgd"}},
       {.key = "error-feedback", .field = "sparsify.error_feedback", .group = kSparsify,
-       .help = "keep the unsent residual per worker and add it to the next gradient",
+       .help = "keep the unsent residual per worker and add it to the next gradient (hogwild: "
+               "topk only)",
        .access = At<&Options::sparsify, &SparsifyOptions::error_feedback>(),
-       .users = Users::kListed, .solvers = {S::kHogwild}, .when_key = "sparsifier",
-       .when_values = {"topk"}},
+       .users = Users::kListed, .solvers = {S::kHogwild, S::kSparsAms}, .when_key = "sparsifier",
+       .when_values = {"topk", "uniform", "gspar", "gspar-exact", "qsgd", "sign"}},
       {.key = "qsgd-levels", .field = "sparsify.qsgd_levels", .group = kSparsify,
        .help = "quantisation levels s",
        .access = At<&Options::sparsify, &SparsifyOptions::qsgd_levels>(),
-       .range = {.lo = 1, .hi = 1 << 30}, .users = Users::kListed, .solvers = {S::kHogwild},
-       .when_key = "sparsifier", .when_values = {"qsgd"}},
+       .range = {.lo = 1, .hi = 1 << 30}, .users = Users::kListed,
+       .solvers = {S::kHogwild, S::kSparsAms}, .when_key = "sparsifier", .when_values = {"qsgd"}},
 
       {.key = "mask-p", .field = "distributed.mask_p", .group = kMasterWorker,
        .help = "probability that a zero coordinate joins the mask (dave-pg: 1)",
@@ -396,6 +400,42 @@ std::vector<OptionSpec> MakeTable() {
                "latest models",
        .access = EnumAt<&Options::ssp, &SspOptions::aggregate>(), .users = Users::kListed,
        .solvers = {S::kDisSvrg, S::kPetuumSgd}},
+
+      {.key = "model-kind", .field = "model_kind", .group = kSpars,
+       .help = "linear (the --loss on -1/+1 classes or targets), softmax (K-class multinomial "
+               "logistic) or mlp (one hidden ReLU layer, softmax output) on class ids",
+       .access = EnumAt<&Options::model_kind>(), .users = Users::kListed, .solvers = {S::kSparsAms}},
+      {.key = "hidden", .field = "hidden", .group = kSpars, .help = "hidden units of the mlp",
+       .access = At<&Options::hidden>(), .range = {.lo = 1, .hi = 1 << 20}, .users = Users::kListed,
+       .solvers = {S::kSparsAms}, .when_key = "model-kind", .when_values = {"mlp"}},
+      {.key = "server-update", .field = "spars.server_update", .group = kSpars,
+       .help = "amsgrad: AMSGrad moments on the server (SPARS-AMS); sgd: theta -= eta x the "
+               "averaged message (with topk and --error-feedback: Stich et al. 2018)",
+       .access = EnumAt<&Options::spars, &SparsAmsOptions::server_update>(), .users = Users::kListed,
+       .solvers = {S::kSparsAms}},
+      {.key = "beta1", .field = "spars.beta1", .group = kSpars, .help = "AMSGrad's first-moment decay",
+       .access = At<&Options::spars, &SparsAmsOptions::beta1>(), .range = {.lo = 0, .hi = 1, .hi_open = true},
+       .users = Users::kListed, .solvers = {S::kSparsAms}, .when_key = "server-update",
+       .when_values = {"amsgrad"}},
+      {.key = "beta2", .field = "spars.beta2", .group = kSpars, .help = "AMSGrad's second-moment decay",
+       .access = At<&Options::spars, &SparsAmsOptions::beta2>(), .range = {.lo = 0, .hi = 1, .hi_open = true},
+       .users = Users::kListed, .solvers = {S::kSparsAms}, .when_key = "server-update",
+       .when_values = {"amsgrad"}},
+      {.key = "epsilon", .field = "spars.epsilon", .group = kSpars, .help = "added to sqrt(v_hat)",
+       .access = At<&Options::spars, &SparsAmsOptions::epsilon>(),
+       .range = {.lo = 0, .hi = kInf, .lo_open = true, .hi_open = true}, .users = Users::kListed,
+       .solvers = {S::kSparsAms}, .when_key = "server-update", .when_values = {"amsgrad"}},
+      {.key = "keep", .field = "spars.keep", .group = kSpars,
+       .help = "k as a count: coordinates a message keeps (at most the parameter count)",
+       .access = At<&Options::spars, &SparsAmsOptions::keep>(),
+       .range = {.lo = 0, .hi = kIntMax, .note = "0 = --rho as the fraction"}, .users = Users::kListed,
+       .solvers = {S::kSparsAms}, .when_key = "sparsifier",
+       .when_values = {"uniform", "gspar", "gspar-exact", "topk"}},
+      {.key = "spars-async", .field = "spars.asynchronous", .group = kSpars,
+       .help = "the server steps on each message as it arrives (staleness counted) instead of "
+               "synchronous rounds",
+       .access = At<&Options::spars, &SparsAmsOptions::asynchronous>(), .users = Users::kListed,
+       .solvers = {S::kSparsAms}},
   };
   // clang-format on
   return t;

@@ -11,6 +11,7 @@
 #include "algorithms/hogwild.hpp"
 #include "algorithms/reference.hpp"
 #include "algorithms/soda.hpp"
+#include "algorithms/spars_ams.hpp"
 #include "algorithms/svrg.hpp"
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
@@ -96,7 +97,19 @@ Result RunSodaEntry(const Dataset& data, const Problem& problem, const Options& 
 Result RunDisSvrgEntry(const Dataset& data, const Problem& problem, const Options& options) {
   return algorithms::RunDisSvrg(data, problem, options);
 }
-void CheckNothing(const Dataset&, const Problem&, const Options&) {}
+// hogwild's sparsifiers work on sparse rows: the dense scaled sign is
+// spars-ams's, and its error feedback is topk's.
+void CheckHogwild(const Dataset&, const Problem&, const Options& options) {
+  if (options.sparsify.kind == SparsifierKind::kSign) {
+    throw Error(ErrorKind::kUnsupported,
+                "sparsifier sign (a dense compressor) is spars-ams's; hogwild takes none, uniform, "
+                "gspar, gspar-exact, topk or qsgd");
+  }
+  if (options.sparsify.error_feedback && options.sparsify.kind != SparsifierKind::kTopK) {
+    throw Error(ErrorKind::kUnsupported, "hogwild: error feedback works with the topk sparsifier only, not " +
+                                             std::string(ToString(options.sparsify.kind)));
+  }
+}
 void CheckReference(const Dataset&, const Problem& problem, const Options&) {
   detail::CheckReferenceProblem(problem);
 }
@@ -114,7 +127,7 @@ constexpr SolverSpec kSolvers[] = {
     {SolverKind::kHogwild, "hogwild",
      "asynchronous lock-free SGD on a shared model (Niu et al. 2011, Algorithm 1), optional "
      "gradient sparsification (Wangni et al. 2018)",
-     Team::kWorkers, algorithms::RunHogwild, CheckNothing, algorithms::HogwildMemoryBytes},
+     Team::kWorkers, algorithms::RunHogwild, CheckHogwild, algorithms::HogwildMemoryBytes},
     {SolverKind::kSvrg, "svrg",
      "asynchronous sparse proximal SVRG (Johnson & Zhang 2013) with ProxASAGA's reweighting "
      "(Pedregosa et al. 2017, Algorithm 1)",
@@ -134,6 +147,11 @@ constexpr SolverSpec kSolvers[] = {
      "the same system with plain SGD trainers and a decaying step: PetuumSGD (Ho et al. 2013), "
      "DisSVRG's baseline",
      Team::kMasterWorkers, RunDisSvrgEntry, algorithms::CheckDisSvrg, algorithms::DisSvrgMemoryBytes},
+    {SolverKind::kSparsAms, "spars-ams",
+     "compressed worker gradients with error feedback and AMSGrad on the server, on synchronous "
+     "rounds (SPARS-AMS, paper 003, Algorithm 1); linear, softmax or one-hidden-layer models",
+     Team::kMasterWorkers, algorithms::RunSparsAms, algorithms::CheckSparsAms,
+     algorithms::SparsAmsMemoryBytes},
 };
 
 }  // namespace

@@ -618,11 +618,17 @@ class MasterLoop {
       sq += v * v;
       abs += std::fabs(v);
     }
+    if (regulariser_) return loss_sum / static_cast<double>(rows_) + regulariser_(w);
     return loss_sum / static_cast<double>(rows_) + 0.5 * problem_l2_ * sq + problem_l1_ * abs;
   }
+  // F = mean loss + (l2/2)||w||^2 + l1||w||_1 (the linear problem), or + a
+  // model's own regulariser (spars-ams: the perceptron leaves its biases out).
   void SetRegulariser(double l1, double l2) {
     problem_l1_ = l1;
     problem_l2_ = l2;
+  }
+  void SetRegulariser(std::function<double(std::span<const double>)> regulariser) {
+    regulariser_ = std::move(regulariser);
   }
 
   // The loop: batches of messages, applied, judged, answered. Returns when
@@ -1283,6 +1289,7 @@ class MasterLoop {
   std::vector<SteadyClock::time_point> since_;
   std::vector<bool> asked_;  // owes the answer to a trace request
   SteadyClock::time_point last_watch_{};  // the last look for silent workers
+  std::function<double(std::span<const double>)> regulariser_;
   bool evaluating_ = false;               // inside EvaluateOnWorkers
   SteadyClock::time_point since_eval_{};
   std::vector<std::int64_t> shard_rows_;

@@ -62,6 +62,15 @@ class LinearModel final : public Model {
     return sum;
   }
 
+  double LossSum(const Dataset& data, std::span<const std::int64_t> rows,
+                 std::span<const double> theta, Workspace&) const override {
+    double sum = 0.0;
+    for (const std::int64_t i : rows) {
+      sum += L::Value(data.labels[static_cast<std::size_t>(i)], Margin(data.row(i), theta));
+    }
+    return sum;
+  }
+
   void Predict(const Dataset& data, std::int64_t begin, std::int64_t end,
                std::span<const double> theta, std::span<double> out, Workspace&) const override {
     for (std::int64_t i = begin; i < end; ++i) {

@@ -105,6 +105,23 @@ class MlpModel final : public Model {
     return sum;
   }
 
+  double LossSum(const Dataset& data, std::span<const std::int64_t> rows,
+                 std::span<const double> theta, Workspace& ws) const override {
+    double sum = 0.0;
+    for (std::size_t b0 = 0; b0 < rows.size(); b0 += kForwardBlock) {
+      const std::size_t b1 = std::min(rows.size(), b0 + static_cast<std::size_t>(kForwardBlock));
+      const auto B = static_cast<Eigen::Index>(b1 - b0);
+      MatrixMap z1 = Hidden(data, rows.data() + b0, B, 0, theta, ws);
+      z1 = z1.cwiseMax(0.0);
+      MatrixMap z2 = Output(z1, theta, ws);
+      for (Eigen::Index b = 0; b < B; ++b) {
+        sum += SoftmaxCrossEntropy(z2.row(b).data(), k_, Label(data, rows[b0 + static_cast<std::size_t>(b)]),
+                                   /*gradient=*/false);
+      }
+    }
+    return sum;
+  }
+
   void Predict(const Dataset& data, std::int64_t begin, std::int64_t end,
                std::span<const double> theta, std::span<double> out, Workspace& ws) const override {
     for (std::int64_t b0 = begin; b0 < end; b0 += kForwardBlock) {

@@ -70,6 +70,9 @@ class Model {
   // the building block of the full objective and of test losses.
   virtual double LossSum(const Dataset& data, std::int64_t begin, std::int64_t end,
                          std::span<const double> theta, Workspace& ws) const = 0;
+  // The same over the rows listed (a worker's shard).
+  virtual double LossSum(const Dataset& data, std::span<const std::int64_t> rows,
+                         std::span<const double> theta, Workspace& ws) const = 0;
   // out[i - begin] = the prediction for row i in [begin, end): a class id
   // for softmax and mlp, -1 or +1 for linear classifiers, the value x . w
   // for the squared loss.

@@ -65,6 +65,19 @@ class SoftmaxModel final : public Model {
     return sum;
   }
 
+  double LossSum(const Dataset& data, std::span<const std::int64_t> rows,
+                 std::span<const double> theta, Workspace& ws) const override {
+    const int K = spec().classes;
+    ws.a.resize(static_cast<std::size_t>(K));
+    Eigen::Map<RowVector> z(ws.a.data(), K);
+    double sum = 0.0;
+    for (const std::int64_t i : rows) {
+      Logits(data.row(i), theta, z);
+      sum += SoftmaxCrossEntropy(z.data(), K, Label(data, i), /*gradient=*/false);
+    }
+    return sum;
+  }
+
   void Predict(const Dataset& data, std::int64_t begin, std::int64_t end,
                std::span<const double> theta, std::span<double> out, Workspace& ws) const override {
     const int K = spec().classes;

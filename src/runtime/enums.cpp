@@ -19,12 +19,13 @@ constexpr Table<WritePolicy, 3> kWriteNames{{{WritePolicy::kWild, "wild"},
                                              {WritePolicy::kAtomic, "atomic"},
                                              {WritePolicy::kLocked, "locked"}}};
 
-constexpr Table<SparsifierKind, 6> kSparsifierNames{{{SparsifierKind::kNone, "none"},
+constexpr Table<SparsifierKind, 7> kSparsifierNames{{{SparsifierKind::kNone, "none"},
                                                      {SparsifierKind::kUniform, "uniform"},
                                                      {SparsifierKind::kGSpar, "gspar"},
                                                      {SparsifierKind::kGSparExact, "gspar-exact"},
                                                      {SparsifierKind::kTopK, "topk"},
-                                                     {SparsifierKind::kQsgd, "qsgd"}}};
+                                                     {SparsifierKind::kQsgd, "qsgd"},
+                                                     {SparsifierKind::kSign, "sign"}}};
 
 constexpr Table<Loss, 4> kLossNames{{{Loss::kLogistic, "logistic"},
                                      {Loss::kHinge, "hinge"},
@@ -51,6 +52,13 @@ constexpr Table<PetuumSchedule, 2> kPetuumNames{{{PetuumSchedule::kDecay, "decay
 
 constexpr Table<Aggregation, 2> kAggregationNames{{{Aggregation::kDelta, "delta"},
                                                    {Aggregation::kAverage, "average"}}};
+
+constexpr Table<ModelKind, 3> kModelKindNames{{{ModelKind::kLinear, "linear"},
+                                               {ModelKind::kSoftmax, "softmax"},
+                                               {ModelKind::kMlp, "mlp"}}};
+
+constexpr Table<ServerUpdate, 2> kServerUpdateNames{{{ServerUpdate::kAmsGrad, "amsgrad"},
+                                                     {ServerUpdate::kSgd, "sgd"}}};
 
 template <class E, std::size_t N>
 std::string_view Name(const Table<E, N>& table, E v) {
@@ -94,6 +102,8 @@ std::string_view ToString(Fault::Kind v) { return Name(kFaultNames, v); }
 std::string_view ToString(StepRule v) { return Name(kStepRuleNames, v); }
 std::string_view ToString(PetuumSchedule v) { return Name(kPetuumNames, v); }
 std::string_view ToString(Aggregation v) { return Name(kAggregationNames, v); }
+std::string_view ToString(ModelKind v) { return Name(kModelKindNames, v); }
+std::string_view ToString(ServerUpdate v) { return Name(kServerUpdateNames, v); }
 bool Parse(std::string_view s, SolverKind* out) {
   const core::SolverSpec* solver = core::FindSolver(s);
   if (solver != nullptr) *out = solver->kind;
@@ -106,6 +116,8 @@ bool Parse(std::string_view s, SparsifierKind* out) { return Lookup(kSparsifierN
 bool Parse(std::string_view s, StepRule* out) { return Lookup(kStepRuleNames, s, out); }
 bool Parse(std::string_view s, PetuumSchedule* out) { return Lookup(kPetuumNames, s, out); }
 bool Parse(std::string_view s, Aggregation* out) { return Lookup(kAggregationNames, s, out); }
+bool Parse(std::string_view s, ModelKind* out) { return Lookup(kModelKindNames, s, out); }
+bool Parse(std::string_view s, ServerUpdate* out) { return Lookup(kServerUpdateNames, s, out); }
 std::vector<std::string> AllNames(SolverKind) {
   std::vector<std::string> names;
   for (const core::SolverSpec& s : core::SolverTable()) names.emplace_back(s.name);
@@ -117,5 +129,7 @@ std::vector<std::string> AllNames(SparsifierKind) { return Names(kSparsifierName
 std::vector<std::string> AllNames(StepRule) { return Names(kStepRuleNames); }
 std::vector<std::string> AllNames(PetuumSchedule) { return Names(kPetuumNames); }
 std::vector<std::string> AllNames(Aggregation) { return Names(kAggregationNames); }
+std::vector<std::string> AllNames(ModelKind) { return Names(kModelKindNames); }
+std::vector<std::string> AllNames(ServerUpdate) { return Names(kServerUpdateNames); }
 
 }  // namespace asyncopt

@@ -27,7 +27,8 @@ std::string FormatValue(double v) {
 // pass away from it): one trace point, status target_reached, epoch 0.
 std::optional<Result> StartsAtTheTarget(const Dataset& data, const Problem& problem,
                                         const Options& options) {
-  if (options.initial_w.empty() || !(options.target_subopt > 0.0) || std::isnan(options.f_star)) {
+  if (options.initial_w.empty() || !(options.target_subopt > 0.0) || std::isnan(options.f_star) ||
+      options.model_kind != ModelKind::kLinear) {
     return std::nullopt;
   }
   const double start = Objective(data, problem, options.initial_w, options.threads);
@@ -66,7 +67,15 @@ void CheckSolve(const Dataset& data, const Problem& problem, const Options& give
   std::string error;
   if (!options.IsValid(&error)) throw Error(ErrorKind::kInvalidOption, error);
   ValidateDataset(data);
-  CheckLabelKind(data, problem);
+  // The linear problem meets the labels here; the other models (spars-ams
+  // only) in their solver's check.
+  if (options.model_kind != ModelKind::kLinear && options.solver != SolverKind::kSparsAms) {
+    throw Error(ErrorKind::kInvalidOption,
+                "model_kind = " + std::string(ToString(options.model_kind)) + ": solver " +
+                    std::string(ToString(options.solver)) +
+                    " trains the linear model; the softmax and mlp models are trained by spars-ams");
+  }
+  if (options.solver != SolverKind::kSparsAms) CheckLabelKind(data, problem);
   if (data.num_rows <= 0) throw Error(ErrorKind::kInvalidInput, "Solve: the dataset has no rows");
   if (data.num_cols <= 0) {
     throw Error(ErrorKind::kInvalidInput,
@@ -74,7 +83,8 @@ void CheckSolve(const Dataset& data, const Problem& problem, const Options& give
                 "a constant feature (Preprocessing::bias > 0, --bias) fits an intercept");
   }
   const auto d = static_cast<std::size_t>(data.num_cols);
-  if (!options.initial_w.empty() && options.initial_w.size() != d) {
+  // spars-ams checks initial_w against its model's parameter count.
+  if (options.solver != SolverKind::kSparsAms && !options.initial_w.empty() && options.initial_w.size() != d) {
     throw Error(ErrorKind::kInvalidOption,
                 "initial_w has " + std::to_string(options.initial_w.size()) +
                     " entries, the data has " + std::to_string(d) + " features");

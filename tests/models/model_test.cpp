@@ -14,6 +14,7 @@
 #include "asyncopt/error.hpp"
 #include "models/model.hpp"
 #include "problem/random_dataset.hpp"
+#include "support/multiclass_data.hpp"
 
 namespace asyncopt {
 namespace {
@@ -23,33 +24,7 @@ using models::Model;
 using models::ModelSpec;
 using models::Workspace;
 
-// Random sparse rows with K class ids from a planted linear rule plus noise.
-Dataset MulticlassData(std::int64_t rows, std::int32_t cols, int classes, std::uint64_t seed) {
-  testing::RandomDataOptions o;
-  o.rows = rows;
-  o.cols = cols;
-  o.density = 0.4;
-  o.seed = seed;
-  Dataset d = testing::RandomDataset(o);
-  std::mt19937_64 gen(seed + 1);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  std::vector<double> w(static_cast<std::size_t>(cols) * classes);
-  for (double& v : w) v = normal(gen);
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const SparseRow r = d.row(i);
-    int best = 0;
-    double top = -1e300;
-    for (int k = 0; k < classes; ++k) {
-      double z = 0.5 * normal(gen);
-      for (std::int32_t t = 0; t < r.nnz; ++t) z += r.value[t] * w[r.index[t] * classes + k];
-      if (z > top) top = z, best = k;
-    }
-    d.labels[static_cast<std::size_t>(i)] = best;
-  }
-  d.label_kind = LabelKind::kClassIds;
-  for (int k = 0; k < classes; ++k) d.class_labels.push_back(10.0 * k + 1);
-  return d;
-}
+using testing::MulticlassData;
 
 std::vector<std::int64_t> AllRows(const Dataset& d) {
   std::vector<std::int64_t> rows(static_cast<std::size_t>(d.num_rows));
@@ -185,6 +160,12 @@ TEST(Models, ObjectiveHasTheSameBitsForAnyThreadCount) {
     std::vector<double> g(theta.size());
     EXPECT_NEAR(m->LossAndGradient(d, AllRows(d), theta, g, ws), one, 1e-12 * std::fabs(one));
     EXPECT_EQ(models::PredictAll(*m, d, theta, 1), models::PredictAll(*m, d, theta, 3));
+    // A shard's loss over listed rows is the range's, row for row.
+    const std::vector<std::int64_t> some = {4999, 0, 17, 300, 17};
+    double by_range = 0.0;
+    for (const std::int64_t i : some) by_range += m->LossSum(d, i, i + 1, theta, ws);
+    EXPECT_NEAR(m->LossSum(d, std::span<const std::int64_t>(some), theta, ws), by_range,
+                1e-13 * std::fabs(by_range));
   }
 }
 
