@@ -6,6 +6,7 @@
 #include "asyncopt/error.hpp"
 #include "asyncopt/generate.hpp"
 #include "asyncopt/model.hpp"
+#include "asyncopt/multiclass.hpp"
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/preprocess.hpp"
 #include "asyncopt/problem.hpp"

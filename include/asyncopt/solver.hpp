@@ -270,6 +270,10 @@ struct TracePoint {
   // of T x solver time.
   std::int64_t max_staleness = 0;
   double wait_fraction = 0.0;
+  // spars-ams: the mean mini-batch objective of the workers' last round
+  // (train loss per round), and the accuracy on Options::test; NaN otherwise.
+  double batch_loss = std::numeric_limits<double>::quiet_NaN();
+  double test_accuracy = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct Options {
@@ -295,6 +299,11 @@ struct Options {
   // ReadOptions::class_ids). initial_w then has the model's parameter count.
   ModelKind model_kind = ModelKind::kLinear;
   int hidden = 100;  // mlp: hidden units H, in [1, 2^20]
+  // spars-ams: held-out rows (preprocessed as the training data; class ids
+  // of the training classes, or -1/+1 classes) whose accuracy every trace
+  // point records (TracePoint::test_accuracy), off the clock. Must outlive
+  // the run; may be null.
+  const Dataset* test = nullptr;
   // A known minimiser (optional, size num_cols). Its support defines the
   // identification epoch reported by soda and dave-pg.
   std::vector<double> reference_w;

@@ -255,6 +255,7 @@ class Server {
     c.bits_returned = c.coords_returned * kValueBits;
     c.max_delay = max_staleness_;
     c.max_staleness = max_staleness_;
+    if (!round_losses_.empty()) c.batch_loss = round_losses_.back();
     return c;
   }
 
@@ -292,6 +293,16 @@ class Server {
   std::vector<double> round_losses_;
 };
 
+// The fraction of `test`'s rows whose predicted class (or sign) is their
+// label; NaN for real targets.
+double TestAccuracy(const models::Model& model, const Dataset& test, std::span<const double> theta, int threads) {
+  if (test.label_kind == LabelKind::kTargets || test.num_rows == 0) return std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> predicted = models::PredictAll(model, test, theta, threads);
+  std::int64_t right = 0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) right += predicted[i] == test.labels[i];
+  return static_cast<double>(right) / static_cast<double>(test.num_rows);
+}
+
 }  // namespace
 
 std::int64_t SparsAmsParameters(const Dataset& data, const Problem& problem, const Options& options) {
@@ -318,6 +329,16 @@ void CheckSparsAms(const Dataset& data, const Problem& problem, const Options& o
     throw Error(ErrorKind::kInvalidOption, "spars.keep = " + std::to_string(options.spars.keep) +
                                                ": more coordinates than the model's " + std::to_string(P) +
                                                " parameters");
+  }
+  if (options.test != nullptr) {
+    const Dataset& test = *options.test;
+    ValidateDataset(test);
+    const bool ids = data.label_kind == LabelKind::kClassIds;
+    if (test.label_kind != data.label_kind || (ids && test.class_labels != data.class_labels)) {
+      throw Error(ErrorKind::kInvalidInput,
+                  "the test data's labels are not the training data's classes (read them with the training "
+                  "class_labels as ReadOptions::expected_labels and class_ids)");
+    }
   }
   if (options.threads > data.num_rows) {
     throw Error(ErrorKind::kInvalidOption, "threads = " + std::to_string(options.threads) +
@@ -368,6 +389,9 @@ Result RunSparsAms(const Dataset& data, const Problem& problem, const Options& o
     loop.SetStopCheck([&team] { return team.failed(); });
     loop.SetSchedule([&server](int i) { return server.Ready(i); });
     tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
+    if (options.test != nullptr) {
+      tracer.SetTestMetric([&model, &options](std::span<const double> theta) { return TestAccuracy(*model, *options.test, theta, options.threads); });
+    }
     const bool started = loop.Handshake();
     tracer.Begin(server.w());
     engine::MasterOutcome outcome = started ? (loop.Go(), loop.Run([](std::optional<Status> v) { return v; }))

@@ -29,6 +29,7 @@
 #include "core/solver_table.hpp"
 #include "runtime/memory.hpp"
 #include "io/labels.hpp"
+#include "models/model.hpp"
 #ifdef ASYNCOPT_HAVE_MPI
 #include <cstring>
 
@@ -77,6 +78,11 @@ struct LoadedData {
   std::string path;
 };
 
+// spars-ams's softmax and mlp models: class ids instead of -1/+1 classes.
+bool MulticlassModelRun(const Args& a) {
+  return a.Has("model-kind") && a.Str("model-kind") != "linear";
+}
+
 // How --data's labels are read: as -1/+1 classes (ReadOptions' mapping),
 // unless the squared loss is asked for without --positive-labels: then as
 // real targets (regression). `problem` null (info, which has no --loss):
@@ -88,6 +94,21 @@ ReadOptions LabelReading(const Args& a, const Problem* problem, const Preprocess
   ReadOptions ro;
   ro.threads = threads;
   const bool positive = a.Has("positive-labels");
+  if (problem != nullptr && MulticlassModelRun(a)) {
+    // softmax and mlp (spars-ams) take class ids, one per distinct label.
+    const std::string kind = a.Str("model-kind");
+    if (positive) {
+      throw UsageError("--positive-labels maps the labels to two classes; --model-kind " + kind +
+                       " keeps one class per label (drop one of them)");
+    }
+    if (prep.standardize_target) throw UsageError("--scale-target standard is for real targets, not --model-kind " + kind);
+    if (prep.normalize_rows) {
+      throw UsageError("--normalize-rows cannot be used with --model-kind " + kind +
+                       ": the model files do not record it");
+    }
+    ro.class_ids = true;
+    return ro;
+  }
   if (positive) ro.positive_labels = ParseLabelList(a, "positive-labels");
   if (prep.standardize_target) {
     if (problem != nullptr && problem->loss != Loss::kSquared) {
@@ -407,6 +428,55 @@ LinearModel ModelOf(const std::vector<double>& w, const LoadedData& d, const Pro
                          d.data.negative_label_text);
 }
 
+// --model for any trained model: LIBLINEAR's binary or regression format
+// for linear models and two-class softmax (w = W[:,0] - W[:,1], the first
+// class positive, as LIBLINEAR writes two classes), LIBLINEAR's multiclass
+// format for softmax with K >= 3, asyncopt-mlp for the perceptron.
+void SaveTrainedModel(const std::vector<double>& w, const LoadedData& d, const Problem& problem,
+                      const Options& options, const std::string& path) {
+  if (options.model_kind == ModelKind::kLinear) {
+    SaveModel(ModelOf(w, d, problem), path);
+    return;
+  }
+  const std::vector<double>& labels = d.data.class_labels;
+  if (options.model_kind == ModelKind::kSoftmax && labels.size() == 2) {
+    std::vector<double> diff(w.size() / 2);
+    for (std::size_t j = 0; j < diff.size(); ++j) diff[j] = w[2 * j] - w[2 * j + 1];
+    Problem logistic = problem;
+    logistic.loss = Loss::kLogistic;
+    SaveModel(MakeLinearModel(diff, logistic, d.record, io::LabelText(labels[0]), io::LabelText(labels[1])), path);
+    return;
+  }
+  SaveMulticlassModel(MakeMulticlassModel(options.model_kind, w, options.hidden, labels, d.record), path);
+}
+
+// A multiclass model's accuracy and confusion matrix on `test` (class ids
+// of the training classes), with the weights as trained.
+MulticlassMetrics MulticlassQuality(const std::vector<double>& w, const LoadedData& d, const Problem& problem,
+                                    const Options& options, const Dataset& test, int threads) {
+  models::ModelSpec spec;
+  spec.kind = options.model_kind;
+  spec.features = d.data.num_cols;
+  spec.classes = d.data.num_classes();
+  spec.l2 = problem.l2;
+  spec.hidden = options.hidden;
+  const auto model = models::MakeModel(spec, d.data);
+  const std::vector<double> predicted = models::PredictAll(*model, test, w, threads);
+  return EvaluateMulticlass(std::vector<int>(predicted.begin(), predicted.end()), test.labels,
+                            d.data.num_classes());
+}
+
+void WriteConfusion(JsonWriter& j, const MulticlassMetrics& m, const std::vector<double>& labels) {
+  j.Field("task", "multiclass").Field("accuracy", m.accuracy);
+  j.BeginArray("classes");
+  for (const double v : labels) j.Field({}, io::LabelText(v));
+  j.EndArray();
+  // confusion[t][p]: rows of true class t (in the order above) predicted as p.
+  j.BeginArray("confusion");
+  for (const auto& row : m.confusion) j.Field({}, row);
+  j.EndArray();
+}
+
 }  // namespace
 
 std::atomic<int> g_phase_kind{static_cast<int>(PhaseKind::kWork)};
@@ -465,7 +535,7 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
   if (outputs.Has("model")) {
     if (result.IsSolutionUsable()) {
       outputs.WriteWith("model", [&](const std::string& path) {
-        SaveModel(ModelOf(result.w, d, problem), path);
+        SaveTrainedModel(result.w, d, problem, options, path);
       });
     } else {
       outputs.Fail("model", "the run produced no usable weights (" + result.message + ")");
@@ -473,7 +543,11 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
   }
 
   Quality test_quality = QualityOf({}, {}, d.data.label_kind == LabelKind::kTargets);
-  if (test && result.IsSolutionUsable()) {
+  const bool multiclass = options.model_kind != ModelKind::kLinear;
+  std::optional<MulticlassMetrics> test_classes;
+  if (test && multiclass) {
+    if (result.IsSolutionUsable()) test_classes = MulticlassQuality(result.w, d, problem, options, *test, threads);
+  } else if (test && result.IsSolutionUsable()) {
     // The weights as trained, on the test set preprocessed as the training
     // set was (the bias is one of its columns); features the training set
     // never had get no weight. Standardised targets: judged in the
@@ -572,9 +646,23 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
       j.Field("reference_nnz", CountNonzeros(options.reference_w));
     }
     j.Field("trace_points", static_cast<std::int64_t>(result.trace.size()));
+    if (options.solver == SolverKind::kSparsAms) {
+      j.Field("model_kind", ToString(options.model_kind))
+          .Field("parameters", static_cast<std::int64_t>(result.w.size()));
+    } else {
+      j.Null("model_kind").Null("parameters");
+    }
     if (test) {
       j.BeginObject("test").Field("path", a.Str("test")).Field("rows", test->num_rows);
-      WriteQuality(j, test_quality);
+      if (multiclass) {
+        if (test_classes) {
+          WriteConfusion(j, *test_classes, d.data.class_labels);
+        } else {
+          j.Field("task", "multiclass").Null("accuracy").Null("classes").Null("confusion");
+        }
+      } else {
+        WriteQuality(j, test_quality);
+      }
       j.EndObject();
     }
     WriteDataset(j, d);
@@ -584,6 +672,10 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
     outputs.Write("summary", j.str() + "\n");
   }
   if (!quiet) std::fprintf(stderr, "%s\n", result.BriefReport().c_str());
+  if (!quiet && test_classes) {
+    std::fprintf(stderr, "test accuracy %.6f (%lld rows)\n", test_classes->accuracy,
+                 static_cast<long long>(test_classes->rows));
+  }
   outputs.ReportFailures("train");
 
   if (result.status == Status::kInterrupted) return InterruptedExitCode();
@@ -1023,7 +1115,10 @@ int RunTrain(const std::vector<std::string>& argv) {
   if (a.Has("test")) {
     ReadOptions ro;
     ro.threads = threads;
-    if (d.data.label_kind == LabelKind::kTargets) {
+    if (d.data.label_kind == LabelKind::kClassIds) {
+      ro.class_ids = true;  // the training classes' ids; another label is refused by line
+      ro.expected_labels = d.data.class_labels;
+    } else if (d.data.label_kind == LabelKind::kTargets) {
       ro.keep_targets = true;  // and standardised as the training targets (ApplyRecord)
     } else if (a.Has("positive-labels")) {
       ro.positive_labels = ParseLabelList(a, "positive-labels");
@@ -1035,6 +1130,13 @@ int RunTrain(const std::vector<std::string>& argv) {
     SetPhase("reading " + Printable(a.Str("test")));
     test = ReadLibsvm(a.Str("test"), ro);
     ApplyRecord(d.record, *test);  // evaluated in the training space, as the weights are
+    // spars-ams records the test accuracy at every trace point.
+    if (options.solver == SolverKind::kSparsAms) options.test = &*test;
+  }
+  const bool model_run = options.model_kind != ModelKind::kLinear;
+  if (model_run && a.Has("initial-model")) {
+    throw UsageError("--initial-model: warm starts of the " + std::string(ToString(options.model_kind)) +
+                     " model are not supported yet (only linear models)");
   }
   if (a.Has("initial-model")) {
     SetPhase("reading the initial model");
@@ -1047,9 +1149,15 @@ int RunTrain(const std::vector<std::string>& argv) {
   // f* outside the timed run, whenever suboptimality is asked for.
   OptimumInfo opt;
   const bool need_f_star = options.target_subopt > 0.0 || a.Has("trace");
+  if (model_run && !given_f_star && options.target_subopt > 0.0) {
+    throw UsageError("--target-subopt needs f*, and the " + std::string(ToString(options.model_kind)) +
+                     " model has no reference solver: give --f-star, or stop on --max-epochs / --max-seconds");
+  }
   if (given_f_star) {
     opt.f_star = *given_f_star;
     opt.source = "given";
+  } else if (model_run) {
+    opt.source = "none";  // no reference solver for softmax or mlp: suboptimality stays unknown
   } else if (f_star_mode == "auto") {
     if (need_f_star) {
       opt = ComputeOptimum(a, d, problem, threads, quiet);
@@ -1058,7 +1166,7 @@ int RunTrain(const std::vector<std::string>& argv) {
     }
   }
   if (opt.no_minimiser) std::fprintf(stderr, "warning: %s\n", NoMinimiserText(d.path).c_str());
-  if (std::isnan(opt.f_star) && need_f_star && !g_stop_requested.load()) {
+  if (std::isnan(opt.f_star) && need_f_star && !model_run && !g_stop_requested.load()) {
     if (!opt.no_minimiser && f_star_mode == "auto") {
       std::fprintf(stderr,
                    "warning: the reference solver did not converge in %d iterations "
@@ -1159,12 +1267,65 @@ int RunOptimum(const std::vector<std::string>& argv) {
 
 // ---------------------------------------------------------------- predict --
 
+namespace {
+
+// predict with a softmax (K >= 3) or perceptron model: accuracy and the
+// confusion matrix; the predictions file holds each row's predicted label.
+int PredictMulticlass(const Args& a, Outputs& outputs, int threads, bool normalize_rows,
+                      const std::vector<double>& positive) {
+  const std::string path = a.Str("model");
+  const MulticlassModel model = LoadMulticlassModel(path);
+  if (!positive.empty()) {
+    throw UsageError("option '--positive-labels' has no effect here: " + Printable(path) + " is a " +
+                     std::to_string(model.num_classes()) + "-class model, whose classes are its labels");
+  }
+  if (normalize_rows) throw UsageError("--normalize-rows: multiclass models are trained without it");
+  ReadOptions ro;
+  ro.threads = threads;
+  ro.class_ids = true;
+  ro.expected_labels = model.labels;  // a label outside the model's classes is refused by line
+  SetPhase("reading " + Printable(a.Str("data")));
+  const Dataset data = ReadLibsvm(a.Str("data"), ro);
+  SetPhase("predicting");
+  const std::vector<int> predicted = PredictClasses(model, data);
+  const MulticlassMetrics m = EvaluateMulticlass(predicted, data.labels, model.num_classes());
+  SetPhase("writing the outputs", PhaseKind::kWriting);
+  if (outputs.Has("predictions")) {
+    std::string text;
+    for (const int k : predicted) text += io::LabelText(model.labels[static_cast<std::size_t>(k)]) + "\n";
+    outputs.Write("predictions", text);
+  }
+  if (outputs.Has("summary")) {
+    JsonWriter j;
+    j.BeginObject().Field("rows", m.rows);
+    WriteConfusion(j, m, model.labels);
+    j.Field("model", path).Field("data", a.Str("data")).Field("content_hash", HashToHex(ContentHash(data)));
+    WriteProvenance(j);
+    j.EndObject();
+    outputs.Write("summary", j.str() + "\n");
+  }
+  std::printf("accuracy %.6f (%lld rows)\nconfusion (rows: true label, columns: predicted)\n", m.accuracy,
+              static_cast<long long>(m.rows));
+  std::string header = "label";
+  for (const double v : model.labels) header += " " + io::LabelText(v);
+  std::printf("%s\n", header.c_str());
+  for (std::size_t t = 0; t < m.confusion.size(); ++t) {
+    std::string line = io::LabelText(model.labels[t]);
+    for (const std::int64_t c : m.confusion[t]) line += " " + std::to_string(c);
+    std::printf("%s\n", line.c_str());
+  }
+  outputs.ReportFailures("predict");
+  return outputs.failed() ? kExitOutputFailed : kExitOk;
+}
+
+}  // namespace
+
 int RunPredict(const std::vector<std::string>& argv) {
   po::options_description desc("asyncopt predict: evaluate a model on a LIBSVM file");
   AddGeneral(desc, true);
   po::options_description g("Prediction");
   g.add_options()
-      ("model", po::value<std::string>(), "model file (LIBLINEAR text format)")
+      ("model", po::value<std::string>(), "model file: LIBLINEAR's text format (binary, regression, or multiclass from spars-ams's softmax model) or asyncopt-mlp")
       ("data", po::value<std::string>(), "LIBSVM file to predict; for a classifier its labels must be the model's two labels unless --positive-labels says which are +1; for a regression model they are the real targets")
       ("positive-labels", po::value<std::string>(), "classifiers: label values that are +1 (default: the model's positive label; every other label must then be its negative one)")
       ("normalize-rows", po::value<std::string>()->default_value("false")->implicit_value("true"), "the model was trained with --normalize-rows")
@@ -1188,6 +1349,7 @@ int RunPredict(const std::vector<std::string>& argv) {
   outputs.Check();
 
   SetPhase("reading the model");
+  if (IsMulticlassModelFile(a.Str("model"))) return PredictMulticlass(a, outputs, threads, normalize_rows, positive);
   LinearModel model = LoadModel(a.Str("model"));
   model.normalize_rows = normalize_rows;
   ReadOptions ro;

@@ -28,7 +28,7 @@ TraceWriter::TraceWriter(const std::string& path)
     : out_(std::make_unique<io::OutputFile>(path)) {
   Put("seconds,epoch,updates,objective,suboptimality,nnz_w,exchanges,coords_sent,"
       "bits_sent,conflicts,coords_returned,bits_returned,max_delay,master_busy,bytes_sent,"
-      "bytes_returned,max_staleness,wait_fraction\n");
+      "bytes_returned,max_staleness,wait_fraction,batch_loss,test_accuracy\n");
 }
 
 TraceWriter::~TraceWriter() = default;
@@ -51,16 +51,20 @@ void TraceWriter::Write(const TracePoint& p) {
   if (std::isfinite(p.suboptimality)) {
     std::snprintf(subopt, sizeof subopt, "%.17g", p.suboptimality);
   }
-  char row[512];
+  // spars-ams only: the round's mean mini-batch objective, the accuracy on --test.
+  char batch_loss[40] = "", test_accuracy[40] = "";
+  if (std::isfinite(p.batch_loss)) std::snprintf(batch_loss, sizeof batch_loss, "%.17g", p.batch_loss);
+  if (std::isfinite(p.test_accuracy)) std::snprintf(test_accuracy, sizeof test_accuracy, "%.6f", p.test_accuracy);
+  char row[640];
   const int n = std::snprintf(
-      row, sizeof row, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.4f,%lld,%lld,%lld,%.4f\n",
+      row, sizeof row, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.4f,%lld,%lld,%lld,%.4f,%s,%s\n",
       p.seconds, p.epoch, static_cast<long long>(p.updates), objective, subopt,
       static_cast<long long>(p.nnz_w), static_cast<long long>(p.exchanges),
       static_cast<long long>(p.coords_sent), static_cast<long long>(p.bits_sent),
       static_cast<long long>(p.conflicts), static_cast<long long>(p.coords_returned),
       static_cast<long long>(p.bits_returned), static_cast<long long>(p.max_delay), p.master_busy,
       static_cast<long long>(p.bytes_sent), static_cast<long long>(p.bytes_returned),
-      static_cast<long long>(p.max_staleness), p.wait_fraction);
+      static_cast<long long>(p.max_staleness), p.wait_fraction, batch_loss, test_accuracy);
   Put(std::string_view(row, static_cast<std::size_t>(std::min<int>(n, sizeof row - 1))));
 }
 

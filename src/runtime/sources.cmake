@@ -4,6 +4,7 @@ target_sources(asyncopt_objects PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/solve.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tracer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/model.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/multiclass_model.cpp
   ${CMAKE_CURRENT_LIST_DIR}/affinity.cpp
   ${CMAKE_CURRENT_LIST_DIR}/threads.cpp
   ${CMAKE_CURRENT_LIST_DIR}/team.cpp

@@ -57,6 +57,8 @@ TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters)
   p.master_busy = counters.master_busy;
   p.max_staleness = counters.max_staleness;
   p.wait_fraction = counters.wait_fraction;
+  p.batch_loss = counters.batch_loss;
+  if (test_metric_) p.test_accuracy = test_metric_(w);
   return p;
 }
 

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <vector>
@@ -31,6 +32,7 @@ struct Counters {
   std::int64_t bytes_returned = 0;
   std::int64_t max_staleness = 0;
   double wait_fraction = 0.0;
+  double batch_loss = std::numeric_limits<double>::quiet_NaN();
 };
 
 class Tracer {
@@ -48,6 +50,10 @@ class Tracer {
   void SetEvaluator(std::function<std::optional<double>(std::span<const double>)> objective) {
     objective_ = std::move(objective);
   }
+
+  // A metric of w on held-out data for every trace point (spars-ams: the
+  // accuracy on Options::test), evaluated off the clock.
+  void SetTestMetric(std::function<double(std::span<const double>)> metric) { test_metric_ = std::move(metric); }
 
   // Starts the solver clock and records the initial point w0 (epoch 0).
   void Begin(std::span<const double> w0);
@@ -93,6 +99,7 @@ class Tracer {
   double initial_objective_ = 0.0;
   std::atomic<bool> callback_stop_{false};
   std::function<std::optional<double>(std::span<const double>)> objective_;
+  std::function<double(std::span<const double>)> test_metric_;
   bool unknown_ = false;  // the last Evaluate could not know F
 };
 

@@ -35,7 +35,7 @@ SUMMARY_KEYS = {
 TRACE_COLUMNS = ["seconds", "epoch", "updates", "objective", "suboptimality", "nnz_w",
                  "exchanges", "coords_sent", "bits_sent", "conflicts", "coords_returned",
                  "bits_returned", "max_delay", "master_busy", "bytes_sent", "bytes_returned",
-                 "max_staleness", "wait_fraction"]
+                 "max_staleness", "wait_fraction", "batch_loss", "test_accuracy"]
 
 
 def start_training(command, timeout=120):

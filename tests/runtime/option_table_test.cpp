@@ -220,11 +220,11 @@ TEST(OptionTable, WhyUnusedNamesTheSolverOrTheCondition) {
   Options o;
   o.solver = SolverKind::kSvrg;
   EXPECT_EQ(core::WhyUnused(*core::FindOption("sparsifier"), o),
-            "solver svrg does not use it (used by: hogwild)");
+            "solver svrg does not use it (used by: hogwild, spars-ams)");
   o.solver = SolverKind::kReference;
   EXPECT_EQ(core::WhyUnused(*core::FindOption("seed"), o),
             "solver reference does not use it (used by: hogwild, svrg, soda, dave-pg, dissvrg, "
-            "petuum-sgd)");
+            "petuum-sgd, spars-ams)");
   EXPECT_EQ(core::WhyUnused(*core::FindOption("max-epochs"), o), std::nullopt);
   o.solver = SolverKind::kHogwild;
   EXPECT_EQ(core::WhyUnused(*core::FindOption("lock-stripe"), o),
