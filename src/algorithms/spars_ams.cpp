@@ -364,6 +364,68 @@ double SparsAmsMemoryBytes(const Dataset& data, const Options& options) {
   return n * 8.5 * 8.0 * P + 8.0 * 8.0 * P + 8.0 * static_cast<double>(data.num_rows);
 }
 
+namespace {
+
+// The server's side on any transport: rank 0 of `net`, the workers ranks
+// 1..N. `shape` has the data's rows, features and classes (under MPI the
+// master holds no rows). `joined` runs after the loop (the threaded run
+// joins its team there) and may turn the outcome.
+Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem& problem, const Options& options,
+                     const std::function<void(engine::MasterOutcome*)>& joined,
+                     const std::function<bool()>& stop_check, const std::string& placement) {
+  const auto model = models::MakeModel(SpecFor(shape, problem, options), shape);
+  const int workers = net.size() - 1;
+  runtime::Tracer tracer(shape, problem, options);
+  Server server(workers, shape.num_rows, options, StartingTheta(*model, options));
+  engine::MasterLoop<Server> loop(net, server, tracer, options, shape.num_rows, shape.num_cols);
+  loop.SetRegulariser([&model](std::span<const double> theta) { return model->Regulariser(theta); });
+  if (stop_check) loop.SetStopCheck(stop_check);
+  loop.SetSchedule([&server](int i) { return server.Ready(i); });
+  tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
+  if (options.test != nullptr) {
+    tracer.SetTestMetric([&model, &options](std::span<const double> theta) {
+      return TestAccuracy(*model, *options.test, theta, options.threads);
+    });
+  }
+  const bool started = loop.Handshake();
+  tracer.Begin(server.w());
+  engine::MasterOutcome outcome;
+  if (started) {
+    loop.Go();
+    outcome = loop.Run([](std::optional<Status> v) { return v; });
+  } else {
+    outcome = loop.StopBeforeStart();
+  }
+  joined(&outcome);
+  if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);
+  std::vector<double> final_w = std::move(outcome.final_w);
+  if (final_w.empty()) final_w = server.w();
+  Result result;
+  result.step_used = Eta(options);
+  result.max_delay = server.max_staleness();
+  result.max_staleness = server.max_staleness();
+  result.master_busy = tracer.Seconds() > 0.0 ? std::min(1.0, outcome.busy_seconds / tracer.Seconds())
+                                              : std::numeric_limits<double>::quiet_NaN();
+  result.message = "spars-ams, " + std::to_string(workers) + (workers == 1 ? " worker" : " workers") + placement +
+                   ", " + std::string(ToString(options.model_kind)) + " model (" +
+                   std::to_string(model->NumParameters()) + " parameters), " +
+                   std::string(ToString(options.sparsify.kind)) +
+                   (options.sparsify.error_feedback ? " with error feedback" : "") + ", server " +
+                   std::string(ToString(options.spars.server_update)) +
+                   (options.spars.asynchronous ? " (asynchronous)" : "") + ", eta " +
+                   runtime::ShortNumber(Eta(options)) + ", " + std::to_string(server.version()) + " server steps" +
+                   outcome.team_report;
+  runtime::Counters totals = loop.Counters(server.counters());
+  if (outcome.final_counters) {
+    totals.updates = outcome.final_counters->updates;
+    totals.epoch = outcome.final_counters->epoch;
+  }
+  tracer.Finish(outcome.verdict.value_or(Status::kMaxEpochs), final_w, totals, &result);
+  return result;
+}
+
+}  // namespace
+
 Result RunSparsAms(const Dataset& data, const Problem& problem, const Options& options) {
   CheckSparsAms(data, problem, options);
   const auto model = models::MakeModel(SpecFor(data, problem, options), data);
@@ -381,54 +443,18 @@ Result RunSparsAms(const Dataset& data, const Problem& problem, const Options& o
     engine::RunWorker(net.endpoint(member.index() + 1), *state[static_cast<std::size_t>(member.index())], member,
                       options.peer_timeout);
   });
-  try {
-    runtime::Tracer tracer(data, problem, options);
-    Server server(workers, data.num_rows, options, theta0);
-    engine::MasterLoop<Server> loop(net.endpoint(0), server, tracer, options, data.num_rows, data.num_cols);
-    loop.SetRegulariser([&model](std::span<const double> theta) { return model->Regulariser(theta); });
-    loop.SetStopCheck([&team] { return team.failed(); });
-    loop.SetSchedule([&server](int i) { return server.Ready(i); });
-    tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
-    if (options.test != nullptr) {
-      tracer.SetTestMetric([&model, &options](std::span<const double> theta) { return TestAccuracy(*model, *options.test, theta, options.threads); });
-    }
-    const bool started = loop.Handshake();
-    tracer.Begin(server.w());
-    engine::MasterOutcome outcome = started ? (loop.Go(), loop.Run([](std::optional<Status> v) { return v; }))
-                                            : loop.StopBeforeStart();
+  auto joined = [&team](engine::MasterOutcome* outcome) {
     team.RequestStop();
     try {
       team.Join();
     } catch (const engine::PeerLost& e) {
-      outcome.verdict = Status::kPeerLost;
-      outcome.team_report += std::string("; ") + e.what();
+      outcome->verdict = Status::kPeerLost;
+      outcome->team_report += std::string("; ") + e.what();
     }
-    outcome.team_report = PinNote(team) + team.Report() + outcome.team_report;
-    if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);
-    std::vector<double> final_w = std::move(outcome.final_w);
-    if (final_w.empty()) final_w = server.w();
-    Result result;
-    result.step_used = Eta(options);
-    result.max_delay = server.max_staleness();
-    result.max_staleness = server.max_staleness();
-    result.master_busy = tracer.Seconds() > 0.0 ? std::min(1.0, outcome.busy_seconds / tracer.Seconds())
-                                                : std::numeric_limits<double>::quiet_NaN();
-    result.message = "spars-ams, " + std::to_string(workers) + (workers == 1 ? " worker" : " workers") + ", " +
-                     std::string(ToString(options.model_kind)) + " model (" +
-                     std::to_string(model->NumParameters()) + " parameters), " +
-                     std::string(ToString(options.sparsify.kind)) +
-                     (options.sparsify.error_feedback ? " with error feedback" : "") + ", server " +
-                     std::string(ToString(options.spars.server_update)) +
-                     (options.spars.asynchronous ? " (asynchronous)" : "") + ", eta " +
-                     runtime::ShortNumber(Eta(options)) + ", " + std::to_string(server.version()) + " server steps" +
-                     outcome.team_report;
-    runtime::Counters totals = loop.Counters(server.counters());
-    if (outcome.final_counters) {
-      totals.updates = outcome.final_counters->updates;
-      totals.epoch = outcome.final_counters->epoch;
-    }
-    tracer.Finish(outcome.verdict.value_or(Status::kMaxEpochs), final_w, totals, &result);
-    return result;
+    outcome->team_report = PinNote(team) + team.Report() + outcome->team_report;
+  };
+  try {
+    return RunServerSide(net.endpoint(0), data, problem, options, joined, [&team] { return team.failed(); }, "");
   } catch (...) {
     team.RequestStop();
     try {
@@ -437,6 +463,37 @@ Result RunSparsAms(const Dataset& data, const Problem& problem, const Options& o
     }
     throw;
   }
+}
+
+Result RunSparsAmsMaster(engine::Transport& net, const Dataset& shape, const Problem& problem, const Options& options,
+                         const std::string& placement) {
+  return RunServerSide(net, shape, problem, options, [](engine::MasterOutcome*) {}, {}, placement);
+}
+
+void RunSparsAmsWorker(engine::Transport& net, const Dataset& part, const Problem& problem, const Options& options,
+                       int host_index, int host_workers) {
+  std::unique_ptr<models::Model> model;
+  std::unique_ptr<Worker> worker;
+  std::unique_ptr<runtime::Team> team;
+  try {
+    model = models::MakeModel(SpecFor(part, problem, options), part);
+    // The part's rows in the order a one-worker threaded run takes the
+    // whole data: one worker rank gives that run's iterates.
+    std::vector<std::int64_t> order =
+        MakeShards(part.num_rows, 1, 0.0, options.distributed.shuffle_rows, options.seed)[0];
+    worker = std::make_unique<Worker>(part, std::move(order), *model, options, net.rank() - 1,
+                                      StartingTheta(*model, options));
+    runtime::Team::Config config = TeamConfig(options, 1, /*first_id=*/net.rank());
+    config.pin = options.pin_workers;
+    config.host_index = host_index;
+    config.host_teams = host_workers;
+    team = std::make_unique<runtime::Team>(std::move(config));
+    team->Start([&](runtime::Member& member) { engine::RunWorker(net, *worker, member, options.peer_timeout); });
+  } catch (const std::exception& e) {
+    engine::SendFailure(net, e);
+    throw;
+  }
+  team->Join();
 }
 
 }  // namespace asyncopt::algorithms

@@ -29,10 +29,12 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/problem.hpp"
 #include "asyncopt/solver.hpp"
+#include "engine/transport.hpp"
 
 namespace asyncopt::algorithms {
 
@@ -41,6 +43,19 @@ namespace asyncopt::algorithms {
 inline constexpr std::uint64_t kSparsAmsBatchStream = 0x7370617273;  // "spars"
 
 Result RunSparsAms(const Dataset& data, const Problem& problem, const Options& options);
+
+// Across processes (MPI): rank 0 the server, ranks 1..N the workers, each
+// holding its part of the rows (labels mapped alike on every rank: the
+// same class ids). `shape` holds the data's rows, columns, label kind and
+// class labels (no rows needed). Worker rank r draws its mini-batches as
+// worker thread r - 1 of a threaded run, over its part in the order a
+// one-worker threaded run takes the whole data: one worker rank gives that
+// run's iterates. RunSparsAmsWorker returns when the server says stop;
+// throws engine::PeerLost when nobody spoke for twice Options::peer_timeout.
+Result RunSparsAmsMaster(engine::Transport& net, const Dataset& shape, const Problem& problem, const Options& options,
+                         const std::string& placement);
+void RunSparsAmsWorker(engine::Transport& net, const Dataset& part, const Problem& problem, const Options& options,
+                       int host_index = 0, int host_workers = 1);
 
 // What spars-ams refuses: l1 > 0 (AMSGrad is not proximal), the hinge loss
 // for the linear model (not smooth), data the model cannot fit

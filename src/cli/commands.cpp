@@ -35,6 +35,7 @@
 
 #include "algorithms/dissvrg.hpp"
 #include "algorithms/soda.hpp"
+#include "algorithms/spars_ams.hpp"
 #include "data/preprocess_parts.hpp"
 #include "engine/master_worker.hpp"
 #include "engine/mpi_transport.hpp"
@@ -705,6 +706,9 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   // the servers (0 the master), S..K-1 the trainers. soda, dave-pg: rank 0
   // the master, 1..K-1 the workers. Ranks from `servers` on hold the data.
   const bool ssp = options.solver == SolverKind::kDisSvrg || options.solver == SolverKind::kPetuumSgd;
+  // spars-ams: rank 0 the server, 1..K-1 the workers, each keeping its rows.
+  const bool spars = options.solver == SolverKind::kSparsAms;
+  const bool model_run = options.model_kind != ModelKind::kLinear;
   const int servers = ssp ? options.ssp.servers : 1;
   const bool data_rank = rank >= servers;
   // Where this worker rank's compute thread goes with --pin-workers: the
@@ -722,7 +726,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
                                        "the master, ranks 1..K-1 the workers"));
   }
   if (core::SolverFor(options.solver).team != core::Team::kMasterWorkers) {
-    throw UsageError("--transport mpi runs the message-passing solvers (soda, dave-pg, dissvrg, petuum-sgd), not " +
+    throw UsageError("--transport mpi runs the message-passing solvers (soda, dave-pg, dissvrg, petuum-sgd, spars-ams), not " +
                      std::string(ToString(options.solver)));
   }
   if (problem.loss == Loss::kHinge) {
@@ -777,10 +781,14 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
       for (const char* key : {"data", "test", "config"}) outputs.AddInput(a, key);
       outputs.Check();
       const bool need_f_star = options.target_subopt > 0.0 || a.Has("trace");
+      if (model_run && !given_f_star && options.target_subopt > 0.0) {
+        throw UsageError("--target-subopt needs f*, and the " + std::string(ToString(options.model_kind)) +
+                         " model has no reference solver: give --f-star, or stop on --max-epochs / --max-seconds");
+      }
       if (given_f_star) {
         opt.f_star = *given_f_star;
         opt.source = "given";
-      } else if (f_star_mode == "auto" && need_f_star) {
+      } else if (f_star_mode == "auto" && need_f_star && !model_run) {
         LoadedData whole = LoadTraining(a, threads, true, &problem);
         opt = ComputeOptimum(a, whole, problem, threads, quiet);
       }
@@ -898,7 +906,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   // in place instead (4 bytes per nonzero more at the peak).
   // (soda and dave-pg: their workers keep columns; a trainer keeps its rows.)
   algorithms::PartReader reread;
-  if (info.by_byte_range && !ssp) {
+  if (info.by_byte_range && !ssp && !spars) {
     constexpr std::uint64_t kPieceBytes = std::uint64_t{16} << 20;
     const std::uint64_t bytes = info.end_byte - info.begin_byte;
     const std::uint64_t most = std::max<std::uint64_t>(1, std::numeric_limits<int>::max() / parts);
@@ -939,6 +947,8 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
         if (ssp) {
           // The default step: the largest row smoothness over the parts.
           smooth[0] = algorithms::PartLMax(part, problem);
+        } else if (spars) {
+          // AMSGrad's step needs no smoothness: the part stays as rows.
         } else {
           // The step: the largest part smoothness (when --step is not given).
           smooth[0] = algorithms::PartSmoothness(part, problem, options);
@@ -949,7 +959,10 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
       } else if (rank == 0 && a.Has("test")) {
         ReadOptions tro;
         tro.threads = threads;
-        if (ro.keep_targets) {
+        if (ro.class_ids) {
+          tro.class_ids = true;
+          tro.expected_labels = d.data.class_labels;
+        } else if (ro.keep_targets) {
           tro.keep_targets = true;
         } else if (a.Has("positive-labels")) {
           tro.positive_labels = ParseLabelList(a, "positive-labels");
@@ -968,6 +981,13 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   session.AllMax(&smooth);
   if (smooth[1] > 0.0) return static_cast<int>(smooth[1]);  // the failing rank said why
   // What Solve would check and the shape alone allows: faults name ranks.
+  if (spars) {
+    try {
+      algorithms::CheckSparsAms(d.data, problem, options);
+    } catch (const Error& e) {
+      throw UsageError(e.what());  // the same verdict on every rank
+    }
+  }
   if (ssp) {
     Dataset shape;
     shape.num_rows = rows;
@@ -1010,9 +1030,11 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     }
     const std::string placement = " (mpi ranks " + std::to_string(servers) + ".." + std::to_string(size - 1) +
                                   ", master on " + session.host() + ")";
+    if (spars && test) options.test = &*test;  // the test accuracy of every trace point
     const Result result =
-        ssp ? algorithms::RunDisSvrgMaster(net, rows, d.data.num_cols, problem, options, smooth[0], placement)
-            : algorithms::RunSodaMaster(net, rows, d.data.num_cols, problem, options, smooth[0], placement);
+        spars ? algorithms::RunSparsAmsMaster(net, d.data, problem, options, placement)
+        : ssp ? algorithms::RunDisSvrgMaster(net, rows, d.data.num_cols, problem, options, smooth[0], placement)
+              : algorithms::RunSodaMaster(net, rows, d.data.num_cols, problem, options, smooth[0], placement);
     progress.Done();
     code = FinishTrain(a, d, problem, options, opt, test, trace, outputs, result, threads, quiet);
     if (result.status == Status::kPeerLost) {
@@ -1031,6 +1053,8 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     try {
       if (!data_rank) {
         algorithms::RunDisSvrgBlockServer(net, rows, d.data.num_cols, options);
+      } else if (spars) {
+        algorithms::RunSparsAmsWorker(net, part, problem, options, host_index, static_cast<int>(host_workers.size()));
       } else if (ssp) {
         algorithms::RunDisSvrgTrainer(net, part, rows, problem, options, smooth[0], host_index,
                                       static_cast<int>(host_workers.size()));
@@ -1306,13 +1330,13 @@ int PredictMulticlass(const Args& a, Outputs& outputs, int threads, bool normali
   }
   std::printf("accuracy %.6f (%lld rows)\nconfusion (rows: true label, columns: predicted)\n", m.accuracy,
               static_cast<long long>(m.rows));
-  std::string header = "label";
-  for (const double v : model.labels) header += " " + io::LabelText(v);
-  std::printf("%s\n", header.c_str());
+  std::printf("label");
+  for (const double v : model.labels) std::printf(" %s", io::LabelText(v).c_str());
+  std::printf("\n");
   for (std::size_t t = 0; t < m.confusion.size(); ++t) {
-    std::string line = io::LabelText(model.labels[t]);
-    for (const std::int64_t c : m.confusion[t]) line += " " + std::to_string(c);
-    std::printf("%s\n", line.c_str());
+    std::printf("%s", io::LabelText(model.labels[t]).c_str());
+    for (const std::int64_t c : m.confusion[t]) std::printf(" %lld", static_cast<long long>(c));
+    std::printf("\n");
   }
   outputs.ReportFailures("predict");
   return outputs.failed() ? kExitOutputFailed : kExitOk;

@@ -51,8 +51,12 @@ void AppendValues(std::string* text, std::span<const double> values) {
 
 std::string LabelsLine(const std::vector<double>& labels) {
   std::string line = "label";
-  for (const double v : labels) line += " " + io::LabelText(v);
-  return line + "\n";
+  for (const double v : labels) {
+    line += ' ';
+    line += io::LabelText(v);
+  }
+  line += '\n';
+  return line;
 }
 
 }  // namespace

@@ -437,5 +437,78 @@ class SspMpiTest(MpiBase):
         self.assertIn("--servers 2 needs at least 3 ranks", p.stderr)
 
 
+class SparsAmsMpiTest(MpiBase):
+    """spars-ams under mpirun (issue 17): rank 0 the server, ranks 1..N the
+    workers with their parts; class ids agree across ranks."""
+
+    def blobs(self, name, rows, seed, labels=(3, 7, 9), dims=6):
+        import random
+        rng = random.Random(seed)
+        lines = []
+        for i in range(rows):
+            k = i % len(labels)
+            x = [rng.gauss(3.0 if j == k else 0.0, 1.0) for j in range(dims)]
+            lines.append("%d " % labels[k] + " ".join("%d:%.6f" % (j + 1, v) for j, v in enumerate(x)))
+        return self.write(name, "\n".join(lines) + "\n")
+
+    COMMON = ("--solver", "spars-ams", "--model-kind", "mlp", "--hidden", "8", "--batch-size", "16",
+              "--step", "0.01", "--l2", "1e-4", "--quiet")
+
+    def test_one_worker_rank_is_one_worker_thread_bit_for_bit(self):
+        data = self.blobs("train.svm", 300, 1)
+        for extra in ((), ("--sparsifier", "topk", "--rho", "0.1", "--error-feedback")):
+            m_mpi, m_thr = self.path("mpi.mlp"), self.path("thr.mlp")
+            p = mpirun(2, "--data", data, *self.COMMON, *extra, "--max-epochs", "5", "--model", m_mpi,
+                       "--summary", self.path("s.json"))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            q = run("train", "--data", data, *self.COMMON, *extra, "--max-epochs", "5", "--threads", "1",
+                    "--model", m_thr)
+            self.assertEqual(q.returncode, 0, q.stderr)
+            with open(m_mpi, "rb") as a, open(m_thr, "rb") as b:
+                self.assertEqual(a.read(), b.read(), extra)
+            s = self.summary(self.path("s.json"))
+            self.assertEqual((s["transport"], s["ranks"], s["model_kind"]), ("mpi", 2, "mlp"))
+
+    def test_four_worker_ranks_learn_as_four_threads_do(self):
+        # Classes 3, 7 and 9 lie in different parts of the file (sorted):
+        # the ranks must still agree on the ids through the merged label set.
+        train = self.blobs("train.svm", 1200, 2)
+        with open(train) as f:
+            rows = sorted(f.read().splitlines(), key=lambda line: int(line.split()[0]))
+        self.write("sorted.svm", "\n".join(rows) + "\n")
+        test = self.blobs("test.svm", 600, 3)
+        args = ("--test", test, *self.COMMON, "--sparsifier", "topk", "--rho", "0.1", "--error-feedback",
+                "--max-epochs", "15", "--shuffle-shards", "false")
+        p = mpirun(5, "--data", self.path("sorted.svm"), *args, "--summary", self.path("m.json"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        q = run("train", "--data", self.path("sorted.svm"), *args, "--threads", "4", "--summary", self.path("t.json"))
+        self.assertEqual(q.returncode, 0, q.stderr)
+        m, t = self.summary(self.path("m.json")), self.summary(self.path("t.json"))
+        self.assertEqual(m["test"]["classes"], ["3", "7", "9"])
+        self.assertGreater(m["test"]["accuracy"], 0.9, m["message"])
+        self.assertLess(abs(m["test"]["accuracy"] - t["test"]["accuracy"]), 0.05)
+        self.assertEqual(m["exchanges"], t["exchanges"])  # the same rounds of 4 messages
+        self.assertLess(m["bits_sent"], 0.2 * m["exchanges"] * m["parameters"] * 32)
+
+    def test_ctrl_c_writes_everything(self):
+        data = self.blobs("spars.svm", 4000, 4)
+        summary, model = self.path("s.json"), self.path("m.mlp")
+        proc = start_mpirun(4, "--data", data, *self.COMMON, "--max-epochs", "1000000", "--summary", summary,
+                            "--model", model, new_group=True)
+        try:
+            self.wait_for_training(proc, "spars.svm", 4)
+            os.killpg(proc.pid, signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        s = self.summary(summary)
+        self.assertEqual(s["status"], "interrupted", err)
+        self.assertGreater(s["epochs"], 0)
+        with open(model) as f:
+            self.assertEqual(f.readline(), "asyncopt-mlp 1\n")
+        self.assertEqual(worker_pids("spars.svm"), [])
+
+
 if __name__ == "__main__":
     unittest.main()
