@@ -185,7 +185,6 @@ class Server {
   const std::vector<double>& w() const { return theta_; }
   std::int64_t version() const { return version_; }
   std::int64_t max_staleness() const { return max_staleness_; }
-  const std::vector<double>& round_losses() const { return round_losses_; }
 
   engine::AbsorbResult Absorb(int worker, const engine::Packet& msg, bool /*stopping*/) {
     const std::size_t P = theta_.size();
@@ -216,14 +215,14 @@ class Server {
     }
     loss_sum_ += msg.scalars[0];
     if (async_) {
-      round_losses_.push_back(msg.scalars[0]);
+      last_loss_ = msg.scalars[0];
       return Apply(message_, 1.0);
     }
     round_of_[static_cast<std::size_t>(worker)] = version_;
     if (++arrived_ < workers_) return {};
     // Every worker's message of this round: their average makes the step.
     arrived_ = 0;
-    round_losses_.push_back(loss_sum_ / workers_);
+    last_loss_ = loss_sum_ / workers_;
     loss_sum_ = 0.0;
     const engine::AbsorbResult r = Apply(sum_, 1.0 / workers_);
     std::fill(sum_.begin(), sum_.end(), 0.0);
@@ -255,7 +254,7 @@ class Server {
     c.bits_returned = c.coords_returned * kValueBits;
     c.max_delay = max_staleness_;
     c.max_staleness = max_staleness_;
-    if (!round_losses_.empty()) c.batch_loss = round_losses_.back();
+    c.batch_loss = last_loss_;
     return c;
   }
 
@@ -290,7 +289,8 @@ class Server {
   std::int64_t version_ = 0, rows_ = 0, messages_ = 0, replies_ = 0;
   std::int64_t bits_sent_ = 0, coords_sent_ = 0, max_staleness_ = 0;
   double loss_sum_ = 0.0;
-  std::vector<double> round_losses_;
+  // The last round's mean mini-batch objective (async: the last message's).
+  double last_loss_ = std::numeric_limits<double>::quiet_NaN();
 };
 
 // The fraction of `test`'s rows whose predicted class (or sign) is their
