@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "algorithms/async_common.hpp"
+#include "algorithms/engine_common.hpp"
 #include "algorithms/soda.hpp"
 #include "asyncopt/error.hpp"
 #include "data/random.hpp"
@@ -630,15 +631,7 @@ Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem
   if (stop_check) loop.SetStopCheck(stop_check);
   loop.SetSchedule([&server](int p) { return server.Ready(p); });
   tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
-  const bool started = loop.Handshake();
-  tracer.Begin(server.w());
-  engine::MasterOutcome outcome;
-  if (started) {
-    loop.Go();
-    outcome = loop.Run([](std::optional<Status> v) { return v; });
-  } else {
-    outcome = loop.StopBeforeStart();
-  }
+  engine::MasterOutcome outcome = HandshakeAndRun(loop, tracer, server.w());
   joined(&outcome);
   if (audit) audit(server);
   if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);
@@ -699,16 +692,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options, 
                         options.peer_timeout);
     }
   });
-  auto joined = [&team](engine::MasterOutcome* outcome) {
-    team.RequestStop();
-    try {
-      team.Join();
-    } catch (const engine::PeerLost& e) {
-      outcome->verdict = Status::kPeerLost;
-      outcome->team_report += std::string("; ") + e.what();
-    }
-    outcome->team_report = PinNote(team) + team.Report() + outcome->team_report;
-  };
+  auto joined = [&team](engine::MasterOutcome* outcome) { JoinTeamInto(team, outcome); };
   auto check = [&](const Server& server) {
     if (audit == nullptr) return;
     *audit = SspAudit{};
@@ -733,26 +717,6 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options, 
     }
     throw;
   }
-}
-
-// One member on this rank (fault-plan number = its rank), the calling
-// thread waiting for it; errors before the first message reach the master.
-template <class Body>
-void RunRankMember(engine::Transport& net, const Options& options, int host_index, int host_teams, bool pin,
-                   const Body& body) {
-  std::unique_ptr<runtime::Team> team;
-  try {
-    runtime::Team::Config config = TeamConfig(options, 1, /*first_id=*/net.rank());
-    config.pin = pin && options.pin_workers;
-    config.host_index = host_index;
-    config.host_teams = host_teams;
-    team = std::make_unique<runtime::Team>(std::move(config));
-    team->Start([&](runtime::Member& member) { body(member); });
-  } catch (const std::exception& e) {
-    engine::SendFailure(net, e);
-    throw;
-  }
-  team->Join();
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "algorithms/async_common.hpp"
+#include "algorithms/engine_common.hpp"
 #include "engine/master_worker.hpp"
 #include "engine/thread_transport.hpp"
 #include "asyncopt/error.hpp"
@@ -1195,18 +1196,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
                       member, options.peer_timeout);
   });
   // The team's failure (a worker's error) stops the master too.
-  auto joined = [&team](engine::MasterOutcome* outcome) {
-    team.RequestStop();  // lost or crashed workers: nothing more will come
-    try {
-      team.Join();  // a worker's error reaches the caller
-    } catch (const engine::PeerLost& e) {
-      // A worker found the master silent (the master's stall): the run ends
-      // as lost, at the point the master had reached.
-      outcome->verdict = Status::kPeerLost;
-      outcome->team_report += std::string("; ") + e.what();
-    }
-    outcome->team_report = PinNote(team) + team.Report() + outcome->team_report;
-  };
+  auto joined = [&team](engine::MasterOutcome* outcome) { JoinTeamInto(team, outcome); };
   auto check = [&](const Master& master, engine::MasterLoop<Master>& loop) {
     if (audit == nullptr) return;
     *audit = SodaAudit{};
@@ -1399,7 +1389,6 @@ void RunSodaWorker(engine::Transport& net, const WorkerShard& made, const Proble
   kernels::DispatchLoss(problem.loss, [&](auto loss) {
     using L = decltype(loss);
     std::unique_ptr<Worker<L>> worker;
-    std::unique_ptr<runtime::Team> team;  // after `worker`: destroyed (joined) first
     // Everything before the worker's first message: a failure is sent to
     // the master, which would otherwise wait for a Hello that never comes.
     try {
@@ -1408,18 +1397,14 @@ void RunSodaWorker(engine::Transport& net, const WorkerShard& made, const Proble
       std::vector<double> w_bar0, w0;
       StartingPoint(options, problem, gamma, cols, &w_bar0, &w0);
       worker = std::make_unique<Worker<L>>(cols, shard, problem, gamma, dist, options.seed, rank - 1, w_bar0, w0);
-      // One member: the rank's compute thread (fault-plan number = its
-      // rank); the calling thread waits for it.
-      runtime::Team::Config config = TeamConfig(options, 1, /*first_id=*/rank);
-      config.host_index = host_index;
-      config.host_teams = host_workers;
-      team = std::make_unique<runtime::Team>(std::move(config));
-      team->Start([&](runtime::Member& member) { engine::RunWorker(net, *worker, member, options.peer_timeout); });
     } catch (const std::exception& e) {
       engine::SendFailure(net, e);
       throw;
     }
-    team->Join();
+    // One member: the rank's compute thread; the calling thread waits for it.
+    RunRankMember(net, options, host_index, host_workers, /*pin=*/true, [&](runtime::Member& member) {
+      engine::RunWorker(net, *worker, member, options.peer_timeout);
+    });
     return 0;
   });
 }

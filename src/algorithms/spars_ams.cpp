@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "algorithms/async_common.hpp"
+#include "algorithms/engine_common.hpp"
 #include "algorithms/soda.hpp"
 #include "asyncopt/error.hpp"
 #include "data/random.hpp"
@@ -387,15 +388,7 @@ Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem
       return TestAccuracy(*model, *options.test, theta, options.threads);
     });
   }
-  const bool started = loop.Handshake();
-  tracer.Begin(server.w());
-  engine::MasterOutcome outcome;
-  if (started) {
-    loop.Go();
-    outcome = loop.Run([](std::optional<Status> v) { return v; });
-  } else {
-    outcome = loop.StopBeforeStart();
-  }
+  engine::MasterOutcome outcome = HandshakeAndRun(loop, tracer, server.w());
   joined(&outcome);
   if (outcome.worker_error) std::rethrow_exception(outcome.worker_error);
   std::vector<double> final_w = std::move(outcome.final_w);
@@ -443,16 +436,7 @@ Result RunSparsAms(const Dataset& data, const Problem& problem, const Options& o
     engine::RunWorker(net.endpoint(member.index() + 1), *state[static_cast<std::size_t>(member.index())], member,
                       options.peer_timeout);
   });
-  auto joined = [&team](engine::MasterOutcome* outcome) {
-    team.RequestStop();
-    try {
-      team.Join();
-    } catch (const engine::PeerLost& e) {
-      outcome->verdict = Status::kPeerLost;
-      outcome->team_report += std::string("; ") + e.what();
-    }
-    outcome->team_report = PinNote(team) + team.Report() + outcome->team_report;
-  };
+  auto joined = [&team](engine::MasterOutcome* outcome) { JoinTeamInto(team, outcome); };
   try {
     return RunServerSide(net.endpoint(0), data, problem, options, joined, [&team] { return team.failed(); }, "");
   } catch (...) {
@@ -474,7 +458,6 @@ void RunSparsAmsWorker(engine::Transport& net, const Dataset& part, const Proble
                        int host_index, int host_workers) {
   std::unique_ptr<models::Model> model;
   std::unique_ptr<Worker> worker;
-  std::unique_ptr<runtime::Team> team;
   try {
     model = models::MakeModel(SpecFor(part, problem, options), part);
     // The part's rows in the order a one-worker threaded run takes the
@@ -483,17 +466,13 @@ void RunSparsAmsWorker(engine::Transport& net, const Dataset& part, const Proble
         MakeShards(part.num_rows, 1, 0.0, options.distributed.shuffle_rows, options.seed)[0];
     worker = std::make_unique<Worker>(part, std::move(order), *model, options, net.rank() - 1,
                                       StartingTheta(*model, options));
-    runtime::Team::Config config = TeamConfig(options, 1, /*first_id=*/net.rank());
-    config.pin = options.pin_workers;
-    config.host_index = host_index;
-    config.host_teams = host_workers;
-    team = std::make_unique<runtime::Team>(std::move(config));
-    team->Start([&](runtime::Member& member) { engine::RunWorker(net, *worker, member, options.peer_timeout); });
   } catch (const std::exception& e) {
     engine::SendFailure(net, e);
     throw;
   }
-  team->Join();
+  RunRankMember(net, options, host_index, host_workers, /*pin=*/true, [&](runtime::Member& member) {
+    engine::RunWorker(net, *worker, member, options.peer_timeout);
+  });
 }
 
 }  // namespace asyncopt::algorithms

@@ -16,6 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from test_cli import BIN, HEART, Workdir, run  # noqa: E402
+from test_multiclass import write_blobs  # noqa: E402
 
 MPIRUN = os.environ.get("ASYNCOPT_MPIRUN", "mpirun")
 MPI_FLAGS = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
@@ -94,6 +95,20 @@ class MpiBase(Workdir):
                     "--nnz-per-row", "40", "--out", data, "--quiet")
             self.assertEqual(p.returncode, 0, p.stderr)
         return data
+
+    def ctrl_c(self, np, marker, *args):
+        """Starts `mpirun -np NP ... ARGS` in its own process group, sends
+        the group SIGINT (a terminal's Ctrl-C) once training runs, and
+        returns (mpirun's exit code, its stderr)."""
+        proc = start_mpirun(np, *args, new_group=True)
+        try:
+            self.wait_for_training(proc, marker, np)
+            os.killpg(proc.pid, signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+        return proc.returncode, err
 
     def wait_for_training(self, proc, pids_marker, ranks, deadline=60):
         """Waits until the ranks exist and the worker ranks have read their
@@ -295,16 +310,9 @@ class MpiTest(MpiBase):
         # group): rank 0 writes the summary, trace and model of what it has.
         data = self.big_data()
         summary, trace, model = self.path("s.json"), self.path("t.csv"), self.path("m.model")
-        proc = start_mpirun(3, "--data", data, "--solver", "soda", "--l1", "1e-6", "--l2", "1e-7",
-                            "--max-epochs", "100000", "--f-star", "skip", "--summary", summary,
-                            "--trace", trace, "--model", model, "--quiet", new_group=True)
-        try:
-            self.wait_for_training(proc, "big.svm", 3)
-            os.killpg(proc.pid, signal.SIGINT)
-            _, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+        code, err = self.ctrl_c(3, "big.svm", "--data", data, "--solver", "soda", "--l1", "1e-6", "--l2", "1e-7",
+                                "--max-epochs", "100000", "--f-star", "skip", "--summary", summary,
+                                "--trace", trace, "--model", model, "--quiet")
         s = self.summary(summary)
         self.assertEqual(s["status"], "interrupted", err)
         self.assertGreater(s["epochs"], 0)
@@ -313,7 +321,7 @@ class MpiTest(MpiBase):
             self.assertGreater(len(f.read().splitlines()), 1)
         # mpirun, itself signalled, ends the job its own way (exit 1); the
         # ranks' code is 130 (see README).
-        self.assertNotEqual(proc.returncode, 0)
+        self.assertNotEqual(code, 0)
 
 
 class SspMpiTest(MpiBase):
@@ -414,16 +422,9 @@ class SspMpiTest(MpiBase):
     def test_ctrl_c_with_block_servers_writes_everything(self):
         data = self.big_data(name="trainers.svm")
         summary, model = self.path("s.json"), self.path("m.model")
-        proc = start_mpirun(4, "--data", data, "--solver", "petuum-sgd", "--servers", "2", "--l2", "1e-4",
-                            "--max-epochs", "100000", "--f-star", "skip", "--summary", summary,
-                            "--model", model, "--quiet", new_group=True)
-        try:
-            self.wait_for_training(proc, "trainers.svm", 4)
-            os.killpg(proc.pid, signal.SIGINT)
-            _, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+        _, err = self.ctrl_c(4, "trainers.svm", "--data", data, "--solver", "petuum-sgd", "--servers", "2",
+                             "--l2", "1e-4", "--max-epochs", "100000", "--f-star", "skip", "--summary", summary,
+                             "--model", model, "--quiet")
         s = self.summary(summary)
         self.assertEqual(s["status"], "interrupted", err)
         self.assertGreater(s["epochs"], 0)
@@ -441,15 +442,8 @@ class SparsAmsMpiTest(MpiBase):
     """spars-ams under mpirun (issue 17): rank 0 the server, ranks 1..N the
     workers with their parts; class ids agree across ranks."""
 
-    def blobs(self, name, rows, seed, labels=(3, 7, 9), dims=6):
-        import random
-        rng = random.Random(seed)
-        lines = []
-        for i in range(rows):
-            k = i % len(labels)
-            x = [rng.gauss(3.0 if j == k else 0.0, 1.0) for j in range(dims)]
-            lines.append("%d " % labels[k] + " ".join("%d:%.6f" % (j + 1, v) for j, v in enumerate(x)))
-        return self.write(name, "\n".join(lines) + "\n")
+    def blobs(self, name, rows, seed):
+        return write_blobs(self.path(name), rows, seed, dims=6)
 
     COMMON = ("--solver", "spars-ams", "--model-kind", "mlp", "--hidden", "8", "--batch-size", "16",
               "--step", "0.01", "--l2", "1e-4", "--quiet")
@@ -493,15 +487,8 @@ class SparsAmsMpiTest(MpiBase):
     def test_ctrl_c_writes_everything(self):
         data = self.blobs("spars.svm", 4000, 4)
         summary, model = self.path("s.json"), self.path("m.mlp")
-        proc = start_mpirun(4, "--data", data, *self.COMMON, "--max-epochs", "1000000", "--summary", summary,
-                            "--model", model, new_group=True)
-        try:
-            self.wait_for_training(proc, "spars.svm", 4)
-            os.killpg(proc.pid, signal.SIGINT)
-            _, err = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+        _, err = self.ctrl_c(4, "spars.svm", "--data", data, *self.COMMON, "--max-epochs", "1000000",
+                             "--summary", summary, "--model", model)
         s = self.summary(summary)
         self.assertEqual(s["status"], "interrupted", err)
         self.assertGreater(s["epochs"], 0)

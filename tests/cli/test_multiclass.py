@@ -13,19 +13,25 @@ import unittest
 from test_cli import BIN, Workdir, run
 
 
+def write_blobs(path, rows, seed, labels=(3, 7, 9), dims=5):
+    """Gaussian blobs, one per label (centre 3 on the label's own axis),
+    written to PATH as a LIBSVM file with those labels; returns PATH."""
+    rng = random.Random(seed)
+    lines = []
+    for i in range(rows):
+        k = i % len(labels)
+        x = [rng.gauss(3.0 if j == k else 0.0, 1.0) for j in range(dims)]
+        lines.append("%d " % labels[k] + " ".join("%d:%.6f" % (j + 1, v) for j, v in enumerate(x)))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
 class MulticlassTest(Workdir):
     LABELS = (3, 7, 9)
 
-    def blobs(self, name, rows, seed, labels=LABELS, dims=5):
-        """Gaussian blobs, one per label (centres 3 apart on the axes), as a
-        LIBSVM file with those labels."""
-        rng = random.Random(seed)
-        lines = []
-        for i in range(rows):
-            k = i % len(labels)
-            x = [rng.gauss(3.0 if j == k else 0.0, 1.0) for j in range(dims)]
-            lines.append("%d " % labels[k] + " ".join("%d:%.6f" % (j + 1, v) for j, v in enumerate(x)))
-        return self.write(name, "\n".join(lines) + "\n")
+    def blobs(self, name, rows, seed, labels=LABELS):
+        return write_blobs(self.path(name), rows, seed, labels)
 
     def train(self, *args, expect=0):
         summary, model = self.path("s.json"), self.path("m.model")
