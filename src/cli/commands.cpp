@@ -95,6 +95,13 @@ ReadOptions LabelReading(const Args& a, const Problem* problem, const Preprocess
   ReadOptions ro;
   ro.threads = threads;
   const bool positive = a.Has("positive-labels");
+  if (problem == nullptr && a.Has("classes") && a.Bool("classes")) {
+    // info --classes: one class id per distinct label, rows counted per class.
+    if (positive) throw UsageError("--classes counts every label's rows; --positive-labels maps them to two classes");
+    if (prep.standardize_target) throw UsageError("--scale-target standard is for real targets, not --classes");
+    ro.class_ids = true;
+    return ro;
+  }
   if (problem != nullptr && MulticlassModelRun(a)) {
     // softmax and mlp (spars-ams) take class ids, one per distinct label.
     const std::string kind = a.Str("model-kind");
@@ -1584,6 +1591,17 @@ namespace {
 // real targets' statistics (after --scale-target, when given).
 std::string LabelLine(const DatasetStats& s, const LoadedData& d) {
   char line[400];
+  if (!s.class_counts.empty()) {
+    // At most 30 classes by name; the summary lists them all.
+    const std::size_t shown = std::min<std::size_t>(s.class_counts.size(), 30);
+    std::string text = "classes         " + std::to_string(s.class_counts.size()) + " (label: rows)";
+    for (std::size_t k = 0; k < shown; ++k) {
+      text += k % 8 == 0 ? "\n                " : ", ";
+      text += io::LabelText(d.data.class_labels[k]) + ": " + std::to_string(s.class_counts[k]);
+    }
+    if (shown < s.class_counts.size()) text += ", ...";
+    return text;
+  }
   if (s.targets) {
     std::snprintf(line, sizeof line,
                   "targets         min %.6g, max %.6g, mean %.6g, std %.6g, %lld distinct (real: "
@@ -1613,6 +1631,7 @@ int RunInfo(const std::vector<std::string>& argv) {
   po::options_description g("Statistics");
   g.add_options()
       ("rho-samples", po::value<std::string>()->default_value("2000"), "rows sampled to estimate Hogwild's rho (>= 1; >= rows: exact)")
+      ("classes", po::value<std::string>()->default_value("false")->implicit_value("true"), "read the labels as classes, one per distinct label (multiclass data, as spars-ams's softmax and mlp models do), and count the rows of each")
       ("summary", po::value<std::string>(), "also write the statistics as JSON here");
   desc.add(g);
   if (WantsHelp(argv)) {
@@ -1655,7 +1674,15 @@ int RunInfo(const std::vector<std::string>& argv) {
         .Field("cols", static_cast<std::int64_t>(s.cols))
         .Field("nnz", s.nnz)
         .Field("density", s.density)
-        .Field("labels", s.targets ? "targets" : "classes");
+        .Field("labels", s.targets ? "targets" : (s.class_counts.empty() ? "classes" : "class_ids"));
+    if (s.class_counts.empty()) {
+      j.Null("classes").Null("class_counts");
+    } else {
+      j.BeginArray("classes");
+      for (const double v : d.data.class_labels) j.Field({}, io::LabelText(v));
+      j.EndArray();
+      j.Field("class_counts", s.class_counts);
+    }
     if (s.targets) {
       j.Null("positives").Null("negatives");
       j.BeginObject("targets")
@@ -1665,8 +1692,10 @@ int RunInfo(const std::vector<std::string>& argv) {
           .Field("std", s.target_std)
           .Field("distinct", s.target_distinct)
           .EndObject();
-    } else {
+    } else if (s.class_counts.empty()) {
       j.Field("positives", s.positives).Field("negatives", s.negatives).Null("targets");
+    } else {
+      j.Null("positives").Null("negatives").Null("targets");
     }
     j.Field("min_row_nnz", static_cast<std::int64_t>(s.min_row_nnz))
         .Field("max_row_nnz", static_cast<std::int64_t>(s.max_row_nnz))

@@ -115,6 +115,21 @@ class MulticlassTest(Workdir):
         self.assertEqual(rows[0]["suboptimality"], "")  # no f* for the softmax model
         self.assertGreater(float(rows[-1]["test_accuracy"]), float(rows[0]["test_accuracy"]))
 
+    def test_info_counts_the_rows_of_each_class(self):
+        data = self.blobs("train.svm", 91, 10)  # 31, 30 and 30 rows of 3, 7 and 9
+        summary = self.path("i.json")
+        p = run("info", "--data", data, "--classes", "--summary", summary)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("classes         3 (label: rows)", p.stdout)
+        self.assertIn("3: 31, 7: 30, 9: 30", p.stdout)
+        with open(summary) as f:
+            s = json.load(f)
+        self.assertEqual((s["labels"], s["classes"], s["class_counts"]), ("class_ids", ["3", "7", "9"], [31, 30, 30]))
+        self.assertIsNone(s["positives"])
+        bad = run("info", "--data", data, "--classes", "--positive-labels", "3")
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        self.assertIn("--classes counts every label's rows", bad.stderr)
+
     def test_mistakes_are_usage_errors_that_name_the_cause(self):
         train = self.blobs("train.svm", 90, 8)
         _, _, p = self.train("--data", train, "--model-kind", "mlp", "--positive-labels", "3", expect=2)
