@@ -119,7 +119,6 @@ class Worker {
         probe_(theta0.size(), 0.0) {}
 
   std::int64_t shard_rows() const { return static_cast<std::int64_t>(rows_.size()); }
-  std::span<const double> residual() const { return compressor_.residual(); }
 
   double ShardLossSum(const engine::Packet& p) {
     ReadTheta(p, &probe_);
@@ -141,15 +140,22 @@ class Worker {
     const auto n = static_cast<std::uint64_t>(rows_.size());
     for (std::int64_t& r : batch_) r = rows_[static_cast<std::size_t>(rng_.Below(n))];
     const double loss = model_.LossAndGradient(data_, batch_, theta_, grad_, ws_);
-    compressor_.Compress(grad_, &message_);
     out->kind = kGradient;
     out->ClearPayload();
+    out->header[0] = version_;
+    out->scalars[0] = loss;
+    // A non-finite gradient (a step too large) goes to the server as it is,
+    // which ends the run as diverged; the compressors take finite values only.
+    if (!std::all_of(grad_.begin(), grad_.end(), [](double v) { return std::isfinite(v); })) {
+      out->value.assign(grad_.begin(), grad_.end());
+      out->header[2] = 1;
+      return static_cast<std::int64_t>(batch_.size());
+    }
+    compressor_.Compress(grad_, &message_);
     if (!message_.dense()) out->index.assign(message_.index.begin(), message_.index.end());
     out->value.assign(message_.value.begin(), message_.value.end());
-    out->header[0] = version_;
     out->header[1] = message_.bits;
     out->header[2] = message_.dense() ? 1 : 0;
-    out->scalars[0] = loss;
     return static_cast<std::int64_t>(batch_.size());
   }
 

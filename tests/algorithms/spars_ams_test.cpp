@@ -174,6 +174,25 @@ TEST(SparsAms, ASlowWorkerAndAnInterruptionEndCleanly) {
   for (const double v : s.w) ASSERT_TRUE(std::isfinite(v));
 }
 
+// A step far too large: the run ends as diverged with finite weights,
+// whatever the compressor (topk never sees a NaN).
+TEST(SparsAms, AStepTooLargeEndsAsDivergedWithFiniteWeights) {
+  const Dataset d = testing::MulticlassData(200, 8, 3, 12);
+  const Problem p{Loss::kLogistic, 0.0, 0.0};
+  for (const SparsifierKind kind : {SparsifierKind::kNone, SparsifierKind::kTopK}) {
+    Options o = SparsOptions(2, ModelKind::kMlp);
+    o.spars.server_update = ServerUpdate::kSgd;  // no adaptive scaling to tame it
+    o.step = 1e200;
+    o.max_epochs = 50;
+    o.sparsify.kind = kind;
+    o.sparsify.rho = 0.5;
+    o.sparsify.error_feedback = kind != SparsifierKind::kNone;
+    const Result r = Solve(d, p, o);
+    EXPECT_EQ(r.status, Status::kDiverged) << r.BriefReport();
+    for (const double v : r.w) ASSERT_TRUE(std::isfinite(v));
+  }
+}
+
 TEST(SparsAms, WhatItCannotDoIsRefusedByName) {
   const Dataset multi = testing::MulticlassData(50, 5, 3, 1);
   auto message = [](const Dataset& d, const Problem& p, const Options& o) -> std::string {
