@@ -1096,14 +1096,18 @@ class MasterLoop {
         if (net_.ReceiveUntil(&in, std::min(give_up, SteadyClock::now() + runtime::kPoll)) == 0) {
           return SteadyClock::now() < give_up;
         }
+        const SteadyClock::time_point now = SteadyClock::now();
         for (Packet& p : in) {
+          // A snapshot reply is a sign of life too: a block server that
+          // answers every trace point has no reason to beat besides.
+          if (IsBlockServer(p.from)) block_since_[static_cast<std::size_t>(p.from - 1)] = now;
           if (IsBlockServer(p.from) && p.kind == kBlock) {
             on_block(p);
             net_.Recycle(std::move(p));
           } else if (IsBlockServer(p.from)) {
             BlockServerMessage(p);
           } else if (p.from >= first_ && p.kind >= kFirstAlgorithmKind) {
-            since_[static_cast<std::size_t>(p.from - first_)] = SteadyClock::now();
+            since_[static_cast<std::size_t>(p.from - first_)] = now;
             TakeStep(p);
           } else {
             Hold(std::move(p));

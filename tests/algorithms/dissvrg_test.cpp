@@ -556,6 +556,26 @@ TEST(DisSvrgProtocol, AStalledBlockServerIsNamedWithinThePeerTimeout) {
   EXPECT_LT(seconds, 10.0);
 }
 
+// A block server that answers a snapshot at every trace point sends no
+// heartbeat besides (its last message is recent): those answers must count
+// as signs of life, or a run with frequent trace points would call it
+// silent once peer_timeout of wall time has passed.
+TEST(DisSvrgProtocol, ABlockServerAnsweringTracePointsIsNotSilent) {
+  const Problems& p = Shared();
+  Options o = SspOptions(SolverKind::kPetuumSgd, 2, 1);
+  o.ssp.servers = 2;
+  o.peer_timeout = 0.3;
+  o.trace_every_epochs = 0.05;
+  o.max_epochs = 1000000;
+  o.max_seconds = 1.0;  // solver time; the wall time is longer (trace points)
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = Solve(p.data, p.logistic, o);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(r.status, Status::kTimeLimit) << r.message;
+  EXPECT_GT(wall, 3 * o.peer_timeout);
+  EXPECT_GT(r.trace.size(), 20u);
+}
+
 // ---- options ----
 
 TEST(DisSvrgSetup, RejectsWhatItCannotDo) {
