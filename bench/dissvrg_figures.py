@@ -19,7 +19,8 @@ WORK/year-ROWS.svm, made once (the same file as bench/dissvrg_goals.py's);
 --rows shrinks it. f* from the reference solver, cached in WORK/cache.
 
 eta0: --eta0, else the step bench/dissvrg_goals.py's sweep chose for this
-set (WORK/sweep-yearmsd-ROWS-T4-S2-tau4.json), else the config's `step`
+set at m = n_p (WORK/sweep-yearmsd-ROWS-T4-S2-tau4.json; the sweep also tries
+m = n_p / 2 and n_p / 4, whose steps are not used here), else the config's `step`
 (chosen on the full set: the stable step shrinks as m grows, so with --rows
 it is only a starting point, and the report says so).
 
@@ -78,8 +79,9 @@ def eta0_of(a, cfg, rows):
     if os.path.exists(sweep):
         with open(sweep) as f:
             runs = json.load(f).get("dissvrg", {}).get("runs", [])
-        # dissvrg_goals.py's rule: the fewest epochs to 1e-3, then seconds
-        ok = [r for r in runs if r.get("epochs_1e3") is not None]
+        # dissvrg_goals.py's rule at m = n_p (the sweep also tries smaller m; the figures' base is
+        # m = n_p): the fewest epochs to 1e-3, then seconds
+        ok = [r for r in runs if r.get("epochs_1e3") is not None and r.get("m_factor", 1.0) == 1.0]
         step = min(ok, key=lambda r: (r["epochs_1e3"], r.get("t_1e3") or 0.0))["step"] if ok else None
         if step:
             return step, "bench/dissvrg_goals.py's sweep (%s)" % os.path.relpath(sweep, ROOT)
