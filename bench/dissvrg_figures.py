@@ -19,9 +19,10 @@ WORK/year-ROWS.svm, made once (the same file as bench/dissvrg_goals.py's);
 --rows shrinks it. f* from the reference solver, cached in WORK/cache.
 
 eta0: --eta0, else the step bench/dissvrg_goals.py's sweep chose for this
-set (WORK/sweep-yearmsd-ROWS-T4-S2-tau4.json), else the config's `step`
-(chosen on the full set: the stable step shrinks as m grows, so with --rows
-it is only a starting point, and the report says so).
+set at m = n_p (WORK/sweep-yearmsd-ROWS-T4-S2-tau4.json; the sweep also tries
+m = n_p / 2 and n_p / 4, whose steps are not used here), else the config's `step`
+(chosen on 100,000 rows: the stable step shrinks as m grows, so with other
+--rows it is only a starting point, and the report says so).
 
 Every run: --target-subopt 1e-8 (trace every --trace-every epochs, off the
 solver clock), capped at --max-epochs (default 150) and --max-seconds (default
@@ -50,6 +51,7 @@ from harness import ROOT, log
 CONFIG = "configs/dissvrg-yearmsd.ini"
 GENERATE = "configs/yearpredictionmsd-generate.ini"
 FULL_ROWS = 463715
+CONFIG_ROWS = 100000  # the rows CONFIG's step was swept on (its `data`)
 DEEP = 1e-8
 TARGETS = (1e-3, 1e-6)
 M_FACTORS = (0.25, 0.5, 1.0, 2.0)
@@ -78,12 +80,13 @@ def eta0_of(a, cfg, rows):
     if os.path.exists(sweep):
         with open(sweep) as f:
             runs = json.load(f).get("dissvrg", {}).get("runs", [])
-        # dissvrg_goals.py's rule: the fewest epochs to 1e-3, then seconds
-        ok = [r for r in runs if r.get("epochs_1e3") is not None]
+        # dissvrg_goals.py's rule at m = n_p (the sweep also tries smaller m; the figures' base is
+        # m = n_p): the fewest epochs to 1e-3, then seconds
+        ok = [r for r in runs if r.get("epochs_1e3") is not None and r.get("m_factor", 1.0) == 1.0]
         step = min(ok, key=lambda r: (r["epochs_1e3"], r.get("t_1e3") or 0.0))["step"] if ok else None
         if step:
             return step, "bench/dissvrg_goals.py's sweep (%s)" % os.path.relpath(sweep, ROOT)
-    note = "" if rows == FULL_ROWS else " (chosen on the full set: with %d rows only a starting point)" % rows
+    note = "" if rows == CONFIG_ROWS else " (chosen on %d rows: with %d only a starting point)" % (CONFIG_ROWS, rows)
     return float(cfg["step"]), "the `step` of %s%s" % (CONFIG, note)
 
 

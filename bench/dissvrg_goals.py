@@ -7,8 +7,9 @@ block servers under stale-synchronous parallelism, `--solver dissvrg`) and its
 baseline PetuumSGD (`--solver petuum-sgd`, step eta0 * 0.95^epoch
 `--petuum-schedule decay` or eta0 / sqrt(epoch + 1) `sqrt`). The system of every
 run: T = 4 trainers, S = 2 servers, tau = 4 (the configs' `threads`, `servers`,
-`staleness`; --trainers, --servers, --tau override), m = the trainer's shard
-rows (`--inner-steps 0`), `--aggregate delta`, seed 1.
+`staleness`; --trainers, --servers, --tau override), dissvrg's m = the sweep's
+choice among n_p, n_p / 2 and n_p / 4 (n_p = the trainer's shard rows,
+`--inner-steps`), `--aggregate delta` (but in the aggregate part), seed 1.
 
 Problems (l2-regularised least squares on the standardised target, f* from the
 reference solver through the cache WORK/cache; suboptimality (F - f*) / f*):
@@ -34,7 +35,10 @@ Phases:
           One run per point, target 1e-3, capped at --sweep-cap seconds and
           --sweep-epochs epochs (and at 2x the best's epochs); the fewest
           epochs to 1e-3 wins (then seconds): a step does not change what an
-          epoch costs, and epochs do not feel the machine's load. Kept in
+          epoch costs, and epochs do not feel the machine's load. dissvrg is
+          searched so at m = n_p, n_p / 2 and n_p / 4 (k0 from m), and the m
+          whose best step took the fewest seconds to 1e-3 wins (an epoch's
+          cost, a gradient pass and 2m row gradients, depends on m). Kept in
           WORK/sweep-*.json and reused (--resweep redoes it; --steps-from-configs
           takes the configs' `step` values instead).
   rounds  --repeats interleaved rounds (every cell once per round, every
@@ -44,21 +48,38 @@ Phases:
     shared     svrg (--threads 2, its default step) to 1e-6 and reference (to
                its certificate): the shared-memory solvers, no goal.
     straggler  dissvrg, tau = 4, trainer 0 (member S) slowed x4 and x8
-               (--fault slow:S:F), --adaptive-m false / true, to 1e-3: the other
-               trainers' total wait_seconds and the time to 1e-3.
+               (--fault slow:S:F); m fixed, adaptive x1.05 (--adaptive-m, the
+               authors' code) and adaptive +n_p (--m-delta n_p, the paper's
+               m + delta); to 1e-6. The times to 1e-3 and 1e-6 from the trace,
+               the other trainers' total wait up to each from --trainer-trace
+               (each trainer's wait_seconds at its last pull served by then).
+               System T = --straggler-trainers (4), S = --straggler-servers (2);
+               also --straggler-info-system (2:1) at x4, reported as info: on
+               2 cores, 6 threads make a trainer's "wait" include waiting for a
+               core, 3 threads much less.
     tau        dissvrg, tau in {0, 1, 4, 16, 64, inf}, to 1e-3: wait fraction
                (the summary's wait_fraction, the trainers' mean), compute
                fraction (1 - wait fraction: inner steps, gradient passes and
                message handling), staleness seen, time to 1e-3.
+    aggregate  dissvrg and the petuum schedule whose sweep reached 1e-3 in
+               fewer seconds, --aggregate delta and average, tau 0 and
+               --tau, the swept steps and m, to 1e-6 (petuum capped at
+               10 x dissvrg's sweep time to 1e-3, at least 1 s): times to 1e-3
+               and 1e-6 and the final suboptimality. No goal.
   long    once per (dataset, transport): each petuum schedule to 1e-6, capped at
           --long-factor (10) x dissvrg's median time to 1e-6.
 
 Goals (issue 16), one line each:
   (a) dissvrg time to 1e-3 <= 1/4 of the better petuum schedule's (medians),
       per dataset and transport; dissvrg reaches 1e-6 in every round and no
-      petuum schedule does within 10x dissvrg's median time to 1e-6.
-  (b) slowed x4: fixed-m / adaptive-m total wait of the other trainers >= 2,
-      and adaptive-m's median time to 1e-3 <= fixed-m's (x8: reported).
+      petuum schedule does within 10x dissvrg's median time to 1e-6. Beside
+      it an info line, the bound in data passes: the better petuum's passes
+      to 1e-3 against the 1 + 2m/n_p passes of dissvrg's first epoch, before
+      which it cannot stop.
+  (b) slowed x4, the judged system, per adaptive variant: fixed-m /
+      adaptive-m total wait of the other trainers up to 1e-3 >= 2, and
+      adaptive-m's median time to 1e-3 <= fixed-m's; the same over the run to
+      1e-6 on the same line, reported (x8 and the info system: reported).
   (c) the tau with the lowest median time to 1e-3 (reported, no threshold).
   (d) svrg and reference beside them (reported).
 
@@ -76,8 +97,9 @@ skipped with the reason in the report.
 
 Usage (always /usr/bin/python3, from anywhere; build with the release preset):
   /usr/bin/python3 bench/dissvrg_goals.py [--datasets yearmsd,cadata] [--rows N]
-      [--transports threads,mpi] [--repeats 3] [--parts compare,shared,straggler,tau,long]
-      [--tau 4] [--trace-every 1] [--resweep | --steps-from-configs]
+      [--transports threads,mpi] [--repeats 3] [--parts compare,shared,straggler,tau,aggregate,long]
+      [--tau 4] [--straggler-trainers 4] [--straggler-servers 2] [--straggler-info-system 2:1]
+      [--trace-every 1] [--resweep | --steps-from-configs]
       [--binary B] [--build build/release] [--work DIR] [--out bench/results] [--prefix P]
   /usr/bin/python3 bench/dissvrg_goals.py --rows 20000 --repeats 1 --out /tmp/dg   # smoke, ~3 min
   /usr/bin/python3 bench/dissvrg_goals.py --replot   # tables and figure again from the JSON
@@ -91,6 +113,7 @@ import os
 import shlex
 import shutil
 import sys
+import tempfile
 import time
 
 import harness as h
@@ -104,6 +127,10 @@ WAIT_GOAL = 2.0      # fixed-m / adaptive-m wait of the other trainers: at least
 TAUS = ["0", "1", "4", "16", "64", "inf"]
 SLOWS = [4, 8]
 JUDGED_SLOW = 4
+M_SWEEP = (1.0, 0.5, 0.25)  # dissvrg's m in the sweep, x the shard rows n_p
+ADAPTIVE = ("fixed", "5%", "n_p")  # straggler variants: fixed m; adaptive m x1.05 (the authors' code); m + n_p
+INFO_SYSTEM = (2, 1)  # the straggler part's second system (T, S), reported as info: 3 threads on 2 cores
+AGGREGATES = ("delta", "average")
 DATASETS = {  # the configs of each variant (problem and system keys from the dissvrg one)
     "yearmsd": dict(configs={"dissvrg": "configs/dissvrg-yearmsd.ini", "petuum-decay": "configs/petuum-yearmsd.ini",
                              "petuum-sqrt": "configs/petuum-sqrt-yearmsd.ini"},
@@ -145,8 +172,9 @@ def problem_of(a, ds):
     return args, rows, cfg
 
 
-def system_args(a, tau=None):
-    return ["--threads", str(a.trainers), "--servers", str(a.servers), "--staleness", tau or a.tau, "--seed", "1"]
+def system_args(a, tau=None, trainers=None, servers=None):
+    return ["--threads", str(trainers or a.trainers), "--servers", str(servers or a.servers), "--staleness",
+            tau or a.tau, "--seed", "1"]
 
 
 # --------------------------------------------------------------------------- one run
@@ -173,11 +201,17 @@ def curve(trace, points=200):
     return [(float(trace["seconds"][i]), float(trace["suboptimality"][i]), float(trace["epoch"][i])) for i in idx]
 
 
-def train(a, ds, transport, flags, target, cap, trace_every=None, label="", keep_curve=False, max_epochs=1000000):
-    """One `asyncopt train` on a dataset: a record of what the goals read."""
+def train(a, ds, transport, flags, target, cap, trace_every=None, label="", keep_curve=False, max_epochs=1000000,
+          trainer_trace=False, ranks=None):
+    """One `asyncopt train` on a dataset: a record of what the goals read. trainer_trace: the run's
+    --trainer-trace rows as member_samples [(seconds, member, epochs, inner_steps, wait_seconds)].
+    ranks: mpirun's -np (default S + T)."""
     timeout = 2 * cap + 120
     if transport == "mpi":
         flags = without_threads(flags)
+    tmp = tempfile.mkdtemp(prefix="dissvrg-goals-") if trainer_trace else None
+    if tmp:
+        flags = list(flags) + ["--trainer-trace", os.path.join(tmp, "trainers.csv")]
     args = ["train"] + a.problems[ds] + list(flags) + ["--max-seconds", repr(cap), "--cache-dir", a.cache, "--quiet"]
     if target is not None:  # None: the reference solver (its own stop, a trace point per iteration)
         args += ["--target-subopt", repr(target), "--max-epochs", str(max_epochs),
@@ -188,14 +222,19 @@ def train(a, ds, transport, flags, target, cap, trace_every=None, label="", keep
         args += ["--transport", "mpi", "--threads", str(a.mpi_threads), "--f-star", repr(a.fstar[ds])]
         binary = a.timeout_bin
         args = ["--kill-after", "10", repr(timeout), a.mpiexec] + a.mpiexec_flags + [
-            "-np", str(a.servers + a.trainers), a.binary] + args
+            "-np", str(ranks or a.servers + a.trainers), a.binary] + args
     out = dict(cap_seconds=cap, load1=h.loadavg()[0])
     try:
         r = h.run_cli(binary, args, cwd=ROOT, timeout=timeout + 30, ok=None)
+        if tmp:
+            out["member_samples"] = read_member_samples(os.path.join(tmp, "trainers.csv"))
     except RuntimeError as e:
         log("   %s" % e)
         out.update(status="killed", command=" ".join([binary] + args))
         return out
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
     s = r["summary"] or {}
     t3 = h.time_to_target(r["trace"], TARGET, skip_start=True)
     t6 = h.time_to_target(r["trace"], DEEP, skip_start=True)
@@ -227,6 +266,16 @@ def train(a, ds, transport, flags, target, cap, trace_every=None, label="", keep
     return out
 
 
+def read_member_samples(path):
+    """--trainer-trace CSV -> [(seconds, member, epochs, inner_steps, wait_seconds)] (None when absent)."""
+    try:
+        with open(path) as f:
+            rows = [line.strip().split(",") for line in f][1:]
+    except OSError:
+        return None
+    return [(float(r[0]), int(r[1]), int(r[2]), int(r[3]), float(r[4])) for r in rows if len(r) == 5]
+
+
 def default_step(a, ds, variant):
     """The solver's default step on this problem: step_used of a 1-epoch run (--step 0)."""
     p, _ = h.run([a.binary, "train"] + a.problems[ds] + VARIANTS[variant] + system_args(a) + [
@@ -243,17 +292,36 @@ def score(r):
     return None if r.get("epochs_1e3") is None else (r["epochs_1e3"], r.get("t_1e3") or 0.0)
 
 
+def m_of(a_shard, factor):
+    """--inner-steps for m = factor x the shard rows: 0 (the CLI's n_p, exact however rows split) at 1."""
+    return 0 if factor == 1.0 else max(1, int(round(factor * a_shard)))
+
+
 def chosen(res):
-    """A sweep's result with its choice (step, k, t_1e3, epochs_1e3) made from its runs."""
-    ok = [r for r in res["runs"] if score(r) is not None]
-    b = min(ok, key=score) if ok else {}
-    return dict(res, step=b.get("step"), k=b.get("k"), t_1e3=b.get("t_1e3"), epochs_1e3=b.get("epochs_1e3"))
+    """A sweep's result with its choice made from its runs: per m (the runs' m_factor, 1 = n_p when
+    absent), the step with the fewest epochs to 1e-3 (then seconds); across m, the fewest seconds to
+    1e-3 (an epoch's cost depends on m). Adds step, k, m_factor, t_1e3, epochs_1e3 and per_m."""
+    per_m = {}
+    for r in res["runs"]:
+        if score(r) is None:
+            continue
+        f = r.get("m_factor", 1.0)
+        if f not in per_m or score(r) < score(per_m[f]):
+            per_m[f] = r
+    b = min(per_m.values(), key=lambda r: (r["t_1e3"] or 0.0, r["epochs_1e3"])) if per_m else {}
+    return dict(res, step=b.get("step"), k=b.get("k"), m_factor=b.get("m_factor", 1.0) if b else None,
+                t_1e3=b.get("t_1e3"), epochs_1e3=b.get("epochs_1e3"),
+                per_m={"%g" % f: dict(step=r["step"], k=r["k"], t_1e3=r["t_1e3"], epochs_1e3=r["epochs_1e3"])
+                       for f, r in sorted(per_m.items())})
 
 
-def sweep(a, ds, variant):
-    """Pattern search over eta = 2^k x default (see the docstring): dict(step, k, default, runs)."""
-    base = default_step(a, ds, variant)
-    k0 = -int(round(math.log2(max(1.0, a.shard_rows[ds] / 64.0)))) if variant == "dissvrg" else 0
+def sweep(a, ds, variant, m_factor=1.0, base=None):
+    """Pattern search over eta = 2^k x default (see the docstring) at m = m_factor x n_p (dissvrg):
+    dict(step, k, default, runs)."""
+    base = base or default_step(a, ds, variant)
+    m = m_factor * a.shard_rows[ds]
+    k0 = -int(round(math.log2(max(1.0, m / 64.0)))) if variant == "dissvrg" else 0
+    extra = ["--inner-steps", str(m_of(a.shard_rows[ds], m_factor))] if variant == "dissvrg" else []
     tried = {}
     best = [None]
 
@@ -264,9 +332,12 @@ def sweep(a, ds, variant):
         if best[0] is not None:  # a run that cannot beat the best by 2x is not worth finishing
             epochs = min(epochs, max(int(2 * tried[best[0]]["epochs_1e3"]) + 2, 10))
         step = base * 2.0 ** k
-        r = train(a, ds, "threads", VARIANTS[variant] + ["--step", "%.6g" % step] + system_args(a), TARGET,
-                  a.sweep_cap, label="sweep %s 2^%d" % (variant, k), max_epochs=epochs)
+        r = train(a, ds, "threads", VARIANTS[variant] + ["--step", "%.6g" % step] + extra + system_args(a),
+                  TARGET, a.sweep_cap, label="sweep %s%s 2^%d" % (
+                      variant, " m=%g n_p" % m_factor if variant == "dissvrg" else "", k), max_epochs=epochs)
         r.update(dataset=ds, variant=variant, k=k, step=float("%.6g" % step), default_step=base)
+        if variant == "dissvrg":
+            r.update(m_factor=m_factor, m=int(round(m)))
         tried[k] = r
         if score(r) is not None and (best[0] is None or score(r) < score(tried[best[0]])):
             best[0] = k
@@ -289,10 +360,14 @@ def sweep(a, ds, variant):
 
 
 def steps_for(a, ds):
-    """{variant: step} for a dataset: from the sweep cache, a new sweep, or the configs."""
+    """({variant: step}, {variant: sweep}, dissvrg's m factor) for a dataset: from the sweep cache, a new
+    sweep, or the configs. dissvrg is swept at each m of M_SWEEP (the runs of an m the cache lacks are
+    added to it)."""
     if a.steps_from_configs:
-        return {v: float(h.read_ini(os.path.join(ROOT, DATASETS[ds]["configs"][v]))["step"])
-                for v in a.variants}, None
+        cfgs = {v: h.read_ini(os.path.join(ROOT, DATASETS[ds]["configs"][v])) for v in a.variants}
+        inner = int(cfgs["dissvrg"].get("inner-steps", 0))
+        return {v: float(c["step"]) for v, c in cfgs.items()}, None, \
+            (inner / a.shard_rows[ds] if inner else 1.0)
     path = os.path.join(a.work, "sweep-%s-%d-T%d-S%d-tau%s.json" % (ds, a.rows_of[ds], a.trainers, a.servers, a.tau))
     res = {}
     if os.path.exists(path) and not a.resweep:
@@ -303,9 +378,15 @@ def steps_for(a, ds):
         if v not in res:  # the variants the cache lacks are swept and added to it
             log("== %s: step sweep of %s" % (ds, v))
             res[v] = sweep(a, ds, v)
+        if v == "dissvrg":
+            have = {r.get("m_factor", 1.0) for r in res[v]["runs"]}
+            for f in M_SWEEP:
+                if f not in have:
+                    log("== %s: step sweep of dissvrg at m = %g n_p" % (ds, f))
+                    res[v]["runs"] += sweep(a, ds, v, f, base=res[v]["default"])["runs"]
         res[v] = chosen(res[v])  # the choice by today's rule, from the runs the cache keeps
     h.write_json(path, res)  # dissvrg_figures.py reads the dissvrg step from here
-    return {v: res[v]["step"] for v in a.variants}, {v: res[v] for v in a.variants}
+    return {v: res[v]["step"] for v in a.variants}, {v: res[v] for v in a.variants}, res["dissvrg"]["m_factor"]
 
 
 # --------------------------------------------------------------------------- MPI probe
@@ -336,6 +417,22 @@ def mpi_probe(a, ds):
 
 
 # --------------------------------------------------------------------------- cells
+def better_petuum(a, ds, sweeps):
+    """The aggregate part's petuum schedule: the one whose sweep choice took the fewest seconds to 1e-3
+    (with --steps-from-configs, or one schedule only: the first that has a step)."""
+    have = [v for v in ("petuum-decay", "petuum-sqrt") if a.steps[ds].get(v)]
+    timed = [(sweeps[v]["t_1e3"], v) for v in have if sweeps and (sweeps.get(v) or {}).get("t_1e3") is not None]
+    return min(timed)[1] if timed else (have[0] if have else None)
+
+
+def straggler_systems(a):
+    """[(T, S, judged)]: the judged system and the info one (when it differs)."""
+    out = [(a.straggler_trainers, a.straggler_servers, True)]
+    if a.straggler_info and a.straggler_info != (a.straggler_trainers, a.straggler_servers):
+        out.append(a.straggler_info + (False,))
+    return out
+
+
 def cells_for(a, transports):
     cells = []
     for ds in a.datasets:
@@ -344,13 +441,36 @@ def cells_for(a, transports):
                 cells += [dict(part="compare", dataset=ds, transport=tr, variant=v) for v in a.variants
                           if a.steps[ds].get(v)]
             if "straggler" in a.parts:
-                cells += [dict(part="straggler", dataset=ds, transport=tr, variant="dissvrg", slow=f,
-                               adaptive=ad) for f in SLOWS for ad in (False, True)]
+                for T, S, judged in straggler_systems(a):
+                    cells += [dict(part="straggler", dataset=ds, transport=tr, variant="dissvrg", slow=f,
+                                   adaptive=ad, n_trainers=T, n_servers=S)
+                              for f in (SLOWS if judged else [JUDGED_SLOW]) for ad in ADAPTIVE]
             if "tau" in a.parts:
                 cells += [dict(part="tau", dataset=ds, transport=tr, variant="dissvrg", tau=t) for t in TAUS]
+            if "aggregate" in a.parts:
+                cells += [dict(part="aggregate", dataset=ds, transport=tr, variant=v, aggregate=g, tau=t)
+                          for t in dict.fromkeys(["0", a.tau]) for v in ("dissvrg", a.agg_petuum[ds]) if v
+                          for g in AGGREGATES]
         if "shared" in a.parts:
             cells += [dict(part="shared", dataset=ds, transport="threads", variant=v) for v in ("svrg", "reference")]
     return cells
+
+
+def solver_flags(a, ds, v, trainers=None):
+    """A variant's solver flags with the swept step (and dissvrg's swept m for `trainers` trainers)."""
+    flags = VARIANTS[v] + ["--step", repr(a.steps[ds][v])]
+    if v == "dissvrg":
+        flags += ["--inner-steps", str(m_of(a.rows_of[ds] // (trainers or a.trainers), a.m_factor[ds]))]
+    return flags
+
+
+def waits_at(samples, t):
+    """{member: (wait_seconds, inner_steps)} of each member's last trainer-trace sample at or before t."""
+    out = {}
+    for sec, member, _epochs, m, wait in samples:
+        if sec <= t:
+            out[member] = (wait, m)
+    return out
 
 
 def run_cell(a, cell, rnd):
@@ -361,27 +481,45 @@ def run_cell(a, cell, rnd):
             flags, target, label = ["--solver", "svrg", "--threads", "2", "--seed", "1"], DEEP, "svrg 2 threads"
         else:
             flags, target, label = ["--solver", "reference", "--threads", "2"], None, "reference"
-        out = train(a, ds, tr, flags, target, cap, label=label)
+        return train(a, ds, tr, flags, target, cap, label=label)
+    T, S, tau = cell.get("n_trainers"), cell.get("n_servers"), None
+    flags = solver_flags(a, ds, v, T)
+    if part == "compare":
+        target = DEEP if v == "dissvrg" else TARGET
+        label = v
+    elif part == "straggler":
+        # to 1e-6; the time and the others' waiting to 1e-3 are read from the same run's traces
+        target = DEEP
+        flags += ["--fault", "slow:%d:%d" % (S, cell["slow"]), "--adaptive-m",
+                  "false" if cell["adaptive"] == "fixed" else "true"]
+        if cell["adaptive"] == "n_p":
+            flags += ["--m-delta", str(a.rows_of[ds] // T)]
+        label = "T%d S%d slow x%d m %s" % (T, S, cell["slow"], cell["adaptive"])
+    elif part == "aggregate":
+        target, tau = DEEP, cell["tau"]
+        flags += ["--aggregate", cell["aggregate"]]
+        if v != "dissvrg":
+            cap = a.agg_caps[ds]
+        label = "%s %s tau %s" % (v, cell["aggregate"], tau)
     else:
-        flags = VARIANTS[v] + ["--step", repr(a.steps[ds][v])]
-        if part == "compare":
-            target, tau = (DEEP if v == "dissvrg" else TARGET), None
-            label = v
-        elif part == "straggler":
-            target, tau = TARGET, None
-            flags += ["--fault", "slow:%d:%d" % (a.servers, cell["slow"]), "--adaptive-m",
-                      "true" if cell["adaptive"] else "false"]
-            label = "slow x%d %s m" % (cell["slow"], "adaptive" if cell["adaptive"] else "fixed")
-        else:
-            target, tau = TARGET, cell["tau"]
-            label = "tau %s" % tau
-        out = train(a, ds, tr, flags + system_args(a, tau), target, cap, label="round %d %s" % (rnd + 1, label),
-                    keep_curve=part == "compare" and rnd == 0)
-        if part == "straggler" and out.get("trainers"):
-            # trainer 0 (member S) is the slowed one: the others' waiting
-            waits = {t.get("member"): t.get("wait_seconds") or 0.0 for t in out["trainers"]}
-            out["others_wait"] = sum(w for m, w in waits.items() if m != a.servers)
-            out["slowed_wait"] = waits.get(a.servers)
+        target, tau = TARGET, cell["tau"]
+        label = "tau %s" % tau
+    out = train(a, ds, tr, flags + system_args(a, tau, T, S), target, cap, label="round %d %s" % (rnd + 1, label),
+                keep_curve=part == "compare" and rnd == 0, trainer_trace=part == "straggler",
+                ranks=(S + T) if T else None)
+    if part == "straggler" and out.get("trainers"):
+        # trainer 0 (member S) is the slowed one: the others' waiting, over the run to 1e-6 (the
+        # summary's totals) and up to the times of 1e-3 and 1e-6 (the trainer trace)
+        total = {t.get("member"): t.get("wait_seconds") or 0.0 for t in out["trainers"]}
+        out["slowed_wait"] = total.get(S)
+        out["others_wait_end"] = sum(w for m, w in total.items() if m != S)
+        samples = out.pop("member_samples", None)
+        for key, t in (("1e3", out.get("t_1e3")), ("1e6", out.get("t_1e6"))):
+            at = waits_at(samples, t) if samples and t is not None else {}
+            others = [w for m, (w, _) in at.items() if m != S]
+            out["others_wait_" + key] = sum(others) if len(others) == T - 1 else None
+            out["m_" + key] = [at[m][1] if m in at else None for m in range(S, S + T)]
+        out["others_wait"] = out["others_wait_1e3"]
     return out
 
 
@@ -421,7 +559,7 @@ def med(runs, key):
 
 def summarise(meta, runs):
     """The goal lines and the per-part tables' data."""
-    S = dict(compare=[], straggler=[], tau=[], shared=[], goals=[])
+    S = dict(compare=[], straggler=[], tau=[], aggregate=[], shared=[], goals=[])
     G = S["goals"]
     if not runs:
         G.append("info the step sweep alone (--parts ''): no goal measured")
@@ -448,6 +586,9 @@ def summarise(meta, runs):
                 G.append("%s (a) %s %s: dissvrg / better petuum (%s) time to 1e-3 = %s / %s s = %s (goal <= %.2f)" % (
                     verdict, ds, tr, best_v, fmt(d3, "%.3f"), fmt(best_t, "%.3f"), fmt(row["ratio"], "%.3f"),
                     GOAL_RATIO))
+                bound = passes_line(meta, ds, tr, row)
+                if bound:
+                    G.append(bound)
             else:
                 caps = [row[v]["cap"] for v in ("petuum-decay", "petuum-sqrt") if row[v]["runs"]]
                 bound = h.ratio(d3, min(caps)) if caps else None
@@ -474,34 +615,12 @@ def summarise(meta, runs):
             S["compare"].append(row)
         for tr in meta["transports"]:
             rs = pick(runs, part="straggler", dataset=ds, transport=tr)
-            for f in SLOWS:
-                row = dict(dataset=ds, transport=tr, slow=f)
-                for ad in (False, True):
-                    vr = pick(rs, slow=f, adaptive=ad)
-                    row["adaptive" if ad else "fixed"] = dict(
-                        others_wait=med(vr, "others_wait"), waits=[r.get("others_wait") for r in vr],
-                        t_1e3=med(vr, "t_1e3"), times=[r.get("t_1e3") for r in vr],
-                        reached=sum(r.get("t_1e3") is not None for r in vr), runs=len(vr),
-                        wait_fraction=med(vr, "wait_fraction"), slowed_wait=med(vr, "slowed_wait"),
-                        m_end=[h.median([r["trainer_m"][i] for r in vr if r.get("trainer_m")])
-                               for i in range(meta["trainers"])] if vr else [],
-                        epochs=[h.median([r["trainer_epochs"][i] for r in vr if r.get("trainer_epochs")])
-                                for i in range(meta["trainers"])] if vr else [])
-                if not row["fixed"]["runs"]:
-                    continue
-                fx, ad = row["fixed"], row["adaptive"]
-                row["wait_ratio"] = h.ratio(fx["others_wait"], ad["others_wait"])
-                row["time_ratio"] = h.ratio(ad["t_1e3"], fx["t_1e3"])
-                complete = fx["reached"] == fx["runs"] and ad["reached"] == ad["runs"]
-                ok = complete and row["wait_ratio"] is not None and row["wait_ratio"] >= WAIT_GOAL and \
-                    row["time_ratio"] is not None and row["time_ratio"] <= 1.0
-                verdict = ("info" if f != JUDGED_SLOW else "n/a" if not complete else "PASS" if ok else "FAIL")
-                G.append("%s (b) %s %s trainer 0 slowed x%d, tau %s: other trainers' wait fixed / adaptive m = "
-                         "%s / %s s = %s (goal >= %g); time to 1e-3 adaptive / fixed = %s / %s s = %s (goal <= 1)" % (
-                             verdict, ds, tr, f, meta["tau"], fmt(fx["others_wait"], "%.3f"),
-                             fmt(ad["others_wait"], "%.3f"), fmt(row["wait_ratio"], "%.3fx"), WAIT_GOAL,
-                             fmt(ad["t_1e3"], "%.3f"), fmt(fx["t_1e3"], "%.3f"), fmt(row["time_ratio"], "%.3f")))
-                S["straggler"].append(row)
+            for T, S_, judged in meta.get("straggler_systems") or [(meta["trainers"], meta["servers"], True)]:
+                for f in (SLOWS if judged else [JUDGED_SLOW]):
+                    row = straggler_row(meta, ds, tr, T, S_, judged, f, pick(rs, slow=f, n_trainers=T, n_servers=S_))
+                    if row is not None:
+                        G.extend(row.pop("lines"))
+                        S["straggler"].append(row)
         for tr in meta["transports"]:
             rs = pick(runs, part="tau", dataset=ds, transport=tr)
             if not rs:
@@ -524,6 +643,11 @@ def summarise(meta, runs):
                     " ".join(fmt(r["wait_fraction"], "%.2f") for r in rows)))
             else:
                 G.append("info (c) %s %s: no tau reached 1e-3 in every round" % (ds, tr))
+        for tr in meta["transports"]:
+            rows, line = aggregate_rows(meta, runs, ds, tr)
+            S["aggregate"] += rows
+            if line:
+                G.append(line)
         rs = pick(runs, part="shared", dataset=ds)
         if rs:
             row = dict(dataset=ds)
@@ -536,6 +660,111 @@ def summarise(meta, runs):
                 ds, fmt(row["svrg"]["t_1e3"], "%.3f"), fmt(row["svrg"]["t_1e6"], "%.3f"),
                 fmt(row["reference"]["seconds"], "%.3f")))
     return S
+
+
+def straggler_row(meta, ds, tr, T, S_, judged, f, rs):
+    """One (system, slow factor) of the straggler part: per m variant the medians, per adaptive variant
+    the ratios to fixed m over the run to 1e-3 and to 1e-6, and the goal lines (judged: the judged
+    system at x4, on the run to 1e-3; everything else info). None without fixed-m runs."""
+    row = dict(dataset=ds, transport=tr, slow=f, trainers=T, servers=S_, judged=judged)
+    for ad in ADAPTIVE:
+        vr = pick(rs, adaptive=ad)
+        row[ad] = dict(
+            runs=len(vr), wait_fraction=med(vr, "wait_fraction"), slowed_wait=med(vr, "slowed_wait"),
+            m_end=[h.median([r["trainer_m"][i] for r in vr if r.get("trainer_m")]) for i in range(T)] if vr else [],
+            m_1e3=[h.median([(r.get("m_1e3") or [None] * T)[i] for r in vr]) for i in range(T)] if vr else [],
+            epochs=[h.median([r["trainer_epochs"][i] for r in vr if r.get("trainer_epochs")])
+                    for i in range(T)] if vr else [])
+        for key in ("1e3", "1e6"):
+            row[ad].update({"others_wait_" + key: med(vr, "others_wait_" + key),
+                            "waits_" + key: [r.get("others_wait_" + key) for r in vr],
+                            "t_" + key: med(vr, "t_" + key), "times_" + key: [r.get("t_" + key) for r in vr],
+                            "reached_" + key: sum(r.get("t_" + key) is not None for r in vr)})
+    if not row["fixed"]["runs"]:
+        return None
+    fx, lines = row["fixed"], []
+    for ad in ADAPTIVE[1:]:
+        c = row[ad]
+        if not c["runs"]:
+            continue
+        for key in ("1e3", "1e6"):
+            c["wait_ratio_" + key] = h.ratio(fx["others_wait_" + key], c["others_wait_" + key])
+            c["time_ratio_" + key] = h.ratio(c["t_" + key], fx["t_" + key])
+        complete = fx["reached_1e3"] == fx["runs"] and c["reached_1e3"] == c["runs"] and \
+            c["wait_ratio_1e3"] is not None
+        ok = complete and c["wait_ratio_1e3"] >= WAIT_GOAL and c["time_ratio_1e3"] is not None and \
+            c["time_ratio_1e3"] <= 1.0
+        verdict = "info" if not judged or f != JUDGED_SLOW else "n/a" if not complete else "PASS" if ok else "FAIL"
+        jt, js = (meta.get("straggler_systems") or [(meta["trainers"], meta["servers"], True)])[0][:2]
+        why = "" if judged else (" [info, not the goal's system: %d trainer + %d server threads against the judged "
+                                 "%d + %d on %s cores, so less of a trainer's wait is waiting for a core]" % (
+                                     T, S_, jt, js, (meta.get("machine") or {}).get("cores", "?")))
+        lines.append(
+            "%s (b) %s %s T=%d S=%d trainer 0 slowed x%d, tau %s, adaptive m %s: others' wait to 1e-3 fixed / "
+            "adaptive = %s / %s s = %s (goal >= %g), time to 1e-3 adaptive / fixed = %s / %s s = %s (goal <= 1); "
+            "over the run to 1e-6: wait %s / %s s = %s, time %s / %s s = %s (%d+%d of %d+%d reached 1e-6)%s" % (
+                verdict, ds, tr, T, S_, f, meta["tau"], "x1.05" if ad == "5%" else "+n_p",
+                fmt(fx["others_wait_1e3"], "%.3f"), fmt(c["others_wait_1e3"], "%.3f"),
+                fmt(c["wait_ratio_1e3"], "%.2fx"), WAIT_GOAL, fmt(c["t_1e3"], "%.3f"), fmt(fx["t_1e3"], "%.3f"),
+                fmt(c["time_ratio_1e3"], "%.2f"), fmt(fx["others_wait_1e6"], "%.3f"),
+                fmt(c["others_wait_1e6"], "%.3f"), fmt(c["wait_ratio_1e6"], "%.2fx"), fmt(c["t_1e6"], "%.3f"),
+                fmt(fx["t_1e6"], "%.3f"), fmt(c["time_ratio_1e6"], "%.2f"), fx["reached_1e6"], c["reached_1e6"],
+                fx["runs"], c["runs"], why))
+    row["lines"] = lines
+    return row
+
+
+def passes_line(meta, ds, tr, row):
+    """The (a) lower bound in data passes (one pass = n gradients of single rows): the better petuum's
+    passes to 1e-3 (its trace epochs) against the least dissvrg can spend: one whole epoch, 1 + 2m/n_p
+    passes (a gradient pass, then m inner steps of two row gradients each; the trace point after the
+    gradient pass alone is at w~). dissvrg's trace counts an epoch as n_p + m rows, so its passes are
+    its trace epochs x (1 + 2f) / (1 + f), f = m / n_p. None without a petuum that reached 1e-3."""
+    best = row.get("better_petuum")
+    if not best or row[best]["epochs_1e3"] is None:
+        return None
+    f = (meta.get("m_factor") or {}).get(ds, 1.0)
+    pet, least = row[best]["epochs_1e3"], 1.0 + 2.0 * f
+    bound = least / pet
+    d_ep = row["dissvrg"]["epochs_1e3"]
+    used = d_ep * (1.0 + 2.0 * f) / (1.0 + f) if d_ep is not None else None
+    row.update(petuum_passes=pet, dissvrg_least_passes=least, passes_bound=bound, dissvrg_passes=used)
+    return ("info (a) %s %s lower bound: %s needed %.1f passes to 1e-3; dissvrg (m = %g n_p) cannot stop before "
+            "its first epoch, 1 + 2m/n_p = %.2f passes, so at equal cost per pass its ratio is >= %.2f (goal <= %.2f: "
+            "%s); dissvrg used %s passes" % (
+                ds, tr, best, pet, f, least, bound, GOAL_RATIO,
+                "unreachable on this data" if bound > GOAL_RATIO else "reachable", fmt(used, "%.1f")))
+
+
+def aggregate_rows(meta, runs, ds, tr):
+    """The aggregate part of one (dataset, transport): a row per (tau, solver, rule) and the info line."""
+    rows = []
+    rs = pick(runs, part="aggregate", dataset=ds, transport=tr)
+    for t in dict.fromkeys(r["tau"] for r in rs):
+        for v in dict.fromkeys(r["variant"] for r in rs):
+            for g in AGGREGATES:
+                vr = pick(rs, tau=t, variant=v, aggregate=g)
+                if vr:
+                    rows.append(dict(dataset=ds, transport=tr, tau=t, variant=v, aggregate=g, runs=len(vr),
+                                     t_1e3=med(vr, "t_1e3"), times_1e3=[r.get("t_1e3") for r in vr],
+                                     reached_1e3=sum(r.get("t_1e3") is not None for r in vr),
+                                     t_1e6=med(vr, "t_1e6"), reached_1e6=sum(r.get("t_1e6") is not None for r in vr),
+                                     suboptimality=med(vr, "suboptimality"), seconds=med(vr, "seconds"),
+                                     statuses=[r.get("status") for r in vr], wait_fraction=med(vr, "wait_fraction"),
+                                     cap=med(vr, "cap_seconds")))
+    if not rows:
+        return rows, None
+    parts = []
+    for t in dict.fromkeys(r["tau"] for r in rows):
+        cells = []
+        for v in dict.fromkeys(r["variant"] for r in rows if r["tau"] == t):
+            cells.append("%s %s" % (v, " vs ".join(
+                "%s|%s (%s)" % (fmt(r["t_1e3"], "%.3f"), fmt(r["t_1e6"], "%.3f"), fmt(r["suboptimality"], "%.1e"))
+                for r in rows if (r["tau"], r["variant"]) == (t, v))))
+        parts.append("tau %s: %s" % (t, "; ".join(cells)))
+    line = ("info (agg) %s %s, median s to 1e-3|1e-6 (final subopt), --aggregate delta vs average: %s" % (
+        ds, tr, " -- ".join(parts)))
+    return rows, line
 
 
 # --------------------------------------------------------------------------- figure
@@ -567,19 +796,19 @@ def plot(meta, S, runs, path):
         ax0.set_title("%s: dissvrg vs petuum-sgd (T=%d, S=%d, tau=%s)" % (ds, meta["trainers"], meta["servers"],
                                                                           meta["tau"]), fontsize=9)
         ax0.legend(fontsize=7)
-        # (b) stragglers: the other trainers' wait, fixed vs adaptive m
+        # (b) stragglers: the other trainers' wait to 1e-3, fixed vs adaptive m (every system and factor)
         rows = [r for r in S["straggler"] if r["dataset"] == ds and r["transport"] == "threads"]
+        mcolors = {"fixed": "tab:gray", "5%": "tab:green", "n_p": "tab:purple"}
         for j, r in enumerate(rows):
-            for k, key in enumerate(("fixed", "adaptive")):
-                x = j + (k - 0.5) * 0.35
-                ys = [y for y in r[key]["waits"] if y is not None]
-                ax1.scatter([x] * len(ys), ys, s=12, color="tab:gray" if key == "fixed" else "tab:green",
-                            label=("%s m" % key) if j == 0 else None)
-                if r[key]["others_wait"] is not None:
-                    ax1.plot([x - 0.12, x + 0.12], [r[key]["others_wait"]] * 2,
-                             color="k" if key == "fixed" else "tab:green", lw=2)
+            for k, key in enumerate(ADAPTIVE):
+                x = j + (k - 1) * 0.25
+                ys = [y for y in r[key].get("waits_1e3", []) if y is not None]
+                ax1.scatter([x] * len(ys), ys, s=12, color=mcolors[key],
+                            label=("m %s" % {"fixed": "fixed", "5%": "x1.05", "n_p": "+n_p"}[key]) if j == 0 else None)
+                if r[key].get("others_wait_1e3") is not None:
+                    ax1.plot([x - 0.1, x + 0.1], [r[key]["others_wait_1e3"]] * 2, color=mcolors[key], lw=2)
         ax1.set_xticks(range(len(rows)))
-        ax1.set_xticklabels(["trainer 0 x%d" % r["slow"] for r in rows])
+        ax1.set_xticklabels(["T%d S%d x%d" % (r["trainers"], r["servers"], r["slow"]) for r in rows], fontsize=8)
         ax1.set_ylim(bottom=0)
         ax1.set_ylabel("other trainers' total wait to 1e-3 (s)")
         ax1.set_title("%s: stragglers, tau=%s (bar = median)" % (ds, meta["tau"]), fontsize=9)
@@ -623,10 +852,13 @@ def markdown(meta, S, runs, prefix):
              " -- **HIGH (> 1.5): the cores were shared with other jobs; times are noisy**" if la[0] > 1.5 else "",
              " / ".join("%.2f" % x for x in lb), span(loads, "%.2f"), meta["trainers"]), "",
          "* binary: `%s`: %s" % (meta["binary"]["path"], meta["binary"]["version"]),
-         "* system: T = %d trainer threads, S = %d servers (master + %d block server), tau = %s, m = the trainer's "
-         "shard rows, `--aggregate delta`, seed 1. On this %d-core machine the %d trainers and %d servers share "
+         "* system: T = %d trainer threads, S = %d servers (master + %d block server), tau = %s, dissvrg's m = %s "
+         "(the sweep's choice; n_p = the trainer's shard rows), `--aggregate delta` (but in the aggregation part), "
+         "seed 1. On this %d-core machine the %d trainers and %d servers share "
          "the cores (oversubscribed: a trainer's time includes waiting for a core, which no counter separates "
-         "from computing)." % (meta["trainers"], meta["servers"], meta["servers"] - 1, meta["tau"], m["cores"],
+         "from computing)." % (meta["trainers"], meta["servers"], meta["servers"] - 1, meta["tau"],
+                               ", ".join("%s %g n_p" % (d, f) for d, f in (meta.get("m_factor") or {}).items()) or
+                               "n_p", m["cores"],
                                meta["trainers"], meta["servers"]),
          "* MPI: %s" % (meta["mpi_skipped"] or "`%s -np %d`" % (" ".join([meta["mpiexec"] or "?"] +
                                                                          meta["mpiexec_flags"]),
@@ -643,7 +875,9 @@ def markdown(meta, S, runs, prefix):
     # steps
     L += ["## Steps", "",
           "Chosen by the pattern search of the docstring (eta = 2^k x the solver's default rule; one run per "
-          "point to 1e-3 on threads; the fewest epochs to 1e-3 wins)%s." % (
+          "point to 1e-3 on threads; the fewest epochs to 1e-3 wins; dissvrg is searched at each m of %s x n_p "
+          "and the m whose best step took the fewest seconds to 1e-3 wins, as its epoch's cost depends on m)%s." % (
+              ", ".join("%g" % f for f in M_SWEEP),
               " -- **taken from the configs (`--steps-from-configs`), not swept**" if meta["steps_from_configs"]
               else ""), ""]
     rows = []
@@ -652,11 +886,16 @@ def markdown(meta, S, runs, prefix):
         for v in VARIANTS:
             s = sw.get(v) or {}
             tried = sorted(s.get("runs", []), key=lambda r: r["k"])
-            rows.append([ds, v, fmt(meta["steps"][ds].get(v), "**%.4g**"), fmt(s.get("default"), "%.4g"),
-                         fmt(s.get("k"), "2^%d"),
-                         ", ".join("%.3g: %s" % (r["step"], "%.1f ep, %.3f s" % (r["epochs_1e3"], r["t_1e3"])
-                                                 if score(r) else r.get("status")) for r in tried) or "-"])
-    L += h.md_table(["dataset", "solver", "chosen step", "default rule", "factor",
+            if v == "dissvrg":
+                tried = sorted(tried, key=lambda r: (-r.get("m_factor", 1.0), r["k"]))
+            mf = (meta.get("m_factor") or {}).get(ds, 1.0) if v == "dissvrg" else None
+            rows.append([ds, v, fmt(meta["steps"][ds].get(v), "**%.4g**"),
+                         "**%g n_p = %d**" % (mf, round(mf * meta["shard_rows"][ds])) if mf and "shard_rows" in meta
+                         else "-", fmt(s.get("default"), "%.4g"), fmt(s.get("k"), "2^%d"),
+                         ", ".join("%s%.3g: %s" % ("m %g n_p " % r["m_factor"] if "m_factor" in r else "", r["step"],
+                                                   "%.1f ep, %.3f s" % (r["epochs_1e3"], r["t_1e3"])
+                                                   if score(r) else r.get("status")) for r in tried) or "-"])
+    L += h.md_table(["dataset", "solver", "chosen step", "chosen m", "default rule", "factor",
                      "tried (step: epochs and seconds to 1e-3)"], rows)
     # (a)
     L += ["", "## (a) Time to 1e-3: dissvrg vs petuum-sgd", ""]
@@ -683,24 +922,37 @@ def markdown(meta, S, runs, prefix):
     # (b)
     if S["straggler"]:
         L += ["", "## (b) Stragglers: trainer 0 (member S) slowed, tau = %s" % meta["tau"], "",
-              "`--fault slow:S:F` makes trainer 0 sleep (F - 1) x its busy time. Other trainers' wait = the sum "
-              "of `trainers[].wait_seconds` of trainers 1..T-1 over the run to 1e-3. m at the end: each "
-              "trainer's last `inner_steps` (median over rounds).", ""]
+              "`--fault slow:S:F` makes trainer 0 sleep (F - 1) x its busy time. m: fixed; adaptive x1.05 "
+              "(`--adaptive-m`, the authors' code); adaptive +n_p (`--adaptive-m --m-delta n_p`, the paper's "
+              "m + delta with delta = the shard rows). Every run goes to 1e-6; the others' wait = the sum over "
+              "trainers 1..T-1 of their `wait_seconds` at their last pull served at or before the trace point "
+              "that reached 1e-3 (1e-6), from `--trainer-trace` (a wait under way then is not counted). m at 1e-3: "
+              "each trainer's m then (median over rounds). The goal is judged on the first system at x4; the "
+              "other system is reported because on this %s-core machine T + S threads above the cores make a "
+              "trainer's wait include waiting for a core." % ((meta.get("machine") or {}).get("cores", "?")), ""]
         rows = []
         for r in S["straggler"]:
-            for key in ("fixed", "adaptive"):
+            for key in ADAPTIVE:
                 c = r[key]
-                rows.append([r["dataset"], r["transport"], "x%d" % r["slow"], key,
-                             "%s (%s)" % (fmt(c["others_wait"], "%.3f"), span(c["waits"], "%.3f")),
+                if not c["runs"]:
+                    continue
+                rows.append(["%s T%d S%d" % (r["dataset"], r["trainers"], r["servers"]), r["transport"],
+                             "x%d" % r["slow"], {"fixed": "fixed", "5%": "x1.05", "n_p": "+n_p"}[key],
+                             "%s (%s)" % (fmt(c["others_wait_1e3"], "%.3f"), span(c["waits_1e3"], "%.3f")),
+                             "%s (%s)" % (fmt(c["t_1e3"], "%.3f"), span(c["times_1e3"], "%.3f")),
+                             "%s (%s)" % (fmt(c["others_wait_1e6"], "%.3f"), span(c["waits_1e6"], "%.3f")),
+                             "%s (%d/%d)" % (fmt(c["t_1e6"], "%.3f"), c["reached_1e6"], c["runs"]),
                              fmt(c["slowed_wait"], "%.3f"), fmt(c["wait_fraction"], "%.2f"),
-                             "%s (%s)" % (fmt(c["t_1e3"], "%.3f"), span(c["times"], "%.3f")),
-                             "%d/%d" % (c["reached"], c["runs"]), " / ".join(fmt(x, "%.0f") for x in c["epochs"]),
+                             " / ".join(fmt(x, "%.0f") for x in c["epochs"]),
+                             " / ".join(fmt(x, "%.0f") for x in c["m_1e3"]),
                              " / ".join(fmt(x, "%.0f") for x in c["m_end"]),
-                             fmt(r["wait_ratio"], "**%.2fx**") if key == "adaptive" else "",
-                             fmt(r["time_ratio"], "%.2f") if key == "adaptive" else ""])
-        L += h.md_table(["dataset", "transport", "slow", "m", "others' wait s", "slowed trainer's wait s",
-                         "wait fraction", "s to 1e-3", "reached", "trainer epochs", "m at the end",
-                         "wait fixed/adaptive", "time adaptive/fixed"], rows)
+                             fmt(c.get("wait_ratio_1e3"), "**%.2fx**"), fmt(c.get("time_ratio_1e3"), "%.2f"),
+                             fmt(c.get("wait_ratio_1e6"), "%.2fx"), fmt(c.get("time_ratio_1e6"), "%.2f")])
+        L += h.md_table(["dataset, system", "transport", "slow", "m", "others' wait to 1e-3 s", "s to 1e-3",
+                         "others' wait to 1e-6 s", "s to 1e-6", "slowed trainer's wait s (end)",
+                         "wait fraction (end)", "trainer epochs (end)", "m at 1e-3", "m at the end",
+                         "wait fixed/adaptive to 1e-3", "time adaptive/fixed to 1e-3", "wait fixed/adaptive to 1e-6",
+                         "time adaptive/fixed to 1e-6"], rows)
     # (c)
     if S["tau"]:
         L += ["", "## (c) tau sweep", "",
@@ -714,6 +966,22 @@ def markdown(meta, S, runs, prefix):
                           "%d/%d" % (r["reached"], r["runs"]), fmt(r["wait_fraction"], "%.3f"),
                           fmt(r["compute_fraction"], "%.3f"), r["max_staleness"], fmt(r["mean_staleness"], "%.2f")]
                          for r in S["tau"]])
+    # aggregation rules
+    if S.get("aggregate"):
+        L += ["", "## Aggregation rules (no goal)", "",
+              "`--aggregate delta` (w += (w_trainer - w_pulled) / T) against `average` (w = the mean of the "
+              "trainers' latest models), each solver with its swept step (and dissvrg's swept m), to 1e-6; the "
+              "petuum schedule is the one whose sweep reached 1e-3 in fewer seconds (%s), capped at %s. Final "
+              "subopt: the summary's, at the stop (target or cap)." % (
+                  "; ".join("%s %s" % (d, v) for d, v in (meta.get("agg_petuum") or {}).items()),
+                  "; ".join("%s %.3g s" % (d, c) for d, c in (meta.get("agg_caps") or {}).items())), ""]
+        L += h.md_table(["dataset", "transport", "tau", "solver", "aggregate", "s to 1e-3", "reached 1e-3",
+                         "s to 1e-6", "reached 1e-6", "final subopt", "seconds", "wait fraction"],
+                        [[r["dataset"], r["transport"], r["tau"], r["variant"], r["aggregate"],
+                          "%s (%s)" % (fmt(r["t_1e3"], "%.3f"), span(r["times_1e3"], "%.3f")),
+                          "%d/%d" % (r["reached_1e3"], r["runs"]), fmt(r["t_1e6"], "%.3f"),
+                          "%d/%d" % (r["reached_1e6"], r["runs"]), fmt(r["suboptimality"], "%.2g"),
+                          fmt(r["seconds"], "%.3f"), fmt(r["wait_fraction"], "%.2f")] for r in S["aggregate"]])
     # (d)
     if S["shared"]:
         L += ["", "## (d) Shared memory, beside them (no goal)", "",
@@ -743,13 +1011,17 @@ def main():
     ap.add_argument("--datasets", default=",".join(DATASETS))
     ap.add_argument("--rows", type=int, help="rows of the generated yearmsd set (default 463715)")
     ap.add_argument("--transports", default="threads,mpi")
-    ap.add_argument("--parts", default="compare,shared,straggler,tau,long",
+    ap.add_argument("--parts", default="compare,shared,straggler,tau,aggregate,long",
                     help="what to run after the sweep ('' = the sweep alone)")
     ap.add_argument("--variants", default=",".join(VARIANTS), help="the solvers swept and compared")
     ap.add_argument("--repeats", type=int, default=3, help="interleaved rounds (default 3)")
     ap.add_argument("--trainers", type=int, help="T (default: the configs' threads, 4)")
     ap.add_argument("--servers", type=int, help="S (default: the configs' servers, 2)")
     ap.add_argument("--tau", help="the staleness of every cell but the tau sweep (default: the configs', 4)")
+    ap.add_argument("--straggler-trainers", type=int, default=4, help="T of the judged straggler system (default 4)")
+    ap.add_argument("--straggler-servers", type=int, default=2, help="S of the judged straggler system (default 2)")
+    ap.add_argument("--straggler-info-system", default="%d:%d" % INFO_SYSTEM,
+                    help="T:S of the straggler part's info system, slowed x4 only ('' = none; default 2:1)")
     ap.add_argument("--trace-every", type=float, default=1.0, help="epochs between trace points (default 1)")
     ap.add_argument("--sweep-cap", type=float, default=60.0, help="seconds per sweep run (default 60)")
     ap.add_argument("--sweep-epochs", type=int, default=2000, help="epochs per sweep run (default 2000)")
@@ -777,7 +1049,7 @@ def main():
         if t not in ("threads", "mpi"):
             ap.error("--transports: %r is not threads or mpi" % t)
     for p in a.parts:
-        if p not in ("compare", "shared", "straggler", "tau", "long"):
+        if p not in ("compare", "shared", "straggler", "tau", "aggregate", "long"):
             ap.error("--parts: unknown %r" % p)
     a.variants = [v for v in a.variants.split(",") if v]
     for v in a.variants:
@@ -793,8 +1065,16 @@ def main():
     a.trainers = a.trainers or int(cfg.get("threads", 4))
     a.servers = a.servers or int(cfg.get("servers", 2))
     a.tau = a.tau or cfg.get("staleness", "4")
-    if a.trainers < 1 or a.servers < 1:
-        ap.error("--trainers and --servers must be >= 1")
+    if a.trainers < 1 or a.servers < 1 or a.straggler_trainers < 2 or a.straggler_servers < 1:
+        ap.error("--trainers, --servers, --straggler-servers must be >= 1, --straggler-trainers >= 2")
+    try:
+        a.straggler_info = tuple(int(x) for x in a.straggler_info_system.split(":")) \
+            if a.straggler_info_system else None
+        if a.straggler_info is not None and (len(a.straggler_info) != 2 or a.straggler_info[0] < 2 or
+                                             a.straggler_info[1] < 1):
+            raise ValueError
+    except ValueError:
+        ap.error("--straggler-info-system: %r is not T:S with T >= 2, S >= 1 (or '')" % a.straggler_info_system)
     a.work = os.path.abspath(a.work)
     a.cache = os.path.join(a.work, "cache")
     os.makedirs(a.cache, exist_ok=True)
@@ -824,12 +1104,14 @@ def main():
             log("== MPI cells skipped: %s" % mpi_skipped)
             transports.remove("mpi")
 
-    a.steps, sweeps, a.caps = {}, {}, {}
+    a.steps, sweeps, a.caps, a.m_factor, a.agg_petuum, a.agg_caps = {}, {}, {}, {}, {}, {}
     for ds in a.datasets:
-        a.steps[ds], sweeps[ds] = steps_for(a, ds)
-        log("== %s: steps %s" % (ds, a.steps[ds]))
+        a.steps[ds], sweeps[ds], a.m_factor[ds] = steps_for(a, ds)
+        log("== %s: steps %s, dissvrg m = %g n_p" % (ds, a.steps[ds], a.m_factor[ds]))
+        a.agg_petuum[ds] = better_petuum(a, ds, sweeps[ds])
         t_ref = (sweeps[ds] or {}).get("dissvrg", {}).get("t_1e3")
         a.caps[ds] = max(10.0, a.cap_factor * t_ref) if t_ref else a.sweep_cap * 5
+        a.agg_caps[ds] = max(1.0, LONG_FACTOR * t_ref) if t_ref else 10.0
         if not a.steps[ds].get("dissvrg"):
             sys.exit("%s: no dissvrg step reached 1e-3 in the sweep (see WORK/sweep-*.json)" % ds)
 
@@ -844,22 +1126,26 @@ def main():
                 problem_args=a.problems, f_star=a.fstar, steps=a.steps, sweeps=sweeps, caps=a.caps,
                 steps_from_configs=a.steps_from_configs,
                 binary=dict(path=a.binary, version=h.binary_version(a.binary)), mpiexec=a.mpiexec,
-                mpiexec_flags=a.mpiexec_flags, sweep_cap=a.sweep_cap, cap_factor=a.cap_factor)
+                mpiexec_flags=a.mpiexec_flags, sweep_cap=a.sweep_cap, cap_factor=a.cap_factor,
+                m_factor=a.m_factor, shard_rows=a.shard_rows, agg_petuum=a.agg_petuum, agg_caps=a.agg_caps,
+                straggler_systems=straggler_systems(a) if "straggler" in a.parts else [])
     write_outputs(base, a.prefix, meta, runs)
 
 
 def write_outputs(base, prefix, meta, runs):
     S = summarise(meta, runs)
     h.write_csv(base + ".csv", runs, [
-        "part", "dataset", "transport", "variant", "slow", "adaptive", "tau", "round", "status", "seconds", "epochs",
-        "t_1e3", "epochs_1e3", "t_1e6", "epochs_1e6", "suboptimality", "wait_fraction", "compute_fraction",
-        "others_wait", "slowed_wait", "max_staleness", "mean_staleness", "staleness_histogram", "trainer_epochs",
+        "part", "dataset", "transport", "variant", "slow", "adaptive", "n_trainers", "n_servers", "aggregate", "tau",
+        "round", "status", "seconds", "epochs", "t_1e3", "epochs_1e3", "t_1e6", "epochs_1e6", "suboptimality",
+        "wait_fraction", "compute_fraction", "others_wait_1e3", "others_wait_1e6", "others_wait_end", "slowed_wait",
+        "m_1e3", "m_1e6", "max_staleness", "mean_staleness", "staleness_histogram", "trainer_epochs",
         "trainer_waits", "trainer_m", "step_used", "exchanges", "bytes_sent", "bytes_returned", "wall", "cap_seconds",
         "load1", "f_star_source", "commit", "binary_version", "cpu", "cores", "date", "command"])
     sweep_runs = [r for sw in (meta.get("sweeps") or {}).values() for s in (sw or {}).values()
                   for r in s.get("runs", [])]
     if sweep_runs:
-        h.write_csv(base + "_sweep.csv", sweep_runs, ["dataset", "variant", "k", "step", "default_step", "status",
+        h.write_csv(base + "_sweep.csv", sweep_runs, ["dataset", "variant", "m_factor", "m", "k", "step",
+                                                      "default_step", "status",
                                                       "seconds", "t_1e3", "epochs_1e3", "wait_fraction", "wall",
                                                       "cap_seconds", "command"])
     h.write_json(base + ".json", dict(meta=meta, summary=S, goals=S["goals"], runs=runs))
