@@ -152,10 +152,12 @@ class Worker {
       return static_cast<std::int64_t>(batch_.size());
     }
     compressor_.Compress(grad_, &message_);
-    if (!message_.dense()) out->index.assign(message_.index.begin(), message_.index.end());
-    out->value.assign(message_.value.begin(), message_.value.end());
     out->header[1] = message_.bits;
     out->header[2] = message_.dense() ? 1 : 0;
+    // The message's buffers become the packet's (no copy); the packet's
+    // recycled ones are the next message's.
+    out->index.swap(message_.index);
+    out->value.swap(message_.value);
     return static_cast<std::int64_t>(batch_.size());
   }
 

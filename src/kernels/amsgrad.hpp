@@ -12,6 +12,8 @@
 // allocation.
 #pragma once
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <span>
@@ -47,14 +49,20 @@ class AmsGrad {
   }
 
   // theta <- theta - eta m / (sqrt(v_hat) + epsilon) after folding g in.
+  // Eigen's array expressions vectorise the square root and the division
+  // (a plain loop keeps std::sqrt's errno path scalar); every operation is
+  // the same IEEE operation in the same order as the formulas above, so
+  // the result has the same bits as the coordinate-wise loop.
   void Step(std::span<double> theta, std::span<const double> g, double eta) {
     const double b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon;
-    for (std::size_t j = 0; j < theta.size(); ++j) {
-      m_[j] = b1 * m_[j] + (1.0 - b1) * g[j];
-      v_[j] = b2 * v_[j] + (1.0 - b2) * g[j] * g[j];
-      v_hat_[j] = std::max(v_hat_[j], v_[j]);
-      theta[j] -= eta * m_[j] / (std::sqrt(v_hat_[j]) + eps);
-    }
+    const auto n = static_cast<Eigen::Index>(theta.size());
+    using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
+    Eigen::Map<Array> m(m_.data(), n), v(v_.data(), n), v_hat(v_hat_.data(), n), x(theta.data(), n);
+    const Eigen::Map<const Array> gradient(g.data(), n);
+    m = b1 * m + (1.0 - b1) * gradient;
+    v = b2 * v + (1.0 - b2) * gradient * gradient;
+    v_hat = v_hat.max(v);
+    x -= eta * m / (v_hat.sqrt() + eps);
   }
 
   std::span<const double> m() const { return m_; }

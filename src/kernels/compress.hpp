@@ -41,7 +41,8 @@ struct CompressorConfig {
   bool error_feedback = false;
 };
 
-// One compressed message: `index` empty means dense (value has P entries).
+// One compressed message: `index` empty means dense (value has P entries:
+// none and sign).
 struct CompressedMessage {
   std::vector<std::int32_t> index;
   std::vector<double> value;
@@ -86,6 +87,18 @@ class GradientCompressor {
       if (ef) {
         for (std::size_t j = 0; j < n; ++j) residual_[j] = u_[j] - out->value[j];
       }
+      return;
+    }
+    if (config_.sparsifier.kind == SparsifierKind::kNone) {
+      // No compression: the vector itself, dense (no index list to build,
+      // copy and read); coded as the cheaper of the (index, value) list of
+      // its nonzeros and the dense vector, as sparsify.hpp counts `none`.
+      out->index.clear();
+      out->value.assign(u_.begin(), u_.end());
+      std::int64_t nonzero = 0;
+      for (const double v : u_) nonzero += v != 0.0;
+      out->bits = IdentityBits(nonzero, dim_, IndexBits(dim_), config_.sparsifier.value_bits);
+      if (ef) std::fill(residual_.begin(), residual_.end(), 0.0);  // everything was sent
       return;
     }
     out->index.resize(n);

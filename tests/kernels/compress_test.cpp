@@ -105,8 +105,11 @@ TEST(Compressor, NoneSendsTheGradientItself) {
   CompressedMessage msg;
   const std::vector<double> g = {0.1, -2, 3e-300, 7, -0.5};
   c.Compress(g, &msg);
+  EXPECT_TRUE(msg.dense());
   EXPECT_EQ(msg.value, g);
-  EXPECT_EQ(msg.index.size(), 5u);
+  EXPECT_EQ(msg.bits, 5 * 32);  // the dense vector is cheaper than 5 (index, value) pairs
+  c.Compress(std::vector<double>{0, 0, 1.5, 0, 0}, &msg);
+  EXPECT_EQ(msg.bits, 3 + 32);  // one (index, value) pair: 3 index bits for P = 5
 }
 
 TEST(Compressor, BadKAndLengthAreRefused) {
