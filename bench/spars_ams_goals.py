@@ -62,7 +62,8 @@ Goals (issue 17), one line each:
 
 Usage (always /usr/bin/python3, from anywhere; build with the release preset):
   /usr/bin/python3 bench/spars_ams_goals.py [--parts compress,sklearn,hotpath]
-      [--cells mnist-mlp,mnist-softmax,fashion-mlp] [--seeds 2] [--epochs N]
+      [--cells mnist-mlp,mnist-softmax,fashion-mlp] [--compressors none,topk-ef,...] [--seeds 2]
+      [--epochs N | --epochs cell=N,...]
       [--workers 20] [--batch-size 32] [--step 1e-3] [--l2 1e-4] [--trace-every 0.5]
       [--sk-epochs 5] [--sk-repeats 3] [--hot-repeats 5] [--base-binary B]
       [--binary B] [--work DIR] [--out bench/results] [--prefix P]
@@ -183,7 +184,7 @@ def spars_run(a, args, workers, label):
 
 # --------------------------------------------------------------------------- (a) compressors
 def compress_runs(a):
-    cells = [dict(cell=c, compressor=k) for c in a.cells for k in COMPRESSORS]
+    cells = [dict(cell=c, compressor=k) for c in a.cells for k in a.compressors]
 
     def one(cell, rnd):
         spec = CELLS[cell["cell"]]
@@ -600,11 +601,13 @@ def plot(meta, S, runs, path):
 # --------------------------------------------------------------------------- report
 def markdown(meta, S, runs, prefix):
     L = ["# SPARS-AMS: compressors, one worker against scikit-learn, hot paths (issue 17)", "",
-         "Machine: %s. Load (1/5/15 min) at the start %s, at the end %s; %s wall." % (
-             h.machine_text(meta["machine"]), " / ".join("%.1f" % x for x in meta["load_start"]),
-             " / ".join("%.1f" % x for x in meta["load_end"]), "%.0f s" % meta["elapsed_seconds"]),
-         "Binary: `%s` (%s); command: `%s`." % (meta["binary"]["path"], meta["binary"]["version"], meta["command"]),
-         "", "## Goals", ""] + ["    " + g for g in S["goals"]]
+         "Machine: %s. Binary: `%s` (%s)." % (h.machine_text(meta["machine"]), meta["binary"]["path"],
+                                              meta["binary"]["version"]), ""]
+    for p, m in (meta.get("part_meta") or {}).items():  # each part's own invocation (they may differ)
+        L += ["* %s: `%s` (%s; load 1/5/15 min at its start %s, at its end %s%s)" % (
+            p, m["command"], m["date"], " / ".join("%.1f" % x for x in m["load_start"]),
+            " / ".join("%.1f" % x for x in m["load_end"]), ", %.0f s wall" % m["elapsed"] if m.get("elapsed") else "")]
+    L += ["", "## Goals", ""] + ["    " + g for g in S["goals"]]
     if meta.get("smoke"):
         L += ["", "**Smoke run (%d rows): not a measurement.**" % meta["rows"]]
     if S["compress"]:
@@ -704,6 +707,8 @@ def main():
                     help="the asyncopt before issue 17 (part hotpath)")
     ap.add_argument("--parts", default="compress,sklearn,hotpath")
     ap.add_argument("--cells", default=",".join(CELLS))
+    ap.add_argument("--compressors", default=",".join(COMPRESSORS), help="part compress: a subset of %s" %
+                    ",".join(COMPRESSORS))
     ap.add_argument("--seeds", type=int, default=2, help="interleaved rounds of part compress, seed = round + 1")
     ap.add_argument("--epochs", help="epochs of every compress cell (default: 10; cell=N,... per cell)")
     ap.add_argument("--workers", type=int, default=20)
@@ -745,6 +750,10 @@ def main():
     for c in a.cells:
         if c not in CELLS:
             ap.error("--cells: unknown %r (have %s)" % (c, ",".join(CELLS)))
+    a.compressors = [c for c in a.compressors.split(",") if c]
+    for c in a.compressors:
+        if c not in COMPRESSORS:
+            ap.error("--compressors: unknown %r (have %s)" % (c, ",".join(COMPRESSORS)))
     epochs = {c: 10 for c in CELLS}
     for item in (a.epochs or "").split(","):
         if not item:
@@ -779,27 +788,32 @@ def main():
         old_runs = [r for r in old["runs"] if r.get("part") not in a.parts]
     load_start, t0 = h.loadavg(), time.time()
     runs, sk_blas = [], None
+    part_meta = dict(old_meta.get("part_meta") or {})
+
+    def part(name, fn):
+        load0, t_part = h.loadavg(), time.time()
+        out = fn()
+        part_meta[name] = dict(command=command, load_start=load0, load_end=h.loadavg(), date=h.utc_now(),
+                               elapsed=time.time() - t_part)
+        return out
     if "compress" in a.parts:
         log("== compress: cells %s, %d seed(s), epochs %s" % (",".join(a.cells), a.seeds, a.epochs))
-        runs += compress_runs(a)
+        runs += part("compress", lambda: compress_runs(a))
     if "sklearn" in a.parts:
         log("== sklearn: %d epochs, %d rounds" % (a.sk_epochs, a.sk_repeats))
-        sk, sk_blas = sklearn_runs(a)
+        sk, sk_blas = part("sklearn", lambda: sklearn_runs(a))
         runs += sk
     if "hotpath" in a.parts:
         log("== hotpath: %d rounds, old %s" % (a.hot_repeats, a.base_binary))
-        runs += hotpath_runs(a)
+        runs += part("hotpath", lambda: hotpath_runs(a))
     meta = dict(old_meta)
-    part_meta = dict(old_meta.get("part_meta") or {})
-    for p in a.parts:
-        part_meta[p] = dict(command=command, load_start=load_start, load_end=h.loadavg(), date=h.utc_now())
     meta.update(command=command, machine=h.machine(with_sklearn=True), git_commit=h.git_commit(),
                 load_start=load_start, load_end=h.loadavg(), elapsed_seconds=time.time() - t0, part_meta=part_meta,
                 binary=dict(path=a.binary, version=h.binary_version(a.binary)), smoke=a.smoke, rows=a.rows,
                 workers=a.workers, batch_size=a.batch_size, step=a.step, l2=a.l2, hidden=a.hidden)
     if "compress" in a.parts:
         meta.update(cells=a.cells, seeds=a.seeds, epochs=a.epochs, trace_every=a.trace_every,
-                    compressors={k: " ".join(v) for k, v in COMPRESSORS.items()})
+                    compressors={k: " ".join(COMPRESSORS[k]) for k in a.compressors})
     if "sklearn" in a.parts:
         meta.update(sk_epochs=a.sk_epochs, sk_repeats=a.sk_repeats, sk_trace_every=a.sk_trace_every,
                     sk_blas=("OpenBLAS from %s" % sk_blas) if sk_blas else "the system's BLAS")
