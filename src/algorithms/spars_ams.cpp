@@ -1,6 +1,8 @@
 // SPARS-AMS (paper 003, Algorithm 1) on the engine; see spars_ams.hpp.
 #include "algorithms/spars_ams.hpp"
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -208,9 +210,14 @@ class Server {
                                std::to_string(msg.value.size()) + " values for " + std::to_string(P) +
                                " parameters");
     }
+    // A round's first message (every message, asynchronously) starts the
+    // sum: copied when dense (0 + v is v), onto zeros when sparse.
     std::vector<double>& into = async_ ? message_ : sum_;
-    if (async_) std::fill(message_.begin(), message_.end(), 0.0);
-    if (msg.sparse()) {
+    const bool first = async_ || arrived_ == 0;
+    if (first && (msg.sparse() || msg.value.empty())) std::fill(into.begin(), into.end(), 0.0);
+    if (first && !msg.sparse() && !msg.value.empty()) {
+      std::copy(msg.value.begin(), msg.value.end(), into.begin());
+    } else if (msg.sparse()) {
       for (std::size_t q = 0; q < msg.index.size(); ++q) {
         const auto j = static_cast<std::size_t>(msg.index[q]);
         if (msg.index[q] < 0 || j >= P) {
@@ -233,9 +240,7 @@ class Server {
     arrived_ = 0;
     last_loss_ = loss_sum_ / workers_;
     loss_sum_ = 0.0;
-    const engine::AbsorbResult r = Apply(sum_, 1.0 / workers_);
-    std::fill(sum_.begin(), sum_.end(), 0.0);
-    return r;
+    return Apply(sum_, 1.0 / workers_);
   }
 
   // Synchronous rounds: a worker's message is answered once its round has
@@ -268,22 +273,17 @@ class Server {
   }
 
  private:
-  // theta <- the server's update with g_bar = scale x sum.
-  engine::AbsorbResult Apply(std::vector<double>& sum, double scale) {
-    for (double& v : sum) v *= scale;
+  // theta <- the server's update with g_bar = scale x sum; diverged when
+  // theta is no longer finite.
+  engine::AbsorbResult Apply(const std::vector<double>& sum, double scale) {
     if (amsgrad_) {
-      ams_.Step(theta_, sum, eta_);
+      ams_.Step(theta_, sum, eta_, scale);
     } else {
-      for (std::size_t j = 0; j < theta_.size(); ++j) theta_[j] -= eta_ * sum[j];
+      for (std::size_t j = 0; j < theta_.size(); ++j) theta_[j] -= eta_ * (scale * sum[j]);
     }
     ++version_;
     engine::AbsorbResult r;
-    for (const double v : theta_) {
-      if (!std::isfinite(v)) {
-        r.diverged = true;
-        break;
-      }
-    }
+    r.diverged = !Eigen::Map<const Eigen::ArrayXd>(theta_.data(), static_cast<Eigen::Index>(theta_.size())).allFinite();
     return r;
   }
 

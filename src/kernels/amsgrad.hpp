@@ -48,17 +48,18 @@ class AmsGrad {
     config_.Validate();
   }
 
-  // theta <- theta - eta m / (sqrt(v_hat) + epsilon) after folding g in.
+  // theta <- theta - eta m / (sqrt(v_hat) + epsilon) after folding in
+  // g_t = scale x g (the server passes a sum of messages and 1/N).
   // Eigen's array expressions vectorise the square root and the division
   // (a plain loop keeps std::sqrt's errno path scalar); every operation is
   // the same IEEE operation in the same order as the formulas above, so
   // the result has the same bits as the coordinate-wise loop.
-  void Step(std::span<double> theta, std::span<const double> g, double eta) {
+  void Step(std::span<double> theta, std::span<const double> g, double eta, double scale = 1.0) {
     const double b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon;
     const auto n = static_cast<Eigen::Index>(theta.size());
     using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
     Eigen::Map<Array> m(m_.data(), n), v(v_.data(), n), v_hat(v_hat_.data(), n), x(theta.data(), n);
-    const Eigen::Map<const Array> gradient(g.data(), n);
+    const auto gradient = scale * Eigen::Map<const Array>(g.data(), n);
     m = b1 * m + (1.0 - b1) * gradient;
     v = b2 * v + (1.0 - b2) * gradient * gradient;
     v_hat = v_hat.max(v);
