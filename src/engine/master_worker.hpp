@@ -939,26 +939,41 @@ class MasterLoop {
     // Silent: owes a step (computing), its kBye (stopping) or a trace
     // answer for longer than peer_timeout.
     const auto limit = Seconds(options_.peer_timeout);
-    // A block server beats while it lives: one silent past the limit is
-    // lost, and the workers waiting for its replies are not to blame.
+    auto worker_silent = [&](int i) {
+      const auto k = static_cast<std::size_t>(i);
+      const bool owes = state_[k] == State::kComputing || state_[k] == State::kStopping;
+      return (owes && now - since_[k] > limit) || (asked_[k] && Live(i) && now - since_eval_ > limit);
+    };
+    bool worker_overdue = false;
+    for (int i = 0; i < workers_ && !worker_overdue; ++i) worker_overdue = worker_silent(i);
+    // A block server speaks at least every max(kPoll, peer_timeout / 8)
+    // while it lives (a snapshot reply or a heartbeat). One silent past the
+    // limit is lost; so is one silent past half of it when a worker is
+    // overdue: that worker was waiting for the block server's replies (its
+    // last push may be older than the block server's last word) and is not
+    // to blame.
+    const auto block_limit = worker_overdue ? limit / 2 : limit;
     bool block_lost = false;
     for (int b = 0; b < blocks_; ++b) {
       const auto k = static_cast<std::size_t>(b);
-      if (block_state_[k] != State::kIdle || now - block_since_[k] <= limit) continue;
+      if (block_state_[k] != State::kIdle || now - block_since_[k] <= block_limit) continue;
       block_state_[k] = State::kLost;
       block_report_ += "; block server " + std::to_string(b + 1) + " (rank " + std::to_string(b + 1) +
-                       ") silent for over " + runtime_text(options_.peer_timeout) + " s (--peer-timeout)";
+                       ") silent for over " + runtime_text(options_.peer_timeout * (worker_overdue ? 0.5 : 1.0)) +
+                       (worker_overdue ? " s (half of --peer-timeout, with the " + role_ + "s waiting for it overdue)"
+                                       : " s (--peer-timeout)");
       block_lost = true;
       RequestStop(Status::kPeerLost);
     }
+    // Once a block server is lost, a worker silent afterwards may be stuck
+    // on it (a send to a stopped process under MPI): it is given up, so the
+    // stop does not wait for it, but not named -- the block server is.
+    const bool block_gone = std::find(block_state_.begin(), block_state_.end(), State::kLost) != block_state_.end();
     for (int i = 0; i < workers_ && !block_lost; ++i) {
+      if (!worker_silent(i)) continue;
       const auto k = static_cast<std::size_t>(i);
-      const bool owes = state_[k] == State::kComputing || state_[k] == State::kStopping;
-      const bool silent = (owes && now - since_[k] > limit) ||
-                          (asked_[k] && Live(i) && now - since_eval_ > limit);
-      if (!silent) continue;
       state_[k] = State::kLost;
-      lost_.push_back(i);
+      if (!block_gone) lost_.push_back(i);
       RequestStop(Status::kPeerLost);
     }
     if (stop_check_ && stop_check_() && !stopping_) RequestStop(Status::kInterrupted);

@@ -348,8 +348,13 @@ INSTANTIATE_TEST_SUITE_P(DelaysAndTaus, StalenessBound,
 TEST(DisSvrg, TauZeroMakesEveryTrainerWaitForAll) {
   const Problems& p = Shared();
   Options o = SspOptions(SolverKind::kPetuumSgd, 3, 0);
-  o.max_epochs = 30;
-  o.ssp.inner_steps = 400;  // long enough that the slow-down, not the scheduler, sets the waits
+  // Long enough that the slow-down, not the scheduler, sets the waits: with
+  // 400 steps an epoch took microseconds and, under a loaded ctest -j2, the
+  // fast trainers' waits (~2 ms in all) were within the scheduler's noise.
+  // The row budget (max_epochs x rows) gives 5x the trainer epochs of 30 x
+  // 400 (about 50 ms in all).
+  o.ssp.inner_steps = 2000;
+  o.max_epochs = 750;
   o.faults = {Fault{Fault::Kind::kSlow, 2, 10.0}};
   algorithms::SspAudit audit;
   const Result r = algorithms::RunDisSvrg(p.data, p.logistic, o, &audit);

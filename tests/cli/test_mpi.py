@@ -415,7 +415,9 @@ class SspMpiTest(MpiBase):
         code, err, s = self.stop_rank_and_wait(1)  # the block server
         self.assertEqual(code, 6, err)
         self.assertEqual(s["status"], "peer_lost")
-        self.assertRegex(s["message"], r"block server 1 \(rank 1\) silent for over 3 s")
+        # Over the timeout, or over half of it when a trainer waiting for it
+        # was overdue first (it is then the block server that is named).
+        self.assertRegex(s["message"], r"block server 1 \(rank 1\) silent for over (3|1\.5) s")
         self.assertNotRegex(s["message"], r"trainer \d \(rank")
         self.assertTrue(os.path.getsize(self.path("m.model")) > 0)
 
