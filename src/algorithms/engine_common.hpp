@@ -46,6 +46,21 @@ engine::MasterOutcome HandshakeAndRun(engine::MasterLoop<Master>& loop, runtime:
   return loop.Run([](std::optional<Status> v) { return v; });
 }
 
+// Ends the master's run: the totals are the loop's traffic and the
+// algorithm's counters, with the rows and epochs of the point where the
+// stop was decided (messages in flight were absorbed later); the verdict
+// (max_epochs when none) and `final_w` go to the tracer's Finish.
+template <class Master>
+void FinishOutcome(engine::MasterLoop<Master>& loop, runtime::Tracer& tracer, const engine::MasterOutcome& outcome,
+                   const runtime::Counters& counters, std::span<const double> final_w, Result* result) {
+  runtime::Counters totals = loop.Counters(counters);
+  if (outcome.final_counters) {
+    totals.updates = outcome.final_counters->updates;
+    totals.epoch = outcome.final_counters->epoch;
+  }
+  tracer.Finish(outcome.verdict.value_or(Status::kMaxEpochs), final_w, totals, result);
+}
+
 // One member on this rank (fault-plan number = its rank) running `body`,
 // the calling thread waiting for it; an error before the first message
 // reaches the master (kFailed). With `pin` (and Options::pin_workers) the

@@ -416,12 +416,7 @@ Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem
                    (options.spars.asynchronous ? " (asynchronous)" : "") + ", eta " +
                    runtime::ShortNumber(Eta(options)) + ", " + std::to_string(server.version()) + " server steps" +
                    outcome.team_report;
-  runtime::Counters totals = loop.Counters(server.counters());
-  if (outcome.final_counters) {
-    totals.updates = outcome.final_counters->updates;
-    totals.epoch = outcome.final_counters->epoch;
-  }
-  tracer.Finish(outcome.verdict.value_or(Status::kMaxEpochs), final_w, totals, &result);
+  FinishOutcome(loop, tracer, outcome, server.counters(), final_w, &result);
   return result;
 }
 
