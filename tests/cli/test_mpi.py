@@ -35,8 +35,11 @@ def start_mpirun(np, *args, mca=(), new_group=False):
 
 
 def worker_pids(marker):
-    """PIDs of the asyncopt ranks whose command line holds `marker`, ascending."""
-    out = subprocess.run(["pgrep", "-f", "asyncopt train --transport mpi .*" + marker],
+    """PIDs of the asyncopt ranks whose command line holds `marker`, ascending
+    (PIDs, not ranks: after a wrap of the PID space rank 0 may have the
+    largest; use pid_of_rank to pick a rank). Anchored at the start of the
+    command line so that mpirun's own, which holds the rank's, is not one."""
+    out = subprocess.run(["pgrep", "-f", "^[^ ]*asyncopt train --transport mpi .*" + marker],
                          capture_output=True, text=True).stdout.split()
     return sorted(int(p) for p in out)
 
@@ -265,8 +268,9 @@ class MpiTest(MpiBase):
                             "--summary", summary, "--quiet")
         try:
             self.wait_for_training(proc, "big.svm", 3)
-            pids = worker_pids("big.svm")
-            os.kill(pids[-1], signal.SIGSTOP)
+            victim = pid_of_rank("big.svm", 2)  # a worker; PIDs need not follow ranks
+            self.assertIsNotNone(victim)
+            os.kill(victim, signal.SIGSTOP)
             t0 = time.monotonic()
             _, err = proc.communicate(timeout=120)
             self.assertLess(time.monotonic() - t0, 30)
@@ -293,16 +297,18 @@ class MpiTest(MpiBase):
                             mca=("--mca", "orte_abort_on_non_zero_status", "0"))
         try:
             self.wait_for_training(proc, "big.svm", 3)
-            victim = worker_pids("big.svm")[-1]
+            victim = pid_of_rank("big.svm", 2)  # a worker; PIDs need not follow ranks
+            self.assertIsNotNone(victim)
             os.kill(victim, signal.SIGKILL)
             _, err = proc.communicate(timeout=120)
         finally:
             if proc.poll() is None:
                 proc.kill()
         self.assertNotEqual(proc.returncode, 0, err)
+        self.assertTrue(os.path.exists(summary), "rank 0 wrote no summary; mpirun said: %s" % err)
         s = self.summary(summary)
         self.assertEqual(s["status"], "peer_lost")
-        self.assertRegex(s["message"], r"worker \d \(rank \d\) silent")
+        self.assertRegex(s["message"], r"worker 2 \(rank 2\) silent")
         self.assertEqual(worker_pids("big.svm"), [])  # nothing left behind
 
     def test_ctrl_c_writes_everything(self):
