@@ -29,6 +29,9 @@ enum class SolverKind {
   kPetuumSgd,  // the same system with plain SGD trainers: PetuumSGD's baseline
   kSparsAms,   // compressed worker gradients with error feedback, AMSGrad on the server
                // (SPARS-AMS, paper 003, Algorithm 1), on synchronous rounds
+  kDecentralized,  // peers that wait for a quorum of round-t models, average them and
+                   // agree approximately in clusters (Attiya & Schiller, paper 001)
+  kGossip,     // the same peers averaging with one random peer per round, never waiting
 };
 
 // The model a solver trains. hogwild, svrg, soda, dissvrg and the reference
@@ -150,6 +153,35 @@ struct SparsAmsOptions {
   bool asynchronous = false;
 };
 
+// Options of the decentralized solver (paper 001, Attiya and Schiller, the
+// "Distributed SGD Algorithm" in the cluster-based model) and of its gossip
+// baseline. n = Options::threads nodes, each with its own model and shard;
+// round t at a node: y = x - eta_t g (a mini-batch of AsyncOptions::
+// batch_size rows), <t, y> to every node, wait for round-t models from a
+// quorum, average them, then x = the approximate agreement of the averages
+// inside the node's cluster (MidExtremes on shared registers for
+// agreement_rounds rounds); a node that holds a quorum of round t' > t
+// skips to t'. eta_t = step / (1 + t)^step_power.
+struct DecentralizedOptions {
+  // C clusters of consecutive nodes (node i in cluster i * C / n); 0 = one
+  // node per cluster (no shared registers). In [0, n].
+  int clusters = 0;
+  // Round-t models a node waits for, itself included: 0 = a majority
+  // (floor(n/2) + 1), -1 = all n, otherwise that many (in [1, n]).
+  int quorum = 0;
+  int agreement_rounds = 2;  // R: MidExtremes rounds per agreement, in [0, 1000]
+  // A node that cannot form a quorum for this long (solver clock: trace
+  // pauses excluded) ends the run with Status::kNoQuorum. In (0, 1e9].
+  double quorum_timeout = 10.0;
+  double step_power = 0.0;  // alpha of eta_t = eta0 / (1 + t)^alpha, in [0, 10]
+  // A node writes its round and model to a checkpoint file every this many
+  // rounds (0 = never); a node restarted by a `restart` fault reads it back.
+  int checkpoint_every = 0;
+  // Where checkpoint files go ("" = a fresh directory under the system's
+  // temporary directory, removed at the end of the run).
+  std::string checkpoint_dir;
+};
+
 // Options of the stale-synchronous parameter-server solvers (dissvrg,
 // petuum-sgd): T = Options::threads trainers, each owning a shard of the
 // rows, and `servers` servers, each owning a contiguous block of w.
@@ -179,18 +211,21 @@ struct Fault {
     kSlow,   // after every unit of work, sleep (factor - 1) x its busy time
     kStall,  // at step at_step, sleep `seconds` once
     kCrash,  // at step at_step, stop taking part (as a dead process would)
+    // decentralized and gossip only:
+    kCrashSending,  // at step at_step, send to only the first half of the peers, then crash
+    kRestart,       // at step at_step, crash; `seconds` later come back from the checkpoint
   };
   Kind kind = Kind::kSlow;
   int member = 0;
   double factor = 1.0;       // kSlow: in [1, kMaxFaultFactor]
   std::int64_t at_step = 0;  // kStall, kCrash: >= 0
-  double seconds = 0.0;      // kStall: in [0, kMaxStallSeconds]
+  double seconds = 0.0;      // kStall, kRestart: in [0, kMaxStallSeconds]
 };
 inline constexpr double kMaxFaultFactor = 1e9;
 inline constexpr double kMaxStallSeconds = 86400.0;
 
-// "slow:M:F", "stall:M@STEP:SECONDS", "crash:M@STEP" (e.g. "slow:2:4",
-// "stall:1@50:2.0", "crash:3@100"). False and a message naming the part at
+// "slow:M:F", "stall:M@STEP:SECONDS", "crash:M@STEP", "crash-sending:M@STEP",
+// "restart:M@STEP:SECONDS" (e.g. "slow:2:4", "stall:1@50:2.0", "crash:3@100"). False and a message naming the part at
 // fault for anything else; *out is untouched then.
 bool ParseFault(std::string_view text, Fault* out, std::string* error);
 std::string ToString(const Fault& fault);
@@ -208,6 +243,8 @@ enum class Status {
   kInterrupted,    // Options::stop was set (Ctrl-C in the CLI), or on_trace said stop
   kPeerLost,       // a member (thread, or rank under MPI) was silent past peer_timeout;
                    // w holds the point the run had reached, message names the member
+  kNoQuorum,       // decentralized: a node could not gather a quorum of round-t models
+                   // within quorum_timeout; message names the round and the missing nodes
 };
 
 // One enum <-> string table serves CLI, config files and reports.
@@ -274,6 +311,15 @@ struct TracePoint {
   // (train loss per round), and the accuracy on Options::test; NaN otherwise.
   double batch_loss = std::numeric_limits<double>::quiet_NaN();
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();
+  // decentralized, gossip: over the live nodes' models (w is their mean):
+  // the coordinate-wise diameter (the slides' Delta_cw), the largest
+  // Euclidean distance of a node's model to the mean, the largest
+  // suboptimality of a node's model, and the rounds skipped so far (all
+  // nodes); NaN / 0 otherwise.
+  double diameter = std::numeric_limits<double>::quiet_NaN();
+  double max_distance = std::numeric_limits<double>::quiet_NaN();
+  double worst_suboptimality = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t rounds_skipped = 0;
 };
 
 struct Options {
@@ -294,6 +340,7 @@ struct Options {
   DistributedOptions distributed;
   SspOptions ssp;
   SparsAmsOptions spars;
+  DecentralizedOptions decentralized;
   // The model spars-ams trains (the other solvers train the linear one):
   // linear (Problem::loss), softmax or mlp on class ids (read with
   // ReadOptions::class_ids). initial_w then has the model's parameter count.
@@ -349,6 +396,8 @@ struct MemberStats {
   double wait_seconds = 0.0;    // time its pulls were held by the staleness rule
   double wait_fraction = 0.0;   // of the solver time
   std::int64_t inner_steps = 0; // its m at the end
+  std::int64_t rounds = 0;          // decentralized, gossip: rounds the node finished
+  std::int64_t rounds_skipped = 0;  // and the rounds it skipped
 };
 
 // A trainer's state at a trace point: m over time (adaptive m).
@@ -400,6 +449,10 @@ struct Result {
   std::int64_t max_staleness = 0;
   double wait_fraction = std::numeric_limits<double>::quiet_NaN();
   std::vector<std::int64_t> staleness_histogram;  // [s]: pulls served at staleness s
+  // decentralized, gossip: the final coordinate-wise diameter of the live
+  // nodes' models (NaN otherwise) and the rounds the nodes skipped.
+  double diameter = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t rounds_skipped = 0;
   std::vector<MemberStats> members;
   std::vector<MemberSample> member_trace;
   std::vector<TracePoint> trace;

@@ -6,4 +6,5 @@ target_sources(asyncopt_objects PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/svrg.cpp
   ${CMAKE_CURRENT_LIST_DIR}/soda.cpp
   ${CMAKE_CURRENT_LIST_DIR}/dissvrg.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/spars_ams.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/spars_ams.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/decentralized.cpp)

@@ -44,16 +44,6 @@ enum SparsKind : std::int32_t {
 // The paper counts 32-bit floats (as sparsify.hpp's coding lengths do).
 constexpr std::int64_t kValueBits = 32;
 
-models::ModelSpec SpecFor(const Dataset& data, const Problem& problem, const Options& options) {
-  models::ModelSpec spec;
-  spec.kind = options.model_kind;
-  spec.features = data.num_cols;
-  spec.classes = data.num_classes();
-  spec.loss = problem.loss;
-  spec.l2 = problem.l2;
-  spec.hidden = options.hidden;
-  return spec;
-}
 
 kernels::CompressorConfig CompressorFor(const Options& options) {
   kernels::CompressorConfig c;
@@ -302,20 +292,11 @@ class Server {
   double last_loss_ = std::numeric_limits<double>::quiet_NaN();
 };
 
-// The fraction of `test`'s rows whose predicted class (or sign) is their
-// label; NaN for real targets.
-double TestAccuracy(const models::Model& model, const Dataset& test, std::span<const double> theta, int threads) {
-  if (test.label_kind == LabelKind::kTargets || test.num_rows == 0) return std::numeric_limits<double>::quiet_NaN();
-  const std::vector<double> predicted = models::PredictAll(model, test, theta, threads);
-  std::int64_t right = 0;
-  for (std::size_t i = 0; i < predicted.size(); ++i) right += predicted[i] == test.labels[i];
-  return static_cast<double>(right) / static_cast<double>(test.num_rows);
-}
 
 }  // namespace
 
 std::int64_t SparsAmsParameters(const Dataset& data, const Problem& problem, const Options& options) {
-  return models::MakeModel(SpecFor(data, problem, options), data)->NumParameters();
+  return models::MakeModel(models::SpecFor(data, problem, options), data)->NumParameters();
 }
 
 void CheckSparsAms(const Dataset& data, const Problem& problem, const Options& options) {
@@ -327,7 +308,7 @@ void CheckSparsAms(const Dataset& data, const Problem& problem, const Options& o
     throw Error(ErrorKind::kUnsupported,
                 "solver spars-ams needs a smooth loss for the linear model (logistic, squared-hinge, squared)");
   }
-  const auto model = models::MakeModel(SpecFor(data, problem, options), data);
+  const auto model = models::MakeModel(models::SpecFor(data, problem, options), data);
   const std::int64_t P = model->NumParameters();
   if (!options.initial_w.empty() && static_cast<std::int64_t>(options.initial_w.size()) != P) {
     throw Error(ErrorKind::kInvalidOption, "initial_w has " + std::to_string(options.initial_w.size()) +
@@ -382,7 +363,7 @@ namespace {
 Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem& problem, const Options& options,
                      const std::function<void(engine::MasterOutcome*)>& joined,
                      const std::function<bool()>& stop_check, const std::string& placement) {
-  const auto model = models::MakeModel(SpecFor(shape, problem, options), shape);
+  const auto model = models::MakeModel(models::SpecFor(shape, problem, options), shape);
   const int workers = net.size() - 1;
   runtime::Tracer tracer(shape, problem, options);
   Server server(workers, shape.num_rows, options, StartingTheta(*model, options));
@@ -393,7 +374,7 @@ Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem
   tracer.SetEvaluator([&loop](std::span<const double> w) { return loop.EvaluateOnWorkers(w); });
   if (options.test != nullptr) {
     tracer.SetTestMetric([&model, &options](std::span<const double> theta) {
-      return TestAccuracy(*model, *options.test, theta, options.threads);
+      return models::Accuracy(*model, *options.test, theta, options.threads);
     });
   }
   engine::MasterOutcome outcome = HandshakeAndRun(loop, tracer, server.w());
@@ -424,7 +405,7 @@ Result RunServerSide(engine::Transport& net, const Dataset& shape, const Problem
 
 Result RunSparsAms(const Dataset& data, const Problem& problem, const Options& options) {
   CheckSparsAms(data, problem, options);
-  const auto model = models::MakeModel(SpecFor(data, problem, options), data);
+  const auto model = models::MakeModel(models::SpecFor(data, problem, options), data);
   const int workers = options.threads;
   const std::vector<double> theta0 = StartingTheta(*model, options);
   std::vector<std::unique_ptr<Worker>> state;
@@ -462,7 +443,7 @@ void RunSparsAmsWorker(engine::Transport& net, const Dataset& part, const Proble
   std::unique_ptr<models::Model> model;
   std::unique_ptr<Worker> worker;
   try {
-    model = models::MakeModel(SpecFor(part, problem, options), part);
+    model = models::MakeModel(models::SpecFor(part, problem, options), part);
     // The part's rows in the order a one-worker threaded run takes the
     // whole data: one worker rank gives that run's iterates.
     std::vector<std::int64_t> order =

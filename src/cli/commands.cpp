@@ -625,6 +625,24 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
         .Field("restarts", result.restarts)
         .Field("identification_epoch", result.identification_epoch)
         .Field("warm_start", a.Has("initial-model"));
+    // Peer solvers (decentralized, gossip): how far apart the nodes ended,
+    // the rounds they skipped, and each node's record.
+    if (options.solver == SolverKind::kDecentralized || options.solver == SolverKind::kGossip) {
+      j.Field("diameter", result.diameter)
+          .Field("rounds_skipped", result.rounds_skipped)
+          .Field("wait_fraction", result.wait_fraction);
+      j.BeginArray("nodes");
+      for (const MemberStats& m : result.members) {
+        j.BeginObject()
+            .Field("node", m.member)
+            .Field("rounds", m.rounds)
+            .Field("rounds_skipped", m.rounds_skipped)
+            .Field("wait_seconds", m.wait_seconds)
+            .Field("wait_fraction", m.wait_fraction)
+            .EndObject();
+      }
+      j.EndArray();
+    }
     // Parameter-server solvers (dissvrg, petuum-sgd): the staleness rule's
     // record and each trainer's share of the work and of the waiting.
     const bool ssp = options.solver == SolverKind::kDisSvrg || options.solver == SolverKind::kPetuumSgd;
@@ -654,7 +672,8 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
       j.Field("reference_nnz", CountNonzeros(options.reference_w));
     }
     j.Field("trace_points", static_cast<std::int64_t>(result.trace.size()));
-    if (options.solver == SolverKind::kSparsAms) {
+    if (options.solver == SolverKind::kSparsAms || options.solver == SolverKind::kDecentralized ||
+        options.solver == SolverKind::kGossip) {
       j.Field("model_kind", ToString(options.model_kind))
           .Field("parameters", static_cast<std::int64_t>(result.w.size()));
     } else {
@@ -690,6 +709,7 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
   if (outputs.failed()) return kExitOutputFailed;
   if (result.status == Status::kDiverged) return kExitDiverged;
   if (result.status == Status::kPeerLost) return kExitPeerLost;
+  if (result.status == Status::kNoQuorum) return kExitNoQuorum;
   return kExitOk;
 }
 
@@ -1161,8 +1181,11 @@ int RunTrain(const std::vector<std::string>& argv) {
     SetPhase("reading " + Printable(a.Str("test")));
     test = ReadLibsvm(a.Str("test"), ro);
     ApplyRecord(d.record, *test);  // evaluated in the training space, as the weights are
-    // spars-ams records the test accuracy at every trace point.
-    if (options.solver == SolverKind::kSparsAms) options.test = &*test;
+    // spars-ams, decentralized and gossip record the test accuracy at every trace point.
+    if (options.solver == SolverKind::kSparsAms || options.solver == SolverKind::kDecentralized ||
+        options.solver == SolverKind::kGossip) {
+      options.test = &*test;
+    }
   }
   const bool model_run = options.model_kind != ModelKind::kLinear;
   if (model_run && a.Has("initial-model")) {

@@ -25,6 +25,8 @@ constexpr int kExitOutputFailed = 5;
 // A member (thread, or rank under MPI) fell silent past --peer-timeout;
 // the results so far are written.
 constexpr int kExitPeerLost = 6;
+// decentralized: a node could not gather a quorum within --quorum-timeout.
+constexpr int kExitNoQuorum = 7;
 
 // 128 + the signal that stopped the run (130 when stopped otherwise).
 int InterruptedExitCode();

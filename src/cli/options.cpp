@@ -164,7 +164,7 @@ void AddOutput(po::options_description& all, bool train) {
   g.add_options()("summary", Text(), "write a JSON summary here");
   if (train) {
     g.add_options()
-        ("trace", Text(), "write the trace CSV here, row by row (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts, coords_returned, bits_returned, max_delay, master_busy, bytes_sent, bytes_returned, max_staleness, wait_fraction, batch_loss, test_accuracy)")
+        ("trace", Text(), "write the trace CSV here, row by row (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts, coords_returned, bits_returned, max_delay, master_busy, bytes_sent, bytes_returned, max_staleness, wait_fraction, batch_loss, test_accuracy, diameter, max_distance, worst_suboptimality, rounds_skipped)")
         ("model", Text(), "write the model here (LIBLINEAR text format, raw feature space)")
         ("trainer-trace", Text(), "dissvrg, petuum-sgd: write each trainer's state at each of its pulls here (CSV: seconds, member, epochs, inner_steps, wait_seconds): m and waiting over time");
   }

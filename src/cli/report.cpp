@@ -28,7 +28,8 @@ TraceWriter::TraceWriter(const std::string& path)
     : out_(std::make_unique<io::OutputFile>(path)) {
   Put("seconds,epoch,updates,objective,suboptimality,nnz_w,exchanges,coords_sent,"
       "bits_sent,conflicts,coords_returned,bits_returned,max_delay,master_busy,bytes_sent,"
-      "bytes_returned,max_staleness,wait_fraction,batch_loss,test_accuracy\n");
+      "bytes_returned,max_staleness,wait_fraction,batch_loss,test_accuracy,diameter,max_distance,"
+      "worst_suboptimality,rounds_skipped\n");
 }
 
 TraceWriter::~TraceWriter() = default;
@@ -55,16 +56,22 @@ void TraceWriter::Write(const TracePoint& p) {
   char batch_loss[40] = "", test_accuracy[40] = "";
   if (std::isfinite(p.batch_loss)) std::snprintf(batch_loss, sizeof batch_loss, "%.17g", p.batch_loss);
   if (std::isfinite(p.test_accuracy)) std::snprintf(test_accuracy, sizeof test_accuracy, "%.6f", p.test_accuracy);
-  char row[640];
+  // decentralized and gossip only: the nodes' disagreement and their worst.
+  char diameter[40] = "", max_distance[40] = "", worst[40] = "";
+  if (std::isfinite(p.diameter)) std::snprintf(diameter, sizeof diameter, "%.17g", p.diameter);
+  if (std::isfinite(p.max_distance)) std::snprintf(max_distance, sizeof max_distance, "%.17g", p.max_distance);
+  if (std::isfinite(p.worst_suboptimality)) std::snprintf(worst, sizeof worst, "%.17g", p.worst_suboptimality);
+  char row[800];
   const int n = std::snprintf(
-      row, sizeof row, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.4f,%lld,%lld,%lld,%.4f,%s,%s\n",
+      row, sizeof row, "%.9f,%.6f,%lld,%s,%s,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%.4f,%lld,%lld,%lld,%.4f,%s,%s,%s,%s,%s,%lld\n",
       p.seconds, p.epoch, static_cast<long long>(p.updates), objective, subopt,
       static_cast<long long>(p.nnz_w), static_cast<long long>(p.exchanges),
       static_cast<long long>(p.coords_sent), static_cast<long long>(p.bits_sent),
       static_cast<long long>(p.conflicts), static_cast<long long>(p.coords_returned),
       static_cast<long long>(p.bits_returned), static_cast<long long>(p.max_delay), p.master_busy,
       static_cast<long long>(p.bytes_sent), static_cast<long long>(p.bytes_returned),
-      static_cast<long long>(p.max_staleness), p.wait_fraction, batch_loss, test_accuracy);
+      static_cast<long long>(p.max_staleness), p.wait_fraction, batch_loss, test_accuracy, diameter, max_distance,
+      worst, static_cast<long long>(p.rounds_skipped));
   Put(std::string_view(row, static_cast<std::size_t>(std::min<int>(n, sizeof row - 1))));
 }
 

@@ -47,6 +47,31 @@ EnumField EnumAt() {
           [] { return AllNames(E{}); }};
 }
 
+// The quorum: "majority" (0), "all" (-1) or a count N >= 1, through the
+// enum interface (its names are the three forms).
+EnumField QuorumField() {
+  return {[](const Options& o) {
+            const int q = o.decentralized.quorum;
+            return q == 0 ? std::string("majority") : q < 0 ? std::string("all") : std::to_string(q);
+          },
+          [](Options& o, std::string_view name) {
+            if (name == "majority") {
+              o.decentralized.quorum = 0;
+              return true;
+            }
+            if (name == "all") {
+              o.decentralized.quorum = -1;
+              return true;
+            }
+            int q = 0;
+            const auto r = std::from_chars(name.data(), name.data() + name.size(), q);
+            if (r.ec != std::errc() || r.ptr != name.data() + name.size() || q < 1 || q > kMaxThreads) return false;
+            o.decentralized.quorum = q;
+            return true;
+          },
+          [] { return std::vector<std::string>{"majority", "all", "N (a count in [1, " + std::to_string(kMaxThreads) + "])"}; }};
+}
+
 // ---- text ----
 
 std::string Shortest(double v) {
@@ -106,7 +131,8 @@ std::string Factors() { return "[1, " + BoundText(kMaxFaultFactor) + "]"; }
 std::string Stalls() { return "[0, " + BoundText(kMaxStallSeconds) + "]"; }
 
 std::string FaultsAllowed() {
-  return "comma-separated faults slow:M:F, stall:M@S:T, crash:M@S (M a member in " + Members() +
+  return "comma-separated faults slow:M:F, stall:M@S:T, crash:M@S, and for decentralized and gossip "
+         "crash-sending:M@S, restart:M@S:T (M a member in " + Members() +
          ", F in " + Factors() + ", T seconds in " + Stalls() +
          "; one fault of each kind per member), or none";
 }
@@ -122,7 +148,8 @@ std::optional<std::string> CheckFaults(const std::vector<Fault>& faults) {
     if (f.kind == Fault::Kind::kSlow && !(f.factor >= 1.0 && f.factor <= kMaxFaultFactor)) {
       return at + "factor must be in " + Factors();
     }
-    if (f.kind == Fault::Kind::kStall && !(f.seconds >= 0.0 && f.seconds <= kMaxStallSeconds)) {
+    if ((f.kind == Fault::Kind::kStall || f.kind == Fault::Kind::kRestart) &&
+        !(f.seconds >= 0.0 && f.seconds <= kMaxStallSeconds)) {
       return at + "seconds must be in " + Stalls();
     }
     if (f.kind != Fault::Kind::kSlow && f.at_step < 0) return at + "step must be >= 0";
@@ -196,6 +223,7 @@ constexpr std::string_view kSparsify = "Gradient sparsification (Wangni et al. 2
 constexpr std::string_view kMasterWorker =
     "Master/worker solvers (Grishchenko et al., Sparse Asynchronous Distributed Learning, "
     "Algorithm 1)";
+constexpr std::string_view kPeers = "Decentralized nodes (quorum, clusters, agreement)";
 constexpr std::string_view kSpars = "SPARS-AMS (compressed gradients, AMSGrad on the server)";
 constexpr std::string_view kSsp =
     "Parameter-server solvers under stale-synchronous parallelism (Ming et al., DisSVRG, "
@@ -260,7 +288,7 @@ std::vector<OptionSpec> MakeTable() {
        .help = "rows per stochastic gradient",
        .access = At<&Options::async, &AsyncOptions::batch_size>(),
        .range = {.lo = 1, .hi = kMaxBatchSize}, .users = Users::kListed,
-       .solvers = {S::kHogwild, S::kSparsAms}},
+       .solvers = {S::kHogwild, S::kSparsAms, S::kDecentralized, S::kGossip}},
       {.key = "lock-stripe", .field = "async.lock_stripe", .group = kAsync,
        .help = "coordinates per lock (1 = a lock per coordinate)",
        .access = At<&Options::async, &AsyncOptions::lock_stripe>(),
@@ -349,11 +377,12 @@ std::vector<OptionSpec> MakeTable() {
        .help = "0 = balanced shards; > 0: shard i holds rows in proportion to (1 + skew)^-i",
        .access = At<&Options::distributed, &DistributedOptions::shard_skew>(),
        .range = {.lo = 0, .hi = kInf, .hi_open = true}, .users = Users::kListed,
-       .solvers = {S::kSoda, S::kDavePg, S::kDisSvrg, S::kPetuumSgd, S::kSparsAms}},
+       .solvers = {S::kSoda, S::kDavePg, S::kDisSvrg, S::kPetuumSgd, S::kSparsAms, S::kDecentralized, S::kGossip}},
       {.key = "shuffle-shards", .field = "distributed.shuffle_rows", .group = kMasterWorker,
        .help = "assign rows to shards through a seeded permutation",
        .access = At<&Options::distributed, &DistributedOptions::shuffle_rows>(),
-       .users = Users::kListed, .solvers = {S::kSoda, S::kDavePg, S::kDisSvrg, S::kPetuumSgd, S::kSparsAms}},
+       .users = Users::kListed,
+       .solvers = {S::kSoda, S::kDavePg, S::kDisSvrg, S::kPetuumSgd, S::kSparsAms, S::kDecentralized, S::kGossip}},
       {.key = "max-restarts", .field = "distributed.max_restarts", .group = kMasterWorker,
        .help = "restarts from the last good point before the run is declared diverged",
        .access = At<&Options::distributed, &DistributedOptions::max_restarts>(),
@@ -404,10 +433,11 @@ std::vector<OptionSpec> MakeTable() {
       {.key = "model-kind", .field = "model_kind", .group = kSpars,
        .help = "linear (the --loss on -1/+1 classes or targets), softmax (K-class multinomial "
                "logistic) or mlp (one hidden ReLU layer, softmax output) on class ids",
-       .access = EnumAt<&Options::model_kind>(), .users = Users::kListed, .solvers = {S::kSparsAms}},
+       .access = EnumAt<&Options::model_kind>(), .users = Users::kListed,
+       .solvers = {S::kSparsAms, S::kDecentralized, S::kGossip}},
       {.key = "hidden", .field = "hidden", .group = kSpars, .help = "hidden units of the mlp",
        .access = At<&Options::hidden>(), .range = {.lo = 1, .hi = 1 << 20}, .users = Users::kListed,
-       .solvers = {S::kSparsAms}, .when_key = "model-kind", .when_values = {"mlp"}},
+       .solvers = {S::kSparsAms, S::kDecentralized, S::kGossip}, .when_key = "model-kind", .when_values = {"mlp"}},
       {.key = "server-update", .field = "spars.server_update", .group = kSpars,
        .help = "amsgrad: AMSGrad moments on the server (SPARS-AMS); sgd: theta -= eta x the "
                "averaged message (with topk and --error-feedback: Stich et al. 2018)",
@@ -436,6 +466,33 @@ std::vector<OptionSpec> MakeTable() {
                "synchronous rounds",
        .access = At<&Options::spars, &SparsAmsOptions::asynchronous>(), .users = Users::kListed,
        .solvers = {S::kSparsAms}},
+
+      {.key = "clusters", .field = "decentralized.clusters", .group = kPeers,
+       .help = "C clusters of consecutive nodes sharing registers for the approximate agreement",
+       .access = At<&Options::decentralized, &DecentralizedOptions::clusters>(),
+       .range = {.lo = 0, .hi = kMaxThreads, .note = "0 = one node per cluster"}, .users = Users::kListed,
+       .solvers = {S::kDecentralized}},
+      {.key = "quorum", .field = "decentralized.quorum", .group = kPeers,
+       .help = "round-t models a node waits for, itself included: majority (floor(n/2) + 1), all, or a count",
+       .access = QuorumField(), .users = Users::kListed, .solvers = {S::kDecentralized}},
+      {.key = "agreement-rounds", .field = "decentralized.agreement_rounds", .group = kPeers,
+       .help = "R: MidExtremes rounds of the approximate agreement inside a cluster",
+       .access = At<&Options::decentralized, &DecentralizedOptions::agreement_rounds>(),
+       .range = {.lo = 0, .hi = 1000}, .users = Users::kListed, .solvers = {S::kDecentralized}},
+      {.key = "quorum-timeout", .field = "decentralized.quorum_timeout", .group = kPeers,
+       .help = "seconds a node waits for a quorum before the run ends as no_quorum (exit code 7)",
+       .access = At<&Options::decentralized, &DecentralizedOptions::quorum_timeout>(),
+       .range = {.lo = 0, .hi = 1e9, .lo_open = true}, .users = Users::kListed, .solvers = {S::kDecentralized}},
+      {.key = "step-power", .field = "decentralized.step_power", .group = kPeers,
+       .help = "alpha of eta_t = --step / (1 + t)^alpha (t the round; 0 = a constant step)",
+       .access = At<&Options::decentralized, &DecentralizedOptions::step_power>(),
+       .range = {.lo = 0, .hi = 10}, .users = Users::kListed, .solvers = {S::kDecentralized, S::kGossip}},
+      {.key = "checkpoint-every", .field = "decentralized.checkpoint_every", .group = kPeers,
+       .help = "a node writes its round and model to a checkpoint file every K rounds (a restart fault "
+               "reads it back)",
+       .access = At<&Options::decentralized, &DecentralizedOptions::checkpoint_every>(),
+       .range = {.lo = 0, .hi = kIntMax, .note = "0 = never"}, .users = Users::kListed,
+       .solvers = {S::kDecentralized}},
   };
   // clang-format on
   return t;

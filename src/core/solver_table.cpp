@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "algorithms/decentralized.hpp"
 #include "algorithms/dissvrg.hpp"
 #include "algorithms/hogwild.hpp"
 #include "algorithms/reference.hpp"
@@ -152,6 +153,16 @@ constexpr SolverSpec kSolvers[] = {
      "rounds (SPARS-AMS, paper 003, Algorithm 1); linear, softmax or one-hidden-layer models",
      Team::kMasterWorkers, algorithms::RunSparsAms, algorithms::CheckSparsAms,
      algorithms::SparsAmsMemoryBytes},
+    {SolverKind::kDecentralized, "decentralized",
+     "peers that wait for a quorum of round-t models, average them and agree approximately in "
+     "clusters (MidExtremes), skipping to the most advanced round (Attiya & Schiller, paper 001)",
+     Team::kWorkers, algorithms::RunDecentralized, algorithms::CheckDecentralized,
+     algorithms::DecentralizedMemoryBytes},
+    {SolverKind::kGossip, "gossip",
+     "the same peers averaging with one random peer per round and never waiting: decentralized's "
+     "baseline",
+     Team::kWorkers, algorithms::RunDecentralized, algorithms::CheckDecentralized,
+     algorithms::DecentralizedMemoryBytes},
 };
 
 }  // namespace

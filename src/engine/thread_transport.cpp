@@ -28,6 +28,7 @@ class ThreadNetwork::Endpoint final : public Transport {
     }
     p.from = rank_;
     CountSent(p);
+    if (net_.closed_[static_cast<std::size_t>(to)].load(std::memory_order_acquire)) return;  // a dead peer
     Node* node = new Node{nullptr, std::move(p)};
     net_.inboxes_[static_cast<std::size_t>(to)]->Push(node);
   }
@@ -58,7 +59,7 @@ class ThreadNetwork::Endpoint final : public Transport {
   const int rank_;
 };
 
-ThreadNetwork::ThreadNetwork(int size) {
+ThreadNetwork::ThreadNetwork(int size) : closed_(std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(size))) {
   for (int r = 0; r < size; ++r) inboxes_.push_back(std::make_unique<kernels::Mailbox<Node>>());
   for (int r = 0; r < size; ++r) endpoints_.push_back(std::make_unique<Endpoint>(*this, r));
 }
@@ -66,5 +67,27 @@ ThreadNetwork::ThreadNetwork(int size) {
 ThreadNetwork::~ThreadNetwork() = default;
 
 Transport& ThreadNetwork::endpoint(int rank) { return *endpoints_[static_cast<std::size_t>(rank)]; }
+
+void ThreadNetwork::Close(int rank) {
+  const auto r = static_cast<std::size_t>(rank);
+  closed_[r].store(true, std::memory_order_release);
+  // A sender that read "open" just before may still push one packet; it is
+  // discarded here or at Reopen.
+  for (Node* n = inboxes_[r]->TakeAll(); n != nullptr;) {
+    Node* next = n->next;
+    delete n;
+    n = next;
+  }
+}
+
+void ThreadNetwork::Reopen(int rank) {
+  const auto r = static_cast<std::size_t>(rank);
+  for (Node* n = inboxes_[r]->TakeAll(); n != nullptr;) {
+    Node* next = n->next;
+    delete n;
+    n = next;
+  }
+  closed_[r].store(false, std::memory_order_release);
+}
 
 }  // namespace asyncopt::engine

@@ -10,6 +10,7 @@
 // be asleep. Nothing spins.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -29,6 +30,14 @@ class ThreadNetwork {
   // Rank r's endpoint; only rank r's thread may use it.
   Transport& endpoint(int rank);
 
+  // A closed rank is a dead process: what it had not taken is discarded,
+  // and packets sent to it are counted by their sender and dropped (so a
+  // crashed peer's inbox does not grow while the others go on). Rank r's
+  // thread closes and reopens its own endpoint (decentralized's crash and
+  // restart faults).
+  void Close(int rank);
+  void Reopen(int rank);
+
  private:
   struct Node {
     Node* next = nullptr;
@@ -36,6 +45,7 @@ class ThreadNetwork {
   };
   class Endpoint;
   std::vector<std::unique_ptr<kernels::Mailbox<Node>>> inboxes_;
+  std::unique_ptr<std::atomic<bool>[]> closed_;
   std::vector<std::unique_ptr<Endpoint>> endpoints_;
 };
 

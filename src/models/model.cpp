@@ -103,4 +103,23 @@ std::vector<double> PredictAll(const Model& model, const Dataset& data, std::spa
   return out;
 }
 
+ModelSpec SpecFor(const Dataset& data, const Problem& problem, const Options& options) {
+  ModelSpec spec;
+  spec.kind = options.model_kind;
+  spec.features = data.num_cols;
+  spec.classes = data.num_classes();
+  spec.loss = problem.loss;
+  spec.l2 = problem.l2;
+  spec.hidden = options.hidden;
+  return spec;
+}
+
+double Accuracy(const Model& model, const Dataset& test, std::span<const double> theta, int threads) {
+  if (test.label_kind == LabelKind::kTargets || test.num_rows == 0) return std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> predicted = PredictAll(model, test, theta, threads);
+  std::int64_t right = 0;
+  for (std::size_t i = 0; i < predicted.size(); ++i) right += predicted[i] == test.labels[i];
+  return static_cast<double>(right) / static_cast<double>(test.num_rows);
+}
+
 }  // namespace asyncopt::models

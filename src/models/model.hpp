@@ -105,6 +105,14 @@ inline constexpr int kMaxHidden = 1 << 20;
 double Objective(const Model& model, const Dataset& data, std::span<const double> theta,
                  int threads = 0);
 
+// The spec of the model `options` asks for on these data and problem
+// (model_kind, hidden; the linear model's loss and every model's l2).
+ModelSpec SpecFor(const Dataset& data, const Problem& problem, const Options& options);
+
+// The fraction of `test`'s rows whose predicted class (or sign) is their
+// label; NaN for real targets or no rows.
+double Accuracy(const Model& model, const Dataset& test, std::span<const double> theta, int threads = 0);
+
 // Predictions for every row, in parallel (threads = 0: all).
 std::vector<double> PredictAll(const Model& model, const Dataset& data,
                                std::span<const double> theta, int threads = 0);

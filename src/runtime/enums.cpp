@@ -32,17 +32,20 @@ constexpr Table<Loss, 4> kLossNames{{{Loss::kLogistic, "logistic"},
                                      {Loss::kSquaredHinge, "squared-hinge"},
                                      {Loss::kSquared, "squared"}}};
 
-constexpr Table<Status, 7> kStatusNames{{{Status::kConverged, "converged"},
+constexpr Table<Status, 8> kStatusNames{{{Status::kConverged, "converged"},
                                          {Status::kTargetReached, "target_reached"},
                                          {Status::kMaxEpochs, "max_epochs"},
                                          {Status::kTimeLimit, "time_limit"},
                                          {Status::kDiverged, "diverged"},
                                          {Status::kInterrupted, "interrupted"},
-                                         {Status::kPeerLost, "peer_lost"}}};
+                                         {Status::kPeerLost, "peer_lost"},
+                                         {Status::kNoQuorum, "no_quorum"}}};
 
-constexpr Table<Fault::Kind, 3> kFaultNames{{{Fault::Kind::kSlow, "slow"},
+constexpr Table<Fault::Kind, 5> kFaultNames{{{Fault::Kind::kSlow, "slow"},
                                              {Fault::Kind::kStall, "stall"},
-                                             {Fault::Kind::kCrash, "crash"}}};
+                                             {Fault::Kind::kCrash, "crash"},
+                                             {Fault::Kind::kCrashSending, "crash-sending"},
+                                             {Fault::Kind::kRestart, "restart"}}};
 
 constexpr Table<StepRule, 2> kStepRuleNames{{{StepRule::kConstant, "constant"},
                                              {StepRule::kAccelerated, "accelerated"}}};

@@ -30,7 +30,8 @@ bool ParseFault(std::string_view text, Fault* out, std::string* error) {
   auto fail = [&](const std::string& why) {
     if (error != nullptr) {
       *error = "fault \"" + std::string(text) + "\": " + why +
-               " (allowed: slow:MEMBER:FACTOR, stall:MEMBER@STEP:SECONDS, crash:MEMBER@STEP)";
+               " (allowed: slow:MEMBER:FACTOR, stall:MEMBER@STEP:SECONDS, crash:MEMBER@STEP, "
+               "crash-sending:MEMBER@STEP, restart:MEMBER@STEP:SECONDS)";
     }
     return false;
   };
@@ -44,6 +45,10 @@ bool ParseFault(std::string_view text, Fault* out, std::string* error) {
     f.kind = Fault::Kind::kStall;
   } else if (kind_text == "crash") {
     f.kind = Fault::Kind::kCrash;
+  } else if (kind_text == "crash-sending") {
+    f.kind = Fault::Kind::kCrashSending;
+  } else if (kind_text == "restart") {
+    f.kind = Fault::Kind::kRestart;
   } else {
     return fail("unknown kind \"" + std::string(kind_text) + "\"");
   }
@@ -73,15 +78,16 @@ bool ParseFault(std::string_view text, Fault* out, std::string* error) {
       return fail("the step \"" + std::string(step) + "\" is not an integer >= 0");
     }
     rest = step_end == std::string_view::npos ? std::string_view() : rest.substr(step_end);
-    if (f.kind == Fault::Kind::kStall) {
-      if (rest.empty()) return fail("stall needs ':SECONDS' after the step");
+    if (f.kind == Fault::Kind::kStall || f.kind == Fault::Kind::kRestart) {
+      if (rest.empty()) return fail(std::string(kind_text) + " needs ':SECONDS' after the step");
       const std::string_view seconds = rest.substr(1);
       if (!WholeNumber(seconds, &f.seconds) ||
           !(f.seconds >= 0.0 && f.seconds <= kMaxStallSeconds)) {
-        return fail("the stall \"" + std::string(seconds) + "\" is not a number of seconds in [0, 86400]");
+        return fail("the " + std::string(f.kind == Fault::Kind::kStall ? "stall" : "downtime") + " \"" +
+                    std::string(seconds) + "\" is not a number of seconds in [0, 86400]");
       }
     } else if (!rest.empty()) {
-      return fail("crash takes nothing after the step");
+      return fail(std::string(kind_text) + " takes nothing after the step");
     }
   }
   *out = f;
@@ -94,8 +100,10 @@ std::string ToString(const Fault& f) {
     case Fault::Kind::kSlow:
       return s + ":" + Shortest(f.factor);
     case Fault::Kind::kStall:
+    case Fault::Kind::kRestart:
       return s + "@" + std::to_string(f.at_step) + ":" + Shortest(f.seconds);
     case Fault::Kind::kCrash:
+    case Fault::Kind::kCrashSending:
       return s + "@" + std::to_string(f.at_step);
   }
   return s;

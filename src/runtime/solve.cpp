@@ -67,15 +67,18 @@ void CheckSolve(const Dataset& data, const Problem& problem, const Options& give
   std::string error;
   if (!options.IsValid(&error)) throw Error(ErrorKind::kInvalidOption, error);
   ValidateDataset(data);
-  // The linear problem meets the labels here; the other models (spars-ams
-  // only) in their solver's check.
-  if (options.model_kind != ModelKind::kLinear && options.solver != SolverKind::kSparsAms) {
+  // The linear problem meets the labels here; the solvers that train any
+  // model (src/models/) check them against their model.
+  const bool any_model = options.solver == SolverKind::kSparsAms || options.solver == SolverKind::kDecentralized ||
+                         options.solver == SolverKind::kGossip;
+  if (options.model_kind != ModelKind::kLinear && !any_model) {
     throw Error(ErrorKind::kInvalidOption,
                 "model_kind = " + std::string(ToString(options.model_kind)) + ": solver " +
                     std::string(ToString(options.solver)) +
-                    " trains the linear model; the softmax and mlp models are trained by spars-ams");
+                    " trains the linear model; the softmax and mlp models are trained by spars-ams, "
+                    "decentralized and gossip");
   }
-  if (options.solver != SolverKind::kSparsAms) CheckLabelKind(data, problem);
+  if (!any_model) CheckLabelKind(data, problem);
   if (data.num_rows <= 0) throw Error(ErrorKind::kInvalidInput, "Solve: the dataset has no rows");
   if (data.num_cols <= 0) {
     throw Error(ErrorKind::kInvalidInput,
@@ -83,8 +86,8 @@ void CheckSolve(const Dataset& data, const Problem& problem, const Options& give
                 "a constant feature (Preprocessing::bias > 0, --bias) fits an intercept");
   }
   const auto d = static_cast<std::size_t>(data.num_cols);
-  // spars-ams checks initial_w against its model's parameter count.
-  if (options.solver != SolverKind::kSparsAms && !options.initial_w.empty() && options.initial_w.size() != d) {
+  // The any-model solvers check initial_w against their model's parameter count.
+  if (!any_model && !options.initial_w.empty() && options.initial_w.size() != d) {
     throw Error(ErrorKind::kInvalidOption,
                 "initial_w has " + std::to_string(options.initial_w.size()) +
                     " entries, the data has " + std::to_string(d) + " features");
@@ -101,6 +104,12 @@ void CheckSolve(const Dataset& data, const Problem& problem, const Options& give
       throw Error(ErrorKind::kInvalidOption,
                   "fault " + ToString(f) + ": solver " + std::string(solver.name) +
                       " runs no threads to fault");
+    }
+    if ((f.kind == Fault::Kind::kRestart || f.kind == Fault::Kind::kCrashSending) &&
+        options.solver != SolverKind::kDecentralized && options.solver != SolverKind::kGossip) {
+      throw Error(ErrorKind::kInvalidOption, "fault " + ToString(f) + ": " + std::string(ToString(f.kind)) +
+                                                 " faults are the decentralized and gossip solvers'; solver " +
+                                                 std::string(solver.name) + " takes slow, stall and crash");
     }
     const bool master_worker = solver.team == core::Team::kMasterWorkers;
     const int last = master_worker ? options.threads : options.threads - 1;

@@ -67,6 +67,9 @@ FaultPlan::FaultPlan(std::span<const Fault> faults, int member) {
       case Fault::Kind::kCrash:
         crash_ = f.at_step;
         break;
+      case Fault::Kind::kCrashSending:
+      case Fault::Kind::kRestart:
+        break;  // the decentralized solver's own (a partial send, a comeback)
     }
   }
 }

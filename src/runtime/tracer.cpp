@@ -58,6 +58,10 @@ TracePoint Tracer::Evaluate(std::span<const double> w, const Counters& counters)
   p.max_staleness = counters.max_staleness;
   p.wait_fraction = counters.wait_fraction;
   p.batch_loss = counters.batch_loss;
+  p.diameter = counters.diameter;
+  p.max_distance = counters.max_distance;
+  p.worst_suboptimality = counters.worst_suboptimality;
+  p.rounds_skipped = counters.rounds_skipped;
   if (test_metric_) p.test_accuracy = test_metric_(w);
   return p;
 }

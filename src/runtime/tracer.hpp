@@ -33,6 +33,10 @@ struct Counters {
   std::int64_t max_staleness = 0;
   double wait_fraction = 0.0;
   double batch_loss = std::numeric_limits<double>::quiet_NaN();
+  double diameter = std::numeric_limits<double>::quiet_NaN();
+  double max_distance = std::numeric_limits<double>::quiet_NaN();
+  double worst_suboptimality = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t rounds_skipped = 0;
 };
 
 class Tracer {

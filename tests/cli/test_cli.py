@@ -35,7 +35,8 @@ SUMMARY_KEYS = {
 TRACE_COLUMNS = ["seconds", "epoch", "updates", "objective", "suboptimality", "nnz_w",
                  "exchanges", "coords_sent", "bits_sent", "conflicts", "coords_returned",
                  "bits_returned", "max_delay", "master_busy", "bytes_sent", "bytes_returned",
-                 "max_staleness", "wait_fraction", "batch_loss", "test_accuracy"]
+                 "max_staleness", "wait_fraction", "batch_loss", "test_accuracy", "diameter",
+                 "max_distance", "worst_suboptimality", "rounds_skipped"]
 
 
 def start_training(command, timeout=120):
@@ -288,9 +289,10 @@ class TrainTest(Workdir):
         _, rows, _ = self.train()
         self.assertEqual(rows[0], TRACE_COLUMNS)
         self.assertGreaterEqual(len(rows), 3)
-        # spars-ams's two columns are empty for the other solvers.
-        self.assertTrue(all(r[-2:] == ["", ""] for r in rows[1:]))
-        values = [[float(x) for x in r[:-2]] for r in rows[1:]]
+        # spars-ams's two columns and the peers' three are empty for the
+        # other solvers; rounds_skipped is 0.
+        self.assertTrue(all(r[-6:] == ["", "", "", "", "", "0"] for r in rows[1:]))
+        values = [[float(x) for x in r[:-6]] for r in rows[1:]]
         self.assertEqual(values[0][1], 0.0)  # epoch 0 first
         self.assertAlmostEqual(values[0][3], math.log(2), places=12)  # F(0) for logistic
         times = [v[0] for v in values]

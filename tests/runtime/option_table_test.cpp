@@ -224,7 +224,7 @@ TEST(OptionTable, WhyUnusedNamesTheSolverOrTheCondition) {
   o.solver = SolverKind::kReference;
   EXPECT_EQ(core::WhyUnused(*core::FindOption("seed"), o),
             "solver reference does not use it (used by: hogwild, svrg, soda, dave-pg, dissvrg, "
-            "petuum-sgd, spars-ams)");
+            "petuum-sgd, spars-ams, decentralized, gossip)");
   EXPECT_EQ(core::WhyUnused(*core::FindOption("max-epochs"), o), std::nullopt);
   o.solver = SolverKind::kHogwild;
   EXPECT_EQ(core::WhyUnused(*core::FindOption("lock-stripe"), o),

@@ -1,0 +1,757 @@
+// Decentralized SGD with a quorum, cluster agreement and skipping, and the
+// gossip baseline (paper 001); see decentralized.hpp.
+#include "algorithms/decentralized.hpp"
+
+#include <stdlib.h>  // mkdtemp
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "algorithms/async_common.hpp"
+#include "algorithms/soda.hpp"
+#include "asyncopt/error.hpp"
+#include "data/random.hpp"
+#include "engine/thread_transport.hpp"
+#include "kernels/agreement.hpp"
+#include "models/model.hpp"
+#include "runtime/format.hpp"
+#include "runtime/team.hpp"
+#include "runtime/tracer.hpp"
+
+namespace asyncopt::algorithms {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// <t, y>: header[0] = t, value = y (dense, the model's parameters).
+constexpr std::int32_t kModelKind = engine::kFirstAlgorithmKind + 32;
+
+bool IsGossip(const Options& options) { return options.solver == SolverKind::kGossip; }
+
+int Nodes(const Options& options) { return options.threads; }
+
+int QuorumOf(const Options& options) {
+  const int n = Nodes(options), q = options.decentralized.quorum;
+  if (IsGossip(options)) return 1;
+  if (q == 0) return n / 2 + 1;
+  if (q < 0) return n;
+  return q;
+}
+
+int ClustersOf(const Options& options) {
+  const int c = options.decentralized.clusters;
+  return c == 0 || IsGossip(options) ? Nodes(options) : c;
+}
+
+double Eta0(const Dataset& data, const Problem& problem, const Options& options) {
+  if (options.step > 0.0) return options.step;
+  if (options.model_kind != ModelKind::kLinear) return 0.05;
+  // 1 / L of the largest row (the loss's curvature bound times ||x_i||^2, plus l2).
+  const DataGeometry geometry(data);
+  return 1.0 / (CurvatureBound(problem.loss) * geometry.max_row_sq_norm + problem.l2);
+}
+
+std::vector<double> StartingTheta(const models::Model& model, const Options& options) {
+  if (!options.initial_w.empty()) return options.initial_w;
+  std::vector<double> theta(static_cast<std::size_t>(model.NumParameters()));
+  model.Initialize(theta, options.seed);
+  return theta;
+}
+
+const Fault* FaultOf(const Options& options, int node, Fault::Kind kind) {
+  for (const Fault& f : options.faults) {
+    if (f.member == node && f.kind == kind) return &f;
+  }
+  return nullptr;
+}
+
+// "1, 3-5, 7" for ascending ids.
+std::string IdList(const std::vector<int>& ids) {
+  std::string out;
+  for (std::size_t i = 0; i < ids.size();) {
+    std::size_t j = i;
+    while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(ids[i]);
+    if (j > i) out += (j == i + 1 ? ", " : "-") + std::to_string(ids[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+// A node's checkpoint: "asyncopt-checkpoint 1", its next round, the
+// parameter count, then the parameters ("%.17g", one per line). Written to
+// a temporary name and renamed, so a reader sees the old file or the new.
+void WriteCheckpoint(const std::filesystem::path& path, std::int64_t round, const std::vector<double>& x) {
+  const std::filesystem::path tmp = path.string() + ".tmp";
+  {
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    if (f == nullptr) throw Error(ErrorKind::kIo, "cannot write the checkpoint " + tmp.string());
+    std::fprintf(f, "asyncopt-checkpoint 1\n%lld\n%zu\n", static_cast<long long>(round), x.size());
+    for (const double v : x) std::fprintf(f, "%.17g\n", v);
+    const bool ok = std::ferror(f) == 0;
+    if (std::fclose(f) != 0 || !ok) throw Error(ErrorKind::kIo, "cannot write the checkpoint " + tmp.string());
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+// nullopt when there is no checkpoint yet; throws on a damaged one.
+std::optional<std::int64_t> ReadCheckpoint(const std::filesystem::path& path, std::vector<double>* x) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::string magic;
+  int version = 0;
+  long long round = -1;
+  std::size_t size = 0;
+  in >> magic >> version >> round >> size;
+  if (!in || magic != "asyncopt-checkpoint" || version != 1 || round < 0 || size != x->size()) {
+    throw Error(ErrorKind::kInvalidInput, path.string() + ": not a version-1 checkpoint of " +
+                                              std::to_string(x->size()) + " parameters");
+  }
+  for (double& v : *x) {
+    if (!(in >> v) || !std::isfinite(v)) {
+      throw Error(ErrorKind::kInvalidInput, path.string() + ": a parameter is missing or not finite");
+    }
+  }
+  return round;
+}
+
+// One node: its shard and stream, its model, what it has heard.
+struct Node {
+  int id = 0;
+  int cluster = 0;
+  int slot = 0;  // its register in the cluster
+  std::vector<std::int64_t> rows;
+  data::Rng rng = data::Rng::ForStream(0, 0, 0);  // set from the seed at the start
+  std::vector<double> x, y, g;
+  models::Workspace ws;
+  kernels::AgreementScratch scratch;
+  std::vector<std::int64_t> batch;
+  // round -> sender -> model (rounds below `round` are dropped).
+  std::map<std::int64_t, std::map<int, std::vector<double>>> inbox;
+  std::vector<engine::Packet> arrived;
+  // Written by the node, read by the conductor while the node is parked or
+  // after it left (the team's pause orders them).
+  std::int64_t round = 0;
+  std::int64_t rounds_done = 0;
+  std::int64_t rounds_skipped = 0;
+  double wait_seconds = 0.0;
+  double batch_loss = std::numeric_limits<double>::quiet_NaN();
+  std::int64_t restarts = 0;
+  // Read by the conductor at any time.
+  std::atomic<bool> gone{false};
+  std::atomic<std::int64_t> bytes_sent{0};
+  std::atomic<std::int64_t> messages_sent{0};
+};
+
+class Peers {
+ public:
+  Peers(const Dataset& data, const Problem& problem, const Options& options)
+      : data_(data),
+        options_(options),
+        model_(models::MakeModel(models::SpecFor(data, problem, options), data)),
+        n_(Nodes(options)),
+        clusters_(ClustersOf(options)),
+        quorum_(QuorumOf(options)),
+        eta0_(Eta0(data, problem, options)),
+        budget_(static_cast<double>(options.max_epochs) * static_cast<double>(data.num_rows)),
+        net_(n_) {
+    const std::vector<double> x0 = StartingTheta(*model_, options);
+    std::vector<int> sizes(static_cast<std::size_t>(clusters_), 0);
+    int id = 0;
+    for (auto& rows : MakeShards(data.num_rows, n_, options.distributed.shard_skew, options.distributed.shuffle_rows,
+                                 options.seed)) {
+      auto node = std::make_unique<Node>();
+      node->id = id;
+      node->cluster = static_cast<int>(static_cast<std::int64_t>(id) * clusters_ / n_);
+      node->slot = sizes[static_cast<std::size_t>(node->cluster)]++;
+      node->rows = std::move(rows);
+      node->rng = data::Rng::ForStream(options.seed, kPeerBatchStream, static_cast<std::uint64_t>(id));
+      node->x = x0;
+      node->y.assign(x0.size(), 0.0);
+      node->g.assign(x0.size(), 0.0);
+      node->batch.assign(static_cast<std::size_t>(options.async.batch_size), 0);
+      nodes_.push_back(std::move(node));
+      ++id;
+    }
+    for (const int m : sizes) {
+      registers_.push_back(std::make_unique<kernels::RegisterArray>(m, static_cast<int>(x0.size())));
+    }
+    cluster_sizes_ = sizes;
+    x0_ = x0;
+    if (options.decentralized.checkpoint_every > 0) {
+      if (!options.decentralized.checkpoint_dir.empty()) {
+        checkpoint_dir_ = options.decentralized.checkpoint_dir;
+        std::error_code ec;
+        std::filesystem::create_directories(checkpoint_dir_, ec);
+        if (ec) {
+          throw Error(ErrorKind::kIo, "checkpoint_dir " + checkpoint_dir_.string() + ": " + ec.message());
+        }
+      } else {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "asyncopt-checkpoints-XXXXXX").string();
+        if (mkdtemp(tmpl.data()) == nullptr) {
+          throw Error(ErrorKind::kIo, "cannot make a checkpoint directory under " +
+                                          std::filesystem::temp_directory_path().string());
+        }
+        checkpoint_dir_ = tmpl;
+        own_checkpoint_dir_ = true;
+      }
+    }
+  }
+
+  ~Peers() {
+    if (own_checkpoint_dir_) {
+      std::error_code ec;
+      std::filesystem::remove_all(checkpoint_dir_, ec);
+    }
+  }
+
+  Result Run(const Problem& problem);
+
+ private:
+  double Eta(std::int64_t t) const {
+    const double alpha = options_.decentralized.step_power;
+    return alpha == 0.0 ? eta0_ : eta0_ / std::pow(1.0 + static_cast<double>(t), alpha);
+  }
+  std::filesystem::path CheckpointPath(int id) const {
+    return checkpoint_dir_ / ("node-" + std::to_string(id) + ".ckpt");
+  }
+  // Unpaused seconds since `start` (trace pauses excluded).
+  double Unpaused(Clock::time_point start, std::int64_t paused_at_start) const {
+    const std::int64_t paused = paused_ticks_.load(std::memory_order_acquire) - paused_at_start;
+    return std::chrono::duration<double>(Clock::now() - start - Clock::duration(paused)).count();
+  }
+
+  void Body(Node& me, runtime::Member& member);
+  // One local step: me.y = me.x - eta_t g. Returns the rows used.
+  void LocalStep(Node& me);
+  void SendModel(Node& me, engine::Transport& ep, int to, std::int64_t t);
+  // Takes what arrived into me.inbox (rounds below me.round dropped).
+  void Drain(Node& me, engine::Transport& ep);
+  // The largest round >= me.round holding a quorum, if any.
+  std::optional<std::int64_t> QuorumRound(const Node& me) const;
+  void NoQuorum(const Node& me, std::int64_t t);
+  // The node stops taking part: crashed (its model no longer counts among
+  // the live ones) or the run ends (it does).
+  void Leave(Node& me, bool crashed) {
+    net_.Close(me.id);
+    if (crashed) me.gone.store(true, std::memory_order_release);
+  }
+  // The restart fault: state lost, down for the downtime (inbox closed),
+  // back from the checkpoint.
+  void Restart(Node& me, runtime::Member& member, const Fault& fault);
+
+  struct Snapshot {
+    std::vector<double> mean;
+    double diameter = std::numeric_limits<double>::quiet_NaN();
+    double max_distance = std::numeric_limits<double>::quiet_NaN();
+    double worst = std::numeric_limits<double>::quiet_NaN();
+    int live = 0;
+  };
+  Snapshot Gather(bool worst) const;
+  runtime::Counters CountersNow(const Snapshot& snap) const;
+
+  const Dataset& data_;
+  const Options& options_;
+  std::unique_ptr<models::Model> model_;
+  const int n_, clusters_, quorum_;
+  const double eta0_;
+  const double budget_;  // rows: --max-epochs passes over the data
+  engine::ThreadNetwork net_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::unique_ptr<kernels::RegisterArray>> registers_;
+  std::vector<int> cluster_sizes_;
+  std::vector<double> x0_;
+  std::filesystem::path checkpoint_dir_;
+  bool own_checkpoint_dir_ = false;
+  std::atomic<std::int64_t> rows_done_{0};
+  // Rows at which the next trace point is due (the conductor moves it on).
+  std::atomic<std::int64_t> trace_at_{std::numeric_limits<std::int64_t>::max()};
+  runtime::Team* team_ = nullptr;
+  std::atomic<std::int64_t> paused_ticks_{0};
+  std::atomic<bool> pausing_{false};
+  std::atomic<bool> no_quorum_{false};
+  mutable std::mutex mutex_;
+  std::string no_quorum_message_;  // the first node's
+};
+
+void Peers::LocalStep(Node& me) {
+  const auto n = static_cast<std::uint64_t>(me.rows.size());
+  for (std::int64_t& r : me.batch) r = me.rows[static_cast<std::size_t>(me.rng.Below(n))];
+  me.batch_loss = model_->LossAndGradient(data_, me.batch, me.x, me.g, me.ws);
+  const double eta = Eta(me.round);
+  for (std::size_t j = 0; j < me.x.size(); ++j) me.y[j] = me.x[j] - eta * me.g[j];
+  rows_done_.fetch_add(static_cast<std::int64_t>(me.batch.size()), std::memory_order_relaxed);
+}
+
+void Peers::SendModel(Node& me, engine::Transport& ep, int to, std::int64_t t) {
+  engine::Packet p = ep.NewPacket();
+  p.kind = kModelKind;
+  p.clock = static_cast<std::uint64_t>(t);
+  p.header[0] = t;
+  p.value.assign(me.y.begin(), me.y.end());
+  ep.Send(to, std::move(p));
+  me.bytes_sent.store(ep.traffic().bytes_sent, std::memory_order_relaxed);
+  me.messages_sent.store(ep.traffic().messages_sent, std::memory_order_relaxed);
+}
+
+void Peers::Drain(Node& me, engine::Transport& ep) {
+  for (engine::Packet& p : me.arrived) {
+    const std::int64_t t = p.header[0];
+    if (p.kind == kModelKind && t >= me.round && p.value.size() == me.x.size() && p.from >= 0 && p.from < n_) {
+      std::vector<double>& slot = me.inbox[t][p.from];
+      slot.swap(p.value);
+    }
+    ep.Recycle(std::move(p));
+  }
+  me.arrived.clear();
+}
+
+std::optional<std::int64_t> Peers::QuorumRound(const Node& me) const {
+  for (auto it = me.inbox.rbegin(); it != me.inbox.rend(); ++it) {
+    if (it->first < me.round) break;
+    if (static_cast<int>(it->second.size()) >= quorum_) return it->first;
+  }
+  return std::nullopt;
+}
+
+void Peers::NoQuorum(const Node& me, std::int64_t t) {
+  std::vector<int> heard, missing;
+  const auto it = me.inbox.find(t);
+  for (int i = 0; i < n_; ++i) {
+    const bool has = it != me.inbox.end() && it->second.count(i) > 0;
+    (has ? heard : missing).push_back(i);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (no_quorum_message_.empty()) {
+    no_quorum_message_ = "node " + std::to_string(me.id) + " waited " +
+                         runtime::ShortNumber(options_.decentralized.quorum_timeout) +
+                         " s (--quorum-timeout) for round " + std::to_string(t) + ": it heard from " +
+                         std::to_string(heard.size()) + " of " + std::to_string(n_) + " nodes (" +
+                         IdList(heard) + "), the quorum is " + std::to_string(quorum_) + "; missing nodes " +
+                         IdList(missing);
+  }
+  no_quorum_.store(true, std::memory_order_release);
+  team_->Notify();
+}
+
+void Peers::Restart(Node& me, runtime::Member& member, const Fault& fault) {
+  Leave(me, /*crashed=*/true);  // dead: its inbox drops what arrives
+  me.inbox.clear();
+  member.SleepFor(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(fault.seconds)));
+  if (member.stop_requested()) return;
+  // Back: what the file holds (the start if none was written yet).
+  std::vector<double> x = x0_;
+  std::int64_t round = 0;
+  if (!checkpoint_dir_.empty()) {
+    if (const auto r = ReadCheckpoint(CheckpointPath(me.id), &x)) round = *r;
+  }
+  me.x = std::move(x);
+  me.round = round;
+  me.rng = data::Rng::ForStream(options_.seed, kPeerBatchStream, static_cast<std::uint64_t>(n_ + me.id));
+  ++me.restarts;
+  net_.Reopen(me.id);
+  me.gone.store(false, std::memory_order_release);
+}
+
+void Peers::Body(Node& me, runtime::Member& member) {
+  engine::Transport& ep = net_.endpoint(me.id);
+  const Fault* crash_sending = FaultOf(options_, me.id, Fault::Kind::kCrashSending);
+  const Fault* restart = FaultOf(options_, me.id, Fault::Kind::kRestart);
+  bool restarted = false;
+  const bool gossip = IsGossip(options_);
+  data::Rng peer_rng = data::Rng::ForStream(options_.seed, kPeerBatchStream + 1, static_cast<std::uint64_t>(me.id));
+  const int cluster_size = cluster_sizes_[static_cast<std::size_t>(me.cluster)];
+  const int agreement_rounds = gossip ? 0 : options_.decentralized.agreement_rounds;
+  const int every = options_.decentralized.checkpoint_every;
+  while (!member.stop_requested()) {
+    member.WaitAtGate();
+    if (member.stop_requested()) break;
+    // The row budget of --max-epochs, over all nodes (one node: exactly
+    // ceil(budget / B) rounds, as serial SGD).
+    if (static_cast<double>(rows_done_.load(std::memory_order_relaxed)) >= budget_) break;
+    // A trace point is due: wait (parked) until the conductor has taken it,
+    // so the trace has a point every --trace-every epochs.
+    if (rows_done_.load(std::memory_order_relaxed) >= trace_at_.load(std::memory_order_acquire)) {
+      runtime::Member::Parked parked(member);
+      team_->Notify();
+      while (!member.stop_requested() &&
+             !team_->WaitFor(runtime::kPoll, [this] {
+               return rows_done_.load(std::memory_order_relaxed) < trace_at_.load(std::memory_order_acquire);
+             })) {
+      }
+      continue;  // through the gate
+    }
+    const std::int64_t t = me.round;
+    if (restart != nullptr && !restarted && t >= restart->at_step) {
+      restarted = true;
+      Restart(me, member, *restart);
+      continue;
+    }
+    const Clock::time_point start = Clock::now();
+    LocalStep(me);
+    if (!member.AfterWork(1, Clock::now() - start)) {
+      Leave(me, /*crashed=*/true);  // crashed before its round-t message
+      return;
+    }
+    if (gossip) {
+      if (n_ > 1) {
+        int to = static_cast<int>(peer_rng.Below(static_cast<std::uint64_t>(n_ - 1)));
+        if (to >= me.id) ++to;
+        SendModel(me, ep, to, t);
+      }
+      ep.ReceiveAll(&me.arrived);
+      std::size_t k = 1;
+      me.x = me.y;
+      for (engine::Packet& p : me.arrived) {
+        if (p.kind == kModelKind && p.value.size() == me.x.size()) {
+          for (std::size_t j = 0; j < me.x.size(); ++j) me.x[j] += p.value[j];
+          ++k;
+        }
+        ep.Recycle(std::move(p));
+      }
+      me.arrived.clear();
+      if (k > 1) {
+        const double inv = 1.0 / static_cast<double>(k);
+        for (double& v : me.x) v *= inv;
+      }
+      me.round = t + 1;
+      ++me.rounds_done;
+    } else {
+      const bool partial = crash_sending != nullptr && t >= crash_sending->at_step;
+      const int peers = partial ? (n_ - 1) / 2 : n_ - 1;
+      for (int k = 0, to = 0; k < peers; ++to) {
+        if (to == me.id) continue;
+        SendModel(me, ep, to, t);
+        ++k;
+      }
+      if (partial) {
+        Leave(me, /*crashed=*/true);  // crashed while sending
+        return;
+      }
+      me.inbox[t][me.id] = me.y;
+      // Wait for a quorum of round t, or of a later round (skip).
+      std::optional<std::int64_t> ready;
+      {
+        runtime::Member::Parked parked(member);
+        const Clock::time_point wait_start = Clock::now();
+        const std::int64_t paused_at_start = paused_ticks_.load(std::memory_order_acquire);
+        while (true) {
+          ep.ReceiveAll(&me.arrived);
+          Drain(me, ep);
+          ready = QuorumRound(me);
+          if (ready || member.stop_requested()) break;
+          const double waited = Unpaused(wait_start, paused_at_start);
+          if (waited > options_.decentralized.quorum_timeout && !pausing_.load(std::memory_order_acquire)) {
+            NoQuorum(me, t);
+            break;
+          }
+          const double left = std::max(0.0, options_.decentralized.quorum_timeout - waited);
+          ep.ReceiveUntil(&me.arrived, Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                           std::chrono::duration<double>(std::min(left + 1e-3, 0.02))));
+          Drain(me, ep);
+          member.Heartbeat();
+        }
+        me.wait_seconds += std::chrono::duration<double>(Clock::now() - wait_start).count();
+      }
+      if (!ready) {
+        Leave(me, /*crashed=*/false);  // no quorum, or the run stops
+        return;
+      }
+      member.WaitAtGate();  // the conductor may be reading x
+      // x = the mean of round r's models, in node order.
+      const std::int64_t r = *ready;
+      const auto& models = me.inbox[r];
+      std::fill(me.x.begin(), me.x.end(), 0.0);
+      for (const auto& [from, v] : models) {
+        for (std::size_t j = 0; j < me.x.size(); ++j) me.x[j] += v[j];
+      }
+      const double inv = 1.0 / static_cast<double>(models.size());
+      for (double& v : me.x) v *= inv;
+      me.rounds_skipped += r - t;
+      me.round = r + 1;
+      ++me.rounds_done;
+      me.inbox.erase(me.inbox.begin(), me.inbox.upper_bound(r));
+      if (cluster_size > 1 && agreement_rounds > 0) {
+        kernels::ClusterAgreement(*registers_[static_cast<std::size_t>(me.cluster)], me.slot,
+                                  static_cast<std::uint64_t>(me.round), agreement_rounds, me.x, me.scratch);
+      }
+    }
+    if (every > 0 && me.round % every == 0) WriteCheckpoint(CheckpointPath(me.id), me.round, me.x);
+  }
+  Leave(me, /*crashed=*/false);
+}
+
+Peers::Snapshot Peers::Gather(bool worst) const {
+  Snapshot s;
+  std::vector<const std::vector<double>*> xs;
+  for (const auto& node : nodes_) {
+    if (!node->gone.load(std::memory_order_acquire)) xs.push_back(&node->x);
+  }
+  s.live = static_cast<int>(xs.size());
+  if (xs.empty()) return s;
+  const std::size_t P = xs[0]->size();
+  s.mean.assign(P, 0.0);
+  for (const auto* x : xs) {
+    for (std::size_t j = 0; j < P; ++j) s.mean[j] += (*x)[j];
+  }
+  for (double& v : s.mean) v /= static_cast<double>(xs.size());
+  std::vector<std::span<const double>> spans;
+  for (const auto* x : xs) spans.emplace_back(*x);
+  s.diameter = kernels::CoordinateDiameter(spans);
+  double far = 0.0;
+  for (const auto* x : xs) {
+    double sq = 0.0;
+    for (std::size_t j = 0; j < P; ++j) sq += ((*x)[j] - s.mean[j]) * ((*x)[j] - s.mean[j]);
+    far = std::max(far, std::sqrt(sq));
+  }
+  s.max_distance = far;
+  if (worst) {
+    double high = -std::numeric_limits<double>::infinity();
+    for (const auto* x : xs) high = std::max(high, models::Objective(*model_, data_, *x, options_.threads));
+    s.worst = runtime::Suboptimality(high, options_.f_star);
+  }
+  return s;
+}
+
+runtime::Counters Peers::CountersNow(const Snapshot& snap) const {
+  runtime::Counters c;
+  const std::int64_t rows = rows_done_.load(std::memory_order_relaxed);
+  c.updates = rows;
+  c.epoch = static_cast<double>(rows) / static_cast<double>(data_.num_rows);
+  std::int64_t rounds = 0, skipped = 0, bytes = 0;
+  for (const auto& node : nodes_) {
+    rounds += node->rounds_done;
+    skipped += node->rounds_skipped;
+    bytes += node->bytes_sent.load(std::memory_order_relaxed);
+  }
+  c.exchanges = rounds;
+  c.bytes_sent = bytes;
+  c.rounds_skipped = skipped;
+  c.diameter = snap.diameter;
+  c.max_distance = snap.max_distance;
+  c.worst_suboptimality = snap.worst;
+  double batch = 0.0;
+  int counted = 0;
+  for (const auto& node : nodes_) {
+    if (std::isfinite(node->batch_loss)) {
+      batch += node->batch_loss;
+      ++counted;
+    }
+  }
+  if (counted > 0) c.batch_loss = batch / counted;
+  return c;
+}
+
+Result Peers::Run(const Problem& problem) {
+  runtime::Tracer tracer(data_, problem, options_);
+  tracer.SetEvaluator([this](std::span<const double> w) -> std::optional<double> {
+    return models::Objective(*model_, data_, w, options_.threads);
+  });
+  if (options_.test != nullptr) {
+    tracer.SetTestMetric([this](std::span<const double> w) {
+      return models::Accuracy(*model_, *options_.test, w, options_.threads);
+    });
+  }
+  tracer.Begin(x0_);
+  runtime::Team::Config config = TeamConfig(options_, n_);
+  config.role = "node";
+  runtime::Team team(config);
+  team_ = &team;
+  const double spacing0 = options_.trace_every_epochs * static_cast<double>(data_.num_rows);
+  trace_at_.store(static_cast<std::int64_t>(std::min(spacing0, budget_)), std::memory_order_release);
+  team.Start([this](runtime::Member& member) { Body(*nodes_[static_cast<std::size_t>(member.index())], member); });
+  const double budget = budget_;
+  const double spacing = options_.trace_every_epochs * static_cast<double>(data_.num_rows);
+  double next_trace = spacing;
+  Status status = Status::kMaxEpochs;
+  try {
+    while (true) {
+      team.WaitFor(runtime::kPoll, [this] {
+        return rows_done_.load(std::memory_order_relaxed) >= trace_at_.load(std::memory_order_acquire) ||
+               no_quorum_.load(std::memory_order_acquire);
+      });
+      if (team.failed()) break;
+      if (no_quorum_.load(std::memory_order_acquire)) {
+        status = Status::kNoQuorum;
+        break;
+      }
+      const auto rows = static_cast<double>(rows_done_.load(std::memory_order_relaxed));
+      if (rows < budget) {
+        int crashed = 0;
+        for (const auto& node : nodes_) crashed += node->gone.load(std::memory_order_acquire) ? 1 : 0;
+        if (crashed >= n_) {
+          status = Status::kPeerLost;  // every node crashed
+          break;
+        }
+        if (const auto limit = tracer.CheckLimits()) {
+          status = *limit;
+          break;
+        }
+        if (rows < next_trace) continue;
+      }
+      pausing_.store(true, std::memory_order_release);
+      const Clock::time_point pause_start = Clock::now();
+      team.Pause();
+      const Snapshot snap = Gather(/*worst=*/true);
+      std::optional<Status> verdict;
+      if (snap.live > 0) verdict = tracer.Record(snap.mean, CountersNow(snap));
+      team.Resume();
+      paused_ticks_.fetch_add((Clock::now() - pause_start).count(), std::memory_order_acq_rel);
+      pausing_.store(false, std::memory_order_release);
+      if (verdict) {
+        status = *verdict;
+        break;
+      }
+      if (rows >= budget) break;  // kMaxEpochs
+      while (next_trace <= rows) next_trace += spacing;
+      trace_at_.store(static_cast<std::int64_t>(std::min(next_trace, budget)), std::memory_order_release);
+      team.Notify();
+    }
+  } catch (...) {
+    team.RequestStop();
+    team.Join();
+    throw;
+  }
+  team.RequestStop();
+  team.Join();  // rethrows a node's error
+  const Snapshot snap = Gather(/*worst=*/false);
+  runtime::Counters counters = CountersNow(snap);
+  Result result;
+  std::vector<double> final_w = snap.mean.empty() ? tracer.best_finite_w() : snap.mean;
+  tracer.Finish(status, final_w, counters, &result);
+  result.diameter = snap.diameter;
+  result.rounds_skipped = counters.rounds_skipped;
+  result.exchanges = counters.exchanges;
+  result.bytes_sent = counters.bytes_sent;
+  result.step_used = eta0_;
+  result.threads_used = n_;
+  double waited = 0.0;
+  for (const auto& node : nodes_) {
+    MemberStats m;
+    m.member = node->id;
+    m.rounds = node->rounds_done;
+    m.rounds_skipped = node->rounds_skipped;
+    m.wait_seconds = node->wait_seconds;
+    m.wait_fraction = result.seconds > 0.0 ? node->wait_seconds / result.seconds : 0.0;
+    waited += node->wait_seconds;
+    result.members.push_back(m);
+  }
+  result.wait_fraction = result.seconds > 0.0 ? waited / (n_ * result.seconds) : 0.0;
+  std::string what = IsGossip(options_) ? "gossip, " : "decentralized, ";
+  what += std::to_string(n_) + (n_ == 1 ? " node" : " nodes");
+  if (!IsGossip(options_)) {
+    what += " in " + std::to_string(clusters_) + (clusters_ == 1 ? " cluster" : " clusters") + ", quorum " +
+            std::to_string(quorum_) + ", " + std::to_string(options_.decentralized.agreement_rounds) +
+            " agreement rounds";
+  }
+  what += ", " + std::string(ToString(options_.model_kind)) + " model (" + std::to_string(model_->NumParameters()) +
+          " parameters), eta0 " + runtime::ShortNumber(eta0_);
+  if (options_.decentralized.step_power > 0.0) {
+    what += " / (1 + t)^" + runtime::ShortNumber(options_.decentralized.step_power);
+  }
+  const double bound = SlidesStepBound(data_, problem, options_);
+  if (std::isfinite(bound)) what += " (the slides' bound: " + runtime::ShortNumber(bound) + ")";
+  what += ", " + std::to_string(counters.exchanges) + " rounds, " + std::to_string(counters.rounds_skipped) +
+          " skipped";
+  if (status == Status::kNoQuorum) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    what += "; no quorum: " + no_quorum_message_;
+  }
+  std::vector<int> crashed;
+  for (const auto& node : nodes_) {
+    if (node->gone.load(std::memory_order_acquire) && status != Status::kNoQuorum) crashed.push_back(node->id);
+  }
+  std::int64_t restarts = 0;
+  for (const auto& node : nodes_) restarts += node->restarts;
+  if (restarts > 0) what += "; " + std::to_string(restarts) + " restart(s) from a checkpoint";
+  if (!crashed.empty() && status != Status::kPeerLost) what += "; nodes gone: " + IdList(crashed);
+  what += team.Report();
+  result.message = what;
+  result.restarts = static_cast<int>(restarts);
+  return result;
+}
+
+}  // namespace
+
+double SlidesStepBound(const Dataset& data, const Problem& problem, const Options& options) {
+  if (options.model_kind != ModelKind::kLinear) return std::numeric_limits<double>::quiet_NaN();
+  const DataGeometry geometry(data);
+  const double L = CurvatureBound(problem.loss) * geometry.max_row_sq_norm + problem.l2;
+  const double d = static_cast<double>(data.num_cols);
+  const double m = static_cast<double>(Nodes(options));
+  return 1.0 / (2.0 * L * d * (std::floor(m / 2.0) + 1.0));
+}
+
+void CheckDecentralized(const Dataset& data, const Problem& problem, const Options& options) {
+  const std::string name = std::string(ToString(options.solver));
+  if (problem.l1 > 0.0) {
+    throw Error(ErrorKind::kUnsupported, "solver " + name + ": l1 = " + runtime::ShortNumber(problem.l1) +
+                                             " is not supported (the nodes take plain SGD steps); use l2");
+  }
+  if (options.model_kind == ModelKind::kLinear && problem.loss == Loss::kHinge) {
+    throw Error(ErrorKind::kUnsupported,
+                "solver " + name + " needs a smooth loss for the linear model (logistic, squared-hinge, squared)");
+  }
+  const auto model = models::MakeModel(models::SpecFor(data, problem, options), data);
+  if (!options.initial_w.empty() && static_cast<std::int64_t>(options.initial_w.size()) != model->NumParameters()) {
+    throw Error(ErrorKind::kInvalidOption, "initial_w has " + std::to_string(options.initial_w.size()) +
+                                               " entries, the " + std::string(ToString(options.model_kind)) +
+                                               " model has " + std::to_string(model->NumParameters()) +
+                                               " parameters");
+  }
+  const int n = options.threads;
+  if (n > data.num_rows) {
+    throw Error(ErrorKind::kInvalidOption, "threads = " + std::to_string(n) + ": more nodes than the data's " +
+                                               std::to_string(data.num_rows) + " rows");
+  }
+  const DecentralizedOptions& o = options.decentralized;
+  if (o.clusters > n) {
+    throw Error(ErrorKind::kInvalidOption, "clusters = " + std::to_string(o.clusters) + ": more clusters than the " +
+                                               std::to_string(n) + " nodes (--threads)");
+  }
+  if (o.quorum > n) {
+    throw Error(ErrorKind::kInvalidOption, "quorum = " + std::to_string(o.quorum) + ": more than the " +
+                                               std::to_string(n) + " nodes (--threads)");
+  }
+  for (const Fault& f : options.faults) {
+    if (f.kind == Fault::Kind::kRestart && o.checkpoint_every == 0) {
+      throw Error(ErrorKind::kInvalidOption, "fault " + ToString(f) +
+                                                 ": a restart comes back from a checkpoint; set checkpoint_every "
+                                                 "(--checkpoint-every K) to write one every K rounds");
+    }
+  }
+}
+
+double DecentralizedMemoryBytes(const Dataset& data, const Options& options) {
+  double P = static_cast<double>(data.num_cols);
+  if (options.model_kind != ModelKind::kLinear) {
+    P *= std::max(1, data.num_classes()) + (options.model_kind == ModelKind::kMlp ? options.hidden : 0);
+  }
+  const double n = std::max(1, options.threads);
+  // Per node: x, y, g, workspace, about n models in its inbox, its register
+  // and the agreement's scratch.
+  return n * (n + 8.0) * 8.0 * P + 8.0 * static_cast<double>(data.num_rows);
+}
+
+Result RunDecentralized(const Dataset& data, const Problem& problem, const Options& options) {
+  CheckDecentralized(data, problem, options);
+  Peers peers(data, problem, options);
+  return peers.Run(problem);
+}
+
+}  // namespace asyncopt::algorithms
