@@ -143,6 +143,11 @@ struct Node {
   std::vector<std::int64_t> batch;
   // round -> sender -> model (rounds below `round` are dropped).
   std::map<std::int64_t, std::map<int, std::vector<double>>> inbox;
+  // The models of the last round it averaged, relayed to a node found
+  // behind it (see Drain), and the round each node was last sent them for.
+  std::map<int, std::vector<double>> last_set;
+  std::int64_t last_set_round = -1;
+  std::vector<std::int64_t> relayed;
   std::vector<engine::Packet> arrived;
   // Written by the node, read by the conductor while the node is parked or
   // after it left (the team's pause orders them).
@@ -158,9 +163,64 @@ struct Node {
   std::atomic<std::int64_t> messages_sent{0};
 };
 
+// Where a node's messages go and come from. Delivered packets carry
+// header[0] = the round, header[1] = the sending node.
+class PeerNet {
+ public:
+  virtual ~PeerNet() = default;
+  // y of round t, node `origin`'s model, sent by node `via` (its own, or a
+  // relay) to `targets` (ascending node ids). Returns the bytes this put on
+  // the wire (or into local inboxes).
+  virtual std::int64_t Send(int origin, int via, std::int64_t t, std::span<const double> y,
+                            std::span<const int> targets) = 0;
+  // Appends the packets node `me` has received; when there are none, waits
+  // for one until `deadline` (a past deadline: no wait).
+  virtual void Receive(int me, std::vector<engine::Packet>* out, Clock::time_point deadline) = 0;
+  // A closed node is a dead process: its inbox drops what arrives.
+  virtual void Close(int me) = 0;
+  virtual void Reopen(int me) = 0;
+};
+
+// Nodes as threads of this process: one ThreadNetwork endpoint per node.
+class ThreadPeerNet final : public PeerNet {
+ public:
+  explicit ThreadPeerNet(int n) : net_(n) {}
+  std::int64_t Send(int origin, int via, std::int64_t t, std::span<const double> y,
+                    std::span<const int> targets) override {
+    engine::Transport& ep = net_.endpoint(via);
+    std::int64_t bytes = 0;
+    for (const int to : targets) {
+      engine::Packet p = ep.NewPacket();
+      p.kind = kModelKind;
+      p.header[0] = t;
+      p.header[1] = origin;
+      p.value.assign(y.begin(), y.end());
+      bytes += static_cast<std::int64_t>(engine::WireBytes(p));
+      ep.Send(to, std::move(p));
+    }
+    return bytes;
+  }
+  void Receive(int me, std::vector<engine::Packet>* out, Clock::time_point deadline) override {
+    engine::Transport& ep = net_.endpoint(me);
+    if (deadline <= Clock::now()) {
+      ep.ReceiveAll(out);
+    } else {
+      ep.ReceiveUntil(out, deadline);
+    }
+  }
+  void Close(int me) override { net_.Close(me); }
+  void Reopen(int me) override { net_.Reopen(me); }
+
+ private:
+  engine::ThreadNetwork net_;
+};
+
 class Peers {
  public:
-  Peers(const Dataset& data, const Problem& problem, const Options& options)
+  // Nodes first .. first + local - 1 live here, on `data` (the whole data
+  // on threads; this rank's part under MPI), talking through `net`.
+  Peers(const Dataset& data, const Problem& problem, const Options& options, PeerNet& net, int first, int local,
+        std::int64_t total_rows)
       : data_(data),
         options_(options),
         model_(models::MakeModel(models::SpecFor(data, problem, options), data)),
@@ -168,17 +228,21 @@ class Peers {
         clusters_(ClustersOf(options)),
         quorum_(QuorumOf(options)),
         eta0_(Eta0(data, problem, options)),
-        budget_(static_cast<double>(options.max_epochs) * static_cast<double>(data.num_rows)),
-        net_(n_) {
+        budget_(static_cast<double>(options.max_epochs) * static_cast<double>(total_rows)),
+        total_rows_(total_rows),
+        net_(net) {
     const std::vector<double> x0 = StartingTheta(*model_, options);
     std::vector<int> sizes(static_cast<std::size_t>(clusters_), 0);
-    int id = 0;
-    for (auto& rows : MakeShards(data.num_rows, n_, options.distributed.shard_skew, options.distributed.shuffle_rows,
+    for (int i = 0; i < n_; ++i) ++sizes[static_cast<std::size_t>(static_cast<std::int64_t>(i) * clusters_ / n_)];
+    std::vector<int> slots(static_cast<std::size_t>(clusters_), 0);
+    for (int i = 0; i < first; ++i) ++slots[static_cast<std::size_t>(static_cast<std::int64_t>(i) * clusters_ / n_)];
+    int id = first;
+    for (auto& rows : MakeShards(data.num_rows, local, options.distributed.shard_skew, options.distributed.shuffle_rows,
                                  options.seed)) {
       auto node = std::make_unique<Node>();
       node->id = id;
       node->cluster = static_cast<int>(static_cast<std::int64_t>(id) * clusters_ / n_);
-      node->slot = sizes[static_cast<std::size_t>(node->cluster)]++;
+      node->slot = slots[static_cast<std::size_t>(node->cluster)]++;
       node->rows = std::move(rows);
       node->rng = data::Rng::ForStream(options.seed, kPeerBatchStream, static_cast<std::uint64_t>(id));
       node->x = x0;
@@ -188,8 +252,10 @@ class Peers {
       nodes_.push_back(std::move(node));
       ++id;
     }
-    for (const int m : sizes) {
-      registers_.push_back(std::make_unique<kernels::RegisterArray>(m, static_cast<int>(x0.size())));
+    for (int c = 0; c < clusters_; ++c) {  // the registers of the clusters that have nodes here
+      const bool here = std::any_of(nodes_.begin(), nodes_.end(), [c](const auto& node) { return node->cluster == c; });
+      registers_.push_back(here ? std::make_unique<kernels::RegisterArray>(sizes[static_cast<std::size_t>(c)], x0.size())
+                                : nullptr);
     }
     cluster_sizes_ = sizes;
     x0_ = x0;
@@ -220,6 +286,7 @@ class Peers {
     }
   }
 
+  // Threads: every node here; the calling thread conducts.
   Result Run(const Problem& problem);
 
  private:
@@ -239,9 +306,9 @@ class Peers {
   void Body(Node& me, runtime::Member& member);
   // One local step: me.y = me.x - eta_t g. Returns the rows used.
   void LocalStep(Node& me);
-  void SendModel(Node& me, engine::Transport& ep, int to, std::int64_t t);
+  void SendModel(Node& me, std::int64_t t, std::span<const int> targets);
   // Takes what arrived into me.inbox (rounds below me.round dropped).
-  void Drain(Node& me, engine::Transport& ep);
+  void Drain(Node& me);
   // The largest round >= me.round holding a quorum, if any.
   std::optional<std::int64_t> QuorumRound(const Node& me) const;
   void NoQuorum(const Node& me, std::int64_t t);
@@ -271,7 +338,11 @@ class Peers {
   const int n_, clusters_, quorum_;
   const double eta0_;
   const double budget_;  // rows: --max-epochs passes over the data
-  engine::ThreadNetwork net_;
+  const std::int64_t total_rows_;
+  // Nodes stop by themselves at the row budget (threads: the count is
+  // global); under MPI rank 0 says when.
+  bool nodes_keep_budget_ = true;
+  PeerNet& net_;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<std::unique_ptr<kernels::RegisterArray>> registers_;
   std::vector<int> cluster_sizes_;
@@ -298,25 +369,39 @@ void Peers::LocalStep(Node& me) {
   rows_done_.fetch_add(static_cast<std::int64_t>(me.batch.size()), std::memory_order_relaxed);
 }
 
-void Peers::SendModel(Node& me, engine::Transport& ep, int to, std::int64_t t) {
-  engine::Packet p = ep.NewPacket();
-  p.kind = kModelKind;
-  p.clock = static_cast<std::uint64_t>(t);
-  p.header[0] = t;
-  p.value.assign(me.y.begin(), me.y.end());
-  ep.Send(to, std::move(p));
-  me.bytes_sent.store(ep.traffic().bytes_sent, std::memory_order_relaxed);
-  me.messages_sent.store(ep.traffic().messages_sent, std::memory_order_relaxed);
+void Peers::SendModel(Node& me, std::int64_t t, std::span<const int> targets) {
+  const std::int64_t bytes = net_.Send(me.id, me.id, t, me.y, targets);
+  me.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+  me.messages_sent.fetch_add(static_cast<std::int64_t>(targets.size()), std::memory_order_relaxed);
 }
 
-void Peers::Drain(Node& me, engine::Transport& ep) {
+void Peers::Drain(Node& me) {
   for (engine::Packet& p : me.arrived) {
     const std::int64_t t = p.header[0];
-    if (p.kind == kModelKind && t >= me.round && p.value.size() == me.x.size() && p.from >= 0 && p.from < n_) {
-      std::vector<double>& slot = me.inbox[t][p.from];
+    const std::int64_t from = p.header[1];
+    if (p.kind != kModelKind || p.value.size() != me.x.size() || from < 0 || from >= n_) continue;
+    if (t >= me.round) {
+      std::vector<double>& slot = me.inbox[t][static_cast<int>(from)];
       slot.swap(p.value);
+      continue;
     }
-    ep.Recycle(std::move(p));
+    // A model of a round this node is past: its sender is behind (it missed
+    // a round that others skipped, or a partial send left it short). It
+    // gets the models this node averaged last, a quorum of a later round,
+    // and skips to it (the slides' "skip to round t'"), once per round:
+    // without it, nodes waiting on an old round and nodes waiting for them
+    // on a newer one would wait for each other.
+    const auto sender = static_cast<std::size_t>(from);
+    if (me.relayed.empty()) me.relayed.assign(static_cast<std::size_t>(n_), -1);
+    if (me.last_set_round > t && me.relayed[sender] < me.last_set_round) {
+      me.relayed[sender] = me.last_set_round;
+      const int target[1] = {static_cast<int>(from)};
+      for (const auto& [origin, model] : me.last_set) {
+        if (origin == static_cast<int>(from)) continue;
+        me.bytes_sent.fetch_add(net_.Send(origin, me.id, me.last_set_round, model, target), std::memory_order_relaxed);
+        me.messages_sent.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
   }
   me.arrived.clear();
 }
@@ -369,7 +454,6 @@ void Peers::Restart(Node& me, runtime::Member& member, const Fault& fault) {
 }
 
 void Peers::Body(Node& me, runtime::Member& member) {
-  engine::Transport& ep = net_.endpoint(me.id);
   const Fault* crash_sending = FaultOf(options_, me.id, Fault::Kind::kCrashSending);
   const Fault* restart = FaultOf(options_, me.id, Fault::Kind::kRestart);
   bool restarted = false;
@@ -378,12 +462,13 @@ void Peers::Body(Node& me, runtime::Member& member) {
   const int cluster_size = cluster_sizes_[static_cast<std::size_t>(me.cluster)];
   const int agreement_rounds = gossip ? 0 : options_.decentralized.agreement_rounds;
   const int every = options_.decentralized.checkpoint_every;
+  std::vector<int> targets;
   while (!member.stop_requested()) {
     member.WaitAtGate();
     if (member.stop_requested()) break;
     // The row budget of --max-epochs, over all nodes (one node: exactly
     // ceil(budget / B) rounds, as serial SGD).
-    if (static_cast<double>(rows_done_.load(std::memory_order_relaxed)) >= budget_) break;
+    if (nodes_keep_budget_ && static_cast<double>(rows_done_.load(std::memory_order_relaxed)) >= budget_) break;
     // A trace point is due: wait (parked) until the conductor has taken it,
     // so the trace has a point every --trace-every epochs.
     if (rows_done_.load(std::memory_order_relaxed) >= trace_at_.load(std::memory_order_acquire)) {
@@ -412,9 +497,10 @@ void Peers::Body(Node& me, runtime::Member& member) {
       if (n_ > 1) {
         int to = static_cast<int>(peer_rng.Below(static_cast<std::uint64_t>(n_ - 1)));
         if (to >= me.id) ++to;
-        SendModel(me, ep, to, t);
+        const int target[1] = {to};
+        SendModel(me, t, target);
       }
-      ep.ReceiveAll(&me.arrived);
+      net_.Receive(me.id, &me.arrived, Clock::time_point::min());
       std::size_t k = 1;
       me.x = me.y;
       for (engine::Packet& p : me.arrived) {
@@ -422,7 +508,6 @@ void Peers::Body(Node& me, runtime::Member& member) {
           for (std::size_t j = 0; j < me.x.size(); ++j) me.x[j] += p.value[j];
           ++k;
         }
-        ep.Recycle(std::move(p));
       }
       me.arrived.clear();
       if (k > 1) {
@@ -434,11 +519,11 @@ void Peers::Body(Node& me, runtime::Member& member) {
     } else {
       const bool partial = crash_sending != nullptr && t >= crash_sending->at_step;
       const int peers = partial ? (n_ - 1) / 2 : n_ - 1;
-      for (int k = 0, to = 0; k < peers; ++to) {
-        if (to == me.id) continue;
-        SendModel(me, ep, to, t);
-        ++k;
+      targets.clear();
+      for (int to = 0; static_cast<int>(targets.size()) < peers; ++to) {
+        if (to != me.id) targets.push_back(to);
       }
+      SendModel(me, t, targets);
       if (partial) {
         Leave(me, /*crashed=*/true);  // crashed while sending
         return;
@@ -450,9 +535,14 @@ void Peers::Body(Node& me, runtime::Member& member) {
         runtime::Member::Parked parked(member);
         const Clock::time_point wait_start = Clock::now();
         const std::int64_t paused_at_start = paused_ticks_.load(std::memory_order_acquire);
+        // A node still waiting says its round again every so often (a
+        // peer past it answers with a later quorum: Drain).
+        const auto resend_every = std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(std::min(0.05, options_.decentralized.quorum_timeout / 4)));
+        Clock::time_point resend_at = wait_start + resend_every;
         while (true) {
-          ep.ReceiveAll(&me.arrived);
-          Drain(me, ep);
+          net_.Receive(me.id, &me.arrived, Clock::time_point::min());
+          Drain(me);
           ready = QuorumRound(me);
           if (ready || member.stop_requested()) break;
           const double waited = Unpaused(wait_start, paused_at_start);
@@ -460,10 +550,15 @@ void Peers::Body(Node& me, runtime::Member& member) {
             NoQuorum(me, t);
             break;
           }
+          if (Clock::now() >= resend_at) {
+            SendModel(me, t, targets);
+            resend_at = Clock::now() + resend_every;
+          }
           const double left = std::max(0.0, options_.decentralized.quorum_timeout - waited);
-          ep.ReceiveUntil(&me.arrived, Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                           std::chrono::duration<double>(std::min(left + 1e-3, 0.02))));
-          Drain(me, ep);
+          net_.Receive(me.id, &me.arrived,
+                       Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                          std::chrono::duration<double>(std::min(left + 1e-3, 0.02))));
+          Drain(me);
           member.Heartbeat();
         }
         me.wait_seconds += std::chrono::duration<double>(Clock::now() - wait_start).count();
@@ -485,6 +580,8 @@ void Peers::Body(Node& me, runtime::Member& member) {
       me.rounds_skipped += r - t;
       me.round = r + 1;
       ++me.rounds_done;
+      me.last_set = std::move(me.inbox[r]);
+      me.last_set_round = r;
       me.inbox.erase(me.inbox.begin(), me.inbox.upper_bound(r));
       if (cluster_size > 1 && agreement_rounds > 0) {
         kernels::ClusterAgreement(*registers_[static_cast<std::size_t>(me.cluster)], me.slot,
@@ -532,7 +629,7 @@ runtime::Counters Peers::CountersNow(const Snapshot& snap) const {
   runtime::Counters c;
   const std::int64_t rows = rows_done_.load(std::memory_order_relaxed);
   c.updates = rows;
-  c.epoch = static_cast<double>(rows) / static_cast<double>(data_.num_rows);
+  c.epoch = static_cast<double>(rows) / static_cast<double>(total_rows_);
   std::int64_t rounds = 0, skipped = 0, bytes = 0;
   for (const auto& node : nodes_) {
     rounds += node->rounds_done;
@@ -750,7 +847,8 @@ double DecentralizedMemoryBytes(const Dataset& data, const Options& options) {
 
 Result RunDecentralized(const Dataset& data, const Problem& problem, const Options& options) {
   CheckDecentralized(data, problem, options);
-  Peers peers(data, problem, options);
+  ThreadPeerNet net(options.threads);
+  Peers peers(data, problem, options, net, 0, options.threads, data.num_rows);
   return peers.Run(problem);
 }
 

@@ -83,13 +83,16 @@ std::unique_ptr<Model> MakeModel(const ModelSpec& spec, const Dataset& data) {
   return spec.kind == ModelKind::kSoftmax ? MakeSoftmaxModel(spec) : MakeMlpModel(spec);
 }
 
-double Objective(const Model& model, const Dataset& data, std::span<const double> theta, int threads) {
+double LossTotal(const Model& model, const Dataset& data, std::span<const double> theta, int threads) {
   detail::Parallel parallel(threads);
-  const double sum = parallel.Sum(data.num_rows, detail::kRowBlock, [&](std::int64_t b, std::int64_t e) {
+  return parallel.Sum(data.num_rows, detail::kRowBlock, [&](std::int64_t b, std::int64_t e) {
     Workspace ws;
     return model.LossSum(data, b, e, theta, ws);
   });
-  return sum / static_cast<double>(data.num_rows) + model.Regulariser(theta);
+}
+
+double Objective(const Model& model, const Dataset& data, std::span<const double> theta, int threads) {
+  return LossTotal(model, data, theta, threads) / static_cast<double>(data.num_rows) + model.Regulariser(theta);
 }
 
 std::vector<double> PredictAll(const Model& model, const Dataset& data, std::span<const double> theta,

@@ -113,6 +113,10 @@ ModelSpec SpecFor(const Dataset& data, const Problem& problem, const Options& op
 // label; NaN for real targets or no rows.
 double Accuracy(const Model& model, const Dataset& test, std::span<const double> theta, int threads = 0);
 
+// The summed loss over every row of `data` (no mean, no regulariser): a
+// part's share of the full objective under MPI. Same blocks as Objective.
+double LossTotal(const Model& model, const Dataset& data, std::span<const double> theta, int threads = 0);
+
 // Predictions for every row, in parallel (threads = 0: all).
 std::vector<double> PredictAll(const Model& model, const Dataset& data,
                                std::span<const double> theta, int threads = 0);
