@@ -26,9 +26,13 @@
 // Euclidean distance from above, and state the contraction factor
 // q = (2 floor(m/2) + 1) / (2 floor(m/2) + 2) ("Main Correctness Claims").
 // That q is a claim about the SGD iterations; it is NOT a worst case for one
-// agreement round: an adversarial schedule of three members in the plane
-// keeps sqrt(3)/2 > 3/4 of the largest distance after one round
-// (tests/kernels/agreement_test.cpp, AdversarialScheduleBeatsTheSlidesFactor).
+// agreement round. What holds for every execution: all views X of one round
+// share the value of the round's first writer, so in one dimension, or
+// with two members, the largest distance halves every round; in the plane
+// an adversarial schedule of three members keeps about sqrt(3)/2 > 3/4 of
+// it after one round (tests/kernels/agreement_test.cpp,
+// AdversarialScheduleBeatsTheSlidesFactor). Random executions mostly end in
+// exact agreement.
 //
 // Contents:
 //   CoordinateDiameter, LargestDistance, MidExtremes   on a list of vectors
