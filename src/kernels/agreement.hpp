@@ -135,16 +135,27 @@ inline void MidExtremes(VectorList xs, std::span<double> out) {
 //
 // Each register is a seqlock (Boehm, "Can seqlocks get along with
 // programming language memory models?", MSPC 2012, the fence version): a
-// version that is odd while a write is in flight; the value and tag are
-// read and written only through relaxed atomics (RelaxedLoad/RelaxedStore,
-// shared_vector.hpp, and a relaxed std::atomic for the tag), so there is no
-// data race to define and ThreadSanitizer sees atomics. Why the fences:
+// version that is odd while a write is in flight; the value is read and
+// written only through relaxed atomics (RelaxedLoad/RelaxedStore,
+// shared_vector.hpp) and the tag is a std::atomic, so there is no data race
+// to define and ThreadSanitizer sees atomics. Why the fences:
 //   writer  version <- v+1 ; release fence ; data ; version <- v+2 (release)
 //   reader  v1 <- version (acquire) ; data ; acquire fence ; v2 <- version
 // if the reader's data loads saw any store of a later write, its acquire
 // fence synchronises with that write's release fence, so the v2 load sees
 // v+1 or later and the read is retried; if v1 == v2 (even), every value read
 // belongs to the write that published v1.
+//
+// Atomicity: the slides' algorithm assumes atomic (linearizable)
+// registers. The seqlock makes each <value, tag> pair consistent; the tag's
+// store (in Write) and loads (in Read and Tag) are sequentially consistent,
+// and are the operations' linearization points. With release/acquire only,
+// a member that writes its register and then looks at another's could miss
+// a write that the other member, doing the same, also missed in return (the
+// store-buffering outcome, which x86 allows): both would then take their
+// own value alone for the round, and the values would not contract
+// (RegisterArray.OfTwoWritersThatThenLookAtLeastOneSeesTheOther). The price
+// is one locked instruction per Write on x86; loads stay plain moves.
 //
 // Progress: a writer never waits. A reader retries only while a write is in
 // flight or completed during its read, so it can be held up only by a writer
@@ -178,7 +189,7 @@ class RegisterArray {
     ReleaseFence();
     double* data = Data(i);
     for (std::size_t k = 0; k < d_; ++k) RelaxedStore(data[k], v[k]);
-    h.tag.store(tag, std::memory_order_relaxed);
+    h.tag.store(tag, std::memory_order_seq_cst);  // the write's linearization point
     h.version.store(version + 2, std::memory_order_release);
   }
 
@@ -192,7 +203,7 @@ class RegisterArray {
       const std::uint64_t v1 = h.version.load(std::memory_order_acquire);
       if ((v1 & 1) == 0) {
         for (std::size_t k = 0; k < d_; ++k) out[k] = RelaxedLoad(data[k]);
-        const std::uint64_t tag = h.tag.load(std::memory_order_relaxed);
+        const std::uint64_t tag = h.tag.load(std::memory_order_seq_cst);
         AcquireFence();
         if (h.version.load(std::memory_order_relaxed) == v1) return tag;
       }
@@ -210,7 +221,7 @@ class RegisterArray {
   // cheap look at which registers are worth a Read. Within one thread, tags
   // seen by Tag and Read never go back in time (coherence of one atomic).
   std::uint64_t Tag(int i) const {
-    return headers_[static_cast<std::size_t>(i)].tag.load(std::memory_order_relaxed);
+    return headers_[static_cast<std::size_t>(i)].tag.load(std::memory_order_seq_cst);
   }
 
  private:
