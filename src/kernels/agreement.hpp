@@ -26,9 +26,15 @@
 // Euclidean distance from above, and state the contraction factor
 // q = (2 floor(m/2) + 1) / (2 floor(m/2) + 2) ("Main Correctness Claims").
 // That q is a claim about the SGD iterations; it is NOT a worst case for one
-// agreement round: an adversarial schedule of three members in the plane
-// keeps sqrt(3)/2 > 3/4 of the largest distance after one round
-// (tests/kernels/agreement_test.cpp, AdversarialScheduleBeatsTheSlidesFactor).
+// agreement round. What holds for every execution: all views X of one round
+// share the value of the round's first writer, so each round shrinks the
+// largest distance by 1/2 in one dimension or with two members, and by
+// sqrt(6/7) = 0.926 in any dimension (proof in
+// tests/kernels/agreement_test.cpp, ProvenFactor); q is smaller for
+// m <= 13, and an adversarial schedule of three members in the plane keeps
+// about sqrt(3)/2 > 3/4 of the distance after one round
+// (AdversarialScheduleBeatsTheSlidesFactor). Random executions mostly end
+// in exact agreement.
 //
 // Contents:
 //   CoordinateDiameter, LargestDistance, MidExtremes   on a list of vectors
@@ -131,16 +137,27 @@ inline void MidExtremes(VectorList xs, std::span<double> out) {
 //
 // Each register is a seqlock (Boehm, "Can seqlocks get along with
 // programming language memory models?", MSPC 2012, the fence version): a
-// version that is odd while a write is in flight; the value and tag are
-// read and written only through relaxed atomics (RelaxedLoad/RelaxedStore,
-// shared_vector.hpp, and a relaxed std::atomic for the tag), so there is no
-// data race to define and ThreadSanitizer sees atomics. Why the fences:
+// version that is odd while a write is in flight; the value is read and
+// written only through relaxed atomics (RelaxedLoad/RelaxedStore,
+// shared_vector.hpp) and the tag is a std::atomic, so there is no data race
+// to define and ThreadSanitizer sees atomics. Why the fences:
 //   writer  version <- v+1 ; release fence ; data ; version <- v+2 (release)
 //   reader  v1 <- version (acquire) ; data ; acquire fence ; v2 <- version
 // if the reader's data loads saw any store of a later write, its acquire
 // fence synchronises with that write's release fence, so the v2 load sees
 // v+1 or later and the read is retried; if v1 == v2 (even), every value read
 // belongs to the write that published v1.
+//
+// Atomicity: the slides' algorithm assumes atomic (linearizable)
+// registers. The seqlock makes each <value, tag> pair consistent; the tag's
+// store (in Write) and loads (in Read and Tag) are sequentially consistent,
+// and are the operations' linearization points. With release/acquire only,
+// a member that writes its register and then looks at another's could miss
+// a write that the other member, doing the same, also missed in return (the
+// store-buffering outcome, which x86 allows): both would then take their
+// own value alone for the round, and the values would not contract
+// (RegisterArray.OfTwoWritersThatThenLookAtLeastOneSeesTheOther). The price
+// is one locked instruction per Write on x86; loads stay plain moves.
 //
 // Progress: a writer never waits. A reader retries only while a write is in
 // flight or completed during its read, so it can be held up only by a writer
@@ -174,7 +191,7 @@ class RegisterArray {
     ReleaseFence();
     double* data = Data(i);
     for (std::size_t k = 0; k < d_; ++k) RelaxedStore(data[k], v[k]);
-    h.tag.store(tag, std::memory_order_relaxed);
+    h.tag.store(tag, std::memory_order_seq_cst);  // the write's linearization point
     h.version.store(version + 2, std::memory_order_release);
   }
 
@@ -188,7 +205,7 @@ class RegisterArray {
       const std::uint64_t v1 = h.version.load(std::memory_order_acquire);
       if ((v1 & 1) == 0) {
         for (std::size_t k = 0; k < d_; ++k) out[k] = RelaxedLoad(data[k]);
-        const std::uint64_t tag = h.tag.load(std::memory_order_relaxed);
+        const std::uint64_t tag = h.tag.load(std::memory_order_seq_cst);
         AcquireFence();
         if (h.version.load(std::memory_order_relaxed) == v1) return tag;
       }
@@ -206,7 +223,7 @@ class RegisterArray {
   // cheap look at which registers are worth a Read. Within one thread, tags
   // seen by Tag and Read never go back in time (coherence of one atomic).
   std::uint64_t Tag(int i) const {
-    return headers_[static_cast<std::size_t>(i)].tag.load(std::memory_order_relaxed);
+    return headers_[static_cast<std::size_t>(i)].tag.load(std::memory_order_seq_cst);
   }
 
  private:
@@ -231,9 +248,7 @@ class RegisterArray {
 #endif
 
   double* Data(int i) { return values_.data() + static_cast<std::size_t>(i) * stride_; }
-  const double* Data(int i) const {
-    return values_.data() + static_cast<std::size_t>(i) * stride_;
-  }
+  const double* Data(int i) const { return values_.data() + static_cast<std::size_t>(i) * stride_; }
 
   int m_;
   std::size_t d_;
@@ -275,9 +290,9 @@ struct AgreementScratch {
 // What one ClusterAgreement call did. rounds + rounds_skipped == the rounds
 // asked for, always.
 struct AgreementCounters {
-  int rounds = 0;                 // MidExtremes rounds computed and written (r -> r+1)
-  int rounds_skipped = 0;         // rounds jumped over by r <- rmax
-  std::int64_t values_read = 0;   // values read from other members' registers
+  int rounds = 0;                    // MidExtremes rounds computed and written (r -> r+1)
+  int rounds_skipped = 0;            // rounds jumped over by r <- rmax
+  std::int64_t values_read = 0;      // values read from other members' registers
   std::int64_t collect_retries = 0;  // collects redone: a register moved on between look and read
   int adopted_from = -1;  // the member whose last-round value was returned (-1: computed here)
   bool kept_own = false;  // skipped to the end, but every finished member had already
