@@ -10,8 +10,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <limits>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,8 +39,37 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// <t, y>: header[0] = t, value = y (dense, the model's parameters).
+// <t, y>: header[0] = t, header[1] = the node whose model it is, value = y
+// (dense, the model's parameters); under MPI header[2..3] = the first and
+// last node it is for on the receiving rank.
 constexpr std::int32_t kModelKind = engine::kFirstAlgorithmKind + 32;
+
+// The conductors' messages under MPI (rank 0 conducts, the others answer).
+enum ControlKind : std::int32_t {
+  kProgress = engine::kFirstAlgorithmKind + 40,  // r -> 0: header[0] = rows computed on r
+  kNoQuorumNote,  // r -> 0: value = the message's characters
+  kRankFailed,    // r -> 0: value = the error's characters
+  kTraceAsk,      // 0 -> r: header[0] = seq
+  kTraceModel,    // r -> 0: header[0] = seq, header[1] = node, value = its x (live nodes)
+  kTraceEnd,      // r -> 0: header[0] = seq, header[1] = models sent, header[2] = rounds, header[3] = skipped
+  kEvalAsk,       // 0 -> r: header[0] = seq, value = w
+  kEvalReply,     // r -> 0: header[0] = seq, scalars[0] = the part's loss sum at w
+  kStopAll,       // 0 -> r: the run ends
+  kFinalModel,    // r -> 0: header[1] = node, value = its final x (live nodes)
+  kFinalEnd,      // r -> 0: header[1] = models sent, value = per node: id, rounds, skipped, wait s, restarts, gone
+};
+
+engine::Packet TextPacket(std::int32_t kind, const std::string& text) {
+  engine::Packet p;
+  p.kind = kind;
+  p.value.assign(text.begin(), text.end());  // one char per double: small, rare
+  return p;
+}
+std::string TextOf(const engine::Packet& p) {
+  std::string text;
+  for (const double c : p.value) text.push_back(static_cast<char>(c));
+  return text;
+}
 
 bool IsGossip(const Options& options) { return options.solver == SolverKind::kGossip; }
 
@@ -215,6 +246,200 @@ class ThreadPeerNet final : public PeerNet {
   engine::ThreadNetwork net_;
 };
 
+// Nodes as threads of MPI ranks, one rank per cluster (nodes first ..
+// first + local - 1 here). The rank's endpoint is shared: one thread at a
+// time calls MPI (MPI_THREAD_SERIALIZED), under `ep_mutex_`; a node waiting
+// for messages takes the endpoint for a short slice and hands what arrived
+// to its neighbours' inboxes. A model for several nodes of a rank crosses
+// the wire once (header[2..3]: the first and last target there). Packets
+// of the other kinds are the conductors' (Control).
+class RankPeerNet final : public PeerNet {
+ public:
+  RankPeerNet(engine::Transport& ep, int n, int ranks) : ep_(ep), n_(n), ranks_(ranks) {
+    const int rank = ep.rank();
+    first_ = FirstOf(rank);
+    local_ = FirstOf(rank + 1) - first_;
+    boxes_ = std::make_unique<Box[]>(static_cast<std::size_t>(local_));
+  }
+  int first() const { return first_; }
+  int local() const { return local_; }
+  // Node i lives on rank RankOf(i): i * ranks / n (the clusters' rule).
+  int RankOf(int node) const { return static_cast<int>(static_cast<std::int64_t>(node) * ranks_ / n_); }
+  int FirstOf(int rank) const {
+    int i = 0;
+    while (i < n_ && RankOf(i) < rank) ++i;
+    return i;
+  }
+
+  std::int64_t Send(int origin, int via, std::int64_t t, std::span<const double> y,
+                    std::span<const int> targets) override {
+    (void)via;
+    std::int64_t bytes = 0;
+    std::size_t k = 0;
+    while (k < targets.size()) {
+      const int r = RankOf(targets[k]);
+      std::size_t e = k;
+      while (e + 1 < targets.size() && RankOf(targets[e + 1]) == r) ++e;
+      engine::Packet p;
+      p.kind = kModelKind;
+      p.header = {t, origin, targets[k], targets[e]};
+      p.value.assign(y.begin(), y.end());
+      bytes += static_cast<std::int64_t>(engine::WireBytes(p));
+      if (r == ep_.rank()) {
+        Deliver(std::move(p));
+      } else {
+        Post(r, std::move(p));
+      }
+      k = e + 1;
+    }
+    return bytes;
+  }
+
+  void Receive(int me, std::vector<engine::Packet>* out, Clock::time_point deadline) override {
+    Box& box = BoxOf(me);
+    while (true) {
+      {
+        std::lock_guard<std::mutex> lock(box.mutex);
+        if (!box.queue.empty()) {
+          for (auto& p : box.queue) out->push_back(std::move(p));
+          box.queue.clear();
+          return;
+        }
+      }
+      const Clock::time_point now = Clock::now();
+      if (now >= deadline) {
+        Pump(now);  // what has arrived, without waiting
+        std::lock_guard<std::mutex> lock(box.mutex);
+        for (auto& p : box.queue) out->push_back(std::move(p));
+        box.queue.clear();
+        return;
+      }
+      const Clock::time_point slice = std::min(deadline, now + kSlice);
+      if (!Pump(slice)) {
+        std::unique_lock<std::mutex> lock(box.mutex);
+        box.cv.wait_until(lock, slice, [&box] { return !box.queue.empty(); });
+      }
+    }
+  }
+  void Close(int me) override {
+    Box& box = BoxOf(me);
+    std::lock_guard<std::mutex> lock(box.mutex);
+    box.closed = true;
+    box.queue.clear();
+  }
+  void Reopen(int me) override {
+    Box& box = BoxOf(me);
+    std::lock_guard<std::mutex> lock(box.mutex);
+    box.queue.clear();
+    box.closed = false;
+  }
+
+  // --- the conductors' messages ---
+  void SendControl(int rank, engine::Packet&& p) { Post(rank, std::move(p)); }
+  // Appends the control packets that arrived (waiting for one until
+  // `deadline`).
+  void ReceiveControl(std::vector<engine::Packet>* out, Clock::time_point deadline) {
+    while (true) {
+      {
+        std::lock_guard<std::mutex> lock(control_mutex_);
+        if (!control_.empty() || Clock::now() >= deadline) {
+          for (auto& p : control_) out->push_back(std::move(p));
+          control_.clear();
+          if (!out->empty() || Clock::now() >= deadline) return;
+        }
+      }
+      const Clock::time_point slice = std::min(deadline, Clock::now() + kSlice);
+      if (!Pump(slice)) {
+        std::unique_lock<std::mutex> lock(control_mutex_);
+        control_cv_.wait_until(lock, slice, [this] { return !control_.empty(); });
+      }
+    }
+  }
+
+ private:
+  struct Box {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<engine::Packet> queue;
+    bool closed = false;
+  };
+  Box& BoxOf(int node) { return boxes_[static_cast<std::size_t>(node - first_)]; }
+
+  // Sends now when the endpoint is free; otherwise leaves the packet to
+  // the thread that holds it (it sends what is left when its slice ends),
+  // so a sender never waits behind a receive.
+  void Post(int rank, engine::Packet&& p) {
+    std::unique_lock<std::mutex> lock(ep_mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) {
+      std::lock_guard<std::mutex> out(outbox_mutex_);
+      outbox_.emplace_back(rank, std::move(p));
+      return;
+    }
+    ep_.Send(rank, std::move(p));
+    FlushLocked();
+  }
+  // Sends the packets left for the endpoint's holder (ep_mutex_ held).
+  void FlushLocked() {
+    std::vector<std::pair<int, engine::Packet>> left;
+    {
+      std::lock_guard<std::mutex> out(outbox_mutex_);
+      left.swap(outbox_);
+    }
+    for (auto& [rank, p] : left) ep_.Send(rank, std::move(p));
+  }
+
+  void Deliver(engine::Packet&& p) {
+    const int lo = std::max(first_, static_cast<int>(p.header[2]));
+    const int hi = std::min(first_ + local_ - 1, static_cast<int>(p.header[3]));
+    for (int i = lo; i <= hi; ++i) {
+      Box& box = BoxOf(i);
+      std::lock_guard<std::mutex> lock(box.mutex);
+      if (box.closed) continue;
+      box.queue.push_back(i == hi ? std::move(p) : p);
+      box.cv.notify_all();
+    }
+  }
+  // Takes the endpoint, if free, and waits on it until `until` for
+  // packets, then hands them out. False when another thread had it.
+  bool Pump(Clock::time_point until) {
+    std::unique_lock<std::mutex> lock(ep_mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return false;
+    std::vector<engine::Packet> arrived;
+    FlushLocked();
+    if (until <= Clock::now()) {
+      ep_.ReceiveAll(&arrived);
+    } else {
+      ep_.ReceiveUntil(&arrived, until);
+    }
+    FlushLocked();
+    lock.unlock();
+    for (engine::Packet& p : arrived) {
+      if (p.kind == kModelKind) {
+        Deliver(std::move(p));
+      } else {
+        std::lock_guard<std::mutex> control(control_mutex_);
+        control_.push_back(std::move(p));
+        control_cv_.notify_all();
+      }
+    }
+    return true;
+  }
+
+  engine::Transport& ep_;
+  const int n_, ranks_;
+  int first_ = 0, local_ = 0;
+  std::unique_ptr<Box[]> boxes_;
+  // The longest a thread holds the endpoint in a receive: what others left
+  // to send waits at most this long.
+  static constexpr std::chrono::microseconds kSlice{500};
+  std::mutex ep_mutex_;
+  std::mutex outbox_mutex_;
+  std::vector<std::pair<int, engine::Packet>> outbox_;
+  std::mutex control_mutex_;
+  std::condition_variable control_cv_;
+  std::vector<engine::Packet> control_;
+};
+
 class Peers {
  public:
   // Nodes first .. first + local - 1 live here, on `data` (the whole data
@@ -288,6 +513,10 @@ class Peers {
 
   // Threads: every node here; the calling thread conducts.
   Result Run(const Problem& problem);
+  // MPI: this rank's nodes (a cluster); rank 0 conducts the run through
+  // `net`'s control messages, the others answer. Rank 0 returns the run's
+  // result, the others their own status.
+  Result RunRank(const Problem& problem, RankPeerNet& net);
 
  private:
   double Eta(std::int64_t t) const {
@@ -330,6 +559,10 @@ class Peers {
     int live = 0;
   };
   Snapshot Gather(bool worst) const;
+  Snapshot Summarise(const std::vector<const std::vector<double>*>& xs) const;
+  Result Answer(RankPeerNet& net, runtime::Team& team);
+  Result Conduct(const Problem& problem, RankPeerNet& net, runtime::Team& team);
+  std::string Describe(const Problem& problem, std::int64_t rounds, std::int64_t skipped) const;
   runtime::Counters CountersNow(const Snapshot& snap) const;
 
   const Dataset& data_;
@@ -594,11 +827,21 @@ void Peers::Body(Node& me, runtime::Member& member) {
 }
 
 Peers::Snapshot Peers::Gather(bool worst) const {
-  Snapshot s;
   std::vector<const std::vector<double>*> xs;
   for (const auto& node : nodes_) {
     if (!node->gone.load(std::memory_order_acquire)) xs.push_back(&node->x);
   }
+  Snapshot s = Summarise(xs);
+  if (worst && !xs.empty()) {
+    double high = -std::numeric_limits<double>::infinity();
+    for (const auto* x : xs) high = std::max(high, models::Objective(*model_, data_, *x, options_.threads));
+    s.worst = runtime::Suboptimality(high, options_.f_star);
+  }
+  return s;
+}
+
+Peers::Snapshot Peers::Summarise(const std::vector<const std::vector<double>*>& xs) const {
+  Snapshot s;
   s.live = static_cast<int>(xs.size());
   if (xs.empty()) return s;
   const std::size_t P = xs[0]->size();
@@ -617,11 +860,6 @@ Peers::Snapshot Peers::Gather(bool worst) const {
     far = std::max(far, std::sqrt(sq));
   }
   s.max_distance = far;
-  if (worst) {
-    double high = -std::numeric_limits<double>::infinity();
-    for (const auto* x : xs) high = std::max(high, models::Objective(*model_, data_, *x, options_.threads));
-    s.worst = runtime::Suboptimality(high, options_.f_star);
-  }
   return s;
 }
 
@@ -749,22 +987,7 @@ Result Peers::Run(const Problem& problem) {
     result.members.push_back(m);
   }
   result.wait_fraction = result.seconds > 0.0 ? waited / (n_ * result.seconds) : 0.0;
-  std::string what = IsGossip(options_) ? "gossip, " : "decentralized, ";
-  what += std::to_string(n_) + (n_ == 1 ? " node" : " nodes");
-  if (!IsGossip(options_)) {
-    what += " in " + std::to_string(clusters_) + (clusters_ == 1 ? " cluster" : " clusters") + ", quorum " +
-            std::to_string(quorum_) + ", " + std::to_string(options_.decentralized.agreement_rounds) +
-            " agreement rounds";
-  }
-  what += ", " + std::string(ToString(options_.model_kind)) + " model (" + std::to_string(model_->NumParameters()) +
-          " parameters), eta0 " + runtime::ShortNumber(eta0_);
-  if (options_.decentralized.step_power > 0.0) {
-    what += " / (1 + t)^" + runtime::ShortNumber(options_.decentralized.step_power);
-  }
-  const double bound = SlidesStepBound(data_, problem, options_);
-  if (std::isfinite(bound)) what += " (the slides' bound: " + runtime::ShortNumber(bound) + ")";
-  what += ", " + std::to_string(counters.exchanges) + " rounds, " + std::to_string(counters.rounds_skipped) +
-          " skipped";
+  std::string what = Describe(problem, counters.exchanges, counters.rounds_skipped);
   if (status == Status::kNoQuorum) {
     std::lock_guard<std::mutex> lock(mutex_);
     what += "; no quorum: " + no_quorum_message_;
@@ -780,6 +1003,437 @@ Result Peers::Run(const Problem& problem) {
   what += team.Report();
   result.message = what;
   result.restarts = static_cast<int>(restarts);
+  return result;
+}
+
+std::string Peers::Describe(const Problem& problem, std::int64_t rounds, std::int64_t skipped) const {
+  std::string what = IsGossip(options_) ? "gossip, " : "decentralized, ";
+  what += std::to_string(n_) + (n_ == 1 ? " node" : " nodes");
+  if (!IsGossip(options_)) {
+    what += " in " + std::to_string(clusters_) + (clusters_ == 1 ? " cluster" : " clusters") + ", quorum " +
+            std::to_string(quorum_) + ", " + std::to_string(options_.decentralized.agreement_rounds) +
+            " agreement rounds";
+  }
+  what += ", " + std::string(ToString(options_.model_kind)) + " model (" + std::to_string(model_->NumParameters()) +
+          " parameters), eta0 " + runtime::ShortNumber(eta0_);
+  if (options_.decentralized.step_power > 0.0) {
+    what += " / (1 + t)^" + runtime::ShortNumber(options_.decentralized.step_power);
+  }
+  const double bound = SlidesStepBound(data_, problem, options_);
+  if (std::isfinite(bound)) what += " (the slides' bound: " + runtime::ShortNumber(bound) + ")";
+  return what + ", " + std::to_string(rounds) + " rounds, " + std::to_string(skipped) + " skipped";
+}
+
+// ---------------------------------------------------------------- MPI
+
+Result Peers::RunRank(const Problem& problem, RankPeerNet& net) {
+  // One rank: its nodes count every row and stop as on threads (the same
+  // rounds, the same bits); more: rank 0 counts the rows of every rank.
+  nodes_keep_budget_ = net.RankOf(n_ - 1) == 0;
+  runtime::Team::Config config = TeamConfig(options_, net.local(), /*first_id=*/net.first());
+  config.role = "node";
+  runtime::Team team(config);
+  team_ = &team;
+  if (net.local() > 0) {
+    team.Start([this, &net](runtime::Member& member) {
+      Body(*nodes_[static_cast<std::size_t>(member.id() - net.first())], member);
+    });
+  }
+  try {
+    return net.first() == 0 ? Conduct(problem, net, team) : Answer(net, team);
+  } catch (...) {
+    team.RequestStop();
+    try {
+      team.Join();
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+// A rank other than 0: runs its nodes, reports its rows, answers trace and
+// evaluation requests, and at the stop hands its nodes' final models over.
+Result Peers::Answer(RankPeerNet& net, runtime::Team& team) {
+  const auto silence = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(2.0 * options_.peer_timeout));
+  Clock::time_point last_heard = Clock::now();
+  Result result;
+  result.status = Status::kMaxEpochs;
+  bool stop = false, noted = false, failed = false;
+  std::vector<engine::Packet> in;
+  while (!stop) {
+    in.clear();
+    net.ReceiveControl(&in, Clock::now() + runtime::kPoll);
+    for (engine::Packet& p : in) {
+      last_heard = Clock::now();
+      if (p.kind == kTraceAsk) {
+        const Clock::time_point pause_start = Clock::now();
+        pausing_.store(true, std::memory_order_release);
+        team.Pause();
+        std::int64_t sent = 0, rounds = 0, skipped = 0;
+        for (const auto& node : nodes_) {
+          rounds += node->rounds_done;
+          skipped += node->rounds_skipped;
+          if (node->gone.load(std::memory_order_acquire)) continue;
+          engine::Packet m;
+          m.kind = kTraceModel;
+          m.header = {p.header[0], node->id, 0, 0};
+          m.value = node->x;
+          net.SendControl(0, std::move(m));
+          ++sent;
+        }
+        engine::Packet end;
+        end.kind = kTraceEnd;
+        end.header = {p.header[0], sent, rounds, skipped};
+        net.SendControl(0, std::move(end));
+        team.Resume();
+        paused_ticks_.fetch_add((Clock::now() - pause_start).count(), std::memory_order_acq_rel);
+        pausing_.store(false, std::memory_order_release);
+      } else if (p.kind == kEvalAsk) {
+        engine::Packet reply;
+        reply.kind = kEvalReply;
+        reply.header[0] = p.header[0];
+        reply.scalars[0] = p.value.size() == x0_.size() ? models::LossTotal(*model_, data_, p.value, options_.threads)
+                                                        : std::numeric_limits<double>::quiet_NaN();
+        net.SendControl(0, std::move(reply));
+      } else if (p.kind == kStopAll) {
+        stop = true;
+      }
+    }
+    if (stop) break;
+    engine::Packet progress;
+    progress.kind = kProgress;
+    progress.header[0] = rows_done_.load(std::memory_order_relaxed);
+    net.SendControl(0, std::move(progress));
+    if (!noted && no_quorum_.load(std::memory_order_acquire)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      net.SendControl(0, TextPacket(kNoQuorumNote, no_quorum_message_));
+      noted = true;
+    }
+    if (!failed && team.failed()) {
+      failed = true;
+      team.RequestStop();
+      try {
+        team.Join();
+      } catch (const std::exception& e) {
+        net.SendControl(0, TextPacket(kRankFailed, e.what()));
+      }
+    }
+    if (Clock::now() - last_heard > silence) {
+      result.status = Status::kPeerLost;  // rank 0 is gone: end, with nobody to tell
+      result.message = "rank 0 (the conductor) was silent for over twice --peer-timeout";
+      break;
+    }
+  }
+  team.RequestStop();
+  try {
+    team.Join();
+  } catch (...) {
+  }
+  std::int64_t sent = 0;
+  engine::Packet end;
+  end.kind = kFinalEnd;
+  for (const auto& node : nodes_) {
+    const bool gone = node->gone.load(std::memory_order_acquire);
+    if (!gone) {
+      engine::Packet m;
+      m.kind = kFinalModel;
+      m.header[1] = node->id;
+      m.value = node->x;
+      net.SendControl(0, std::move(m));
+      ++sent;
+    }
+    end.value.insert(end.value.end(), {static_cast<double>(node->id), static_cast<double>(node->rounds_done),
+                                       static_cast<double>(node->rounds_skipped), node->wait_seconds,
+                                       static_cast<double>(node->restarts), gone ? 1.0 : 0.0});
+  }
+  end.header[1] = sent;
+  if (result.status == Status::kPeerLost) return result;
+  net.SendControl(0, std::move(end));
+  // Rank 0 evaluates the final point over every part: answer until it says
+  // it is done (a second kStopAll).
+  last_heard = Clock::now();
+  while (Clock::now() - last_heard < silence) {
+    in.clear();
+    net.ReceiveControl(&in, Clock::now() + runtime::kPoll);
+    bool done = false;
+    for (engine::Packet& p : in) {
+      if (p.kind == kEvalAsk) {
+        last_heard = Clock::now();
+        engine::Packet reply;
+        reply.kind = kEvalReply;
+        reply.header[0] = p.header[0];
+        reply.scalars[0] = p.value.size() == x0_.size() ? models::LossTotal(*model_, data_, p.value, options_.threads)
+                                                        : std::numeric_limits<double>::quiet_NaN();
+        net.SendControl(0, std::move(reply));
+      } else if (p.kind == kStopAll) {
+        done = true;
+      }
+    }
+    if (done) break;
+  }
+  return result;
+}
+
+// Rank 0: its own nodes, and the run: rows of every rank against the
+// budget, trace points over every node's model (the objective summed over
+// the ranks' parts), the stop, the final models.
+Result Peers::Conduct(const Problem& problem, RankPeerNet& net, runtime::Team& team) {
+  const int ranks = net.RankOf(n_ - 1) + 1;
+  const auto patience = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(options_.peer_timeout));
+  std::vector<std::int64_t> rows_of(static_cast<std::size_t>(ranks), 0);
+  std::string remote_no_quorum, remote_failure;
+  std::vector<int> lost_ranks;
+  std::int64_t seq = 0;
+  auto handle = [&](engine::Packet& p) {
+    const auto r = static_cast<std::size_t>(p.from);
+    if (p.kind == kProgress && r < rows_of.size()) {
+      rows_of[r] = std::max(rows_of[r], p.header[0]);
+    } else if (p.kind == kNoQuorumNote && remote_no_quorum.empty()) {
+      remote_no_quorum = TextOf(p);
+    } else if (p.kind == kRankFailed && remote_failure.empty()) {
+      remote_failure = "rank " + std::to_string(p.from) + ": " + TextOf(p);
+    }
+  };
+  // Waits until every other rank (not lost) has answered: `take` returns
+  // 0 for a packet that is not part of the answer (it goes to `handle`), 1
+  // for a part, 2 for a rank's last part. Returns the ranks that did not
+  // finish within --peer-timeout.
+  auto collect = [&](const std::function<int(engine::Packet&)>& take) {
+    std::vector<bool> done(static_cast<std::size_t>(ranks), false);
+    done[0] = true;
+    for (const int r : lost_ranks) done[static_cast<std::size_t>(r)] = true;
+    const Clock::time_point deadline = Clock::now() + patience;
+    std::vector<engine::Packet> in;
+    while (std::find(done.begin(), done.end(), false) != done.end() && Clock::now() < deadline) {
+      in.clear();
+      net.ReceiveControl(&in, std::min(deadline, Clock::now() + runtime::kPoll));
+      for (engine::Packet& p : in) {
+        const int verdict = p.from > 0 && p.from < ranks ? take(p) : 0;
+        if (verdict == 0) handle(p);
+        if (verdict == 2) done[static_cast<std::size_t>(p.from)] = true;
+      }
+    }
+    std::vector<int> missing;
+    for (int r = 1; r < ranks; ++r) {
+      if (!done[static_cast<std::size_t>(r)]) missing.push_back(r);
+    }
+    return missing;
+  };
+  auto lose = [&](const std::vector<int>& missing) {
+    for (const int r : missing) {
+      if (std::find(lost_ranks.begin(), lost_ranks.end(), r) == lost_ranks.end()) lost_ranks.push_back(r);
+    }
+  };
+  auto broadcast = [&](std::int32_t kind, std::int64_t s, const std::vector<double>* value) {
+    for (int r = 1; r < ranks; ++r) {
+      if (std::find(lost_ranks.begin(), lost_ranks.end(), r) != lost_ranks.end()) continue;
+      engine::Packet p;
+      p.kind = kind;
+      p.header[0] = s;
+      if (value != nullptr) p.value = *value;
+      net.SendControl(r, std::move(p));
+    }
+  };
+
+  runtime::Tracer tracer(data_, problem, options_);
+  tracer.SetEvaluator([&](std::span<const double> w) -> std::optional<double> {
+    const std::int64_t s = ++seq;
+    const std::vector<double> copy(w.begin(), w.end());
+    broadcast(kEvalAsk, s, &copy);
+    double sum = models::LossTotal(*model_, data_, w, options_.threads);
+    const auto missing = collect([&sum, s](engine::Packet& p) {
+      if (p.kind != kEvalReply || p.header[0] != s) return 0;
+      sum += p.scalars[0];
+      return 2;
+    });
+    if (!missing.empty()) {
+      lose(missing);
+      return std::nullopt;
+    }
+    return sum / static_cast<double>(total_rows_) + model_->Regulariser(w);
+  });
+  if (options_.test != nullptr) {
+    tracer.SetTestMetric([this](std::span<const double> w) {
+      return models::Accuracy(*model_, *options_.test, w, options_.threads);
+    });
+  }
+  tracer.Begin(x0_);
+  const double spacing = options_.trace_every_epochs * static_cast<double>(total_rows_);
+  double next_trace = spacing;
+  Status status = Status::kMaxEpochs;
+  std::vector<engine::Packet> in;
+  auto global_rows = [&] {
+    std::int64_t rows = rows_done_.load(std::memory_order_relaxed);
+    for (std::size_t r = 1; r < rows_of.size(); ++r) rows += rows_of[r];
+    return static_cast<double>(rows);
+  };
+  while (true) {
+    in.clear();
+    net.ReceiveControl(&in, Clock::now() + runtime::kPoll);
+    for (engine::Packet& p : in) handle(p);
+    if (team.failed() || !remote_failure.empty()) break;
+    if (no_quorum_.load(std::memory_order_acquire) || !remote_no_quorum.empty()) {
+      status = Status::kNoQuorum;
+      break;
+    }
+    if (!lost_ranks.empty()) {
+      status = Status::kPeerLost;
+      break;
+    }
+    const double rows = global_rows();
+    if (rows < budget_) {
+      if (const auto limit = tracer.CheckLimits()) {
+        status = *limit;
+        break;
+      }
+      if (rows < next_trace) continue;
+    }
+    // A trace point: this rank's nodes paused while the others send theirs.
+    const std::int64_t s = ++seq;
+    const Clock::time_point pause_start = Clock::now();
+    pausing_.store(true, std::memory_order_release);
+    team.Pause();
+    broadcast(kTraceAsk, s, nullptr);
+    std::vector<std::vector<double>> remote;
+    std::int64_t rounds = 0, skipped = 0, remote_rounds = 0, remote_skipped = 0;
+    lose(collect([&](engine::Packet& p) {
+      if (p.header[0] != s) return 0;
+      if (p.kind == kTraceModel) {
+        remote.push_back(std::move(p.value));
+        return 1;
+      }
+      if (p.kind != kTraceEnd) return 0;
+      remote_rounds += p.header[2];
+      remote_skipped += p.header[3];
+      return 2;
+    }));
+    std::vector<const std::vector<double>*> xs;
+    for (const auto& node : nodes_) {
+      rounds += node->rounds_done;
+      skipped += node->rounds_skipped;
+      if (!node->gone.load(std::memory_order_acquire)) xs.push_back(&node->x);
+    }
+    for (const auto& x : remote) {
+      if (x.size() == x0_.size()) xs.push_back(&x);
+    }
+    Snapshot snap = Summarise(xs);
+    runtime::Counters c;
+    const double all_rows = global_rows();
+    c.updates = static_cast<std::int64_t>(all_rows);
+    c.epoch = all_rows / static_cast<double>(total_rows_);
+    c.exchanges = rounds + remote_rounds;
+    c.rounds_skipped = skipped + remote_skipped;
+    for (const auto& node : nodes_) c.bytes_sent += node->bytes_sent.load(std::memory_order_relaxed);
+    c.diameter = snap.diameter;
+    c.max_distance = snap.max_distance;
+    std::optional<Status> verdict;
+    if (snap.live > 0) verdict = tracer.Record(snap.mean, c);
+    team.Resume();
+    paused_ticks_.fetch_add((Clock::now() - pause_start).count(), std::memory_order_acq_rel);
+    pausing_.store(false, std::memory_order_release);
+    if (verdict) {
+      status = *verdict;
+      break;
+    }
+    if (!lost_ranks.empty()) {
+      status = Status::kPeerLost;
+      break;
+    }
+    if (rows >= budget_) break;  // kMaxEpochs
+    while (next_trace <= rows) next_trace += spacing;
+  }
+  // The end: every rank stops its nodes and sends their final models.
+  broadcast(kStopAll, 0, nullptr);
+  team.RequestStop();
+  std::exception_ptr own_error;
+  try {
+    team.Join();
+  } catch (...) {
+    own_error = std::current_exception();
+  }
+  std::vector<std::vector<double>> finals;
+  std::vector<double> stats;  // per remote node: id, rounds, skipped, wait, restarts, gone
+  lose(collect([&](engine::Packet& p) {
+    if (p.kind == kFinalModel) {
+      finals.push_back(std::move(p.value));
+      return 1;
+    }
+    if (p.kind != kFinalEnd) return 0;
+    stats.insert(stats.end(), p.value.begin(), p.value.end());
+    return 2;
+  }));
+  if (own_error) std::rethrow_exception(own_error);
+  if (!remote_failure.empty()) throw Error(ErrorKind::kIo, "decentralized under MPI: " + remote_failure);
+  std::vector<const std::vector<double>*> xs;
+  for (const auto& node : nodes_) {
+    if (!node->gone.load(std::memory_order_acquire)) xs.push_back(&node->x);
+  }
+  for (const auto& x : finals) {
+    if (x.size() == x0_.size()) xs.push_back(&x);
+  }
+  const Snapshot snap = Summarise(xs);
+  runtime::Counters c;
+  const double all_rows = global_rows();
+  c.updates = static_cast<std::int64_t>(all_rows);
+  c.epoch = all_rows / static_cast<double>(total_rows_);
+  c.diameter = snap.diameter;
+  c.max_distance = snap.max_distance;
+  Result result;
+  for (const auto& node : nodes_) {
+    MemberStats m;
+    m.member = node->id;
+    m.rounds = node->rounds_done;
+    m.rounds_skipped = node->rounds_skipped;
+    m.wait_seconds = node->wait_seconds;
+    result.members.push_back(m);
+    result.restarts += static_cast<int>(node->restarts);
+    c.bytes_sent += node->bytes_sent.load(std::memory_order_relaxed);
+  }
+  for (std::size_t k = 0; k + 5 < stats.size(); k += 6) {
+    MemberStats m;
+    m.member = static_cast<int>(stats[k]);
+    m.rounds = static_cast<std::int64_t>(stats[k + 1]);
+    m.rounds_skipped = static_cast<std::int64_t>(stats[k + 2]);
+    m.wait_seconds = stats[k + 3];
+    result.restarts += static_cast<int>(stats[k + 4]);
+    result.members.push_back(m);
+  }
+  std::sort(result.members.begin(), result.members.end(),
+            [](const MemberStats& a, const MemberStats& b) { return a.member < b.member; });
+  for (const MemberStats& m : result.members) {
+    c.exchanges += m.rounds;
+    c.rounds_skipped += m.rounds_skipped;
+  }
+  tracer.Finish(status, snap.mean.empty() ? tracer.best_finite_w() : snap.mean, c, &result);
+  broadcast(kStopAll, 1, nullptr);  // done: the other ranks may leave
+  result.diameter = snap.diameter;
+  result.rounds_skipped = c.rounds_skipped;
+  result.exchanges = c.exchanges;
+  result.bytes_sent = c.bytes_sent;
+  result.step_used = eta0_;
+  result.threads_used = n_;
+  double waited = 0.0;
+  for (MemberStats& m : result.members) {
+    m.wait_fraction = result.seconds > 0.0 ? m.wait_seconds / result.seconds : 0.0;
+    waited += m.wait_seconds;
+  }
+  result.wait_fraction = result.seconds > 0.0 ? waited / (n_ * result.seconds) : 0.0;
+  std::string what = Describe(problem, c.exchanges, c.rounds_skipped) + ", " + std::to_string(ranks) +
+                     " mpi ranks (one cluster each)";
+  if (status == Status::kNoQuorum) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    what += "; no quorum: " + (no_quorum_message_.empty() ? remote_no_quorum : no_quorum_message_);
+  }
+  if (!lost_ranks.empty()) {
+    std::sort(lost_ranks.begin(), lost_ranks.end());
+    what += "; ranks silent for over " + runtime::ShortNumber(options_.peer_timeout) + " s (--peer-timeout): " +
+            IdList(lost_ranks);
+  }
+  if (result.restarts > 0) what += "; " + std::to_string(result.restarts) + " restart(s) from a checkpoint";
+  what += team.Report();
+  result.message = what;
   return result;
 }
 
@@ -843,6 +1497,13 @@ double DecentralizedMemoryBytes(const Dataset& data, const Options& options) {
   // Per node: x, y, g, workspace, about n models in its inbox, its register
   // and the agreement's scratch.
   return n * (n + 8.0) * 8.0 * P + 8.0 * static_cast<double>(data.num_rows);
+}
+
+Result RunDecentralizedRank(engine::Transport& ep, const Dataset& part, std::int64_t total_rows,
+                            const Problem& problem, const Options& options) {
+  RankPeerNet net(ep, options.threads, ep.size());
+  Peers peers(part, problem, options, net, net.first(), net.local(), total_rows);
+  return peers.RunRank(problem, net);
 }
 
 Result RunDecentralized(const Dataset& data, const Problem& problem, const Options& options) {

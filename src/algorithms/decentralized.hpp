@@ -44,6 +44,7 @@
 #include "asyncopt/dataset.hpp"
 #include "asyncopt/problem.hpp"
 #include "asyncopt/solver.hpp"
+#include "engine/transport.hpp"
 
 namespace asyncopt::algorithms {
 
@@ -53,6 +54,14 @@ inline constexpr std::uint64_t kPeerBatchStream = 0x70656572;  // "peer"
 
 // Both solvers (Options::solver says which).
 Result RunDecentralized(const Dataset& data, const Problem& problem, const Options& options);
+
+// Under MPI: this process is rank ep.rank() of ep.size(), one cluster of
+// the nodes i with i * size / n == rank, on `part` (its rows of a file of
+// `total_rows`). Rank 0 conducts (trace points over every node's model,
+// the objective summed over the parts, the stop) and returns the run's
+// result; the other ranks return their status. Every rank must call it.
+Result RunDecentralizedRank(engine::Transport& ep, const Dataset& part, std::int64_t total_rows,
+                            const Problem& problem, const Options& options);
 
 // Refuses l1 > 0 (no proximal step), the hinge loss for the linear model,
 // data the model cannot fit, a quorum or a cluster count above n, more

@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 
 #include <algorithm>
+#include <ranges>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -35,6 +36,7 @@
 
 #include "algorithms/dissvrg.hpp"
 #include "algorithms/soda.hpp"
+#include "algorithms/decentralized.hpp"
 #include "algorithms/spars_ams.hpp"
 #include "data/preprocess_parts.hpp"
 #include "engine/master_worker.hpp"
@@ -735,8 +737,11 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   const bool ssp = options.solver == SolverKind::kDisSvrg || options.solver == SolverKind::kPetuumSgd;
   // spars-ams: rank 0 the server, 1..K-1 the workers, each keeping its rows.
   const bool spars = options.solver == SolverKind::kSparsAms;
+  // decentralized, gossip: every rank a cluster of --threads / K nodes
+  // (threads), each rank keeping its rows; rank 0 also conducts.
+  const bool peers = options.solver == SolverKind::kDecentralized || options.solver == SolverKind::kGossip;
   const bool model_run = options.model_kind != ModelKind::kLinear;
-  const int servers = ssp ? options.ssp.servers : 1;
+  const int servers = ssp ? options.ssp.servers : (peers ? 0 : 1);
   const bool data_rank = rank >= servers;
   // Where this worker rank's compute thread goes with --pin-workers: the
   // worker ranks on one host take its CPUs in rank order (the master and
@@ -745,6 +750,23 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   std::erase_if(host_workers, [servers](int r) { return r < servers; });
   const int host_index = static_cast<int>(
       std::find(host_workers.begin(), host_workers.end(), rank) - host_workers.begin());
+  if (options.solver == SolverKind::kGossip) {
+    // Its nodes never wait: under MPI their messages outrun the receivers
+    // (no flow control yet) and fill the memory.
+    throw UsageError("--transport mpi: solver gossip runs on threads only so far (its nodes never wait, and "
+                     "across processes their messages would outrun the receivers); use decentralized");
+  }
+  if (peers && options.threads < size) {
+    throw UsageError("--threads " + std::to_string(options.threads) + ": solver " +
+                     std::string(ToString(options.solver)) + " under mpirun runs --threads nodes in all, at least one "
+                     "per rank (" + std::to_string(size) + " ranks)");
+  }
+  if (peers && options.solver == SolverKind::kDecentralized && options.decentralized.clusters != 0 &&
+      options.decentralized.clusters != size) {
+    throw UsageError("--clusters " + std::to_string(options.decentralized.clusters) +
+                     ": under mpirun each rank is one cluster (" + std::to_string(size) + " ranks)");
+  }
+  if (peers && options.solver == SolverKind::kDecentralized) options.decentralized.clusters = size;
   if (size < servers + 1) {
     throw UsageError(ssp ? "--transport mpi with --servers " + std::to_string(servers) + " needs at least " +
                                std::to_string(servers + 1) + " ranks (mpirun -np K): ranks 0.." +
@@ -752,8 +774,9 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
                          : std::string("--transport mpi needs at least 2 ranks (mpirun -np K, K >= 2): rank 0 is "
                                        "the master, ranks 1..K-1 the workers"));
   }
-  if (core::SolverFor(options.solver).team != core::Team::kMasterWorkers) {
-    throw UsageError("--transport mpi runs the message-passing solvers (soda, dave-pg, dissvrg, petuum-sgd, spars-ams), not " +
+  if (core::SolverFor(options.solver).team != core::Team::kMasterWorkers && !peers) {
+    throw UsageError("--transport mpi runs the message-passing solvers (soda, dave-pg, dissvrg, petuum-sgd, spars-ams, "
+                     "decentralized, gossip), not " +
                      std::string(ToString(options.solver)));
   }
   if (problem.loss == Loss::kHinge) {
@@ -772,7 +795,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   if (a.Has("initial-model")) {
     throw UsageError("--initial-model cannot be used with --transport mpi yet");
   }
-  options.threads = size - servers;  // M workers (trainers), one compute thread each
+  if (!peers) options.threads = size - servers;  // M workers (trainers), one compute thread each
   const int parts = size - servers;
   a.Require("data");
   const std::string path = a.Str("data");
@@ -933,7 +956,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
   // in place instead (4 bytes per nonzero more at the peak).
   // (soda and dave-pg: their workers keep columns; a trainer keeps its rows.)
   algorithms::PartReader reread;
-  if (info.by_byte_range && !ssp && !spars) {
+  if (info.by_byte_range && !ssp && !spars && !peers) {
     constexpr std::uint64_t kPieceBytes = std::uint64_t{16} << 20;
     const std::uint64_t bytes = info.end_byte - info.begin_byte;
     const std::uint64_t most = std::max<std::uint64_t>(1, std::numeric_limits<int>::max() / parts);
@@ -974,8 +997,19 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
         if (ssp) {
           // The default step: the largest row smoothness over the parts.
           smooth[0] = algorithms::PartLMax(part, problem);
-        } else if (spars) {
+        } else if (spars || peers) {
           // AMSGrad's step needs no smoothness: the part stays as rows.
+          // (decentralized: each node's default step is its own part's.)
+          if (peers) {
+            const int here = static_cast<int>(
+                std::count_if(std::views::iota(0, options.threads).begin(), std::views::iota(0, options.threads).end(),
+                              [&](int i) { return static_cast<std::int64_t>(i) * size / options.threads == rank; }));
+            if (part.num_rows < here) {
+              throw UsageError(Printable(path) + ": the part of rank " + std::to_string(rank) + " holds " +
+                               std::to_string(part.num_rows) + " rows for its " + std::to_string(here) +
+                               " nodes: run fewer nodes (--threads) or ranks");
+            }
+          }
         } else {
           // The step: the largest part smoothness (when --step is not given).
           smooth[0] = algorithms::PartSmoothness(part, problem, options);
@@ -983,7 +1017,8 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
           // preparation the ranks agree on, not a worker the master waits for.
           shard.emplace(algorithms::MakeWorkerShard(std::move(part), rows, options, reread));
         }
-      } else if (rank == 0 && a.Has("test")) {
+      }
+      if (rank == 0 && a.Has("test")) {
         ReadOptions tro;
         tro.threads = threads;
         if (ro.class_ids) {
@@ -1026,6 +1061,13 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     }
   }
   for (const Fault& f : options.faults) {
+    if (peers) {
+      if (f.member >= options.threads) {
+        throw UsageError("--fault " + ToString(f) + ": node " + std::to_string(f.member) +
+                         " does not exist; this run's nodes are 0.." + std::to_string(options.threads - 1));
+      }
+      continue;
+    }
     if (f.member >= size) {
       throw UsageError("--fault " + ToString(f) + ": rank " + std::to_string(f.member) +
                        " does not exist; this run's ranks are 0.." + std::to_string(size - 1) +
@@ -1047,7 +1089,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     Progress progress(!quiet);
     options.on_trace = TraceTo(trace, progress, !std::isnan(opt.f_star));
     options.stop = &g_stop_requested;
-    const char* role = ssp ? "trainer" : "worker";
+    const char* role = ssp ? "trainer" : peers ? "node" : "worker";
     SetPhase("training (" + std::string(ToString(options.solver)) + ", master of " + std::to_string(parts) + " " +
              role + " ranks)", PhaseKind::kStoppable);
     if (!quiet) {
@@ -1057,9 +1099,10 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     }
     const std::string placement = " (mpi ranks " + std::to_string(servers) + ".." + std::to_string(size - 1) +
                                   ", master on " + session.host() + ")";
-    if (spars && test) options.test = &*test;  // the test accuracy of every trace point
+    if ((spars || peers) && test) options.test = &*test;  // the test accuracy of every trace point
     const Result result =
-        spars ? algorithms::RunSparsAmsMaster(net, d.data, problem, options, placement)
+        peers ? algorithms::RunDecentralizedRank(net, part, rows, problem, options)
+        : spars ? algorithms::RunSparsAmsMaster(net, d.data, problem, options, placement)
         : ssp ? algorithms::RunDisSvrgMaster(net, rows, d.data.num_cols, problem, options, smooth[0], placement)
               : algorithms::RunSodaMaster(net, rows, d.data.num_cols, problem, options, smooth[0], placement);
     progress.Done();
@@ -1080,6 +1123,8 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
     try {
       if (!data_rank) {
         algorithms::RunDisSvrgBlockServer(net, rows, d.data.num_cols, options);
+      } else if (peers) {
+        algorithms::RunDecentralizedRank(net, part, rows, problem, options);
       } else if (spars) {
         algorithms::RunSparsAmsWorker(net, part, problem, options, host_index, static_cast<int>(host_workers.size()));
       } else if (ssp) {

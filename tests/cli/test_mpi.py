@@ -6,6 +6,7 @@ every rank exits with rank 0's code. Ranks are oversubscribed on this
 2-core machine (-np 5), which is legitimate: waits sleep, they do not spin.
 """
 
+import csv
 import json
 import os
 import signal
@@ -503,6 +504,89 @@ class SparsAmsMpiTest(MpiBase):
         with open(model) as f:
             self.assertEqual(f.readline(), "asyncopt-mlp 1\n")
         self.assertEqual(worker_pids("spars.svm"), [])
+
+
+
+class DecentralizedMpiTest(MpiBase):
+    """decentralized and gossip under mpirun (issue 18): each rank is a
+    cluster of --threads / K nodes (threads sharing its registers), ranks
+    exchange models; rank 0 conducts the trace and the stop."""
+
+    def data(self):
+        return write_blobs(self.path("peers.svm"), 800, 3, labels=(-1, 1), dims=6)
+
+    COMMON = ("--batch-size", "8", "--step", "0.2", "--l2", "1e-2", "--f-star", "skip", "--quiet")
+    PEERS = ("--solver", "decentralized") + COMMON
+
+    def test_one_rank_one_node_is_the_threaded_run_bit_for_bit(self):
+        data = self.data()
+        m_mpi, m_thr = self.path("mpi.model"), self.path("thr.model")
+        p = mpirun(1, "--data", data, *self.PEERS, "--threads", "1", "--max-epochs", "5", "--model", m_mpi)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        q = run("train", "--data", data, *self.PEERS, "--threads", "1", "--max-epochs", "5", "--model", m_thr)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        with open(m_mpi, "rb") as a, open(m_thr, "rb") as b:
+            self.assertEqual(a.read(), b.read())
+
+    def test_two_ranks_of_two_nodes_learn_and_agree(self):
+        summary, trace = self.path("s.json"), self.path("t.csv")
+        p = mpirun(2, "--data", self.data(), *self.PEERS, "--threads", "4", "--max-epochs", "20",
+                   "--step-power", "0.5", "--trace-every", "5", "--summary", summary, "--trace", trace)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        s = self.summary(summary)
+        self.assertEqual(s["status"], "max_epochs", s["message"])
+        self.assertEqual(sorted(n["node"] for n in s["nodes"]), [0, 1, 2, 3])
+        self.assertGreater(min(n["rounds"] for n in s["nodes"]), 0)
+        self.assertIn("4 nodes in 2 clusters", s["message"])
+        self.assertIn("2 mpi ranks", s["message"])
+        self.assertLess(s["diameter"], 0.1)
+        with open(trace) as f:
+            rows = list(csv.DictReader(f))
+        self.assertGreaterEqual(len(rows), 4)
+        self.assertLess(float(rows[-1]["objective"]), 0.5 * float(rows[0]["objective"]))
+        self.assertNotEqual(rows[-1]["diameter"], "")
+
+    def test_a_killed_rank_ends_the_job_with_nothing_left_behind(self):
+        # Open MPI 4.1 cannot survive a dead process: mpirun ends the job.
+        data = self.big_data(rows=20000, name="peersbig.svm")
+        proc = start_mpirun(2, "--data", data, *self.PEERS, "--threads", "4", "--max-epochs", "100000",
+                            "--summary", self.path("s.json"))
+        try:
+            self.wait_for_training(proc, "peersbig.svm", 2)
+            victim = pid_of_rank("peersbig.svm", 1)
+            self.assertIsNotNone(victim)
+            os.kill(victim, signal.SIGKILL)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        self.assertNotEqual(proc.returncode, 0, err)
+        self.assertEqual(worker_pids("peersbig.svm"), [])
+
+    def test_gossip_is_refused_by_name(self):
+        p = mpirun(2, "--data", self.data(), "--solver", "gossip", *self.COMMON, "--threads", "4")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("gossip runs on threads only", p.stderr)
+
+    def test_a_crashed_majority_ends_every_rank_as_no_quorum(self):
+        summary = self.path("s.json")
+        t0 = time.monotonic()
+        p = mpirun(2, "--data", self.data(), *self.PEERS, "--threads", "4", "--max-epochs", "100000",
+                   "--quorum-timeout", "0.5", "--fault", "crash:1@5,crash:2@5,crash:3@5", "--summary", summary,
+                   timeout=120)
+        self.assertLess(time.monotonic() - t0, 60)
+        self.assertEqual(p.returncode, 7, p.stderr)
+        s = self.summary(summary)
+        self.assertEqual(s["status"], "no_quorum")
+        self.assertRegex(s["message"], r"waited 0\.5 s \(--quorum-timeout\) for round \d+")
+
+    def test_bad_cluster_count_is_refused_on_every_rank(self):
+        p = mpirun(2, "--data", self.data(), *self.PEERS, "--threads", "4", "--clusters", "3")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("each rank is one cluster", p.stderr)
+        p = mpirun(2, "--data", self.data(), *self.PEERS, "--threads", "1")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("at least one per rank", p.stderr)
 
 
 if __name__ == "__main__":
