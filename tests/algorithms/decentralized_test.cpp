@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <exception>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -23,6 +24,7 @@
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
 #include "data/random.hpp"
+#include "engine/thread_transport.hpp"
 #include "models/model.hpp"
 #include "support/multiclass_data.hpp"
 #include "support/planted_data.hpp"
@@ -265,6 +267,73 @@ TEST(Decentralized, RefusesWhatItCannotDoByName) {
   refused(o, kLogistic, "checkpoint_every");
   o.solver = SolverKind::kHogwild;
   refused(o, kLogistic, "decentralized and gossip");
+}
+
+}  // namespace
+}  // namespace asyncopt
+
+namespace asyncopt {
+namespace {
+
+// The MPI path's protocol (RunDecentralizedRank: a rank per cluster, rank 0
+// conducting) with the ranks as threads of this process on a ThreadNetwork:
+// the same code, under the sanitizers.
+std::vector<Result> RunRanks(const std::vector<Dataset>& parts, const Options& o) {
+  const int ranks = static_cast<int>(parts.size());
+  std::int64_t rows = 0;
+  for (const Dataset& p : parts) rows += p.num_rows;
+  engine::ThreadNetwork net(ranks);
+  std::vector<Result> results(parts.size());
+  std::vector<std::exception_ptr> errors(parts.size());
+  std::vector<std::thread> threads;
+  for (int r = 0; r < ranks; ++r) {
+    threads.emplace_back([&, r] {
+      try {
+        results[static_cast<std::size_t>(r)] =
+            algorithms::RunDecentralizedRank(net.endpoint(r), parts[static_cast<std::size_t>(r)], rows, kLogistic, o);
+      } catch (...) {
+        errors[static_cast<std::size_t>(r)] = std::current_exception();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  return results;
+}
+
+TEST(DecentralizedRanks, TwoRanksOfTwoNodesLearnAgreeAndEnd) {
+  const std::vector<Dataset> parts = {testing::PlantedData(300, 10, 0.5, 31), testing::PlantedData(300, 10, 0.5, 31)};
+  Options o = PeerOptions(4);
+  o.decentralized.clusters = 2;
+  o.decentralized.step_power = 0.5;
+  o.max_epochs = 30;
+  const std::vector<Result> r = RunRanks(parts, o);
+  ASSERT_EQ(r[0].status, Status::kMaxEpochs) << r[0].BriefReport();
+  EXPECT_NE(r[0].message.find("2 mpi ranks"), std::string::npos) << r[0].message;
+  ASSERT_EQ(r[0].members.size(), 4u);
+  for (const MemberStats& m : r[0].members) EXPECT_GT(m.rounds, 0) << m.member;
+  ASSERT_GE(r[0].trace.size(), 3u);
+  EXPECT_LT(r[0].trace.back().objective, 0.6 * r[0].trace.front().objective);
+  EXPECT_LT(r[0].diameter, 0.1);
+  EXPECT_GE(r[0].epochs, 30.0);
+}
+
+TEST(DecentralizedRanks, ACrashedMajorityEndsAsNoQuorumOnRankZero) {
+  const std::vector<Dataset> parts = {testing::PlantedData(200, 8, 0.5, 32), testing::PlantedData(200, 8, 0.5, 33)};
+  Options o = PeerOptions(4);
+  o.max_epochs = 100000;
+  o.decentralized.quorum_timeout = 0.5;
+  for (const char* text : {"crash:1@5", "crash:2@5", "crash:3@5"}) {
+    Fault f;
+    std::string why;
+    ASSERT_TRUE(ParseFault(text, &f, &why)) << why;
+    o.faults.push_back(f);
+  }
+  const std::vector<Result> r = RunRanks(parts, o);
+  EXPECT_EQ(r[0].status, Status::kNoQuorum) << r[0].BriefReport();
+  EXPECT_NE(r[0].message.find("no quorum: node"), std::string::npos) << r[0].message;
 }
 
 }  // namespace
