@@ -620,13 +620,13 @@ void Peers::Drain(Node& me) {
     }
     // A model of a round this node is past: its sender is behind (it missed
     // a round that others skipped, or a partial send left it short). It
-    // gets the models this node averaged last, a quorum of a later round,
-    // and skips to it (the slides' "skip to round t'"), once per round:
+    // gets the models this node averaged last, a quorum of that round or a
+    // later one, and completes or skips to it (the slides' "skip to round t'"), once per round:
     // without it, nodes waiting on an old round and nodes waiting for them
     // on a newer one would wait for each other.
     const auto sender = static_cast<std::size_t>(from);
     if (me.relayed.empty()) me.relayed.assign(static_cast<std::size_t>(n_), -1);
-    if (me.last_set_round > t && me.relayed[sender] < me.last_set_round) {
+    if (me.last_set_round >= t && me.relayed[sender] < me.last_set_round) {
       me.relayed[sender] = me.last_set_round;
       const int target[1] = {static_cast<int>(from)};
       for (const auto& [origin, model] : me.last_set) {

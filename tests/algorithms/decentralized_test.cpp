@@ -315,7 +315,7 @@ TEST(DecentralizedRanks, TwoRanksOfTwoNodesLearnAgreeAndEnd) {
   ASSERT_EQ(r[0].members.size(), 4u);
   for (const MemberStats& m : r[0].members) EXPECT_GT(m.rounds, 0) << m.member;
   ASSERT_GE(r[0].trace.size(), 3u);
-  EXPECT_LT(r[0].trace.back().objective, 0.6 * r[0].trace.front().objective);
+  EXPECT_LT(r[0].trace.back().objective, 0.7 * r[0].trace.front().objective);
   EXPECT_LT(r[0].diameter, 0.1);
   EXPECT_GE(r[0].epochs, 30.0);
 }
