@@ -1448,7 +1448,7 @@ double SlidesStepBound(const Dataset& data, const Problem& problem, const Option
   return 1.0 / (2.0 * L * d * (std::floor(m / 2.0) + 1.0));
 }
 
-void CheckDecentralized(const Dataset& data, const Problem& problem, const Options& options) {
+void CheckDecentralizedOptions(const Problem& problem, const Options& options) {
   const std::string name = std::string(ToString(options.solver));
   if (problem.l1 > 0.0) {
     throw Error(ErrorKind::kUnsupported, "solver " + name + ": l1 = " + runtime::ShortNumber(problem.l1) +
@@ -1458,18 +1458,7 @@ void CheckDecentralized(const Dataset& data, const Problem& problem, const Optio
     throw Error(ErrorKind::kUnsupported,
                 "solver " + name + " needs a smooth loss for the linear model (logistic, squared-hinge, squared)");
   }
-  const auto model = models::MakeModel(models::SpecFor(data, problem, options), data);
-  if (!options.initial_w.empty() && static_cast<std::int64_t>(options.initial_w.size()) != model->NumParameters()) {
-    throw Error(ErrorKind::kInvalidOption, "initial_w has " + std::to_string(options.initial_w.size()) +
-                                               " entries, the " + std::string(ToString(options.model_kind)) +
-                                               " model has " + std::to_string(model->NumParameters()) +
-                                               " parameters");
-  }
   const int n = options.threads;
-  if (n > data.num_rows) {
-    throw Error(ErrorKind::kInvalidOption, "threads = " + std::to_string(n) + ": more nodes than the data's " +
-                                               std::to_string(data.num_rows) + " rows");
-  }
   const DecentralizedOptions& o = options.decentralized;
   if (o.clusters > n) {
     throw Error(ErrorKind::kInvalidOption, "clusters = " + std::to_string(o.clusters) + ": more clusters than the " +
@@ -1485,6 +1474,22 @@ void CheckDecentralized(const Dataset& data, const Problem& problem, const Optio
                                                  ": a restart comes back from a checkpoint; set checkpoint_every "
                                                  "(--checkpoint-every K) to write one every K rounds");
     }
+  }
+}
+
+void CheckDecentralized(const Dataset& data, const Problem& problem, const Options& options) {
+  CheckDecentralizedOptions(problem, options);
+  const auto model = models::MakeModel(models::SpecFor(data, problem, options), data);
+  if (!options.initial_w.empty() && static_cast<std::int64_t>(options.initial_w.size()) != model->NumParameters()) {
+    throw Error(ErrorKind::kInvalidOption, "initial_w has " + std::to_string(options.initial_w.size()) +
+                                               " entries, the " + std::string(ToString(options.model_kind)) +
+                                               " model has " + std::to_string(model->NumParameters()) +
+                                               " parameters");
+  }
+  if (options.threads > data.num_rows) {
+    throw Error(ErrorKind::kInvalidOption, "threads = " + std::to_string(options.threads) +
+                                               ": more nodes than the data's " + std::to_string(data.num_rows) +
+                                               " rows");
   }
 }
 

@@ -68,6 +68,8 @@ Result RunDecentralizedRank(engine::Transport& ep, const Dataset& part, std::int
 // nodes than rows, initial_w of another length than the model's, and
 // restart faults without checkpoints.
 void CheckDecentralized(const Dataset& data, const Problem& problem, const Options& options);
+// The checks that need no data (under MPI, before any rank reads its part).
+void CheckDecentralizedOptions(const Problem& problem, const Options& options);
 
 double DecentralizedMemoryBytes(const Dataset& data, const Options& options);
 

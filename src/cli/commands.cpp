@@ -767,6 +767,13 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
                      ": under mpirun each rank is one cluster (" + std::to_string(size) + " ranks)");
   }
   if (peers && options.solver == SolverKind::kDecentralized) options.decentralized.clusters = size;
+  if (peers) {
+    try {
+      algorithms::CheckDecentralizedOptions(problem, options);
+    } catch (const Error& e) {
+      throw UsageError(e.what());  // the same verdict on every rank
+    }
+  }
   if (size < servers + 1) {
     throw UsageError(ssp ? "--transport mpi with --servers " + std::to_string(servers) + " needs at least " +
                                std::to_string(servers + 1) + " ranks (mpirun -np K): ranks 0.." +

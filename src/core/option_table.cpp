@@ -52,7 +52,7 @@ EnumField EnumAt() {
 EnumField QuorumField() {
   return {[](const Options& o) {
             const int q = o.decentralized.quorum;
-            return q == 0 ? std::string("majority") : q < 0 ? std::string("all") : std::to_string(q);
+            return q == 0 ? std::string("majority") : q == -1 ? std::string("all") : std::to_string(q);
           },
           [](Options& o, std::string_view name) {
             if (name == "majority") {
@@ -650,6 +650,9 @@ std::optional<std::string> CheckValue(const OptionSpec& spec, const Options& opt
             const std::vector<std::string> names = e.names();
             const std::string v = e.get(options);
             if (std::find(names.begin(), names.end(), v) != names.end()) return std::nullopt;
+            // A value the field's parser takes back (--quorum N: a count).
+            Options copy = options;
+            if (e.set(copy, v)) return std::nullopt;
             return must(v);
           },
           [&](const Field<std::vector<Fault>>& f) { return CheckFaults(f.get(options)); },

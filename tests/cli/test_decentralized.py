@@ -42,6 +42,15 @@ class DecentralizedTest(Workdir):
         self.assertEqual(rows[0]["diameter"], "")  # the start: one model, nothing measured
         self.assertLess(float(rows[-1]["objective"]), float(rows[0]["objective"]))
 
+    def test_a_quorum_count_is_taken_and_all_waits_for_every_node(self):
+        for quorum, want in (("2", "quorum 2"), ("all", "quorum 4"), ("majority", "quorum 3")):
+            s, _, _ = self.train("--max-epochs", "5", "--quorum", quorum)
+            self.assertEqual(s["status"], "max_epochs", s["message"])
+            self.assertIn(want, s["message"])
+        self.train("--max-epochs", "5", "--quorum", "all")
+        s = json.load(open(self.path("s.json")))
+        self.assertEqual(s["rounds_skipped"], 0)  # nobody is ever ahead of a quorum of all
+
     def test_a_crashed_majority_ends_as_no_quorum_with_exit_code_7(self):
         s, rows, p = self.train("--max-epochs", "100000", "--quorum-timeout", "0.5",
                                 "--fault", "crash:0@5,crash:1@5,crash:3@5", expect=7)
