@@ -1061,6 +1061,15 @@ Result Peers::Answer(RankPeerNet& net, runtime::Team& team) {
   result.status = Status::kMaxEpochs;
   bool stop = false, noted = false, failed = false;
   std::vector<engine::Packet> in;
+  // This part's loss sum at the w rank 0 sent (a trace point's objective).
+  auto answer_evaluation = [&](const engine::Packet& p) {
+    engine::Packet reply;
+    reply.kind = kEvalReply;
+    reply.header[0] = p.header[0];
+    reply.scalars[0] = p.value.size() == x0_.size() ? models::LossTotal(*model_, data_, p.value, options_.threads)
+                                                    : std::numeric_limits<double>::quiet_NaN();
+    net.SendControl(0, std::move(reply));
+  };
   while (!stop) {
     in.clear();
     net.ReceiveControl(&in, Clock::now() + runtime::kPoll);
@@ -1090,12 +1099,7 @@ Result Peers::Answer(RankPeerNet& net, runtime::Team& team) {
         paused_ticks_.fetch_add((Clock::now() - pause_start).count(), std::memory_order_acq_rel);
         pausing_.store(false, std::memory_order_release);
       } else if (p.kind == kEvalAsk) {
-        engine::Packet reply;
-        reply.kind = kEvalReply;
-        reply.header[0] = p.header[0];
-        reply.scalars[0] = p.value.size() == x0_.size() ? models::LossTotal(*model_, data_, p.value, options_.threads)
-                                                        : std::numeric_limits<double>::quiet_NaN();
-        net.SendControl(0, std::move(reply));
+        answer_evaluation(p);
       } else if (p.kind == kStopAll) {
         stop = true;
       }
@@ -1160,12 +1164,7 @@ Result Peers::Answer(RankPeerNet& net, runtime::Team& team) {
     for (engine::Packet& p : in) {
       if (p.kind == kEvalAsk) {
         last_heard = Clock::now();
-        engine::Packet reply;
-        reply.kind = kEvalReply;
-        reply.header[0] = p.header[0];
-        reply.scalars[0] = p.value.size() == x0_.size() ? models::LossTotal(*model_, data_, p.value, options_.threads)
-                                                        : std::numeric_limits<double>::quiet_NaN();
-        net.SendControl(0, std::move(reply));
+        answer_evaluation(p);
       } else if (p.kind == kStopAll) {
         done = true;
       }
