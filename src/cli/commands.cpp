@@ -1179,6 +1179,12 @@ int RunTrain(const std::vector<std::string>& argv) {
     throw UsageError("--trainer-trace: solver " + std::string(ToString(options.solver)) +
                      " has no trainers (dissvrg and petuum-sgd do)");
   }
+  if (a.Has("checkpoint-dir")) {
+    if (options.solver != SolverKind::kDecentralized || options.decentralized.checkpoint_every == 0) {
+      throw UsageError("--checkpoint-dir: only decentralized writes checkpoints, and only with --checkpoint-every K");
+    }
+    options.decentralized.checkpoint_dir = a.Str("checkpoint-dir");
+  }
   std::string why;
   if (!options.IsValid(&why)) throw UsageError(why);
   std::optional<double> given_f_star;

@@ -166,6 +166,7 @@ void AddOutput(po::options_description& all, bool train) {
     g.add_options()
         ("trace", Text(), "write the trace CSV here, row by row (seconds, epoch, updates, objective, suboptimality, nnz_w, exchanges, coords_sent, bits_sent, conflicts, coords_returned, bits_returned, max_delay, master_busy, bytes_sent, bytes_returned, max_staleness, wait_fraction, batch_loss, test_accuracy, diameter, max_distance, worst_suboptimality, rounds_skipped)")
         ("model", Text(), "write the model here (LIBLINEAR text format, raw feature space)")
+        ("checkpoint-dir", Text(), "decentralized: the directory of the nodes' checkpoint files (node-I.ckpt, written every --checkpoint-every rounds; default: a fresh directory under the system's temporary one, removed at the end)")
         ("trainer-trace", Text(), "dissvrg, petuum-sgd: write each trainer's state at each of its pulls here (CSV: seconds, member, epochs, inner_steps, wait_seconds): m and waiting over time");
   }
   all.add(g);

@@ -4,6 +4,8 @@ columns; a majority crashed ends as no_quorum with exit code 7 and the
 outputs written; faults and quorums are checked by name."""
 import csv
 import json
+import math
+import os
 import re
 import unittest
 
@@ -65,6 +67,23 @@ class DecentralizedTest(Workdir):
         self.assertGreaterEqual(len(crashed), 2, s["message"])
         self.assertLessEqual(crashed, missing, s["message"])
         self.assertGreater(len(rows), 0)
+
+    def test_a_restarted_node_reads_its_checkpoint_from_checkpoint_dir(self):
+        ckpt = self.path("ckpt")
+        s, _, _ = self.train("--max-epochs", "400", "--checkpoint-every", "5", "--checkpoint-dir", ckpt,
+                             "--fault", "restart:1@20:0.2")
+        self.assertEqual(s["status"], "max_epochs", s["message"])
+        self.assertIn("1 restart(s) from a checkpoint", s["message"])
+        with open(os.path.join(ckpt, "node-1.ckpt")) as f:
+            lines = f.read().split()
+        self.assertEqual(lines[0:2], ["asyncopt-checkpoint", "1"])
+        self.assertEqual(int(lines[3]), 5)  # the linear model's parameters: the blobs' 5 features
+        self.assertEqual(len(lines), 4 + 5)
+        self.assertTrue(all(math.isfinite(float(v)) for v in lines[4:]))
+        self.assertGreater(s["nodes"][1]["rounds_skipped"], 0)
+        p = run("train", "--data", self.data(), "--solver", "decentralized", "--checkpoint-dir", ckpt)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--checkpoint-every", p.stderr)
 
     def test_bad_quorum_and_faults_are_named(self):
         p = run("train", "--data", self.data(), "--solver", "decentralized", "--threads", "4", "--quorum", "most")
