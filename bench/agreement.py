@@ -195,9 +195,10 @@ def plot(cells, meta, path):
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7)
     ctx = meta["context"]
+    free = "; free: m > %s oversubscribed" % ctx["cores"] if any(c["mode"] == "free" for c in cells) else ""
     fig.suptitle("MDAA within a cluster: (after / before)^(1/R) of the largest distance, pooled over R = %s, "
-                 "%d trials each (%s, %s cores; free: m > %s oversubscribed)" % (
-                     meta["rounds"], meta["trials"], ctx["cpu"], ctx["cores"], ctx["cores"]), fontsize=8)
+                 "%d trials each (%s, %s cores%s)" % (meta["rounds"], meta["trials"], ctx["cpu"], ctx["cores"],
+                                                      free), fontsize=8)
     fig.tight_layout(rect=(0, 0.07, 1, 0.97))
     fig.savefig(path, dpi=100)
     h.pyplot().close(fig)
