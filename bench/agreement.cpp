@@ -52,6 +52,8 @@
 // Usage: bench_agreement [--members 2,3,4,8,16] [--dims 1,2,50,1000]
 //          [--rounds 1,2,3,5] [--trials 200] [--modes scheduled,free]
 //          [--seed 1] [--out DIR] [--name agreement]
+#include "kernels/agreement.hpp"
+
 #include <ucontext.h>
 
 #include <algorithm>
@@ -76,7 +78,6 @@
 
 #include "asyncopt/version.hpp"
 #include "data/random.hpp"
-#include "kernels/agreement.hpp"
 
 namespace {
 
@@ -140,17 +141,19 @@ long long ParseInt(const std::string& key, const std::string& v, long long lo, l
   } catch (...) {
     used = 0;
   }
-  if (used != v.size() || v.empty()) throw std::runtime_error("--" + key + " " + v + ": expected an integer");
+  if (used != v.size() || v.empty())
+    throw std::runtime_error("--" + key + " " + v + ": expected an integer");
   if (x < lo || x > hi) {
-    throw std::runtime_error("--" + key + " " + v + ": must be between " + std::to_string(lo) + " and " +
-                             std::to_string(hi));
+    throw std::runtime_error("--" + key + " " + v + ": must be between " + std::to_string(lo) +
+                             " and " + std::to_string(hi));
   }
   return x;
 }
 
 std::vector<int> IntList(const std::string& key, const std::string& v, int lo, int hi) {
   std::vector<int> out;
-  for (const auto& item : SplitList(v)) out.push_back(static_cast<int>(ParseInt(key, item, lo, hi)));
+  for (const auto& item : SplitList(v))
+    out.push_back(static_cast<int>(ParseInt(key, item, lo, hi)));
   if (out.empty()) throw std::runtime_error("--" + key + ": empty list");
   return out;
 }
@@ -190,7 +193,8 @@ Options ParseArgs(int argc, char** argv) {
       }
       if (o.modes.empty()) throw std::runtime_error("--modes: empty list");
     } else if (key == "seed") {
-      o.seed = static_cast<std::uint64_t>(ParseInt(key, value, 0, std::numeric_limits<long long>::max()));
+      o.seed = static_cast<std::uint64_t>(
+          ParseInt(key, value, 0, std::numeric_limits<long long>::max()));
     } else if (key == "out") {
       o.out = value;
     } else if (key == "name") {
@@ -271,14 +275,16 @@ class Interleaver {
       f.uc_stack.ss_size = kStackBytes;
       f.uc_link = &main_;  // a member that returns resumes the scheduler
       // makecontext passes int arguments only: `this` in two halves.
-      makecontext(&f, reinterpret_cast<void (*)()>(&Trampoline), 3, static_cast<unsigned>(self >> 32),
-                  static_cast<unsigned>(self & 0xffffffffu), static_cast<unsigned>(i));
+      makecontext(&f, reinterpret_cast<void (*)()>(&Trampoline), 3,
+                  static_cast<unsigned>(self >> 32), static_cast<unsigned>(self & 0xffffffffu),
+                  static_cast<unsigned>(i));
       done_[static_cast<std::size_t>(i)] = 0;
     }
     for (int live = m_; live > 0;) {
       double total = 0;
       for (int i = 0; i < m_; ++i) {
-        if (!done_[static_cast<std::size_t>(i)]) total += schedule.weights[static_cast<std::size_t>(i)];
+        if (!done_[static_cast<std::size_t>(i)])
+          total += schedule.weights[static_cast<std::size_t>(i)];
       }
       double u = rng.Uniform() * total;
       int next = -1;
@@ -289,7 +295,8 @@ class Interleaver {
         if (u < 0) break;
       }
       current_ = next;
-      left_ = 1 + static_cast<std::int64_t>(rng.Below(static_cast<std::uint64_t>(schedule.max_burst)));
+      left_ =
+          1 + static_cast<std::int64_t>(rng.Below(static_cast<std::uint64_t>(schedule.max_burst)));
       if (swapcontext(&main_, &fibers_[static_cast<std::size_t>(next)]) != 0) {
         throw std::runtime_error("swapcontext failed");
       }
@@ -341,8 +348,8 @@ Interleaver::Schedule ScheduleOf(int trial, int m, Rng& rng) {
 }
 
 // One seeded execution; adds the register accesses taken to *steps.
-Run RunScheduled(Interleaver& il, const Family& inputs, int rounds, int trial, std::uint64_t trial_seed,
-                 std::int64_t* steps) {
+Run RunScheduled(Interleaver& il, const Family& inputs, int rounds, int trial,
+                 std::uint64_t trial_seed, std::int64_t* steps) {
   const int m = static_cast<int>(inputs.size());
   RegisterArray a(m, inputs[0].size());
   Run run{inputs, std::vector<AgreementCounters>(inputs.size())};
@@ -351,7 +358,8 @@ Run RunScheduled(Interleaver& il, const Family& inputs, int rounds, int trial, s
   const Interleaver::Schedule schedule = ScheduleOf(trial, m, rng);
   *steps += il.Run(rng, schedule, [&](int i) {
     const auto u = static_cast<std::size_t>(i);
-    run.counters[u] = ClusterAgreement(a, i, 1, rounds, run.outputs[u], scratch[u], [&] { il.Step(); });
+    run.counters[u] =
+        ClusterAgreement(a, i, 1, rounds, run.outputs[u], scratch[u], [&] { il.Step(); });
   });
   return run;
 }
@@ -437,7 +445,8 @@ struct Cell {
   std::uint64_t worst_l2_seed = 0;
   double before_l2_mean = 0;
   // Kernel counters, summed over members and runs.
-  std::int64_t rounds_computed = 0, rounds_skipped = 0, values_read = 0, collect_retries = 0, adopted = 0;
+  std::int64_t rounds_computed = 0, rounds_skipped = 0, values_read = 0, collect_retries = 0,
+               adopted = 0;
   std::int64_t steps = 0;  // scheduled: register accesses
   double seconds = 0;
 };
@@ -445,7 +454,8 @@ struct Cell {
 bool AllSame(const Family& xs) {
   for (const auto& x : xs) {
     for (std::size_t k = 0; k < x.size(); ++k) {
-      if (std::bit_cast<std::uint64_t>(x[k]) != std::bit_cast<std::uint64_t>(xs[0][k])) return false;
+      if (std::bit_cast<std::uint64_t>(x[k]) != std::bit_cast<std::uint64_t>(xs[0][k]))
+        return false;
     }
   }
   return true;
@@ -453,7 +463,8 @@ bool AllSame(const Family& xs) {
 
 std::uint64_t TrialSeed(std::uint64_t seed, int m, int d, int rounds, int trial) {
   std::uint64_t z = Mix64(seed ^ 0x61677265656d656eULL);  // "agreemen"
-  for (const auto v : {m, d, rounds, trial}) z = Mix64(z ^ (static_cast<std::uint64_t>(v) + 0x9E3779B97F4A7C15ULL));
+  for (const auto v : {m, d, rounds, trial})
+    z = Mix64(z ^ (static_cast<std::uint64_t>(v) + 0x9E3779B97F4A7C15ULL));
   return z;
 }
 
@@ -481,8 +492,10 @@ Cell Measure(const Options& o, const std::string& mode, int m, int d, int rounds
     } else {
       run = RunFree(inputs, rounds);
     }
-    const double l2_before = LargestDistance(Views(inputs)), l2_after = LargestDistance(Views(run.outputs));
-    const double cw_before = CoordinateDiameter(Views(inputs)), cw_after = CoordinateDiameter(Views(run.outputs));
+    const double l2_before = LargestDistance(Views(inputs)),
+                 l2_after = LargestDistance(Views(run.outputs));
+    const double cw_before = CoordinateDiameter(Views(inputs)),
+                 cw_after = CoordinateDiameter(Views(run.outputs));
     const int worst_before = c.l2.worst_trial;
     c.l2.Add(l2_before, l2_after, rounds, c.q, c.proven_l2, t);
     if (c.l2.worst_trial != worst_before) c.worst_l2_seed = seed;
@@ -534,7 +547,8 @@ std::string CpuModel() {
   while (std::getline(in, line)) {
     if (line.rfind("model name", 0) == 0) {
       const auto colon = line.find(':');
-      const auto start = colon == std::string::npos ? colon : line.find_first_not_of(" \t", colon + 1);
+      const auto start =
+          colon == std::string::npos ? colon : line.find_first_not_of(" \t", colon + 1);
       return start == std::string::npos ? "" : line.substr(start);
     }
   }
@@ -583,22 +597,25 @@ std::vector<std::pair<std::string, std::string>> Columns(const Cell& c) {
       {"adopted_fraction", Num(static_cast<double>(c.adopted) / member_runs)},
       {"values_read_per_member", Num(static_cast<double>(c.values_read) / member_runs)},
       {"collect_retries_per_member", Num(static_cast<double>(c.collect_retries) / member_runs)},
-      {"steps_per_member", c.mode == "scheduled" ? Num(static_cast<double>(c.steps) / member_runs) : ""},
+      {"steps_per_member",
+       c.mode == "scheduled" ? Num(static_cast<double>(c.steps) / member_runs) : ""},
       {"seconds", Num(c.seconds)},
   };
 }
 
 bool IsText(const std::string& column) { return column == "mode"; }
 
-void WriteOutputs(const Options& o, const std::vector<Cell>& cells, const std::string& command, unsigned cores,
-                  double wall) {
+void WriteOutputs(const Options& o, const std::vector<Cell>& cells, const std::string& command,
+                  unsigned cores, double wall) {
   const std::string base = o.out + "/" + o.name;
   std::ofstream csv(base + ".csv");
   if (!csv) throw std::runtime_error("cannot write " + base + ".csv");
-  for (std::size_t k = 0; const auto& [name, value] : Columns(cells.front())) csv << (k++ ? "," : "") << name;
+  for (std::size_t k = 0; const auto& [name, value] : Columns(cells.front()))
+    csv << (k++ ? "," : "") << name;
   csv << '\n';
   for (const auto& c : cells) {
-    for (std::size_t k = 0; const auto& [name, value] : Columns(c)) csv << (k++ ? "," : "") << value;
+    for (std::size_t k = 0; const auto& [name, value] : Columns(c))
+      csv << (k++ ? "," : "") << value;
     csv << '\n';
   }
   if (!csv.flush()) throw std::runtime_error("cannot write " + base + ".csv");
@@ -608,18 +625,23 @@ void WriteOutputs(const Options& o, const std::vector<Cell>& cells, const std::s
   if (!js) throw std::runtime_error("cannot write " + base + ".json");
   js << "{\n  \"context\": {\"program\": \"bench_agreement\", \"cpu\": " << JsonStr(CpuModel())
      << ", \"cores\": " << cores << ", \"compiler\": " << JsonStr(build.compiler)
-     << ", \"build_type\": " << JsonStr(build.build_type) << ", \"git_commit\": " << JsonStr(build.git_commit)
+     << ", \"build_type\": " << JsonStr(build.build_type)
+     << ", \"git_commit\": " << JsonStr(build.git_commit)
      << ", \"version\": " << JsonStr(build.version) << ", \"date\": " << JsonStr(UtcNow())
      << ", \"wall_seconds\": " << JsonNum(wall) << ", \"command\": " << JsonStr(command) << "},\n";
   js << "  \"settings\": {\"trials\": " << o.trials << ", \"seed\": " << o.seed
-     << ", \"inputs\": \"m independent N(0, I_d) vectors\", \"scheduled_weights\": \"equal on even trials, "
-        "0.05 + U[0,1) on odd trials\", \"scheduled_max_burst\": \"1, 4 or 3m register accesses by trial % 3\"},\n";
+     << ", \"inputs\": \"m independent N(0, I_d) vectors\", \"scheduled_weights\": \"equal on even "
+        "trials, "
+        "0.05 + U[0,1) on odd trials\", \"scheduled_max_burst\": \"1, 4 or 3m register accesses by "
+        "trial % 3\"},\n";
   js << "  \"cells\": [\n";
   for (std::size_t i = 0; i < cells.size(); ++i) {
     js << "    {";
     for (std::size_t k = 0; const auto& [name, value] : Columns(cells[i])) {
       js << (k++ ? ", " : "") << JsonStr(name) << ": "
-         << (IsText(name) ? JsonStr(value) : value.empty() ? std::string("null") : value);
+         << (IsText(name)    ? JsonStr(value)
+             : value.empty() ? std::string("null")
+                             : value);
     }
     js << (i + 1 < cells.size() ? "},\n" : "}\n");
   }
@@ -628,11 +650,12 @@ void WriteOutputs(const Options& o, const std::vector<Cell>& cells, const std::s
 }
 
 void PrintRow(const Cell& c) {
-  std::printf("%-9s %3d %5d %2d %5.3f %5.3f | %6.4f %6.4f %4d %4d | %6.4f %6.4f %4d %4s | %5.1f%%%s\n",
-              c.mode.c_str(), c.m, c.d, c.rounds, c.q, c.proven_l2, c.l2.Mean(), c.l2.worst, c.l2.above_q,
-              c.l2.above_proven, c.cw.Mean(), c.cw.worst, c.cw.above_q,
-              std::isfinite(c.proven_cw) ? std::to_string(c.cw.above_proven).c_str() : "-",
-              100.0 * c.exact / c.trials, c.oversubscribed ? "  oversubscribed" : "");
+  std::printf(
+      "%-9s %3d %5d %2d %5.3f %5.3f | %6.4f %6.4f %4d %4d | %6.4f %6.4f %4d %4s | %5.1f%%%s\n",
+      c.mode.c_str(), c.m, c.d, c.rounds, c.q, c.proven_l2, c.l2.Mean(), c.l2.worst, c.l2.above_q,
+      c.l2.above_proven, c.cw.Mean(), c.cw.worst, c.cw.above_q,
+      std::isfinite(c.proven_cw) ? std::to_string(c.cw.above_proven).c_str() : "-",
+      100.0 * c.exact / c.trials, c.oversubscribed ? "  oversubscribed" : "");
   std::fflush(stdout);
 }
 
@@ -644,13 +667,17 @@ int main(int argc, char** argv) {
     std::string command = argv[0];
     for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    std::printf("bench_agreement: %d trials per cell, seed %llu, %u hardware threads (free mode: m > %u is "
-                "oversubscribed)\n",
-                o.trials, static_cast<unsigned long long>(o.seed), cores, cores);
-    std::printf("per-round factor (after/before)^(1/R) of Delta_2 (largest distance) and Delta_cw (coordinate "
-                "diameter); >q, >pr: runs above q^R, proven^R\n");
-    std::printf("%-9s %3s %5s %2s %5s %5s | %6s %6s %4s %4s | %6s %6s %4s %4s | %6s\n", "mode", "m", "d", "R", "q",
-                "prov", "L2mean", "L2wrst", ">q", ">pr", "CWmean", "CWwrst", ">q", ">pr", "exact");
+    std::printf(
+        "bench_agreement: %d trials per cell, seed %llu, %u hardware threads (free mode: m > %u is "
+        "oversubscribed)\n",
+        o.trials, static_cast<unsigned long long>(o.seed), cores, cores);
+    std::printf(
+        "per-round factor (after/before)^(1/R) of Delta_2 (largest distance) and Delta_cw "
+        "(coordinate "
+        "diameter); >q, >pr: runs above q^R, proven^R\n");
+    std::printf("%-9s %3s %5s %2s %5s %5s | %6s %6s %4s %4s | %6s %6s %4s %4s | %6s\n", "mode", "m",
+                "d", "R", "q", "prov", "L2mean", "L2wrst", ">q", ">pr", "CWmean", "CWwrst", ">q",
+                ">pr", "exact");
     const auto t0 = Clock::now();
     std::vector<Cell> cells;
     for (const auto& mode : o.modes) {
