@@ -166,7 +166,6 @@ struct Node {
   int id = 0;
   int cluster = 0;
   int slot = 0;  // its register in the cluster
-  std::vector<std::int64_t> rows;
   data::Rng rng = data::Rng::ForStream(0, 0, 0);  // set from the seed at the start
   std::vector<double> x, y, g;
   models::Workspace ws;
@@ -461,21 +460,23 @@ class Peers {
     for (int i = 0; i < n_; ++i) ++sizes[static_cast<std::size_t>(static_cast<std::int64_t>(i) * clusters_ / n_)];
     std::vector<int> slots(static_cast<std::size_t>(clusters_), 0);
     for (int i = 0; i < first; ++i) ++slots[static_cast<std::size_t>(static_cast<std::int64_t>(i) * clusters_ / n_)];
-    int id = first;
-    for (auto& rows : MakeShards(data.num_rows, local, options.distributed.shard_skew, options.distributed.shuffle_rows,
-                                 options.seed)) {
+    // Every node draws its mini-batches from all the rows it can see (the
+    // whole data on threads, its rank's part under MPI): the slides'
+    // processes "access the same data distribution D", so a crashed or slow
+    // node takes no part of the data with it. Their order: the one-worker
+    // shard (shuffled with --shuffle-shards), so one node is serial SGD.
+    rows_ = MakeShards(data.num_rows, 1, 0.0, options.distributed.shuffle_rows, options.seed)[0];
+    for (int id = first; id < first + local; ++id) {
       auto node = std::make_unique<Node>();
       node->id = id;
       node->cluster = static_cast<int>(static_cast<std::int64_t>(id) * clusters_ / n_);
       node->slot = slots[static_cast<std::size_t>(node->cluster)]++;
-      node->rows = std::move(rows);
       node->rng = data::Rng::ForStream(options.seed, kPeerBatchStream, static_cast<std::uint64_t>(id));
       node->x = x0;
       node->y.assign(x0.size(), 0.0);
       node->g.assign(x0.size(), 0.0);
       node->batch.assign(static_cast<std::size_t>(options.async.batch_size), 0);
       nodes_.push_back(std::move(node));
-      ++id;
     }
     for (int c = 0; c < clusters_; ++c) {  // the registers of the clusters that have nodes here
       const bool here = std::any_of(nodes_.begin(), nodes_.end(), [c](const auto& node) { return node->cluster == c; });
@@ -577,6 +578,7 @@ class Peers {
   bool nodes_keep_budget_ = true;
   PeerNet& net_;
   std::vector<std::unique_ptr<Node>> nodes_;
+  std::vector<std::int64_t> rows_;  // the rows every node here draws from
   std::vector<std::unique_ptr<kernels::RegisterArray>> registers_;
   std::vector<int> cluster_sizes_;
   std::vector<double> x0_;
@@ -594,8 +596,8 @@ class Peers {
 };
 
 void Peers::LocalStep(Node& me) {
-  const auto n = static_cast<std::uint64_t>(me.rows.size());
-  for (std::int64_t& r : me.batch) r = me.rows[static_cast<std::size_t>(me.rng.Below(n))];
+  const auto n = static_cast<std::uint64_t>(rows_.size());
+  for (std::int64_t& r : me.batch) r = rows_[static_cast<std::size_t>(me.rng.Below(n))];
   me.batch_loss = model_->LossAndGradient(data_, me.batch, me.x, me.g, me.ws);
   const double eta = Eta(me.round);
   for (std::size_t j = 0; j < me.x.size(); ++j) me.y[j] = me.x[j] - eta * me.g[j];

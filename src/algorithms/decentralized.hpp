@@ -4,11 +4,13 @@
 // Algorithm", "Cluster-Based Model", "MDAA within a Cluster", "Skipping" and
 // "Recovery through Skipping"); and the gossip baseline.
 //
-// n = Options::threads nodes, each with its own model x and shard of the
-// rows; node i belongs to cluster i * C / n (DecentralizedOptions). Round t
-// at a node:
+// n = Options::threads nodes, each with its own model x; node i belongs to
+// cluster i * C / n (DecentralizedOptions). As in the slides, the nodes
+// access the same data distribution: each draws from every row it can see
+// (the whole data on threads; its rank's part under MPI), so a crashed node
+// takes no data with it. Round t at a node:
 //   1. g = the mini-batch gradient of F at x (AsyncOptions::batch_size rows
-//      of its shard, drawn with replacement); y = x - eta_t g
+//      drawn with replacement); y = x - eta_t g
 //   2. <t, y> to every other node
 //   3. wait for round-t models from a quorum (itself included; a majority
 //      by default); when a later round t' holds a quorum first, skip to t'

@@ -377,7 +377,7 @@ std::vector<OptionSpec> MakeTable() {
        .help = "0 = balanced shards; > 0: shard i holds rows in proportion to (1 + skew)^-i",
        .access = At<&Options::distributed, &DistributedOptions::shard_skew>(),
        .range = {.lo = 0, .hi = kInf, .hi_open = true}, .users = Users::kListed,
-       .solvers = {S::kSoda, S::kDavePg, S::kDisSvrg, S::kPetuumSgd, S::kSparsAms, S::kDecentralized, S::kGossip}},
+       .solvers = {S::kSoda, S::kDavePg, S::kDisSvrg, S::kPetuumSgd, S::kSparsAms}},
       {.key = "shuffle-shards", .field = "distributed.shuffle_rows", .group = kMasterWorker,
        .help = "assign rows to shards through a seeded permutation",
        .access = At<&Options::distributed, &DistributedOptions::shuffle_rows>(),
