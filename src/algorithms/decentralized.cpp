@@ -916,6 +916,7 @@ Result Peers::Run(const Problem& problem) {
   const double spacing = options_.trace_every_epochs * static_cast<double>(data_.num_rows);
   double next_trace = spacing;
   Status status = Status::kMaxEpochs;
+  std::optional<Snapshot> ended_at;  // the trace point whose verdict ended the run
   try {
     while (true) {
       team.WaitFor(runtime::kPoll, [this] {
@@ -944,9 +945,19 @@ Result Peers::Run(const Problem& problem) {
       pausing_.store(true, std::memory_order_release);
       const Clock::time_point pause_start = Clock::now();
       team.Pause();
-      const Snapshot snap = Gather(/*worst=*/true);
+      // The snapshot and every node's objective (the worst node, when f* is
+      // known) are trace work: off the solver clock, as Record's own.
+      const Clock::time_point gather_start = Clock::now();
+      Snapshot snap = Gather(/*worst=*/std::isfinite(options_.f_star));
+      tracer.clock().Discount(Clock::now() - gather_start);
       std::optional<Status> verdict;
       if (snap.live > 0) verdict = tracer.Record(snap.mean, CountersNow(snap));
+      if (verdict) {
+        // The run ends at this point: its result is the traced mean (the
+        // nodes are stopped before they move on).
+        team.RequestStop();
+        ended_at = std::move(snap);
+      }
       team.Resume();
       paused_ticks_.fetch_add((Clock::now() - pause_start).count(), std::memory_order_acq_rel);
       pausing_.store(false, std::memory_order_release);
@@ -966,7 +977,7 @@ Result Peers::Run(const Problem& problem) {
   }
   team.RequestStop();
   team.Join();  // rethrows a node's error
-  const Snapshot snap = Gather(/*worst=*/false);
+  const Snapshot snap = ended_at ? std::move(*ended_at) : Gather(/*worst=*/false);
   runtime::Counters counters = CountersNow(snap);
   Result result;
   std::vector<double> final_w = snap.mean.empty() ? tracer.best_finite_w() : snap.mean;
@@ -1270,6 +1281,7 @@ Result Peers::Conduct(const Problem& problem, RankPeerNet& net, runtime::Team& t
     for (std::size_t r = 1; r < rows_of.size(); ++r) rows += rows_of[r];
     return static_cast<double>(rows);
   };
+  std::optional<Snapshot> ended_at;  // the trace point whose verdict ended the run
   while (true) {
     in.clear();
     net.ReceiveControl(&in, Clock::now() + runtime::kPoll);
@@ -1329,8 +1341,12 @@ Result Peers::Conduct(const Problem& problem, RankPeerNet& net, runtime::Team& t
     for (const auto& node : nodes_) c.bytes_sent += node->bytes_sent.load(std::memory_order_relaxed);
     c.diameter = snap.diameter;
     c.max_distance = snap.max_distance;
+    // Gathering the models (this rank paused, the others asked) is trace
+    // work: off the solver clock, as Record's own.
+    tracer.clock().Discount(Clock::now() - pause_start);
     std::optional<Status> verdict;
     if (snap.live > 0) verdict = tracer.Record(snap.mean, c);
+    if (verdict) ended_at = snap;  // the run's result is this traced mean
     team.Resume();
     paused_ticks_.fetch_add((Clock::now() - pause_start).count(), std::memory_order_acq_rel);
     pausing_.store(false, std::memory_order_release);
@@ -1374,7 +1390,7 @@ Result Peers::Conduct(const Problem& problem, RankPeerNet& net, runtime::Team& t
   for (const auto& x : finals) {
     if (x.size() == x0_.size()) xs.push_back(&x);
   }
-  const Snapshot snap = Summarise(xs);
+  const Snapshot snap = ended_at ? std::move(*ended_at) : Summarise(xs);
   runtime::Counters c;
   const double all_rows = global_rows();
   c.updates = static_cast<std::int64_t>(all_rows);
