@@ -34,6 +34,8 @@ Parts:
             none        decentralized, majority quorum (5 of 8), fault-free
             faulty      the same with node 7 crashed at its 50th step and node 2
                         slowed x10: --fault crash:7@50,slow:2:10
+            crash-only, slow-only   the same with one of the two faults (info:
+                        which fault costs what)
             all         --quorum all, fault-free (info: what waiting for all costs
                         without a fault)
             all-slow    --quorum all --fault slow:2:10
@@ -88,12 +90,14 @@ Goals (issue 18), one line each:
 
 Seconds are load-sensitive and the machine has few cores (8 nodes on 2 cores
 here: 4 threads a core): rounds are interleaved, ranges are reported with the
-medians and every run records the 1-minute load average at its start.
+medians and every run records the 1-minute load average at its start (which
+counts this benchmark's own threads) and the share of the machine's CPU other
+processes used while it ran (/proc/stat's busy time minus the run's own).
 
 Usage (always /usr/bin/python3, from anywhere; build with the release preset):
   /usr/bin/python3 bench/decentralized_goals.py [--parts faults,agree,internal]
       [--datasets rcv1-vw-small,cadata] [--problems rcv1-vw-small,cadata,mnist]
-      [--repeats 3] [--target 1e-3] [--cap rcv1-vw-small=45,cadata=15] [--c-seconds 60]
+      [--repeats 3] [--target 1e-3] [--cap rcv1-vw-small=30,cadata=15] [--c-seconds 60]
       [--binary B] [--work DIR] [--out bench/results] [--prefix P]
   /usr/bin/python3 bench/decentralized_goals.py --smoke --out /tmp/dg   # ~2 min, not a measurement
   /usr/bin/python3 bench/decentralized_goals.py --replot   # tables and figure again from the JSON
@@ -104,6 +108,7 @@ Outputs: OUT/PREFIX.{csv,json,md,png}, PREFIX = decentralized_goals
 import argparse
 import math
 import os
+import resource
 import shlex
 import sys
 import time
@@ -125,7 +130,7 @@ QUORUM_TIMEOUT = 5.0
 
 DATASETS = {
     "rcv1-vw-small": dict(file="rcv1-vw-small", problem=["--loss", "logistic", "--l2", "1e-3"], batch=64, step=2.0,
-                          cap=45.0, trace_every=5.0, agree_epochs=200, agree_trace=1.0, c_trace=50.0),
+                          cap=30.0, trace_every=5.0, agree_epochs=200, agree_trace=1.0, c_trace=50.0),
     "cadata": dict(file="cadata", problem=["--loss", "squared", "--scale", "maxabs", "--l2", "1e-4"], batch=64,
                    step=0.1, cap=15.0, trace_every=5.0, agree_epochs=300, agree_trace=2.0, c_trace=200.0),
 }
@@ -135,6 +140,8 @@ PROBLEMS = dict(DATASETS, mnist=dict(file="mnist", test="mnist.t", problem=[
 CONFIGS = {  # part (a): solver, quorum, fault, extra flags
     "none": dict(solver="decentralized", quorum="majority", fault="none"),
     "faulty": dict(solver="decentralized", quorum="majority", fault=FAULTS),
+    "crash-only": dict(solver="decentralized", quorum="majority", fault="crash:%d@50" % CRASHED),
+    "slow-only": dict(solver="decentralized", quorum="majority", fault="slow:%d:10" % SLOWED),
     "all": dict(solver="decentralized", quorum="all", fault="none"),
     "all-slow": dict(solver="decentralized", quorum="all", fault="slow:%d:10" % SLOWED),
     "all-crash": dict(solver="decentralized", quorum="all", fault="crash:%d@50" % CRASHED,
@@ -142,7 +149,8 @@ CONFIGS = {  # part (a): solver, quorum, fault, extra flags
     "gossip": dict(solver="gossip", fault="none"),
     "gossip-faulty": dict(solver="gossip", fault=FAULTS),
 }
-LABELS = {"none": "majority, fault-free", "faulty": "majority, crash 7 + slow 2 x10", "all": "all, fault-free",
+LABELS = {"none": "majority, fault-free", "faulty": "majority, crash 7 + slow 2 x10",
+          "crash-only": "majority, crash 7 only", "slow-only": "majority, slow 2 x10 only", "all": "all, fault-free",
           "all-slow": "all, slow 2 x10", "all-crash": "all, crash 7", "gossip": "gossip, fault-free",
           "gossip-faulty": "gossip, crash 7 + slow 2 x10"}
 
@@ -192,15 +200,37 @@ def curve_of(trace):
     return out
 
 
+def busy_seconds():
+    """CPU seconds the whole machine has been busy (all cores, /proc/stat), or None."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return (sum(v) - v[3] - v[4]) / float(os.sysconf("SC_CLK_TCK"))  # minus idle and iowait
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def own_seconds():
+    """CPU seconds of this script's finished children (the runs)."""
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
 def cli_run(a, args, timeout, label):
-    """One `asyncopt train`: the fields every part keeps."""
+    """One `asyncopt train`: the fields every part keeps. others_cpu: the share of the machine's CPU
+    (all cores) that other processes used during the run; the load average counts the run's own 8
+    threads (and the previous run's for a minute), this does not."""
     out = dict(load1=h.loadavg()[0])
+    busy0, own0, t0 = busy_seconds(), own_seconds(), time.perf_counter()
     try:
         r = h.run_cli(a.binary, ["train"] + args + ["--quiet"], cwd=ROOT, timeout=timeout, ok=None)
     except RuntimeError as e:  # killed: a hang
         log("   %s" % e)
         out.update(status="killed", rc=None, wall=timeout, curve=[], command=" ".join(shlex.quote(x) for x in args))
         return out
+    busy1, own1, wall = busy_seconds(), own_seconds(), time.perf_counter() - t0
+    if busy0 is not None and busy1 is not None and wall > 0:
+        out["others_cpu"] = max(0.0, (busy1 - busy0) - (own1 - own0)) / (wall * (os.cpu_count() or 1))
     s = r["summary"] or {}
     out.update(status=s.get("status", "error (exit %d)" % r["rc"]), rc=r["rc"], seconds=s.get("seconds"),
                epochs=s.get("epochs"), suboptimality=s.get("suboptimality"), objective=s.get("objective"),
@@ -212,9 +242,9 @@ def cli_run(a, args, timeout, label):
     out.update(r["provenance"])
     if not s:
         out["stderr"] = r["stderr"][-800:]
-    log("   %-40s %-14s rc %-4s %7s s  sub %-9s wall %6.1f  load %.1f" % (
+    log("   %-40s %-14s rc %-4s %7s s  sub %-9s wall %6.1f  load %.1f  others' cpu %s" % (
         label, out["status"], out["rc"], fmt(out["seconds"], "%.2f"), fmt(out["suboptimality"], "%.2e"), r["wall"],
-        out["load1"]))
+        out["load1"], fmt(pct(out.get("others_cpu")), "%.0f%%")))
     return out
 
 
@@ -439,6 +469,11 @@ def summarise(meta, runs):
                              span([r.get("seconds") for r in crash], "%.2f"),
                              span([r.get("wall") for r in crash], "%.1f"), timeout, CRASH_SLACK, WALL_SLACK,
                              "; " + "; ".join(bad) if bad else ""))
+        one = ["%s %s%s" % (LABELS[c], tstr(st[c]), "" if math.isfinite(st[c]["median"]) else (
+            ", last 20%% of the trace at %s" % fmt(st[c]["plateau"], "%.2e"))) for c in ("crash-only", "slow-only")
+            if c in st]
+        if one:
+            goals.append("info (a) %s: one fault at a time: %s" % (d, "; ".join(one)))
         gl = ["%s %s, %s bytes" % (LABELS[c], tstr(st[c]), fmt(st[c]["bytes"], "%.3g")) for c in
               ("gossip", "gossip-faulty", "none", "faulty") if c in st]
         if gl:
@@ -505,8 +540,8 @@ def plot(meta, S, runs, path):
         return
     fig, axes = h.panels(n, 2, 6.4, 4.2)
     i = 0
-    colors = {"none": "C0", "faulty": "C1", "all": "C7", "all-slow": "C2", "all-crash": "C3", "gossip": "C4",
-              "gossip-faulty": "C5"}
+    colors = {"none": "C0", "faulty": "C1", "crash-only": "C8", "slow-only": "C9", "all": "C7", "all-slow": "C2",
+              "all-crash": "C3", "gossip": "C4", "gossip-faulty": "C5"}
     for d in datasets:
         ax = axes[i]
         i += 1
@@ -615,10 +650,11 @@ def markdown(meta, S, runs, prefix):
                              fmt(h.median([r.get("exchanges") for r in rs]), "%.0f"),
                              fmt(h.median([r.get("rounds_skipped") for r in rs]), "%.0f"), span([r.get("wall") for r in rs],
                                                                                                "%.1f"),
-                             span([r.get("load1") for r in rs], "%.1f")])
+                             span([r.get("load1") for r in rs], "%.1f"),
+                             span([pct(r.get("others_cpu")) for r in rs], "%.0f")])
             L += h.md_table(["configuration", "status", "time to target: median (range)", "/ fault-free",
                              "best suboptimality", "last 20% median (runs not reaching it)", "bytes sent",
-                             "rounds (all nodes)", "rounds skipped", "wall s", "load1"], rows)
+                             "rounds (all nodes)", "rounds skipped", "wall s", "load1", "others' CPU %"], rows)
             L += [""]
             crash = [r for r in runs if r.get("part") == "faults" and r.get("dataset") == d
                      and r.get("config") == "all-crash"]
@@ -679,7 +715,7 @@ def write_outputs(base, prefix, meta, runs):
         "part", "dataset", "problem", "config", "agreement_rounds", "round", "seed", "status", "rc", "seconds",
         "reached", "time", "trace_hit_seconds", "cap", "epochs", "suboptimality", "best_suboptimality", "plateau",
         "objective", "test_accuracy", "exchanges", "rounds_skipped", "bytes_sent", "bytes_at_target", "diameter",
-        "step_used", "step_power", "wall", "load1", "message", "commit", "binary_version", "cpu", "cores", "date",
+        "step_used", "step_power", "wall", "load1", "others_cpu", "message", "commit", "binary_version", "cpu", "cores", "date",
         "command"])
     h.write_json(base + ".json", dict(meta=meta, summary={k: v for k, v in S.items()}, goals=S["goals"], runs=runs))
     plot(meta, S, runs, base + ".png")
@@ -715,7 +751,7 @@ def main():
     ap.add_argument("--configs", default=",".join(CONFIGS), help="part faults: a subset of %s" % ",".join(CONFIGS))
     ap.add_argument("--repeats", type=int, default=3, help="interleaved rounds of part faults")
     ap.add_argument("--target", type=float, default=1e-3)
-    ap.add_argument("--cap", help="solver seconds per run of part faults (S or dataset=S,...; default rcv1-vw-small=45,"
+    ap.add_argument("--cap", help="solver seconds per run of part faults (S or dataset=S,...; default rcv1-vw-small=30,"
                                   "cadata=15)")
     ap.add_argument("--trace-every", type=float, help="epochs between trace points in part faults (default 5)")
     ap.add_argument("--agree-rounds", type=int, default=3, help="part agree: the agreement rounds beside 0")
