@@ -60,15 +60,17 @@ Parts:
           exchanges, the nodes' rounds summed, / 8) and epochs.
   internal  (c) decentralized, fault-free, majority, decreasing step eta_t =
           step / (1 + t)^alpha (--c-power, 1: the faster decay of the two the
-          issue names), one run per problem of --c-seconds solver seconds: does
-          the diameter fall to 1e-6 of its early maximum (the largest value in
-          the first 10% of the trace points; the nodes start equal) and stay
-          there (the largest value in the last 10%)? The row written after the
+          issue names), one run per problem of --c-seconds solver seconds, and
+          before it a start run (same seed) over the long run's first trace
+          interval with 50 trace points: does the diameter fall to 1e-6 of its
+          early maximum (the largest value of the start run and of the long
+          run's first 10% of points; the nodes start equal) and stay there (the
+          largest value of the long run's last 10%)? The row written after the
           nodes stopped (the final model, evaluated once more) is left out: a
           node stops wherever it is in its round. Beside it the first point at
           or below the threshold (an exact 0 can occur when all nodes happen
           to average the same set of models) and, from a least-squares line of
-          log diameter against log rounds over the second half of the points,
+          log diameter against log rounds over the long run after its first 10%,
           the slope and the rounds that line needs to reach the threshold.
           mnist's eta0 is 0.5: the mlp's default 0.05 divided by (1 + t)
           stops learning within 2 epochs (objective 2.43 -> 2.05).
@@ -101,11 +103,13 @@ Usage (always /usr/bin/python3, from anywhere; build with the release preset):
       [--binary B] [--work DIR] [--out bench/results] [--prefix P]
   /usr/bin/python3 bench/decentralized_goals.py --smoke --out /tmp/dg   # ~2 min, not a measurement
   /usr/bin/python3 bench/decentralized_goals.py --replot   # tables and figure again from the JSON
+A run of some parts keeps the other parts' runs from OUT/PREFIX.json.
 Outputs: OUT/PREFIX.{csv,json,md,png}, PREFIX = decentralized_goals
 (decentralized_goals_smoke with --smoke).
 """
 
 import argparse
+import json
 import math
 import os
 import resource
@@ -122,6 +126,7 @@ CRASH_SLACK = 3.0       # solver seconds beyond --quorum-timeout a no_quorum run
 WALL_SLACK = 60.0       # wall seconds beyond --quorum-timeout (loading the data, f* from the cache)
 HANG_GRACE = 120.0      # wall seconds beyond the cap before a run is killed as a hang
 INTERNAL_GOAL = 1e-6    # diameter / early maximum
+EARLY_POINTS = 50       # part internal: trace points of the run over the long run's first trace interval
 WINDOW = 0.1            # the early and the final window: this fraction of the trace points
 NODES = 8
 FAULTS = "crash:7@50,slow:2:10"
@@ -312,14 +317,24 @@ def internal_runs(a):
         trace_every = spec["c_trace"] * a.c_seconds / 60.0
         if a.rows and spec.get("test"):  # the same rows between trace points on fewer mnist rows
             trace_every *= 60000.0 / a.rows
-        args = ["--solver", "decentralized"] + problem_args(a, spec) + [
+        common = ["--solver", "decentralized"] + problem_args(a, spec) + [
             "--threads", str(NODES), "--clusters", "2", "--batch-size", str(spec["batch"]), "--step",
-            repr(spec["step"]), "--step-power", repr(a.c_power), "--max-seconds", repr(a.c_seconds),
-            "--max-epochs", "100000000", "--trace-every", repr(trace_every), "--seed", str(rnd + 1)]
+            repr(spec["step"]), "--step-power", repr(a.c_power), "--seed", str(rnd + 1)]
+        out = []
+        # the start at EARLY_POINTS x the resolution: the long run's first point comes after
+        # trace_every epochs, when the step has already shrunk
+        args = common + ["--max-epochs", repr(trace_every), "--trace-every", repr(trace_every / EARLY_POINTS)]
+        rec = cli_run(a, args, 1200.0, "%s internal start round %d" % (cell["problem"], rnd))
+        rec.update(part="internal", phase="early", seed=rnd + 1, step_power=a.c_power, step=spec["step"])
+        out.append(rec)
+        args = common + ["--max-seconds", repr(a.c_seconds), "--max-epochs", "100000000", "--trace-every",
+                         repr(trace_every)]
         rec = cli_run(a, args, a.c_seconds * 4 + 600.0, "%s internal round %d" % (cell["problem"], rnd))
-        rec.update(part="internal", seed=rnd + 1, step_power=a.c_power, step=spec["step"])
-        return rec
-    return h.interleaved(cells, 1, one)
+        rec.update(part="internal", phase="long", seed=rnd + 1, step_power=a.c_power, step=spec["step"])
+        out.append(rec)
+        return out
+    return [rec for group in h.interleaved(cells, 1, lambda c, r: dict(group=one(c, r))) for rec in
+            [dict(g, problem=group["problem"], round=group["round"]) for g in group["group"]]]
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -374,17 +389,21 @@ def paired(runs, dataset, num_cfg, den_cfg):
     return out
 
 
-def internal_stats(rec):
-    """(c): early maximum, final window, first point at the threshold, fit of log d on log rounds."""
-    pts = [p for p in (rec.get("curve") or [])[:-1] if p.get("diameter") is not None and p.get("rounds")]
+def internal_stats(rec, start=None):
+    """(c): early maximum (the long run's first 10% of points and the start run's), final window,
+    first point at the threshold, a line of log d on log rounds after the first window."""
+    def points(r):
+        return [p for p in (r.get("curve") or [])[:-1] if p.get("diameter") is not None and p.get("rounds")]
+    pts = points(rec)
     if len(pts) < 10:
         return None
     k = max(3, int(math.ceil(WINDOW * len(pts))))
-    early = max(p["diameter"] for p in pts[:k])
+    early_pts = pts[:k] + (points(start) if start else [])
+    early = max(p["diameter"] for p in early_pts)
     final = [p["diameter"] for p in pts[-k:]]
     thr = INTERNAL_GOAL * early
     first = next((p for p in pts if p["diameter"] <= thr), None)
-    half = [p for p in pts[len(pts) // 2:] if p["diameter"] > 0]
+    half = [p for p in pts[k:] if p["diameter"] > 0]
     slope = need = None
     if len(half) >= 3 and early > 0:
         xs = [math.log(p["rounds"]) for p in half]
@@ -394,11 +413,14 @@ def internal_stats(rec):
         if sxx > 0:
             slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
             if slope < 0:
-                need = math.exp(mx + (math.log(thr) - my) / slope)
+                e = mx + (math.log(thr) - my) / slope
+                need = math.exp(e) if e < 700 else math.inf  # a flat line: never
     return dict(points=len(pts), window=k, early_max=early, final_max=max(final), final_median=h.median(final),
                 ratio=max(final) / early if early > 0 else None, threshold=thr,
                 first_rounds=first["rounds"] if first else None, first_value=first["diameter"] if first else None,
-                last_rounds=pts[-1]["rounds"], slope=slope, rounds_needed=need)
+                last_rounds=pts[-1]["rounds"], slope=slope, rounds_needed=need,
+                start_max=max([p["diameter"] for p in points(start)], default=None) if start else None,
+                start_rounds=max([p["rounds"] for p in points(start)], default=None) if start else None)
 
 
 def summarise(meta, runs):
@@ -509,18 +531,20 @@ def summarise(meta, runs):
                              fmt(per[0]["dist"], "%.3g")))
     # (c)
     for p in meta.get("problems", []):
-        rs = [r for r in runs if r.get("part") == "internal" and r.get("problem") == p]
+        rs = [r for r in runs if r.get("part") == "internal" and r.get("problem") == p and r.get("phase") != "early"]
         if not rs:
             continue
         r = rs[-1]
-        c = internal_stats(r)
+        start = next((x for x in runs if x.get("part") == "internal" and x.get("problem") == p
+                      and x.get("phase") == "early" and x.get("round") == r.get("round")), None)
+        c = internal_stats(r, start)
         S["internal"][p] = c
         if c is None:
             goals.append("FAIL (c) %s: too few trace points with a diameter (status %s)" % (p, r.get("status")))
             continue
         ok = c["ratio"] is not None and c["ratio"] <= INTERNAL_GOAL
         goals.append("%s (c) %s: eta_t = %g/(1+t)^%g, %.0f rounds per node in %s s: the diameter's largest value in "
-                     "the last %d points is %s of its early maximum %s (goal <= %g)%s; line through the second half: "
+                     "the last %d points is %s of its early maximum %s (goal <= %g)%s; a line through the rest (rough): "
                      "slope %s, 1e-6 after ~%s rounds" % (
                          "PASS" if ok else "FAIL", p, r.get("step"), r.get("step_power"), c["last_rounds"],
                          fmt(r.get("seconds"), "%.0f"), c["window"], fmt(c["ratio"], "%.2e"),
@@ -586,13 +610,17 @@ def plot(meta, S, runs, path):
     if S["internal"]:
         ax = axes[i]
         for k, (p, c) in enumerate(S["internal"].items()):
-            r = [x for x in runs if x.get("part") == "internal" and x.get("problem") == p][-1]
-            pts = [q for q in (r.get("curve") or [])[:-1] if q.get("diameter") is not None and q.get("rounds")]
-            if not pts or c is None:
+            if c is None:
                 continue
-            col = "C%d" % k
-            ax.plot([q["rounds"] for q in pts], [q["diameter"] / c["early_max"] if q["diameter"] > 0 else None
-                                                 for q in pts], color=col, lw=0.9, label="%s (exact 0 left out)" % p)
+            for phase, lw in (("early", 0.6), ("long", 0.9)):
+                r = [x for x in runs if x.get("part") == "internal" and x.get("problem") == p
+                     and (x.get("phase") or "long") == phase]
+                pts = [q for q in (r[-1].get("curve") or [])[:-1] if q.get("diameter") is not None
+                       and q.get("rounds")] if r else []
+                if pts:
+                    ax.plot([q["rounds"] for q in pts], [q["diameter"] / c["early_max"] if q["diameter"] > 0 else None
+                                                         for q in pts], color="C%d" % k, lw=lw,
+                            label="%s (exact 0 left out)" % p if phase == "long" else None)
         ax.axhline(INTERNAL_GOAL, color="k", ls=":", lw=0.8, label="1e-6 of the early maximum")
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -681,14 +709,18 @@ def markdown(meta, S, runs, prefix):
     if S["internal"]:
         L += ["## (c) Internal convergence with a decreasing step", "",
               "decentralized, fault-free, majority, `--clusters 2`, eta_t = step / (1 + t)^%g (t the node's round), "
-              "one run of %g solver seconds per problem. Early maximum: the largest diameter in the first 10%% of "
-              "the trace points; final: the largest in the last 10%% (the row written after the nodes stopped is "
-              "left out). The line: least squares of log diameter on log rounds over the second half of the points "
-              "(exact zeros left out), extrapolated to 1e-6 of the early maximum." % (
-                  meta["c_power"], meta["c_seconds"]), ""]
+              "one run of %g solver seconds per problem, and before it a start run over the long run's first trace "
+              "interval with %d trace points (the same seed: the long run's first point comes when the step has "
+              "already shrunk). Early maximum: the largest diameter of the start run and of the long run's first "
+              "10%% of points; final: the largest in the long run's last 10%% (the row written after the nodes "
+              "stopped is left out). The line: least squares of log diameter on log rounds over the long run's "
+              "points after its first 10%% (exact zeros left out), extrapolated to 1e-6 of the early maximum: a "
+              "rough guide, the diameter jumps by 10x from one point to the next." % (
+                  meta["c_power"], meta["c_seconds"], EARLY_POINTS), ""]
         rows = []
         for p, c in S["internal"].items():
-            r = [x for x in runs if x.get("part") == "internal" and x.get("problem") == p][-1]
+            r = [x for x in runs if x.get("part") == "internal" and x.get("problem") == p
+                 and x.get("phase") != "early"][-1]
             if c is None:
                 rows.append([p, r.get("status")] + ["-"] * 9)
                 continue
@@ -696,7 +728,9 @@ def markdown(meta, S, runs, prefix):
             obj = last[-1].get("suboptimality") if last and last[-1].get("suboptimality") is not None else (
                 last[-1].get("objective") if last else None)
             rows.append([p, "%g / (1+t)^%g" % (r.get("step"), r.get("step_power")), fmt(c["last_rounds"], "%.0f"),
-                         fmt(r.get("epochs"), "%.1f"), fmt(c["early_max"], "%.3g"), fmt(c["final_max"], "%.3g"),
+                         fmt(r.get("epochs"), "%.1f"), "%s (start run: %s over %s rounds)" % (
+                             fmt(c["early_max"], "%.3g"), fmt(c.get("start_max"), "%.3g"),
+                             fmt(c.get("start_rounds"), "%.0f")), fmt(c["final_max"], "%.3g"),
                          "**%s**" % fmt(c["ratio"], "%.2e"),
                          fmt(c["first_rounds"], "%.0f"), fmt(c["slope"], "%.2f"), fmt(c["rounds_needed"], "%.2g"),
                          ("subopt %s" if p != "mnist" else "objective %s, test accuracy " + fmt(
@@ -811,7 +845,13 @@ def main():
                                        timeout=1800)
         f_star[d] = fs
         log("== f* %s = %.12g (%.1f s)" % (d, fs, wall))
-    runs, part_meta = [], {}
+    old_runs, old_meta = [], {}
+    if os.path.exists(base + ".json"):  # the parts not run now keep their runs and settings
+        with open(base + ".json") as f:
+            old = json.load(f)
+        old_meta = old["meta"]
+        old_runs = [r for r in old["runs"] if r.get("part") not in a.parts]
+    runs, part_meta = [], dict(old_meta.get("part_meta") or {})
 
     def part(name, fn):
         load0, t_part = h.loadavg(), time.time()
@@ -829,16 +869,23 @@ def main():
     if "internal" in a.parts:
         log("== (c) internal convergence, alpha %g, %g s each" % (a.c_power, a.c_seconds))
         runs += part("internal", lambda: internal_runs(a))
-    meta = dict(command=command, machine=h.machine(), git_commit=h.git_commit(), load_start=load_start,
+    meta = dict(old_meta)
+    meta.update(command=command, machine=h.machine(), git_commit=h.git_commit(), load_start=load_start,
                 load_end=h.loadavg(), elapsed_seconds=time.time() - t0, part_meta=part_meta,
                 binary=dict(path=a.binary, version=h.binary_version(a.binary)), smoke=a.smoke, rows=a.rows,
-                datasets=a.datasets, problems=a.problems, configs=a.configs, repeats=a.repeats, target=a.target,
-                cap=a.cap, trace_every=a.trace_every, quorum_timeout=QUORUM_TIMEOUT, agree_rounds=a.agree_rounds,
-                agree_epochs=a.agree_epochs, b_repeats=a.b_repeats, c_power=a.c_power, c_seconds=a.c_seconds,
-                f_star=f_star, nodes=NODES, faults=FAULTS,
+                quorum_timeout=QUORUM_TIMEOUT, nodes=NODES, faults=FAULTS,
+                f_star=dict(meta.get("f_star") or {}, **f_star),
                 problem_args={k: " ".join(v["problem"]) + " --batch-size %d --step %g" % (v["batch"], v["step"])
                               for k, v in PROBLEMS.items()})
-    write_outputs(base, a.prefix, meta, runs)
+    if "faults" in a.parts or "agree" in a.parts:
+        meta.update(datasets=a.datasets)
+    if "faults" in a.parts:
+        meta.update(configs=a.configs, repeats=a.repeats, target=a.target, cap=a.cap, trace_every=a.trace_every)
+    if "agree" in a.parts:
+        meta.update(agree_rounds=a.agree_rounds, agree_epochs=a.agree_epochs, b_repeats=a.b_repeats)
+    if "internal" in a.parts:
+        meta.update(problems=a.problems, c_power=a.c_power, c_seconds=a.c_seconds, early_points=EARLY_POINTS)
+    write_outputs(base, a.prefix, meta, old_runs + runs)
 
 
 if __name__ == "__main__":

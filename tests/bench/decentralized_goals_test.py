@@ -8,8 +8,9 @@ decides a verdict only when that bound does (FAIL for <= 1.2x once the cap is
 beyond 1.2x, PASS for >= 3x once the cap is beyond 3x, else INCONCLUSIVE);
 the no_quorum line needs the status, exit code 7, node 7 named and both time
 bounds in every run; internal convergence judges the largest diameter of the
-last 10% of the points (not a lucky exact 0) and leaves out the row written
-after the nodes stopped. No binary is run.
+last 10% of the points (not a lucky exact 0) against the early maximum, which
+includes the start run's points, and leaves out the row written after the
+nodes stopped. No binary is run.
 """
 import importlib.util
 import os
@@ -156,6 +157,19 @@ class InternalConvergence(unittest.TestCase):
         line = self.line(internal_run(ds, last=0.0))
         self.assertTrue(line.startswith("FAIL"), line)
         self.assertIn("first at or below the threshold at round 20", line)
+
+    def test_the_start_run_sets_the_early_maximum(self):
+        # the long run's first points come late (small); the start run saw 2e6 x its final values
+        ds = [1e-3] * 90 + [1e-6] * 10
+        start = internal_run([0.5, 2.0, 1.0])
+        start.update(phase="early")
+        long_ = internal_run(ds)
+        long_.update(phase="long")
+        (line,) = lines([start, long_], "(c) p")
+        self.assertTrue(line.startswith("PASS"), line)  # 1e-6 / 2.0
+        self.assertIn("early maximum 2 ", line)
+        (line,) = lines([long_], "(c) p")
+        self.assertTrue(line.startswith("FAIL"), line)  # 1e-6 / 1e-3 without the start run
 
     def test_the_line_extrapolates_a_power_law(self):
         # d = 1000 / rounds: slope -1; 1e-6 of the early max (100 at round 10) = 1e-4 -> 1e7 rounds
