@@ -62,7 +62,7 @@ Parts:
           step / (1 + t)^alpha (--c-power, 1: the faster decay of the two the
           issue names), one run per problem of --c-seconds solver seconds, and
           before it a start run (same seed) over the long run's first trace
-          interval with 50 trace points: does the diameter fall to 1e-6 of its
+          interval (rounded up to whole epochs) with 50 trace points: does the diameter fall to 1e-6 of its
           early maximum (the largest value of the start run and of the long
           run's first 10% of points; the nodes start equal) and stay there (the
           largest value of the long run's last 10%)? The row written after the
@@ -103,7 +103,7 @@ Usage (always /usr/bin/python3, from anywhere; build with the release preset):
       [--binary B] [--work DIR] [--out bench/results] [--prefix P]
   /usr/bin/python3 bench/decentralized_goals.py --smoke --out /tmp/dg   # ~2 min, not a measurement
   /usr/bin/python3 bench/decentralized_goals.py --replot   # tables and figure again from the JSON
-A run of some parts keeps the other parts' runs from OUT/PREFIX.json.
+A run of some parts (datasets, configs, problems) keeps the other runs from OUT/PREFIX.json.
 Outputs: OUT/PREFIX.{csv,json,md,png}, PREFIX = decentralized_goals
 (decentralized_goals_smoke with --smoke).
 """
@@ -234,7 +234,7 @@ def cli_run(a, args, timeout, label):
         out.update(status="killed", rc=None, wall=timeout, curve=[], command=" ".join(shlex.quote(x) for x in args))
         return out
     busy1, own1, wall = busy_seconds(), own_seconds(), time.perf_counter() - t0
-    if busy0 is not None and busy1 is not None and wall > 0:
+    if busy0 is not None and busy1 is not None and wall > 0.5:  # /proc/stat counts in 10 ms ticks
         out["others_cpu"] = max(0.0, (busy1 - busy0) - (own1 - own0)) / (wall * (os.cpu_count() or 1))
     s = r["summary"] or {}
     out.update(status=s.get("status", "error (exit %d)" % r["rc"]), rc=r["rc"], seconds=s.get("seconds"),
@@ -323,7 +323,8 @@ def internal_runs(a):
         out = []
         # the start at EARLY_POINTS x the resolution: the long run's first point comes after
         # trace_every epochs, when the step has already shrunk
-        args = common + ["--max-epochs", repr(trace_every), "--trace-every", repr(trace_every / EARLY_POINTS)]
+        first = max(1, int(math.ceil(trace_every)))  # --max-epochs takes whole epochs
+        args = common + ["--max-epochs", str(first), "--trace-every", repr(first / EARLY_POINTS)]
         rec = cli_run(a, args, 1200.0, "%s internal start round %d" % (cell["problem"], rnd))
         rec.update(part="internal", phase="early", seed=rnd + 1, step_power=a.c_power, step=spec["step"])
         out.append(rec)
@@ -757,6 +758,18 @@ def write_outputs(base, prefix, meta, runs):
 
 
 # --------------------------------------------------------------------------- main
+def rerun(a, r):
+    """Whether this invocation measures run r's cell again (else an earlier run is kept)."""
+    part = r.get("part")
+    if part not in a.parts:
+        return False
+    if part == "faults":
+        return r.get("dataset") in a.datasets and r.get("config") in a.configs
+    if part == "agree":
+        return r.get("dataset") in a.datasets
+    return r.get("problem") in a.problems
+
+
 def parse_caps(ap, text, datasets):
     caps = {d: DATASETS[d]["cap"] for d in datasets}
     for item in (text or "").split(","):
@@ -850,7 +863,7 @@ def main():
         with open(base + ".json") as f:
             old = json.load(f)
         old_meta = old["meta"]
-        old_runs = [r for r in old["runs"] if r.get("part") not in a.parts]
+        old_runs = [r for r in old["runs"] if not rerun(a, r)]
     runs, part_meta = [], dict(old_meta.get("part_meta") or {})
 
     def part(name, fn):
@@ -878,13 +891,15 @@ def main():
                 problem_args={k: " ".join(v["problem"]) + " --batch-size %d --step %g" % (v["batch"], v["step"])
                               for k, v in PROBLEMS.items()})
     if "faults" in a.parts or "agree" in a.parts:
-        meta.update(datasets=a.datasets)
+        meta.update(datasets=sorted(set(a.datasets) | set(old_meta.get("datasets") or []), key=list(DATASETS).index))
     if "faults" in a.parts:
         meta.update(configs=a.configs, repeats=a.repeats, target=a.target, cap=a.cap, trace_every=a.trace_every)
     if "agree" in a.parts:
         meta.update(agree_rounds=a.agree_rounds, agree_epochs=a.agree_epochs, b_repeats=a.b_repeats)
     if "internal" in a.parts:
-        meta.update(problems=a.problems, c_power=a.c_power, c_seconds=a.c_seconds, early_points=EARLY_POINTS)
+        meta.update(problems=sorted(set(a.problems) | set(old_meta.get("problems") or []),
+                                    key=list(PROBLEMS).index),
+                    c_power=a.c_power, c_seconds=a.c_seconds, early_points=EARLY_POINTS)
     write_outputs(base, a.prefix, meta, old_runs + runs)
 
 
