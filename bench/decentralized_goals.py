@@ -655,10 +655,11 @@ def markdown(meta, S, runs, prefix):
         L += ["", "## (a) Faults: time to %g, %d interleaved rounds" % (meta["target"], meta["repeats"]), "",
               "Every run: `--threads 8`, decentralized with `--clusters 2` (2 agreement rounds), seed = round + 1, "
               "`--target-subopt %g`, trace every %s epochs, `--max-seconds` the cap (%s). Time: the summary's "
-              "`seconds` of a target_reached run (solver time, trace evaluations off the clock); a run that did "
-              "not reach the target counts as more than its cap. Bytes: the trace's bytes_sent at the first point "
-              "at or below the target (or at the end)." % (
-                  meta["target"], meta.get("trace_every") or "the dataset's (5)",
+              "`seconds` of a target_reached run (solver time: the tracer pauses its clock to evaluate the mean, "
+              "but the solver evaluates every live node's objective for worst_suboptimality before that, on the "
+              "clock); a run that did not reach the target counts as more than its cap. Bytes: the trace's "
+              "bytes_sent at the first point at or below the target (or at the end)." % (
+                  meta["target"], fmt(meta.get("trace_every") or 5.0, "%g"),
                   ", ".join("%s %g s" % kv for kv in meta["cap"].items())), ""]
         for d in meta["datasets"]:
             st = S["faults"].get(d)
@@ -674,7 +675,8 @@ def markdown(meta, S, runs, prefix):
                 rel = (s["median"] / t0) if math.isfinite(t0) and math.isfinite(s["median"]) else None
                 rows.append([LABELS[c], ", ".join(s["statuses"]), tstr(s),
                              fmt(rel, "%.2fx") if rel is not None else (
-                                 "> %.2fx" % (s["lower"] / t0) if math.isfinite(t0) and s["lower"] else "-"),
+                                 "> %.2fx" % (s["lower"] / t0) if math.isfinite(t0) and s["lower"] and
+                                 c != "all-crash" else "-"),
                              fmt(s["best"], "%.2e"), fmt(s["plateau"], "%.2e"), fmt(s["bytes"], "%.3g"),
                              fmt(h.median([r.get("exchanges") for r in rs]), "%.0f"),
                              fmt(h.median([r.get("rounds_skipped") for r in rs]), "%.0f"), span([r.get("wall") for r in rs],
@@ -869,6 +871,10 @@ def main():
     def part(name, fn):
         load0, t_part = h.loadavg(), time.time()
         out = fn()
+        sel = dict(faults=a.datasets, agree=a.datasets, internal=a.problems)[name]
+        full = dict(faults=DATASETS, agree=DATASETS, internal=PROBLEMS)[name]
+        if set(sel) != set(full) or (name == "faults" and set(a.configs) != set(CONFIGS)):
+            name += " (%s)" % ",".join(sel + (a.configs if name == "faults" else []))
         part_meta[name] = dict(command=command, load_start=load0, load_end=h.loadavg(), date=h.utc_now(),
                                elapsed=time.time() - t_part)
         return out
