@@ -545,8 +545,8 @@ def summarise(meta, runs):
             continue
         ok = c["ratio"] is not None and c["ratio"] <= INTERNAL_GOAL
         goals.append("%s (c) %s: eta_t = %g/(1+t)^%g, %.0f rounds per node in %s s: the diameter's largest value in "
-                     "the last %d points is %s of its early maximum %s (goal <= %g)%s; a line through the rest (rough): "
-                     "slope %s, 1e-6 after ~%s rounds" % (
+                     "the last %d points is %s of its early maximum %s (goal <= %g)%s; a line through the rest "
+                     "(rough): slope %s, 1e-6 after ~%s rounds" % (
                          "PASS" if ok else "FAIL", p, r.get("step"), r.get("step_power"), c["last_rounds"],
                          fmt(r.get("seconds"), "%.0f"), c["window"], fmt(c["ratio"], "%.2e"),
                          fmt(c["early_max"], "%.3g"), INTERNAL_GOAL,
@@ -679,8 +679,8 @@ def markdown(meta, S, runs, prefix):
                                  c != "all-crash" else "-"),
                              fmt(s["best"], "%.2e"), fmt(s["plateau"], "%.2e"), fmt(s["bytes"], "%.3g"),
                              fmt(h.median([r.get("exchanges") for r in rs]), "%.0f"),
-                             fmt(h.median([r.get("rounds_skipped") for r in rs]), "%.0f"), span([r.get("wall") for r in rs],
-                                                                                               "%.1f"),
+                             fmt(h.median([r.get("rounds_skipped") for r in rs]), "%.0f"),
+                             span([r.get("wall") for r in rs], "%.1f"),
                              span([r.get("load1") for r in rs], "%.1f"),
                              span([pct(r.get("others_cpu")) for r in rs], "%.0f")])
             L += h.md_table(["configuration", "status", "time to target: median (range)", "/ fault-free",
@@ -752,8 +752,8 @@ def write_outputs(base, prefix, meta, runs):
         "part", "dataset", "problem", "config", "agreement_rounds", "round", "seed", "status", "rc", "seconds",
         "reached", "time", "trace_hit_seconds", "cap", "epochs", "suboptimality", "best_suboptimality", "plateau",
         "objective", "test_accuracy", "exchanges", "rounds_skipped", "bytes_sent", "bytes_at_target", "diameter",
-        "step_used", "step_power", "wall", "load1", "others_cpu", "message", "commit", "binary_version", "cpu", "cores", "date",
-        "command"])
+        "step_used", "step_power", "wall", "load1", "others_cpu", "message", "commit", "binary_version", "cpu", "cores",
+        "date", "command"])
     h.write_json(base + ".json", dict(meta=meta, summary={k: v for k, v in S.items()}, goals=S["goals"], runs=runs))
     plot(meta, S, runs, base + ".png")
     h.write_report(base, markdown(meta, S, runs, prefix), S["goals"])
