@@ -698,6 +698,7 @@ void Peers::Body(Node& me, runtime::Member& member) {
   const int agreement_rounds = gossip ? 0 : options_.decentralized.agreement_rounds;
   const int every = options_.decentralized.checkpoint_every;
   std::vector<int> targets;
+  Clock::duration carried{0};  // work since the last AfterWork
   while (!member.stop_requested()) {
     member.WaitAtGate();
     if (member.stop_requested()) break;
@@ -724,10 +725,15 @@ void Peers::Body(Node& me, runtime::Member& member) {
     }
     const Clock::time_point start = Clock::now();
     LocalStep(me);
-    if (!member.AfterWork(1, Clock::now() - start)) {
+    // The fault plan sees the node's whole work of a round: this step and
+    // the previous round's sends, averaging and agreement (not its waits),
+    // so slow:M:F makes all of it F times longer, not the gradient alone.
+    if (!member.AfterWork(1, (Clock::now() - start) + carried)) {
       Leave(me, /*crashed=*/true);  // crashed before its round-t message
       return;
     }
+    carried = Clock::duration::zero();
+    Clock::time_point work_start = Clock::now();
     if (gossip) {
       if (n_ > 1) {
         int to = static_cast<int>(peer_rng.Below(static_cast<std::uint64_t>(n_ - 1)));
@@ -764,6 +770,7 @@ void Peers::Body(Node& me, runtime::Member& member) {
         return;
       }
       me.inbox[t][me.id] = me.y;
+      carried += Clock::now() - work_start;
       // Wait for a quorum of round t, or of a later round (skip).
       std::optional<std::int64_t> ready;
       {
@@ -803,6 +810,7 @@ void Peers::Body(Node& me, runtime::Member& member) {
         return;
       }
       member.WaitAtGate();  // the conductor may be reading x
+      work_start = Clock::now();
       // x = the mean of round r's models, in node order.
       const std::int64_t r = *ready;
       const auto& models = me.inbox[r];
@@ -823,6 +831,7 @@ void Peers::Body(Node& me, runtime::Member& member) {
                                   static_cast<std::uint64_t>(me.round), agreement_rounds, me.x, me.scratch);
       }
     }
+    carried += Clock::now() - work_start;
     if (every > 0 && me.round % every == 0) WriteCheckpoint(CheckpointPath(me.id), me.round, me.x);
   }
   Leave(me, /*crashed=*/false);
