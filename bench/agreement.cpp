@@ -78,9 +78,15 @@
 
 #include "asyncopt/version.hpp"
 #include "data/random.hpp"
+#include "report_text.hpp"
 
 namespace {
 
+using asyncopt::bench::CpuModel;
+using asyncopt::bench::JsonNum;
+using asyncopt::bench::JsonStr;
+using asyncopt::bench::Num;
+using asyncopt::bench::UtcNow;
 using asyncopt::data::Mix64;
 using asyncopt::data::Rng;
 using asyncopt::kernels::AgreementCounters;
@@ -516,53 +522,6 @@ Cell Measure(const Options& o, const std::string& mode, int m, int d, int rounds
 }
 
 // ---------------------------------------------------------------- output
-
-std::string Num(double v) {  // CSV / JSON number; empty for NaN
-  if (!std::isfinite(v)) return "";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
-std::string JsonNum(double v) { return std::isfinite(v) ? Num(v) : "null"; }
-std::string JsonStr(const std::string& s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    if (ch == '"' || ch == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (static_cast<unsigned char>(ch) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out + "\"";
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      const auto start =
-          colon == std::string::npos ? colon : line.find_first_not_of(" \t", colon + 1);
-      return start == std::string::npos ? "" : line.substr(start);
-    }
-  }
-  return "unknown";
-}
-
-std::string UtcNow() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The columns of a row, in order: name and value (a number as text; "" for none).
 std::vector<std::pair<std::string, std::string>> Columns(const Cell& c) {

@@ -77,9 +77,15 @@
 #include "asyncopt/asyncopt.hpp"
 #include "core_latency.hpp"
 #include "plain_sgd.hpp"
+#include "report_text.hpp"
 
 namespace {
 
+using asyncopt::bench::CpuModel;
+using asyncopt::bench::JsonNum;
+using asyncopt::bench::JsonStr;
+using asyncopt::bench::Num;
+using asyncopt::bench::UtcNow;
 using asyncopt::Dataset;
 using asyncopt::Problem;
 
@@ -213,21 +219,6 @@ std::vector<std::string> SplitList(const std::string& s) {
 
 // ---------------------------------------------------------------- context
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) {
-        const auto start = line.find_first_not_of(" \t", colon + 1);
-        return start == std::string::npos ? "" : line.substr(start);
-      }
-    }
-  }
-  return "unknown";
-}
-
 std::vector<double> LoadAverage() {
   std::ifstream in("/proc/loadavg");
   std::vector<double> v(3, kNaN);
@@ -235,21 +226,6 @@ std::vector<double> LoadAverage() {
   return v;
 }
 
-std::string UtcNow() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string Num(double v) {  // JSON / CSV number; empty for NaN / Inf
-  if (!std::isfinite(v)) return "";
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.9g", v);
-  return buf;
-}
 // Independent pair nnz/s over the ceiling's: (updates_a + updates_b) / max
 // over updates / alone, with equal updates on both threads.
 double PairRatio(double alone, double a, double b) {
@@ -257,27 +233,10 @@ double PairRatio(double alone, double a, double b) {
   return both > 0.0 ? 2.0 * alone / both : kNaN;
 }
 
-std::string JsonNum(double v) { return std::isfinite(v) ? Num(v) : "null"; }
 std::string JsonArray(const std::vector<double>& v) {
   std::string out = "[";
   for (std::size_t k = 0; k < v.size(); ++k) out += (k ? ", " : "") + JsonNum(v[k]);
   return out + "]";
-}
-std::string JsonStr(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 std::string CsvStr(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
