@@ -773,20 +773,8 @@ def rerun(a, r):
 
 
 def parse_caps(ap, text, datasets):
-    caps = {d: DATASETS[d]["cap"] for d in datasets}
-    for item in (text or "").split(","):
-        if not item:
-            continue
-        k, _, v = item.rpartition("=")
-        try:
-            x = float(v)
-        except ValueError:
-            ap.error("--cap: %r is not a number (S or dataset=S)" % item)
-        if k and k not in DATASETS:
-            ap.error("--cap: unknown dataset %r" % k)
-        for d in ([k] if k else datasets):
-            caps[d] = x
-    return caps
+    caps = h.per_key(ap, "--cap", text, list(DATASETS), {d: DATASETS[d]["cap"] for d in DATASETS}, float, "a number")
+    return {d: caps[d] for d in datasets}
 
 
 def main():

@@ -471,6 +471,26 @@ def check_binary(ap, a):
     a.binary = os.path.abspath(a.binary)
     if not os.access(a.binary, os.X_OK):
         ap.error("--binary %s: not an executable file" % a.binary)
+def per_key(ap, flag, text, keys, defaults, cast, what):
+    """An option "V" (every key) or "key=V,..." (per key) over `keys`, on top of `defaults`
+    (key -> value): the dict; ap.error naming the item for a value `cast` refuses or an unknown
+    key. `what` names the values in messages ("a number", "an integer")."""
+    out = dict(defaults)
+    for item in (text or "").split(","):
+        if not item:
+            continue
+        k, _, v = item.rpartition("=")
+        try:
+            x = cast(v)
+        except ValueError:
+            ap.error("%s: %r is not %s (V or key=V)" % (flag, item, what))
+        if k and k not in keys:
+            ap.error("%s: unknown %r (have %s)" % (flag, k, ",".join(keys)))
+        for key in ([k] if k else keys):
+            out[key] = x
+    return out
+
+
 def csv_cell(v, float_format="%.10g"):
     """One CSV cell: '' for None, lists joined by ';', floats in float_format."""
     if v is None:

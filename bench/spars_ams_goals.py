@@ -754,19 +754,7 @@ def main():
     for c in a.compressors:
         if c not in COMPRESSORS:
             ap.error("--compressors: unknown %r (have %s)" % (c, ",".join(COMPRESSORS)))
-    epochs = {c: 10 for c in CELLS}
-    for item in (a.epochs or "").split(","):
-        if not item:
-            continue
-        k, _, v = item.rpartition("=")
-        try:
-            n = int(v)
-        except ValueError:
-            ap.error("--epochs: %r is not an integer (N or cell=N)" % item)
-        if k and k not in CELLS:
-            ap.error("--epochs: unknown cell %r" % k)
-        for c in ([k] if k else CELLS):
-            epochs[c] = n
+    epochs = h.per_key(ap, "--epochs", a.epochs, list(CELLS), {c: 10 for c in CELLS}, int, "an integer")
     a.epochs = {c: epochs[c] for c in a.cells}
     if min([a.seeds, a.workers, a.batch_size, a.hidden, a.sk_epochs, a.sk_repeats, a.hot_repeats] +
            list(a.epochs.values())) < 1 or not (a.step > 0 and a.l2 >= 0 and a.trace_every > 0 and a.sk_trace_every > 0):
