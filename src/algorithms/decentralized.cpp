@@ -561,6 +561,32 @@ class Peers {
   };
   Snapshot Gather(bool worst) const;
   Snapshot Summarise(const std::vector<const std::vector<double>*>& xs) const;
+  static MemberStats StatsOf(const Node& node) {
+    MemberStats m;
+    m.member = node.id;
+    m.rounds = node.rounds_done;
+    m.rounds_skipped = node.rounds_skipped;
+    m.wait_seconds = node.wait_seconds;
+    return m;
+  }
+  // The peer fields of a finished run's result (after Tracer::Finish set
+  // its seconds; result->members filled): the final snapshot's diameter,
+  // the counters, each node's and the run's waiting fraction.
+  void FillResult(const Snapshot& snap, const runtime::Counters& c, Result* result) const {
+    result->diameter = snap.diameter;
+    result->rounds_skipped = c.rounds_skipped;
+    result->exchanges = c.exchanges;
+    result->bytes_sent = c.bytes_sent;
+    result->step_used = eta0_;
+    result->threads_used = n_;
+    const double seconds = result->seconds;
+    double waited = 0.0;
+    for (MemberStats& m : result->members) {
+      m.wait_fraction = seconds > 0.0 ? m.wait_seconds / seconds : 0.0;
+      waited += m.wait_seconds;
+    }
+    result->wait_fraction = seconds > 0.0 ? waited / (n_ * seconds) : 0.0;
+  }
   Result Answer(RankPeerNet& net, runtime::Team& team);
   Result Conduct(const Problem& problem, RankPeerNet& net, runtime::Team& team);
   std::string Describe(const Problem& problem, std::int64_t rounds, std::int64_t skipped) const;
@@ -991,24 +1017,8 @@ Result Peers::Run(const Problem& problem) {
   Result result;
   std::vector<double> final_w = snap.mean.empty() ? tracer.best_finite_w() : snap.mean;
   tracer.Finish(status, final_w, counters, &result);
-  result.diameter = snap.diameter;
-  result.rounds_skipped = counters.rounds_skipped;
-  result.exchanges = counters.exchanges;
-  result.bytes_sent = counters.bytes_sent;
-  result.step_used = eta0_;
-  result.threads_used = n_;
-  double waited = 0.0;
-  for (const auto& node : nodes_) {
-    MemberStats m;
-    m.member = node->id;
-    m.rounds = node->rounds_done;
-    m.rounds_skipped = node->rounds_skipped;
-    m.wait_seconds = node->wait_seconds;
-    m.wait_fraction = result.seconds > 0.0 ? node->wait_seconds / result.seconds : 0.0;
-    waited += node->wait_seconds;
-    result.members.push_back(m);
-  }
-  result.wait_fraction = result.seconds > 0.0 ? waited / (n_ * result.seconds) : 0.0;
+  for (const auto& node : nodes_) result.members.push_back(StatsOf(*node));
+  FillResult(snap, counters, &result);
   std::string what = Describe(problem, counters.exchanges, counters.rounds_skipped);
   if (status == Status::kNoQuorum) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -1408,12 +1418,7 @@ Result Peers::Conduct(const Problem& problem, RankPeerNet& net, runtime::Team& t
   c.max_distance = snap.max_distance;
   Result result;
   for (const auto& node : nodes_) {
-    MemberStats m;
-    m.member = node->id;
-    m.rounds = node->rounds_done;
-    m.rounds_skipped = node->rounds_skipped;
-    m.wait_seconds = node->wait_seconds;
-    result.members.push_back(m);
+    result.members.push_back(StatsOf(*node));
     result.restarts += static_cast<int>(node->restarts);
     c.bytes_sent += node->bytes_sent.load(std::memory_order_relaxed);
   }
@@ -1434,18 +1439,7 @@ Result Peers::Conduct(const Problem& problem, RankPeerNet& net, runtime::Team& t
   }
   tracer.Finish(status, snap.mean.empty() ? tracer.best_finite_w() : snap.mean, c, &result);
   broadcast(kStopAll, 1, nullptr);  // done: the other ranks may leave
-  result.diameter = snap.diameter;
-  result.rounds_skipped = c.rounds_skipped;
-  result.exchanges = c.exchanges;
-  result.bytes_sent = c.bytes_sent;
-  result.step_used = eta0_;
-  result.threads_used = n_;
-  double waited = 0.0;
-  for (MemberStats& m : result.members) {
-    m.wait_fraction = result.seconds > 0.0 ? m.wait_seconds / result.seconds : 0.0;
-    waited += m.wait_seconds;
-  }
-  result.wait_fraction = result.seconds > 0.0 ? waited / (n_ * result.seconds) : 0.0;
+  FillResult(snap, c, &result);
   std::string what = Describe(problem, c.exchanges, c.rounds_skipped) + ", " + std::to_string(ranks) +
                      " mpi ranks (one cluster each)";
   if (status == Status::kNoQuorum) {
