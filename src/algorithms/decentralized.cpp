@@ -1006,8 +1006,7 @@ Result Peers::Run(const Problem& problem) {
       team.Notify();
     }
   } catch (...) {
-    team.RequestStop();
-    team.Join();
+    team.StopAndJoinQuietly();
     throw;
   }
   team.RequestStop();
@@ -1074,11 +1073,7 @@ Result Peers::RunRank(const Problem& problem, RankPeerNet& net) {
   try {
     return net.first() == 0 ? Conduct(problem, net, team) : Answer(net, team);
   } catch (...) {
-    team.RequestStop();
-    try {
-      team.Join();
-    } catch (...) {
-    }
+    team.StopAndJoinQuietly();
     throw;
   }
 }
@@ -1161,11 +1156,7 @@ Result Peers::Answer(RankPeerNet& net, runtime::Team& team) {
       break;
     }
   }
-  team.RequestStop();
-  try {
-    team.Join();
-  } catch (...) {
-  }
+  team.StopAndJoinQuietly();  // a node's error was told to rank 0 above
   std::int64_t sent = 0;
   engine::Packet end;
   end.kind = kFinalEnd;

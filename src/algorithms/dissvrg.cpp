@@ -705,11 +705,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options, 
     return RunServerSide(net.endpoint(0), data, problem, options, l_max, joined, [&team] { return team.failed(); },
                          check, "");
   } catch (...) {
-    team.RequestStop();
-    try {
-      team.Join();
-    } catch (...) {
-    }
+    team.StopAndJoinQuietly();
     throw;
   }
 }

@@ -1222,11 +1222,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options,
     return RunMasterSide<L>(net.endpoint(0), data, problem, options, gamma, smoothness, joined,
                             check, [&team] { return team.failed(); }, "");
   } catch (...) {
-    team.RequestStop();
-    try {
-      team.Join();
-    } catch (...) {
-    }
+    team.StopAndJoinQuietly();
     throw;
   }
 }

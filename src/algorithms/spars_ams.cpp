@@ -424,11 +424,7 @@ Result RunSparsAms(const Dataset& data, const Problem& problem, const Options& o
   try {
     return RunServerSide(net.endpoint(0), data, problem, options, joined, [&team] { return team.failed(); }, "");
   } catch (...) {
-    team.RequestStop();
-    try {
-      team.Join();
-    } catch (...) {
-    }
+    team.StopAndJoinQuietly();
     throw;
   }
 }

@@ -175,6 +175,15 @@ class Team {
   // Waits for every member to return, then rethrows the first exception a
   // member threw, if any. Idempotent.
   void Join();
+  // For a caller that is already failing (or ending without the members'
+  // verdict): stops the members and waits for them, dropping their errors.
+  void StopAndJoinQuietly() {
+    RequestStop();
+    try {
+      Join();
+    } catch (...) {
+    }
+  }
 
   // --- conductor side ---
   void RequestStop() { stop_.request_stop(); WakeSleepers(); }
