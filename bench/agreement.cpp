@@ -78,15 +78,15 @@
 
 #include "asyncopt/version.hpp"
 #include "data/random.hpp"
-#include "report_text.hpp"
+#include "tools/report_text.hpp"
 
 namespace {
 
-using asyncopt::bench::CpuModel;
-using asyncopt::bench::JsonNum;
-using asyncopt::bench::JsonStr;
-using asyncopt::bench::Num;
-using asyncopt::bench::UtcNow;
+using asyncopt::tools::CpuModel;
+using asyncopt::tools::JsonNum;
+using asyncopt::tools::JsonStr;
+using asyncopt::tools::Num;
+using asyncopt::tools::UtcNow;
 using asyncopt::data::Mix64;
 using asyncopt::data::Rng;
 using asyncopt::kernels::AgreementCounters;

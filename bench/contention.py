@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Thread-contention benchmark of asyncopt's hogwild solver: driver, plots, summary.
 
-Runs bench_contention (C++; bench/contention.cpp) once per dataset. Each run
+Runs `asyncopt contention` (the CLI's sweep, src/tools/contention.cpp) once
+per dataset. Each run
 loads the data once, computes f* (reference solver, cached on disk), measures
 the CEILING (bench/plain_sgd.hpp: plain single-thread non-atomic SGD, same
 update rule and permutations) and the NAIVE loop (the textbook single-thread
@@ -19,12 +20,14 @@ Usage (always /usr/bin/python3; the script builds nothing):
   bench/contention.py --quick              # small smoke sweep (~1-2 min)
   bench/contention.py --data my.svm --loss logistic --l2 1e-4 [--step X]
   bench/contention.py --report-only        # redraw plots/markdown from existing JSON
-Options: --bin PATH (default: build/release/bench/bench_contention, then
-build/bench/bench/bench_contention), --out DIR (bench/results), --threads,
---policies, --sparsifiers, --rho, --lock-stripe, --conflict-sample, --repeats, --epochs, --target,
---scaling-rounds, --scaling-gap, and any other bench_contention option after `--`.
+Options: --bin PATH (the asyncopt CLI; default: build/release/src/cli/asyncopt,
+then `asyncopt` on PATH), --out DIR (bench/results), --threads,
+--write, --sparsifier, --rho, --lock-stripe, --conflict-sample, --repeats, --epochs, --target,
+--scaling-rounds, --scaling-gap, and any other `asyncopt contention` option after `--`.
+The command draws its own figure (contention_<dataset>.png, PLplot); this
+script redraws it with the goal verdicts and writes the markdown.
 
-The 1- and 2-thread goals are judged on the SCALING ROUNDS (bench_contention
+The 1- and 2-thread goals are judged on the SCALING ROUNDS (asyncopt contention
 --scaling-rounds; 15 rounds, 2 s apart, by default): after the sweep, the
 naive loop, the ceiling, `wild` and `atomic` at 1 and 2 threads, the
 independent pair and the shared pair (two plain loops on one w) back to back, each round with the
@@ -36,6 +39,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -43,7 +47,7 @@ import time
 import harness as h
 from harness import DATA_DIR, FAR_ROUND_TRIP_NS, ROOT, median
 
-# The default datasets: (name, bench_contention arguments). Steps and epoch
+# The default datasets: (name, `asyncopt contention` arguments). Steps and epoch
 # counts are chosen so a throughput run lasts ~0.2-0.5 s and constant-step SGD
 # can reach the target (hogwild's default step has a 5-15% suboptimality floor
 # on the hinge SVM problem; see bench/README.md).
@@ -74,14 +78,14 @@ DEFAULTS = [
 QUICK_SIZE = {"svm-wangni": ["--rows", "12800"], "powerlaw": ["--rows", "20000"],
               "powerlaw-flat": ["--rows", "20000"], "powerlaw-flat-wide": ["--rows", "20000"],
               "sector.scale": ["--epochs", "10"]}
-FULL_SWEEP = {"threads": "1,2,4,8,16,32", "policies": "wild,atomic,locked",
-              "sparsifiers": "none,gspar,uniform", "repeats": "3", "ttt-repeats": "1",
+FULL_SWEEP = {"threads": "1,2,4,8,16,32", "write": "wild,atomic,locked",
+              "sparsifier": "none,gspar,uniform", "repeats": "3", "ttt-repeats": "1",
               "ttt-max-seconds": "2", "scaling-rounds": "15", "scaling-gap": "2"}
 # Per-dataset changes to the full sweep (unless given on the command line).
 # The SVM's time-to-target runs last ~10 ms, so one run per cell is noise-
 # bound (the same cell measured 0.0086 s and 0.0139 s in two sweeps): take the
 # median of 5, which takes 5 rounds (TTT runs are made in the first
-# --ttt-repeats of the --repeats rounds; bench_contention rejects more);
+# --ttt-repeats of the --repeats rounds; asyncopt contention rejects more);
 # `uniform` never reaches its target, so a 0.5 s cap keeps that affordable.
 DATASET_SWEEP = {"svm-wangni": {"repeats": "5", "ttt-repeats": "5", "ttt-max-seconds": "0.5"}}
 # Sparse data counts as low-contention (the 2-thread scaling goal) when
@@ -96,9 +100,9 @@ def conflict_sample_text(settings):
 
 
 # Sweep options the driver passes on (command line > per-dataset > sweep default).
-SWEEP_KEYS = ("threads", "policies", "sparsifiers", "rho", "lock-stripe", "conflict-sample", "repeats",
+SWEEP_KEYS = ("threads", "write", "sparsifier", "rho", "lock-stripe", "conflict-sample", "repeats",
               "ttt-repeats", "epochs", "target", "ttt-max-seconds", "scaling-rounds", "scaling-gap")
-QUICK_SWEEP = {"threads": "1,2,4", "policies": "wild,atomic", "sparsifiers": "none,gspar",
+QUICK_SWEEP = {"threads": "1,2,4", "write": "wild,atomic", "sparsifier": "none,gspar",
                "repeats": "1", "ttt-repeats": "1", "ttt-max-seconds": "1", "scaling-rounds": "3",
                "scaling-gap": "0"}
 
@@ -106,12 +110,14 @@ QUICK_SWEEP = {"threads": "1,2,4", "policies": "wild,atomic", "sparsifiers": "no
 def find_bin(given):
     if given:
         return given
-    for rel in ("build/release/bench/bench_contention", "build/bench/bench/bench_contention"):
-        path = os.path.join(ROOT, rel)
-        if os.path.exists(path):
-            return path
-    sys.exit("bench_contention not found: build it (cmake --build --preset release "
-             "--target bench_contention) or pass --bin PATH")
+    path = os.path.join(ROOT, "build/release/src/cli/asyncopt")
+    if os.path.exists(path):
+        return path
+    installed = shutil.which("asyncopt")
+    if installed:
+        return installed
+    sys.exit("the asyncopt CLI was not found: build it (cmake --build --preset release) "
+             "or pass --bin PATH")
 
 
 # ------------------------------------------------------------------ report
@@ -133,67 +139,17 @@ def cell(d, **kw):
     return found[0] if found else None
 
 
-def plot(d, path):
-    plt = h.pyplot()
-    import matplotlib.ticker
-    ceiling = cell(d, solver="plain-sgd")
-    hog = cells_of(d, solver="hogwild")
-    threads = sorted({c["threads"] for c in hog})
-    policies = list(dict.fromkeys(c["policy"] for c in hog))
-    sparsifiers = list(dict.fromkeys(c["sparsifier"] for c in hog))
-    fig, ax = plt.subplots(1, 3, figsize=(17, 4.8))
-    colors = {"wild": "tab:blue", "atomic": "tab:orange", "locked": "tab:green"}
-    styles = ["-", "--", ":", "-.", (0, (5, 1)), (0, (1, 3))]
-    marks = ["o", "s", "^", "v", "D", "x"]
-
-    def style(p, s):
-        i = sparsifiers.index(s) % len(styles)
-        return dict(color=colors.get(p), linestyle=styles[i], marker=marks[i],
-                    label="%s / %s" % (p, s))
-
-    # nnz/s vs threads per policy (and sparsifier), ceiling line
-    for p in policies:
-        for s in sparsifiers:
-            ys = [cell(d, solver="hogwild", policy=p, sparsifier=s, threads=t) for t in threads]
-            ax[0].plot(threads, [c["nnz_per_s"] / 1e6 if c else None for c in ys], **style(p, s))
-    ax[0].axhline(ceiling["nnz_per_s"] / 1e6, color="k", linewidth=2,
-                  label="ceiling: plain 1-thread SGD")
-    ax[0].set(xlabel="threads", ylabel="nnz processed / s (millions)",
-              title="throughput (median of repeats)")
-    for a in ax:
-        a.set_xscale("log")
-        a.set_xticks(threads, [str(t) for t in threads])
-        a.minorticks_off()
-        a.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
-    ax[0].legend(fontsize=7, ncol=2)
-    # conflicts / 1000 updates vs threads per sparsifier
-    for p in policies:
-        for s in sparsifiers:
-            ys = [cell(d, solver="hogwild", policy=p, sparsifier=s, threads=t) for t in threads]
-            vals = [c["conflicts_per_1000_updates"] if c else None for c in ys]
-            if all(v is None for v in vals):
-                continue
-            ax[1].plot(threads, vals, **style(p, s))
-    ax[1].set_yscale("symlog", linthresh=0.01)
-    ax[1].set(xlabel="threads", ylabel="conflicts per 1000 updates",
-              title="conflicts per 1000 updates (each policy its own measure)")
-    ax[1].legend(fontsize=7, ncol=2)
-    # time to target
-    for p in policies:
-        for s in sparsifiers:
-            ys = [cell(d, solver="hogwild", policy=p, sparsifier=s, threads=t) for t in threads]
-            ax[2].plot(threads, [c["time_to_target_s"] if c else None for c in ys], **style(p, s))
-    if ceiling.get("time_to_target_s"):
-        ax[2].axhline(ceiling["time_to_target_s"], color="k", linewidth=2, label="ceiling")
-    ax[2].set(yscale="log", xlabel="threads", ylabel="seconds",
-              title="time to suboptimality %g (missing = not reached)"
-              % d["settings"]["target_subopt"])
-    ax[2].legend(fontsize=7, ncol=2)
-    ds = d["dataset"]
-    fig.suptitle("%s (%d x %d, nnz %d), %s l2=%g; %s" % (
-        ds["name"], ds["rows"], ds["cols"], ds["nnz"], d["problem"]["loss"], d["problem"]["l2"],
-        d["context"]["cpu"]), fontsize=10)
-    h.save_figure(fig, path, dpi=90)
+def with_options(args, changes):
+    """args with each "--key value" of changes replacing the same key's value
+    (or appended): the command takes an option once."""
+    out = list(args)
+    for k in range(0, len(changes), 2):
+        key, value = changes[k], changes[k + 1]
+        if key in out:
+            out[out.index(key) + 1] = value
+        else:
+            out += [key, value]
+    return out
 
 
 def x2(v):
@@ -674,7 +630,7 @@ def main():
                          "powerlaw-flat-wide")
     ap.add_argument("--report-only", action="store_true",
                     help="only redraw plots and markdown from RESULTS/contention_*.json")
-    ap.add_argument("extra", nargs="*", help="after --: more bench_contention options")
+    ap.add_argument("extra", nargs="*", help="after --: more `asyncopt contention` options")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
 
@@ -695,7 +651,7 @@ def main():
         runs = [(name, user)]
     else:
         wanted = a.datasets.split(",") if a.datasets else [n for n, _ in DEFAULTS]
-        runs = [(n, list(args) + (QUICK_SIZE.get(n, []) if a.quick else []))
+        runs = [(n, with_options(args, QUICK_SIZE.get(n, []) if a.quick else []))
                 for n, args in DEFAULTS if n in wanted]
         for n, args in runs:
             for k in ("loss", "l1", "l2", "step"):
@@ -725,10 +681,10 @@ def main():
             for k in ("epochs", "target"):  # the sweep's value replaces the dataset's
                 if k in run_sweep and "--" + k in args:
                     args[args.index("--" + k) + 1] = run_sweep[k]
-            cmd = [binary] + args + [x for k, v in run_sweep.items()
+            cmd = [binary, "contention"] + args + [x for k, v in run_sweep.items()
                                      if not (k in ("epochs", "target") and "--" + k in args)
                                      for x in ("--" + k, v)]
-            cmd += ["--out-dir", a.out] + a.extra
+            cmd += ["--out", a.out] + a.extra
             print("+ " + " ".join(shlex.quote(x) for x in cmd), flush=True)
             t0 = time.time()
             subprocess.run(cmd, check=True)
@@ -746,7 +702,7 @@ def main():
             continue
         with open(path) as f:
             d = json.load(f)
-        plot(d, os.path.join(a.out, "contention_%s.png" % name))
+        # contention_<name>.png is the command's own figure (PLplot).
         plot_scaling(d, os.path.join(a.out, "contention_%s_scaling.png" % name))
         results.append(d)
     if not results:
@@ -758,7 +714,7 @@ def main():
             if worst > 1.5 else "The machine was quiet (load <= 1.5).")
     commands = list(dict.fromkeys(driver.get(r["dataset"]["name"], "(unknown)") for r in results))
     md = write_markdown(results, a.out, commands, note)
-    print("wrote %s and %d plot(s)" % (md, len(results)))
+    print("wrote %s and %d scaling plot(s)" % (md, len(results)))
 
 
 if __name__ == "__main__":

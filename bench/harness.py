@@ -339,13 +339,13 @@ def timed_median(fn, repeats, under=2.0):
 
 # --------------------------------------------------------------------------- grids and rounds
 def core_round_trip(probe_bin):
-    """The cores' cache-line round trip now in ns (`bench_contention --probe`),
-    or None when the probe binary is missing."""
+    """The cores' cache-line round trip now in ns (`asyncopt contention --probe`;
+    probe_bin is the asyncopt CLI), or None when it is missing."""
     if not probe_bin or not os.path.exists(probe_bin):
         return None
-    p = subprocess.run([probe_bin, "--probe"], capture_output=True, text=True)
+    p = subprocess.run([probe_bin, "contention", "--probe"], capture_output=True, text=True)
     if p.returncode != 0:
-        sys.exit("failed (%d): %s --probe\n%s" % (p.returncode, probe_bin, p.stderr[-2000:]))
+        sys.exit("failed (%d): %s contention --probe\n%s" % (p.returncode, probe_bin, p.stderr[-2000:]))
     return json.loads(p.stdout)["round_trip_ns"]
 
 

@@ -27,7 +27,7 @@ median of the per-round ratios, and a verdict on the ratio of medians: "pinned
 faster" above --threshold (1.05), "pinned slower" below 1 / threshold, else
 "no difference". A run asked to pin reports in its result message whether it
 was not pinned ("not pinned: 2 threads, 1 CPUs allowed"); such runs are counted
-and flagged. Before each round `bench_contention --probe` (when built) measures
+and flagged. Before each round `asyncopt contention --probe` (when built) measures
 the cores' cache-line round trip: this VM's host moves its vCPUs.
 
 Usage (always /usr/bin/python3; build with the release preset first):
@@ -206,7 +206,7 @@ def markdown(meta, cells, lines, prefix):
              "%.1f-%.1f" % (min(loads), max(loads)) if loads else "-",
              "%.0f-%.0f ns (far, > %d ns, before %d of %d rounds)" % (
                  min(trips), max(trips), h.FAR_ROUND_TRIP_NS, sum(t > h.FAR_ROUND_TRIP_NS for t in trips),
-                 len(trips)) if trips else "not measured (no bench_contention)"),
+                 len(trips)) if trips else "not measured (no asyncopt CLI)"),
          "Binary: `%s` (%s). f*: %s." % (meta["binary"]["path"], meta["binary"]["version"],
                                          "; ".join("%s %.12g" % kv for kv in meta["f_star"].items())), "",
          "%d interleaved rounds; each runs every cell pinned and unpinned back to back, every other round in "
@@ -250,8 +250,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="\n".join(__doc__.split("\n")[1:]))
     ap.add_argument("--binary", default=os.path.join(ROOT, "build/release/src/cli/asyncopt"))
-    ap.add_argument("--probe-bin", default=os.path.join(ROOT, "build/release/bench/bench_contention"),
-                    help="bench_contention, whose --probe measures the cores' round trip before each round")
+    ap.add_argument("--probe-bin", default=os.path.join(ROOT, "build/release/src/cli/asyncopt"),
+                    help="the asyncopt CLI, whose `contention --probe` measures the cores' round trip before each round")
     ap.add_argument("--repeats", type=int, default=12, help="interleaved rounds (default 12)")
     ap.add_argument("--cells", default=",".join(CELLS))
     ap.add_argument("--rcv1-l2", default="1e-4", help="l2 of the rcv1-vw-small problem (default 1e-4)")

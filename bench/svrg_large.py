@@ -61,7 +61,7 @@ RCV1_PROXASAGA = {1e-3: 0.0030, 1e-6: 0.0065}  # seconds, one thread, quoted in 
 
 
 def round_trip(a):
-    """The cores' cache-line round trip now (bench_contention --probe), or None."""
+    """The cores' cache-line round trip now (asyncopt contention --probe), or None."""
     return h.core_round_trip(a.probe_bin)
 
 
@@ -237,8 +237,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
     ap.add_argument("--work", default="/tmp/asyncopt-svrg-large")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--probe-bin", default=os.path.join(ROOT, "build/release/bench/bench_contention"),
-                    help="bench_contention, whose --probe measures the cores' round trip before "
+    ap.add_argument("--probe-bin", default=os.path.join(ROOT, "build/release/src/cli/asyncopt"),
+                    help="the asyncopt CLI, whose `contention --probe` measures the cores' round trip before "
                          "each pair of 1- and 2-thread runs (skipped if missing)")
     a = ap.parse_args()
     if not os.path.exists(a.bin):
@@ -378,7 +378,7 @@ def main():
             c["threads"], c["target"], c["reached"], c["runs"], c["best"] * 1e3, c["median"] * 1e3, c["epochs"],
             ", ".join("%.0f" % t if t is not None else "-" for t in c["round_trip_ns"])))
     md += ["", "The 1- and 2-thread runs of each seed run back to back after a probe of the cores' cache-line "
-           "round trip (`bench_contention --probe`; every other pair in reverse order). rcv1-vw-small has hot "
+           "round trip (`asyncopt contention --probe`; every other pair in reverse order). rcv1-vw-small has hot "
            "features, so 2 threads share model lines: this VM's host moves its two vCPUs, and far apart "
            "(round trip > %d ns) a second thread on shared hot lines can slow the first "
            "(bench/results/contention_notes.md). The JSON keeps each run's seconds by seed, next to its "

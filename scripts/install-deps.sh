@@ -9,7 +9,8 @@ what=${1:-test}
 pkgs=(build-essential g++ cmake ninja-build git pkg-config
       libtbb-dev libeigen3-dev libboost-program-options-dev
       zlib1g-dev libbz2-dev liblzma-dev xz-utils bzip2 gzip
-      openmpi-bin libopenmpi-dev)  # the MPI engine: the default build uses MPI when present
+      openmpi-bin libopenmpi-dev  # the MPI engine: the default build uses MPI when present
+      libplplot-dev plplot-driver-cairo)  # the figures of `asyncopt plot` and `contention`
 case "$what" in
   run) ;;
   test|bench|all)

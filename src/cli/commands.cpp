@@ -8,6 +8,7 @@
 #include "cli/commands.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <ranges>
 #include <charconv>
 #include <chrono>
@@ -351,6 +352,27 @@ void WriteConfig(JsonWriter& j, const Args& a, const Options* solver = nullptr) 
   j.BeginObject("config");
   for (const auto& [key, value] : config) j.Field(key, value);
   j.EndObject();
+}
+
+// The trace's `run` column: the solver, the data file's name and the
+// options given that shape the run (the solver table's and the problem's,
+// not paths or output switches), in key order.
+std::string RunLabel(const Args& a, const Options& options) {
+  std::string label(ToString(options.solver));
+  if (a.Has("data")) {
+    const std::string path = a.Str("data");
+    label += " " + path.substr(path.find_last_of('/') + 1);
+  }
+  static const char* kProblem[] = {"loss", "l1", "l2", "scale", "normalize-rows", "bias",
+                                   "positive-labels", "scale-target", "transport"};
+  for (const std::string& key : a.GivenKeys()) {
+    if (key == "solver" || key == "data" || key == "trace") continue;
+    const bool problem = std::find(std::begin(kProblem), std::end(kProblem), key) != std::end(kProblem);
+    const core::OptionSpec* spec = core::FindOption(key);
+    if (!problem && (spec == nullptr || core::WhyUnused(*spec, options))) continue;
+    label += " --" + key + " " + Printable(a.Str(key), 60);
+  }
+  return label;
 }
 
 // The solver option `key` takes effect in this run.
@@ -1092,7 +1114,7 @@ int RunTrainMpi(const Args& a, Options options, const Problem& problem, int thre
    try {
     options.f_star = opt.f_star;
     std::optional<TraceWriter> trace;
-    if (outputs.Has("trace")) trace.emplace(outputs.Path("trace"));
+    if (outputs.Has("trace")) trace.emplace(outputs.Path("trace"), RunLabel(a, options));
     Progress progress(!quiet);
     options.on_trace = TraceTo(trace, progress, !std::isnan(opt.f_star));
     options.stop = &g_stop_requested;
@@ -1300,7 +1322,7 @@ int RunTrain(const std::vector<std::string>& argv) {
 
   // Opened only now: nothing is truncated before the run can start.
   std::optional<TraceWriter> trace;
-  if (outputs.Has("trace")) trace.emplace(outputs.Path("trace"));
+  if (outputs.Has("trace")) trace.emplace(outputs.Path("trace"), RunLabel(a, options));
   Progress progress(!quiet);
   options.on_trace = TraceTo(trace, progress, !std::isnan(opt.f_star));
 

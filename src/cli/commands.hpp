@@ -55,5 +55,8 @@ int RunPredict(const std::vector<std::string>& args);
 int RunOptimum(const std::vector<std::string>& args);
 int RunGenerate(const std::vector<std::string>& args);
 int RunInfo(const std::vector<std::string>& args);
+// cli/plot_command.cpp, cli/contention_command.cpp
+int RunPlot(const std::vector<std::string>& args);
+int RunContention(const std::vector<std::string>& args);
 
 }  // namespace asyncopt::cli

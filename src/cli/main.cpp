@@ -1,4 +1,5 @@
-// asyncopt command-line tool: train | predict | optimum | generate | info.
+// asyncopt command-line tool: train | predict | optimum | generate | info | plot |
+// contention.
 #include <unistd.h>
 
 #include <csignal>
@@ -44,6 +45,9 @@ void Usage(std::FILE* out) {
                "  optimum   compute or look up the reference optimum f*\n"
                "  generate  write seeded synthetic data (svm-wangni, logistic-wangni, powerlaw)\n"
                "  info      dataset statistics (sparsity, Hogwild rho and Delta, feature skew)\n"
+               "  plot      draw traces: suboptimality against seconds and epochs (PNG)\n"
+               "  contention  sweep hogwild over threads x write policy x sparsifier on your\n"
+               "            data: throughput, time to target, conflicts (CSV, JSON, PNG)\n"
                "  version   print version and build provenance\n"
                "\n"
                "exit codes: 0 success, 1 internal error, 2 bad usage or input, 3 diverged,\n"
@@ -93,6 +97,8 @@ int main(int argc, char** argv) {
     if (command == "optimum") return RunOptimum(args);
     if (command == "generate") return RunGenerate(args);
     if (command == "info") return RunInfo(args);
+    if (command == "plot") return RunPlot(args);
+    if (command == "contention") return RunContention(args);
     if (command == "version" || command == "--version") {
       const auto b = asyncopt::GetBuildInfo();
       std::printf("asyncopt %s (commit %s, %s, %s)\n", b.version, b.git_commit, b.compiler,

@@ -15,12 +15,7 @@
 #include "core/option_table.hpp"
 
 namespace asyncopt::cli {
-namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Default values as --help shows them: the shortest text that reads back
-// as the same number ("0.1", not "0.10000000000000001").
 std::string Def(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[40];
@@ -33,10 +28,13 @@ po::typed_value<std::string>* Text(const std::string& default_text) {
   return po::value<std::string>()->default_value(default_text);
 }
 po::typed_value<std::string>* Text() { return po::value<std::string>(); }
-// A switch: "--quiet" alone means true; "--quiet=false" is allowed.
 po::typed_value<std::string>* Switch(bool default_value) {
   return po::value<std::string>()->default_value(Def(default_value))->implicit_value("true");
 }
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 const RealRange kNonNegative{0.0, kInf, false, true, "a finite number >= 0"};
 // A constant feature beyond this dwarfs every other one, and the default

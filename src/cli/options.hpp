@@ -14,6 +14,16 @@
 
 namespace asyncopt::cli {
 
+// Declaring an option: every value is text, converted by Args (so every
+// bad value gets the same message). Def: a default as --help shows it, the
+// shortest text that reads back as the same number ("0.1"). Switch: "--quiet"
+// alone means true, "--quiet=false" is allowed.
+std::string Def(double v);
+std::string Def(bool v);
+po::typed_value<std::string>* Text(const std::string& default_text);
+po::typed_value<std::string>* Text();
+po::typed_value<std::string>* Switch(bool default_value);
+
 // Option groups. `train` adds the solver groups.
 void AddGeneral(po::options_description& all, bool threads, bool train = false);
 void AddData(po::options_description& all, bool with_test, bool with_compact = true);

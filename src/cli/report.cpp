@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <thread>
@@ -24,12 +25,22 @@ std::string CpuDescription() {
   return model + " (" + std::to_string(std::thread::hardware_concurrency()) + " hardware threads)";
 }
 
-TraceWriter::TraceWriter(const std::string& path)
-    : out_(std::make_unique<io::OutputFile>(path)) {
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+TraceWriter::TraceWriter(const std::string& path, const std::string& run)
+    : out_(std::make_unique<io::OutputFile>(path)), run_field_(CsvField(run)) {
   Put("seconds,epoch,updates,objective,suboptimality,nnz_w,exchanges,coords_sent,"
       "bits_sent,conflicts,coords_returned,bits_returned,max_delay,master_busy,bytes_sent,"
       "bytes_returned,max_staleness,wait_fraction,batch_loss,test_accuracy,diameter,max_distance,"
-      "worst_suboptimality,rounds_skipped\n");
+      "worst_suboptimality,rounds_skipped,run\n");
 }
 
 TraceWriter::~TraceWriter() = default;
@@ -72,7 +83,12 @@ void TraceWriter::Write(const TracePoint& p) {
       static_cast<long long>(p.bytes_sent), static_cast<long long>(p.bytes_returned),
       static_cast<long long>(p.max_staleness), p.wait_fraction, batch_loss, test_accuracy, diameter, max_distance,
       worst, static_cast<long long>(p.rounds_skipped));
-  Put(std::string_view(row, static_cast<std::size_t>(std::min<int>(n, sizeof row - 1))));
+  // The row without its line end, then `run`.
+  std::string line(row, static_cast<std::size_t>(std::clamp<int>(n - 1, 0, sizeof row - 2)));
+  line += ',';
+  line += run_field_;
+  line += '\n';
+  Put(line);
 }
 
 bool TraceWriter::Close() {

@@ -24,9 +24,15 @@ std::string CpuDescription();
 // existing trace untouched. A FIFO, device or /dev/stdout gets the rows as
 // they come. A write error does not stop the run: it is recorded (error())
 // and later rows are dropped; the command reports it at the end.
+//
+// The last column, `run`, describes the run on every row (solver, data file
+// name, the options given: "hogwild rcv1.svm.xz --threads 2 --step-decay
+// 0.998"), so a trace read alone says what made it (`asyncopt plot` labels
+// its lines with it).
 class TraceWriter {
  public:
-  explicit TraceWriter(const std::string& path);  // throws asyncopt::Error if it cannot be opened
+  // Throws asyncopt::Error if it cannot be opened.
+  TraceWriter(const std::string& path, const std::string& run);
   ~TraceWriter();                                 // without Close(): the temporary file is removed
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
@@ -41,7 +47,12 @@ class TraceWriter {
   void Put(std::string_view text);
   std::unique_ptr<io::OutputFile> out_;
   std::string error_;
+  std::string run_field_;  // `run`, quoted for CSV
 };
+
+// `text` as one CSV field: quoted (inner quotes doubled) when it holds a
+// comma, a quote or a line break.
+std::string CsvField(const std::string& text);
 
 // "epoch 3  objective 0.32512  subopt 1.2e-04  elapsed 0.53 s" rewritten in
 // place on stderr, only when stderr is a terminal and not --quiet.

@@ -36,7 +36,7 @@ TRACE_COLUMNS = ["seconds", "epoch", "updates", "objective", "suboptimality", "n
                  "exchanges", "coords_sent", "bits_sent", "conflicts", "coords_returned",
                  "bits_returned", "max_delay", "master_busy", "bytes_sent", "bytes_returned",
                  "max_staleness", "wait_fraction", "batch_loss", "test_accuracy", "diameter",
-                 "max_distance", "worst_suboptimality", "rounds_skipped"]
+                 "max_distance", "worst_suboptimality", "rounds_skipped", "run"]
 
 
 def start_training(command, timeout=120):
@@ -290,9 +290,12 @@ class TrainTest(Workdir):
         self.assertEqual(rows[0], TRACE_COLUMNS)
         self.assertGreaterEqual(len(rows), 3)
         # spars-ams's two columns and the peers' three are empty for the
-        # other solvers; rounds_skipped is 0.
-        self.assertTrue(all(r[-6:] == ["", "", "", "", "", "0"] for r in rows[1:]))
-        values = [[float(x) for x in r[:-6]] for r in rows[1:]]
+        # other solvers; rounds_skipped is 0; `run` names the solver, the
+        # data file and the options given, on every row.
+        self.assertTrue(all(r[-7:-1] == ["", "", "", "", "", "0"] for r in rows[1:]))
+        self.assertTrue(all(r[-1] == "reference heart_scale --l2 0.01 --loss logistic"
+                            for r in rows[1:]), rows[1][-1])
+        values = [[float(x) for x in r[:-7]] for r in rows[1:]]
         self.assertEqual(values[0][1], 0.0)  # epoch 0 first
         self.assertAlmostEqual(values[0][3], math.log(2), places=12)  # F(0) for logistic
         times = [v[0] for v in values]

@@ -1,4 +1,5 @@
-// bench_contention: the thread-contention benchmark of the hogwild solver.
+// The thread-contention sweep of the hogwild solver (`asyncopt contention`;
+// bench/contention.py drives it for the project's recorded results).
 //
 // Loads ONE dataset once (a LIBSVM file, or generated in-process), applies the
 // requested preprocessing, computes f* (reference solver, on-disk cache), then
@@ -48,12 +49,10 @@
 // ends and every epoch is a permutation of all rows, so this equals the exact
 // sum of the processed rows' nnz.
 //
-// Output: OUT_DIR/contention_NAME.csv and .json, one row per cell (the
+// Output: OUT/contention_NAME.csv and .json, one row per cell (the
 // ceiling is the row with solver "plain-sgd"), with the machine context; the
-// scaling rounds in the JSON and in OUT_DIR/contention_NAME_scaling.csv.
-//
-// Usage: bench_contention (--data FILE | --generate svm-wangni|powerlaw) [options]
-//        bench_contention --help
+// scaling rounds in the JSON and in OUT/contention_NAME_scaling.csv. A sweep
+// that is stopped (Ctrl-C, SIGTERM) writes the runs it made.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -73,138 +72,30 @@
 #include <tuple>
 #include <vector>
 
+#include "tools/contention.hpp"
+
 #include "algorithms/hogwild.hpp"
 #include "asyncopt/asyncopt.hpp"
-#include "core_latency.hpp"
-#include "plain_sgd.hpp"
-#include "report_text.hpp"
+#include "io/output_file.hpp"
+#include "tools/core_latency.hpp"
+#include "tools/plain_sgd.hpp"
+#include "tools/report_text.hpp"
 
+namespace asyncopt::tools {
 namespace {
 
-using asyncopt::bench::CpuModel;
-using asyncopt::bench::JsonNum;
-using asyncopt::bench::JsonStr;
-using asyncopt::bench::Num;
-using asyncopt::bench::UtcNow;
+using asyncopt::tools::CpuModel;
+using asyncopt::tools::JsonNum;
+using asyncopt::tools::JsonStr;
+using asyncopt::tools::Num;
+using asyncopt::tools::UtcNow;
 using asyncopt::Dataset;
 using asyncopt::Problem;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-const char* kUsage = R"(bench_contention: thread-contention benchmark of asyncopt's hogwild solver.
-
-Data (one of):
-  --data FILE                LIBSVM file (plain/gz/bz2/xz)
-  --positive-labels L,L,...  labels mapped to +1 (multiclass files)
-  --generate KIND            svm-wangni | powerlaw (generated in-process)
-  --rows N --dim D           generator size (svm-wangni: 51200 x 256; powerlaw: 100000 x 20000)
-  --nnz-per-row K            powerlaw nonzeros per row (40)
-  --zipf X                   powerlaw Zipf exponent (1.1)
-  --gen-seed N               generator seed (1)
-Preprocessing: --scale maxabs  --normalize-rows  --bias X
-Problem:       --loss logistic|hinge|squared-hinge|squared (logistic)  --l1 X (0)  --l2 X (1e-4)
-Sweep:
-  --threads LIST             1,2,4,8,16,32
-  --policies LIST            wild,atomic,locked
-  --sparsifiers LIST         none,gspar,uniform,topk (also gspar-exact, qsgd)
-  --rho X                    sparsifier kept fraction (0.1)
-  --lock-stripe N            locked: coordinates per lock, a power of two (1)
-  --conflict-sample N        wild: look for conflicts on one update in N, count each N
-                             times (16, the library's default; 1 = every update, exact)
-  --epochs N                 epochs of a throughput run (5)
-  --repeats K                runs per cell; the median is reported (3)
-  --step X                   constant step (0 = hogwild's default rule)
-  --seed N                   solver seed (1)
-  --trace-every X            hogwild throughput runs: a trace point (objective, off the
-                             clock) every X epochs (default --epochs: one, at the end;
-                             1 = the CLI's default)
-Time to target:
-  --target X                 target suboptimality (F - f*)/|f*| (1e-2); 0 = skip TTT runs
-  --ttt-max-seconds S        cap per TTT run (5)
-  --ttt-max-epochs N         cap per TTT run (200)
-  --ttt-trace-every X        objective every X epochs in TTT runs (0.25)
-  --ttt-repeats K            TTT runs per cell, in the first K rounds (= --repeats)
-Scaling rounds (the 1- and 2-thread goals):
-  --scaling-rounds K         after the sweep, K rounds of only the naive loop, the
-                             ceiling, `wild` and `atomic` at 1 and 2 threads (no
-                             sparsifier), the independent pair and the shared pair (two
-                             plain loops on one w), back to back after a discarded warm-up, every
-                             other round in reverse order, each with the cores' round
-                             trip (0 = none)
-  --scaling-gap S            seconds asleep before each scaling round (0), so the rounds
-                             sample the host's placements over time, not one moment
-Output:
-  --name NAME                dataset name in the output files (from the file or generator)
-  --out-dir DIR              (bench/results)
-  --quiet                    no per-run progress on stderr
-  --probe                    only measure the cores' cache-line round trip, print it as
-                             one JSON line on stdout and exit (for other benchmarks'
-                             runs, e.g. svrg_large.py)
-)";
-
-// ---------------------------------------------------------------- arguments
-
-struct Args {
-  std::map<std::string, std::string> values;
-  bool Has(const std::string& k) const { return values.count(k) != 0; }
-  std::string Str(const std::string& k, const std::string& def) const {
-    auto it = values.find(k);
-    return it == values.end() ? def : it->second;
-  }
-  double Num(const std::string& k, double def) const {
-    auto it = values.find(k);
-    if (it == values.end()) return def;
-    std::size_t used = 0;
-    double v = 0.0;
-    try {
-      v = std::stod(it->second, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used != it->second.size()) {
-      throw std::runtime_error("--" + k + " " + it->second + ": expected a number");
-    }
-    return v;
-  }
-  std::int64_t Int(const std::string& k, std::int64_t def) const {
-    const double v = Num(k, static_cast<double>(def));
-    if (v != std::floor(v)) throw std::runtime_error("--" + k + ": expected an integer");
-    return static_cast<std::int64_t>(v);
-  }
-};
-
-Args ParseArgs(int argc, char** argv) {
-  static const char* kFlags[] = {"normalize-rows", "quiet", "help", "probe"};
-  static const char* kKeys[] = {
-      "data", "positive-labels", "generate", "rows", "dim", "nnz-per-row", "zipf", "gen-seed",
-      "scale", "bias", "loss", "l1", "l2", "threads", "policies", "sparsifiers", "rho", "lock-stripe", "conflict-sample", "epochs",
-      "repeats", "step", "seed", "trace-every", "target", "ttt-max-seconds", "ttt-max-epochs", "ttt-trace-every", "ttt-repeats",
-      "scaling-rounds", "scaling-gap", "name", "out-dir"};
-  Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string s = argv[i];
-    if (s.rfind("--", 0) != 0) throw std::runtime_error("unexpected argument '" + s + "'");
-    s = s.substr(2);
-    std::string value;
-    const auto eq = s.find('=');
-    if (eq != std::string::npos) {
-      value = s.substr(eq + 1);
-      s = s.substr(0, eq);
-    }
-    if (std::find(std::begin(kFlags), std::end(kFlags), s) != std::end(kFlags)) {
-      a.values[s] = "1";
-      continue;
-    }
-    if (std::find(std::begin(kKeys), std::end(kKeys), s) == std::end(kKeys)) {
-      throw std::runtime_error("unknown option --" + s + " (see --help)");
-    }
-    if (eq == std::string::npos) {
-      if (i + 1 >= argc) throw std::runtime_error("--" + s + " needs a value");
-      value = argv[++i];
-    }
-    a.values[s] = value;
-  }
-  return a;
+asyncopt::Error Bad(const std::string& message) {
+  return asyncopt::Error(asyncopt::ErrorKind::kInvalidOption, message);
 }
 
 std::vector<std::string> SplitList(const std::string& s) {
@@ -309,41 +200,133 @@ std::vector<double> RunNnz(const Cell& c, double mean_nnz) {
 
 // ---------------------------------------------------------------- main
 
-int Main(int argc, char** argv) {
-  const Args args = ParseArgs(argc, argv);
-  if (args.Has("help")) {
-    std::cout << kUsage;
-    return 0;
+// One entry of a comma-separated list option as an integer or a number.
+int ListInt(const std::string& key, const std::string& item, int lo) {
+  std::size_t used = 0;
+  long v = 0;
+  try {
+    v = std::stol(item, &used);
+  } catch (...) {
+    used = 0;
   }
-  if (args.Has("probe")) {
-    const asyncopt::bench::CoreLatency c = asyncopt::bench::MeasureCoreRoundTrip();
-    std::cout << "{\"round_trip_ns\": " << JsonNum(c.round_trip_ns) << ", \"trips\": " << c.trips
-              << "}\n";
-    return 0;
+  if (used != item.size() || v < lo || v > 1 << 20) {
+    throw Bad("--" + key + ": '" + item + "' is not an integer in [" + std::to_string(lo) +
+              ", " + std::to_string(1 << 20) + "]");
   }
+  return static_cast<int>(v);
+}
+double ListNumber(const std::string& key, const std::string& item) {
+  std::size_t used = 0;
+  double v = 0.0;
+  try {
+    v = std::stod(item, &used);
+  } catch (...) {
+    used = 0;
+  }
+  if (used != item.size() || !std::isfinite(v)) {
+    throw Bad("--" + key + ": '" + item + "' is not a finite number");
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string ProbeCoreRoundTripJson() {
+  const CoreLatency c = MeasureCoreRoundTrip();
+  return "{\"round_trip_ns\": " + JsonNum(c.round_trip_ns) + ", \"trips\": " +
+         std::to_string(c.trips) + "}";
+}
+
+ContentionReport RunContention(const Settings& args, const std::atomic<bool>* stop,
+                               const std::function<void(const std::string&)>& log_fn) {
+  auto stopped = [stop] { return stop != nullptr && stop->load(std::memory_order_relaxed); };
   {  // checked before the data is loaded: TTT runs are made in the first
      // --ttt-repeats of the --repeats rounds, so more cannot be honoured
     const std::int64_t repeats = args.Int("repeats", 3);
     const std::int64_t ttt_repeats = args.Int("ttt-repeats", repeats);
     if (ttt_repeats > repeats) {
-      throw std::runtime_error("--ttt-repeats " + std::to_string(ttt_repeats) +
+      throw Bad("--ttt-repeats " + std::to_string(ttt_repeats) +
                                " exceeds --repeats " + std::to_string(repeats) +
                                ": time-to-target runs are made in the first --ttt-repeats of "
                                "the --repeats rounds");
     }
     if (args.Int("scaling-rounds", 0) < 0) {
-      throw std::runtime_error("--scaling-rounds " + args.Str("scaling-rounds", "") +
+      throw Bad("--scaling-rounds " + args.Str("scaling-rounds", "") +
                                ": must be >= 0");
     }
     const double gap = args.Num("scaling-gap", 0.0);
     if (!(gap >= 0.0 && gap <= 600.0)) {
-      throw std::runtime_error("--scaling-gap " + args.Str("scaling-gap", "") +
+      throw Bad("--scaling-gap " + args.Str("scaling-gap", "") +
                                ": must be between 0 and 600 seconds");
     }
   }
-  const bool quiet = args.Has("quiet");
+  // ---- the sweep's cells (checked before the data is loaded)
+  const int epochs = static_cast<int>(args.Int("epochs", 5));
+  const int repeats = static_cast<int>(args.Int("repeats", 3));
+  const std::uint64_t seed = static_cast<std::uint64_t>(args.Int("seed", 1));
+  const double rho = args.Num("rho", 0.1);
+  if (!(rho > 0.0 && rho <= 1.0)) throw Bad("--rho " + args.Str("rho", "") + ": must be in (0, 1]");
+  const int lock_stripe = static_cast<int>(args.Int("lock-stripe", 1));
+  if (lock_stripe < 1 || (lock_stripe & (lock_stripe - 1)) != 0) {
+    throw Bad("--lock-stripe: must be a power of two >= 1");
+  }
+  const std::int64_t conflict_sample =
+      args.Int("conflict-sample", asyncopt::AsyncOptions{}.conflict_sample);
+  if (conflict_sample < 1 || conflict_sample > asyncopt::kMaxConflictSample) {
+    throw Bad("--conflict-sample " + std::to_string(conflict_sample) + ": must be in [1, " +
+                             std::to_string(asyncopt::kMaxConflictSample) + "]");
+  }
+  const double ttt_max_seconds = args.Num("ttt-max-seconds", 5.0);
+  const int ttt_max_epochs = static_cast<int>(args.Int("ttt-max-epochs", 200));
+  const double ttt_every = args.Num("ttt-trace-every", 0.25);
+  const int ttt_repeats = static_cast<int>(args.Int("ttt-repeats", repeats));
+  if (epochs < 1 || repeats < 1 || ttt_max_epochs < 1 || !(ttt_every > 0.0) ||
+      !(ttt_max_seconds > 0.0)) {
+    throw Bad("--epochs, --repeats, --ttt-* must be positive");
+  }
+  const double trace_every = args.Num("trace-every", static_cast<double>(epochs));
+  if (!(trace_every > 0.0 && trace_every <= static_cast<double>(epochs))) {
+    throw Bad("--trace-every " + args.Str("trace-every", "") +
+                             ": must be > 0 and at most --epochs");
+  }
+  const int scaling_rounds = static_cast<int>(args.Int("scaling-rounds", 0));
+  const double scaling_gap = args.Num("scaling-gap", 0.0);
+  std::vector<int> thread_list;
+  for (const std::string& t : SplitList(args.Str("threads", "1,2,4,8,16,32"))) {
+    const int n = ListInt("threads", t, 1);
+    thread_list.push_back(n);
+  }
+  std::vector<Cell> cells;
+  Cell ceiling;
+  ceiling.solver = "plain-sgd";
+  ceiling.policy = "plain";
+  ceiling.sparsifier = "none";
+  Cell naive;  // the second ceiling (plain_sgd.hpp's RunNaiveSgd); no TTT runs: it
+               // minimises another function, so F's target need not be reachable
+  naive.solver = "naive-sgd";
+  naive.policy = "plain";
+  naive.sparsifier = "none";
+  for (const std::string& sp : SplitList(args.Str("sparsifier", "none,gspar,uniform,topk"))) {
+    asyncopt::SparsifierKind kind;
+    if (!asyncopt::Parse(sp, &kind)) throw Bad("--sparsifier: unknown '" + sp + "' (none, gspar, gspar-exact, uniform, topk, qsgd)");
+    for (const std::string& po : SplitList(args.Str("write", "wild,atomic,locked"))) {
+      asyncopt::WritePolicy write;
+      if (!asyncopt::Parse(po, &write)) throw Bad("--write: unknown '" + po + "' (wild, atomic, locked)");
+      for (int t : thread_list) {
+        Cell c;
+        c.solver = "hogwild";
+        c.threads = t;
+        c.policy = po;
+        c.sparsifier = sp;
+        c.write = write;
+        c.kind = kind;
+        cells.push_back(c);
+      }
+    }
+  }
+  if (cells.empty()) throw Bad("--threads, --write and --sparsifier: the sweep has no cell");
   auto log = [&](const std::string& s) {
-    if (!quiet) std::cerr << s << std::flush;
+    if (log_fn) log_fn(s);
   };
   const std::vector<double> load_before = LoadAverage();
   const auto wall0 = std::chrono::steady_clock::now();
@@ -353,13 +336,13 @@ int Main(int argc, char** argv) {
   std::string name = args.Str("name", "");
   std::string data_desc;
   if (args.Has("data") == args.Has("generate")) {
-    throw std::runtime_error("give exactly one of --data FILE and --generate KIND (see --help)");
+    throw Bad("give exactly one of --data FILE and --generate KIND (see --help)");
   }
   if (args.Has("data")) {
     const std::string path = args.Str("data", "");
     asyncopt::ReadOptions ro;
     for (const std::string& l : SplitList(args.Str("positive-labels", ""))) {
-      ro.positive_labels.push_back(std::stod(l));
+      ro.positive_labels.push_back(ListNumber("positive-labels", l));
     }
     log("reading " + path + " ...\n");
     data = asyncopt::ReadLibsvm(path, ro);
@@ -397,16 +380,16 @@ int Main(int argc, char** argv) {
                   std::to_string(g.dim) + " nnz_per_row=" + std::to_string(g.nnz_per_row) +
                   " zipf=" + Num(g.zipf_exponent) + " seed=" + std::to_string(gseed);
     } else {
-      throw std::runtime_error("--generate " + kind + ": expected svm-wangni or powerlaw");
+      throw Bad("--generate " + kind + ": expected svm-wangni or powerlaw");
     }
     if (name.empty()) name = kind;
   }
   asyncopt::Preprocessing prep;
   if (args.Has("scale")) {
-    if (args.Str("scale", "") != "maxabs") throw std::runtime_error("--scale: only maxabs");
+    if (args.Str("scale", "") != "maxabs") throw Bad("--scale: only maxabs");
     prep.scale_maxabs = true;
   }
-  prep.normalize_rows = args.Has("normalize-rows");
+  prep.normalize_rows = args.Flag("normalize-rows");
   prep.bias = args.Num("bias", -1.0);
   asyncopt::Apply(prep, data);
   const asyncopt::DatasetStats stats = asyncopt::ComputeStats(data, 500);
@@ -418,7 +401,7 @@ int Main(int argc, char** argv) {
   // ---- problem and f*
   Problem problem;
   if (!asyncopt::Parse(args.Str("loss", "logistic"), &problem.loss)) {
-    throw std::runtime_error("--loss " + args.Str("loss", "") + ": unknown loss");
+    throw Bad("--loss " + args.Str("loss", "") + ": unknown loss");
   }
   problem.l1 = args.Num("l1", 0.0);
   problem.l2 = args.Num("l2", 1e-4);
@@ -453,69 +436,6 @@ int Main(int argc, char** argv) {
   const double step_arg = args.Num("step", 0.0);
   const double step = step_arg > 0.0 ? step_arg
                                      : asyncopt::algorithms::HogwildDefaultStep(data, problem);
-  const int epochs = static_cast<int>(args.Int("epochs", 5));
-  const int repeats = static_cast<int>(args.Int("repeats", 3));
-  const std::uint64_t seed = static_cast<std::uint64_t>(args.Int("seed", 1));
-  const double rho = args.Num("rho", 0.1);
-  const int lock_stripe = static_cast<int>(args.Int("lock-stripe", 1));
-  if (lock_stripe < 1 || (lock_stripe & (lock_stripe - 1)) != 0) {
-    throw std::runtime_error("--lock-stripe: must be a power of two >= 1");
-  }
-  const std::int64_t conflict_sample =
-      args.Int("conflict-sample", asyncopt::AsyncOptions{}.conflict_sample);
-  if (conflict_sample < 1 || conflict_sample > asyncopt::kMaxConflictSample) {
-    throw std::runtime_error("--conflict-sample " + std::to_string(conflict_sample) + ": must be in [1, " +
-                             std::to_string(asyncopt::kMaxConflictSample) + "]");
-  }
-  const double ttt_max_seconds = args.Num("ttt-max-seconds", 5.0);
-  const int ttt_max_epochs = static_cast<int>(args.Int("ttt-max-epochs", 200));
-  const double ttt_every = args.Num("ttt-trace-every", 0.25);
-  const int ttt_repeats = static_cast<int>(args.Int("ttt-repeats", repeats));
-  if (epochs < 1 || repeats < 1 || ttt_max_epochs < 1 || !(ttt_every > 0.0) ||
-      !(ttt_max_seconds > 0.0)) {
-    throw std::runtime_error("--epochs, --repeats, --ttt-* must be positive");
-  }
-  const double trace_every = args.Num("trace-every", static_cast<double>(epochs));
-  if (!(trace_every > 0.0 && trace_every <= static_cast<double>(epochs))) {
-    throw std::runtime_error("--trace-every " + args.Str("trace-every", "") +
-                             ": must be > 0 and at most --epochs");
-  }
-  const int scaling_rounds = static_cast<int>(args.Int("scaling-rounds", 0));
-  const double scaling_gap = args.Num("scaling-gap", 0.0);
-  std::vector<int> thread_list;
-  for (const std::string& t : SplitList(args.Str("threads", "1,2,4,8,16,32"))) {
-    const int n = std::stoi(t);
-    if (n < 1) throw std::runtime_error("--threads: every entry must be >= 1");
-    thread_list.push_back(n);
-  }
-  std::vector<Cell> cells;
-  Cell ceiling;
-  ceiling.solver = "plain-sgd";
-  ceiling.policy = "plain";
-  ceiling.sparsifier = "none";
-  Cell naive;  // the second ceiling (plain_sgd.hpp's RunNaiveSgd); no TTT runs: it
-               // minimises another function, so F's target need not be reachable
-  naive.solver = "naive-sgd";
-  naive.policy = "plain";
-  naive.sparsifier = "none";
-  for (const std::string& sp : SplitList(args.Str("sparsifiers", "none,gspar,uniform,topk"))) {
-    asyncopt::SparsifierKind kind;
-    if (!asyncopt::Parse(sp, &kind)) throw std::runtime_error("--sparsifiers: unknown '" + sp + "'");
-    for (const std::string& po : SplitList(args.Str("policies", "wild,atomic,locked"))) {
-      asyncopt::WritePolicy write;
-      if (!asyncopt::Parse(po, &write)) throw std::runtime_error("--policies: unknown '" + po + "'");
-      for (int t : thread_list) {
-        Cell c;
-        c.solver = "hogwild";
-        c.threads = t;
-        c.policy = po;
-        c.sparsifier = sp;
-        c.write = write;
-        c.kind = kind;
-        cells.push_back(c);
-      }
-    }
-  }
   log("step " + Num(step) + ", " + std::to_string(cells.size()) + " cells x " +
       std::to_string(repeats) + " repeats, " + std::to_string(epochs) + " epochs" +
       (target > 0.0 ? ", TTT target " + Num(target) : std::string()) + "\n");
@@ -541,6 +461,7 @@ int Main(int argc, char** argv) {
     o.sparsify.rho = rho;
     o.async.lock_stripe = lock_stripe;
     o.async.conflict_sample = static_cast<int>(conflict_sample);
+    o.stop = stop;
     return o;
   };
   auto first_at_target = [&](const std::vector<asyncopt::TracePoint>& trace, double* secs,
@@ -556,38 +477,67 @@ int Main(int argc, char** argv) {
   };
 
   auto plain_options = [&](bool cas_writes) {
-    asyncopt::bench::PlainSgdOptions po;
+    asyncopt::tools::PlainSgdOptions po;
     po.step = step;
     po.max_epochs = epochs;
     po.seed = seed;
     po.f_star = f_star;
     po.eval_threads = 1;
     po.cas_writes = cas_writes;
+    po.stop = stop;
     return po;
+  };
+  // A stop (signal) ends the sweep after the run in progress, which is not
+  // recorded: a partial run is not a measurement.
+  struct Interrupted {};
+  auto check = [&](bool partial) {
+    if (partial || stopped()) throw Interrupted{};
+  };
+  auto check_solve = [&](const asyncopt::Result& r) {
+    check(r.status == asyncopt::Status::kInterrupted);
   };
   // Two ceiling loops at once on two threads, each on its own w: seconds of each.
   auto run_pair = [&]() {
-    asyncopt::bench::PlainSgdResult a, b;
+    asyncopt::tools::PlainSgdResult a, b;
     {
-      std::jthread other([&] { b = asyncopt::bench::RunPlainSgd(data, problem, plain_options(false)); });
-      a = asyncopt::bench::RunPlainSgd(data, problem, plain_options(false));
+      std::jthread other([&] { b = asyncopt::tools::RunPlainSgd(data, problem, plain_options(false)); });
+      a = asyncopt::tools::RunPlainSgd(data, problem, plain_options(false));
     }
+    check(a.stopped || b.stopped);
     return std::pair<double, double>(a.seconds, b.seconds);
   };
   // The host's placement of the two cores, before each round (core_latency.hpp).
   std::vector<double> round_trip_ns;
   auto measure_round_trip = [&]() {
-    const asyncopt::bench::CoreLatency c = asyncopt::bench::MeasureCoreRoundTrip();
+    const asyncopt::tools::CoreLatency c = asyncopt::tools::MeasureCoreRoundTrip();
     log("  cores' cache-line round trip: " + Num(c.round_trip_ns) + " ns (" +
         std::to_string(c.trips) + " trips)\n");
     return c.round_trip_ns;
   };
+  // The scaling rounds' figures (after the sweep's rounds).
+  struct ScalingRound {
+    double round_trip_ns = kNaN;
+    bool reversed = false;
+    // nnz/s of: the naive loop, the ceiling, `wild` at 1 and 2 threads,
+    // `atomic` at 1 and 2.
+    double naive = kNaN, ceiling = kNaN, wild1 = kNaN, wild2 = kNaN, atomic1 = kNaN,
+           atomic2 = kNaN;
+    double pair_a = kNaN, pair_b = kNaN;  // seconds of the independent pair's two loops
+    double pair = kNaN, pair_ratio = kNaN;  // its nnz/s, and over the round's ceiling
+    double shared2 = kNaN;  // the shared pair (plain_sgd.hpp): two plain loops on one w
+    std::int64_t wild2_conflicts = 0, wild2_updates = 0;
+  };
+  std::vector<ScalingRound> scaling;
+  bool interrupted = false;
+  try {
   for (int round = 0; round < repeats; ++round) {
+    check(false);
     log("round " + std::to_string(round + 1) + "/" + std::to_string(repeats) + "\n");
     round_trip_ns.push_back(measure_round_trip());
     {  // the ceiling
-      asyncopt::bench::PlainSgdOptions po = plain_options(false);
-      asyncopt::bench::PlainSgdResult r = asyncopt::bench::RunPlainSgd(data, problem, po);
+      asyncopt::tools::PlainSgdOptions po = plain_options(false);
+      asyncopt::tools::PlainSgdResult r = asyncopt::tools::RunPlainSgd(data, problem, po);
+      check(r.stopped);
       Run run;
       run.seconds = r.seconds;
       run.updates = r.updates;
@@ -603,7 +553,8 @@ int Main(int argc, char** argv) {
         po.max_seconds = ttt_max_seconds;
         po.eval_every_epochs = ttt_every;
         po.target_subopt = target;
-        r = asyncopt::bench::RunPlainSgd(data, problem, po);
+        r = asyncopt::tools::RunPlainSgd(data, problem, po);
+        check(r.stopped);
         ceiling.ttt.push_back(r.reached ? r.time_to_target : kNaN);
         ceiling.ttt_epochs.push_back(r.reached ? r.epochs : kNaN);
         ceiling.ttt_status.push_back(r.reached ? "target_reached" : "not_reached");
@@ -615,8 +566,9 @@ int Main(int argc, char** argv) {
           "\n");
     }
     {  // the CAS floor: the plain loop with every store a compare-and-swap
-      const asyncopt::bench::PlainSgdResult r =
-          asyncopt::bench::RunPlainSgd(data, problem, plain_options(true));
+      const asyncopt::tools::PlainSgdResult r =
+          asyncopt::tools::RunPlainSgd(data, problem, plain_options(true));
+      check(r.stopped);
       cas_floor_seconds.push_back(r.seconds);
       log("  CAS floor: " + Num(r.seconds) + " s\n");
     }
@@ -627,8 +579,9 @@ int Main(int argc, char** argv) {
           Num(pair_ratio.back()) + "x the ceiling's nnz/s\n");
     }
     {  // the naive loop, next to the first cell (1-thread `wild` in the default order)
-      const asyncopt::bench::PlainSgdResult r =
-          asyncopt::bench::RunNaiveSgd(data, problem, plain_options(false));
+      const asyncopt::tools::PlainSgdResult r =
+          asyncopt::tools::RunNaiveSgd(data, problem, plain_options(false));
+      check(r.stopped);
       Run run;
       run.seconds = r.seconds;
       run.updates = r.updates;
@@ -643,6 +596,7 @@ int Main(int argc, char** argv) {
     for (Cell& c : cells) {
       asyncopt::Options o = options_for(c);
       asyncopt::Result r = asyncopt::Solve(data, problem, o);
+      check_solve(r);
       Run run;
       run.seconds = r.seconds;
       run.updates = r.updates;
@@ -662,6 +616,7 @@ int Main(int argc, char** argv) {
         o.trace_every_epochs = ttt_every;
         o.target_subopt = target;
         asyncopt::Result t = asyncopt::Solve(data, problem, o);
+        check_solve(t);
         double secs = kNaN, ep = kNaN;
         const bool hit = first_at_target(t.trace, &secs, &ep);
         c.ttt.push_back(hit ? secs : kNaN);
@@ -674,19 +629,6 @@ int Main(int argc, char** argv) {
   }
 
   // ---- scaling rounds: the cells of the 1- and 2-thread goals, back to back
-  struct ScalingRound {
-    double round_trip_ns = kNaN;
-    bool reversed = false;
-    // nnz/s of: the naive loop, the ceiling, `wild` at 1 and 2 threads,
-    // `atomic` at 1 and 2.
-    double naive = kNaN, ceiling = kNaN, wild1 = kNaN, wild2 = kNaN, atomic1 = kNaN,
-           atomic2 = kNaN;
-    double pair_a = kNaN, pair_b = kNaN;  // seconds of the independent pair's two loops
-    double pair = kNaN, pair_ratio = kNaN;  // its nnz/s, and over the round's ceiling
-    double shared2 = kNaN;  // the shared pair (plain_sgd.hpp): two plain loops on one w
-    std::int64_t wild2_conflicts = 0, wild2_updates = 0;
-  };
-  std::vector<ScalingRound> scaling;
   const double full_updates = static_cast<double>(data.num_rows) * epochs;
   // nnz/s of a throughput run; NaN for one that stopped early or diverged,
   // which has no comparable rate.
@@ -716,6 +658,7 @@ int Main(int argc, char** argv) {
       c.write = write;
       c.kind = asyncopt::SparsifierKind::kNone;
       const asyncopt::Result r = asyncopt::Solve(data, problem, options_for(c));
+      check_solve(r);
       *rate = rate_of(r.seconds, r.updates,
                       r.status == asyncopt::Status::kMaxEpochs && std::isfinite(r.objective));
       if (write == asyncopt::WritePolicy::kWild && threads == 2) {
@@ -728,23 +671,26 @@ int Main(int argc, char** argv) {
     // it and the shared pair.
     std::vector<std::function<void()>> steps = {
         [&] {
-          const asyncopt::bench::PlainSgdResult r =
-              asyncopt::bench::RunNaiveSgd(data, problem, plain_options(false));
+          const asyncopt::tools::PlainSgdResult r =
+              asyncopt::tools::RunNaiveSgd(data, problem, plain_options(false));
+          check(r.stopped);
           sr.naive = std::isfinite(r.objective) && r.seconds > 0.0 &&
                              static_cast<double>(r.updates) == full_updates
                          ? static_cast<double>(r.nnz) / r.seconds
                          : kNaN;
         },
         [&] {
-          const asyncopt::bench::PlainSgdResult r =
-              asyncopt::bench::RunPlainSgd(data, problem, plain_options(false));
+          const asyncopt::tools::PlainSgdResult r =
+              asyncopt::tools::RunPlainSgd(data, problem, plain_options(false));
+          check(r.stopped);
           sr.ceiling = rate_of(r.seconds, r.updates, std::isfinite(r.objective));
         },
         [&] { hogwild(asyncopt::WritePolicy::kWild, 1, &sr.wild1); },
         [&] { hogwild(asyncopt::WritePolicy::kWild, 2, &sr.wild2); },
         [&] {
-          const asyncopt::bench::PlainSgdResult r =
-              asyncopt::bench::RunSharedPairSgd(data, problem, plain_options(false));
+          const asyncopt::tools::PlainSgdResult r =
+              asyncopt::tools::RunSharedPairSgd(data, problem, plain_options(false));
+          check(r.stopped);
           sr.shared2 = rate_of(r.seconds, r.updates, all_finite(r.w));
         },
         [&] { hogwild(asyncopt::WritePolicy::kAtomic, 1, &sr.atomic1); },
@@ -765,9 +711,14 @@ int Main(int argc, char** argv) {
         "x; shared pair " + Num(sr.shared2) + " (" + Num(sr.shared2 / sr.ceiling) + "x)\n");
     scaling.push_back(sr);
   }
+  } catch (const Interrupted&) {
+    interrupted = true;
+    log("stopped: writing the runs made so far\n");
+  }
 
   // ---- summaries
   auto summarise = [&](Cell& c) {
+    if (c.runs.empty()) return;  // a stopped sweep: never measured, not written
     std::vector<std::size_t> order(c.runs.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::sort(order.begin(), order.end(),
@@ -856,22 +807,27 @@ int Main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
   // ---- output
+  ContentionReport report;
+  report.interrupted = interrupted;
+  report.name = name;
+  if (ceiling.runs.empty()) return report;  // stopped before the first run: nothing to write
   const asyncopt::BuildInfo build = asyncopt::GetBuildInfo();
   const std::string cpu = CpuModel();
   const unsigned cores = std::thread::hardware_concurrency();
   const std::string date = UtcNow();
-  std::string command;
-  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
+  const std::string command = args.Str("command", "");
   std::string problem_desc = std::string(asyncopt::ToString(problem.loss)) + " l1=" +
                              Num(problem.l1) + " l2=" + Num(problem.l2);
-  const std::string out_dir = args.Str("out-dir", "bench/results");
+  const std::string out_dir = args.Str("out", ".");
   const std::string base = out_dir + "/contention_" + name;
 
   std::vector<const Cell*> all{&ceiling, &naive};
-  for (const Cell& c : cells) all.push_back(&c);
+  for (const Cell& c : cells) {
+    if (!c.runs.empty()) all.push_back(&c);
+  }
+  if (naive.runs.empty()) all.erase(all.begin() + 1);
 
-  std::ofstream csv(base + ".csv");
-  if (!csv) throw std::runtime_error("cannot write " + base + ".csv");
+  std::ostringstream csv;
   csv << "dataset,rows,cols,nnz,problem,solver,threads,policy,sparsifier,rho,epochs,repeats,step,"
          "seconds,seconds_min,seconds_max,updates,nnz_processed,updates_per_s,nnz_per_s,"
          "nnz_per_s_min,nnz_per_s_max,coords_written_per_s,conflicts_per_1000_updates,"
@@ -910,10 +866,10 @@ int Main(int argc, char** argv) {
         << ',' << Num(target) << ',' << CsvStr(cpu) << ',' << cores << ',' << build.compiler << ','
         << build.build_type << ',' << build.git_commit << ',' << date << '\n';
   }
-  csv.close();
+  asyncopt::io::WriteOutputFile(base + ".csv", csv.str());
+  report.csv = base + ".csv";
   if (!scaling.empty()) {
-    std::ofstream sc(base + "_scaling.csv");
-    if (!sc) throw std::runtime_error("cannot write " + base + "_scaling.csv");
+    std::ostringstream sc;
     sc << "dataset,round,order,round_trip_ns,run,threads,policy,nnz_per_s,ratio_to_1thread,"
           "cpu,cores,compiler,build_type,git_commit,date\n";
     for (std::size_t k = 0; k < scaling.size(); ++k) {
@@ -939,10 +895,11 @@ int Main(int argc, char** argv) {
            << date << '\n';
       }
     }
+    asyncopt::io::WriteOutputFile(base + "_scaling.csv", sc.str());
+    report.scaling_csv = base + "_scaling.csv";
   }
 
-  std::ofstream js(base + ".json");
-  if (!js) throw std::runtime_error("cannot write " + base + ".json");
+  std::ostringstream js;
   js << "{\n  \"benchmark\": \"contention\",\n  \"context\": {"
      << "\"cpu\": " << JsonStr(cpu) << ", \"cores\": " << cores
      << ", \"compiler\": " << JsonStr(build.compiler)
@@ -952,7 +909,8 @@ int Main(int argc, char** argv) {
      << ", \"load_before\": [" << JsonNum(load_before[0]) << ", " << JsonNum(load_before[1])
      << ", " << JsonNum(load_before[2]) << "], \"load_after\": [" << JsonNum(load_after[0])
      << ", " << JsonNum(load_after[1]) << ", " << JsonNum(load_after[2])
-     << "], \"wall_seconds\": " << JsonNum(wall) << ", \"command\": " << JsonStr(command) << "},\n";
+     << "], \"wall_seconds\": " << JsonNum(wall) << ", \"command\": " << JsonStr(command)
+     << ", \"interrupted\": " << (interrupted ? "true" : "false") << "},\n";
   js << "  \"dataset\": {\"name\": " << JsonStr(name) << ", \"source\": " << JsonStr(data_desc)
      << ", \"rows\": " << data.num_rows << ", \"cols\": " << data.num_cols
      << ", \"nnz\": " << data.nnz() << ", \"mean_row_nnz\": " << JsonNum(mean_nnz)
@@ -1053,21 +1011,34 @@ int Main(int argc, char** argv) {
        << "\n";
   }
   js << "  ]\n}\n";
-  js.close();
+  asyncopt::io::WriteOutputFile(base + ".json", js.str());
+  report.json = base + ".json";
   log("wrote " + base + ".csv and .json (" + Num(wall) + " s wall)\n");
-  return 0;
-}
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  try {
-    return Main(argc, argv);
-  } catch (const asyncopt::Error& e) {
-    std::cerr << "bench_contention: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "bench_contention: " << e.what() << "\n";
-    return 2;
+  report.step = step;
+  report.target = target;
+  report.f_star = f_star;
+  report.epochs = epochs;
+  report.repeats = repeats;
+  report.machine = cpu + ", " + std::to_string(cores) + " hardware threads";
+  for (const Cell* c : all) {
+    ContentionCell out;
+    out.solver = c->solver;
+    out.threads = c->threads;
+    out.policy = c->policy;
+    out.sparsifier = c->sparsifier;
+    out.runs = static_cast<int>(c->runs.size());
+    out.nnz_per_s = c->nnz_per_s;
+    out.ratio_to_ceiling = c->ratio_ceiling;
+    out.ratio_to_1thread = c->ratio_1thread;
+    out.conflicts_per_1000 = conflicts_measured(*c) ? c->conflicts_per_1000 : kNaN;
+    out.final_subopt = c->median.subopt;
+    out.time_to_target = c->ttt_median;
+    out.ttt_reached = c->ttt_reached;
+    out.ttt_runs = static_cast<int>(c->ttt.size());
+    report.cells.push_back(out);
   }
+  return report;
 }
+
+}  // namespace asyncopt::tools

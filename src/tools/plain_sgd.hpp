@@ -1,4 +1,4 @@
-// bench-only: the CEILING of the thread-contention benchmark, the NAIVE loop
+// For the contention sweep (asyncopt contention): the CEILING, the NAIVE loop
 // (RunNaiveSgd: its second ceiling, the textbook Hogwild loop with an
 // unweighted l2 term and rows drawn with replacement), and the SHARED PAIR
 // (RunSharedPairSgd, at the end: the ceiling's loop on two threads over one
@@ -23,7 +23,7 @@
 // over the same per-epoch
 // permutations as hogwild (Fisher-Yates driven by the same seeded stream), so
 // for a fixed seed the iterates equal hogwild's 1-thread `wild` run without a
-// sparsifier bit for bit (bench_contention checks it).
+// sparsifier bit for bit (the contention sweep checks it).
 //
 // Timing mirrors asyncopt::Solve: a steady clock that runs during the passes
 // and the per-epoch reshuffles and is paused while the objective is evaluated.
@@ -48,7 +48,7 @@
 #include "kernels/shared_vector.hpp"
 #include "kernels/sparse_ops.hpp"
 
-namespace asyncopt::bench {
+namespace asyncopt::tools {
 
 struct PlainSgdOptions {
   double step = 0.0;        // > 0 (the caller passes hogwild's step)
@@ -66,6 +66,9 @@ struct PlainSgdOptions {
   // coordinate and nothing else, i.e. the fastest a CAS-per-coordinate
   // policy can be on this machine (the "CAS floor" of the benchmark).
   bool cas_writes = false;
+  // Set (by a signal handler): the loop ends after the current segment and
+  // the result says `stopped`.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct PlainSgdResult {
@@ -82,6 +85,7 @@ struct PlainSgdResult {
   double suboptimality = std::numeric_limits<double>::quiet_NaN();
   double time_to_target = std::numeric_limits<double>::quiet_NaN();  // NaN: not reached
   bool reached = false;
+  bool stopped = false;  // options.stop was set: a partial run, not a measurement
 };
 
 namespace plain_detail {
@@ -244,6 +248,10 @@ void TimedEpochs(const Dataset& data, const Problem& problem, const PlainSgdOpti
           if (!std::isfinite(r.objective)) return;
         }
         if (seconds() >= options.max_seconds) return;
+        if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
+          r.stopped = true;
+          return;
+        }
       }
     }
   };
@@ -420,6 +428,10 @@ inline PlainSgdResult RunSharedPairSgd(const Dataset& data, const Problem& probl
         }  // `other` joins here, before its count is read and the next permutation
         r.updates += other_done;
         r.updates_second_thread += other_done;
+        if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
+          r.stopped = true;
+          break;
+        }
       }
       return 0;
     });
@@ -429,4 +441,4 @@ inline PlainSgdResult RunSharedPairSgd(const Dataset& data, const Problem& probl
   return r;
 }
 
-}  // namespace asyncopt::bench
+}  // namespace asyncopt::tools

@@ -1,6 +1,6 @@
 // The bench programs' text for their CSV and JSON outputs and the machine
 // they ran on: numbers (empty / null for NaN and Inf), JSON strings, the CPU
-// model and the UTC time. One copy for bench_contention and bench_agreement.
+// model and the UTC time. One copy for the contention sweep and bench_agreement.
 #pragma once
 
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-namespace asyncopt::bench {
+namespace asyncopt::tools {
 
 // A CSV / JSON number; empty for NaN and Inf.
 inline std::string Num(double v) {
@@ -61,4 +61,4 @@ inline std::string UtcNow() {
   return buf;
 }
 
-}  // namespace asyncopt::bench
+}  // namespace asyncopt::tools

@@ -1,5 +1,5 @@
-// The contention benchmark's controls (bench/core_latency.hpp, and the shared
-// pair and the naive loop of bench/plain_sgd.hpp): each figure they give is
+// The contention sweep's controls (src/tools/core_latency.hpp, and the shared
+// pair and the naive loop of src/tools/plain_sgd.hpp): each figure they give is
 // read next to hogwild's, so they are tested like the solver's own code.
 #include <gtest/gtest.h>
 
@@ -17,10 +17,10 @@
 #include "data/data_test_util.hpp"
 #include "data/random.hpp"
 #include "kernels/sparse_ops.hpp"
-#include "core_latency.hpp"
-#include "plain_sgd.hpp"
+#include "tools/core_latency.hpp"
+#include "tools/plain_sgd.hpp"
 
-namespace asyncopt::bench {
+namespace asyncopt::tools {
 namespace {
 
 TEST(CoreRoundTrip, CompletesWholeBlocksOfTrips) {
@@ -395,4 +395,4 @@ TEST(HogwildClock, TraceCopiesAreOffTheSolverClock) {
 }
 
 }  // namespace
-}  // namespace asyncopt::bench
+}  // namespace asyncopt::tools

@@ -1,4 +1,4 @@
-// bench: how far apart the host placed this machine's two cores, measured as
+// The contention sweep (asyncopt contention): how far apart the host placed this machine's two cores, measured as
 // the round trip of one cache line between two threads.
 //
 // Hogwild at 2 threads on flat (low-contention) data is bound by such
@@ -30,7 +30,7 @@
 #include "kernels/cache_line.hpp"
 #include "kernels/shared_vector.hpp"  // SpinPause
 
-namespace asyncopt::bench {
+namespace asyncopt::tools {
 
 struct CoreLatency {
   double round_trip_ns = 0.0;  // wall time per round trip; NaN if none completed
@@ -99,4 +99,4 @@ inline CoreLatency MeasureCoreRoundTrip(std::int64_t max_trips = 20000, double m
   return out;
 }
 
-}  // namespace asyncopt::bench
+}  // namespace asyncopt::tools
