@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Plot and tabulate one-thread hogwild against the naive Hogwild loop.
 
-Reads bench_contention JSON results (each made with --threads 1 --policies
-wild --sparsifiers none) and draws, for each, every repeat's nnz/s of the
+Reads `asyncopt contention` JSON results (each made with --threads 1 --write
+wild --sparsifier none) and draws, for each, every repeat's nnz/s of the
 naive loop, the ceiling and hogwild's lone `wild` worker side by side, with
 the best-of ratio hogwild / naive and the issue's 0.95x goal. Writes
 OUT.png and OUT.csv (one row per result: best-of and median ratios, the
@@ -39,8 +39,8 @@ def load(path):
             cells[key] = [n / s for n, s in zip(c["runs_nnz"], c["runs_seconds"])]
     missing = {"naive", "ceiling", "hogwild"} - set(cells)
     if missing:
-        sys.exit("%s: no %s cell (run bench_contention with --threads 1 --policies wild "
-                 "--sparsifiers none)" % (path, ", ".join(sorted(missing))))
+        sys.exit("%s: no %s cell (run asyncopt contention with --threads 1 --write wild "
+                 "--sparsifier none)" % (path, ", ".join(sorted(missing))))
     return d, cells
 
 

@@ -108,7 +108,7 @@ def placement_text(cell):
     """Where the host put the two vCPUs during a cell's runs, for a goal line."""
     rt = [t for t in cell["round_trip_ns"] if t is not None]
     if not rt:
-        return "round trip not measured (no bench_contention)"
+        return "round trip not measured (no asyncopt CLI)"
     return "cores' round trip %.0f-%.0f ns, far (> %d ns) before %d of %d pairs" % (
         min(rt), max(rt), FAR_ROUND_TRIP_NS, cell["far_runs"], len(rt))
 

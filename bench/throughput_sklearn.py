@@ -8,7 +8,7 @@ update costs O(nnz of the row) on sparse input; hogwild reweights l2 by
 feature frequency for the same O(nnz) cost.
 
 Per dataset, in one run:
-  * asyncopt: bench_contention (bench/contention.cpp) with --threads 1,
+  * asyncopt: `asyncopt contention` (src/tools/contention.cpp) with --threads 1,
     policies wild and atomic, no sparsifier, the plain single-thread loop
     (the ceiling) and the naive loop (rows drawn with replacement, l2
     unweighted: bench/plain_sgd.hpp); each repeated --repeats times in
@@ -33,7 +33,7 @@ Datasets (from ../shared/data):
                   logistic l2 = 1e-4, 3 epochs
 
 Usage (always /usr/bin/python3):
-  /usr/bin/python3 bench/throughput_sklearn.py [--bin build/release/bench/bench_contention]
+  /usr/bin/python3 bench/throughput_sklearn.py [--bin build/release/src/cli/asyncopt]
       [--out bench/results] [--repeats 5] [--datasets rcv1-vw-small,fashion-mnist]
 Outputs: OUT/throughput_sklearn.{csv,json,md,png}
 """
@@ -66,10 +66,10 @@ def load(spec, work):
 def run_asyncopt(binary, name, spec, path, repeats, work):
     out = os.path.join(work, "asyncopt-" + name)
     os.makedirs(out, exist_ok=True)
-    cmd = [binary, "--data", path, "--name", name, "--loss", "logistic", "--l2", repr(spec["l2"]),
-           "--threads", "1", "--policies", "wild,atomic", "--sparsifiers", "none",
+    cmd = [binary, "contention", "--data", path, "--name", name, "--loss", "logistic", "--l2", repr(spec["l2"]),
+           "--threads", "1", "--write", "wild,atomic", "--sparsifier", "none",
            "--epochs", str(spec["epochs"]), "--repeats", str(repeats), "--target", "0",
-           "--out-dir", out, "--quiet"]
+           "--out", out, "--quiet"]
     if spec["positive"] is not None:
         cmd += ["--positive-labels", ",".join(str(c) for c in spec["positive"])]
     if spec["scale"]:
@@ -95,19 +95,19 @@ def run_sklearn(X, y, spec, step, repeats):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", default=os.path.join(ROOT, "build/release/bench/bench_contention"))
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build/release/src/cli/asyncopt"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--datasets", default=",".join(DATASETS))
     a = ap.parse_args()
     if not os.path.exists(a.bin):
-        sys.exit("bench_contention not found at %s: build it (cmake --build --preset release) "
+        sys.exit("the asyncopt CLI was not found at %s: build it (cmake --build --preset release) "
                  "or pass --bin" % a.bin)
     os.makedirs(a.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="asyncopt-throughput-")
     load_start = h.loadavg()
     rows = []
-    binary = None  # the bench_contention build that timed asyncopt (from its JSON)
+    binary = None  # the asyncopt build that timed asyncopt (from its JSON)
     for name in a.datasets.split(","):
         if name not in DATASETS:
             sys.exit("unknown dataset %r (known: %s)" % (name, ", ".join(DATASETS)))

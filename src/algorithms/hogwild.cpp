@@ -412,6 +412,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   const std::int64_t m = data.num_rows;
   const DataGeometry geometry(data);
   const double step0 = options.step > 0.0 ? options.step : HogwildDefaultStep(data, problem);
+  const double decay = HogwildStepDecay(options);
   std::int32_t max_nnz = 1;
   for (std::int64_t i = 0; i < m; ++i) max_nnz = std::max(max_nnz, data.row(i).nnz);
   const int batch = options.async.batch_size;
@@ -433,7 +434,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   // allowance for the feature counts, which are freed by now. A decaying
   // step computes each factor where it is used instead.
   const bool shrink_cached = !kSparsify && problem.l1 == 0.0 && problem.l2 != 0.0 &&
-                             batch == 1 && options.async.step_decay == 1.0;
+                             batch == 1 && decay == 1.0;
   const bool per_nonzero = shrink_cached && DataGeometry::L2ShrinkPerNonzeroPays(data);
   const std::vector<double> shrink_table = shrink_cached && !per_nonzero
                                                ? geometry.L2ShrinkTable(step0, problem.l2)
@@ -472,7 +473,7 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   auto work = [&](runtime::Member& member, std::int64_t segment) {
     Worker& wk = workers[static_cast<std::size_t>(member.index())];
     const std::int64_t epoch = schedule.EpochOf(segment);
-    const double step = step0 * std::pow(options.async.step_decay, static_cast<double>(epoch));
+    const double step = step0 * std::pow(decay, static_cast<double>(epoch));
     const std::int64_t first = schedule.Begin(segment), last = schedule.End(segment);
     std::int64_t rows[kMaxBatchOnStack];
     L2Factors factors;  // this segment's l2 factors: the tables above, or computed
@@ -568,7 +569,11 @@ Result Run(const Dataset& data, const Problem& problem, const Options& options) 
   Result result;
   result.message = "hogwild, " + WriteLabel(options.async.write, options.threads) +
                    ", sparsifier " + std::string(ToString(options.sparsify.kind)) + ", step " +
-                   runtime::ShortNumber(step0) + PinNote(team) + team.Report();
+                   runtime::ShortNumber(step0) +
+                   (decay == 1.0 ? std::string(" (constant)")
+                                 : " decaying x" + runtime::ShortNumber(decay) + " per epoch" +
+                                       (options.async.step_decay == 0.0 ? " (1000x over --max-epochs)" : "")) +
+                   PinNote(team) + team.Report();
   tracer.Finish(verdict.value_or(Status::kMaxEpochs), snapshot, totals, &result);
   return result;
 }
@@ -590,6 +595,11 @@ double HogwildDefaultStep(const Dataset& data, const Problem& problem) {
   const double max_inv_freq = g.inv_freq.empty() ? 1.0 : *std::max_element(g.inv_freq.begin(), g.inv_freq.end());
   const double denom = g.RowLipschitz(problem.loss) + problem.l2 * max_inv_freq;
   return denom > 0.0 ? 1.0 / denom : 1.0;
+}
+
+double HogwildStepDecay(const Options& options) {
+  if (options.async.step_decay > 0.0) return options.async.step_decay;
+  return std::pow(1e-3, 1.0 / static_cast<double>(std::max(options.max_epochs, 1)));
 }
 
 double HogwildMemoryBytes(const Dataset& data, const Options& options) {

@@ -22,8 +22,12 @@ namespace asyncopt::algorithms {
 
 Result RunHogwild(const Dataset& data, const Problem& problem, const Options& options);
 
-// Default constant step: 1 / (c max_i ||x_i||^2 + l2 max_j m/n_j).
+// Default first step: 1 / (c max_i ||x_i||^2 + l2 max_j m/n_j).
 double HogwildDefaultStep(const Dataset& data, const Problem& problem);
+
+// The per-epoch decay a run uses: options.async.step_decay, or for 0 the
+// decay that takes the step 1000x down over options.max_epochs.
+double HogwildStepDecay(const Options& options);
 
 // Bytes a run allocates beyond the data (model, snapshots, per-feature
 // statistics, per-worker buffers, the row order), for the memory check

@@ -596,6 +596,11 @@ int FinishTrain(const Args& a, LoadedData& d, const Problem& problem, const Opti
         .Field("status", ToString(result.status))
         .Field("message", result.message)
         .Field("solver", ToString(options.solver));
+    if (result.advice.empty()) {
+      j.Null("advice");
+    } else {
+      j.Field("advice", result.advice);
+    }
     if (InEffect("write", options)) {
       j.Field("write", ToString(options.async.write));
     } else {

@@ -296,9 +296,10 @@ std::vector<OptionSpec> MakeTable() {
        .users = Users::kListed, .solvers = {S::kHogwild, S::kSvrg},
        .when_key = "write", .when_values = {"locked"}},
       {.key = "step-decay", .field = "async.step_decay", .group = kAsync,
-       .help = "step *= this after every epoch",
+       .help = "step *= this after every epoch; 0 = 0.001^(1/max-epochs), the step ending 1000x "
+               "smaller (1 = a constant step, which stops at a noise floor)",
        .access = At<&Options::async, &AsyncOptions::step_decay>(),
-       .range = {.lo = 0, .hi = 1, .lo_open = true}, .users = Users::kListed, .solvers = {S::kHogwild}},
+       .range = {.lo = 0, .hi = 1}, .users = Users::kListed, .solvers = {S::kHogwild}},
       {.key = "with-replacement", .field = "async.with_replacement", .group = kAsync,
        .help = "sample rows with replacement instead of per-epoch permutations",
        .access = At<&Options::async, &AsyncOptions::with_replacement>(),

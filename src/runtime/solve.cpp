@@ -1,5 +1,6 @@
 // Solve(): validates options once (Options::IsValid, from the option
 // table), dispatches through the solver table (src/core/).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -15,6 +16,51 @@
 
 namespace asyncopt {
 namespace {
+
+// Result::advice: a run that ended on its epoch or time limit whose best
+// suboptimality fell less than 2x over the second half of its epochs (at
+// least two trace points on each side) is stalled, unless it is already at
+// 1e-8: it says so, and what would help.
+constexpr double kStallGain = 2.0;
+constexpr double kNothingLeft = 1e-8;
+
+void AdviseOnStall(const Options& options, Result* r) {
+  if (r->status != Status::kMaxEpochs && r->status != Status::kTimeLimit) return;
+  if (r->trace.empty()) return;
+  const double end = r->trace.back().epoch;
+  if (!(end >= 4.0)) return;
+  double early = INFINITY, late = INFINITY;
+  int n_early = 0, n_late = 0;
+  for (const TracePoint& p : r->trace) {
+    if (!(p.epoch > 0.0) || !std::isfinite(p.suboptimality)) continue;
+    if (p.epoch <= 0.5 * end) {
+      early = std::min(early, p.suboptimality);
+      ++n_early;
+    } else {
+      late = std::min(late, p.suboptimality);
+      ++n_late;
+    }
+  }
+  if (n_early < 2 || n_late < 2 || !(late > kNothingLeft) || late * kStallGain < early) return;
+  char seen[200];
+  std::snprintf(seen, sizeof seen,
+                "stopped improving: best suboptimality %.3g by epoch %.6g, %.3g after it", early,
+                0.5 * end, late);
+  std::string help;
+  if (options.solver == SolverKind::kHogwild) {
+    help = options.async.step_decay == 1.0
+               ? "a constant step stops at a noise floor: --step-decay 0 (the step falls 1000x "
+                 "over --max-epochs) or below 1 keeps it converging; --solver svrg reaches an "
+                 "exact optimum"
+               : "the step decayed too slowly or too fast for this run: try another "
+                 "--step-decay or --step; --solver svrg reaches an exact optimum";
+  } else {
+    help = "more epochs will not help much: try a smaller --step, or --solver svrg (smooth "
+           "losses) or reference for an exact optimum";
+  }
+  r->advice = std::string(seen) + "; " + help;
+  r->message += "; " + r->advice;
+}
 
 std::string FormatValue(double v) {
   char buf[64];
@@ -144,7 +190,9 @@ Result Solve(const Dataset& data, const Problem& problem, const Options& given) 
   const Options& options = *chosen;
   CheckSolve(data, problem, options);
   if (auto done = StartsAtTheTarget(data, problem, options)) return std::move(*done);
-  return core::SolverFor(options.solver).run(data, problem, options);
+  Result result = core::SolverFor(options.solver).run(data, problem, options);
+  AdviseOnStall(options, &result);
+  return result;
 }
 
 }  // namespace asyncopt

@@ -450,6 +450,7 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
     o.threads = c.threads;
     o.seed = seed;
     o.step = step;
+    o.async.step_decay = 1.0;  // a constant step, as the ceilings' (and the bit-for-bit check)
     o.max_epochs = epochs;
     o.f_star = f_star;
     // By default one trace point, at the end (--trace-every: the CLI's

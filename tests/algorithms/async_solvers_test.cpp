@@ -12,6 +12,7 @@
 #include <string>
 #include <tuple>
 
+#include "algorithms/hogwild.hpp"
 #include "asyncopt/error.hpp"
 #include "asyncopt/optimum.hpp"
 #include "asyncopt/solver.hpp"
@@ -139,6 +140,47 @@ TEST_P(AsyncReference, HogwildWithDecayApproachesOptimum) {
   const Result r = Solve(d, p, o);
   EXPECT_LT(r.suboptimality, 1e-3) << r.BriefReport();
   EXPECT_GT(r.suboptimality, -1e-12);
+}
+
+// The default schedule (step_decay 0) is the decay that takes the step
+// 1000x down over max_epochs: the same bits as that decay given, and on a
+// problem where the constant step stalls at its noise floor, far closer to
+// the optimum; the constant run is told it stalled and what helps, the
+// default one is not.
+TEST(AsyncSolvers, HogwildDefaultScheduleDecaysOverTheBudgetAndAdvisesOnAStall) {
+  const Dataset d = OverlappingData(400, 40, 0.2, 7);
+  const Problem p{Loss::kLogistic, 0.0, 1e-3};
+  const ReferenceResult ref = SolveReference(d, p);
+  Options o;
+  o.solver = SolverKind::kHogwild;
+  o.threads = 1;
+  o.seed = 5;
+  o.step = 0.5;
+  o.f_star = ref.objective;
+  o.max_epochs = 200;
+  ASSERT_EQ(o.async.step_decay, 0.0);  // the default
+  EXPECT_EQ(algorithms::HogwildStepDecay(o), std::pow(1e-3, 1.0 / 200.0));
+  const Result by_default = Solve(d, p, o);
+  Options given = o;
+  given.async.step_decay = std::pow(1e-3, 1.0 / 200.0);
+  const Result explicit_decay = Solve(d, p, given);
+  EXPECT_EQ(by_default.w, explicit_decay.w);
+  Options constant = o;
+  constant.async.step_decay = 1.0;
+  const Result stalled = Solve(d, p, constant);
+  EXPECT_LT(by_default.suboptimality * 100.0, stalled.suboptimality)
+      << by_default.BriefReport() << "\n" << stalled.BriefReport();
+  EXPECT_EQ(by_default.advice, "") << by_default.message;
+  EXPECT_NE(stalled.advice.find("stopped improving"), std::string::npos) << stalled.message;
+  EXPECT_NE(stalled.advice.find("--step-decay 0"), std::string::npos) << stalled.message;
+  EXPECT_NE(stalled.message.find(stalled.advice), std::string::npos);
+  // A run that converges (svrg, to 1e-10 here) is not called stalled.
+  Options svrg = o;
+  svrg.solver = SolverKind::kSvrg;
+  svrg.step = 0.0;
+  svrg.max_epochs = 60;
+  const Result converging = Solve(d, p, svrg);
+  EXPECT_EQ(converging.advice, "") << converging.message;
 }
 
 // hogwild's l1 step is a soft-threshold reweighted by feature frequency
@@ -428,6 +470,7 @@ TEST(AsyncSolvers, AtomicWritesLoseNoUpdate) {
     o.threads = threads;
     o.async.write = WritePolicy::kAtomic;
     o.step = std::ldexp(1.0, -22);
+    o.async.step_decay = 1.0;  // a constant step: every update adds exactly 2^-22
     o.max_epochs = 16;  // 2^18 updates: w_j = 2^18 x 2^-22 = 1/16, margin 1/4 < 1
     const Result r = Solve(d, Problem{Loss::kHinge, 0.0, 0.0}, o);
     ASSERT_EQ(r.updates, std::int64_t{16} << 14) << r.BriefReport();

@@ -24,7 +24,7 @@ FIXTURES = os.environ.get("ASYNCOPT_FIXTURES", os.path.join(os.path.dirname(__fi
 HEART = os.path.join(FIXTURES, "heart_scale")
 
 SUMMARY_KEYS = {
-    "status", "solver", "loss", "l1", "l2", "threads", "seed", "objective", "f_star",
+    "status", "advice", "solver", "loss", "l1", "l2", "threads", "seed", "objective", "f_star",
     "suboptimality", "epochs", "seconds", "updates", "nnz_w", "exchanges", "coords_sent",
     "bits_sent", "conflicts", "config", "dataset", "git_commit", "compiler", "cpu",
     # master/worker solvers (0 or null for the others)
@@ -284,6 +284,29 @@ class TrainTest(Workdir):
             self.assertEqual(s[key], 0)
         for key in ("master_busy", "identification_epoch", "reference_nnz"):
             self.assertIsNone(s[key])
+
+    def test_a_stalled_run_says_so_and_what_helps(self):
+        # hogwild's constant step stops at a noise floor on heart_scale; the
+        # default schedule (the step falling 1000x over --max-epochs) does not.
+        runs = {}
+        for decay in ("1", "0"):
+            summary = self.path("h%s.json" % decay)
+            p = run("train", "--data", HEART, "--solver", "hogwild", "--threads", "1", "--l2", "1e-3",
+                    "--max-epochs", "300", "--step-decay", decay, "--trace", self.path("t.csv"),
+                    "--summary", summary)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            runs[decay] = (json.load(open(summary)), p.stderr)
+        s, stderr = runs["1"]
+        self.assertEqual(s["status"], "max_epochs")
+        self.assertIn("stopped improving", s["advice"])
+        self.assertIn("--step-decay 0", s["advice"])
+        self.assertIn("--solver svrg", s["advice"])
+        self.assertIn(s["advice"], s["message"])
+        self.assertIn("stopped improving", stderr)
+        s, _ = runs["0"]
+        self.assertIsNone(s["advice"], s["message"])
+        self.assertIn("decaying x", s["message"])
+        self.assertLess(s["suboptimality"] * 10, runs["1"][0]["suboptimality"])
 
     def test_trace_has_contract_columns(self):
         _, rows, _ = self.train()

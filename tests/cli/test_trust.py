@@ -591,8 +591,10 @@ class WarmStartTest(Workdir):
     def test_a_resumed_run_starts_where_the_first_ended(self):
         first, second = self.path("a.json"), self.path("b.json")
         model, trace = self.path("a.model"), self.path("b.csv")
+        # A constant step: the default decay starts over on a warm start (its
+        # first step is the schedule's largest), a continuation of neither run.
         common = ("--data", HEART, "--solver", "hogwild", "--scale", "maxabs", "--bias", "1", "--l2", "0.01",
-                  "--max-epochs", "3", "--quiet")
+                  "--max-epochs", "3", "--step-decay", "1", "--quiet")
         p = run("train", *common, "--model", model, "--summary", first)
         self.assertEqual(p.returncode, 0, p.stderr)
         p = run("train", *common, "--initial-model", model, "--summary", second, "--trace", trace)
