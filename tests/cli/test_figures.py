@@ -200,6 +200,24 @@ class ContentionTest(Workdir):
         # No time-to-target runs: two panels.
         self.assertEqual(read_png(os.path.join(out, "contention_heart_scale.png"))[:2], (2 * 520, 520))
 
+    def test_the_shipped_config_is_read_with_the_flags_names(self):
+        config = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "configs",
+                              "contention-svm-wangni.ini")
+        out = self.path("res")
+        # The command line overrides the file: a small sweep of its settings.
+        p = run("contention", "--config", config, "--rows", "2000", "--threads", "1,2",
+                "--write", "wild", "--repeats", "1", "--epochs", "1", "--out", out, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        j = json.load(open(os.path.join(out, "contention_svm-wangni.json")))
+        self.assertEqual(j["problem"]["loss"], "hinge")
+        self.assertEqual(j["problem"]["l2"], 0.1)
+        self.assertEqual(j["settings"]["step"], 1e-3)
+        self.assertEqual(j["settings"]["target_subopt"], 1e-2)
+        self.assertEqual(j["dataset"]["rows"], 2000)
+        cells = [(c["solver"], c["threads"], c["policy"], c["sparsifier"]) for c in j["cells"]]
+        self.assertEqual(cells[2:], [("hogwild", 1, "wild", "none"), ("hogwild", 2, "wild", "none"),
+                                     ("hogwild", 1, "wild", "gspar"), ("hogwild", 2, "wild", "gspar")])
+
     def test_bad_options_and_data_are_named_before_any_run(self):
         bad = self.write("bad.svm", "+1 1:0.5\n-1 2:x\n")
         cases = [
