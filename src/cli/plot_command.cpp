@@ -135,8 +135,9 @@ std::vector<std::string> Words(const std::string& s) {
 std::string BaseName(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
 
 // Labels: the run's words not shared by every trace ("--threads 2" as one
-// "word" with its value); the shared ones make the title. Traces without a
-// `run`, or runs that differ in nothing, are named by their file.
+// "word" with its value); the shared ones make the title. A run with no
+// word of its own is "(defaults)"; traces without a `run`, or runs that
+// differ in nothing, are named by their file.
 void Label(const std::vector<Trace>& traces, std::vector<std::string>* labels, std::string* title) {
   std::vector<std::vector<std::string>> parts;
   for (const Trace& t : traces) {
@@ -174,7 +175,8 @@ void Label(const std::vector<Trace>& traces, std::vector<std::string>* labels, s
     for (const std::string& w : parts[i]) {
       if (!shared.count(w)) l += (l.empty() ? "" : " ") + w;
     }
-    if (l.empty()) l = BaseName(traces[i].path);
+    // Nothing of its own: the options the others set are at their defaults here.
+    if (l.empty()) l = traces.size() > 1 && !traces[i].run.empty() ? "(defaults)" : BaseName(traces[i].path);
     if (!seen.insert(l).second) unique = false;
     labels->push_back(l);
   }

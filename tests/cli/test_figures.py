@@ -67,6 +67,15 @@ def count_colour(rows, colour, x0=0, x1=None):
     return sum(1 for row in rows for px in row[x0:x1] if px == colour)
 
 
+class FigureWorkdir(Workdir):
+    """A temp folder as Workdir's, and fontconfig's cache (written the first
+    time the cairo driver lays out text) inside it, not in the user's home."""
+
+    def setUp(self):
+        super().setUp()
+        os.environ["XDG_CACHE_HOME"] = self.path("xdg-cache")
+
+
 def write_trace(workdir, name, *args):
     path = workdir.path(name)
     p = run("train", "--data", HEART, "--trace", path, "--quiet", *args)
@@ -74,7 +83,7 @@ def write_trace(workdir, name, *args):
     return path
 
 
-class PlotTest(Workdir):
+class PlotTest(FigureWorkdir):
     def traces(self):
         a = write_trace(self, "a.csv", "--solver", "hogwild", "--threads", "2", "--max-epochs", "20")
         b = write_trace(self, "b.csv", "--solver", "svrg", "--threads", "2", "--max-epochs", "20")
@@ -152,7 +161,7 @@ SMALL_SWEEP = ["--generate", "svm-wangni", "--rows", "3000", "--loss", "hinge", 
                "--ttt-max-seconds", "1", "--ttt-trace-every", "0.1"]
 
 
-class ContentionTest(Workdir):
+class ContentionTest(FigureWorkdir):
     def test_a_sweep_writes_its_table_csv_json_and_figure(self):
         out = self.path("res")
         p = run("contention", *SMALL_SWEEP, "--out", out)
@@ -285,7 +294,7 @@ class ContentionTest(Workdir):
         self.assertIn("hogwild", stdout)
 
 
-class InstalledTest(Workdir):
+class InstalledTest(FigureWorkdir):
     """Both commands from an install prefix, run outside the source tree."""
 
     def test_an_installed_asyncopt_sweeps_and_plots(self):
