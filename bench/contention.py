@@ -656,7 +656,7 @@ def main():
         for n, args in runs:
             for k in ("loss", "l1", "l2", "step"):
                 if getattr(a, k) is not None:
-                    args += ["--" + k, getattr(a, k)]
+                    args[:] = with_options(args, ["--" + k, getattr(a, k)])  # the command takes each once
 
     # The driver command that produced each dataset's JSON (kept across
     # --report-only and partial re-runs in RESULTS/contention_driver.json).
@@ -684,7 +684,16 @@ def main():
             cmd = [binary, "contention"] + args + [x for k, v in run_sweep.items()
                                      if not (k in ("epochs", "target") and "--" + k in args)
                                      for x in ("--" + k, v)]
-            cmd += ["--out", a.out] + a.extra
+            cmd += ["--out", a.out]
+            # Options after `--` replace the same options above (the command takes each once).
+            k = 0
+            while k < len(a.extra):
+                if k + 1 < len(a.extra) and a.extra[k].startswith("--") and not a.extra[k + 1].startswith("--"):
+                    cmd = with_options(cmd, a.extra[k:k + 2])
+                    k += 2
+                else:
+                    cmd.append(a.extra[k])
+                    k += 1
             print("+ " + " ".join(shlex.quote(x) for x in cmd), flush=True)
             t0 = time.time()
             subprocess.run(cmd, check=True)

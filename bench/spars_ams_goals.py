@@ -377,6 +377,10 @@ def hotpath_runs(a):
         args = ["train", "--data", dataset(a, cell["dataset"]), "--loss", "logistic", "--l2", "1e-4",
                 "--solver", cell["solver"], "--threads", "2", "--max-epochs", str(epochs), "--f-star", "skip",
                 "--seed", "1", "--quiet"]
+        if cell["solver"] == "hogwild":
+            # The same path in both binaries: hogwild's default step decays
+            # since issue 19 (a decaying step computes its l2 factors).
+            args += ["--step-decay", "1"]
         rec = dict(part="hotpath", epochs_asked=epochs, load1=h.loadavg()[0])
         try:
             r = h.run_cli(binary, args, trace=False, cwd=ROOT, timeout=a.timeout, ok=(0,))

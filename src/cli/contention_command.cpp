@@ -39,7 +39,11 @@ class ArgsSettings : public tools::Settings {
     return a_.Has(key) ? a_.Real(key, kFinite) : def;
   }
   std::int64_t Int(const std::string& key, std::int64_t def) const override {
-    return a_.Has(key) ? a_.Int(key, -(std::int64_t{1} << 53), std::int64_t{1} << 53) : def;
+    if (!a_.Has(key)) return def;
+    // Rows and seeds are 64-bit; every other count is an int in the sweep.
+    const bool wide = key == "rows" || key == "seed" || key == "gen-seed";
+    const std::int64_t bound = wide ? std::int64_t{1} << 53 : std::numeric_limits<int>::max();
+    return a_.Int(key, wide ? 0 : -bound, bound);
   }
 
  private:
@@ -218,11 +222,16 @@ int RunContention(const std::vector<std::string>& argv) {
   std::string command = "asyncopt contention";
   for (const std::string& s : argv) command += " " + s;
   ArgsSettings settings(a, command);
-  SetPhase("the contention sweep", PhaseKind::kStoppable);
+  // Reading the data and computing f*: a stop ends the command at once (it
+  // has nothing to keep); from the first run on it ends the sweep, which
+  // writes what it measured.
+  SetPhase("reading the data and computing f* for the contention sweep");
   const tools::ContentionReport report = tools::RunContention(
-      settings, &g_stop_requested, [quiet](const std::string& line) {
+      settings, &g_stop_requested,
+      [quiet](const std::string& line) {
         if (!quiet) std::fputs(line.c_str(), stderr);
-      });
+      },
+      [] { SetPhase("the contention sweep", PhaseKind::kStoppable); });
   SetPhase("writing the figure", PhaseKind::kWriting);
   if (report.cells.empty()) {
     std::fprintf(stderr, "asyncopt contention: stopped before any run was measured; nothing written\n");
@@ -232,9 +241,16 @@ int RunContention(const std::vector<std::string>& argv) {
               report.name.c_str(), Sci(report.step).c_str(), report.epochs, report.repeats,
               report.machine.c_str());
   PrintTable(report);
-  std::printf("files: %s, %s%s%s\n", report.csv.c_str(), report.json.c_str(),
-              report.scaling_csv.empty() ? "" : ", ", report.scaling_csv.c_str());
+  std::string files;
+  for (const std::string* f : {&report.csv, &report.json, &report.scaling_csv}) {
+    if (!f->empty()) files += (files.empty() ? "" : ", ") + *f;
+  }
+  std::printf("files: %s\n", files.empty() ? "none" : files.c_str());
   int code = report.interrupted ? InterruptedExitCode() : kExitOk;
+  for (const std::string& e : report.write_errors) {
+    std::fprintf(stderr, "asyncopt contention: error: not written: %s\n", Printable(e, 4096).c_str());
+    if (code == kExitOk) code = kExitOutputFailed;
+  }
   if (PlottingAvailable()) {
     const std::string png = out + "/contention_" + report.name + ".png";
     try {

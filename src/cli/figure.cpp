@@ -3,13 +3,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <system_error>
 
 #include "asyncopt/error.hpp"
 #include "io/output_file.hpp"
@@ -75,6 +78,16 @@ struct Range {
 };
 
 enum class Scale { kLinear, kLog10, kLog2 };
+
+// Text as PLplot draws it literally: '#' starts its escape sequences.
+std::string Literal(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    out += c;
+    if (c == '#') out += '#';
+  }
+  return out;
+}
 
 // A value as drawn: log10 or log2 on a log axis; NaN when it cannot be drawn.
 double Axis(double v, Scale scale) {
@@ -153,7 +166,7 @@ void DrawPanel(const Panel& p, double x0, double x1, double bottom) {
   if (sx == Scale::kLog2) plslabelfunc(Log2Label, nullptr);
   plbox(xopt.c_str(), x_tick, sx == Scale::kLog2 ? 1 : 0, yopt.c_str(), 0.0, 0);
   if (sx == Scale::kLog2) plslabelfunc(nullptr, nullptr);
-  pllab(p.x_label.c_str(), p.y_label.c_str(), p.title.c_str());
+  pllab(Literal(p.x_label).c_str(), Literal(p.y_label).c_str(), Literal(p.title).c_str());
   if (empty) {
     plptex(0.5 * (rx.lo + rx.hi), 0.5 * (ry.lo + ry.hi), 1.0, 0.0, 0.5, "no data");
     return;
@@ -200,7 +213,7 @@ void DrawLegend(const Panel& p, double x0, double x1, double y0, double y1, int 
       plstring(1, &mx, &my, kSymbol);
     }
     plcol0(1);
-    plptex(cx + 0.09, cy, 1.0, 0.0, 0.0, p.series[s].label.c_str());
+    plptex(cx + 0.09, cy, 1.0, 0.0, 0.0, Literal(p.series[s].label).c_str());
   }
   plschr(0.0, 0.8);
 }
@@ -220,11 +233,17 @@ void WritePng(const std::string& path, const std::vector<Panel>& panels, FigureS
   // PLplot writes a file name it is given; it is drawn in a private
   // temporary file and then written like every other output (atomic
   // replace, FIFOs and /dev/stdout in place).
-  std::string tmp = (std::filesystem::temp_directory_path() / "asyncopt-plot-XXXXXX.png").string();
+  std::error_code ec;
+  const std::filesystem::path tmp_dir = std::filesystem::temp_directory_path(ec);
+  if (ec) {
+    throw Error(ErrorKind::kIo, path + ": no folder for the figure's temporary file (TMPDIR): " +
+                                    ec.message());
+  }
+  std::string tmp = (tmp_dir / "asyncopt-plot-XXXXXX.png").string();
   const int fd = ::mkstemps(tmp.data(), 4);
   if (fd < 0) {
     throw Error(ErrorKind::kIo, path + ": cannot create a temporary file for the figure in " +
-                                    std::filesystem::temp_directory_path().string());
+                                    tmp_dir.string() + ": " + std::strerror(errno));
   }
   ::close(fd);
   struct Remove {
@@ -254,8 +273,10 @@ void WritePng(const std::string& path, const std::vector<Panel>& panels, FigureS
   const int columns = most > 1 && static_cast<double>(longest) + 6.0 < chars_per_column ? 2 : 1;
   const double rows = std::ceil(static_cast<double>(most) / columns);
   const double row = kLegendRow * 500.0 / size.height;
-  const double legend = std::min(0.45, row * rows);
-  const double bottom = 0.03 + legend + kAxisRoom * 500.0 / size.height;
+  // The legend takes at most what leaves the panels 40% of the height.
+  const double axis_room = kAxisRoom * 500.0 / size.height;
+  const double legend = std::max(0.0, std::min(row * rows, 1.0 - 0.03 - axis_room - 0.12 - 0.4));
+  const double bottom = 0.03 + legend + axis_room;
   for (std::size_t i = 0; i < panels.size(); ++i) {
     const double x0 = margin_left + static_cast<double>(i) * (width + gap);
     DrawPanel(panels[i], x0, x0 + width, bottom);

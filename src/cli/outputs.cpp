@@ -16,6 +16,10 @@ void Outputs::AddInput(const Args& a, const std::string& key) {
   if (a.Has(key)) inputs_.push_back({key, a.Str(key)});
 }
 
+void Outputs::AddInputPath(const std::string& what, const std::string& path) {
+  inputs_.push_back({what, path});
+}
+
 void Outputs::Check() const {
   for (std::size_t i = 0; i < outputs_.size(); ++i) {
     const Entry& out = outputs_[i];
@@ -27,7 +31,9 @@ void Outputs::Check() const {
     }
     for (const Entry& in : inputs_) {
       if (io::SameFile(out.path, in.path)) {
-        throw UsageError(shown + " and --" + in.key + " '" + Printable(in.path) +
+        // An option's key, or a positional input's description ("the trace").
+        const std::string in_name = in.key.find(' ') != std::string::npos ? in.key : "--" + in.key;
+        throw UsageError(shown + " and " + in_name + " '" + Printable(in.path) +
                          "' name the same file: the output would overwrite an input");
       }
     }

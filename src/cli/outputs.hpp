@@ -27,6 +27,9 @@ class Outputs {
   void Add(const Args& a, const std::string& key);
   // Registers input option `key` (a file read by the command) if given.
   void AddInput(const Args& a, const std::string& key);
+  // Registers an input file given otherwise (a positional argument), named
+  // `what` in messages; `what` holds a space ("the trace").
+  void AddInputPath(const std::string& what, const std::string& path);
   // See the file comment; throws UsageError.
   void Check() const;
 

@@ -185,8 +185,10 @@ void Label(const std::vector<Trace>& traces, std::vector<std::string>* labels, s
   }
 }
 
-// Option flags that take a value, for telling trace files (positional) apart.
+// The options, for telling trace files (positional) apart: those that take
+// a value, and the switches. Only these exact names (no abbreviations).
 const char* const kValueFlags[] = {"--out", "-o", "--x", "--title", "--width", "--height", "--config"};
+const char* const kSwitches[] = {"--quiet", "--help", "-h"};
 
 }  // namespace
 
@@ -217,9 +219,18 @@ int RunPlot(const std::vector<std::string>& argv) {
       break;
     }
     if (s.size() > 1 && s[0] == '-') {
+      const std::string name = s.substr(0, s.find('='));
+      const bool takes_value =
+          std::find(std::begin(kValueFlags), std::end(kValueFlags), name) != std::end(kValueFlags);
+      const bool is_switch =
+          std::find(std::begin(kSwitches), std::end(kSwitches), name) != std::end(kSwitches);
+      if (!takes_value && !is_switch) {
+        throw UsageError("unrecognised option '" + Printable(s) +
+                         "' (asyncopt plot --help lists the options; a trace file whose name "
+                         "starts with '-' goes after '--')");
+      }
       options.push_back(s);
-      const bool takes_value = std::find(std::begin(kValueFlags), std::end(kValueFlags), s) != std::end(kValueFlags);
-      if (takes_value && i + 1 < argv.size()) options.push_back(argv[++i]);
+      if (takes_value && name == s && i + 1 < argv.size()) options.push_back(argv[++i]);
       continue;
     }
     paths.push_back(s);
@@ -239,10 +250,10 @@ int RunPlot(const std::vector<std::string>& argv) {
   Outputs outputs;
   outputs.Add(a, "out");
   outputs.AddInput(a, "config");
+  for (const std::string& p : paths) outputs.AddInputPath("the trace", p);
   outputs.Check();
   std::vector<Trace> traces;
   for (const std::string& p : paths) {
-    if (a.Str("out") == p) throw UsageError("--out '" + Printable(p) + "' is also a trace to read");
     SetPhase("reading " + p);
     traces.push_back(ReadTrace(p));
   }

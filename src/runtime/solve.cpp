@@ -54,6 +54,9 @@ void AdviseOnStall(const Options& options, Result* r) {
                  "exact optimum"
                : "the step decayed too slowly or too fast for this run: try another "
                  "--step-decay or --step; --solver svrg reaches an exact optimum";
+  } else if (options.solver == SolverKind::kSvrg) {
+    help = "more epochs will not help much: try a smaller --step, or --solver reference for an "
+           "exact optimum";
   } else {
     help = "more epochs will not help much: try a smaller --step, or --solver svrg (smooth "
            "losses) or reference for an exact optimum";

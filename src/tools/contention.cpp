@@ -201,7 +201,7 @@ std::vector<double> RunNnz(const Cell& c, double mean_nnz) {
 // ---------------------------------------------------------------- main
 
 // One entry of a comma-separated list option as an integer or a number.
-int ListInt(const std::string& key, const std::string& item, int lo) {
+int ListInt(const std::string& key, const std::string& item, int lo, int hi) {
   std::size_t used = 0;
   long v = 0;
   try {
@@ -209,9 +209,9 @@ int ListInt(const std::string& key, const std::string& item, int lo) {
   } catch (...) {
     used = 0;
   }
-  if (used != item.size() || v < lo || v > 1 << 20) {
+  if (used != item.size() || v < lo || v > hi) {
     throw Bad("--" + key + ": '" + item + "' is not an integer in [" + std::to_string(lo) +
-              ", " + std::to_string(1 << 20) + "]");
+              ", " + std::to_string(hi) + "]");
   }
   return static_cast<int>(v);
 }
@@ -238,7 +238,8 @@ std::string ProbeCoreRoundTripJson() {
 }
 
 ContentionReport RunContention(const Settings& args, const std::atomic<bool>* stop,
-                               const std::function<void(const std::string&)>& log_fn) {
+                               const std::function<void(const std::string&)>& log_fn,
+                               const std::function<void()>& on_start) {
   auto stopped = [stop] { return stop != nullptr && stop->load(std::memory_order_relaxed); };
   {  // checked before the data is loaded: TTT runs are made in the first
      // --ttt-repeats of the --repeats rounds, so more cannot be honoured
@@ -293,7 +294,7 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
   const double scaling_gap = args.Num("scaling-gap", 0.0);
   std::vector<int> thread_list;
   for (const std::string& t : SplitList(args.Str("threads", "1,2,4,8,16,32"))) {
-    const int n = ListInt("threads", t, 1);
+    const int n = ListInt("threads", t, 1, asyncopt::kMaxThreads);
     thread_list.push_back(n);
   }
   std::vector<Cell> cells;
@@ -325,6 +326,36 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
     }
   }
   if (cells.empty()) throw Bad("--threads, --write and --sparsifier: the sweep has no cell");
+  // The preprocessing, the problem and the output name, also before the data.
+  asyncopt::Preprocessing prep;
+  if (args.Has("scale") && args.Str("scale", "") != "none") {
+    if (args.Str("scale", "") != "maxabs") {
+      throw Bad("--scale " + args.Str("scale", "") + ": expected none or maxabs");
+    }
+    prep.scale_maxabs = true;
+  }
+  prep.normalize_rows = args.Flag("normalize-rows");
+  prep.bias = args.Num("bias", -1.0);
+  if (prep.bias > 1e6) throw Bad("--bias " + args.Str("bias", "") + ": at most 1e6");
+  Problem problem;
+  if (!asyncopt::Parse(args.Str("loss", "logistic"), &problem.loss)) {
+    throw Bad("--loss " + args.Str("loss", "") +
+              ": unknown loss (logistic, hinge, squared-hinge, squared)");
+  }
+  problem.l1 = args.Num("l1", 0.0);
+  problem.l2 = args.Num("l2", 1e-4);
+  problem.Validate();
+  const double target = args.Num("target", 1e-2);
+  if (!(target >= 0.0)) throw Bad("--target " + args.Str("target", "") + ": must be >= 0 (0 = none)");
+  if (!(args.Num("step", 0.0) >= 0.0)) {
+    throw Bad("--step " + args.Str("step", "") + ": must be > 0 (or 0: hogwild's default rule)");
+  }
+  if (args.Has("name")) {
+    const std::string n = args.Str("name", "");
+    if (n.empty() || n == "." || n == ".." || n.find('/') != std::string::npos) {
+      throw Bad("--name '" + n + "': a file name part, without '/'");
+    }
+  }
   auto log = [&](const std::string& s) {
     if (log_fn) log_fn(s);
   };
@@ -384,13 +415,6 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
     }
     if (name.empty()) name = kind;
   }
-  asyncopt::Preprocessing prep;
-  if (args.Has("scale")) {
-    if (args.Str("scale", "") != "maxabs") throw Bad("--scale: only maxabs");
-    prep.scale_maxabs = true;
-  }
-  prep.normalize_rows = args.Flag("normalize-rows");
-  prep.bias = args.Num("bias", -1.0);
   asyncopt::Apply(prep, data);
   const asyncopt::DatasetStats stats = asyncopt::ComputeStats(data, 500);
   const double mean_nnz = static_cast<double>(data.nnz()) / static_cast<double>(data.num_rows);
@@ -398,15 +422,7 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
       std::to_string(data.num_cols) + ", nnz " + std::to_string(data.nnz()) + " (" +
       Num(mean_nnz) + "/row), preprocessing '" + prep.Describe() + "'\n");
 
-  // ---- problem and f*
-  Problem problem;
-  if (!asyncopt::Parse(args.Str("loss", "logistic"), &problem.loss)) {
-    throw Bad("--loss " + args.Str("loss", "") + ": unknown loss");
-  }
-  problem.l1 = args.Num("l1", 0.0);
-  problem.l2 = args.Num("l2", 1e-4);
-  problem.Validate();
-  const double target = args.Num("target", 1e-2);
+  // ---- f*
   asyncopt::OptimumCache cache;
   const std::string key =
       asyncopt::OptimumCache::Key(asyncopt::ContentHash(data), prep.Describe(), problem);
@@ -529,6 +545,7 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
     std::int64_t wild2_conflicts = 0, wild2_updates = 0;
   };
   std::vector<ScalingRound> scaling;
+  if (on_start) on_start();  // from here a stop keeps what was measured
   bool interrupted = false;
   try {
   for (int round = 0; round < repeats; ++round) {
@@ -644,7 +661,16 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
   for (int round = 0; round < scaling_rounds; ++round) {
     log("scaling round " + std::to_string(round + 1) + "/" + std::to_string(scaling_rounds) +
         "\n");
-    if (scaling_gap > 0.0) std::this_thread::sleep_for(std::chrono::duration<double>(scaling_gap));
+    // Asleep in slices, so a stop is seen within 0.1 s.
+    using Clock = std::chrono::steady_clock;
+    for (const Clock::time_point wake =
+             Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(scaling_gap));
+         Clock::now() < wake;) {
+      check(false);
+      std::this_thread::sleep_for(std::min<Clock::duration>(wake - Clock::now(),
+                                                            std::chrono::milliseconds(100)));
+    }
     ScalingRound sr;
     sr.reversed = round % 2 == 1;
     sr.round_trip_ns = measure_round_trip();
@@ -867,8 +893,17 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
         << ',' << Num(target) << ',' << CsvStr(cpu) << ',' << cores << ',' << build.compiler << ','
         << build.build_type << ',' << build.git_commit << ',' << date << '\n';
   }
-  asyncopt::io::WriteOutputFile(base + ".csv", csv.str());
-  report.csv = base + ".csv";
+  // Each file is written even when another could not be (report.write_errors).
+  auto write = [&report](const std::string& path, const std::string& text) {
+    try {
+      asyncopt::io::WriteOutputFile(path, text);
+      return true;
+    } catch (const std::exception& e) {
+      report.write_errors.push_back(e.what());
+      return false;
+    }
+  };
+  if (write(base + ".csv", csv.str())) report.csv = base + ".csv";
   if (!scaling.empty()) {
     std::ostringstream sc;
     sc << "dataset,round,order,round_trip_ns,run,threads,policy,nnz_per_s,ratio_to_1thread,"
@@ -896,8 +931,7 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
            << date << '\n';
       }
     }
-    asyncopt::io::WriteOutputFile(base + "_scaling.csv", sc.str());
-    report.scaling_csv = base + "_scaling.csv";
+    if (write(base + "_scaling.csv", sc.str())) report.scaling_csv = base + "_scaling.csv";
   }
 
   std::ostringstream js;
@@ -1012,8 +1046,7 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
        << "\n";
   }
   js << "  ]\n}\n";
-  asyncopt::io::WriteOutputFile(base + ".json", js.str());
-  report.json = base + ".json";
+  if (write(base + ".json", js.str())) report.json = base + ".json";
   log("wrote " + base + ".csv and .json (" + Num(wall) + " s wall)\n");
 
   report.step = step;

@@ -45,8 +45,9 @@ struct ContentionCell {
 
 struct ContentionReport {
   std::string name;            // the data set's name in the file names
-  std::string csv, json;       // paths written
+  std::string csv, json;       // paths written (empty: not written, see write_errors)
   std::string scaling_csv;     // empty without scaling rounds
+  std::vector<std::string> write_errors;  // an output that could not be written, each
   double step = 0.0, target = 0.0, f_star = 0.0;
   int epochs = 0, repeats = 0;
   std::vector<ContentionCell> cells;  // the ceiling, the naive loop, then the sweep's cells
@@ -59,10 +60,14 @@ struct ContentionReport {
 // settings "out". `stop` (may be null), when set, ends the sweep after the
 // run in progress (a hogwild run is told to stop too); what was measured
 // before it is written and the report says `interrupted`. `log` gets the
-// progress lines (may be empty). Throws asyncopt::Error on bad settings or
-// data (before any run) and when an output cannot be written.
+// progress lines (may be empty). `on_start` (may be empty) is called when
+// the data is read, f* known and the first run about to begin: before it a
+// stop has nothing to keep. Throws asyncopt::Error on bad settings or data,
+// all checked before the data is read where they can be; an output that
+// cannot be written is recorded in write_errors and the others are written.
 ContentionReport RunContention(const Settings& settings, const std::atomic<bool>* stop,
-                               const std::function<void(const std::string&)>& log);
+                               const std::function<void(const std::string&)>& log,
+                               const std::function<void()>& on_start = {});
 
 // The cores' cache-line round trip in nanoseconds (core_latency.hpp), as
 // one JSON object {"round_trip_ns": X, "trips": N}.

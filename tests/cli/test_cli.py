@@ -253,6 +253,10 @@ class ConfigTest(Workdir):
             cfg = os.path.join(root, name)
             if "generate" in name:
                 p = run("generate", "--config", cfg, "--rows", "200", "--out", self.path("g.svm"), "--quiet")
+            elif name.startswith("contention"):
+                p = run("contention", "--config", cfg, "--rows", "1000", "--threads", "1",
+                        "--write", "wild", "--sparsifier", "none", "--repeats", "1", "--epochs", "1",
+                        "--target", "0", "--out", self.path("contention"), "--quiet")
             else:
                 p = run("train", "--config", cfg, "--data", HEART, "--max-epochs", "3", "--quiet")
             # Every key is accepted (exit 2 would be a usage error); a config tuned for other

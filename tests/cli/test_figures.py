@@ -73,7 +73,18 @@ class FigureWorkdir(Workdir):
 
     def setUp(self):
         super().setUp()
+        self.saved_env = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "TMPDIR")}
         os.environ["XDG_CACHE_HOME"] = self.path("xdg-cache")
+        os.makedirs(self.path("tmp"))
+        os.environ["TMPDIR"] = self.path("tmp")  # the figure's temporary file
+
+    def tearDown(self):
+        for k, v in self.saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        super().tearDown()
 
 
 def write_trace(workdir, name, *args):
@@ -153,6 +164,24 @@ class PlotTest(FigureWorkdir):
         p = run("plot", a, "-o", out, "--x", "rounds")
         self.assertEqual(p.returncode, 2)
         self.assertIn("invalid value for 'x': 'rounds'", p.stderr)
+        # An abbreviated option is not taken for a trace file, nor guessed.
+        p = run("plot", a, "-o", out, "--tit", "My run")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("unrecognised option '--tit'", p.stderr)
+        # The figure may not replace a trace it reads, however the path is spelled.
+        before = open(a).read()
+        p = run("plot", a, "-o", os.path.join(self.dir, ".", os.path.basename(a)))
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("would overwrite an input", p.stderr)
+        self.assertEqual(open(a).read(), before)
+        self.assertEqual(os.listdir(self.path("tmp")), [])  # no temporary file left behind
+
+    def test_text_is_drawn_literally(self):
+        a, _ = self.traces()
+        out = self.path("fig.png")
+        p = run("plot", a, "-o", out, "--title", "run #(123) #u", "--height", "150", "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(read_png(out)[:2], (1200, 150))
 
 
 SMALL_SWEEP = ["--generate", "svm-wangni", "--rows", "3000", "--loss", "hinge", "--l2", "0.1",
@@ -226,6 +255,22 @@ class ContentionTest(FigureWorkdir):
         cells = [(c["solver"], c["threads"], c["policy"], c["sparsifier"]) for c in j["cells"]]
         self.assertEqual(cells[2:], [("hogwild", 1, "wild", "none"), ("hogwild", 2, "wild", "none"),
                                      ("hogwild", 1, "wild", "gspar"), ("hogwild", 2, "wild", "gspar")])
+
+    def test_bad_options_are_named_before_the_data_is_read(self):
+        missing = self.path("missing.svm")  # a check made after reading would name this file
+        for extra, message in [
+                (["--threads", "1,2048"], "--threads: '2048' is not an integer in [1, 1024]"),
+                (["--loss", "huber"], "--loss huber: unknown loss"),
+                (["--l2", "-1"], "l2"),
+                (["--scale", "minmax"], "--scale minmax: expected none or maxabs"),
+                (["--target", "-1"], "--target -1: must be >= 0"),
+                (["--step", "-0.1"], "--step -0.1: must be > 0"),
+                (["--name", "a/b"], "--name 'a/b': a file name part"),
+                (["--epochs", "4294967297"], "invalid value for 'epochs'")]:
+            p = run("contention", "--data", missing, *extra, "--out", self.path("res"))
+            self.assertEqual(p.returncode, 2, (extra, p.stderr))
+            self.assertIn(message, p.stderr)
+            self.assertNotIn("missing.svm", p.stderr, extra)
 
     def test_bad_options_and_data_are_named_before_any_run(self):
         bad = self.write("bad.svm", "+1 1:0.5\n-1 2:x\n")
