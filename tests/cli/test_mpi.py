@@ -91,8 +91,9 @@ class MpiBase(Workdir):
             return json.load(f)
 
     def big_data(self, rows=50000, name="big.svm"):
-        # Tests find their ranks by this name (worker_pids): a test class
-        # that may run beside another (ctest -j) uses its own.
+        # Tests find their ranks by this file's whole path (worker_pids),
+        # unique to the test's temp folder: ranks of another test (ctest -j),
+        # or left over from a run that was killed, are never taken for its own.
         data = self.path(name)
         if not os.path.exists(data):
             p = run("generate", "--kind", "powerlaw", "--rows", str(rows), "--dim", "20000",
@@ -268,8 +269,8 @@ class MpiTest(MpiBase):
                             "--max-epochs", "100000", "--f-star", "skip", "--peer-timeout", "3",
                             "--summary", summary, "--quiet")
         try:
-            self.wait_for_training(proc, "big.svm", 3)
-            victim = pid_of_rank("big.svm", 2)  # a worker; PIDs need not follow ranks
+            self.wait_for_training(proc, data, 3)
+            victim = pid_of_rank(data, 2)  # a worker; PIDs need not follow ranks
             self.assertIsNotNone(victim)
             os.kill(victim, signal.SIGSTOP)
             t0 = time.monotonic()
@@ -278,7 +279,7 @@ class MpiTest(MpiBase):
         finally:
             if proc.poll() is None:
                 proc.kill()
-            for pid in worker_pids("big.svm"):
+            for pid in worker_pids(data):
                 os.kill(pid, signal.SIGKILL)
         self.assertEqual(proc.returncode, 6, err)
         s = self.summary(summary)
@@ -297,8 +298,8 @@ class MpiTest(MpiBase):
                             "--summary", summary, "--quiet",
                             mca=("--mca", "orte_abort_on_non_zero_status", "0"))
         try:
-            self.wait_for_training(proc, "big.svm", 3)
-            victim = pid_of_rank("big.svm", 2)  # a worker; PIDs need not follow ranks
+            self.wait_for_training(proc, data, 3)
+            victim = pid_of_rank(data, 2)  # a worker; PIDs need not follow ranks
             self.assertIsNotNone(victim)
             os.kill(victim, signal.SIGKILL)
             _, err = proc.communicate(timeout=120)
@@ -310,14 +311,14 @@ class MpiTest(MpiBase):
         s = self.summary(summary)
         self.assertEqual(s["status"], "peer_lost")
         self.assertRegex(s["message"], r"worker 2 \(rank 2\) silent")
-        self.assertEqual(worker_pids("big.svm"), [])  # nothing left behind
+        self.assertEqual(worker_pids(data), [])  # nothing left behind
 
     def test_ctrl_c_writes_everything(self):
         # A terminal's Ctrl-C reaches mpirun and every rank (one process
         # group): rank 0 writes the summary, trace and model of what it has.
         data = self.big_data()
         summary, trace, model = self.path("s.json"), self.path("t.csv"), self.path("m.model")
-        code, err = self.ctrl_c(3, "big.svm", "--data", data, "--solver", "soda", "--l1", "1e-6", "--l2", "1e-7",
+        code, err = self.ctrl_c(3, data, "--data", data, "--solver", "soda", "--l1", "1e-6", "--l2", "1e-7",
                                 "--max-epochs", "100000", "--f-star", "skip", "--summary", summary,
                                 "--trace", trace, "--model", model, "--quiet")
         s = self.summary(summary)
@@ -398,8 +399,8 @@ class SspMpiTest(MpiBase):
                             "--peer-timeout", "3", "--summary", summary, "--model", self.path("m.model"),
                             "--quiet")
         try:
-            self.wait_for_training(proc, "trainers.svm", 4)
-            victim = pid_of_rank("trainers.svm", rank)
+            self.wait_for_training(proc, data, 4)
+            victim = pid_of_rank(data, rank)
             self.assertIsNotNone(victim)
             os.kill(victim, signal.SIGSTOP)
             t0 = time.monotonic()
@@ -408,7 +409,7 @@ class SspMpiTest(MpiBase):
         finally:
             if proc.poll() is None:
                 proc.kill()
-            for pid in worker_pids("trainers.svm"):
+            for pid in worker_pids(data):
                 os.kill(pid, signal.SIGKILL)
         return proc.returncode, err, self.summary(summary)
 
@@ -431,14 +432,14 @@ class SspMpiTest(MpiBase):
     def test_ctrl_c_with_block_servers_writes_everything(self):
         data = self.big_data(name="trainers.svm")
         summary, model = self.path("s.json"), self.path("m.model")
-        _, err = self.ctrl_c(4, "trainers.svm", "--data", data, "--solver", "petuum-sgd", "--servers", "2",
+        _, err = self.ctrl_c(4, data, "--data", data, "--solver", "petuum-sgd", "--servers", "2",
                              "--l2", "1e-4", "--max-epochs", "100000", "--f-star", "skip", "--summary", summary,
                              "--model", model, "--quiet")
         s = self.summary(summary)
         self.assertEqual(s["status"], "interrupted", err)
         self.assertGreater(s["epochs"], 0)
         self.assertTrue(os.path.getsize(model) > 0)
-        self.assertEqual(worker_pids("trainers.svm"), [])
+        self.assertEqual(worker_pids(data), [])
 
     def test_too_few_ranks_for_the_servers_is_a_usage_error(self):
         p = mpirun(2, "--data", HEART, "--solver", "dissvrg", "--servers", "2", "--l2", "1e-2",
@@ -552,8 +553,8 @@ class DecentralizedMpiTest(MpiBase):
         proc = start_mpirun(2, "--data", data, *self.PEERS, "--threads", "4", "--max-epochs", "100000",
                             "--summary", self.path("s.json"))
         try:
-            self.wait_for_training(proc, "peersbig.svm", 2)
-            victim = pid_of_rank("peersbig.svm", 1)
+            self.wait_for_training(proc, data, 2)
+            victim = pid_of_rank(data, 1)
             self.assertIsNotNone(victim)
             os.kill(victim, signal.SIGKILL)
             _, err = proc.communicate(timeout=60)
@@ -561,7 +562,7 @@ class DecentralizedMpiTest(MpiBase):
             if proc.poll() is None:
                 proc.kill()
         self.assertNotEqual(proc.returncode, 0, err)
-        self.assertEqual(worker_pids("peersbig.svm"), [])
+        self.assertEqual(worker_pids(data), [])
 
     def test_gossip_is_refused_by_name(self):
         p = mpirun(2, "--data", self.data(), "--solver", "gossip", *self.COMMON, "--threads", "4")
