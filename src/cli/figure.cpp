@@ -43,8 +43,30 @@ constexpr int kColours = static_cast<int>(std::size(kPalette));
 constexpr int kGrid = kColours - 1;          // the last entry: light grey
 constexpr int kSeriesColours = kColours - 3;
 
+// The folder PLplot loads its drivers from: $PLPLOT_DRV_DIR, else the one
+// its package was built with (pkg-config's drvdir, ASYNCOPT_PLPLOT_DRV_DIR).
+std::string DriverDir() {
+  const char* env = std::getenv("PLPLOT_DRV_DIR");
+  if (env != nullptr && *env != '\0') return env;
+#ifdef ASYNCOPT_PLPLOT_DRV_DIR
+  return ASYNCOPT_PLPLOT_DRV_DIR;
+#else
+  return "";
+#endif
+}
+
 bool DriverInstalled() {
-  // plinit() with an unknown device asks on stdin: look first.
+  // PLplot ends the process (plexit) when its driver folder holds no
+  // driver, and plinit() with an unknown device asks on stdin: the cairo
+  // driver's description must list the PNG device before PLplot is asked.
+  const std::string dir = DriverDir();
+  if (!dir.empty()) {
+    std::ifstream info(dir + "/cairo.driver_info");
+    std::string line;
+    bool listed = false;
+    while (std::getline(info, line)) listed = listed || line.rfind(std::string(kDevice) + ":", 0) == 0;
+    if (!listed) return false;
+  }
   std::vector<const char*> menu(256), names(menu.size());
   int count = static_cast<int>(menu.size());
   const char** menu_p = menu.data();
@@ -223,8 +245,9 @@ void DrawLegend(const Panel& p, double x0, double x1, double y0, double y1, int 
 bool PlottingAvailable() { return DriverInstalled(); }
 
 std::string PlottingAdvice() {
-  return "this build has PLplot but its cairo driver is not installed: apt-get install "
-         "plplot-driver-cairo";
+  return "this build has PLplot but its cairo driver (" + DriverDir() +
+         "/cairo.driver_info, device pngcairo) is not installed: apt-get install "
+         "plplot-driver-cairo (or set PLPLOT_DRV_DIR to the folder that holds it)";
 }
 
 void WritePng(const std::string& path, const std::vector<Panel>& panels, FigureSize size) {

@@ -339,6 +339,30 @@ class ContentionTest(FigureWorkdir):
         self.assertIn("hogwild", stdout)
 
 
+class NoDriverTest(FigureWorkdir):
+    """PLplot without its cairo driver (PLPLOT_DRV_DIR at an empty folder):
+    plot refuses with the advice, contention writes its CSV and JSON and says
+    how to get the figure. Neither may end inside PLplot (it exits the
+    process when it finds no driver)."""
+
+    def test_without_the_driver_the_files_are_written_and_the_advice_given(self):
+        empty = self.path("drivers")
+        os.mkdir(empty)
+        trace = write_trace(self, "a.csv", "--solver", "svrg", "--max-epochs", "5")
+        env = {"PLPLOT_DRV_DIR": empty}
+        p = run("plot", trace, "-o", self.path("fig.png"), env=env)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("plplot-driver-cairo", p.stderr)
+        self.assertFalse(os.path.exists(self.path("fig.png")))
+        out = self.path("res")
+        p = run("contention", *SMALL_SWEEP, "--out", out, "--quiet", env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("figure: not drawn", p.stdout)
+        self.assertIn("plplot-driver-cairo", p.stdout)
+        self.assertEqual(sorted(os.listdir(out)),
+                         ["contention_svm-wangni.csv", "contention_svm-wangni.json"])
+
+
 class InstalledTest(FigureWorkdir):
     """Both commands from an install prefix, run outside the source tree."""
 
