@@ -211,13 +211,19 @@ int RunContention(const std::vector<std::string>& argv) {
   a.Require("out");
   const bool quiet = a.Has("quiet") && a.Bool("quiet");
   const std::string out = a.Str("out");
-  {
+  // The folder is made when the runs begin (a refused option leaves none
+  // behind); a path that cannot be one is refused now.
+  auto make_out = [&out]() {
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec || !std::filesystem::is_directory(out)) {
       throw UsageError("--out '" + Printable(out) + "': cannot be used as the output folder" +
                        (ec ? ": " + ec.message() : std::string(": not a directory")));
     }
+  };
+  {
+    std::error_code ec;
+    if (std::filesystem::exists(out, ec) && !std::filesystem::is_directory(out, ec)) make_out();
   }
   std::string command = "asyncopt contention";
   for (const std::string& s : argv) command += " " + s;
@@ -231,7 +237,10 @@ int RunContention(const std::vector<std::string>& argv) {
       [quiet](const std::string& line) {
         if (!quiet) std::fputs(line.c_str(), stderr);
       },
-      [] { SetPhase("the contention sweep", PhaseKind::kStoppable); });
+      [&make_out] {
+        make_out();
+        SetPhase("the contention sweep", PhaseKind::kStoppable);
+      });
   SetPhase("writing the figure", PhaseKind::kWriting);
   if (report.cells.empty()) {
     std::fprintf(stderr, "asyncopt contention: stopped before any run was measured; nothing written\n");
