@@ -817,18 +817,10 @@ def main():
     if a.replot:
         return h.replot(a, write_outputs)
     h.check_binary(ap, a)
-    a.parts = [p for p in a.parts.split(",") if p]
-    for p in a.parts:
-        if p not in ("faults", "agree", "internal"):
-            ap.error("--parts: unknown %r" % p)
-    a.datasets = [d for d in a.datasets.split(",") if d]
-    a.problems = [p for p in a.problems.split(",") if p]
-    a.configs = [c for c in a.configs.split(",") if c]
-    for name, have, known in (("--datasets", a.datasets, DATASETS), ("--problems", a.problems, PROBLEMS),
-                              ("--configs", a.configs, CONFIGS)):
-        for x in have:
-            if x not in known:
-                ap.error("%s: unknown %r (have %s)" % (name, x, ",".join(known)))
+    a.parts = h.listed(ap, "--parts", a.parts, ("faults", "agree", "internal"))
+    a.datasets = h.listed(ap, "--datasets", a.datasets, DATASETS)
+    a.problems = h.listed(ap, "--problems", a.problems, PROBLEMS)
+    a.configs = h.listed(ap, "--configs", a.configs, CONFIGS)
     a.cap = parse_caps(ap, a.cap, a.datasets)
     if min(a.repeats, a.b_repeats, a.agree_rounds) < 1 or not (a.target > 0 and a.c_seconds > 0 and a.c_power >= 0):
         ap.error("--repeats, --b-repeats, --agree-rounds must be >= 1, --target and --c-seconds > 0")

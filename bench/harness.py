@@ -471,6 +471,16 @@ def check_binary(ap, a):
     a.binary = os.path.abspath(a.binary)
     if not os.access(a.binary, os.X_OK):
         ap.error("--binary %s: not an executable file" % a.binary)
+def listed(ap, flag, text, known):
+    """A comma-separated option as a list, every item one of `known`; ap.error
+    naming the option, the item and what is known otherwise."""
+    items = [x for x in text.split(",") if x]
+    for x in items:
+        if x not in known:
+            ap.error("%s: unknown %r (have %s)" % (flag, x, ",".join(known)))
+    return items
+
+
 def per_key(ap, flag, text, keys, defaults, cast, what):
     """An option "V" (every key) or "key=V,..." (per key) over `keys`, on top of `defaults`
     (key -> value): the dict; ap.error naming the item for a value `cast` refuses or an unknown

@@ -746,18 +746,9 @@ def main():
     if a.replot:
         return h.replot(a, write_outputs)
     h.check_binary(ap, a)
-    a.parts = [p for p in a.parts.split(",") if p]
-    for p in a.parts:
-        if p not in ("compress", "sklearn", "hotpath"):
-            ap.error("--parts: unknown %r" % p)
-    a.cells = [c for c in a.cells.split(",") if c]
-    for c in a.cells:
-        if c not in CELLS:
-            ap.error("--cells: unknown %r (have %s)" % (c, ",".join(CELLS)))
-    a.compressors = [c for c in a.compressors.split(",") if c]
-    for c in a.compressors:
-        if c not in COMPRESSORS:
-            ap.error("--compressors: unknown %r (have %s)" % (c, ",".join(COMPRESSORS)))
+    a.parts = h.listed(ap, "--parts", a.parts, ("compress", "sklearn", "hotpath"))
+    a.cells = h.listed(ap, "--cells", a.cells, list(CELLS))
+    a.compressors = h.listed(ap, "--compressors", a.compressors, list(COMPRESSORS))
     epochs = h.per_key(ap, "--epochs", a.epochs, list(CELLS), {c: 10 for c in CELLS}, int, "an integer")
     a.epochs = {c: epochs[c] for c in a.cells}
     if min([a.seeds, a.workers, a.batch_size, a.hidden, a.sk_epochs, a.sk_repeats, a.hot_repeats] +
