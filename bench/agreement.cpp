@@ -86,6 +86,7 @@ using asyncopt::tools::CpuModel;
 using asyncopt::tools::JsonNum;
 using asyncopt::tools::JsonStr;
 using asyncopt::tools::Num;
+using asyncopt::tools::SplitList;
 using asyncopt::tools::UtcNow;
 using asyncopt::data::Mix64;
 using asyncopt::data::Rng;
@@ -128,16 +129,6 @@ struct Options {
   std::string out = ".";
   std::string name = "agreement";
 };
-
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
 
 long long ParseInt(const std::string& key, const std::string& v, long long lo, long long hi) {
   std::size_t used = 0;

@@ -84,11 +84,6 @@
 namespace asyncopt::tools {
 namespace {
 
-using asyncopt::tools::CpuModel;
-using asyncopt::tools::JsonNum;
-using asyncopt::tools::JsonStr;
-using asyncopt::tools::Num;
-using asyncopt::tools::UtcNow;
 using asyncopt::Dataset;
 using asyncopt::Problem;
 
@@ -96,16 +91,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 asyncopt::Error Bad(const std::string& message) {
   return asyncopt::Error(asyncopt::ErrorKind::kInvalidOption, message);
-}
-
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- context
@@ -247,18 +232,18 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
     const std::int64_t ttt_repeats = args.Int("ttt-repeats", repeats);
     if (ttt_repeats > repeats) {
       throw Bad("--ttt-repeats " + std::to_string(ttt_repeats) +
-                               " exceeds --repeats " + std::to_string(repeats) +
-                               ": time-to-target runs are made in the first --ttt-repeats of "
-                               "the --repeats rounds");
+                " exceeds --repeats " + std::to_string(repeats) +
+                ": time-to-target runs are made in the first --ttt-repeats of "
+                "the --repeats rounds");
     }
     if (args.Int("scaling-rounds", 0) < 0) {
       throw Bad("--scaling-rounds " + args.Str("scaling-rounds", "") +
-                               ": must be >= 0");
+                ": must be >= 0");
     }
     const double gap = args.Num("scaling-gap", 0.0);
     if (!(gap >= 0.0 && gap <= 600.0)) {
       throw Bad("--scaling-gap " + args.Str("scaling-gap", "") +
-                               ": must be between 0 and 600 seconds");
+                ": must be between 0 and 600 seconds");
     }
   }
   // ---- the sweep's cells (checked before the data is loaded)
@@ -275,7 +260,7 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
       args.Int("conflict-sample", asyncopt::AsyncOptions{}.conflict_sample);
   if (conflict_sample < 1 || conflict_sample > asyncopt::kMaxConflictSample) {
     throw Bad("--conflict-sample " + std::to_string(conflict_sample) + ": must be in [1, " +
-                             std::to_string(asyncopt::kMaxConflictSample) + "]");
+              std::to_string(asyncopt::kMaxConflictSample) + "]");
   }
   const double ttt_max_seconds = args.Num("ttt-max-seconds", 5.0);
   const int ttt_max_epochs = static_cast<int>(args.Int("ttt-max-epochs", 200));
@@ -288,7 +273,7 @@ ContentionReport RunContention(const Settings& args, const std::atomic<bool>* st
   const double trace_every = args.Num("trace-every", static_cast<double>(epochs));
   if (!(trace_every > 0.0 && trace_every <= static_cast<double>(epochs))) {
     throw Bad("--trace-every " + args.Str("trace-every", "") +
-                             ": must be > 0 and at most --epochs");
+              ": must be > 0 and at most --epochs");
   }
   const int scaling_rounds = static_cast<int>(args.Int("scaling-rounds", 0));
   const double scaling_gap = args.Num("scaling-gap", 0.0);

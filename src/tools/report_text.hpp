@@ -1,15 +1,29 @@
-// The bench programs' text for their CSV and JSON outputs and the machine
-// they ran on: numbers (empty / null for NaN and Inf), JSON strings, the CPU
-// model and the UTC time. One copy for the contention sweep and bench_agreement.
+// The bench programs' text: their options' comma-separated lists, and for
+// their CSV and JSON outputs and the machine they ran on, numbers (empty /
+// null for NaN and Inf), JSON strings, the CPU model and the UTC time. One
+// copy for the contention sweep and bench_agreement.
 #pragma once
 
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace asyncopt::tools {
+
+// "a,b,,c" -> {"a", "b", "c"}: an option's list, empty items dropped.
+inline std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
 
 // A CSV / JSON number; empty for NaN and Inf.
 inline std::string Num(double v) {
