@@ -185,11 +185,6 @@ void Label(const std::vector<Trace>& traces, std::vector<std::string>* labels, s
   }
 }
 
-// The options, for telling trace files (positional) apart: those that take
-// a value, and the switches. Only these exact names (no abbreviations).
-const char* const kValueFlags[] = {"--out", "-o", "--x", "--title", "--width", "--height", "--config"};
-const char* const kSwitches[] = {"--quiet", "--help", "-h"};
-
 }  // namespace
 
 int RunPlot(const std::vector<std::string>& argv) {
@@ -219,17 +214,19 @@ int RunPlot(const std::vector<std::string>& argv) {
       break;
     }
     if (s.size() > 1 && s[0] == '-') {
+      // An option of `desc` by its exact name (no abbreviations): "--title"
+      // or "-o"; it takes the next argument when it needs a value.
       const std::string name = s.substr(0, s.find('='));
-      const bool takes_value =
-          std::find(std::begin(kValueFlags), std::end(kValueFlags), name) != std::end(kValueFlags);
-      const bool is_switch =
-          std::find(std::begin(kSwitches), std::end(kSwitches), name) != std::end(kSwitches);
-      if (!takes_value && !is_switch) {
+      const po::option_description* option =
+          name.rfind("--", 0) == 0 ? desc.find_nothrow(name.substr(2), false)
+                                   : desc.find_nothrow(name, false);
+      if (option == nullptr) {
         throw UsageError("unrecognised option '" + Printable(s) +
                          "' (asyncopt plot --help lists the options; a trace file whose name "
                          "starts with '-' goes after '--')");
       }
       options.push_back(s);
+      const bool takes_value = option->semantic()->min_tokens() > 0;
       if (takes_value && name == s && i + 1 < argv.size()) options.push_back(argv[++i]);
       continue;
     }
