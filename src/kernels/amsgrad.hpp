@@ -12,8 +12,6 @@
 // allocation.
 #pragma once
 
-#include <Eigen/Core>
-
 #include <algorithm>
 #include <cmath>
 #include <span>
@@ -21,6 +19,7 @@
 #include <vector>
 
 #include "asyncopt/error.hpp"
+#include "kernels/dense_simd.hpp"
 
 namespace asyncopt::kernels {
 
@@ -49,21 +48,20 @@ class AmsGrad {
   }
 
   // theta <- theta - eta m / (sqrt(v_hat) + epsilon) after folding in
-  // g_t = scale x g (the server passes a sum of messages and 1/N).
-  // Eigen's array expressions vectorise the square root and the division
-  // (a plain loop keeps std::sqrt's errno path scalar); every operation is
-  // the same IEEE operation in the same order as the formulas above, so
-  // the result has the same bits as the coordinate-wise loop.
-  void Step(std::span<double> theta, std::span<const double> g, double eta, double scale = 1.0) {
-    const double b1 = config_.beta1, b2 = config_.beta2, eps = config_.epsilon;
-    const auto n = static_cast<Eigen::Index>(theta.size());
-    using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
-    Eigen::Map<Array> m(m_.data(), n), v(v_.data(), n), v_hat(v_hat_.data(), n), x(theta.data(), n);
-    const auto gradient = scale * Eigen::Map<const Array>(g.data(), n);
-    m = b1 * m + (1.0 - b1) * gradient;
-    v = b2 * v + (1.0 - b2) * gradient * gradient;
-    v_hat = v_hat.max(v);
-    x -= eta * m / (v_hat.sqrt() + eps);
+  // g_t = scale x g (the server passes a sum of messages and 1/N), over
+  // coordinates [begin, end) (all by default; disjoint ranges may run on
+  // different threads). Every operation is the same IEEE operation in the
+  // same order as the formulas above, vectorised (dense_simd.hpp) without
+  // FMA: the same bits on any CPU.
+  // Returns how many of the new theta are not finite (a diverged run).
+  std::size_t Step(std::span<double> theta, std::span<const double> g, double eta, double scale = 1.0) {
+    return StepRange(theta, g, eta, scale, 0, theta.size());
+  }
+  std::size_t StepRange(std::span<double> theta, std::span<const double> g, double eta, double scale,
+                        std::size_t begin, std::size_t end) {
+    const AmsGradStepArgs args{config_.beta1, config_.beta2, config_.epsilon, eta, scale};
+    return Dense().amsgrad_step(args, theta.data() + begin, m_.data() + begin, v_.data() + begin,
+                                v_hat_.data() + begin, g.data() + begin, end - begin);
   }
 
   std::span<const double> m() const { return m_; }

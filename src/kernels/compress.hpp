@@ -65,6 +65,19 @@ class GradientCompressor {
     std::iota(all_.begin(), all_.end(), 0);
   }
 
+  // True when Compress would send g itself: no sparsifier, no sign, no
+  // error feedback. The caller may then send g's buffer as it is.
+  bool passes_through() const {
+    return config_.sparsifier.kind == SparsifierKind::kNone && !config_.sign && !config_.error_feedback;
+  }
+  // The coding length Compress reports for g when it passes through (the
+  // cheaper of its nonzeros' pairs and the dense vector).
+  std::int64_t PassThroughBits(std::span<const double> g) const {
+    std::int64_t nonzero = 0;
+    for (const double v : g) nonzero += v != 0.0;
+    return IdentityBits(nonzero, dim_, IndexBits(dim_), config_.sparsifier.value_bits);
+  }
+
   // Compresses g (length P, finite) into *out, updating the residual.
   void Compress(std::span<const double> g, CompressedMessage* out) {
     const auto n = static_cast<std::size_t>(dim_);
@@ -73,6 +86,24 @@ class GradientCompressor {
                                                 " values for " + std::to_string(n) + " parameters");
     }
     const bool ef = config_.error_feedback;
+    if (config_.sparsifier.kind == SparsifierKind::kNone && !config_.sign) {
+      // No compression: the vector itself, dense (no index list to build,
+      // copy and read); coded as the cheaper of the (index, value) list of
+      // its nonzeros and the dense vector, as sparsify.hpp counts `none`.
+      // One pass; the residual is sent with it and is then zero.
+      out->index.clear();
+      out->value.resize(n);
+      double* value = out->value.data();
+      std::int64_t nonzero = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        const double u = ef ? g[j] + residual_[j] : g[j];
+        value[j] = u;
+        nonzero += u != 0.0;
+      }
+      out->bits = IdentityBits(nonzero, dim_, IndexBits(dim_), config_.sparsifier.value_bits);
+      if (ef) std::fill(residual_.begin(), residual_.end(), 0.0);
+      return;
+    }
     for (std::size_t j = 0; j < n; ++j) u_[j] = ef ? g[j] + residual_[j] : g[j];
     if (config_.sign) {
       double l1 = 0.0;
@@ -87,18 +118,6 @@ class GradientCompressor {
       if (ef) {
         for (std::size_t j = 0; j < n; ++j) residual_[j] = u_[j] - out->value[j];
       }
-      return;
-    }
-    if (config_.sparsifier.kind == SparsifierKind::kNone) {
-      // No compression: the vector itself, dense (no index list to build,
-      // copy and read); coded as the cheaper of the (index, value) list of
-      // its nonzeros and the dense vector, as sparsify.hpp counts `none`.
-      out->index.clear();
-      out->value.assign(u_.begin(), u_.end());
-      std::int64_t nonzero = 0;
-      for (const double v : u_) nonzero += v != 0.0;
-      out->bits = IdentityBits(nonzero, dim_, IndexBits(dim_), config_.sparsifier.value_bits);
-      if (ef) std::fill(residual_.begin(), residual_.end(), 0.0);  // everything was sent
       return;
     }
     out->index.resize(n);

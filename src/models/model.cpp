@@ -5,6 +5,7 @@
 #include <string>
 
 #include "asyncopt/error.hpp"
+#include "kernels/dense_simd.hpp"
 #include "models/models.hpp"
 #include "problem/parallel.hpp"
 
@@ -24,6 +25,7 @@ const char* KindName(ModelKind kind) {
 
 std::unique_ptr<Model> MakeModel(const ModelSpec& spec, const Dataset& data) {
   const std::string name = std::string("the ") + KindName(spec.kind) + " model";
+  kernels::Dense();  // a bad ASYNCOPT_ISA is refused here, before any thread runs
   if (!(spec.l2 >= 0.0) || !std::isfinite(spec.l2)) {
     throw Error(ErrorKind::kInvalidOption, "l2 = " + std::to_string(spec.l2) + ": must be finite and >= 0");
   }

@@ -1,5 +1,7 @@
 #include "runtime/team.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -155,7 +157,19 @@ Team::Team(Config config) : config_(std::move(config)) {
   }
   // One member has nobody to be kept apart from.
   const int on_host = config_.size * std::max(1, config_.host_teams);
-  if (config_.pin && on_host >= 2) {
+  if (config_.pin && config_.share_conductor_cpu && on_host == 1) {
+    std::vector<int> allowed = AllowedCpus();
+    const auto here = std::find(allowed.begin(), allowed.end(), ::sched_getcpu());
+    if (here != allowed.end()) std::rotate(allowed.begin(), here, here + 1);  // tried first
+    cpus_ = PinRegistry::Get().Reserve(allowed, 1);
+    if (cpus_.empty()) {
+      pin_note_ = "not pinned: " + std::to_string(allowed.size()) +
+                  " CPUs allowed, all pinned by another run of this process";
+    } else {
+      conductor_cpu_ = cpus_[0];
+      pin_note_ = "the " + config_.role + " shares CPU " + std::to_string(conductor_cpu_) + " with its server";
+    }
+  } else if (config_.pin && on_host >= 2) {
     const std::vector<int> allowed = AllowedCpus();
     if (config_.host_teams == 1) {
       cpus_ = PinRegistry::Get().Reserve(allowed, config_.size);  // the first free ones
@@ -176,6 +190,12 @@ Team::Team(Config config) : config_(std::move(config)) {
       pin_note_ = "pinned";
     }
   }
+}
+
+Team::ConductorScope::ConductorScope(const Team& team) {
+  if (team.conductor_cpu() < 0) return;
+  own_mask_.emplace();
+  PinCurrentThread(team.conductor_cpu());
 }
 
 Team::~Team() {

@@ -3,7 +3,8 @@
 // A Team starts `size` member threads, all or none (StartedThreads), while
 // the thread that called Solve stays outside the team as its conductor: it
 // evaluates trace points, calls Options::on_trace, decides when the run
-// ends, and is never pinned. The team owns:
+// ends, and is never pinned (but for share_conductor_cpu, which asks for
+// it, with its own mask restored at the end). The team owns:
 //  * pinning (opt-in): member k on the k-th CPU the caller may use, among
 //    those no other team of this process has pinned (a registry), only
 //    when there are enough of them;
@@ -45,6 +46,7 @@
 #include <vector>
 
 #include "asyncopt/solver.hpp"
+#include "runtime/affinity.hpp"
 #include "runtime/threads.hpp"
 
 namespace asyncopt::runtime {
@@ -159,6 +161,13 @@ class Team {
     // One team of one member has nobody to be kept apart from: not pinned.
     int host_index = 0;
     int host_teams = 1;
+    // With `pin`, a team of one member whose conductor never computes while
+    // it does (and the other way round: the synchronous hand-over of a
+    // server and its only worker) shares one CPU with the conductor: the
+    // member is pinned to it, and the conductor pins itself there for the
+    // run (ConductorScope). The CPU is the conductor's current one when no
+    // other team of this process holds it.
+    bool share_conductor_cpu = false;
     std::vector<Fault> faults;
     double peer_timeout = 60.0;  // seconds
     std::string role = "worker";  // in messages: "worker 2"
@@ -216,6 +225,20 @@ class Team {
   std::string Name(int id) const { return config_.role + " " + std::to_string(id); }
   // What pinning did, for the result message ("" when not asked for).
   const std::string& pin_note() const { return pin_note_; }
+  // The CPU the conductor shares with the member (share_conductor_cpu), or -1.
+  int conductor_cpu() const { return conductor_cpu_; }
+  // While alive, pins the calling thread (the conductor) to conductor_cpu()
+  // and restores its own mask afterwards; does nothing without one.
+  class ConductorScope {
+   public:
+    explicit ConductorScope(const Team& team);
+    ~ConductorScope() = default;
+    ConductorScope(const ConductorScope&) = delete;
+    ConductorScope& operator=(const ConductorScope&) = delete;
+
+   private:
+    std::optional<ScopedAffinity> own_mask_;
+  };
 
   // Waits (blocking, at most `timeout`) until `ready()` holds, woken by
   // Notify(); the predicate is read under the team's mutex.
@@ -240,6 +263,7 @@ class Team {
   std::stop_source stop_;
   std::vector<std::unique_ptr<Member>> members_;
   std::vector<int> cpus_;  // pinned CPUs (reserved in the registry)
+  int conductor_cpu_ = -1;
   std::string pin_note_;
   std::function<void(Member&)> body_;
   std::unique_ptr<StartedThreads> threads_;

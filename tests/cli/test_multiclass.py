@@ -6,6 +6,7 @@ the trace records the train loss per round and the test accuracy; mistakes
 get a usage error naming the option, file or line."""
 import csv
 import json
+import os
 import random
 import subprocess
 import unittest
@@ -129,6 +130,27 @@ class MulticlassTest(Workdir):
         bad = run("info", "--data", data, "--classes", "--positive-labels", "3")
         self.assertEqual(bad.returncode, 2, bad.stderr)
         self.assertIn("--classes counts every label's rows", bad.stderr)
+
+    def test_the_instruction_set_can_be_forced_and_a_bad_one_is_refused(self):
+        """ASYNCOPT_ISA=baseline runs the perceptron's dense loops without AVX2
+        (the same run twice gives the same model); a name it does not know is
+        a usage error naming the variable, before anything is trained."""
+        train = self.blobs("train.svm", 300, 4)
+        models = []
+        for _ in range(2):
+            summary, model = self.path("s.json"), self.path("m%d.model" % len(models))
+            p = run("train", "--solver", "spars-ams", "--threads", "1", "--data", train, "--model-kind", "mlp",
+                    "--hidden", "8", "--max-epochs", "3", "--summary", summary, "--model", model, "--quiet",
+                    env={"ASYNCOPT_ISA": "baseline"})
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertGreater(json.load(open(summary))["objective"], 0)
+            models.append(open(model).read())
+        self.assertEqual(models[0], models[1])
+        p = run("train", "--solver", "spars-ams", "--threads", "1", "--data", train, "--model-kind", "mlp",
+                "--model", self.path("bad.model"), "--quiet", env={"ASYNCOPT_ISA": "avx9"})
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("ASYNCOPT_ISA=avx9", p.stderr)
+        self.assertFalse(os.path.exists(self.path("bad.model")))
 
     def test_mistakes_are_usage_errors_that_name_the_cause(self):
         train = self.blobs("train.svm", 90, 8)

@@ -112,6 +112,26 @@ TEST(Compressor, NoneSendsTheGradientItself) {
   EXPECT_EQ(msg.bits, 3 + 32);  // one (index, value) pair: 3 index bits for P = 5
 }
 
+// A worker may send its gradient's own buffer when the compressor would
+// pass it through; the coding length it reports is Compress's.
+TEST(Compressor, PassThroughIsNoneWithoutFeedbackAndCountsTheSameBits) {
+  GradientCompressor none(CompressorConfig{}, 5, 1, 0);
+  EXPECT_TRUE(none.passes_through());
+  CompressedMessage msg;
+  for (const std::vector<double>& g : {std::vector<double>{0.1, -2, 3e-300, 7, -0.5},
+                                       std::vector<double>{0, 0, 1.5, 0, 0}, std::vector<double>(5, 0.0)}) {
+    none.Compress(g, &msg);
+    EXPECT_EQ(none.PassThroughBits(g), msg.bits);
+  }
+  CompressorConfig ef;
+  ef.error_feedback = true;
+  EXPECT_FALSE(GradientCompressor(ef, 5, 1, 0).passes_through());
+  CompressorConfig sign;
+  sign.sign = true;
+  EXPECT_FALSE(GradientCompressor(sign, 5, 1, 0).passes_through());
+  EXPECT_FALSE(GradientCompressor(TopK(5, false), 5, 1, 0).passes_through());
+}
+
 TEST(Compressor, BadKAndLengthAreRefused) {
   EXPECT_THROW(GradientCompressor(TopK(7, true), 6, 1, 0), Error);
   EXPECT_THROW(GradientCompressor(TopK(-1, true), 6, 1, 0), Error);

@@ -70,6 +70,53 @@ TEST(Team, PinsMemberKToTheKthAllowedCpuAndNeverTheCaller) {
   EXPECT_EQ(AllowedCpus(), cpus);
 }
 
+// A lone member that hands over to its conductor (spars-ams's one worker)
+// shares one CPU with it when pinning is asked for: the member runs on it,
+// the conductor too inside a ConductorScope, and the conductor's own mask
+// is back after it. Unasked, or with another team holding every CPU,
+// nothing is pinned.
+TEST(Team, ALoneMemberSharesItsConductorsCpuOnlyWhenAsked) {
+  const std::vector<int> cpus = AllowedCpus();
+  ASSERT_FALSE(cpus.empty());
+  Team::Config config = Config(1, true);
+  config.share_conductor_cpu = true;
+  std::vector<int> member_mask, conductor_mask;
+  int cpu = -1;
+  {
+    Team team(config);
+    cpu = team.conductor_cpu();
+    ASSERT_GE(cpu, 0) << team.pin_note();
+    EXPECT_NE(std::find(cpus.begin(), cpus.end(), cpu), cpus.end());
+    EXPECT_NE(team.pin_note().find("shares CPU " + std::to_string(cpu)), std::string::npos) << team.pin_note();
+    {
+      Team::ConductorScope scope(team);
+      conductor_mask = AllowedCpus();
+      RunSegments(
+          team, [&](Member&, std::int64_t) { member_mask = AllowedCpus(); }, [](std::int64_t) { return false; },
+          [] {});
+    }
+    EXPECT_EQ(AllowedCpus(), cpus);
+  }
+  EXPECT_EQ(member_mask, std::vector<int>{cpu});
+  EXPECT_EQ(conductor_mask, std::vector<int>{cpu});
+  EXPECT_EQ(AllowedCpus(), cpus);
+
+  config.pin = false;  // not asked: nobody is pinned
+  Team unasked(config);
+  EXPECT_EQ(unasked.conductor_cpu(), -1);
+  {
+    Team::ConductorScope scope(unasked);
+    EXPECT_EQ(AllowedCpus(), cpus);
+  }
+  config.pin = true;  // every CPU held by another run: nothing to share
+  Team holder(Config(static_cast<int>(cpus.size()), true));
+  if (holder.pin_note() == "pinned") {
+    Team crowded(config);
+    EXPECT_EQ(crowded.conductor_cpu(), -1);
+    EXPECT_NE(crowded.pin_note().find("not pinned"), std::string::npos) << crowded.pin_note();
+  }
+}
+
 // Two teams alive at once (two concurrent Solve calls) never pin onto the
 // same CPU: the second finds the first's CPUs taken and pins nothing.
 TEST(Team, ConcurrentTeamsNeverShareAPinnedCpu) {
