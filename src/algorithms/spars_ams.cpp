@@ -125,6 +125,9 @@ class Worker {
                                std::to_string(theta_.size()) + " parameters");
     }
     theta_.swap(reply.value);
+    // The old theta's buffer becomes the next gradient's (fully written by
+    // the model): no P-long allocation or zero fill per round.
+    spare_.swap(reply.value);
     version_ = reply.header[0];
   }
 
@@ -146,7 +149,8 @@ class Worker {
       out->header[1] = compressor_.PassThroughBits(grad_);
       out->index.clear();
       out->value.swap(grad_);
-      grad_.resize(out->value.size());
+      grad_.swap(spare_);
+      if (grad_.size() != out->value.size()) grad_.resize(out->value.size());
       out->header[2] = 1;
       return static_cast<std::int64_t>(batch_.size());
     }
@@ -173,7 +177,7 @@ class Worker {
   data::Rng rng_;
   kernels::GradientCompressor compressor_;
   kernels::CompressedMessage message_;
-  std::vector<double> theta_, grad_, probe_;
+  std::vector<double> theta_, grad_, probe_, spare_;
   models::Workspace ws_, eval_ws_;
   std::int64_t version_ = 0;
 };
