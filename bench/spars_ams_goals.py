@@ -605,11 +605,13 @@ def plot(meta, S, runs, path):
 # --------------------------------------------------------------------------- report
 def markdown(meta, S, runs, prefix):
     L = ["# SPARS-AMS: compressors, one worker against scikit-learn, hot paths (issue 17)", "",
-         "Machine: %s. Binary: `%s` (%s)." % (h.machine_text(meta["machine"]), meta["binary"]["path"],
-                                              meta["binary"]["version"]), ""]
+         "Machine of the last part run: %s. Binary: `%s` (%s). The parts may come from different runs, "
+         "hosts and binaries: each says its own below." % (h.machine_text(meta["machine"]), meta["binary"]["path"],
+                                                          meta["binary"]["version"]), ""]
     for p, m in (meta.get("part_meta") or {}).items():  # each part's own invocation (they may differ)
-        L += ["* %s: `%s` (%s; load 1/5/15 min at its start %s, at its end %s%s)" % (
-            p, m["command"], m["date"], " / ".join("%.1f" % x for x in m["load_start"]),
+        where = ("on %s, %s" % (m["cpu"], m["binary"])) if m.get("cpu") else "host and binary not recorded"
+        L += ["* %s: `%s` (%s; %s; load 1/5/15 min at its start %s, at its end %s%s)" % (
+            p, m["command"], m["date"], where, " / ".join("%.1f" % x for x in m["load_start"]),
             " / ".join("%.1f" % x for x in m["load_end"]), ", %.0f s wall" % m["elapsed"] if m.get("elapsed") else "")]
     L += ["", "## Goals", ""] + ["    " + g for g in S["goals"]]
     if meta.get("smoke"):
@@ -777,7 +779,8 @@ def main():
         load0, t_part = h.loadavg(), time.time()
         out = fn()
         part_meta[name] = dict(command=command, load_start=load0, load_end=h.loadavg(), date=h.utc_now(),
-                               elapsed=time.time() - t_part)
+                               elapsed=time.time() - t_part, cpu=h.machine()["cpu"],
+                               binary=h.binary_version(a.binary))
         return out
     if "compress" in a.parts:
         log("== compress: cells %s, %d seed(s), epochs %s" % (",".join(a.cells), a.seeds, a.epochs))
