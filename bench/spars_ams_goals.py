@@ -663,9 +663,12 @@ def markdown(meta, S, runs, prefix):
         L += [""]
     if S["hotpath"]:
         L += ["## (d) The existing solvers' hot paths: before issue 17 against now", "",
-              "old: `%s` (%s); new: this binary. `train --solver S --threads 2 --loss logistic --l2 1e-4 --max-epochs "
+              "old: `%s` (%s); new: %s. `train --solver S --threads 2 --loss logistic --l2 1e-4 --max-epochs "
               "E --f-star skip`, no trace; updates/s from the summary; ratio new/old per round." % (
-                  meta.get("base_binary", {}).get("path"), meta.get("base_binary", {}).get("version")), ""]
+                  meta.get("base_binary", {}).get("path"), meta.get("base_binary", {}).get("version"),
+                  (meta.get("part_meta") or {}).get("hotpath", {}).get(
+                      "binary", "the binary of the hotpath run (%s; not recorded)" %
+                      (meta.get("part_meta") or {}).get("hotpath", {}).get("date", "?"))), ""]
         L += h.md_table(["solver", "dataset", "epochs", "old updates/s", "new updates/s", "new/old median",
                          "min-max over rounds"],
                         [[r["solver"], r["dataset"], HOT[(r["solver"], r["dataset"])], fmt(r["old"], "%.4g"),
