@@ -373,6 +373,15 @@ struct Options {
   // library must not place its caller's threads unasked; the CLI turns it on
   // (--pin-workers), where it measurably helps (README, "Pinning").
   bool pin_workers = false;
+  // spars-ams with one worker on threads: the worker and the server share
+  // one CPU for the rounds. The server runs on the calling thread, which is
+  // then pinned too, from the first round to the last (its own mask is
+  // restored after; anything it starts meanwhile, e.g. a thread started in
+  // on_trace, inherits the one-CPU mask). The two never compute at once,
+  // and a hand-over across two CPUs wakes the other CPU: about 100 us a
+  // round on a 2-CPU VM (issue 17). Off by default: a library must not pin
+  // its caller's thread unasked; the CLI turns it on (--share-server-cpu).
+  bool share_server_cpu = false;
   // Injected faults (see Fault); at most one of each kind per member.
   std::vector<Fault> faults;
   // A member silent for this long (no message, no progress) ends the run

@@ -125,9 +125,10 @@ class Worker {
                                std::to_string(theta_.size()) + " parameters");
     }
     theta_.swap(reply.value);
-    // The old theta's buffer becomes the next gradient's (fully written by
-    // the model): no P-long allocation or zero fill per round.
-    spare_.swap(reply.value);
+    // Passing through, the gradient's buffer leaves with each message: the
+    // old theta's becomes the next gradient's (fully written by the model),
+    // no P-long allocation or zero fill per round.
+    if (compressor_.passes_through()) spare_.swap(reply.value);
     version_ = reply.header[0];
   }
 
@@ -144,8 +145,9 @@ class Worker {
     // which ends the run as diverged; the compressors take finite values only.
     if (compressor_.passes_through()) {
       // No compression: the gradient itself is the message (its buffer
-      // swapped into the packet, the packet's recycled one is the next
-      // gradient's); one read for its coding length and finiteness.
+      // swapped into the packet; the next gradient's is the old theta's,
+      // see Apply); one read for its coding length. A non-finite value
+      // goes with it and the server's step ends the run as diverged.
       out->header[1] = compressor_.PassThroughBits(grad_);
       out->index.clear();
       out->value.swap(grad_);
@@ -448,14 +450,14 @@ Result RunSparsAms(const Dataset& data, const Problem& problem, const Options& o
   }
   engine::ThreadNetwork net(1 + workers);
   // One worker and its server never compute at once (each waits for the
-  // other's message), so with --pin-workers they share one CPU: every
+  // other's message), so with Options::share_server_cpu they share one CPU: every
   // hand-over is then a switch on that CPU, with theta and the gradient in
   // its cache. Across two CPUs each hand-over wakes the other one, which on
   // this project's 2-CPU machine (a VM) cost about 100 us a round: mnist's
   // perceptron, 3750 rounds, 2.73 s across two CPUs against 2.17 s on one;
   // the softmax model 0.78 s against 0.40 s (issue 17's closing note).
   runtime::Team::Config config = TeamConfig(options, workers, /*first_id=*/1);
-  config.share_conductor_cpu = true;
+  config.share_conductor_cpu = options.share_server_cpu;
   runtime::Team team(std::move(config));
   team.Start([&](runtime::Member& member) {
     engine::RunWorker(net.endpoint(member.index() + 1), *state[static_cast<std::size_t>(member.index())], member,

@@ -319,6 +319,11 @@ std::vector<OptionSpec> MakeTable() {
        .help = "pin worker k to the k-th allowed CPU while the solver runs (only when there are at "
                "least --threads of them not pinned by another run; the library's default is off)",
        .access = At<&Options::pin_workers>(), .users = Users::kTeamSolvers, .cli_default = "true"},
+      {.key = "share-server-cpu", .field = "share_server_cpu", .group = kTeamGroup,
+       .help = "spars-ams with one worker: the worker and the server (the calling thread, for the rounds) "
+               "share one CPU; they never compute at once (the library's default is off)",
+       .access = At<&Options::share_server_cpu>(), .users = Users::kListed, .solvers = {S::kSparsAms},
+       .cli_default = "true"},
       {.key = "fault", .field = "faults", .group = kTeamGroup, .help = FaultHelp(),
        .access = At<&Options::faults>(), .users = Users::kTeamSolvers},
       {.key = "peer-timeout", .field = "peer_timeout", .group = kTeamGroup,

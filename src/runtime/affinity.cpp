@@ -35,6 +35,8 @@ std::vector<int> AllowedCpus() {
 
 bool PinCurrentThread(int cpu) { return SetMask({cpu}); }
 
+int CurrentCpu() { return ::sched_getcpu(); }
+
 ScopedAffinity::ScopedAffinity() : saved_(AllowedCpus()) {}
 
 ScopedAffinity::~ScopedAffinity() {
@@ -45,6 +47,7 @@ ScopedAffinity::~ScopedAffinity() {
 
 std::vector<int> AllowedCpus() { return {}; }
 bool PinCurrentThread(int) { return false; }
+int CurrentCpu() { return -1; }
 ScopedAffinity::ScopedAffinity() = default;
 ScopedAffinity::~ScopedAffinity() = default;
 

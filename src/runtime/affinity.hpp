@@ -20,6 +20,9 @@ namespace asyncopt::runtime {
 // The CPUs the calling thread may run on, ascending; empty if unknown.
 std::vector<int> AllowedCpus();
 
+// The CPU the calling thread runs on now, or -1 if the OS does not say.
+int CurrentCpu();
+
 // Restricts the calling thread to `cpu`; false if the OS refused.
 bool PinCurrentThread(int cpu);
 

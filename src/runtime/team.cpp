@@ -1,7 +1,5 @@
 #include "runtime/team.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <limits>
@@ -157,14 +155,16 @@ Team::Team(Config config) : config_(std::move(config)) {
   }
   // One member has nobody to be kept apart from.
   const int on_host = config_.size * std::max(1, config_.host_teams);
-  if (config_.pin && config_.share_conductor_cpu && on_host == 1) {
+  if (config_.share_conductor_cpu && on_host == 1) {
     std::vector<int> allowed = AllowedCpus();
-    const auto here = std::find(allowed.begin(), allowed.end(), ::sched_getcpu());
+    const auto here = std::find(allowed.begin(), allowed.end(), CurrentCpu());
     if (here != allowed.end()) std::rotate(allowed.begin(), here, here + 1);  // tried first
-    cpus_ = PinRegistry::Get().Reserve(allowed, 1);
-    if (cpus_.empty()) {
-      pin_note_ = "not pinned: " + std::to_string(allowed.size()) +
-                  " CPUs allowed, all pinned by another run of this process";
+    if (!allowed.empty()) cpus_ = PinRegistry::Get().Reserve(allowed, 1);
+    if (allowed.empty()) {
+      pin_note_ = "not sharing a CPU with the server: this system does not say which CPUs are allowed";
+    } else if (cpus_.empty()) {
+      pin_note_ = "not sharing a CPU with the server: the " + std::to_string(allowed.size()) +
+                  " CPUs allowed are all pinned by another run of this process";
     } else {
       conductor_cpu_ = cpus_[0];
       pin_note_ = "the " + config_.role + " shares CPU " + std::to_string(conductor_cpu_) + " with its server";
@@ -194,6 +194,9 @@ Team::Team(Config config) : config_(std::move(config)) {
 
 Team::ConductorScope::ConductorScope(const Team& team) {
   if (team.conductor_cpu() < 0) return;
+  // oneTBB reads the process's CPU count once, on its first use: let that
+  // be before the mask shrinks to one CPU.
+  (void)tbb::this_task_arena::max_concurrency();
   own_mask_.emplace();
   PinCurrentThread(team.conductor_cpu());
 }

@@ -3,8 +3,8 @@
 // A Team starts `size` member threads, all or none (StartedThreads), while
 // the thread that called Solve stays outside the team as its conductor: it
 // evaluates trace points, calls Options::on_trace, decides when the run
-// ends, and is never pinned (but for share_conductor_cpu, which asks for
-// it, with its own mask restored at the end). The team owns:
+// ends, and is never pinned (but for Config::share_conductor_cpu, which asks
+// for it, with its own mask restored at the end). The team owns:
 //  * pinning (opt-in): member k on the k-th CPU the caller may use, among
 //    those no other team of this process has pinned (a registry), only
 //    when there are enough of them;
@@ -161,12 +161,12 @@ class Team {
     // One team of one member has nobody to be kept apart from: not pinned.
     int host_index = 0;
     int host_teams = 1;
-    // With `pin`, a team of one member whose conductor never computes while
-    // it does (and the other way round: the synchronous hand-over of a
-    // server and its only worker) shares one CPU with the conductor: the
-    // member is pinned to it, and the conductor pins itself there for the
-    // run (ConductorScope). The CPU is the conductor's current one when no
-    // other team of this process holds it.
+    // A team of one member whose conductor never computes while it does
+    // (and the other way round: a server and its only worker handing over)
+    // shares one CPU with the conductor: the member is pinned to it, and the
+    // conductor pins itself there for the run (ConductorScope). The CPU is
+    // the conductor's current one when no other team of this process holds
+    // it. Independent of `pin` (Options::share_server_cpu).
     bool share_conductor_cpu = false;
     std::vector<Fault> faults;
     double peer_timeout = 60.0;  // seconds

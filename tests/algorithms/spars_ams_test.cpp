@@ -99,20 +99,22 @@ TEST(SparsAms, OneWorkerAndASeedGiveTheSameBits) {
   EXPECT_EQ(Solve(d, p, o).w, Solve(d, p, o).w);
 }
 
-// With --pin-workers one worker shares the server's CPU (runtime/team.hpp):
-// a placement only, the same bits as unpinned, said in the message.
+// With Options::share_server_cpu one worker shares the server's CPU
+// (runtime/team.hpp): a placement only, the same bits as without, said in
+// the message; pinning alone does not do it.
 TEST(SparsAms, OneWorkerSharesTheServersCpuWithTheSameBits) {
   const Dataset d = testing::MulticlassData(150, 7, 3, 9);
   const Problem p{Loss::kLogistic, 0.0, 1e-3};
   Options o = SparsOptions(1, ModelKind::kMlp);
-  const Result free = Solve(d, p, o);
   o.pin_workers = true;
+  const Result free = Solve(d, p, o);
+  o.share_server_cpu = true;
   const Result shared = Solve(d, p, o);
   ASSERT_EQ(shared.status, Status::kMaxEpochs) << shared.BriefReport();
   EXPECT_EQ(shared.w, free.w);
   EXPECT_EQ(free.message.find("shares CPU"), std::string::npos) << free.message;
   EXPECT_NE(shared.message.find("the worker shares CPU"), std::string::npos) << shared.message;
-  o.threads = 2;  // two workers: each is the team's to place, the server is not pinned
+  o.threads = 2;  // two workers: the server is not pinned
   EXPECT_EQ(Solve(d, p, o).message.find("shares CPU"), std::string::npos);
 }
 

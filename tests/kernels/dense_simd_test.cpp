@@ -8,8 +8,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/dense_simd.hpp"
@@ -150,9 +153,27 @@ TEST(DenseKernels, ScaleAndSquaresAddsEightLanesInOrderInBothVariants) {
   }
 }
 
-TEST(DenseKernels, TheChosenVariantIsOneOfTheTwo) {
-  const DenseKernels& k = Dense();
-  EXPECT_TRUE(&k == &DenseBaseline() || &k == DenseAvx2()) << k.isa;
+// /proc/cpuinfo's flags of the first CPU ("" where there is none).
+std::string CpuFlags() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("flags", 0) == 0) return line + " ";
+  }
+  return "";
+}
+
+// The AVX2 variant exists exactly where the CPU says it has AVX2 and FMA,
+// and (with ASYNCOPT_ISA unset, as under ctest) it is the one chosen.
+TEST(DenseKernels, TheCpusVariantIsFoundAndChosen) {
+  const std::string flags = CpuFlags();
+  if (flags.empty()) GTEST_SKIP() << "no /proc/cpuinfo flags to compare with";
+  const bool has = flags.find(" avx2 ") != std::string::npos && flags.find(" fma ") != std::string::npos;
+  EXPECT_EQ(DenseAvx2() != nullptr, has) << flags;
+  const char* forced = std::getenv("ASYNCOPT_ISA");
+  if (forced != nullptr && *forced != '\0') GTEST_SKIP() << "ASYNCOPT_ISA=" << forced << " is set";
+  EXPECT_EQ(&Dense(), has ? DenseAvx2() : &DenseBaseline()) << Dense().isa;
+  if (!has) GTEST_SKIP() << "this CPU has no AVX2 with FMA: only the baseline variant was tested";
 }
 
 }  // namespace

@@ -71,14 +71,14 @@ TEST(Team, PinsMemberKToTheKthAllowedCpuAndNeverTheCaller) {
 }
 
 // A lone member that hands over to its conductor (spars-ams's one worker)
-// shares one CPU with it when pinning is asked for: the member runs on it,
-// the conductor too inside a ConductorScope, and the conductor's own mask
-// is back after it. Unasked, or with another team holding every CPU,
-// nothing is pinned.
+// shares one CPU with it when asked (share_conductor_cpu, pinning or not):
+// the member runs on it, the conductor too inside a ConductorScope, and the
+// conductor's own mask is back after it. Unasked, or with another team
+// holding every CPU, nothing is pinned.
 TEST(Team, ALoneMemberSharesItsConductorsCpuOnlyWhenAsked) {
   const std::vector<int> cpus = AllowedCpus();
   ASSERT_FALSE(cpus.empty());
-  Team::Config config = Config(1, true);
+  Team::Config config = Config(1, false);
   config.share_conductor_cpu = true;
   std::vector<int> member_mask, conductor_mask;
   int cpu = -1;
@@ -101,19 +101,20 @@ TEST(Team, ALoneMemberSharesItsConductorsCpuOnlyWhenAsked) {
   EXPECT_EQ(conductor_mask, std::vector<int>{cpu});
   EXPECT_EQ(AllowedCpus(), cpus);
 
-  config.pin = false;  // not asked: nobody is pinned
+  config.share_conductor_cpu = false;  // not asked: nobody is pinned, pinning on or not
+  config.pin = true;
   Team unasked(config);
   EXPECT_EQ(unasked.conductor_cpu(), -1);
   {
     Team::ConductorScope scope(unasked);
     EXPECT_EQ(AllowedCpus(), cpus);
   }
-  config.pin = true;  // every CPU held by another run: nothing to share
+  config.share_conductor_cpu = true;  // every CPU held by another run: nothing to share
   Team holder(Config(static_cast<int>(cpus.size()), true));
   if (holder.pin_note() == "pinned") {
     Team crowded(config);
     EXPECT_EQ(crowded.conductor_cpu(), -1);
-    EXPECT_NE(crowded.pin_note().find("not pinned"), std::string::npos) << crowded.pin_note();
+    EXPECT_NE(crowded.pin_note().find("not sharing a CPU"), std::string::npos) << crowded.pin_note();
   }
 }
 
