@@ -218,16 +218,17 @@ class Server {
                                std::to_string(msg.value.size()) + " values for " + std::to_string(P) +
                                " parameters");
     }
-    // A round's first message (every message, asynchronously) starts the
-    // sum: copied when dense (0 + v is v), onto zeros when sparse.
     loss_sum_ += msg.scalars[0];
     if (workers_ == 1 && !msg.sparse() && msg.value.size() == P) {
-      // One dense message makes the step by itself: no copy into a sum.
+      // One worker's dense message makes the step by itself (scale 1, as
+      // the sum of one message): no copy into a sum.
       if (!async_) round_of_[0] = version_;
       last_loss_ = msg.scalars[0];
       loss_sum_ = 0.0;
       return Apply(msg.value, 1.0);
     }
+    // A round's first message (every message, asynchronously) starts the
+    // sum: copied when dense (0 + v is v), onto zeros when sparse.
     std::vector<double>& into = async_ ? message_ : sum_;
     const bool first = async_ || arrived_ == 0;
     if (first && (msg.sparse() || msg.value.empty())) std::fill(into.begin(), into.end(), 0.0);
