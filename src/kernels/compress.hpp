@@ -75,7 +75,7 @@ class GradientCompressor {
   std::int64_t PassThroughBits(std::span<const double> g) const {
     std::int64_t nonzero = 0;
     for (const double v : g) nonzero += v != 0.0;
-    return IdentityBits(nonzero, dim_, IndexBits(dim_), config_.sparsifier.value_bits);
+    return NoneBits(nonzero);
   }
 
   // Compresses g (length P, finite) into *out, updating the residual.
@@ -100,7 +100,7 @@ class GradientCompressor {
         value[j] = u;
         nonzero += u != 0.0;
       }
-      out->bits = IdentityBits(nonzero, dim_, IndexBits(dim_), config_.sparsifier.value_bits);
+      out->bits = NoneBits(nonzero);
       if (ef) std::fill(residual_.begin(), residual_.end(), 0.0);
       return;
     }
@@ -140,6 +140,10 @@ class GradientCompressor {
   const CompressorConfig& config() const { return config_; }
 
  private:
+  // The coding length of an uncompressed vector with `nonzero` nonzeros.
+  std::int64_t NoneBits(std::int64_t nonzero) const {
+    return IdentityBits(nonzero, dim_, IndexBits(dim_), config_.sparsifier.value_bits);
+  }
   static CompressorConfig Resolved(CompressorConfig c, std::int64_t dim) {
     if (dim < 1 || dim > std::int64_t{0x7fffffff}) {
       throw Error(ErrorKind::kInvalidOption,
