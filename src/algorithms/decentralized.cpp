@@ -205,9 +205,11 @@ class PeerNet {
   // the wire (or into local inboxes).
   virtual std::int64_t Send(int origin, int via, std::int64_t t, std::span<const double> y,
                             std::span<const int> targets) = 0;
-  // Appends the packets node `me` has received; when there are none, waits
-  // for one until `deadline` (a past deadline: no wait).
-  virtual void Receive(int me, std::vector<engine::Packet>* out, Clock::time_point deadline) = 0;
+  // Appends the packets node `me` has received; when there are fewer than
+  // `want` (>= 1), waits for them until `deadline` (a past deadline: no
+  // wait). A net may return at the first packet (MPI ranks do).
+  virtual void Receive(int me, std::vector<engine::Packet>* out, Clock::time_point deadline,
+                       std::size_t want) = 0;
   // A closed node is a dead process: its inbox drops what arrives.
   virtual void Close(int me) = 0;
   virtual void Reopen(int me) = 0;
@@ -232,12 +234,12 @@ class ThreadPeerNet final : public PeerNet {
     }
     return bytes;
   }
-  void Receive(int me, std::vector<engine::Packet>* out, Clock::time_point deadline) override {
+  void Receive(int me, std::vector<engine::Packet>* out, Clock::time_point deadline, std::size_t want) override {
     engine::Transport& ep = net_.endpoint(me);
     if (deadline <= Clock::now()) {
       ep.ReceiveAll(out);
     } else {
-      ep.ReceiveUntil(out, deadline);
+      ep.ReceiveAtLeast(out, want, deadline);
     }
   }
   void Close(int me) override { net_.Close(me); }
@@ -296,7 +298,10 @@ class RankPeerNet final : public PeerNet {
     return bytes;
   }
 
-  void Receive(int me, std::vector<engine::Packet>* out, Clock::time_point deadline) override {
+  // Returns at the first packet whatever `want` is: the rank's endpoint is
+  // shared and pumped in slices.
+  void Receive(int me, std::vector<engine::Packet>* out, Clock::time_point deadline,
+               std::size_t /*want*/) override {
     Box& box = BoxOf(me);
     while (true) {
       {
@@ -543,6 +548,9 @@ class Peers {
   void Drain(Node& me);
   // The largest round >= me.round holding a quorum, if any.
   std::optional<std::int64_t> QuorumRound(const Node& me) const;
+  // The fewest models that could still complete a quorum of a round >=
+  // me.round (at least 1): every packet adds at most one model to one round.
+  std::size_t Missing(const Node& me) const;
   void NoQuorum(const Node& me, std::int64_t t);
   // The node stops taking part: crashed (its model no longer counts among
   // the live ones) or the run ends (it does).
@@ -682,6 +690,14 @@ void Peers::Drain(Node& me) {
   me.arrived.clear();
 }
 
+std::size_t Peers::Missing(const Node& me) const {
+  std::size_t most = 0;
+  for (auto it = me.inbox.rbegin(); it != me.inbox.rend() && it->first >= me.round; ++it) {
+    most = std::max(most, it->second.size());
+  }
+  return most >= static_cast<std::size_t>(quorum_) ? 1 : static_cast<std::size_t>(quorum_) - most;
+}
+
 std::optional<std::int64_t> Peers::QuorumRound(const Node& me) const {
   for (auto it = me.inbox.rbegin(); it != me.inbox.rend(); ++it) {
     if (it->first < me.round) break;
@@ -782,7 +798,7 @@ void Peers::Body(Node& me, runtime::Member& member) {
         const int target[1] = {to};
         SendModel(me, t, target);
       }
-      net_.Receive(me.id, &me.arrived, Clock::time_point::min());
+      net_.Receive(me.id, &me.arrived, Clock::time_point::min(), 1);
       std::size_t k = 1;
       me.x = me.y;
       for (engine::Packet& p : me.arrived) {
@@ -824,7 +840,7 @@ void Peers::Body(Node& me, runtime::Member& member) {
             std::chrono::duration<double>(std::min(0.05, options_.decentralized.quorum_timeout / 4)));
         Clock::time_point resend_at = wait_start + resend_every;
         while (true) {
-          net_.Receive(me.id, &me.arrived, Clock::time_point::min());
+          net_.Receive(me.id, &me.arrived, Clock::time_point::min(), 1);
           Drain(me);
           ready = QuorumRound(me);
           if (ready || member.stop_requested()) break;
@@ -838,9 +854,13 @@ void Peers::Body(Node& me, runtime::Member& member) {
             resend_at = Clock::now() + resend_every;
           }
           const double left = std::max(0.0, options_.decentralized.quorum_timeout - waited);
+          // Asleep until enough models for a quorum can have come (the
+          // fewest that could complete one), not woken at each model: the
+          // count-3 wait of a 5-of-8 quorum is one wake-up, not three.
           net_.Receive(me.id, &me.arrived,
                        Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                          std::chrono::duration<double>(std::min(left + 1e-3, 0.02))));
+                                          std::chrono::duration<double>(std::min(left + 1e-3, 0.02))),
+                       Missing(me));
           Drain(me);
           member.Heartbeat();
         }

@@ -53,6 +53,14 @@ class ThreadNetwork::Endpoint final : public Transport {
     return ReceiveAll(out);
   }
 
+  // Sleeps until `count` packets are waiting (one wake-up, from the push
+  // that completes them) or the deadline.
+  std::size_t ReceiveAtLeast(std::vector<Packet>* out, std::size_t count, Deadline deadline) override {
+    const auto now = std::chrono::steady_clock::now();
+    if (deadline > now) inbox().WaitForCount(deadline - now, count);
+    return ReceiveAll(out);
+  }
+
  private:
   kernels::Mailbox<Node>& inbox() { return *net_.inboxes_[static_cast<std::size_t>(rank_)]; }
   ThreadNetwork& net_;

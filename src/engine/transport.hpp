@@ -45,6 +45,14 @@ class Transport {
   // As ReceiveAll, but when nothing has arrived blocks until something does
   // or `deadline` passes. Returns how many it appended (0: the deadline).
   virtual std::size_t ReceiveUntil(std::vector<Packet>* out, Deadline deadline) = 0;
+  // As ReceiveUntil, for a receiver that cannot go on with fewer than
+  // `count` new packets (a quorum): a transport may sleep until that many
+  // have arrived instead of waking at the first. Returns what has arrived
+  // by then, possibly fewer (the deadline; this default wakes at the first).
+  virtual std::size_t ReceiveAtLeast(std::vector<Packet>* out, std::size_t count, Deadline deadline) {
+    (void)count;
+    return ReceiveUntil(out, deadline);
+  }
 
   const Traffic& traffic() const { return traffic_; }
 

@@ -73,6 +73,70 @@ TEST(Mailbox, ManyProducersLoseNothing) {
   for (const int s : last_seen) EXPECT_EQ(s, kMessages);
 }
 
+// A consumer waiting for k nodes sleeps through the first k - 1 and is
+// woken by the k-th: it returns false at the deadline with fewer, true as
+// soon as the k-th is pushed (long before a 30 s deadline).
+TEST(Mailbox, WaitForCountWakesAtTheCountNotBefore) {
+  Mailbox<Node> box;
+  Node a, b, c;
+  box.Push(&a);
+  EXPECT_TRUE(box.WaitForCount(std::chrono::milliseconds(0), 1));
+  EXPECT_FALSE(box.WaitForCount(std::chrono::milliseconds(20), 2));  // one is there, two asked
+  std::atomic<bool> pushed_third{false};
+  std::jthread producer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    box.Push(&b);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pushed_third.store(true);
+    box.Push(&c);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(box.WaitForCount(std::chrono::seconds(30), 3));
+  EXPECT_TRUE(pushed_third.load());  // not woken by b
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  int n = 0;
+  for (Node* p = box.TakeAll(); p != nullptr; p = p->next) ++n;
+  EXPECT_EQ(n, 3);
+  // Counts start again from what was taken: one more is one, not four.
+  EXPECT_FALSE(box.WaitForCount(std::chrono::milliseconds(0), 1));
+  producer.join();
+}
+
+// Producers race the consumer's takes and waits: every wait for a count
+// that the producers will reach returns true well before its 10 s
+// deadline (a lost wake-up would sleep it out), and nothing is lost.
+TEST(Mailbox, WaitForCountLosesNoWakeUpUnderRaces) {
+  constexpr int kProducers = 3;
+  constexpr int kMessages = 20000;
+  Mailbox<Node> box;
+  std::vector<std::vector<Node>> nodes(kProducers, std::vector<Node>(kMessages));
+  int received = 0;
+  int timed_out = 0;
+  {
+    std::vector<std::jthread> producers;
+    for (int p = 0; p < kProducers; ++p) {
+      producers.emplace_back([&, p] {
+        for (int k = 0; k < kMessages; ++k) {
+          if (k % 64 == 0) std::this_thread::yield();
+          box.Push(&nodes[static_cast<std::size_t>(p)][static_cast<std::size_t>(k)]);
+        }
+      });
+    }
+    std::uint64_t want = 1;
+    while (received < kProducers * kMessages) {
+      // Never more than will still come, so every wait can be satisfied.
+      const auto left = static_cast<std::uint64_t>(kProducers * kMessages - received);
+      const auto t0 = std::chrono::steady_clock::now();
+      if (!box.WaitForCount(std::chrono::seconds(10), std::min(want, left))) ++timed_out;
+      EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+      for (Node* n = box.TakeAll(); n != nullptr; n = n->next) ++received;
+      want = want % 7 + 1;
+    }
+  }
+  EXPECT_EQ(received, kProducers * kMessages);
+  EXPECT_EQ(timed_out, 0);
+}
+
 TEST(SupportSet, TracksInsertionsAndRemovals) {
   SupportSet s(10);
   s.Set(3, true);
