@@ -213,7 +213,7 @@ struct SspOptions {
 // messages for the master.
 struct Fault {
   enum class Kind {
-    kSlow,   // after every unit of work, sleep (factor - 1) x its busy time
+    kSlow,   // after its units of work, sleep (factor - 1) x their busy time (in sleeps of >= 1 ms)
     kStall,  // at step at_step, sleep `seconds` once
     kCrash,  // at step at_step, stop taking part (as a dead process would)
     // decentralized and gossip only:

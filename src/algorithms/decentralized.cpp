@@ -977,6 +977,7 @@ Result Peers::Run(const Problem& problem) {
   tracer.Begin(x0_);
   runtime::Team::Config config = TeamConfig(options_, n_);
   config.role = "node";
+  config.batch_scheduling = true;  // nodes wait for each other every round
   runtime::Team team(config);
   team_ = &team;
   const double spacing0 = options_.trace_every_epochs * static_cast<double>(data_.num_rows);
@@ -1066,6 +1067,7 @@ Result Peers::Run(const Problem& problem) {
   for (const auto& node : nodes_) restarts += node->restarts;
   if (restarts > 0) what += "; " + std::to_string(restarts) + " restart(s) from a checkpoint";
   if (!crashed.empty() && status != Status::kPeerLost) what += "; nodes gone: " + IdList(crashed);
+  if (const std::string note = team.sched_note(); !note.empty()) what += "; " + note;
   what += team.Report();
   result.message = what;
   result.restarts = static_cast<int>(restarts);
@@ -1098,6 +1100,7 @@ Result Peers::RunRank(const Problem& problem, RankPeerNet& net) {
   nodes_keep_budget_ = net.RankOf(n_ - 1) == 0;
   runtime::Team::Config config = TeamConfig(options_, net.local(), /*first_id=*/net.first());
   config.role = "node";
+  config.batch_scheduling = true;
   runtime::Team team(config);
   team_ = &team;
   if (net.local() > 0) {
@@ -1478,6 +1481,7 @@ Result Peers::Conduct(const Problem& problem, RankPeerNet& net, runtime::Team& t
             IdList(lost_ranks);
   }
   if (result.restarts > 0) what += "; " + std::to_string(result.restarts) + " restart(s) from a checkpoint";
+  if (const std::string note = team.sched_note(); !note.empty()) what += "; rank 0: " + note;
   what += team.Report();
   result.message = what;
   return result;

@@ -5,6 +5,7 @@
 // carries through Solve (on_trace on the caller, TraceReply::kStop,
 // threads = 0 inside a task arena).
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <tbb/task_arena.h>
 
@@ -27,6 +28,7 @@
 namespace asyncopt::runtime {
 namespace {
 
+using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
 Team::Config Config(int size, bool pin = false, std::vector<Fault> faults = {}) {
@@ -343,6 +345,62 @@ TEST(FaultPlan, SlowSleepsTheFactorTimesTheBusyTime) {
   });
   team.Join();
   EXPECT_GE(slept, 0.040);
+}
+
+// batch_scheduling: every member runs under SCHED_BATCH (or the team says
+// why not); without it, members keep the policy of the thread that started
+// them, and the caller's own policy never changes.
+TEST(Team, BatchSchedulingIsTheMembersOwnAndOnlyWhenAsked) {
+  const int caller_policy = sched_getscheduler(0);
+  for (const bool batch : {true, false}) {
+    SCOPED_TRACE(batch);
+    Team::Config config = Config(3);
+    config.batch_scheduling = batch;
+    Team team(config);
+    std::vector<int> policies(3, -2);
+    team.Start([&](Member& m) { policies[static_cast<std::size_t>(m.index())] = sched_getscheduler(0); });
+    team.Join();
+    for (const int p : policies) {
+      if (batch) {
+        EXPECT_TRUE(p == SCHED_BATCH || !team.sched_note().empty()) << p;
+      } else {
+        EXPECT_EQ(p, caller_policy);
+      }
+    }
+    if (batch && policies[0] == SCHED_BATCH) EXPECT_EQ(team.sched_note(), "");
+    EXPECT_EQ(sched_getscheduler(0), caller_policy);
+  }
+}
+
+// Steps shorter than the sleep quantum add up their debt: 0.1 ms steps at
+// F = 5 owe 0.4 ms each, slept at every third step (1.2 ms, >= 1 ms), and
+// over the run the member sleeps (F - 1) x its busy time, less what is still
+// owed (under one quantum). Long steps sleep at once.
+TEST(FaultPlan, ShortStepsSleepTheirDebtInQuanta) {
+  Team team(Config(1, false, {Fault{Fault::Kind::kSlow, 0, 5.0}}));
+  std::vector<double> sleeps;
+  double long_step = 0.0;
+  team.Start([&](Member& m) {
+    for (int k = 0; k < 30; ++k) {
+      sleeps.push_back(std::chrono::duration<double>(m.PlanAfterWork(1, microseconds(100)).sleep).count());
+    }
+    long_step = std::chrono::duration<double>(m.PlanAfterWork(1, milliseconds(2)).sleep).count();
+  });
+  team.Join();
+  ASSERT_EQ(sleeps.size(), 30u);
+  double total = 0.0;
+  for (std::size_t k = 0; k < sleeps.size(); ++k) {
+    SCOPED_TRACE(k);
+    if (k % 3 == 2) {
+      EXPECT_NEAR(sleeps[k], 1.2e-3, 1e-8);
+    } else {
+      EXPECT_EQ(sleeps[k], 0.0);
+    }
+    total += sleeps[k];
+  }
+  EXPECT_NEAR(total, 30 * 4 * 100e-6, 1e-7);  // 30 steps: all their debt paid
+  EXPECT_NEAR(long_step, 8e-3, 1e-8);
+  EXPECT_GE(kMinSlowSleepSeconds, 1e-4);
 }
 
 }  // namespace
