@@ -639,7 +639,8 @@ def markdown(meta, S, runs, prefix):
          "",
          "**%d nodes are %d threads on %s cores (oversubscribed %.0fx)**: a node's round waits for CPU as well as "
          "for messages, a crashed node frees CPU for the others, and a slowed node's sleep (the fault sleeps (F - 1) "
-         "x its busy time, the local gradient step) overlaps with the others' work." % (
+         "x its busy time, its whole round's work, once that debt reaches 1 ms) overlaps with the others' work. "
+         "The nodes run under SCHED_BATCH: a node woken by a message does not preempt one that is computing." % (
              NODES, NODES, m["cores"], NODES / float(m["cores"] or 1)), "",
          "Command: `%s` (%s; load 1/5/15 min at the start %s, at the end %s, %.0f s wall)." % (
              meta["command"], meta["machine"]["date"], " / ".join("%.1f" % x for x in meta["load_start"]),
