@@ -73,6 +73,10 @@ std::string TextOf(const engine::Packet& p) {
 
 bool IsGossip(const Options& options) { return options.solver == SolverKind::kGossip; }
 
+// A slow node sleeps its debt in sleeps of at least this (Team::Config::
+// slow_sleep_quantum): a round can take microseconds.
+constexpr double kSlowQuantumSeconds = 1e-3;
+
 int Nodes(const Options& options) { return options.threads; }
 
 int QuorumOf(const Options& options) {
@@ -855,8 +859,8 @@ void Peers::Body(Node& me, runtime::Member& member) {
           }
           const double left = std::max(0.0, options_.decentralized.quorum_timeout - waited);
           // Asleep until enough models for a quorum can have come (the
-          // fewest that could complete one), not woken at each model: the
-          // count-3 wait of a 5-of-8 quorum is one wake-up, not three.
+          // fewest that could complete one), not woken at each model: a
+          // node three models short is woken about once, not three times.
           net_.Receive(me.id, &me.arrived,
                        Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(std::min(left + 1e-3, 0.02))),
@@ -978,6 +982,7 @@ Result Peers::Run(const Problem& problem) {
   runtime::Team::Config config = TeamConfig(options_, n_);
   config.role = "node";
   config.batch_scheduling = true;  // nodes wait for each other every round
+  config.slow_sleep_quantum = kSlowQuantumSeconds;
   runtime::Team team(config);
   team_ = &team;
   const double spacing0 = options_.trace_every_epochs * static_cast<double>(data_.num_rows);
@@ -1101,6 +1106,7 @@ Result Peers::RunRank(const Problem& problem, RankPeerNet& net) {
   runtime::Team::Config config = TeamConfig(options_, net.local(), /*first_id=*/net.first());
   config.role = "node";
   config.batch_scheduling = true;
+  config.slow_sleep_quantum = kSlowQuantumSeconds;
   runtime::Team team(config);
   team_ = &team;
   if (net.local() > 0) {

@@ -4,10 +4,11 @@
 // inbox's head; the receiver takes the whole list with one exchange). A
 // packet moves, it is not copied; WireBytes() counts what MPI would send.
 //
-// Waiting: an empty inbox blocks its receiver on a condition variable with
-// a deadline (std::atomic::wait has no deadline in C++20); a send takes the
-// inbox's mutex only when the inbox was empty, to wake a receiver that may
-// be asleep. Nothing spins.
+// Waiting: a receiver with too little blocks on its inbox's condition
+// variable with a deadline (std::atomic::wait has no deadline in C++20):
+// until anything arrives (ReceiveUntil) or until as many packets as it asked
+// for have (ReceiveAtLeast); a send takes the inbox's mutex only when a
+// receiver waits and has enough, to wake it. Nothing spins.
 #pragma once
 
 #include <atomic>

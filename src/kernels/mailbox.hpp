@@ -8,11 +8,22 @@
 //    problem of Treiber's pop cannot arise. A consumer that needs more than
 //    it has blocks on a condition variable for at most a given time (so it
 //    can look at its stop conditions and deadlines), never in a spin, until
-//    the number of nodes it asked for has arrived: a push counts itself and
-//    takes the mutex and wakes the consumer only when it is the node that
-//    completes that number. A consumer waiting for a quorum of k messages
-//    is woken once, not k times (on 2 CPUs with 8 nodes, the wake-ups were
-//    a third of the decentralized solver's time: issue 18's closing note).
+//    the number of nodes it asked for has arrived or is arriving and one is
+//    there to take. A consumer waiting for the k models its quorum lacks is
+//    woken about once, not k times (decentralized nodes on 2 CPUs: about 5%
+//    faster; issue 18's closing note).
+//
+// The count: a producer counts itself (pushed_) before its compare-and-
+// swap, the consumer counts what it took (taken_), so taken_ never passes
+// pushed_, and pushed_ - taken_ is the nodes in the list plus those about
+// to be. The consumer sleeps while pushed_ < its target or the list is
+// empty; a producer, after its swap, wakes it when pushed_ (now) has
+// reached the target. All of these are seq_cst: the consumer stores its
+// target and then reads pushed_ and the head, a producer swaps and then
+// reads pushed_ and the target, so either the consumer sees enough and does
+// not sleep or the producer sees the target and wakes it; taking the mutex
+// before the notification means a consumer that saw too little is asleep
+// in the wait by then.
 //
 // Ordering: a push is a release, TakeAll an acquire, so everything a
 // producer wrote into its node before Push is visible to the consumer after
@@ -33,20 +44,13 @@ class Mailbox {
  public:
   // Never blocks. Returns true if the mailbox was empty.
   bool Push(Node* node) {
+    pushed_.fetch_add(1, std::memory_order_seq_cst);  // before it is in the list
     Node* head = head_.load(std::memory_order_relaxed);
     do {
       node->next = head;
-    } while (!head_.compare_exchange_weak(head, node, std::memory_order_release,
+    } while (!head_.compare_exchange_weak(head, node, std::memory_order_seq_cst,
                                           std::memory_order_relaxed));
-    // Counted after it is in the list, so `pushed_` nodes are in the list
-    // or taken. The node that makes the count the consumer waits for wakes
-    // it: the consumer stores its target and then reads the count, this
-    // push adds to the count and then reads the target (all seq_cst), so
-    // either the consumer sees the count and does not sleep or this sees
-    // the target; taking the mutex here means the consumer is then asleep
-    // in the wait and gets the notification.
-    const std::uint64_t n = pushed_.fetch_add(1, std::memory_order_seq_cst) + 1;
-    if (n == wake_at_.load(std::memory_order_seq_cst)) {
+    if (pushed_.load(std::memory_order_seq_cst) >= wake_at_.load(std::memory_order_seq_cst)) {
       { std::lock_guard<std::mutex> lock(mutex_); }
       wake_.notify_one();
     }
@@ -65,41 +69,44 @@ class Mailbox {
       list = next;
       ++k;
     }
-    // A node taken before its push counted itself makes taken_ run ahead
-    // of pushed_ for a moment; the targets below are absolute counts, so
-    // that only delays nothing.
     if (k > 0) taken_.fetch_add(k, std::memory_order_relaxed);
     return ordered;
   }
 
-  // Blocks until at least `count` (>= 1) nodes not yet taken have arrived
-  // or `timeout` has passed; returns whether they have (at once if they
-  // already had). Fewer may be waiting when it returns false.
+  // Blocks until at least `count` (>= 1) nodes not yet taken have been
+  // pushed (the last of them may still be on their way into the list) and
+  // one is there to take, or until `timeout` has passed; returns whether
+  // that holds (at once if it already does).
   template <class Rep, class Period>
   bool WaitForCount(std::chrono::duration<Rep, Period> timeout, std::uint64_t count) const {
     const std::uint64_t target = taken_.load(std::memory_order_relaxed) + std::max<std::uint64_t>(count, 1);
-    if (pushed_.load(std::memory_order_seq_cst) >= target) return true;
+    const auto enough = [this, target] {
+      return pushed_.load(std::memory_order_seq_cst) >= target && head_.load(std::memory_order_seq_cst) != nullptr;
+    };
+    if (enough()) return true;
     std::unique_lock<std::mutex> lock(mutex_);
     wake_at_.store(target, std::memory_order_seq_cst);
-    return wake_.wait_for(lock, timeout, [this, target] { return pushed_.load(std::memory_order_seq_cst) >= target; });
+    const bool ok = wake_.wait_for(lock, timeout, enough);
+    wake_at_.store(kNobody, std::memory_order_seq_cst);
+    return ok;
   }
 
   // Blocks until the mailbox is non-empty or `timeout` has passed; returns
   // whether it is non-empty (at once if it already is).
   template <class Rep, class Period>
   bool WaitNonEmptyFor(std::chrono::duration<Rep, Period> timeout) const {
-    if (!Empty()) return true;
-    return WaitForCount(timeout, 1) || !Empty();
+    return WaitForCount(timeout, 1);
   }
 
   bool Empty() const { return head_.load(std::memory_order_acquire) == nullptr; }
 
  private:
   std::atomic<Node*> head_{nullptr};
-  std::atomic<std::uint64_t> pushed_{0};  // nodes pushed so far (after they are in the list)
+  static constexpr std::uint64_t kNobody = ~std::uint64_t{0};
+  std::atomic<std::uint64_t> pushed_{0};  // nodes pushed so far, counted before they are in the list
   std::atomic<std::uint64_t> taken_{0};   // nodes taken so far (the consumer's)
-  // The count of pushes the waiting consumer needs (0: nobody waits yet).
-  mutable std::atomic<std::uint64_t> wake_at_{0};
+  // The count of pushes the waiting consumer needs (kNobody: none waits).
+  mutable std::atomic<std::uint64_t> wake_at_{kNobody};
   mutable std::mutex mutex_;
   mutable std::condition_variable wake_;
 };
