@@ -166,7 +166,10 @@ struct SparsAmsOptions {
 // quorum, average them, then x = the approximate agreement of the averages
 // inside the node's cluster (MidExtremes on shared registers for
 // agreement_rounds rounds); a node that holds a quorum of round t' > t
-// skips to t'. eta_t = step / (1 + t)^step_power.
+// skips to t'. eta_t = step / (1 + t)^step_power. The nodes' threads (the
+// solver's own, ended with the run) run under SCHED_BATCH on Linux: a node
+// woken by a message does not preempt a computing one (the result message
+// says so if the system refuses it).
 struct DecentralizedOptions {
   // C clusters of consecutive nodes (node i in cluster i * C / n); 0 = one
   // node per cluster (no shared registers). In [0, n].
@@ -213,7 +216,7 @@ struct SspOptions {
 // messages for the master.
 struct Fault {
   enum class Kind {
-    kSlow,   // after its units of work, sleep (factor - 1) x their busy time (in sleeps of >= 1 ms)
+    kSlow,   // after its units of work, sleep (factor - 1) x their busy time (decentralized, gossip: once >= 1 ms)
     kStall,  // at step at_step, sleep `seconds` once
     kCrash,  // at step at_step, stop taking part (as a dead process would)
     // decentralized and gossip only:

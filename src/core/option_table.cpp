@@ -196,7 +196,7 @@ std::string FaultHelp() {
     if (s.team == Team::kMasterWorkers) master_workers.emplace_back(s.name);
   }
   return "inject a fault, repeatable or comma-separated: slow:M:F (member M F times slower: "
-         "sleeps (F-1) x its busy time, once that reaches 1 ms), stall:M@S:T (M sleeps T seconds at its step S), "
+         "sleeps (F-1) x its busy time; a decentralized or gossip node once that reaches 1 ms), stall:M@S:T (M sleeps T seconds at its step S), "
          "crash:M@S (M stops taking part at step S). Members: " +
          Join(master_workers, ", ") + ": 0 = the master, 1..threads the workers; " +
          Join(workers, ", ") +

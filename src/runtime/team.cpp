@@ -99,15 +99,10 @@ Member::FaultAction Member::PlanAfterWork(std::int64_t steps, SteadyClock::durat
     seconds += plan_.stall_seconds();
   }
   if (plan_.slow_factor() > 1.0) {
-    // The debt of (F - 1) x busy, paid once it reaches kMinSlowSleep: a
-    // member whose steps take microseconds (a decentralized node on cadata,
-    // ~40 us a round) would otherwise arm a timer every step, and on this
-    // 2-CPU VM those wake-ups cost the other members about a sixth of the
-    // shared CPU (cadata, crash + slow x10: 3.5 s against 3.0 s to 1e-3,
-    // the slow node's rounds the same; issue 18's closing note). Over any
-    // stretch of steps the member is F times slower, less one quantum.
+    // The debt of (F - 1) x busy, paid once it reaches the team's quantum
+    // (Config::slow_sleep_quantum; 0: at every step).
     slow_debt_ += std::chrono::duration<double>(busy).count() * (plan_.slow_factor() - 1.0);
-    if (slow_debt_ >= kMinSlowSleepSeconds) {
+    if (slow_debt_ >= team_.config_.slow_sleep_quantum) {
       seconds += slow_debt_;
       slow_debt_ = 0.0;
     }

@@ -291,12 +291,17 @@ class MpiTest(MpiBase):
         # Open MPI cannot survive a dead process: by default mpirun ends the
         # job at once and names the rank; with orte_abort_on_non_zero_status 0
         # it lets rank 0 find the silence, write its outputs and end the job.
+        # Without single-copy (CMA) reads: killed while rank 0 read one of its
+        # large messages out of its memory, the worker left Open MPI 4.1's
+        # reader stuck inside MPI ("Read -1, expected 230096, errno = 3", once
+        # in CI, 2026-12-08), and rank 0 silent (README, "A killed rank").
         data = self.big_data()
         summary = self.path("s.json")
         proc = start_mpirun(3, "--data", data, "--solver", "soda", "--l1", "1e-6", "--l2", "1e-7",
                             "--max-epochs", "100000", "--f-star", "skip", "--peer-timeout", "3",
                             "--summary", summary, "--quiet",
-                            mca=("--mca", "orte_abort_on_non_zero_status", "0"))
+                            mca=("--mca", "orte_abort_on_non_zero_status", "0",
+                                 "--mca", "btl_vader_single_copy_mechanism", "none"))
         try:
             self.wait_for_training(proc, data, 3)
             victim = pid_of_rank(data, 2)  # a worker; PIDs need not follow ranks
