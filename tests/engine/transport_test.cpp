@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -122,6 +123,42 @@ TEST(ThreadTransport, ReceiveUntilReturnsAtTheDeadlineWhenNothingComes) {
   });
   EXPECT_EQ(net.endpoint(0).ReceiveUntil(&in, std::chrono::steady_clock::now() + std::chrono::seconds(60)), 1u);
   EXPECT_EQ(in.front().from, 1);
+}
+
+// ReceiveAtLeast(3): the receiver sleeps through the first two packets and
+// returns all three once the third has come (long before its deadline); at
+// a deadline it returns what there is; packets already there count.
+TEST(ThreadTransport, ReceiveAtLeastWaitsForTheCountItAsks) {
+  ThreadNetwork net(3);
+  std::vector<Packet> in;
+  std::atomic<int> sent{0};
+  {
+    std::jthread sender([&net, &sent] {
+      for (int k = 0; k < 3; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        Packet p;
+        p.kind = kGo;
+        sent.fetch_add(1);
+        net.endpoint(1 + k % 2).Send(0, std::move(p));
+      }
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_GE(net.endpoint(0).ReceiveAtLeast(&in, 3, t0 + std::chrono::seconds(60)), 1u);
+    EXPECT_EQ(sent.load(), 3);  // not back before the third was sent
+    // (The third may still be on its way into the inbox: the wait counts a
+    // packet just before it is in the list.)
+    if (in.size() < 3) net.endpoint(0).ReceiveAtLeast(&in, 3 - in.size(), t0 + std::chrono::seconds(60));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+  }
+  EXPECT_EQ(in.size(), 3u);
+  in.clear();
+  Packet p;
+  p.kind = kGo;
+  net.endpoint(2).Send(0, std::move(p));
+  const auto t1 = std::chrono::steady_clock::now();
+  EXPECT_EQ(net.endpoint(0).ReceiveAtLeast(&in, 2, t1 + std::chrono::milliseconds(30)), 1u);  // the deadline
+  EXPECT_GE(std::chrono::steady_clock::now() - t1, std::chrono::milliseconds(30));
+  EXPECT_EQ(net.endpoint(0).ReceiveAtLeast(&in, 1, t1), 0u);  // a past deadline, nothing there: at once
 }
 
 // Many senders, one receiver: every packet arrives once, each sender's in
