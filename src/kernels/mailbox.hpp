@@ -8,10 +8,11 @@
 //    problem of Treiber's pop cannot arise. A consumer that needs more than
 //    it has blocks on a condition variable for at most a given time (so it
 //    can look at its stop conditions and deadlines), never in a spin, until
-//    the number of nodes it asked for has arrived or is arriving and one is
-//    there to take. A consumer waiting for the k models its quorum lacks is
-//    woken about once, not k times (decentralized nodes on 2 CPUs: about 5%
-//    faster; issue 18's closing note).
+//    as many nodes as it asked for have been counted and one is there to
+//    take; it is woken by the check a push makes after its swap. A consumer
+//    waiting for the k models its quorum lacks is woken about once, not k
+//    times (decentralized nodes on 2 CPUs: about 5% faster; issue 18's
+//    closing note).
 //
 // The count: a producer counts itself (pushed_) before its compare-and-
 // swap, the consumer counts what it took (taken_), so taken_ never passes
@@ -74,9 +75,10 @@ class Mailbox {
   }
 
   // Blocks until at least `count` (>= 1) nodes not yet taken have been
-  // pushed (the last of them may still be on their way into the list) and
+  // counted (the last of them may still be on their way into the list) and
   // one is there to take, or until `timeout` has passed; returns whether
-  // that holds (at once if it already does).
+  // that held when it woke (at once if it already does). It may sleep on
+  // for as long as a producer that has counted itself takes to swap.
   template <class Rep, class Period>
   bool WaitForCount(std::chrono::duration<Rep, Period> timeout, std::uint64_t count) const {
     const std::uint64_t target = taken_.load(std::memory_order_relaxed) + std::max<std::uint64_t>(count, 1);
